@@ -1,0 +1,114 @@
+#include "console.hpp"
+
+#include <unistd.h>
+
+#include "report.hpp"
+
+namespace tsync {
+namespace {
+
+constexpr auto kRedrawInterval = std::chrono::milliseconds(250);
+
+std::string megabytes(std::uint64_t bytes) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return buffer;
+}
+
+}  // namespace
+
+bool is_terminal(std::FILE* file) { return ::isatty(::fileno(file)) == 1; }
+
+ConsoleObserver::ConsoleObserver(std::FILE* out, Verbosity verbosity, bool progress)
+    : out_(out), verbosity_(verbosity), progress_(progress), start_(std::chrono::steady_clock::now()) {}
+
+void ConsoleObserver::line(const std::string& text) {
+  if (shown_) std::fputs("\r\033[K", out_);
+  shown_ = false;
+  std::fprintf(out_, "tsync: %s\n", text.c_str());
+  std::fflush(out_);
+}
+
+void ConsoleObserver::on_request(const std::string& url) {
+  bytes_total_ += bytes_response_;
+  bytes_response_ = 0;
+  length_.reset();
+  if (verbosity_ == Verbosity::Verbose) line("GET " + url);
+}
+
+void ConsoleObserver::on_response(long status, std::optional<std::uint64_t> content_length) {
+  length_ = content_length;
+  if (verbosity_ == Verbosity::Verbose)
+    line("HTTP " + std::to_string(status) +
+         (content_length ? ", " + with_commas(static_cast<std::int64_t>(*content_length)) + " bytes"
+                         : ""));
+}
+
+void ConsoleObserver::on_retry(const std::string& reason, double wait_seconds, int retry,
+                               int max_retries) {
+  if (verbosity_ == Verbosity::Quiet) return;
+  char wait[32];
+  std::snprintf(wait, sizeof wait, "%.1f", wait_seconds);
+  line(reason + "; retry " + std::to_string(retry) + " of " + std::to_string(max_retries) + " in " +
+       wait + " s");
+}
+
+void ConsoleObserver::on_checkpoint(const Cursor& cursor, const RunCounters& committed) {
+  if (verbosity_ == Verbosity::Verbose)
+    line("checkpoint: cursor " + cursor.text + ", " +
+         with_commas(committed.rows_new + committed.rows_updated) + " rows committed");
+}
+
+void ConsoleObserver::on_rejected(std::string_view reason) {
+  if (verbosity_ == Verbosity::Verbose) line("rejected a record: " + std::string(reason));
+}
+
+void ConsoleObserver::on_progress(const RunCounters& written, std::uint64_t body_bytes,
+                                  std::optional<std::uint64_t> content_length) {
+  rows_ = written.rows_new + written.rows_updated;
+  if (body_bytes > bytes_response_) bytes_response_ = body_bytes;
+  if (content_length) length_ = content_length;
+  if (!progress_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_draw_ < kRedrawInterval) return;
+  last_draw_ = now;
+  draw();
+}
+
+void ConsoleObserver::draw() {
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const std::uint64_t bytes = bytes_total_ + bytes_response_;
+  std::string text = "user: " + with_commas(rows_) + " rows, " + megabytes(bytes);
+  if (elapsed > 0.05) {
+    char rate[96];
+    std::snprintf(rate, sizeof rate, ", %s rows/s, %.1f MB/s",
+                  with_commas(static_cast<std::int64_t>(static_cast<double>(rows_) / elapsed)).c_str(),
+                  static_cast<double>(bytes) / 1e6 / elapsed);
+    text += rate;
+  }
+  char tail[96];
+  std::snprintf(tail, sizeof tail, ", %.1f s", elapsed);
+  text += tail;
+  if (length_ && *length_ > 0 && bytes_response_ <= *length_) {
+    const double fraction = static_cast<double>(bytes_response_) / static_cast<double>(*length_);
+    std::snprintf(tail, sizeof tail, ", %.0f%%", fraction * 100);
+    text += tail;
+    if (fraction > 0.01) {
+      std::snprintf(tail, sizeof tail, ", ETA %.0f s", elapsed * (1 - fraction) / fraction);
+      text += tail;
+    }
+  }
+  std::fprintf(out_, "\r\033[K%s", text.c_str());
+  std::fflush(out_);
+  shown_ = true;
+}
+
+void ConsoleObserver::finish() {
+  if (shown_) {
+    std::fputs("\r\033[K", out_);
+    std::fflush(out_);
+    shown_ = false;
+  }
+}
+
+}  // namespace tsync

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace tsync {
+
+// Exit statuses, documented in the README. main() maps every error to one of them.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitError = 1,        // the sync failed: HTTP, response body, replica, disk
+  kExitUsage = 2,        // bad command line or configuration: nothing was opened
+  kExitLocked = 75,      // another sync holds the replica (EX_TEMPFAIL: try later)
+  kExitInterrupted = 130 // SIGINT; SIGTERM gives 143
+};
+
+// Base of every error tsync reports; what() is the whole user-facing message.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message, int exit_code = kExitError)
+      : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const noexcept { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+// A mistake in the command line or configuration file.
+class ConfigError : public Error {
+ public:
+  explicit ConfigError(const std::string& message) : Error(message, kExitUsage) {}
+};
+
+// Another process holds the replica's sync lock.
+class LockedError : public Error {
+ public:
+  explicit LockedError(const std::string& message) : Error(message, kExitLocked) {}
+};
+
+// A fault worth retrying: connection errors, timeouts, 429, 5xx, a body cut short.
+class TransientError : public Error {
+ public:
+  TransientError(const std::string& message, double retry_after_seconds = -1)
+      : Error(message), retry_after_seconds_(retry_after_seconds) {}
+  // Seconds the server asked us to wait (Retry-After), or a negative value.
+  double retry_after_seconds() const noexcept { return retry_after_seconds_; }
+
+ private:
+  double retry_after_seconds_;
+};
+
+// A fault that no retry will fix: other 4xx, a body that is not the expected JSON.
+class PermanentError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The run was stopped by SIGINT or SIGTERM.
+class Interrupted : public Error {
+ public:
+  explicit Interrupted(int signal_number);
+  int signal_number() const noexcept { return signal_number_; }
+
+ private:
+  int signal_number_;
+};
+
+// Installs SIGINT/SIGTERM handlers that only raise a flag; long loops poll it.
+void install_interrupt_handlers();
+// The signal that asked us to stop, or 0.
+int interrupt_signal() noexcept;
+// Throws Interrupted if a stop was asked for.
+void check_interrupted();
+// For tests: forget a received signal.
+void clear_interrupt() noexcept;
+
+}  // namespace tsync

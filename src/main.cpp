@@ -1,0 +1,159 @@
+// tsync: keep a local SQLite replica of a timestamp-filtered REST API up to date.
+// This file only parses the command line, calls the library and maps errors to
+// the exit codes documented in the README.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <SQLiteCpp/Exception.h>
+
+#include "config.hpp"
+#include "console.hpp"
+#include "errors.hpp"
+#include "replica.hpp"
+#include "report.hpp"
+#include "sync.hpp"
+
+namespace {
+
+struct Options {
+  std::string config = "configuration.json";
+  std::string db;
+  bool quiet = false;
+  bool verbose = false;
+  bool json = false;
+  int runs = 5;
+};
+
+tsync::Config sync_config(const Options& o) {
+  tsync::Config config = tsync::load_config(o.config);
+  if (!o.db.empty()) config.database = o.db;
+  return config;
+}
+
+// status and reset need only the replica's path: --db, else the configuration's
+// database when the file exists, else the default.
+std::string replica_path(const Options& o, const CLI::Option* config_given) {
+  if (!o.db.empty()) return o.db;
+  if (config_given->count() > 0 || std::filesystem::exists(o.config))
+    return tsync::load_config(o.config).database;
+  return tsync::Config{}.database;
+}
+
+int run_sync(const Options& o) {
+  const tsync::Config config = sync_config(o);
+  tsync::install_interrupt_handlers();
+  const auto verbosity = o.quiet     ? tsync::Verbosity::Quiet
+                         : o.verbose ? tsync::Verbosity::Verbose
+                                     : tsync::Verbosity::Normal;
+  const bool progress = !o.quiet && tsync::is_terminal(stderr);
+  tsync::ConsoleObserver console(stderr, verbosity, progress);
+  tsync::SyncReport report;
+  int code = tsync::kExitOk;
+  std::string error;
+  try {
+    tsync::run_sync(config, console, report);
+  } catch (const tsync::LockedError&) {
+    console.finish();
+    throw;  // nothing was touched: no summary
+  } catch (const tsync::Error& e) {
+    code = e.exit_code();
+    error = e.what();
+  }
+  console.finish();
+  if (!error.empty()) std::fprintf(stderr, "tsync: error: %s\n", error.c_str());
+  if (o.json) {
+    std::printf("%s\n", tsync::summary_json(report).c_str());
+  } else if (!o.quiet || code != tsync::kExitOk) {
+    std::fprintf(code == tsync::kExitOk ? stdout : stderr, "%s\n",
+                 tsync::summary_line(report).c_str());
+  }
+  return code;
+}
+
+int run_status(const Options& o, const CLI::Option* config_given) {
+  const std::string path = replica_path(o, config_given);
+  const auto replica = tsync::Replica::open_existing(path);
+  const auto streams = replica->status();
+  const auto runs = replica->recent_runs(o.runs);
+  if (o.json)
+    std::printf("%s\n", tsync::status_json(path, streams, runs).c_str());
+  else
+    std::fputs(tsync::status_text(path, streams, runs).c_str(), stdout);
+  return tsync::kExitOk;
+}
+
+int run_reset(const Options& o, const CLI::Option* config_given) {
+  const std::string path = replica_path(o, config_given);
+  if (!std::filesystem::exists(path))
+    throw tsync::Error(path + ": no such replica (nothing to reset)");
+  tsync::SyncLock lock(path);
+  tsync::Replica replica(path);
+  if (replica.reset_cursor("user"))
+    std::printf("user: cursor forgotten; the next sync asks for every record again (rows are kept)\n");
+  else
+    std::printf("user: no cursor saved; the next sync is a full sync already\n");
+  return tsync::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"tsync: keep a local SQLite replica of a timestamp-filtered REST API up to date",
+               "tsync"};
+  app.set_version_flag("--version", std::string("tsync ") + TSYNC_VERSION);
+  app.require_subcommand(1);
+
+  auto add_common = [&](CLI::App* sub) {
+    sub->add_option("--db", o.db, "Replica file (default: the configuration's database)");
+  };
+  CLI::App* sync = app.add_subcommand("sync", "Fetch what changed since the last sync into the replica");
+  CLI::Option* config_sync = sync->add_option("-c,--config", o.config, "Configuration file")
+                                 ->capture_default_str();
+  add_common(sync);
+  auto* quiet = sync->add_flag("-q,--quiet", o.quiet, "Print errors only");
+  sync->add_flag("-v,--verbose", o.verbose, "Print each request, retry and checkpoint")->excludes(quiet);
+  sync->add_flag("--json", o.json, "Print the run's summary as one JSON object on stdout");
+
+  CLI::App* status = app.add_subcommand("status", "Show each stream's cursor, rows and recent runs");
+  CLI::Option* config_status = status->add_option("-c,--config", o.config, "Configuration file");
+  add_common(status);
+  status->add_flag("--json", o.json, "Print the status as JSON");
+  status->add_option("--runs", o.runs, "How many recent runs to show")->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+
+  CLI::App* reset = app.add_subcommand("reset", "Forget the cursor: the next sync re-reads everything");
+  CLI::Option* config_reset = reset->add_option("-c,--config", o.config, "Configuration file");
+  add_common(reset);
+  (void)config_sync;
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "tsync: error: %s\nRun 'tsync --help' for usage.\n", e.what());
+    return tsync::kExitUsage;
+  }
+
+  try {
+    if (*sync) return run_sync(o);
+    if (*status) return run_status(o, config_status);
+    return run_reset(o, config_reset);
+  } catch (const tsync::Error& e) {
+    std::fprintf(stderr, "tsync: error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const SQLite::Exception& e) {
+    std::fprintf(stderr, "tsync: error: replica: %s\n", e.what());
+    return tsync::kExitError;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tsync: error: %s\n", e.what());
+    return tsync::kExitError;
+  }
+}

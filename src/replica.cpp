@@ -1,0 +1,358 @@
+#include "replica.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.hpp"
+#include "sql_text.hpp"
+
+namespace tsync {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+std::string sql_string(std::string_view text) { return std::string(text); }
+
+// Creates `path` with mode 0600 when it does not exist, so that SQLite (which
+// gives its -wal and -shm files the same mode) never makes it world-readable.
+void create_private_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return;
+  }
+  if (errno == EEXIST) return;
+  throw Error(path + ": cannot create the replica: " + std::strerror(errno));
+}
+
+std::string describe(const std::string& path, const SQLite::Exception& e) {
+  std::string message = path + ": " + e.what();
+  switch (e.getErrorCode()) {
+    case SQLITE_FULL:
+      message += " (free some disk space; the replica keeps its last committed state)";
+      break;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_CANTOPEN:
+      message += " (check the file's permissions and that its folder is writable)";
+      break;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      message += " (this file is not a tsync replica; name another with --db)";
+      break;
+    case SQLITE_BUSY:
+      message += " (another program holds a write lock on the replica)";
+      break;
+    default:
+      break;
+  }
+  return message;
+}
+
+void bind_field(SQLite::Statement& stmt, int index, const Field& field) {
+  if (field.null)
+    stmt.bind(index);
+  else
+    stmt.bindNoCopy(index, field.text.data(), static_cast<int>(field.text.size()));
+}
+
+}  // namespace
+
+SyncLock::SyncLock(const std::string& replica_path) {
+  const std::string lock_path = replica_path + ".lock";
+  fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0)
+    throw Error(lock_path + ": cannot open the sync lock file: " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char pid[32] = {};
+    const ssize_t n = ::pread(fd_, pid, sizeof pid - 1, 0);
+    ::close(fd_);
+    fd_ = -1;
+    if (err == EWOULDBLOCK) {
+      std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "";
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      throw LockedError("another tsync sync" + (holder.empty() ? "" : " (pid " + holder + ")") +
+                        " holds " + replica_path + "; try again when it has finished");
+    }
+    throw Error(lock_path + ": cannot lock: " + std::strerror(err));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+    // The pid is only for the message another run prints; the lock itself holds.
+  }
+}
+
+SyncLock::~SyncLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+Replica::Replica(const std::string& path, const ReplicaOptions& options) : path_(path) {
+  try {
+    create_private_file(path);
+    db_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                                             options.busy_timeout_ms);
+    db_->exec("PRAGMA journal_mode = WAL");
+    db_->exec("PRAGMA synchronous = NORMAL");
+    db_->exec("PRAGMA temp_store = MEMORY");
+    db_->exec("PRAGMA cache_size = -" + std::to_string(options.cache_size_mib * 1024));
+    const int version = db_->execAndGet("PRAGMA user_version").getInt();
+    if (version > kSchemaVersion)
+      throw Error(path + ": made by a newer tsync (schema version " + std::to_string(version) +
+                  "); upgrade tsync to use it");
+    SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    db_->exec(sql_string(sql::schema));
+    transaction.commit();
+  } catch (const SQLite::Exception& e) {
+    throw Error(describe(path, e));
+  }
+}
+
+Replica::Replica(const std::string& path, ReadOnly) : path_(path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw Error(path + ": no such replica (run `tsync sync` first, or name one with --db)");
+  try {
+    db_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY, 10000);
+    db_->execAndGet("SELECT count(*) FROM sqlite_schema");
+  } catch (const SQLite::Exception& e) {
+    throw Error(describe(path, e));
+  }
+}
+
+std::unique_ptr<Replica> Replica::open_existing(const std::string& path) {
+  return std::unique_ptr<Replica>(new Replica(path, ReadOnly{}));
+}
+
+std::optional<Cursor> Replica::cursor(std::string_view stream) {
+  try {
+    SQLite::Statement query(*db_, sql_string(sql::load_cursor));
+    query.bind(1, std::string(stream));
+    if (!query.executeStep()) return std::nullopt;
+    std::string text = query.getColumn(0).getString();
+    const auto instant = parse_timestamp(text);
+    if (!instant)
+      throw Error(path_ + ": the saved cursor of " + std::string(stream) + " is not a timestamp: \"" +
+                  text + "\" (run `tsync reset` to sync everything again)");
+    return Cursor{std::move(text), *instant};
+  } catch (const SQLite::Exception& e) {
+    throw Error(describe(path_, e));
+  }
+}
+
+bool Replica::reset_cursor(std::string_view stream) {
+  try {
+    SQLite::Statement update(*db_, sql_string(sql::reset_cursor));
+    update.bind(1, std::string(stream));
+    return update.exec() > 0;
+  } catch (const SQLite::Exception& e) {
+    throw Error(describe(path_, e));
+  }
+}
+
+std::vector<StreamStatus> Replica::status() {
+  std::vector<StreamStatus> result;
+  try {
+    SQLite::Statement query(*db_, sql_string(sql::status));
+    while (query.executeStep()) {
+      StreamStatus s;
+      s.stream = query.getColumn(0).getString();
+      if (!query.getColumn(1).isNull()) s.cursor = query.getColumn(1).getString();
+      s.saved_at = query.getColumn(2).getString();
+      s.rows = query.getColumn(3).getInt64();
+      s.rejected = query.getColumn(4).getInt64();
+      result.push_back(std::move(s));
+    }
+  } catch (const SQLite::Exception& e) {
+    throw Error(describe(path_, e));
+  }
+  return result;
+}
+
+std::vector<RunRecord> Replica::recent_runs(int limit) {
+  std::vector<RunRecord> runs;
+  try {
+    SQLite::Statement query(*db_,
+                            "SELECT run_id, stream, started_at, ifnull(finished_at, ''), status, "
+                            "rows_new, rows_updated, rows_rejected, requests, retries, bytes, "
+                            "ifnull(cursor_before, ''), ifnull(cursor_after, ''), ifnull(error, '') "
+                            "FROM _sync_log ORDER BY run_id DESC LIMIT ?1");
+    query.bind(1, limit);
+    while (query.executeStep()) {
+      RunRecord r;
+      r.run_id = query.getColumn(0).getInt64();
+      r.stream = query.getColumn(1).getString();
+      r.started_at = query.getColumn(2).getString();
+      r.finished_at = query.getColumn(3).getString();
+      r.status = query.getColumn(4).getString();
+      r.rows_new = query.getColumn(5).getInt64();
+      r.rows_updated = query.getColumn(6).getInt64();
+      r.rows_rejected = query.getColumn(7).getInt64();
+      r.requests = query.getColumn(8).getInt64();
+      r.retries = query.getColumn(9).getInt64();
+      r.bytes = query.getColumn(10).getInt64();
+      r.cursor_before = query.getColumn(11).getString();
+      r.cursor_after = query.getColumn(12).getString();
+      r.error = query.getColumn(13).getString();
+      runs.push_back(std::move(r));
+    }
+  } catch (const SQLite::Exception& e) {
+    throw Error(describe(path_, e));
+  }
+  return runs;
+}
+
+ReplicaWriter::ReplicaWriter(Replica& replica, std::string stream,
+                             const std::optional<Cursor>& cursor_before)
+    : replica_(replica), stream_(std::move(stream)) {
+  if (cursor_before) cursor_text_ = cursor_before->text;
+  try {
+    SQLite::Database& db = replica_.db();
+    upsert_ = std::make_unique<SQLite::Statement>(db, sql_string(sql::upsert_user));
+    insert_rejected_ = std::make_unique<SQLite::Statement>(db, sql_string(sql::insert_rejected));
+    save_cursor_ = std::make_unique<SQLite::Statement>(db, sql_string(sql::save_cursor));
+    update_run_ = std::make_unique<SQLite::Statement>(db, sql_string(sql::update_run));
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement start(db, sql_string(sql::start_run));
+    start.bind(1, stream_);
+    if (cursor_before)
+      start.bind(2, cursor_before->text);
+    else
+      start.bind(2);
+    start.exec();
+    run_id_ = db.getLastInsertRowid();
+    transaction.commit();
+  } catch (const SQLite::Exception& e) {
+    fail(e);
+  }
+}
+
+ReplicaWriter::~ReplicaWriter() {
+  transaction_.reset();  // rolls back anything uncommitted
+}
+
+void ReplicaWriter::fail(const SQLite::Exception& e) const { throw Error(describe(replica_.path(), e)); }
+
+void ReplicaWriter::begin() {
+  if (!transaction_) transaction_.emplace(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
+}
+
+void ReplicaWriter::upsert(const UserRecord& record) {
+  try {
+    begin();
+    SQLite::Statement& stmt = *upsert_;
+    for (std::size_t i = 0; i < UserRecord::kColumns; ++i)
+      bind_field(stmt, static_cast<int>(i + 1), record.fields[i]);
+    sqlite3* handle = replica_.db().getHandle();
+    sqlite3_set_last_insert_rowid(handle, 0);
+    const int changes = stmt.exec();
+    stmt.reset();
+    if (changes > 0) {
+      // An insert sets the new row's rowid (>= 1); the DO UPDATE branch leaves it at 0.
+      if (sqlite3_last_insert_rowid(handle) != 0)
+        ++pending_.rows_new;
+      else
+        ++pending_.rows_updated;
+    }
+    ++uncommitted_;
+  } catch (const SQLite::Exception& e) {
+    upsert_->tryReset();
+    fail(e);
+  }
+}
+
+void ReplicaWriter::reject(std::string_view raw, std::string_view reason) {
+  try {
+    begin();
+    SQLite::Statement& stmt = *insert_rejected_;
+    stmt.bindNoCopy(1, stream_);
+    stmt.bindNoCopy(2, raw.data(), static_cast<int>(raw.size()));
+    stmt.bindNoCopy(3, reason.data(), static_cast<int>(reason.size()));
+    const int kept = stmt.exec();  // 0 when this exact record was kept before
+    stmt.reset();
+    pending_.rows_rejected += kept;
+    ++uncommitted_;
+  } catch (const SQLite::Exception& e) {
+    insert_rejected_->tryReset();
+    fail(e);
+  }
+}
+
+void ReplicaWriter::log_run(std::string_view status, std::string_view error, const RunCounters& io) {
+  SQLite::Statement& stmt = *update_run_;
+  stmt.bind(1, static_cast<std::int64_t>(run_id_));
+  stmt.bind(2, static_cast<std::int64_t>(pending_.rows_new));
+  stmt.bind(3, static_cast<std::int64_t>(pending_.rows_updated));
+  stmt.bind(4, static_cast<std::int64_t>(pending_.rows_rejected));
+  stmt.bind(5, static_cast<std::int64_t>(io.requests));
+  stmt.bind(6, static_cast<std::int64_t>(io.retries));
+  stmt.bind(7, static_cast<std::int64_t>(io.bytes));
+  if (cursor_text_.empty())
+    stmt.bind(8);
+  else
+    stmt.bind(8, cursor_text_);
+  stmt.bind(9, std::string(status));
+  if (error.empty())
+    stmt.bind(10);
+  else
+    stmt.bind(10, std::string(error));
+  stmt.exec();
+  stmt.reset();
+}
+
+void ReplicaWriter::commit(const Cursor* cursor, const RunCounters& io) {
+  try {
+    begin();
+    std::string previous = cursor_text_;
+    if (cursor) {
+      SQLite::Statement& stmt = *save_cursor_;
+      stmt.bind(1, stream_);
+      stmt.bind(2, cursor->text);
+      stmt.bind(3, format_utc(cursor->instant));
+      stmt.exec();
+      stmt.reset();
+      cursor_text_ = cursor->text;
+    }
+    try {
+      log_run("running", "", io);
+      transaction_->commit();
+    } catch (...) {
+      cursor_text_ = previous;
+      throw;
+    }
+    transaction_.reset();
+    committed_ = pending_;
+    uncommitted_ = 0;
+  } catch (const SQLite::Exception& e) {
+    save_cursor_->tryReset();
+    update_run_->tryReset();
+    rollback();
+    fail(e);
+  }
+}
+
+void ReplicaWriter::rollback() {
+  transaction_.reset();
+  pending_ = committed_;
+  uncommitted_ = 0;
+}
+
+void ReplicaWriter::finish(std::string_view status, std::string_view error,
+                           const RunCounters& io) noexcept {
+  try {
+    rollback();
+    SQLite::Transaction transaction(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
+    log_run(status, error, io);
+    transaction.commit();
+  } catch (...) {
+    // The run's row then still says "running"; the data and cursor are intact.
+    update_run_->tryReset();
+  }
+}
+
+}  // namespace tsync

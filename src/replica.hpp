@@ -1,0 +1,145 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include "user_record.hpp"
+
+namespace tsync {
+
+struct ReplicaOptions {
+  long long cache_size_mib = 64;  // SQLite page cache of this connection
+  int busy_timeout_ms = 10000;    // wait this long for a reader's lock before failing
+};
+
+// The single-sync lock of a replica: an exclusive flock on "<replica>.lock",
+// which holds the pid of its owner. Held until destroyed (or the process dies).
+class SyncLock {
+ public:
+  // Throws LockedError naming the holder's pid when another process holds it.
+  explicit SyncLock(const std::string& replica_path);
+  ~SyncLock();
+  SyncLock(const SyncLock&) = delete;
+  SyncLock& operator=(const SyncLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// A cursor as stored: the API's own text and the same instant normalised.
+struct Cursor {
+  std::string text;
+  Instant instant;
+};
+
+// One row of _sync_log.
+struct RunRecord {
+  std::int64_t run_id = 0;
+  std::string stream, started_at, finished_at, status, cursor_before, cursor_after, error;
+  std::int64_t rows_new = 0, rows_updated = 0, rows_rejected = 0, requests = 0, retries = 0,
+               bytes = 0;
+};
+
+// What `tsync status` shows of one stream.
+struct StreamStatus {
+  std::string stream;
+  std::optional<std::string> cursor;
+  std::string saved_at;
+  std::int64_t rows = 0;
+  std::int64_t rejected = 0;
+};
+
+// The local SQLite replica: tables user, _state, _rejected, _sync_log
+// (sql/schema.sql), in WAL mode so readers never block the sync.
+class Replica {
+ public:
+  // Opens the replica, creating it readable by its owner only (0600) when it does
+  // not exist, and brings the schema up to date.
+  explicit Replica(const std::string& path, const ReplicaOptions& options = {});
+  // Opens an existing replica without creating or changing anything.
+  static std::unique_ptr<Replica> open_existing(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  SQLite::Database& db() { return *db_; }
+
+  // The saved cursor of a stream; nothing when none was saved (or after reset).
+  // Throws Error when the stored text is not a timestamp.
+  std::optional<Cursor> cursor(std::string_view stream);
+  // Forgets a stream's cursor; rows stay. Returns false when there was none.
+  bool reset_cursor(std::string_view stream);
+  std::vector<StreamStatus> status();
+  std::vector<RunRecord> recent_runs(int limit);
+
+ private:
+  struct ReadOnly {};
+  Replica(const std::string& path, ReadOnly);
+
+  std::string path_;
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+// Counters of one run, as _sync_log records them.
+struct RunCounters {
+  std::int64_t rows_new = 0, rows_updated = 0, rows_rejected = 0;
+  std::int64_t requests = 0, retries = 0, bytes = 0;
+};
+
+// The writes of one sync run. Rows and rejected records go into an open
+// transaction; commit() saves them together with the cursor that covers them and
+// the run's counters in _sync_log, atomically. Anything not committed is rolled
+// back by rollback() or the destructor: a crash leaves the last commit.
+class ReplicaWriter {
+ public:
+  ReplicaWriter(Replica& replica, std::string stream, const std::optional<Cursor>& cursor_before);
+  ~ReplicaWriter();
+  ReplicaWriter(const ReplicaWriter&) = delete;
+  ReplicaWriter& operator=(const ReplicaWriter&) = delete;
+
+  void upsert(const UserRecord& record);
+  void reject(std::string_view raw, std::string_view reason);
+  // Commits the open transaction; with `cursor`, saves it as the stream's cursor.
+  // `io` carries the request/retry/byte counts to log; row counts are the writer's.
+  void commit(const Cursor* cursor, const RunCounters& io);
+  // Discards everything since the last commit.
+  void rollback();
+  // Ends the run: rolls back anything uncommitted and records the final status
+  // ("ok", "error", "interrupted") and error text. Never throws.
+  void finish(std::string_view status, std::string_view error, const RunCounters& io) noexcept;
+
+  // Rows written since the run began, committed or not.
+  const RunCounters& counters() const { return pending_; }
+  // Rows made durable by the last commit.
+  const RunCounters& committed() const { return committed_; }
+  std::int64_t run_id() const { return run_id_; }
+  // The stream's cursor as last committed (or as it was before the run); empty if none.
+  const std::string& cursor() const { return cursor_text_; }
+  std::int64_t uncommitted_rows() const { return uncommitted_; }
+
+ private:
+  void begin();
+  void log_run(std::string_view status, std::string_view error, const RunCounters& io);
+  [[noreturn]] void fail(const SQLite::Exception& e) const;
+
+  Replica& replica_;
+  std::string stream_;
+  std::string cursor_text_;  // the cursor last committed (or before the run)
+  std::int64_t run_id_ = 0;
+  std::optional<SQLite::Transaction> transaction_;
+  std::unique_ptr<SQLite::Statement> upsert_;
+  std::unique_ptr<SQLite::Statement> insert_rejected_;
+  std::unique_ptr<SQLite::Statement> save_cursor_;
+  std::unique_ptr<SQLite::Statement> update_run_;
+  RunCounters pending_;
+  RunCounters committed_;
+  std::int64_t uncommitted_ = 0;
+};
+
+}  // namespace tsync

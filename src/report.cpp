@@ -1,0 +1,156 @@
+#include "report.hpp"
+
+#include <cstdio>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace tsync {
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void put(JsonWriter& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void put(JsonWriter& w, const char* key, const std::optional<std::string>& value) {
+  w.Key(key);
+  if (value)
+    w.String(value->c_str(), static_cast<rapidjson::SizeType>(value->size()));
+  else
+    w.Null();
+}
+
+void put(JsonWriter& w, const char* key, std::int64_t value) {
+  w.Key(key);
+  w.Int64(value);
+}
+
+std::optional<std::string> non_empty(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
+void put_run(JsonWriter& w, const RunRecord& r) {
+  w.StartObject();
+  put(w, "run_id", r.run_id);
+  put(w, "stream", r.stream);
+  put(w, "status", r.status);
+  put(w, "started_at", r.started_at);
+  put(w, "finished_at", non_empty(r.finished_at));
+  put(w, "rows_new", r.rows_new);
+  put(w, "rows_updated", r.rows_updated);
+  put(w, "rows_rejected", r.rows_rejected);
+  put(w, "requests", r.requests);
+  put(w, "retries", r.retries);
+  put(w, "bytes", r.bytes);
+  put(w, "cursor_before", non_empty(r.cursor_before));
+  put(w, "cursor_after", non_empty(r.cursor_after));
+  put(w, "error", non_empty(r.error));
+  w.EndObject();
+}
+
+std::string fixed(double value, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+}  // namespace
+
+std::string with_commas(std::int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string summary_line(const SyncReport& r) {
+  const RunCounters& c = r.counters;
+  std::string line = r.stream + ": " + with_commas(c.rows_new + c.rows_updated) + " rows (" +
+                     with_commas(c.rows_new) + " new, " + with_commas(c.rows_updated) +
+                     " updated, " + with_commas(c.rows_rejected) + " rejected) in " +
+                     fixed(r.seconds, r.seconds < 10 ? 2 : 1) + " s; cursor " +
+                     r.cursor_before.value_or("(none)") + " -> " +
+                     r.cursor_after.value_or("(none)") + "; " + with_commas(c.requests) +
+                     (c.requests == 1 ? " request" : " requests");
+  if (c.retries > 0) line += ", " + with_commas(c.retries) + (c.retries == 1 ? " retry" : " retries");
+  if (r.status != "ok") line += "; " + r.status;
+  return line;
+}
+
+std::string summary_json(const SyncReport& r) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  put(w, "stream", r.stream);
+  put(w, "status", r.status);
+  put(w, "rows_new", r.counters.rows_new);
+  put(w, "rows_updated", r.counters.rows_updated);
+  put(w, "rows_rejected", r.counters.rows_rejected);
+  put(w, "requests", r.counters.requests);
+  put(w, "retries", r.counters.retries);
+  put(w, "bytes", r.counters.bytes);
+  w.Key("seconds");
+  w.Double(r.seconds);
+  put(w, "cursor_before", r.cursor_before);
+  put(w, "cursor_after", r.cursor_after);
+  put(w, "run_id", r.run_id);
+  put(w, "error", non_empty(r.error));
+  w.EndObject();
+  return buffer.GetString();
+}
+
+std::string status_text(const std::string& path, const std::vector<StreamStatus>& streams,
+                        const std::vector<RunRecord>& runs) {
+  std::string out = "replica " + path + "\n";
+  if (streams.empty()) out += "  no stream synced yet\n";
+  for (const StreamStatus& s : streams) {
+    out += "  " + s.stream + ": " + with_commas(s.rows) + " rows, " + with_commas(s.rejected) +
+           " rejected, cursor " + s.cursor.value_or("(none: the next sync is a full sync)") +
+           (s.saved_at.empty() ? "" : " (saved " + s.saved_at + ")") + "\n";
+  }
+  if (!runs.empty()) out += "recent runs (newest first):\n";
+  for (const RunRecord& r : runs) {
+    out += "  #" + std::to_string(r.run_id) + " " + r.started_at + " " + r.status + ": " +
+           with_commas(r.rows_new) + " new, " + with_commas(r.rows_updated) + " updated, " +
+           with_commas(r.rows_rejected) + " rejected, " + with_commas(r.requests) + " requests";
+    if (!r.cursor_after.empty()) out += ", cursor " + r.cursor_after;
+    if (!r.error.empty()) out += "\n      " + r.error;
+    out += "\n";
+  }
+  return out;
+}
+
+std::string status_json(const std::string& path, const std::vector<StreamStatus>& streams,
+                        const std::vector<RunRecord>& runs) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  put(w, "replica", path);
+  w.Key("streams");
+  w.StartArray();
+  for (const StreamStatus& s : streams) {
+    w.StartObject();
+    put(w, "stream", s.stream);
+    put(w, "cursor", s.cursor);
+    put(w, "saved_at", non_empty(s.saved_at));
+    put(w, "rows", s.rows);
+    put(w, "rejected", s.rejected);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("runs");
+  w.StartArray();
+  for (const RunRecord& r : runs) put_run(w, r);
+  w.EndArray();
+  w.EndObject();
+  return buffer.GetString();
+}
+
+}  // namespace tsync

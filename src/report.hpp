@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "replica.hpp"
+#include "sync.hpp"
+
+namespace tsync {
+
+// 1234567 -> "1,234,567".
+std::string with_commas(std::int64_t n);
+
+// The one-line human summary of a run:
+// "user: 1,000 rows (990 new, 10 updated, 0 rejected) in 0.4 s; cursor A -> B; 2 requests".
+std::string summary_line(const SyncReport& report);
+
+// The run as one JSON object (one line), for schedulers and scripts.
+std::string summary_json(const SyncReport& report);
+
+// `tsync status` as text and as JSON.
+std::string status_text(const std::string& path, const std::vector<StreamStatus>& streams,
+                        const std::vector<RunRecord>& runs);
+std::string status_json(const std::string& path, const std::vector<StreamStatus>& streams,
+                        const std::vector<RunRecord>& runs);
+
+}  // namespace tsync

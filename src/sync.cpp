@@ -1,0 +1,330 @@
+#include "sync.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <thread>
+
+#include "errors.hpp"
+#include "http_client.hpp"
+#include "user_stream.hpp"
+
+namespace tsync {
+namespace {
+
+constexpr std::string_view kStream = "user";
+constexpr const char* kFirstCursor = "0001-01-01T00:00:00Z";
+constexpr std::size_t kErrorBodyLimit = 300;
+constexpr std::int64_t kProgressEvery = 4096;
+
+using Clock = std::chrono::steady_clock;
+
+// The body of one GET, as a ChunkSource for the record parser.
+class BodySource : public ChunkSource {
+ public:
+  BodySource(HttpGet& get, SyncObserver& observer, RunCounters& io, const ReplicaWriter& writer,
+             std::optional<std::uint64_t> length)
+      : get_(get), observer_(observer), io_(io), writer_(writer), length_(length) {}
+
+  std::string_view next_chunk() override {
+    const std::string_view chunk = get_.next_chunk();
+    io_.bytes += static_cast<std::int64_t>(chunk.size());
+    observer_.on_progress(writer_.counters(), get_.bytes_received(), length_);
+    return chunk;
+  }
+
+ private:
+  HttpGet& get_;
+  SyncObserver& observer_;
+  RunCounters& io_;
+  const ReplicaWriter& writer_;
+  std::optional<std::uint64_t> length_;
+};
+
+// Receives the records of one response and decides when the cursor may move.
+// With records sorted by updatedAt, every record up to a timestamp T has been
+// seen once a later timestamp arrives: the rows may then be committed with T as
+// the cursor (a checkpoint). Once a record arrives out of order, no checkpoint is
+// taken for the rest of the response, and if the record is older than a
+// checkpoint already taken, the saved cursor is moved back to where the request
+// started, in the transaction that stores the record.
+class ResponseSink : public RecordVisitor {
+ public:
+  ResponseSink(ReplicaWriter& writer, SyncObserver& observer, const RunCounters& io,
+               const Cursor& asked, Cursor& committed, long long checkpoint_rows)
+      : writer_(writer),
+        observer_(observer),
+        io_(io),
+        asked_(asked),
+        committed_(committed),
+        checkpoint_rows_(checkpoint_rows) {}
+
+  void on_record(const UserRecord& record) override {
+    if (have_prev_) {
+      if (record.updated < prev_.instant) {
+        if (sorted_) sorted_ = false;
+        if (checkpointed_ && record.updated <= committed_.instant) {
+          writer_.upsert(record);
+          commit(asked_);
+          checkpointed_ = false;
+          note(record);
+          return;
+        }
+      } else if (sorted_ && record.updated > prev_.instant && prev_.instant > committed_.instant) {
+        safe_ = prev_;
+        if (writer_.uncommitted_rows() >= checkpoint_rows_) {
+          commit(*safe_);
+          checkpointed_ = true;
+        }
+      }
+    }
+    writer_.upsert(record);
+    note(record);
+  }
+
+  void on_rejected(std::string_view raw, std::string_view reason) override {
+    writer_.reject(raw, reason);
+    observer_.on_rejected(reason);
+  }
+
+  // The body is complete: commit every row with the newest timestamp as cursor.
+  void finish() {
+    if (newest_ && newest_->instant > committed_.instant)
+      commit(*newest_);
+    else
+      commit_rows_only();
+  }
+
+  // Stopped early (SIGINT/SIGTERM): keep the rows read so far, with the cursor
+  // only as far as every record up to it is known to be stored.
+  void finish_interrupted() {
+    if (sorted_ && safe_ && safe_->instant > committed_.instant)
+      commit(*safe_);
+    else if (writer_.uncommitted_rows() > 0)
+      commit_rows_only();
+  }
+
+  // True when the response held a record newer than the cursor it asked with.
+  bool brought_newer() const { return newest_ && newest_->instant > asked_.instant; }
+
+ private:
+  void note(const UserRecord& record) {
+    if (!newest_ || record.updated > newest_->instant) newest_ = Cursor{record.updated_text, record.updated};
+    prev_.instant = record.updated;
+    prev_.text.assign(record.updated_text);
+    have_prev_ = true;
+    if (++since_progress_ >= kProgressEvery) {
+      since_progress_ = 0;
+      observer_.on_progress(writer_.counters(), static_cast<std::uint64_t>(io_.bytes), std::nullopt);
+    }
+  }
+
+  void commit(const Cursor& cursor) {
+    writer_.commit(&cursor, io_);
+    committed_ = cursor;
+    observer_.on_checkpoint(cursor, writer_.committed());
+  }
+
+  void commit_rows_only() { writer_.commit(nullptr, io_); }
+
+  ReplicaWriter& writer_;
+  SyncObserver& observer_;
+  const RunCounters& io_;
+  const Cursor asked_;
+  Cursor& committed_;
+  long long checkpoint_rows_;
+  bool sorted_ = true;
+  bool checkpointed_ = false;
+  bool have_prev_ = false;
+  Cursor prev_;
+  std::optional<Cursor> safe_;
+  std::optional<Cursor> newest_;
+  std::int64_t since_progress_ = 0;
+};
+
+std::string read_error_body(HttpGet& get) {
+  std::string text;
+  try {
+    while (text.size() < kErrorBodyLimit) {
+      const std::string_view chunk = get.next_chunk();
+      if (chunk.empty()) break;
+      text.append(chunk.substr(0, kErrorBodyLimit - text.size()));
+    }
+  } catch (const Interrupted&) {
+    throw;
+  } catch (const Error&) {
+    // The status says enough; the body was only for context.
+  }
+  for (char& c : text)
+    if (static_cast<unsigned char>(c) < ' ') c = ' ';
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+std::string status_hint(long status, const Config& config) {
+  if (status == 401 || status == 403)
+    return config.token_env ? " (check the token in $" + *config.token_env + ")"
+                            : " (the API wants a token: set token_env in the configuration)";
+  if (status == 404) return " (check base_url)";
+  return "";
+}
+
+// One request and its whole response. Returns whether it brought newer records.
+bool fetch(const Config& config, const HttpOptions& http, const std::string& url,
+           ReplicaWriter& writer, SyncObserver& observer, RunCounters& io, Cursor& committed) {
+  const Cursor asked = committed;
+  observer.on_request(url);
+  HttpGet get(http, url);
+  const long status = get.status();
+  const auto length = get.content_length();
+  observer.on_response(status, length);
+  const std::string where = "GET " + get.url() + ": HTTP " + std::to_string(status);
+  if (status == 408 || status == 429 || status >= 500) {
+    const std::string body = read_error_body(get);
+    throw TransientError(where + (body.empty() ? "" : ": " + body), get.retry_after_seconds());
+  }
+  if (status < 200 || status >= 300) {
+    const std::string body = read_error_body(get);
+    throw PermanentError(where + (body.empty() ? "" : ": " + body) + status_hint(status, config));
+  }
+
+  ResponseSink sink(writer, observer, io, asked, committed, config.checkpoint_rows);
+  BodySource source(get, observer, io, writer, length);
+  try {
+    parse_user_stream(source, sink);
+  } catch (const Interrupted&) {
+    sink.finish_interrupted();
+    throw;
+  } catch (const TransientError& e) {
+    throw TransientError(where + ": " + e.what());
+  } catch (const PermanentError& e) {
+    const std::string type = get.content_type();
+    throw PermanentError(where + (type.empty() ? "" : " (" + type + ")") + ": " + e.what());
+  }
+  sink.finish();
+  return sink.brought_newer();
+}
+
+// Sleeps `seconds`, waking early to honour SIGINT/SIGTERM.
+void interruptible_sleep(double seconds) {
+  const auto until =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  while (Clock::now() < until) {
+    check_interrupted();
+    const Clock::duration left = until - Clock::now();
+    std::this_thread::sleep_for(std::min<Clock::duration>(left, std::chrono::milliseconds(50)));
+  }
+  check_interrupted();
+}
+
+class Backoff {
+ public:
+  explicit Backoff(const Config& config)
+      : config_(config), random_(std::random_device{}()) {}
+
+  // The wait before retry number `retry` (1-based): exponential with jitter,
+  // at least what the server asked for.
+  double wait(int retry, double retry_after) {
+    const double ceiling = std::min(60.0, config_.retry_base_seconds * std::ldexp(1.0, retry - 1));
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    const double backoff = ceiling * jitter(random_);
+    return retry_after > 0 ? std::max(retry_after, backoff) : backoff;
+  }
+
+ private:
+  const Config& config_;
+  std::mt19937_64 random_;
+};
+
+}  // namespace
+
+void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) {
+  const auto started = Clock::now();
+  SyncLock lock(config.database);
+  Replica replica(config.database, ReplicaOptions{config.cache_size_mib});
+  const std::optional<Cursor> saved = replica.cursor(kStream);
+  Cursor committed;
+  if (saved) {
+    committed = *saved;
+    report.cursor_before = saved->text;
+  } else {
+    committed.text = config.start_timestamp.value_or(kFirstCursor);
+    committed.instant = *parse_timestamp(committed.text);
+  }
+  ReplicaWriter writer(replica, std::string(kStream), saved);
+  report.run_id = writer.run_id();
+
+  HttpOptions http;
+  http.timeout_seconds = config.timeout_seconds;
+  http.ca_file = config.ca_file.value_or("");
+  http.bearer_token = config.token;
+
+  RunCounters io;
+  Backoff backoff(config);
+  double waited = 0;
+  int retry = 0;
+  auto fill_report = [&] {
+    report.counters = writer.committed();
+    report.counters.requests = io.requests;
+    report.counters.retries = io.retries;
+    report.counters.bytes = io.bytes;
+    if (!writer.cursor().empty()) report.cursor_after = writer.cursor();
+    report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  };
+
+  try {
+    for (;;) {
+      const Instant since = minus_seconds(committed.instant, config.lookback_seconds);
+      std::string url = config.base_url + "?since=";
+      append_url_encoded(url, config.lookback_seconds > 0 ? format_compact(since) : committed.text);
+      ++io.requests;
+      const Instant before = committed.instant;
+      bool newer = false;
+      try {
+        newer = fetch(config, http, url, writer, observer, io, committed);
+        retry = 0;
+      } catch (const TransientError& e) {
+        writer.rollback();
+        if (committed.instant > before) retry = 0;  // progress was committed: a fresh start
+        if (retry >= config.max_retries)
+          throw Error(std::string(e.what()) + " (gave up after " + std::to_string(retry + 1) +
+                      (retry == 0 ? " attempt" : " attempts") + "; max_retries is " +
+                      std::to_string(config.max_retries) + ")");
+        ++retry;
+        const double wait = backoff.wait(retry, e.retry_after_seconds());
+        if (waited + wait > config.retry_budget_seconds)
+          throw Error(std::string(e.what()) + " (gave up: retrying would exceed retry_budget_seconds = " +
+                      std::to_string(static_cast<long long>(config.retry_budget_seconds)) + ")");
+        observer.on_retry(e.what(), wait, retry, config.max_retries);
+        ++io.retries;
+        interruptible_sleep(wait);
+        waited += wait;
+        continue;
+      }
+      if (!newer) break;
+    }
+    fill_report();
+    report.status = "ok";
+    writer.finish("ok", "", report.counters);
+  } catch (const Interrupted& e) {
+    fill_report();
+    report.status = "interrupted";
+    report.error = e.what();
+    writer.finish("interrupted", e.what(), report.counters);
+    throw;
+  } catch (const std::exception& e) {
+    fill_report();
+    report.status = "error";
+    report.error = e.what();
+    writer.finish("error", e.what(), report.counters);
+    throw;
+  }
+}
+
+SyncReport run_sync(const Config& config, SyncObserver& observer) {
+  SyncReport report;
+  run_sync(config, observer, report);
+  return report;
+}
+
+}  // namespace tsync

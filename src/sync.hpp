@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config.hpp"
+#include "replica.hpp"
+
+namespace tsync {
+
+// What a sync tells whoever runs it, as it happens. Every method has a no-op
+// default; they are called on the thread that called run_sync().
+class SyncObserver {
+ public:
+  virtual ~SyncObserver() = default;
+  virtual void on_request(const std::string& /*url*/) {}
+  virtual void on_response(long /*status*/, std::optional<std::uint64_t> /*content_length*/) {}
+  // A transient fault; the request is repeated after `wait_seconds`.
+  virtual void on_retry(const std::string& /*reason*/, double /*wait_seconds*/, int /*retry*/,
+                        int /*max_retries*/) {}
+  virtual void on_checkpoint(const Cursor& /*cursor*/, const RunCounters& /*committed*/) {}
+  // Called every few thousand records and once per chunk of body.
+  virtual void on_progress(const RunCounters& /*written*/, std::uint64_t /*body_bytes*/,
+                           std::optional<std::uint64_t> /*content_length*/) {}
+  virtual void on_rejected(std::string_view /*reason*/) {}
+};
+
+// The outcome of one run, as the summary and --json report it.
+struct SyncReport {
+  std::string stream = "user";
+  std::string status;  // "ok", "error" or "interrupted"
+  std::string error;
+  RunCounters counters;  // committed rows; requests, retries and bytes of the run
+  std::optional<std::string> cursor_before;
+  std::optional<std::string> cursor_after;
+  double seconds = 0;
+  std::int64_t run_id = 0;
+};
+
+// Runs one incremental sync of the user stream into the replica at
+// `config.database`: asks for every record newer than the saved cursor, page
+// after page, until a response brings nothing newer than the cursor it asked
+// with. Rows and the cursor covering them commit together (see DESIGN.md, "The
+// one invariant"). Throws LockedError when another sync holds the replica; any
+// other failure is thrown after the run's _sync_log row records it, with the
+// report (as far as it got) in `report`.
+SyncReport run_sync(const Config& config, SyncObserver& observer);
+void run_sync(const Config& config, SyncObserver& observer, SyncReport& report);
+
+}  // namespace tsync
