@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tsync needs to build, test and run its demo,
+# skipping those already installed. Uses sudo when not run as root.
+set -euo pipefail
+
+packages=(cmake g++ make pkg-config sqlite3 curl
+          libsqlite3-dev libsqlitecpp-dev libcurl4-openssl-dev rapidjson-dev
+          doctest-dev libcpp-httplib-dev libcli11-dev)
+if [ "${1:-}" = "--with-fuzzer" ]; then
+  packages+=(clang libclang-rt-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

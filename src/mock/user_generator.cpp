@@ -1,0 +1,705 @@
+#include "mock/user_generator.hpp"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <mutex>
+#include <numeric>
+#include <stdexcept>
+
+namespace tsync::mock {
+namespace {
+
+// splitmix64: expands a seed into well-mixed state words.
+std::uint64_t splitmix64(std::uint64_t& x) {
+  std::uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// xoshiro256**: fast, deterministic, good enough for test data.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) {
+    for (auto& word : s_) word = splitmix64(seed);
+  }
+
+  std::uint64_t next() {
+    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+  // A value in [0, n); n > 0.
+  std::uint64_t below(std::uint64_t n) {
+    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
+  }
+
+  bool one_in(std::uint64_t n) { return below(n) == 0; }
+
+ private:
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  std::array<std::uint64_t, 4> s_{};
+};
+
+// A name as shown, and the lowercase ASCII form used in email addresses.
+struct Name {
+  std::string_view shown;
+  std::string_view ascii;
+};
+
+constexpr std::array<Name, 48> kFirstNames{{
+    {"James", "james"},     {"Mary", "mary"},         {"Robert", "robert"},
+    {"Patricia", "patricia"}, {"John", "john"},       {"Jennifer", "jennifer"},
+    {"Michael", "michael"}, {"Linda", "linda"},       {"David", "david"},
+    {"Elizabeth", "elizabeth"}, {"William", "william"}, {"Barbara", "barbara"},
+    {"Richard", "richard"}, {"Susan", "susan"},       {"Joseph", "joseph"},
+    {"Jessica", "jessica"}, {"Thomas", "thomas"},     {"Sarah", "sarah"},
+    {"Charles", "charles"}, {"Karen", "karen"},       {"Daniel", "daniel"},
+    {"Nancy", "nancy"},     {"Matthew", "matthew"},   {"Lisa", "lisa"},
+    {"Anthony", "anthony"}, {"Betty", "betty"},       {"Mark", "mark"},
+    {"Margaret", "margaret"}, {"Sofia", "sofia"},     {"Liam", "liam"},
+    {"Olivia", "olivia"},   {"Noah", "noah"},         {"Emma", "emma"},
+    {"Aisha", "aisha"},     {"Mateo", "mateo"},       {"Yuki", "yuki"},
+    {"Priya", "priya"},     {"Wei", "wei"},           {"José", "jose"},
+    {"Zoë", "zoe"},         {"Björn", "bjorn"},       {"Chloé", "chloe"},
+    {"Søren", "soren"},     {"Łucja", "lucja"},       {"Amélie", "amelie"},
+    {"Renée", "renee"},     {"Kwame", "kwame"},       {"Ingrid", "ingrid"},
+}};
+
+constexpr std::array<Name, 48> kLastNames{{
+    {"Smith", "smith"},       {"Johnson", "johnson"},   {"Williams", "williams"},
+    {"Brown", "brown"},       {"Jones", "jones"},       {"Garcia", "garcia"},
+    {"Miller", "miller"},     {"Davis", "davis"},       {"Rodriguez", "rodriguez"},
+    {"Martinez", "martinez"}, {"Hernandez", "hernandez"}, {"Lopez", "lopez"},
+    {"Gonzalez", "gonzalez"}, {"Wilson", "wilson"},     {"Anderson", "anderson"},
+    {"Thomas", "thomas"},     {"Taylor", "taylor"},     {"Moore", "moore"},
+    {"Jackson", "jackson"},   {"Martin", "martin"},     {"Lee", "lee"},
+    {"Perez", "perez"},       {"Thompson", "thompson"}, {"White", "white"},
+    {"Harris", "harris"},     {"Sanchez", "sanchez"},   {"Clark", "clark"},
+    {"Ramirez", "ramirez"},   {"Lewis", "lewis"},       {"Robinson", "robinson"},
+    {"Walker", "walker"},     {"Young", "young"},       {"Allen", "allen"},
+    {"King", "king"},         {"Wright", "wright"},     {"Scott", "scott"},
+    {"Nguyen", "nguyen"},     {"Kim", "kim"},           {"Patel", "patel"},
+    {"Müller", "muller"},     {"Núñez", "nunez"},       {"O'Brien", "obrien"},
+    {"Kowalski", "kowalski"}, {"Rossi", "rossi"},       {"Tanaka", "tanaka"},
+    {"Schmidt", "schmidt"},   {"Dubois", "dubois"},     {"van der Berg", "vanderberg"},
+}};
+
+constexpr std::array<std::string_view, 6> kEmailDomains{
+    "example.com",      "example.org",      "example.net",
+    "mail.example.com", "inbox.example.org", "users.example.net"};
+constexpr std::size_t kEmailStyles = 7;
+
+constexpr std::array<std::string_view, 30> kStreets{
+    "Maple",   "Oak",       "Pine",     "Cedar",    "Elm",      "Washington",
+    "Lake",    "Hill",      "Main",     "Park",     "Sunset",   "River",
+    "Church",  "Mill",      "Spring",   "Highland", "Meadow",   "Forest",
+    "Ridge",   "Willow",    "Chestnut", "Walnut",   "Franklin", "Jefferson",
+    "Lincoln", "Madison",   "Cherry",   "Birch",    "Valley",   "Harbor"};
+constexpr std::array<std::string_view, 10> kStreetSuffixes{
+    "Street", "Avenue", "Road", "Lane", "Drive", "Court", "Boulevard", "Way", "Place", "Terrace"};
+constexpr std::array<std::string_view, 30> kCities{
+    "Springfield, IL", "Portland, OR",  "Austin, TX",   "Denver, CO",    "Madison, WI",
+    "Boston, MA",      "Seattle, WA",   "Columbus, OH", "Raleigh, NC",   "Phoenix, AZ",
+    "Atlanta, GA",     "Nashville, TN", "Omaha, NE",    "Boise, ID",     "Albany, NY",
+    "Salem, OR",       "Tucson, AZ",    "Fresno, CA",   "Oakland, CA",   "Tampa, FL",
+    "Miami, FL",       "Richmond, VA",  "Buffalo, NY",  "Detroit, MI",   "Lincoln, NE",
+    "Reno, NV",        "Dayton, OH",    "Eugene, OR",   "Provo, UT",     "Savannah, GA"};
+
+constexpr std::array<std::string_view, 24> kCompanyAdjectives{
+    "Blue",    "Bright",  "Northern", "Silver", "Green",   "Rapid",   "Summit",   "Pioneer",
+    "Golden",  "Granite", "Coastal",  "Quantum", "Red",    "Evergreen", "Apex",   "Iron",
+    "Crystal", "True",    "Prime",    "Stellar", "Harbor", "Open",    "Lucky",    "Clear"};
+constexpr std::array<std::string_view, 24> kCompanyNouns{
+    "Harbor", "Peak",   "River",  "Labs",    "Works",   "Bridge", "Field",  "Stone",
+    "Forge",  "Pixel",  "Cloud",  "Signal",  "Vertex",  "Orbit",  "Anchor", "Beacon",
+    "Circuit", "Canyon", "Maple", "Falcon",  "Meadow",  "Lantern", "Compass", "Ember"};
+constexpr std::array<std::string_view, 16> kCompanySuffixes{
+    "Inc",        "LLC",         "Ltd",      "Group",     "Systems",     "Solutions",
+    "Technologies", "Partners",  "Holdings", "Co",        "Industries",  "Consulting",
+    "Analytics",  "Logistics",   "Media",    "Foods"};
+constexpr std::size_t kCompanyPatterns = 5;
+
+constexpr std::array<std::string_view, 8> kJobLevels{
+    "", "", "", "Senior ", "Junior ", "Lead ", "Principal ", "Associate "};
+constexpr std::array<std::string_view, 36> kJobs{
+    "Software Engineer",      "Data Analyst",          "Product Manager",
+    "Accountant",             "Graphic Designer",      "Sales Representative",
+    "Nurse",                  "Civil Engineer",        "Teacher",
+    "Pharmacist",             "Marketing Manager",     "HR Specialist",
+    "Financial Analyst",      "Operations Manager",    "Web Developer",
+    "Customer Success Manager", "Architect",           "Electrician",
+    "Paralegal",              "Copywriter",            "Research Scientist",
+    "Logistics Coordinator",  "Account Executive",     "Systems Administrator",
+    "UX Researcher",          "Project Manager",       "QA Engineer",
+    "Dental Hygienist",       "Physical Therapist",    "Chef",
+    "Mechanical Engineer",    "Business Analyst",      "Security Engineer",
+    "Technical Writer",       "Recruiter",             "Office Manager"};
+
+struct Offset {
+  std::int64_t seconds;
+  std::string_view text;
+};
+constexpr std::array<Offset, 10> kOffsets{{{0, "+00:00"},
+                                           {3600, "+01:00"},
+                                           {7200, "+02:00"},
+                                           {19800, "+05:30"},
+                                           {32400, "+09:00"},
+                                           {45900, "+12:45"},
+                                           {-10800, "-03:00"},
+                                           {-18000, "-05:00"},
+                                           {-28800, "-08:00"},
+                                           {-34200, "-09:30"}}};
+
+// 2024-01-01T00:00:00Z and the length of 2024 (a leap year) in seconds.
+constexpr std::int64_t kYearStart = 1704067200;
+constexpr std::int64_t kYearSeconds = 366 * 86400;
+// createdAt is at most this long before updatedAt.
+constexpr std::int64_t kMaxAgeMillis = 400LL * 86400 * 1000;
+// Rendered record text is collected in blocks of about this size.
+constexpr std::size_t kBlockSize = 16u << 20;
+
+// Everything needed to render one user; a few dozen bytes instead of eight strings.
+struct Recipe {
+  std::uint64_t id_hi = 0;
+  std::uint64_t id_lo = 0;
+  Instant updated;
+  Instant created;
+  std::uint32_t zip = 0;
+  std::uint16_t house = 0;
+  std::uint16_t apartment = 0;  // 0: none
+  std::uint8_t first = 0, last = 0;
+  std::uint8_t street = 0, street_suffix = 0, city = 0;
+  std::uint8_t company_pattern = 0, company_a = 0, company_b = 0, company_suffix = 0;
+  std::uint8_t job_level = 0, job = 0;
+  std::uint8_t email_style = 0, email_domain = 0, email_number = 0;
+  std::uint8_t offset = 0;
+};
+
+template <typename List>
+std::uint8_t pick(Rng& rng, const List& list) {
+  return static_cast<std::uint8_t>(rng.below(list.size()));
+}
+
+void pick_company(Rng& rng, Recipe& r) {
+  r.company_pattern = static_cast<std::uint8_t>(rng.below(kCompanyPatterns));
+  r.company_a = static_cast<std::uint8_t>(rng.below(kCompanyAdjectives.size()));
+  r.company_b = static_cast<std::uint8_t>(rng.below(kCompanyNouns.size()));
+  r.company_suffix = pick(rng, kCompanySuffixes);
+}
+
+void pick_email(Rng& rng, Recipe& r) {
+  r.email_style = static_cast<std::uint8_t>(rng.below(kEmailStyles));
+  r.email_domain = pick(rng, kEmailDomains);
+  r.email_number = static_cast<std::uint8_t>(rng.below(100));
+}
+
+// Draws everything but the timestamps. Always draws the same number of values,
+// so users do not depend on the timestamp style.
+void pick_person(Rng& rng, Recipe& r) {
+  const std::uint64_t hi = rng.next();
+  const std::uint64_t lo = rng.next();
+  // UUID version 4 and variant bits, so ids look like real random UUIDs.
+  r.id_hi = (hi & ~0xF000ull) | 0x4000ull;
+  r.id_lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+  r.first = pick(rng, kFirstNames);
+  r.last = pick(rng, kLastNames);
+  r.house = static_cast<std::uint16_t>(1 + rng.below(9999));
+  r.street = pick(rng, kStreets);
+  r.street_suffix = pick(rng, kStreetSuffixes);
+  r.apartment = static_cast<std::uint16_t>(rng.one_in(4) ? 1 + rng.below(450) : (rng.next(), 0));
+  r.city = pick(rng, kCities);
+  r.zip = static_cast<std::uint32_t>(10000 + rng.below(89999));
+  pick_company(rng, r);
+  r.job_level = pick(rng, kJobLevels);
+  r.job = pick(rng, kJobs);
+  pick_email(rng, r);
+  r.offset = pick(rng, kOffsets);
+}
+
+// The served instant of a time given in milliseconds since 1970.
+Instant instant_of(std::int64_t millis, TimestampStyle style) {
+  const std::int64_t seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000;
+  const auto ms = static_cast<std::int32_t>(millis - seconds * 1000);
+  return Instant{seconds, style == TimestampStyle::Fractional ? ms * 1'000'000 : 0};
+}
+
+std::int64_t millis_of(Instant t) { return t.seconds * 1000 + t.nanos / 1'000'000; }
+
+void append_timestamp(std::string& out, Instant t, TimestampStyle style, std::uint8_t offset) {
+  char text[kNormalisedWidth];
+  switch (style) {
+    case TimestampStyle::Utc:
+      format_utc(t, text);
+      out.append(text, 19);
+      out.push_back('Z');
+      break;
+    case TimestampStyle::Fractional:
+      format_utc(t, text);
+      out.append(text, 23);
+      out.push_back('Z');
+      break;
+    case TimestampStyle::Offset: {
+      const Offset& o = kOffsets[offset];
+      format_utc(Instant{t.seconds + o.seconds, 0}, text);
+      out.append(text, 19);
+      out.append(o.text);
+      break;
+    }
+  }
+}
+
+void append_hex(std::string& out, std::uint64_t value, int shift_from, int digits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < digits; ++i) out.push_back(kHex[(value >> (shift_from - 4 * i)) & 0xF]);
+}
+
+void append_number(std::string& out, unsigned value, int min_width = 1) {
+  char digits[12];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0 || n < min_width);
+  while (n > 0) out.push_back(digits[--n]);
+}
+
+void append_email(std::string& out, const Recipe& r) {
+  const Name& first = kFirstNames[r.first];
+  const Name& last = kLastNames[r.last];
+  switch (r.email_style) {
+    case 0:
+      out.append(first.ascii).append(".").append(last.ascii);
+      break;
+    case 1:
+      out.append(first.ascii).append(last.ascii);
+      break;
+    case 2:
+      out.append(first.ascii.substr(0, 1)).append(".").append(last.ascii);
+      break;
+    case 3:
+      out.append(first.ascii).append("_").append(last.ascii);
+      append_number(out, r.email_number);
+      break;
+    case 4:
+      out.append(last.ascii).append(".").append(first.ascii);
+      break;
+    case 5:
+      out.append(first.ascii);
+      append_number(out, 1900u + r.email_number, 4);
+      break;
+    default:
+      out.append(first.ascii).append(".").append(last.ascii);
+      append_number(out, r.email_number, 2);
+      break;
+  }
+  out.push_back('@');
+  out.append(kEmailDomains[r.email_domain]);
+}
+
+void append_company(std::string& out, const Recipe& r) {
+  const std::string_view last_a = kLastNames[r.company_a % kLastNames.size()].shown;
+  const std::string_view last_b = kLastNames[r.company_b % kLastNames.size()].shown;
+  const std::string_view adjective = kCompanyAdjectives[r.company_a];
+  const std::string_view noun = kCompanyNouns[r.company_b];
+  const std::string_view suffix = kCompanySuffixes[r.company_suffix];
+  switch (r.company_pattern) {
+    case 0:
+      out.append(last_a).append(" ").append(suffix);
+      break;
+    case 1:
+      out.append(last_a).append(" & ").append(last_b);
+      break;
+    case 2:
+      out.append(adjective).append(" ").append(noun).append(" ").append(suffix);
+      break;
+    case 3:
+      out.append(adjective).append(" ").append(noun);
+      break;
+    default:
+      out.append(last_a).append("-").append(last_b).append(" ").append(suffix);
+      break;
+  }
+}
+
+// Writes the user's fields into `u`, reusing its strings' capacity.
+void fill_user(const Recipe& r, TimestampStyle style, User& u) {
+  u.id.clear();
+  append_hex(u.id, r.id_hi, 60, 8);
+  u.id.push_back('-');
+  append_hex(u.id, r.id_hi, 28, 4);
+  u.id.push_back('-');
+  append_hex(u.id, r.id_hi, 12, 4);
+  u.id.push_back('-');
+  append_hex(u.id, r.id_lo, 60, 4);
+  u.id.push_back('-');
+  append_hex(u.id, r.id_lo, 44, 12);
+
+  u.name.assign(kFirstNames[r.first].shown).append(" ").append(kLastNames[r.last].shown);
+
+  u.email.clear();
+  append_email(u.email, r);
+
+  u.address.clear();
+  append_number(u.address, r.house);
+  u.address.append(" ").append(kStreets[r.street]).append(" ").append(
+      kStreetSuffixes[r.street_suffix]);
+  if (r.apartment != 0) {
+    u.address.append(" Apt ");
+    append_number(u.address, r.apartment);
+  }
+  u.address.append(", ").append(kCities[r.city]).append(" ");
+  append_number(u.address, r.zip, 5);
+
+  u.company.clear();
+  append_company(u.company, r);
+
+  u.job.assign(kJobLevels[r.job_level]).append(kJobs[r.job]);
+
+  u.updatedAt.clear();
+  append_timestamp(u.updatedAt, r.updated, style, r.offset);
+  u.createdAt.clear();
+  append_timestamp(u.createdAt, r.created, style, r.offset);
+  u.updated = r.updated;
+}
+
+void append_user_json(std::string& out, const User& u) {
+  out.append(R"({"id":)");
+  append_json_string(out, u.id);
+  out.append(R"(,"name":)");
+  append_json_string(out, u.name);
+  out.append(R"(,"email":)");
+  append_json_string(out, u.email);
+  out.append(R"(,"address":)");
+  append_json_string(out, u.address);
+  out.append(R"(,"company":)");
+  append_json_string(out, u.company);
+  out.append(R"(,"job":)");
+  append_json_string(out, u.job);
+  out.append(R"(,"updatedAt":)");
+  append_json_string(out, u.updatedAt);
+  out.append(R"(,"createdAt":)");
+  append_json_string(out, u.createdAt);
+  out.push_back('}');
+}
+
+// Serving order of users: (updated, id); the id's text order is its numeric order.
+bool serves_before(const Recipe& a, const Recipe& b) {
+  if (a.updated != b.updated) return a.updated < b.updated;
+  if (a.id_hi != b.id_hi) return a.id_hi < b.id_hi;
+  return a.id_lo < b.id_lo;
+}
+
+// Renders records into fresh blocks that belong to one new catalog.
+class BlockWriter {
+ public:
+  BlockWriter(Catalog& catalog, std::size_t expected_bytes)
+      : catalog_(catalog), expected_(expected_bytes) {}
+
+  // Renders user `index` and returns its slot.
+  Catalog::Slot add_user(const Recipe& r, std::uint32_t index, TimestampStyle style) {
+    fill_user(r, style, scratch_);
+    std::string& block = current();
+    const std::size_t start = block.size();
+    append_user_json(block, scratch_);
+    return finish(start, r.updated, index);
+  }
+
+  Catalog::Slot add_raw(std::string_view text, Instant position) {
+    std::string& block = current();
+    const std::size_t start = block.size();
+    block.append(text);
+    return finish(start, position, Catalog::kRaw);
+  }
+
+  // Publishes the last block into the catalog.
+  void close() {
+    if (open_) {
+      catalog_.blocks.push_back(std::make_shared<const std::string>(std::move(block_)));
+      open_ = false;
+    }
+  }
+
+ private:
+  std::string& current() {
+    if (!open_) {
+      block_ = std::string();
+      block_.reserve(std::min(expected_, kBlockSize) + 4096);
+      open_ = true;
+    }
+    return block_;
+  }
+
+  Catalog::Slot finish(std::size_t start, Instant updated, std::uint32_t user) {
+    const std::size_t length = block_.size() - start;
+    if (length > std::numeric_limits<std::uint32_t>::max())
+      throw std::length_error("mock record text is larger than 4 GiB");
+    Catalog::Slot slot;
+    slot.updated = updated;
+    slot.block = static_cast<std::uint32_t>(catalog_.blocks.size());
+    slot.offset = static_cast<std::uint32_t>(start);
+    slot.length = static_cast<std::uint32_t>(length);
+    slot.user = user;
+    expected_ = expected_ > length ? expected_ - length : 0;
+    if (block_.size() >= kBlockSize) close();
+    return slot;
+  }
+
+  Catalog& catalog_;
+  std::size_t expected_;
+  std::string block_;
+  bool open_ = false;
+  User scratch_;
+};
+
+// Average rendered size of one user, for reserving block space.
+constexpr std::size_t kTypicalUserBytes = 300;
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+  out.push_back('"');
+  std::size_t plain = 0;  // start of the run not yet copied
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.substr(plain, i - plain));
+    plain = i + 1;
+    switch (c) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out.append(escape, sizeof escape);
+        break;
+      }
+    }
+  }
+  out.append(text.substr(plain));
+  out.push_back('"');
+}
+
+std::string render_user(const User& user) {
+  std::string out;
+  append_user_json(out, user);
+  return out;
+}
+
+std::size_t Catalog::first_after(Instant since) const {
+  const auto it = std::partition_point(slots.begin(), slots.end(),
+                                       [&](const Slot& s) { return s.updated <= since; });
+  return static_cast<std::size_t>(it - slots.begin());
+}
+
+std::size_t Catalog::first_not_before(Instant since) const {
+  const auto it = std::partition_point(slots.begin(), slots.end(),
+                                       [&](const Slot& s) { return s.updated < since; });
+  return static_cast<std::size_t>(it - slots.begin());
+}
+
+struct UserStore::Impl {
+  Impl(std::uint64_t seed, TimestampStyle timestamp_style)
+      : style(timestamp_style), rng(seed ^ 0x6D75746174696F6Eull) {}
+
+  // The next timestamp of a mutation batch: strictly later than `latest` for the
+  // first one of a batch, then later or (1 in 20) equal to the previous one.
+  Instant next_timestamp(bool first_of_batch) {
+    const bool tie = rng.one_in(20);
+    const std::int64_t gap_seconds = 1 + static_cast<std::int64_t>(rng.below(5));
+    const auto ms = static_cast<std::int64_t>(rng.below(1000));
+    if (tie && !first_of_batch) return latest;
+    latest = instant_of((latest.seconds + gap_seconds) * 1000 + ms, style);
+    return latest;
+  }
+
+  void publish(std::shared_ptr<Catalog> next) { catalog = std::move(next); }
+
+  mutable std::mutex mutex;
+  TimestampStyle style;
+  Rng rng;  // drives mutations
+  std::vector<Recipe> recipes;
+  std::shared_ptr<const Catalog> catalog;
+  Instant latest = kEpochStart;  // the latest timestamp served so far, raw positions included
+};
+
+UserStore::UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style)
+    : impl_(std::make_unique<Impl>(seed, style)) {
+  if (count >= Catalog::kRaw) throw std::length_error("too many mock users");
+  Rng rng(seed);
+  auto& recipes = impl_->recipes;
+  recipes.resize(count);
+
+  // A timeline over 2024: gaps average out to spread the users over the year,
+  // and about one user in 20 shares the previous user's updatedAt.
+  const std::int64_t average_gap =
+      std::max<std::int64_t>(1, kYearSeconds / static_cast<std::int64_t>(count + 1));
+  std::int64_t updated_ms = kYearStart * 1000;
+  for (std::size_t i = 0; i < count; ++i) {
+    Recipe& r = recipes[i];
+    pick_person(rng, r);
+    const bool tie = rng.one_in(20) && i > 0;
+    const auto gap = 1 + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(2 * average_gap - 1)));
+    const auto ms = static_cast<std::int64_t>(rng.below(1000));
+    const bool never_updated = rng.one_in(8);
+    const auto age = static_cast<std::int64_t>(rng.below(kMaxAgeMillis));
+    if (!tie) updated_ms = (updated_ms / 1000 + gap) * 1000 + ms;
+    r.updated = instant_of(updated_ms, style);
+    r.created = instant_of(never_updated ? updated_ms : updated_ms - age, style);
+  }
+  // Only users sharing an instant can be out of order.
+  std::sort(recipes.begin(), recipes.end(), serves_before);
+  if (!recipes.empty()) impl_->latest = recipes.back().updated;
+
+  auto catalog = std::make_shared<Catalog>();
+  catalog->slots.reserve(count);
+  BlockWriter writer(*catalog, count * kTypicalUserBytes);
+  for (std::size_t i = 0; i < count; ++i)
+    catalog->slots.push_back(writer.add_user(recipes[i], static_cast<std::uint32_t>(i), style));
+  writer.close();
+  impl_->publish(std::move(catalog));
+}
+
+UserStore::~UserStore() = default;
+
+void UserStore::mutate(std::size_t updates, std::size_t additions) {
+  const std::lock_guard lock(impl_->mutex);
+  auto& recipes = impl_->recipes;
+  auto& rng = impl_->rng;
+  const std::size_t before = recipes.size();
+  if (before + additions >= Catalog::kRaw) throw std::length_error("too many mock users");
+  updates = std::min(updates, before);
+
+  // Which users change, in the order they get their new timestamps.
+  std::vector<std::uint32_t> changed;
+  changed.reserve(updates + additions);
+  std::vector<bool> marked(before, false);
+  if (updates == before) {
+    changed.resize(before);
+    std::iota(changed.begin(), changed.end(), 0u);
+  } else if (updates * 4 <= before) {
+    while (changed.size() < updates) {
+      const auto i = static_cast<std::uint32_t>(rng.below(before));
+      if (!marked[i]) {
+        marked[i] = true;
+        changed.push_back(i);
+      }
+    }
+  } else {
+    std::vector<std::uint32_t> all(before);
+    std::iota(all.begin(), all.end(), 0u);
+    for (std::size_t k = 0; k < updates; ++k) {
+      const std::size_t j = k + rng.below(before - k);
+      std::swap(all[k], all[j]);
+      changed.push_back(all[k]);
+    }
+  }
+  for (const std::uint32_t i : changed) marked[i] = true;
+
+  bool first = true;
+  for (const std::uint32_t i : changed) {
+    Recipe& r = recipes[i];
+    r.job = static_cast<std::uint8_t>((r.job + 1 + rng.below(kJobs.size() - 1)) % kJobs.size());
+    r.job_level = pick(rng, kJobLevels);
+    if (rng.one_in(2)) {
+      pick_company(rng, r);
+    } else {
+      pick_email(rng, r);
+    }
+    r.updated = impl_->next_timestamp(first);
+    first = false;
+  }
+  for (std::size_t k = 0; k < additions; ++k) {
+    Recipe r;
+    pick_person(rng, r);
+    r.updated = impl_->next_timestamp(first);
+    r.created = r.updated;
+    first = false;
+    changed.push_back(static_cast<std::uint32_t>(recipes.size()));
+    recipes.push_back(r);
+  }
+  std::sort(changed.begin(), changed.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return serves_before(recipes[a], recipes[b]);
+  });
+
+  // Everything else keeps its place; the changed users are later than all of it.
+  const Catalog& old = *impl_->catalog;
+  auto next = std::make_shared<Catalog>();
+  next->blocks = old.blocks;
+  next->slots.reserve(old.slots.size() - updates + changed.size());
+  for (const Catalog::Slot& s : old.slots)
+    if (s.user == Catalog::kRaw || !marked[s.user]) next->slots.push_back(s);
+  BlockWriter writer(*next, changed.size() * kTypicalUserBytes);
+  for (const std::uint32_t i : changed)
+    next->slots.push_back(writer.add_user(recipes[i], i, impl_->style));
+  writer.close();
+  impl_->publish(std::move(next));
+}
+
+void UserStore::add_raw(std::string json_object, Instant position) {
+  const std::lock_guard lock(impl_->mutex);
+  const Catalog& old = *impl_->catalog;
+  auto next = std::make_shared<Catalog>();
+  next->blocks = old.blocks;
+  BlockWriter writer(*next, json_object.size());
+  const Catalog::Slot slot = writer.add_raw(json_object, position);
+  writer.close();
+  const std::size_t at = old.first_after(position);
+  next->slots.reserve(old.slots.size() + 1);
+  next->slots.assign(old.slots.begin(), old.slots.begin() + static_cast<std::ptrdiff_t>(at));
+  next->slots.push_back(slot);
+  next->slots.insert(next->slots.end(), old.slots.begin() + static_cast<std::ptrdiff_t>(at),
+                     old.slots.end());
+  impl_->latest = std::max(impl_->latest, position);
+  impl_->publish(std::move(next));
+}
+
+std::vector<User> UserStore::snapshot() const {
+  const std::lock_guard lock(impl_->mutex);
+  std::vector<User> users;
+  users.reserve(impl_->recipes.size());
+  for (const Catalog::Slot& s : impl_->catalog->slots) {
+    if (s.user == Catalog::kRaw) continue;
+    fill_user(impl_->recipes[s.user], impl_->style, users.emplace_back());
+  }
+  return users;
+}
+
+std::size_t UserStore::size() const {
+  const std::lock_guard lock(impl_->mutex);
+  return impl_->recipes.size();
+}
+
+std::shared_ptr<const Catalog> UserStore::catalog() const {
+  const std::lock_guard lock(impl_->mutex);
+  return impl_->catalog;
+}
+
+}  // namespace tsync::mock

@@ -1,0 +1,108 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "timestamp.hpp"
+
+namespace tsync::mock {
+
+// One user as the API serves it: every field is the exact text in the JSON.
+struct User {
+  std::string id, name, email, address, company, job, updatedAt, createdAt;
+  Instant updated;  // parsed updatedAt
+};
+
+// How the served timestamps are written. All three styles come from the same
+// seed; Utc and Offset describe exactly the same instants (whole seconds),
+// Fractional adds milliseconds.
+//   Utc:        "2024-01-15T10:30:00Z"
+//   Fractional: "2024-01-15T10:30:00.123Z"
+//   Offset:     "2024-01-15T12:30:00+02:00" (each user has its own offset)
+enum class TimestampStyle { Utc, Fractional, Offset };
+
+// Appends `text` to `out` as a JSON string literal, quotes included: `"` and `\`
+// are escaped, control characters become \n, \t, ... or \u00XX, every other byte
+// (UTF-8 included) is copied unchanged.
+void append_json_string(std::string& out, std::string_view text);
+
+// The JSON object text the API serves for `user`, keys in the order
+// id, name, email, address, company, job, updatedAt, createdAt.
+std::string render_user(const User& user);
+
+// Everything the store serves at one moment, in serving order: sorted by
+// (updated instant, id), a raw record after the users of its instant.
+// Immutable once published, so a response that holds one streams a consistent
+// body however the store changes meanwhile.
+class Catalog {
+ public:
+  // Where one served record's text lives.
+  struct Slot {
+    Instant updated;
+    std::uint32_t block = 0;
+    std::uint32_t offset = 0;
+    std::uint32_t length = 0;
+    std::uint32_t user = 0;  // index of the user, or kRaw
+  };
+  static constexpr std::uint32_t kRaw = 0xFFFFFFFFu;
+
+  std::size_t size() const { return slots_.size(); }
+  const Slot& slot(std::size_t i) const { return slots_[i]; }
+  // The JSON object text of record i, exactly as served.
+  std::string_view text(std::size_t i) const {
+    const Slot& s = slots_[i];
+    return std::string_view(*blocks_[s.block]).substr(s.offset, s.length);
+  }
+  // Index of the first record with updated > since (first_after) or >= since
+  // (first_not_before); size() when there is none.
+  std::size_t first_after(Instant since) const;
+  std::size_t first_not_before(Instant since) const;
+
+ private:
+  friend class UserStore;
+  std::vector<std::shared_ptr<const std::string>> blocks_;
+  std::vector<Slot> slots_;
+};
+
+// The users the mock API serves, generated deterministically from a seed:
+// realistic names, emails derived from them, street addresses, companies, jobs,
+// UUID-like ids, createdAt <= updatedAt, updatedAt spread over 2024 with about
+// one user in 20 sharing the previous user's updatedAt. The same (count, seed,
+// style) always gives the same users and, after the same calls, the same changes.
+// Each record's JSON text is rendered once and re-rendered only when it changes.
+// Thread-safe: every member locks an internal mutex.
+class UserStore {
+ public:
+  UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style = TimestampStyle::Utc);
+  ~UserStore();
+  UserStore(const UserStore&) = delete;
+  UserStore& operator=(const UserStore&) = delete;
+
+  // Gives `updates` distinct existing users (chosen deterministically; all of them
+  // when there are fewer) a new updatedAt later than every timestamp so far,
+  // raw positions included, and a new job plus a new company or email; then adds
+  // `additions` new users (createdAt == updatedAt), later still.
+  void mutate(std::size_t updates, std::size_t additions);
+
+  // Serves `json_object` verbatim among the users, positioned as if its updatedAt
+  // were `position` (after the users of that instant). It is not a user: neither
+  // snapshot() nor size() counts it. Used to serve bad records and hostile strings.
+  void add_raw(std::string json_object, Instant position);
+
+  // Every user, sorted by (updated, id), with the exact texts served.
+  std::vector<User> snapshot() const;
+  // Number of users (raw records excluded).
+  std::size_t size() const;
+  // What is served right now.
+  std::shared_ptr<const Catalog> catalog() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tsync::mock

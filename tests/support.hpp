@@ -1,0 +1,87 @@
+#pragma once
+
+// Helpers shared by the test files: a private temporary directory per test and
+// ready-made user records.
+
+#include <atomic>
+#include <filesystem>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <unistd.h>
+
+#include "timestamp.hpp"
+#include "user_record.hpp"
+
+namespace tsync::test {
+
+// A new, empty directory under the system's temporary directory, removed with
+// everything in it when destroyed.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<unsigned> counter{0};
+    std::random_device random;
+    const auto base = std::filesystem::temp_directory_path();
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const auto candidate = base / ("tsync-test-" + std::to_string(::getpid()) + "-" +
+                                     std::to_string(counter++) + "-" + std::to_string(random()));
+      std::error_code error;
+      if (std::filesystem::create_directory(candidate, error)) {
+        path_ = candidate;
+        return;
+      }
+    }
+    throw std::runtime_error("cannot create a temporary directory under " + base.string());
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  // The path of `name` inside the directory, as a string.
+  std::string file(std::string_view name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Parses a timestamp a test wrote by hand; a typo in a test fails loudly.
+inline Instant instant_of(std::string_view text) {
+  const auto instant = parse_timestamp(text);
+  if (!instant) throw std::invalid_argument("not a timestamp: " + std::string(text));
+  return *instant;
+}
+
+// The normalised UTC text the replica stores for `text`.
+inline std::string utc_text(std::string_view text) { return format_utc(instant_of(text)); }
+
+// A user record as the stream hands it to the replica: updatedAt (and createdAt)
+// normalised with format_utc, the API's own updatedAt text kept as updated_text.
+// Fields not given get plausible values derived from the id.
+inline UserRecord make_user(std::string_view id, std::string_view updated_at,
+                            std::optional<std::string_view> name = std::nullopt,
+                            std::string_view created_at = "2020-01-01T00:00:00Z") {
+  UserRecord record;
+  const std::string base(id);
+  record[UserRecord::kId].set(id);
+  record[UserRecord::kName].set(name ? *name : "Name " + base);
+  record[UserRecord::kEmail].set(base + "@example.com");
+  record[UserRecord::kAddress].set("1 Main Street, Springfield");
+  record[UserRecord::kCompany].set("Example Corp");
+  record[UserRecord::kJob].set("Engineer");
+  record.updated = instant_of(updated_at);
+  record.updated_text = std::string(updated_at);
+  record[UserRecord::kUpdatedAt].set(format_utc(record.updated));
+  record[UserRecord::kCreatedAt].set(utc_text(created_at));
+  return record;
+}
+
+}  // namespace tsync::test

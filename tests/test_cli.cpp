@@ -1,0 +1,292 @@
+// The tsync command line, run as a real process: exit codes, messages,
+// --json, status and reset.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sys/stat.h>
+
+#include <rapidjson/document.h>
+
+#include "e2e_support.hpp"
+#include "errors.hpp"
+#include "process.hpp"
+#include "replica.hpp"
+
+using tsync::mock::MockApi;
+using tsync::mock::Options;
+
+namespace {
+
+const std::string kTsync = TSYNC_BINARY;
+
+std::string write_config(const e2e::ScratchDir& dir, const std::string& json) {
+  const std::string path = dir.file("configuration.json");
+  std::ofstream(path) << json;
+  return path;
+}
+
+std::string config_json(const MockApi& api, const std::string& extra = "") {
+  return "{\"base_url\": \"" + api.base_url() + "\", \"retry_base_seconds\": 0.01" + extra + "}";
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+rapidjson::Document parse_json(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  REQUIRE_MESSAGE(!doc.HasParseError(), "not JSON: " << text);
+  REQUIRE(doc.IsObject());
+  return doc;
+}
+
+}  // namespace
+
+TEST_SUITE("cli") {
+  TEST_CASE("--version and --help exit 0; no subcommand is a usage error") {
+    auto version = proc::run({kTsync, "--version"});
+    CHECK(version.exit_code == 0);
+    CHECK(version.out == std::string("tsync ") + TSYNC_VERSION + "\n");
+    auto help = proc::run({kTsync, "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK(help.out.find("sync") != std::string::npos);
+    auto none = proc::run({kTsync});
+    CHECK(none.exit_code == tsync::kExitUsage);
+    CHECK(none.err.rfind("tsync: error: ", 0) == 0);
+  }
+
+  TEST_CASE("configuration mistakes exit 2 before any file is created") {
+    e2e::ScratchDir dir;
+    std::string config, expected;
+    SUBCASE("missing file") {
+      config = dir.file("nope.json");
+      expected = config + ": cannot read the configuration file";
+    }
+    SUBCASE("invalid JSON") {
+      config = write_config(dir, "{\n  \"base_url\": \"http://127.0.0.1:1/x\",\n}\n");
+      expected = "invalid JSON at line 3, column 1";
+    }
+    SUBCASE("no base_url") {
+      config = write_config(dir, "{}");
+      expected = "base_url: missing";
+    }
+    SUBCASE("not http") {
+      config = write_config(dir, "{\"base_url\": \"ftp://127.0.0.1/x\"}");
+      expected = "base_url: must be an http or https URL";
+    }
+    SUBCASE("negative number") {
+      config = write_config(dir, "{\"base_url\": \"http://127.0.0.1:1/x\", \"max_retries\": -1}");
+      expected = "max_retries: must be between 0 and 100, not -1";
+    }
+    SUBCASE("unknown key") {
+      config = write_config(dir, "{\"base_url\": \"http://127.0.0.1:1/x\", \"databse\": \"a.db\"}");
+      expected = "unknown key \"databse\"";
+    }
+    const auto r = proc::run({kTsync, "sync", "--config", config, "--db", dir.file("r.db")});
+    CHECK(r.exit_code == tsync::kExitUsage);
+    CHECK(r.err.rfind("tsync: error: ", 0) == 0);
+    CHECK_MESSAGE(r.err.find(expected) != std::string::npos, r.err);
+    CHECK(!exists(dir.file("r.db")));
+    CHECK(!exists(dir.file("r.db.lock")));
+  }
+
+  TEST_CASE("a sync prints one summary line, creates the replica 0600, and exits 0") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 250;
+    MockApi api(options);
+    api.start();
+    const std::string config = write_config(dir, config_json(api));
+    const std::string db = dir.file("replica.db");
+
+    const auto r = proc::run({kTsync, "sync", "--config", config, "--db", db});
+
+    CHECK(r.exit_code == 0);
+    CHECK(r.err == "");
+    CHECK(r.out.rfind("user: 250 rows (250 new, 0 updated, 0 rejected) in ", 0) == 0);
+    CHECK(r.out.find("; cursor (none) -> " + e2e::newest_text(api) + "; 2 requests\n") !=
+          std::string::npos);
+    struct stat st {};
+    REQUIRE(::stat(db.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    e2e::check_replica_equals(db, api);
+
+    const auto quiet = proc::run({kTsync, "sync", "--quiet", "--config", config, "--db", db});
+    CHECK(quiet.exit_code == 0);
+    CHECK(quiet.out == "");
+    CHECK(quiet.err == "");
+  }
+
+  TEST_CASE("--json prints the run as one JSON object") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 40;
+    MockApi api(options);
+    api.start();
+    const std::string config = write_config(dir, config_json(api));
+    const std::string db = dir.file("replica.db");
+    proc::run({kTsync, "sync", "--config", config, "--db", db});
+    api.store().mutate(3, 2);
+
+    const auto r = proc::run({kTsync, "sync", "--json", "--config", config, "--db", db});
+
+    CHECK(r.exit_code == 0);
+    const auto doc = parse_json(r.out);
+    CHECK(std::string(doc["stream"].GetString()) == "user");
+    CHECK(std::string(doc["status"].GetString()) == "ok");
+    CHECK(doc["rows_new"].GetInt64() == 2);
+    CHECK(doc["rows_updated"].GetInt64() == 3);
+    CHECK(doc["rows_rejected"].GetInt64() == 0);
+    CHECK(doc["requests"].GetInt64() == 2);
+    CHECK(doc["retries"].GetInt64() == 0);
+    CHECK(doc["bytes"].GetInt64() > 0);
+    CHECK(doc["seconds"].IsNumber());
+    CHECK(doc["cursor_before"].IsString());
+    CHECK(std::string(doc["cursor_after"].GetString()) == e2e::newest_text(api));
+    CHECK(doc["error"].IsNull());
+  }
+
+  TEST_CASE("an HTTP error exits 1 with the URL and status, and --json reports it") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 10;
+    MockApi api(options);
+    api.start();
+    tsync::mock::Fault fault;
+    fault.kind = tsync::mock::Fault::Kind::RawBody;
+    fault.status = 403;
+    fault.body = "forbidden";
+    api.push_fault(fault);
+    const std::string config = write_config(dir, config_json(api));
+
+    const auto r = proc::run({kTsync, "sync", "--json", "--config", config, "--db", dir.file("r.db")});
+
+    CHECK(r.exit_code == tsync::kExitError);
+    CHECK(r.err.find("tsync: error: GET " + api.base_url() + "?since=") == 0);
+    CHECK(r.err.find("HTTP 403: forbidden") != std::string::npos);
+    const auto doc = parse_json(r.out);
+    CHECK(std::string(doc["status"].GetString()) == "error");
+    CHECK(std::string(doc["error"].GetString()).find("HTTP 403") != std::string::npos);
+  }
+
+  TEST_CASE("a sync while another holds the replica exits 75") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 10;
+    MockApi api(options);
+    api.start();
+    const std::string config = write_config(dir, config_json(api));
+    const std::string db = dir.file("replica.db");
+    tsync::SyncLock held(db);
+
+    const auto r = proc::run({kTsync, "sync", "--config", config, "--db", db});
+
+    CHECK(r.exit_code == tsync::kExitLocked);
+    CHECK(r.err == "tsync: error: another tsync sync (pid " + std::to_string(::getpid()) +
+                       ") holds " + db + "; try again when it has finished\n");
+    CHECK(!exists(db));
+  }
+
+  TEST_CASE("SIGTERM and SIGINT stop a sync with 143 and 130, keeping committed rows") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 4000;
+    options.rate_limit_bytes_per_second = 300000;
+    MockApi api(options);
+    api.start();
+    const std::string config = write_config(dir, config_json(api, ", \"checkpoint_rows\": 50"));
+    const std::string db = dir.file("replica.db");
+    int sig = SIGTERM;
+    SUBCASE("SIGTERM") { sig = SIGTERM; }
+    SUBCASE("SIGINT") { sig = SIGINT; }
+
+    proc::Child child({kTsync, "sync", "--config", config, "--db", db});
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    child.signal(sig);
+    const auto r = child.wait();
+
+    CHECK(r.exit_code == 128 + sig);
+    CHECK(r.err.find(sig == SIGTERM ? "interrupted by SIGTERM" : "interrupted by SIGINT") !=
+          std::string::npos);
+    CHECK(r.err.find("user: ") != std::string::npos);  // the summary line
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    CHECK(d.execAndGet("SELECT count(*) FROM user").getInt64() > 0);
+    CHECK(d.execAndGet("SELECT status FROM _sync_log").getString() == "interrupted");
+  }
+
+  TEST_CASE("status shows the cursor, rows, rejected count and recent runs; reset forgets the cursor") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 30;
+    MockApi api(options);
+    api.start();
+    api.store().add_raw(R"({"id":"bad"})", api.store().snapshot()[3].updated);
+    const std::string config = write_config(dir, config_json(api));
+    const std::string db = dir.file("replica.db");
+    proc::run({kTsync, "sync", "--config", config, "--db", db});
+
+    const auto text = proc::run({kTsync, "status", "--db", db});
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("user: 30 rows, 1 rejected, cursor " + e2e::newest_text(api)) !=
+          std::string::npos);
+    CHECK(text.out.find("#1 ") != std::string::npos);
+
+    const auto json = proc::run({kTsync, "status", "--json", "--db", db});
+    const auto doc = parse_json(json.out);
+    REQUIRE(doc["streams"].Size() == 1);
+    CHECK(doc["streams"][0]["rows"].GetInt64() == 30);
+    CHECK(doc["streams"][0]["rejected"].GetInt64() == 1);
+    CHECK(std::string(doc["streams"][0]["cursor"].GetString()) == e2e::newest_text(api));
+    REQUIRE(doc["runs"].Size() == 1);
+    CHECK(std::string(doc["runs"][0]["status"].GetString()) == "ok");
+
+    const auto reset = proc::run({kTsync, "reset", "--db", db});
+    CHECK(reset.exit_code == 0);
+    CHECK(e2e::saved_cursor(db) == "");
+    const auto resync = proc::run({kTsync, "sync", "--json", "--config", config, "--db", db});
+    CHECK(parse_json(resync.out)["cursor_before"].IsNull());
+    CHECK(api.since_log()[api.since_log().size() - 2] == "0001-01-01T00:00:00Z");
+
+    const auto missing = proc::run({kTsync, "status", "--db", dir.file("none.db")});
+    CHECK(missing.exit_code == tsync::kExitError);
+    CHECK(missing.err.find("no such replica") != std::string::npos);
+    CHECK(!exists(dir.file("none.db")));
+  }
+
+  TEST_CASE("a token from the environment is sent but never printed or stored") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 10;
+    MockApi api(options);
+    api.start();
+    tsync::mock::Fault fault;
+    fault.kind = tsync::mock::Fault::Kind::RawBody;
+    fault.status = 401;
+    fault.body = "unauthorized";
+    api.push_fault(fault);
+    const std::string secret = "s3cr3t-t0ken-value";
+    const std::string config =
+        write_config(dir, config_json(api, ", \"token_env\": \"TSYNC_TEST_TOKEN\""));
+    const std::string db = dir.file("replica.db");
+
+    const auto r = proc::run({kTsync, "sync", "--verbose", "--config", config, "--db", db},
+                             {"TSYNC_TEST_TOKEN=" + secret});
+    CHECK(r.exit_code == tsync::kExitError);
+    CHECK(r.err.find("HTTP 401") != std::string::npos);
+    CHECK(r.err.find("check the token in $TSYNC_TEST_TOKEN") != std::string::npos);
+    const auto ok = proc::run({kTsync, "sync", "--verbose", "--json", "--config", config, "--db", db},
+                              {"TSYNC_TEST_TOKEN=" + secret});
+    CHECK(ok.exit_code == 0);
+    for (const auto* text : {&r.out, &r.err, &ok.out, &ok.err}) CHECK(text->find(secret) == std::string::npos);
+    std::ifstream file(db, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    CHECK(bytes.find(secret) == std::string::npos);
+
+    const auto unset = proc::run({kTsync, "sync", "--config", config, "--db", dir.file("other.db")});
+    CHECK(unset.exit_code == tsync::kExitUsage);
+    CHECK(unset.err.find("token_env: environment variable TSYNC_TEST_TOKEN is not set") !=
+          std::string::npos);
+  }
+}

@@ -1,0 +1,299 @@
+// End-to-end: the sync loop against the mock API on a loopback port, into a
+// real replica file.
+#include <doctest/doctest.h>
+
+#include <SQLiteCpp/Database.h>
+
+#include "e2e_support.hpp"
+#include "errors.hpp"
+#include "replica.hpp"
+
+using tsync::mock::MockApi;
+using tsync::mock::Options;
+
+TEST_SUITE("sync") {
+  TEST_CASE("a full sync stores every user field by field and saves the newest timestamp") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 500;
+    MockApi api(options);
+    api.start();
+    e2e::RecordingObserver observer;
+    const auto config = e2e::config_for(api, dir);
+
+    const tsync::SyncReport report = tsync::run_sync(config, observer);
+
+    CHECK(report.status == "ok");
+    CHECK(report.counters.rows_new == 500);
+    CHECK(report.counters.rows_updated == 0);
+    CHECK(report.counters.requests == 2);
+    CHECK(!report.cursor_before);
+    e2e::check_replica_equals(config.database, api);
+    CHECK(e2e::saved_cursor(config.database) == e2e::newest_text(api));
+    CHECK(report.cursor_after == e2e::newest_text(api));
+    const auto since = api.since_log();
+    REQUIRE(since.size() == 2);
+    CHECK(since[0] == "0001-01-01T00:00:00Z");
+    CHECK(since[1] == e2e::newest_text(api));
+  }
+
+  TEST_CASE("an incremental sync transfers only what changed and asks with the saved cursor") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 300;
+    MockApi api(options);
+    api.start();
+    e2e::RecordingObserver observer;
+    const auto config = e2e::config_for(api, dir);
+    tsync::run_sync(config, observer);
+    const std::string first_cursor = e2e::saved_cursor(config.database);
+
+    api.store().mutate(20, 7);
+    const auto requests_before = api.since_log().size();
+    const tsync::SyncReport report = tsync::run_sync(config, observer);
+
+    CHECK(report.counters.rows_new == 7);
+    CHECK(report.counters.rows_updated == 20);
+    CHECK(report.cursor_before == first_cursor);
+    const auto since = api.since_log();
+    REQUIRE(since.size() == requests_before + 2);
+    CHECK(since[requests_before] == first_cursor);
+    e2e::check_replica_equals(config.database, api);
+    CHECK(e2e::saved_cursor(config.database) == e2e::newest_text(api));
+  }
+
+  TEST_CASE("a sync with nothing new makes one request and writes no row") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 100;
+    MockApi api(options);
+    api.start();
+    e2e::RecordingObserver observer;
+    const auto config = e2e::config_for(api, dir);
+    tsync::run_sync(config, observer);
+
+    const tsync::SyncReport report = tsync::run_sync(config, observer);
+
+    CHECK(report.counters.requests == 1);
+    CHECK(report.counters.rows_new + report.counters.rows_updated == 0);
+    CHECK(report.cursor_before == report.cursor_after);
+  }
+
+  TEST_CASE("paged responses are followed until a page brings nothing newer") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 230;
+    options.page_size = 50;
+    MockApi api(options);
+    api.start();
+    e2e::RecordingObserver observer;
+    const auto config = e2e::config_for(api, dir);
+
+    const tsync::SyncReport report = tsync::run_sync(config, observer);
+
+    CHECK(report.counters.rows_new == 230);
+    CHECK(report.counters.requests >= 5);
+    e2e::check_replica_equals(config.database, api);
+  }
+
+  TEST_CASE("servers whose since is inclusive or ignored still end with everything stored") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 120;
+    SUBCASE("inclusive") { options.since_mode = tsync::mock::SinceMode::Inclusive; }
+    SUBCASE("ignored") { options.since_mode = tsync::mock::SinceMode::Ignored; }
+    SUBCASE("inclusive, paged") {
+      options.since_mode = tsync::mock::SinceMode::Inclusive;
+      options.page_size = 25;
+    }
+    MockApi api(options);
+    api.start();
+    e2e::RecordingObserver observer;
+    const auto config = e2e::config_for(api, dir);
+
+    const tsync::SyncReport report = tsync::run_sync(config, observer);
+
+    CHECK(report.status == "ok");
+    CHECK(report.counters.requests < 20);
+    e2e::check_replica_equals(config.database, api);
+    CHECK(e2e::saved_cursor(config.database) == e2e::newest_text(api));
+
+    api.store().mutate(3, 2);
+    const tsync::SyncReport again = tsync::run_sync(config, observer);
+    CHECK(again.counters.rows_new == 2);
+    CHECK(again.counters.rows_updated == 3);
+    e2e::check_replica_equals(config.database, api);
+  }
+
+  TEST_CASE("an unsorted response is stored whole with the newest timestamp as cursor") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 400;
+    options.unsorted = true;
+    MockApi api(options);
+    api.start();
+    e2e::RecordingObserver observer;
+    auto config = e2e::config_for(api, dir);
+    config.checkpoint_rows = 10;  // would checkpoint early if the order were trusted
+
+    const tsync::SyncReport report = tsync::run_sync(config, observer);
+
+    CHECK(report.counters.rows_new == 400);
+    e2e::check_replica_equals(config.database, api);
+    CHECK(e2e::saved_cursor(config.database) == e2e::newest_text(api));
+    // Only the end of each response may move the cursor.
+    CHECK(observer.checkpoints.size() <= 2);
+  }
+
+  TEST_CASE("timestamps with offsets are stored in UTC and the API's own text is the cursor") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 150;
+    options.style = tsync::mock::TimestampStyle::Offset;
+    MockApi api(options);
+    api.start();
+    e2e::RecordingObserver observer;
+    const auto config = e2e::config_for(api, dir);
+
+    tsync::run_sync(config, observer);
+
+    e2e::check_replica_equals(config.database, api);
+    const std::string cursor = e2e::saved_cursor(config.database);
+    CHECK(cursor == e2e::newest_text(api));
+    CHECK(cursor.find("+02:00") != std::string::npos);
+    const auto rows = e2e::read_rows(config.database);
+    for (const auto& [id, row] : rows) {
+      CHECK(row.updatedAt.size() == tsync::kNormalisedWidth);
+      CHECK(row.updatedAt.back() == 'Z');
+    }
+  }
+
+  TEST_CASE("fractional seconds are kept to the nanosecond and compared as instants") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 150;
+    options.style = tsync::mock::TimestampStyle::Fractional;
+    MockApi api(options);
+    api.start();
+    e2e::RecordingObserver observer;
+    const auto config = e2e::config_for(api, dir);
+
+    tsync::run_sync(config, observer);
+    e2e::check_replica_equals(config.database, api);
+    api.store().mutate(5, 5);
+    const auto report = tsync::run_sync(config, observer);
+    CHECK(report.counters.rows_new == 5);
+    CHECK(report.counters.rows_updated == 5);
+    e2e::check_replica_equals(config.database, api);
+  }
+
+  TEST_CASE("large sorted responses are checkpointed at changes of timestamp") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 1000;
+    MockApi api(options);
+    api.start();
+    e2e::RecordingObserver observer;
+    auto config = e2e::config_for(api, dir);
+    config.checkpoint_rows = 100;
+
+    tsync::run_sync(config, observer);
+
+    REQUIRE(observer.checkpoints.size() >= 9);
+    for (std::size_t i = 1; i < observer.checkpoints.size(); ++i)
+      CHECK(*tsync::parse_timestamp(observer.checkpoints[i - 1]) <=
+            *tsync::parse_timestamp(observer.checkpoints[i]));
+    // A checkpoint's cursor is never the timestamp of a group still being read:
+    // every user with updatedAt <= that cursor came before the next checkpoint.
+    e2e::check_replica_equals(config.database, api);
+  }
+
+  TEST_CASE("lookback_seconds asks from before the cursor but still stops") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 200;
+    MockApi api(options);
+    api.start();
+    e2e::RecordingObserver observer;
+    auto config = e2e::config_for(api, dir);
+    config.lookback_seconds = 3600;
+    tsync::run_sync(config, observer);
+    const std::string cursor = e2e::saved_cursor(config.database);
+    const auto before = api.since_log().size();
+
+    const auto report = tsync::run_sync(config, observer);
+
+    CHECK(report.counters.requests == 1);
+    CHECK(report.counters.rows_new + report.counters.rows_updated == 0);
+    const auto since = api.since_log();
+    REQUIRE(since.size() == before + 1);
+    CHECK(*tsync::parse_timestamp(since.back()) ==
+          tsync::minus_seconds(*tsync::parse_timestamp(cursor), 3600));
+    CHECK(e2e::saved_cursor(config.database) == cursor);
+  }
+
+  TEST_CASE("start_timestamp limits a first sync to newer records") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 200;
+    MockApi api(options);
+    api.start();
+    const auto truth = api.store().snapshot();
+    const std::string start = truth[99].updatedAt;
+    e2e::RecordingObserver observer;
+    auto config = e2e::config_for(api, dir);
+    config.start_timestamp = start;
+
+    tsync::run_sync(config, observer);
+
+    CHECK(api.since_log().front() == start);
+    const auto rows = e2e::read_rows(config.database);
+    std::size_t expected = 0;
+    for (const auto& u : truth)
+      if (u.updated > *tsync::parse_timestamp(start)) ++expected;
+    CHECK(rows.size() == expected);
+  }
+
+  TEST_CASE("reset forgets the cursor so the next sync reads everything again") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 80;
+    MockApi api(options);
+    api.start();
+    e2e::RecordingObserver observer;
+    const auto config = e2e::config_for(api, dir);
+    tsync::run_sync(config, observer);
+    {
+      tsync::Replica replica(config.database);
+      CHECK(replica.reset_cursor("user"));
+      CHECK(!replica.cursor("user"));
+    }
+    const auto report = tsync::run_sync(config, observer);
+    CHECK(api.since_log()[api.since_log().size() - 2] == "0001-01-01T00:00:00Z");
+    CHECK(report.counters.rows_new == 0);
+    e2e::check_replica_equals(config.database, api);
+  }
+
+  TEST_CASE("every run leaves one row in _sync_log with its counts") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 60;
+    MockApi api(options);
+    api.start();
+    e2e::RecordingObserver observer;
+    const auto config = e2e::config_for(api, dir);
+    tsync::run_sync(config, observer);
+    api.store().mutate(4, 1);
+    tsync::run_sync(config, observer);
+
+    auto replica = tsync::Replica::open_existing(config.database);
+    const auto runs = replica->recent_runs(10);
+    REQUIRE(runs.size() == 2);
+    CHECK(runs[0].status == "ok");
+    CHECK(runs[0].rows_new == 1);
+    CHECK(runs[0].rows_updated == 4);
+    CHECK(runs[1].rows_new == 60);
+    CHECK(runs[0].cursor_before == runs[1].cursor_after);
+    CHECK(!runs[0].finished_at.empty());
+  }
+}
