@@ -3,6 +3,7 @@
 // checkpoint that honours the invariant.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <thread>

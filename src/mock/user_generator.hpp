@@ -50,22 +50,22 @@ class Catalog {
   };
   static constexpr std::uint32_t kRaw = 0xFFFFFFFFu;
 
-  std::size_t size() const { return slots_.size(); }
-  const Slot& slot(std::size_t i) const { return slots_[i]; }
+  std::size_t size() const { return slots.size(); }
+  const Slot& slot(std::size_t i) const { return slots[i]; }
   // The JSON object text of record i, exactly as served.
   std::string_view text(std::size_t i) const {
-    const Slot& s = slots_[i];
-    return std::string_view(*blocks_[s.block]).substr(s.offset, s.length);
+    const Slot& s = slots[i];
+    return std::string_view(*blocks[s.block]).substr(s.offset, s.length);
   }
   // Index of the first record with updated > since (first_after) or >= since
   // (first_not_before); size() when there is none.
   std::size_t first_after(Instant since) const;
   std::size_t first_not_before(Instant since) const;
 
- private:
-  friend class UserStore;
-  std::vector<std::shared_ptr<const std::string>> blocks_;
-  std::vector<Slot> slots_;
+  // Rendered text, shared between catalogs: a block never changes once published.
+  std::vector<std::shared_ptr<const std::string>> blocks;
+  // The records in serving order.
+  std::vector<Slot> slots;
 };
 
 // The users the mock API serves, generated deterministically from a seed:

@@ -1,0 +1,67 @@
+// tsync-mock-api: serves generated users on 127.0.0.1 the way the source API
+// does, for the demo, the benchmark and trying tsync without a real API.
+// Runs until SIGINT or SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <map>
+#include <string>
+
+#include <pthread.h>
+
+#include <CLI/CLI.hpp>
+
+#include "mock/mock_api.hpp"
+
+int main(int argc, char** argv) {
+  tsync::mock::Options options;
+  int port = 5001;
+  CLI::App app{"Serves generated users on 127.0.0.1 as a timestamp-filtered REST API."};
+  app.add_option("--users", options.users, "Number of users to serve")->capture_default_str();
+  app.add_option("--port", port, "Port on 127.0.0.1; 0 picks a free one")->capture_default_str();
+  app.add_option("--page-size", options.page_size, "Records per response at most; 0 for all")
+      ->capture_default_str();
+  app.add_option("--seed", options.seed, "Seed of the generated users")->capture_default_str();
+  const std::map<std::string, tsync::mock::SinceMode> modes{
+      {"exclusive", tsync::mock::SinceMode::Exclusive},
+      {"inclusive", tsync::mock::SinceMode::Inclusive},
+      {"ignored", tsync::mock::SinceMode::Ignored}};
+  app.add_option("--since-mode", options.since_mode, "How since is read")
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
+      ->default_str("exclusive");
+  const std::map<std::string, tsync::mock::TimestampStyle> styles{
+      {"utc", tsync::mock::TimestampStyle::Utc},
+      {"fractional", tsync::mock::TimestampStyle::Fractional},
+      {"offset", tsync::mock::TimestampStyle::Offset}};
+  app.add_option("--timestamps", options.style, "How timestamps are written")
+      ->transform(CLI::CheckedTransformer(styles, CLI::ignore_case))
+      ->default_str("utc");
+  app.add_flag("--unsorted", options.unsorted, "Shuffle the records of each response");
+  app.add_option("--rate", options.rate_limit_bytes_per_second,
+                 "Body bytes per second per response; 0 for no limit")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  // Signals are taken synchronously by this thread; the server threads never see them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  try {
+    tsync::mock::MockApi api(options);
+    const int bound = api.start(port);
+    std::printf("tsync-mock-api: serving %zu users at http://127.0.0.1:%d%s\n", api.store().size(),
+                bound, tsync::mock::kUsersPath);
+    std::fflush(stdout);
+    int received = 0;
+    sigwait(&signals, &received);
+    api.stop();
+    std::printf("tsync-mock-api: stopped after %zu requests\n", api.request_count());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tsync-mock-api: error: %s\n", e.what());
+    return 1;
+  }
+}
