@@ -2,4 +2,4 @@
 UPDATE _state
 SET last_timestamp = NULL, last_timestamp_utc = NULL,
     saved_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-WHERE stream = ?1;
+WHERE stream = ?1 AND last_timestamp IS NOT NULL;

@@ -81,7 +81,10 @@ void append_url_encoded(std::string& out, std::string_view value) {
 }
 
 HttpGet::HttpGet(const HttpOptions& options, const std::string& url)
-    : url_(redact_url(url)), handles_(std::make_unique<Handles>()) {
+    : url_(redact_url(url)),
+      handles_(std::make_unique<Handles>()),
+      idle_limit_(std::chrono::seconds(options.timeout_seconds)),
+      last_activity_(std::chrono::steady_clock::now()) {
   global_init();
   handles_->multi.reset(curl_multi_init());
   handles_->easy.reset(curl_easy_init());
@@ -94,8 +97,6 @@ HttpGet::HttpGet(const HttpOptions& options, const std::string& url)
   curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, options.timeout_seconds);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options.timeout_seconds);
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "tsync/" TSYNC_VERSION);
@@ -127,6 +128,7 @@ std::size_t HttpGet::on_write(char* data, std::size_t size, std::size_t count, v
   }
   get->buffer_.append(data, n);
   get->bytes_received_ += n;
+  get->last_activity_ = std::chrono::steady_clock::now();
   return n;
 }
 
@@ -145,6 +147,12 @@ void HttpGet::pump_until_data() {
       }
     }
     if (done_ || !buffer_.empty()) break;
+    // libcurl's own low-speed check averages over several seconds, so a burst
+    // followed by silence would outlive timeout_seconds: time the silence here.
+    if (std::chrono::steady_clock::now() - last_activity_ > idle_limit_)
+      throw TransientError("GET " + url_ + ": no data for too long: nothing received for " +
+                           std::to_string(idle_limit_.count()) + " s after " +
+                           std::to_string(bytes_received_) + " bytes of the body");
     curl_multi_poll(multi, nullptr, 0, 100, nullptr);
   }
 }
@@ -164,9 +172,11 @@ void HttpGet::throw_transfer_error() {
 
 long HttpGet::status() {
   pump_until_data();
-  if (done_ && result_ != CURLE_OK) throw_transfer_error();
   long code = 0;
   curl_easy_getinfo(handles_->easy.get(), CURLINFO_RESPONSE_CODE, &code);
+  // A transfer that failed after the headers still hands over the body it
+  // received: the records before the fault are worth keeping.
+  if (code == 0 && done_ && result_ != CURLE_OK) throw_transfer_error();
   return code;
 }
 
@@ -195,6 +205,7 @@ std::string_view HttpGet::next_chunk() {
   if (consumed_) {
     buffer_.clear();
     consumed_ = false;
+    last_activity_ = std::chrono::steady_clock::now();  // time spent parsing is not silence
     if (paused_) {
       paused_ = false;
       curl_easy_pause(handles_->easy.get(), CURLPAUSE_CONT);

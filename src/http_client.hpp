@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -61,6 +62,8 @@ class HttpGet {
   bool done_ = false;
   int result_ = 0;  // CURLcode of the finished transfer
   std::uint64_t bytes_received_ = 0;
+  std::chrono::seconds idle_limit_;
+  std::chrono::steady_clock::time_point last_activity_;  // last byte received, or last resume
   char error_text_[256] = {};
 };
 

@@ -58,7 +58,7 @@ void bind_field(SQLite::Statement& stmt, int index, const Field& field) {
   if (field.null)
     stmt.bind(index);
   else
-    stmt.bindNoCopy(index, field.text.data(), static_cast<int>(field.text.size()));
+    stmt.bindNoCopy(index, field.text);  // TEXT of every byte, NUL included
 }
 
 }  // namespace
@@ -271,8 +271,9 @@ void ReplicaWriter::reject(std::string_view raw, std::string_view reason) {
     begin();
     SQLite::Statement& stmt = *insert_rejected_;
     stmt.bindNoCopy(1, stream_);
-    stmt.bindNoCopy(2, raw.data(), static_cast<int>(raw.size()));
-    stmt.bindNoCopy(3, reason.data(), static_cast<int>(reason.size()));
+    // As TEXT: SQLiteCpp's pointer-and-size binding would store a BLOB.
+    stmt.bind(2, std::string(raw));
+    stmt.bind(3, std::string(reason));
     const int kept = stmt.exec();  // 0 when this exact record was kept before
     stmt.reset();
     pending_.rows_rejected += kept;

@@ -196,7 +196,9 @@ bool fetch(const Config& config, const HttpOptions& http, const std::string& url
     sink.finish_interrupted();
     throw;
   } catch (const TransientError& e) {
-    throw TransientError(where + ": " + e.what());
+    // The transfer's own errors already name the request.
+    const std::string what = e.what();
+    throw TransientError(what.rfind("GET ", 0) == 0 ? what : where + ": " + what);
   } catch (const PermanentError& e) {
     const std::string type = get.content_type();
     throw PermanentError(where + (type.empty() ? "" : " (" + type + ")") + ": " + e.what());

@@ -173,7 +173,7 @@ std::string format_compact(Instant instant) {
 
 Instant minus_seconds(Instant instant, std::int64_t seconds) {
   if (seconds <= 0) return instant;
-  if (instant.seconds - kEpochStart.seconds <= seconds) return kEpochStart;
+  if (instant.seconds - kEpochStart.seconds < seconds) return kEpochStart;
   return Instant{instant.seconds - seconds, instant.nanos};
 }
 

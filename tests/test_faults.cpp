@@ -213,12 +213,11 @@ TEST_SUITE("faults") {
     MockApi api(options);
     api.start();
     const auto truth = api.store().snapshot();
-    // Six good records with distinct timestamps, then garbage.
+    // Six good records, exactly as the API serves them, then garbage.
     std::string body = "{\"data\": [";
     for (int i = 0; i < 6; ++i) {
       const auto& u = truth[static_cast<std::size_t>(i)];
-      body += (i ? "," : "") + std::string("{\"id\":\"") + u.id + "\",\"updatedAt\":\"" + u.updatedAt +
-              "\"}";
+      body += (i ? "," : "") + tsync::mock::render_user(u);
     }
     body += ", {\"id\": \"broken\", \"updatedAt\": ";
     api.push_fault(raw_fault(200, body + "}]}"));

@@ -18,6 +18,9 @@ namespace {
 constexpr std::size_t kSliceBytes = 256 * 1024;
 constexpr std::string_view kPrefix = "{\"data\":[";
 constexpr std::string_view kSuffix = "]}";
+// With a charset, as many real APIs send it; cpp-httplib then also leaves the
+// body uncompressed, so a fault's byte count is a count of body bytes.
+constexpr const char* kJsonType = "application/json; charset=utf-8";
 
 // Which catalog records one response serves, and in which order.
 struct Selection {
@@ -243,10 +246,10 @@ struct MockApi::Impl {
 
     if (kind == Fault::Kind::DropAfterBytes) {
       response.set_chunked_content_provider(
-          "application/json", [provide](std::size_t, httplib::DataSink& sink) { return provide(sink); });
+          kJsonType, [provide](std::size_t, httplib::DataSink& sink) { return provide(sink); });
     } else {
       response.set_content_provider(
-          length, "application/json",
+          length, kJsonType,
           [provide](std::size_t, std::size_t, httplib::DataSink& sink) { return provide(sink); });
     }
   }
