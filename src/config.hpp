@@ -20,7 +20,7 @@ struct Config {
   std::string token;                      // its value (never printed, never stored)
   std::optional<std::string> ca_file;     // CA bundle for https
   long long cache_size_mib = 64;          // SQLite page cache for the sync
-  long long checkpoint_rows = 50000;      // commit at a change of timestamp after this many rows
+  long long checkpoint_rows = 200000;     // commit at a change of timestamp after this many rows
 };
 
 // Reads and checks a configuration file. Throws ConfigError naming the file, the

@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "background_writer.hpp"
 #include "errors.hpp"
 #include "http_client.hpp"
 #include "user_stream.hpp"
@@ -19,10 +20,16 @@ constexpr std::int64_t kProgressEvery = 4096;
 
 using Clock = std::chrono::steady_clock;
 
+// Tells the observer of the checkpoints the writer thread has made durable.
+void announce_checkpoints(BackgroundWriter& writer, SyncObserver& observer) {
+  for (const Cursor& cursor : writer.take_committed_cursors())
+    observer.on_checkpoint(cursor, writer.counters());
+}
+
 // The body of one GET, as a ChunkSource for the record parser.
 class BodySource : public ChunkSource {
  public:
-  BodySource(HttpGet& get, SyncObserver& observer, RunCounters& io, const ReplicaWriter& writer,
+  BodySource(HttpGet& get, SyncObserver& observer, RunCounters& io, const BackgroundWriter& writer,
              std::optional<std::uint64_t> length)
       : get_(get), observer_(observer), io_(io), writer_(writer), length_(length) {}
 
@@ -37,7 +44,7 @@ class BodySource : public ChunkSource {
   HttpGet& get_;
   SyncObserver& observer_;
   RunCounters& io_;
-  const ReplicaWriter& writer_;
+  const BackgroundWriter& writer_;
   std::optional<std::uint64_t> length_;
 };
 
@@ -50,7 +57,7 @@ class BodySource : public ChunkSource {
 // started, in the transaction that stores the record.
 class ResponseSink : public RecordVisitor {
  public:
-  ResponseSink(ReplicaWriter& writer, SyncObserver& observer, const RunCounters& io,
+  ResponseSink(BackgroundWriter& writer, SyncObserver& observer, const RunCounters& io,
                const Cursor& asked, Cursor& committed, long long checkpoint_rows)
       : writer_(writer),
         observer_(observer),
@@ -115,19 +122,21 @@ class ResponseSink : public RecordVisitor {
     have_prev_ = true;
     if (++since_progress_ >= kProgressEvery) {
       since_progress_ = 0;
+      announce_checkpoints(writer_, observer_);
       observer_.on_progress(writer_.counters(), static_cast<std::uint64_t>(io_.bytes), std::nullopt);
     }
   }
 
   void commit(const Cursor& cursor) {
+    // Queued behind the rows it covers; on a fault, the retry waits for the
+    // queue (BackgroundWriter::settle) before it asks from committed_.
     writer_.commit(&cursor, io_);
     committed_ = cursor;
-    observer_.on_checkpoint(cursor, writer_.committed());
   }
 
   void commit_rows_only() { writer_.commit(nullptr, io_); }
 
-  ReplicaWriter& writer_;
+  BackgroundWriter& writer_;
   SyncObserver& observer_;
   const RunCounters& io_;
   const Cursor asked_;
@@ -171,7 +180,7 @@ std::string status_hint(long status, const Config& config) {
 
 // One request and its whole response. Returns whether it brought newer records.
 bool fetch(const Config& config, const HttpOptions& http, const std::string& url,
-           ReplicaWriter& writer, SyncObserver& observer, RunCounters& io, Cursor& committed) {
+           BackgroundWriter& writer, SyncObserver& observer, RunCounters& io, Cursor& committed) {
   const Cursor asked = committed;
   observer.on_request(url);
   HttpGet get(http, url);
@@ -255,6 +264,7 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
   }
   ReplicaWriter writer(replica, std::string(kStream), saved);
   report.run_id = writer.run_id();
+  BackgroundWriter background(writer);
 
   HttpOptions http;
   http.timeout_seconds = config.timeout_seconds;
@@ -283,9 +293,11 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
       const Instant before = committed.instant;
       bool newer = false;
       try {
-        newer = fetch(config, http, url, writer, observer, io, committed);
+        newer = fetch(config, http, url, background, observer, io, committed);
         retry = 0;
       } catch (const TransientError& e) {
+        background.settle();
+        announce_checkpoints(background, observer);
         writer.rollback();
         if (committed.instant > before) retry = 0;  // progress was committed: a fresh start
         if (retry >= config.max_retries)
@@ -305,16 +317,22 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
       }
       if (!newer) break;
     }
+    background.drain();
+    announce_checkpoints(background, observer);
     fill_report();
     report.status = "ok";
     writer.finish("ok", "", report.counters);
   } catch (const Interrupted& e) {
+    background.settle_quietly();
+    announce_checkpoints(background, observer);
     fill_report();
     report.status = "interrupted";
     report.error = e.what();
     writer.finish("interrupted", e.what(), report.counters);
     throw;
   } catch (const std::exception& e) {
+    background.settle_quietly();
+    announce_checkpoints(background, observer);
     fill_report();
     report.status = "error";
     report.error = e.what();

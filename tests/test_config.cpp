@@ -107,7 +107,7 @@ TEST_CASE("a minimal file gives every default") {
   CHECK(c.token.empty());
   CHECK_FALSE(c.ca_file.has_value());
   CHECK(c.cache_size_mib == 64);
-  CHECK(c.checkpoint_rows == 50000);
+  CHECK(c.checkpoint_rows == 200000);
 }
 
 TEST_CASE("every key with a valid value is read") {
