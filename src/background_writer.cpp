@@ -29,11 +29,11 @@ void BackgroundWriter::upsert(const UserRecord& record) {
 
 void BackgroundWriter::flush_batch() {
   if (filling_->size == 0) return;
+  std::unique_lock lock(mutex_);
+  rethrow_failure();
   Item item;
   item.kind = Item::Kind::Rows;
   item.batch = std::move(filling_);
-  std::unique_lock lock(mutex_);
-  rethrow_failure();
   queue_.push_back(std::move(item));
   ++batches_out_;
   work_ready_.notify_one();
@@ -41,7 +41,6 @@ void BackgroundWriter::flush_batch() {
   space_ready_.wait(lock, [&] {
     return failure_ || !free_.empty() || batches_out_ + 1 < kMaxBatches;
   });
-  rethrow_failure();
   if (!free_.empty()) {
     filling_ = std::move(free_.back());
     free_.pop_back();
@@ -50,6 +49,7 @@ void BackgroundWriter::flush_batch() {
     filling_->records.resize(kBatchRows);
   }
   filling_->size = 0;
+  rethrow_failure();
 }
 
 void BackgroundWriter::push(Item item) {
