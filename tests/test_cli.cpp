@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <pty.h>
 #include <sys/stat.h>
 
 #include <rapidjson/document.h>
@@ -288,5 +289,62 @@ TEST_SUITE("cli") {
     CHECK(unset.exit_code == tsync::kExitUsage);
     CHECK(unset.err.find("token_env: environment variable TSYNC_TEST_TOKEN is not set") !=
           std::string::npos);
+  }
+
+  TEST_CASE("on a terminal a progress line is drawn and erased; on a pipe there is none") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 4000;
+    options.rate_limit_bytes_per_second = 1000000;  // about 1.2 s for the response
+    MockApi api(options);
+    api.start();
+    const std::string config = write_config(dir, config_json(api));
+    const std::string db = dir.file("replica.db");
+
+    // The child's stdout and stderr are the slave side of a pseudo-terminal.
+    std::vector<std::string> args{kTsync, "sync", "--config", config, "--db", db};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int master = -1;
+    const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    std::string screen;
+    char buffer[4096];
+    for (;;) {
+      const ssize_t n = ::read(master, buffer, sizeof buffer);
+      if (n <= 0) break;  // EIO once the child has exited and closed the terminal
+      screen.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(master);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+
+    CAPTURE(screen);
+    const auto first = screen.find("\r\033[Kuser: ");
+    REQUIRE(first != std::string::npos);
+    CHECK(screen.find(" rows/s, ", first) != std::string::npos);
+    CHECK(screen.find(" MB/s", first) != std::string::npos);
+    CHECK(screen.find("%, ETA ", first) != std::string::npos);  // the size is known
+    // Erased before the summary line, which stays.
+    const auto summary = screen.find("user: 4,000 rows (4,000 new, 0 updated, 0 rejected) in ");
+    REQUIRE(summary != std::string::npos);
+    CHECK(summary > first);
+    CHECK(screen.compare(summary - 4, 4, "\r\033[K") == 0);
+
+    // The same run on pipes: the summary alone.
+    api.store().mutate(4000, 0);
+    const auto piped = proc::run({kTsync, "sync", "--config", config, "--db", db});
+    CHECK(piped.exit_code == 0);
+    CHECK(piped.err == "");
+    CHECK(piped.out.find('\r') == std::string::npos);
+    CHECK(piped.out.find("\033") == std::string::npos);
+    CHECK(piped.out.rfind("user: 4,000 rows (0 new, 4,000 updated, 0 rejected) in ", 0) == 0);
   }
 }
