@@ -3,7 +3,7 @@
 # skipping those already installed. Uses sudo when not run as root.
 set -euo pipefail
 
-packages=(cmake g++ make pkg-config sqlite3 curl time
+packages=(cmake g++ make pkg-config sqlite3 curl time openssl
           libsqlite3-dev libsqlitecpp-dev libcurl4-openssl-dev rapidjson-dev
           doctest-dev libcpp-httplib-dev libcli11-dev)
 if [ "${1:-}" = "--with-fuzzer" ]; then

@@ -5,12 +5,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <csignal>
 #include <thread>
 
 #include <SQLiteCpp/Database.h>
 
+#include <httplib.h>
+
 #include "e2e_support.hpp"
+#include "process.hpp"
 #include "errors.hpp"
 #include "replica.hpp"
 
@@ -99,9 +103,21 @@ TEST_SUITE("faults") {
     options.users = 20;
     MockApi api(options);
     api.start();
-    api.push_fault(status_fault(429, "1"));
+    std::string retry_after = "1";
+    SUBCASE("in seconds") { retry_after = "2"; }
+    SUBCASE("as an HTTP date") {
+      // Three seconds ahead, so that whole-second rounding still leaves two.
+      const std::time_t at = std::time(nullptr) + 3;
+      std::tm utc{};
+      ::gmtime_r(&at, &utc);
+      char text[64];
+      std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+      retry_after = text;
+    }
+    CAPTURE(retry_after);
+    api.push_fault(status_fault(429, retry_after));
     e2e::RecordingObserver observer;
-    const auto config = e2e::config_for(api, dir);
+    const auto config = e2e::config_for(api, dir);  // retry_base_seconds 0.01
 
     const auto started = std::chrono::steady_clock::now();
     tsync::run_sync(config, observer);
@@ -109,8 +125,9 @@ TEST_SUITE("faults") {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     REQUIRE(observer.waits.size() == 1);
-    CHECK(observer.waits[0] >= 1.0);
-    CHECK(elapsed >= 1.0);
+    CHECK(observer.waits[0] >= 2.0);
+    CHECK(observer.waits[0] <= 3.5);
+    CHECK(elapsed >= 2.0);
   }
 
   TEST_CASE("retries are bounded and the message names the URL, the status and the attempts") {
@@ -472,5 +489,49 @@ TEST_SUITE("faults") {
     reader.join();
     CHECK(reader_error == "");
     CHECK(reads > 0);
+  }
+
+  TEST_CASE("https: the certificate is verified, and ca_file trusts a private one") {
+    e2e::ScratchDir dir;
+    const std::string cert = dir.file("cert.pem"), key = dir.file("key.pem");
+    const auto made = proc::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                 "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
+                                 cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                                 "subjectAltName=IP:127.0.0.1"});
+    REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+
+    httplib::SSLServer server(cert.c_str(), key.c_str());
+    REQUIRE(server.is_valid());
+    server.Get("/incremental/timestamp", [](const httplib::Request& request, httplib::Response& response) {
+      const bool first = request.get_param_value("since") == "0001-01-01T00:00:00Z";
+      response.set_content(first ? R"({"data":[{"id":"1","name":"Ada","updatedAt":"2024-01-01T00:00:00Z"}]})"
+                                 : R"({"data":[]})",
+                           "application/json");
+    });
+    const int port = server.bind_to_any_port("127.0.0.1");
+    REQUIRE(port > 0);
+    std::thread listener([&] { server.listen_after_bind(); });
+    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+    tsync::Config config;
+    config.base_url = "https://127.0.0.1:" + std::to_string(port) + "/incremental/timestamp";
+    config.database = dir.file("replica.db");
+    config.retry_base_seconds = 0.01;
+    e2e::RecordingObserver observer;
+
+    SUBCASE("a certificate no CA vouches for is refused at once") {
+      REQUIRE_THROWS_WITH_AS(tsync::run_sync(config, observer),
+                             doctest::Contains("SSL certificate problem"), tsync::PermanentError);
+      CHECK(observer.retries.empty());
+      CHECK(count(config.database, "SELECT count(*) FROM user") == 0);
+    }
+    SUBCASE("ca_file names the CA to trust") {
+      config.ca_file = cert;
+      const auto report = tsync::run_sync(config, observer);
+      CHECK(report.counters.rows_new == 1);
+      CHECK(e2e::saved_cursor(config.database) == "2024-01-01T00:00:00Z");
+    }
+    server.stop();
+    listener.join();
   }
 }
