@@ -51,6 +51,9 @@ class ChunkStream {
   }
 
   bool exhausted() const { return exhausted_; }
+  // True when every byte of the body has been taken. RapidJSON reads a NUL byte
+  // as the end of its input, so a body may look complete before it is.
+  bool at_end() { return Peek() == '\0' && exhausted_; }
   std::uint64_t bytes_read() const { return base_ + static_cast<std::uint64_t>(end_ - begin_); }
 
  private:
@@ -110,6 +113,9 @@ class Handler {
   std::size_t error_offset() const { return error_offset_; }
 
  private:
+  // Deeper nesting is refused: it would cost stack in the parser and memory here.
+  static constexpr int kMaxDepth = 256;
+
   enum class State { Root, Top, Data, Record, Done };
   enum class Pending { None, Skip, Data, Field };
 
@@ -146,6 +152,8 @@ class Handler {
   }
 
   bool open(bool object) {
+    if (skip_depth_ + nest_depth_ >= kMaxDepth)
+      return fail("values nested more than " + std::to_string(kMaxDepth) + " deep");
     if (skip_depth_ > 0) {
       ++skip_depth_;
       return true;
@@ -316,6 +324,7 @@ std::uint64_t parse_user_stream(ChunkSource& source, RecordVisitor& visitor) {
   ChunkStream stream(source);
   Handler handler(stream, visitor);
   rapidjson::Reader reader;
+  // RapidJSON parses recursively; the handler's depth limit bounds the recursion.
   constexpr unsigned kFlags = rapidjson::kParseNumbersAsStringsFlag;
   const rapidjson::ParseResult result = reader.Parse<kFlags>(stream, handler);
   if (result.IsError()) {
@@ -328,6 +337,9 @@ std::uint64_t parse_user_stream(ChunkSource& source, RecordVisitor& visitor) {
                            " (" + what + ")");
     throw PermanentError("response body at byte " + std::to_string(result.Offset()) + ": " + what);
   }
+  if (!stream.at_end())
+    throw PermanentError("response body at byte " + std::to_string(stream.Tell()) +
+                         ": a NUL byte or other data after the JSON document");
   return stream.bytes_read();
 }
 

@@ -1,0 +1,266 @@
+#include <doctest/doctest.h>
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "errors.hpp"
+#include "support.hpp"
+#include "user_stream.hpp"
+
+using tsync::UserRecord;
+
+namespace {
+
+// Hands out a body in chunks of a fixed size (0: the whole body at once).
+class TextSource final : public tsync::ChunkSource {
+ public:
+  TextSource(std::string body, std::size_t chunk) : body_(std::move(body)), chunk_(chunk) {}
+  std::string_view next_chunk() override {
+    const std::size_t left = body_.size() - offset_;
+    const std::size_t size = chunk_ == 0 || chunk_ > left ? left : chunk_;
+    const std::string_view out(body_.data() + offset_, size);
+    offset_ += size;
+    return out;
+  }
+
+ private:
+  std::string body_;
+  std::size_t chunk_;
+  std::size_t offset_ = 0;
+};
+
+struct Stored {
+  std::vector<std::string> columns;  // "<null>" for SQL NULL
+  std::string updated_text;
+};
+struct Rejected {
+  std::string raw;
+  std::string reason;
+};
+
+class Collector final : public tsync::RecordVisitor {
+ public:
+  void on_record(const UserRecord& record) override {
+    Stored s;
+    for (const auto& f : record.fields) s.columns.push_back(f.null ? "<null>" : f.text);
+    s.updated_text = record.updated_text;
+    stored.push_back(std::move(s));
+  }
+  void on_rejected(std::string_view raw, std::string_view reason) override {
+    rejected.push_back({std::string(raw), std::string(reason)});
+  }
+  std::vector<Stored> stored;
+  std::vector<Rejected> rejected;
+};
+
+struct Parsed {
+  std::uint64_t bytes = 0;
+  Collector seen;
+};
+
+Parsed parse(const std::string& body, std::size_t chunk = 0) {
+  TextSource source(body, chunk);
+  Parsed parsed;
+  parsed.bytes = tsync::parse_user_stream(source, parsed.seen);
+  return parsed;
+}
+
+constexpr std::size_t kChunkSizes[] = {0, 1, 2, 7, 64};
+
+const std::string kFullUser =
+    R"({"id":"u1","name":"Ada Lovelace","email":"ada@example.com","address":"1 Main St",)"
+    R"("company":"Acme","job":"Engineer","updatedAt":"2024-01-15T12:30:00+02:00",)"
+    R"("createdAt":"2020-01-01T00:00:00Z"})";
+
+}  // namespace
+
+TEST_SUITE("user_stream") {
+  TEST_CASE("every field of a record arrives, whatever the chunk size") {
+    const std::string body = R"({"data":[)" + kFullUser + "]}";
+    for (const std::size_t chunk : kChunkSizes) {
+      CAPTURE(chunk);
+      const auto parsed = parse(body, chunk);
+      CHECK(parsed.bytes == body.size());
+      REQUIRE(parsed.seen.stored.size() == 1);
+      CHECK(parsed.seen.rejected.empty());
+      const auto& c = parsed.seen.stored[0].columns;
+      CHECK(c[UserRecord::kId] == "u1");
+      CHECK(c[UserRecord::kName] == "Ada Lovelace");
+      CHECK(c[UserRecord::kEmail] == "ada@example.com");
+      CHECK(c[UserRecord::kAddress] == "1 Main St");
+      CHECK(c[UserRecord::kCompany] == "Acme");
+      CHECK(c[UserRecord::kJob] == "Engineer");
+      // updatedAt is stored normalised to UTC; the API's own text becomes the cursor.
+      CHECK(c[UserRecord::kUpdatedAt] == "2024-01-15T10:30:00.000000000Z");
+      CHECK(parsed.seen.stored[0].updated_text == "2024-01-15T12:30:00+02:00");
+      CHECK(c[UserRecord::kCreatedAt] == "2020-01-01T00:00:00.000000000Z");
+    }
+  }
+
+  TEST_CASE("many records in order, a missing field is NULL, unknown fields are skipped") {
+    std::string body = R"({"meta":{"page":[1,{"x":null}]},"data":[)";
+    for (int i = 0; i < 300; ++i) {
+      if (i > 0) body += ",";
+      body += R"({"id":)" + std::to_string(i) + R"(,"extra":{"deep":[[{"a":1}]]},"updatedAt":"2024-01-01T00:00:)" +
+              (i % 60 < 10 ? "0" : "") + std::to_string(i % 60) + R"(Z"})";
+    }
+    body += R"(],"next":"ignored"})";
+    for (const std::size_t chunk : kChunkSizes) {
+      CAPTURE(chunk);
+      const auto parsed = parse(body, chunk);
+      REQUIRE(parsed.seen.stored.size() == 300);
+      for (int i = 0; i < 300; ++i) {
+        const auto& c = parsed.seen.stored[static_cast<std::size_t>(i)].columns;
+        CHECK(c[UserRecord::kId] == std::to_string(i));
+        CHECK(c[UserRecord::kName] == "<null>");
+        CHECK(c[UserRecord::kCreatedAt] == "<null>");
+      }
+    }
+  }
+
+  TEST_CASE("values of other types: numbers as their text, null, booleans, nested JSON") {
+    const auto parsed = parse(
+        R"({"data":[{"id":12345678901234567890123,"name":null,"email":true,"address":{"city":"Oslo","zip":[1,2.50]},)"
+        R"("company":-1.5e3,"job":[],"updatedAt":"2024-01-15T10:30:00Z","createdAt":"yesterday"}]})");
+    REQUIRE(parsed.seen.stored.size() == 1);
+    const auto& c = parsed.seen.stored[0].columns;
+    CHECK(c[UserRecord::kId] == "12345678901234567890123");
+    CHECK(c[UserRecord::kName] == "<null>");
+    CHECK(c[UserRecord::kEmail] == "true");
+    CHECK(c[UserRecord::kAddress] == R"({"city":"Oslo","zip":[1,2.50]})");
+    CHECK(c[UserRecord::kCompany] == "-1.5e3");
+    CHECK(c[UserRecord::kJob] == "[]");
+    // A createdAt that is not a timestamp is kept as sent.
+    CHECK(c[UserRecord::kCreatedAt] == "yesterday");
+  }
+
+  TEST_CASE("escapes, UTF-8 and NUL characters in text survive exactly") {
+    const std::string body =
+        "{\"data\":[{\"id\":\"a\\u0000b\",\"name\":\"caf\\u00e9 \xe2\x82\xac \\ud83d\\ude00\","
+        "\"job\":\"tab\\tquote\\\"slash\\/\",\"updatedAt\":\"2024-01-15T10:30:00.5Z\"}]}";
+    for (const std::size_t chunk : kChunkSizes) {
+      CAPTURE(chunk);
+      const auto parsed = parse(body, chunk);
+      REQUIRE(parsed.seen.stored.size() == 1);
+      const auto& c = parsed.seen.stored[0].columns;
+      CHECK(c[UserRecord::kId] == std::string("a\0b", 3));
+      CHECK(c[UserRecord::kName] == "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+      CHECK(c[UserRecord::kJob] == "tab\tquote\"slash/");
+      CHECK(c[UserRecord::kUpdatedAt] == "2024-01-15T10:30:00.500000000Z");
+    }
+  }
+
+  TEST_CASE("a record that cannot be stored is handed on whole, with its reason") {
+    const std::string bad_time = R"({"id":"2","name":"x","updatedAt":"15/01/2024"})";
+    const std::string body = R"({"data":[)" + kFullUser + "," + R"({"name":"no id","updatedAt":"2024-01-15T10:30:00Z"})" +
+                             "," + R"({"id":null,"updatedAt":"2024-01-15T10:30:00Z"})" + "," +
+                             R"({"id":"","updatedAt":"2024-01-15T10:30:00Z"})" + "," +
+                             R"({"id":{"a":1},"updatedAt":"2024-01-15T10:30:00Z"})" + "," +
+                             R"({"id":"1"})" + "," + bad_time + "," +
+                             R"({"id":"3","updatedAt":1705314600})" + "]}";
+    for (const std::size_t chunk : kChunkSizes) {
+      CAPTURE(chunk);
+      const auto parsed = parse(body, chunk);
+      CHECK(parsed.seen.stored.size() == 1);
+      REQUIRE(parsed.seen.rejected.size() == 7);
+      const auto& r = parsed.seen.rejected;
+      CHECK(r[0].reason == "no id");
+      CHECK(r[0].raw == R"({"name":"no id","updatedAt":"2024-01-15T10:30:00Z"})");
+      CHECK(r[1].reason == "no id");
+      CHECK(r[2].reason == "id is empty");
+      CHECK(r[3].reason == "id is not a string or a number");
+      CHECK(r[4].reason == "no updatedAt");
+      CHECK(r[5].reason == R"(updatedAt is not an ISO 8601 timestamp: "15/01/2024")");
+      CHECK(r[5].raw == bad_time);
+      CHECK(r[6].reason == R"(updatedAt is not an ISO 8601 timestamp: "1705314600")");
+    }
+  }
+
+  TEST_CASE("a body that is not the expected JSON names the byte and the problem") {
+    auto error_of = [](const std::string& body) {
+      try {
+        parse(body, 3);
+      } catch (const tsync::PermanentError& e) {
+        return std::string(e.what());
+      }
+      return std::string("no PermanentError");
+    };
+    CHECK(error_of("[]") == "response body at byte 1: the body is not a JSON object (expected {\"data\": [...]})");
+    CHECK(error_of(R"({"items":[]})") == "response body at byte 12: the body has no \"data\" array");
+    CHECK(error_of(R"({"data":{}})") == "response body at byte 9: \"data\" is not an array");
+    CHECK(error_of(R"({"data":7})") == "response body at byte 9: \"data\" is not an array");
+    CHECK(error_of(R"({"data":[{"id":"1","updatedAt":"2024-01-01T00:00:00Z"},5]})") ==
+          "response body at byte 56: data[1] is not an object");
+    CHECK(error_of(R"({"data":[{"id":"1" "x"}]})") ==
+          "response body at byte 19: Missing a comma or '}' after an object member.");
+    CHECK(error_of("<html>busy</html>") == "response body at byte 0: Invalid value.");
+    CHECK(error_of(R"({"data":[]} {"data":[]})") ==
+          "response body at byte 12: The document root must not be followed by other values.");
+    CHECK(error_of(std::string(R"({"data":[]})") + '\0' + "trailing") ==
+          "response body at byte 11: a NUL byte or other data after the JSON document");
+    CHECK(error_of(R"({"data":[{"id":"1","job":)" + std::string(300, '[') + std::string(300, ']') + "}]}") ==
+          "response body at byte 282: values nested more than 256 deep");
+  }
+
+  TEST_CASE("deep nesting outside the records is refused without exhausting the stack") {
+    const std::string body = R"({"x":)" + std::string(1'000'000, '[');
+    CHECK_THROWS_AS(parse(body, 4096), tsync::PermanentError);
+  }
+
+  TEST_CASE("a body cut short is a transient fault that names where it ended") {
+    const std::string body = R"({"data":[)" + kFullUser + "," + kFullUser + "]}";
+    for (const std::size_t cut : {std::size_t{0}, std::size_t{5}, std::size_t{9}, body.size() / 2, body.size() - 1}) {
+      CAPTURE(cut);
+      TextSource source(body.substr(0, cut), 7);
+      Collector seen;
+      REQUIRE_THROWS_AS(tsync::parse_user_stream(source, seen), tsync::TransientError);
+      TextSource again(body.substr(0, cut), 7);
+      try {
+        tsync::parse_user_stream(again, seen);
+      } catch (const tsync::TransientError& e) {
+        CHECK(std::string(e.what()).rfind("response body ended early at byte " + std::to_string(cut) + " (", 0) == 0);
+      }
+    }
+    // Records completed before the cut were handed on; the half-read one was not.
+    TextSource source(body.substr(0, body.size() / 2 + kFullUser.size() / 2 + 5), 7);
+    Collector seen;
+    CHECK_THROWS_AS(tsync::parse_user_stream(source, seen), tsync::TransientError);
+    CHECK(seen.stored.size() == 1);
+  }
+
+  TEST_CASE("exceptions from the source and the visitor pass through unchanged") {
+    class FailingSource final : public tsync::ChunkSource {
+     public:
+      std::string_view next_chunk() override {
+        if (calls_++ == 0) return R"({"data":[)";
+        throw tsync::TransientError("connection lost after 9 bytes");
+      }
+
+     private:
+      int calls_ = 0;
+    };
+    FailingSource failing;
+    Collector seen;
+    CHECK_THROWS_WITH_AS(tsync::parse_user_stream(failing, seen), "connection lost after 9 bytes",
+                         tsync::TransientError);
+
+    class ThrowingVisitor final : public tsync::RecordVisitor {
+     public:
+      void on_record(const UserRecord&) override { throw std::runtime_error("disk full"); }
+      void on_rejected(std::string_view, std::string_view) override {}
+    };
+    TextSource source(R"({"data":[)" + kFullUser + "]}", 5);
+    ThrowingVisitor visitor;
+    CHECK_THROWS_WITH_AS(tsync::parse_user_stream(source, visitor), "disk full", std::runtime_error);
+  }
+
+  TEST_CASE("an empty page and surrounding whitespace are fine") {
+    const auto parsed = parse(" \n{ \"data\" : [ ] }\r\n\t", 1);
+    CHECK(parsed.bytes == 21);
+    CHECK(parsed.seen.stored.empty());
+    CHECK(parsed.seen.rejected.empty());
+  }
+}
