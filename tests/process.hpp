@@ -68,6 +68,16 @@ class Child {
   pid_t pid() const { return pid_; }
   void signal(int s) { ::kill(pid_, s); }
 
+  // Reads one line the child printed to stdout, newline excluded; gives up after
+  // `timeout_ms` without output. What wait() returns later starts after it.
+  std::string read_line(int timeout_ms = 10000) {
+    std::string line;
+    char c = 0;
+    pollfd fd{out_fd_, POLLIN, 0};
+    while (::poll(&fd, 1, timeout_ms) > 0 && ::read(out_fd_, &c, 1) == 1 && c != '\n') line.push_back(c);
+    return line;
+  }
+
   // Reads the pipes until the child exits and returns what it printed.
   Result wait() {
     Result r;

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sys/socket.h>
+
 namespace tsync::mock {
 namespace {
 
@@ -292,6 +294,13 @@ int MockApi::start(int port) {
   Impl& impl = *impl_;
   if (impl.listener.joinable()) throw std::runtime_error("the mock API is already running");
   impl.server.set_keep_alive_timeout(1);
+  // cpp-httplib's default also sets SO_REUSEPORT, which lets a second server bind
+  // the same port and take half of its connections: a stale mock would answer
+  // for the new one. SO_REUSEADDR alone allows a quick restart and no sharing.
+  impl.server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   impl.server.set_write_timeout(30, 0);
   impl.server.Get(kUsersPath, [&impl](const httplib::Request& request, httplib::Response& response) {
     impl.serve_users(request, response);
