@@ -38,9 +38,8 @@ void BackgroundWriter::flush_batch() {
   ++batches_out_;
   work_ready_.notify_one();
   // The next batch: a free one, a new one while under the bound, or wait.
-  space_ready_.wait(lock, [&] {
-    return failure_ || !free_.empty() || batches_out_ + 1 < kMaxBatches;
-  });
+  space_ready_.wait(lock,
+                    [&] { return failure_ || !free_.empty() || batches_out_ + 1 < kMaxBatches; });
   if (!free_.empty()) {
     filling_ = std::move(free_.back());
     free_.pop_back();
@@ -158,7 +157,8 @@ void BackgroundWriter::run() {
       queue_.clear();
     } else {
       counters_ = writer_.counters();
-      if (item.kind == Item::Kind::Commit && item.cursor) committed_cursors_.push_back(*item.cursor);
+      if (item.kind == Item::Kind::Commit && item.cursor)
+        committed_cursors_.push_back(*item.cursor);
     }
     space_ready_.notify_all();
   }

@@ -84,7 +84,7 @@ class BackgroundWriter {
   std::int64_t uncommitted_ = 0;
 
   mutable std::mutex mutex_;
-  std::condition_variable work_ready_;  // to the thread: an item, or stop
+  std::condition_variable work_ready_;   // to the thread: an item, or stop
   std::condition_variable space_ready_;  // to the caller: a free batch, or idle
   std::deque<Item> queue_;
   std::vector<std::unique_ptr<Batch>> free_;

@@ -1,10 +1,10 @@
 #include "config.hpp"
 
+#include <sys/stat.h>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -89,9 +89,9 @@ class Checker {
 };
 
 constexpr const char* kKnownKeys[] = {
-    "base_url",       "database",           "start_timestamp",      "lookback_seconds",
-    "timeout_seconds", "max_retries",       "retry_base_seconds",   "retry_budget_seconds",
-    "token_env",      "ca_file",            "cache_size_mib",       "checkpoint_rows"};
+    "base_url",        "database",    "start_timestamp",    "lookback_seconds",
+    "timeout_seconds", "max_retries", "retry_base_seconds", "retry_budget_seconds",
+    "token_env",       "ca_file",     "cache_size_mib",     "checkpoint_rows"};
 
 bool is_known(std::string_view key) {
   for (const char* k : kKnownKeys)
@@ -110,8 +110,8 @@ void check_url(const Checker& c, const std::string& url) {
       url[host_start] == '#')
     c.fail("base_url", "has no host: \"" + url + "\"");
   if (url.find('?') != std::string::npos || url.find('#') != std::string::npos)
-    c.fail("base_url", "must not contain a query or fragment (tsync adds ?since=...): \"" + url +
-                           "\"");
+    c.fail("base_url",
+           "must not contain a query or fragment (tsync adds ?since=...): \"" + url + "\"");
   for (const char ch : url)
     if (static_cast<unsigned char>(ch) <= ' ')
       c.fail("base_url", "must not contain spaces or control characters");
@@ -140,8 +140,9 @@ Config parse_config(const std::string& text, const std::string& origin) {
   Config config;
   const auto base_url = c.text("base_url");
   if (!base_url)
-    throw ConfigError(origin + ": base_url: missing (the URL of the API endpoint, e.g. "
-                               "\"http://127.0.0.1:5001/incremental/timestamp\")");
+    throw ConfigError(origin +
+                      ": base_url: missing (the URL of the API endpoint, e.g. "
+                      "\"http://127.0.0.1:5001/incremental/timestamp\")");
   check_url(c, *base_url);
   config.base_url = *base_url;
 
@@ -163,7 +164,8 @@ Config parse_config(const std::string& text, const std::string& origin) {
     config.token_env = *v;
     const char* value = std::getenv(v->c_str());
     if (!value || !*value)
-      c.fail("token_env", "environment variable " + *v + " is not set (it must hold the API token)");
+      c.fail("token_env",
+             "environment variable " + *v + " is not set (it must hold the API token)");
     config.token = value;
   }
   if (auto v = c.text("ca_file")) {
@@ -178,8 +180,9 @@ Config parse_config(const std::string& text, const std::string& origin) {
 Config load_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    throw ConfigError(path + ": cannot read the configuration file (create it, or name "
-                             "another with --config)");
+    throw ConfigError(path +
+                      ": cannot read the configuration file (create it, or name "
+                      "another with --config)");
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(path + ": cannot read the configuration file");

@@ -20,7 +20,10 @@ std::string megabytes(std::uint64_t bytes) {
 bool is_terminal(std::FILE* file) { return ::isatty(::fileno(file)) == 1; }
 
 ConsoleObserver::ConsoleObserver(std::FILE* out, Verbosity verbosity, bool progress)
-    : out_(out), verbosity_(verbosity), progress_(progress), start_(std::chrono::steady_clock::now()) {}
+    : out_(out),
+      verbosity_(verbosity),
+      progress_(progress),
+      start_(std::chrono::steady_clock::now()) {}
 
 void ConsoleObserver::line(const std::string& text) {
   if (shown_) std::fputs("\r\033[K", out_);
@@ -76,14 +79,16 @@ void ConsoleObserver::on_progress(const RunCounters& written, std::uint64_t body
 }
 
 void ConsoleObserver::draw() {
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const std::uint64_t bytes = bytes_total_ + bytes_response_;
   std::string text = "user: " + with_commas(rows_) + " rows, " + megabytes(bytes);
   if (elapsed > 0.05) {
     char rate[96];
-    std::snprintf(rate, sizeof rate, ", %s rows/s, %.1f MB/s",
-                  with_commas(static_cast<std::int64_t>(static_cast<double>(rows_) / elapsed)).c_str(),
-                  static_cast<double>(bytes) / 1e6 / elapsed);
+    std::snprintf(
+        rate, sizeof rate, ", %s rows/s, %.1f MB/s",
+        with_commas(static_cast<std::int64_t>(static_cast<double>(rows_) / elapsed)).c_str(),
+        static_cast<double>(bytes) / 1e6 / elapsed);
     text += rate;
   }
   char tail[96];

@@ -19,7 +19,8 @@ class ConsoleObserver : public SyncObserver {
 
   void on_request(const std::string& url) override;
   void on_response(long status, std::optional<std::uint64_t> content_length) override;
-  void on_retry(const std::string& reason, double wait_seconds, int retry, int max_retries) override;
+  void on_retry(const std::string& reason, double wait_seconds, int retry,
+                int max_retries) override;
   void on_checkpoint(const Cursor& cursor, const RunCounters& committed) override;
   void on_progress(const RunCounters& written, std::uint64_t body_bytes,
                    std::optional<std::uint64_t> content_length) override;

@@ -8,10 +8,10 @@ namespace tsync {
 // Exit statuses, documented in the README. main() maps every error to one of them.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitError = 1,        // the sync failed: HTTP, response body, replica, disk
-  kExitUsage = 2,        // bad command line or configuration: nothing was opened
-  kExitLocked = 75,      // another sync holds the replica (EX_TEMPFAIL: try later)
-  kExitInterrupted = 130 // SIGINT; SIGTERM gives 143
+  kExitError = 1,         // the sync failed: HTTP, response body, replica, disk
+  kExitUsage = 2,         // bad command line or configuration: nothing was opened
+  kExitLocked = 75,       // another sync holds the replica (EX_TEMPFAIL: try later)
+  kExitInterrupted = 130  // SIGINT; SIGTERM gives 143
 };
 
 // Base of every error tsync reports; what() is the whole user-facing message.

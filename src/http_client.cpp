@@ -88,7 +88,8 @@ HttpGet::HttpGet(const HttpOptions& options, const std::string& url)
   global_init();
   handles_->multi.reset(curl_multi_init());
   handles_->easy.reset(curl_easy_init());
-  if (!handles_->multi || !handles_->easy) throw Error("cannot create an HTTP handle (out of memory)");
+  if (!handles_->multi || !handles_->easy)
+    throw Error("cannot create an HTTP handle (out of memory)");
   CURL* h = handles_->easy.get();
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -161,7 +162,8 @@ void HttpGet::throw_transfer_error() {
   const auto code = static_cast<CURLcode>(result_);
   std::string what = error_text_[0] ? error_text_ : curl_easy_strerror(code);
   if (code == CURLE_OPERATION_TIMEDOUT && bytes_received_ > 0)
-    what = "no data for too long after " + std::to_string(bytes_received_) + " bytes (" + what + ")";
+    what =
+        "no data for too long after " + std::to_string(bytes_received_) + " bytes (" + what + ")";
   else if (code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR)
     what = "connection lost after " + std::to_string(bytes_received_) + " bytes of the body (" +
            what + ")";

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <SQLiteCpp/Exception.h>
+#include <CLI/CLI.hpp>
 
 #include "config.hpp"
 #include "console.hpp"
@@ -91,7 +91,8 @@ int run_reset(const Options& o, const CLI::Option* config_given) {
   tsync::SyncLock lock(path);
   tsync::Replica replica(path);
   if (replica.reset_cursor("user"))
-    std::printf("user: cursor forgotten; the next sync asks for every record again (rows are kept)\n");
+    std::printf(
+        "user: cursor forgotten; the next sync asks for every record again (rows are kept)\n");
   else
     std::printf("user: no cursor saved; the next sync is a full sync already\n");
   return tsync::kExitOk;
@@ -109,22 +110,27 @@ int main(int argc, char** argv) {
   auto add_common = [&](CLI::App* sub) {
     sub->add_option("--db", o.db, "Replica file (default: the configuration's database)");
   };
-  CLI::App* sync = app.add_subcommand("sync", "Fetch what changed since the last sync into the replica");
-  CLI::Option* config_sync = sync->add_option("-c,--config", o.config, "Configuration file")
-                                 ->capture_default_str();
+  CLI::App* sync =
+      app.add_subcommand("sync", "Fetch what changed since the last sync into the replica");
+  CLI::Option* config_sync =
+      sync->add_option("-c,--config", o.config, "Configuration file")->capture_default_str();
   add_common(sync);
   auto* quiet = sync->add_flag("-q,--quiet", o.quiet, "Print errors only");
-  sync->add_flag("-v,--verbose", o.verbose, "Print each request, retry and checkpoint")->excludes(quiet);
+  sync->add_flag("-v,--verbose", o.verbose, "Print each request, retry and checkpoint")
+      ->excludes(quiet);
   sync->add_flag("--json", o.json, "Print the run's summary as one JSON object on stdout");
 
-  CLI::App* status = app.add_subcommand("status", "Show each stream's cursor, rows and recent runs");
+  CLI::App* status =
+      app.add_subcommand("status", "Show each stream's cursor, rows and recent runs");
   CLI::Option* config_status = status->add_option("-c,--config", o.config, "Configuration file");
   add_common(status);
   status->add_flag("--json", o.json, "Print the status as JSON");
-  status->add_option("--runs", o.runs, "How many recent runs to show")->check(CLI::Range(0, 1000))
+  status->add_option("--runs", o.runs, "How many recent runs to show")
+      ->check(CLI::Range(0, 1000))
       ->capture_default_str();
 
-  CLI::App* reset = app.add_subcommand("reset", "Forget the cursor: the next sync re-reads everything");
+  CLI::App* reset =
+      app.add_subcommand("reset", "Forget the cursor: the next sync re-reads everything");
   CLI::Option* config_reset = reset->add_option("-c,--config", o.config, "Configuration file");
   add_common(reset);
   (void)config_sync;

@@ -1,12 +1,12 @@
 #include "replica.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 #include "errors.hpp"
 #include "sql_text.hpp"
@@ -66,8 +66,7 @@ void bind_field(SQLite::Statement& stmt, int index, const Field& field) {
 SyncLock::SyncLock(const std::string& replica_path) {
   const std::string lock_path = replica_path + ".lock";
   fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd_ < 0)
-    throw Error(lock_path + ": cannot open the sync lock file: " + std::strerror(errno));
+  if (fd_ < 0) throw Error(lock_path + ": cannot open the sync lock file: " + std::strerror(errno));
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     char pid[32] = {};
@@ -140,8 +139,9 @@ std::optional<Cursor> Replica::cursor(std::string_view stream) {
     std::string text = query.getColumn(0).getString();
     const auto instant = parse_timestamp(text);
     if (!instant)
-      throw Error(path_ + ": the saved cursor of " + std::string(stream) + " is not a timestamp: \"" +
-                  text + "\" (run `tsync reset` to sync everything again)");
+      throw Error(path_ + ": the saved cursor of " + std::string(stream) +
+                  " is not a timestamp: \"" + text +
+                  "\" (run `tsync reset` to sync everything again)");
     return Cursor{std::move(text), *instant};
   } catch (const SQLite::Exception& e) {
     throw Error(describe(path_, e));
@@ -180,11 +180,12 @@ std::vector<StreamStatus> Replica::status() {
 std::vector<RunRecord> Replica::recent_runs(int limit) {
   std::vector<RunRecord> runs;
   try {
-    SQLite::Statement query(*db_,
-                            "SELECT run_id, stream, started_at, ifnull(finished_at, ''), status, "
-                            "rows_new, rows_updated, rows_rejected, requests, retries, bytes, "
-                            "ifnull(cursor_before, ''), ifnull(cursor_after, ''), ifnull(error, '') "
-                            "FROM _sync_log ORDER BY run_id DESC LIMIT ?1");
+    SQLite::Statement query(
+        *db_,
+        "SELECT run_id, stream, started_at, ifnull(finished_at, ''), status, "
+        "rows_new, rows_updated, rows_rejected, requests, retries, bytes, "
+        "ifnull(cursor_before, ''), ifnull(cursor_after, ''), ifnull(error, '') "
+        "FROM _sync_log ORDER BY run_id DESC LIMIT ?1");
     query.bind(1, limit);
     while (query.executeStep()) {
       RunRecord r;
@@ -239,7 +240,9 @@ ReplicaWriter::~ReplicaWriter() {
   transaction_.reset();  // rolls back anything uncommitted
 }
 
-void ReplicaWriter::fail(const SQLite::Exception& e) const { throw Error(describe(replica_.path(), e)); }
+void ReplicaWriter::fail(const SQLite::Exception& e) const {
+  throw Error(describe(replica_.path(), e));
+}
 
 void ReplicaWriter::begin() {
   if (!transaction_) transaction_.emplace(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
@@ -287,7 +290,8 @@ void ReplicaWriter::reject(std::string_view raw, std::string_view reason) {
   }
 }
 
-void ReplicaWriter::log_run(std::string_view status, std::string_view error, const RunCounters& io) {
+void ReplicaWriter::log_run(std::string_view status, std::string_view error,
+                            const RunCounters& io) {
   SQLite::Statement& stmt = *update_run_;
   stmt.bind(1, static_cast<std::int64_t>(run_id_));
   stmt.bind(2, static_cast<std::int64_t>(pending_.rows_new));

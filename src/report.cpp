@@ -79,7 +79,8 @@ std::string summary_line(const SyncReport& r) {
                      r.cursor_before.value_or("(none)") + " -> " +
                      r.cursor_after.value_or("(none)") + "; " + with_commas(c.requests) +
                      (c.requests == 1 ? " request" : " requests");
-  if (c.retries > 0) line += ", " + with_commas(c.retries) + (c.retries == 1 ? " retry" : " retries");
+  if (c.retries > 0)
+    line += ", " + with_commas(c.retries) + (c.retries == 1 ? " retry" : " retries");
   if (r.status != "ok") line += "; " + r.status;
   return line;
 }

@@ -116,14 +116,16 @@ class ResponseSink : public RecordVisitor {
 
  private:
   void note(const UserRecord& record) {
-    if (!newest_ || record.updated > newest_->instant) newest_ = Cursor{record.updated_text, record.updated};
+    if (!newest_ || record.updated > newest_->instant)
+      newest_ = Cursor{record.updated_text, record.updated};
     prev_.instant = record.updated;
     prev_.text.assign(record.updated_text);
     have_prev_ = true;
     if (++since_progress_ >= kProgressEvery) {
       since_progress_ = 0;
       announce_checkpoints(writer_, observer_);
-      observer_.on_progress(writer_.counters(), static_cast<std::uint64_t>(io_.bytes), std::nullopt);
+      observer_.on_progress(writer_.counters(), static_cast<std::uint64_t>(io_.bytes),
+                            std::nullopt);
     }
   }
 
@@ -218,8 +220,8 @@ bool fetch(const Config& config, const HttpOptions& http, const std::string& url
 
 // Sleeps `seconds`, waking early to honour SIGINT/SIGTERM.
 void interruptible_sleep(double seconds) {
-  const auto until =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(seconds));
   while (Clock::now() < until) {
     check_interrupted();
     const Clock::duration left = until - Clock::now();
@@ -230,8 +232,7 @@ void interruptible_sleep(double seconds) {
 
 class Backoff {
  public:
-  explicit Backoff(const Config& config)
-      : config_(config), random_(std::random_device{}()) {}
+  explicit Backoff(const Config& config) : config_(config), random_(std::random_device{}()) {}
 
   // The wait before retry number `retry` (1-based): exponential with jitter,
   // at least what the server asked for.
@@ -307,7 +308,8 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
         ++retry;
         const double wait = backoff.wait(retry, e.retry_after_seconds());
         if (waited + wait > config.retry_budget_seconds)
-          throw Error(std::string(e.what()) + " (gave up: retrying would exceed retry_budget_seconds = " +
+          throw Error(std::string(e.what()) +
+                      " (gave up: retrying would exceed retry_budget_seconds = " +
                       std::to_string(static_cast<long long>(config.retry_budget_seconds)) + ")");
         observer.on_retry(e.what(), wait, retry, config.max_retries);
         ++io.retries;

@@ -29,7 +29,16 @@ struct Field {
 // (updatedAt and a parseable createdAt normalised to UTC fixed-width text),
 // plus the API's own updatedAt text, which becomes the cursor.
 struct UserRecord {
-  enum Column : std::size_t { kId, kName, kEmail, kAddress, kCompany, kJob, kUpdatedAt, kCreatedAt };
+  enum Column : std::size_t {
+    kId,
+    kName,
+    kEmail,
+    kAddress,
+    kCompany,
+    kJob,
+    kUpdatedAt,
+    kCreatedAt
+  };
   static constexpr std::size_t kColumns = 8;
   static constexpr std::array<std::string_view, kColumns> kNames{
       "id", "name", "email", "address", "company", "job", "updatedAt", "createdAt"};

@@ -100,7 +100,9 @@ class Handler {
   bool Int64(std::int64_t) { return true; }
   bool Uint64(std::uint64_t) { return true; }
   bool Double(double) { return true; }
-  bool RawNumber(const char* s, rapidjson::SizeType n, bool) { return scalar(Kind::Number, {s, n}); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    return scalar(Kind::Number, {s, n});
+  }
   bool String(const char* s, rapidjson::SizeType n, bool) { return scalar(Kind::String, {s, n}); }
   bool StartObject() { return open(true); }
   bool EndObject(rapidjson::SizeType) { return close(true); }
@@ -204,7 +206,8 @@ class Handler {
       return true;
     }
     if (nest_depth_ > 0) {
-      if (!(object ? writer_.EndObject() : writer_.EndArray())) return fail("internal JSON writer error");
+      if (!(object ? writer_.EndObject() : writer_.EndArray()))
+        return fail("internal JSON writer error");
       if (--nest_depth_ == 0) {
         kinds_[field_] = Kind::Json;
         record_.fields[field_].set({nested_.GetString(), nested_.GetSize()});
@@ -232,7 +235,8 @@ class Handler {
 
   bool key(std::string_view name) {
     if (skip_depth_ > 0) return true;
-    if (nest_depth_ > 0) return writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    if (nest_depth_ > 0)
+      return writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
     if (state_ == State::Top) {
       pending_ = name == "data" ? Pending::Data : Pending::Skip;
       return true;
@@ -282,10 +286,11 @@ class Handler {
     if (updated == Kind::Absent || updated == Kind::Null)
       return visitor_.on_rejected(raw, "no updatedAt");
     Field& updated_field = record_[C::kUpdatedAt];
-    const auto instant = updated == Kind::String ? parse_timestamp(updated_field.text) : std::nullopt;
+    const auto instant =
+        updated == Kind::String ? parse_timestamp(updated_field.text) : std::nullopt;
     if (!instant)
-      return visitor_.on_rejected(raw, "updatedAt is not an ISO 8601 timestamp: " +
-                                           quoted(updated_field.text));
+      return visitor_.on_rejected(
+          raw, "updatedAt is not an ISO 8601 timestamp: " + quoted(updated_field.text));
     record_.updated = *instant;
     record_.updated_text.swap(updated_field.text);
     updated_field.text.resize(kNormalisedWidth);

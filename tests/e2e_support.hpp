@@ -71,8 +71,8 @@ struct Row {
 
 inline std::map<std::string, Row> read_rows(const std::string& db_path) {
   SQLite::Database db(db_path, SQLite::OPEN_READONLY);
-  SQLite::Statement q(db,
-                      "SELECT id, name, email, address, company, job, updatedAt, createdAt FROM user");
+  SQLite::Statement q(
+      db, "SELECT id, name, email, address, company, job, updatedAt, createdAt FROM user");
   std::map<std::string, Row> rows;
   while (q.executeStep()) {
     auto text = [&](int i) { return q.getColumn(i).getString(); };
@@ -88,7 +88,8 @@ inline std::string normalised(const std::string& api_text) {
 }
 
 // The replica holds exactly the mock's users, field by field.
-inline void check_replica_equals(const std::string& db_path, const tsync::mock::MockApi& api_const) {
+inline void check_replica_equals(const std::string& db_path,
+                                 const tsync::mock::MockApi& api_const) {
   auto& api = const_cast<tsync::mock::MockApi&>(api_const);
   const auto truth = api.store().snapshot();
   const auto rows = read_rows(db_path);

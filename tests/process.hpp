@@ -74,7 +74,8 @@ class Child {
     std::string line;
     char c = 0;
     pollfd fd{out_fd_, POLLIN, 0};
-    while (::poll(&fd, 1, timeout_ms) > 0 && ::read(out_fd_, &c, 1) == 1 && c != '\n') line.push_back(c);
+    while (::poll(&fd, 1, timeout_ms) > 0 && ::read(out_fd_, &c, 1) == 1 && c != '\n')
+      line.push_back(c);
     return line;
   }
 

@@ -53,7 +53,8 @@ TEST_SUITE("background_writer") {
     ReplicaWriter writer(replica, "user", std::nullopt);
     {
       BackgroundWriter background(writer);
-      const int rows = static_cast<int>(BackgroundWriter::kBatchRows * BackgroundWriter::kMaxBatches * 3 + 7);
+      const int rows =
+          static_cast<int>(BackgroundWriter::kBatchRows * BackgroundWriter::kMaxBatches * 3 + 7);
       for (int n = 0; n < rows; ++n) background.upsert(numbered_user(n));
       background.reject("{\"name\":\"x\"}", "no id");
       CHECK(background.uncommitted_rows() == rows + 1);
@@ -83,7 +84,8 @@ TEST_SUITE("background_writer") {
     const std::string path = dir.file("replica.db");
     Replica replica(path);
     ReplicaWriter writer(replica, "user", std::nullopt);
-    const int before = static_cast<int>(BackgroundWriter::kBatchRows + 88);  // a queued batch and a partial one
+    const int before =
+        static_cast<int>(BackgroundWriter::kBatchRows + 88);  // a queued batch and a partial one
     {
       BackgroundWriter background(writer);
       for (int n = 0; n < before; ++n) background.upsert(numbered_user(n));
@@ -128,7 +130,8 @@ TEST_SUITE("background_writer") {
         }
         background.drain();
       };
-      REQUIRE_THROWS_WITH_AS(write_a_lot(), doctest::Contains("database or disk is full"), tsync::Error);
+      REQUIRE_THROWS_WITH_AS(write_a_lot(), doctest::Contains("database or disk is full"),
+                             tsync::Error);
       // Still failed: nothing more is taken.
       CHECK_THROWS_AS(background.commit(nullptr, {}), tsync::Error);
       CHECK_THROWS_AS(background.settle(), tsync::Error);

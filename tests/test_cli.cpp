@@ -2,9 +2,9 @@
 // --json, status and reset.
 #include <doctest/doctest.h>
 
-#include <fstream>
 #include <pty.h>
 #include <sys/stat.h>
+#include <fstream>
 
 #include <rapidjson/document.h>
 
@@ -162,7 +162,8 @@ TEST_SUITE("cli") {
     api.push_fault(fault);
     const std::string config = write_config(dir, config_json(api));
 
-    const auto r = proc::run({kTsync, "sync", "--json", "--config", config, "--db", dir.file("r.db")});
+    const auto r =
+        proc::run({kTsync, "sync", "--json", "--config", config, "--db", dir.file("r.db")});
 
     CHECK(r.exit_code == tsync::kExitError);
     CHECK(r.err.find("tsync: error: GET " + api.base_url() + "?since=") == 0);
@@ -217,7 +218,8 @@ TEST_SUITE("cli") {
     CHECK(d.execAndGet("SELECT status FROM _sync_log").getString() == "interrupted");
   }
 
-  TEST_CASE("status shows the cursor, rows, rejected count and recent runs; reset forgets the cursor") {
+  TEST_CASE(
+      "status shows the cursor, rows, rejected count and recent runs; reset forgets the cursor") {
     e2e::ScratchDir dir;
     Options options;
     options.users = 30;
@@ -277,15 +279,19 @@ TEST_SUITE("cli") {
     CHECK(r.exit_code == tsync::kExitError);
     CHECK(r.err.find("HTTP 401") != std::string::npos);
     CHECK(r.err.find("check the token in $TSYNC_TEST_TOKEN") != std::string::npos);
-    const auto ok = proc::run({kTsync, "sync", "--verbose", "--json", "--config", config, "--db", db},
-                              {"TSYNC_TEST_TOKEN=" + secret});
+    const auto ok =
+        proc::run({kTsync, "sync", "--verbose", "--json", "--config", config, "--db", db},
+                  {"TSYNC_TEST_TOKEN=" + secret});
     CHECK(ok.exit_code == 0);
-    for (const auto* text : {&r.out, &r.err, &ok.out, &ok.err}) CHECK(text->find(secret) == std::string::npos);
+    for (const auto* text : {&r.out, &r.err, &ok.out, &ok.err})
+      CHECK(text->find(secret) == std::string::npos);
     std::ifstream file(db, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    const std::string bytes((std::istreambuf_iterator<char>(file)),
+                            std::istreambuf_iterator<char>());
     CHECK(bytes.find(secret) == std::string::npos);
 
-    const auto unset = proc::run({kTsync, "sync", "--config", config, "--db", dir.file("other.db")});
+    const auto unset =
+        proc::run({kTsync, "sync", "--config", config, "--db", dir.file("other.db")});
     CHECK(unset.exit_code == tsync::kExitUsage);
     CHECK(unset.err.find("token_env: environment variable TSYNC_TEST_TOKEN is not set") !=
           std::string::npos);

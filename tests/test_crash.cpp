@@ -28,9 +28,9 @@ void check_sound(const std::string& db, MockApi& api) {
     if (u.updated > c) continue;
     ++covered;
     const auto it = rows.find(u.id);
-    REQUIRE_MESSAGE(it != rows.end(),
-                    "user " << u.id << " (" << u.updatedAt << ") is covered by cursor " << cursor
-                            << " but not in the replica");
+    REQUIRE_MESSAGE(it != rows.end(), "user " << u.id << " (" << u.updatedAt
+                                              << ") is covered by cursor " << cursor
+                                              << " but not in the replica");
     CHECK(it->second.updatedAt >= e2e::normalised(u.updatedAt));
   }
   CHECK(rows.size() >= covered);

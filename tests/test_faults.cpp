@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <csignal>
+#include <ctime>
 #include <thread>
 
 #include <SQLiteCpp/Database.h>
@@ -14,8 +14,8 @@
 #include <httplib.h>
 
 #include "e2e_support.hpp"
-#include "process.hpp"
 #include "errors.hpp"
+#include "process.hpp"
 #include "replica.hpp"
 
 using tsync::mock::Fault;
@@ -142,8 +142,8 @@ TEST_SUITE("faults") {
     config.max_retries = 2;
 
     tsync::SyncReport report;
-    REQUIRE_THROWS_WITH_AS(tsync::run_sync(config, observer, report),
-                           doctest::Contains("HTTP 503"), tsync::Error);
+    REQUIRE_THROWS_WITH_AS(tsync::run_sync(config, observer, report), doctest::Contains("HTTP 503"),
+                           tsync::Error);
     try {
       tsync::run_sync(config, observer, report);
     } catch (const tsync::Error& e) {
@@ -167,12 +167,12 @@ TEST_SUITE("faults") {
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
 
-    REQUIRE_THROWS_WITH_AS(
-        tsync::run_sync(config, observer),
-        ("GET " + api.base_url() +
-         "?since=0001-01-01T00%3A00%3A00Z: HTTP 404: {\"error\":\"no such endpoint\"} (check base_url)")
-            .c_str(),
-        tsync::PermanentError);
+    REQUIRE_THROWS_WITH_AS(tsync::run_sync(config, observer),
+                           ("GET " + api.base_url() +
+                            "?since=0001-01-01T00%3A00%3A00Z: HTTP 404: {\"error\":\"no such "
+                            "endpoint\"} (check base_url)")
+                               .c_str(),
+                           tsync::PermanentError);
     CHECK(observer.retries.empty());
     CHECK(api.request_count() == 1);
   }
@@ -187,9 +187,10 @@ TEST_SUITE("faults") {
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
 
-    REQUIRE_THROWS_WITH_AS(tsync::run_sync(config, observer),
-                           doctest::Contains("HTTP 200 (text/html): response body at byte 0: Invalid value."),
-                           tsync::PermanentError);
+    REQUIRE_THROWS_WITH_AS(
+        tsync::run_sync(config, observer),
+        doctest::Contains("HTTP 200 (text/html): response body at byte 0: Invalid value."),
+        tsync::PermanentError);
     CHECK(count(config.database, "SELECT count(*) FROM user") == 0);
   }
 
@@ -353,7 +354,8 @@ TEST_SUITE("faults") {
     SQLite::Database db(config.database, SQLite::OPEN_READONLY);
     SQLite::Statement q(db, "SELECT raw, reason FROM _rejected ORDER BY rowid");
     std::vector<std::pair<std::string, std::string>> rejected;
-    while (q.executeStep()) rejected.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+    while (q.executeStep())
+      rejected.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
     REQUIRE(rejected.size() == 4);
     CHECK(rejected[0] == std::pair<std::string, std::string>(
                              R"({"name":"no id","updatedAt":"2024-03-01T00:00:00Z"})", "no id"));
@@ -381,7 +383,8 @@ TEST_SUITE("faults") {
                         R"("job":"emoji \ud83d\ude00 ok","address":"nul\u0000inside","company":")" +
                             big + R"(","updatedAt":"2024-01-01T00:00:00Z"})",
                         at);
-    api.store().add_raw(R"({"id":42,"name":["a",{"b":null}],"updatedAt":"2024-01-01T00:00:00Z"})", at);
+    api.store().add_raw(R"({"id":42,"name":["a",{"b":null}],"updatedAt":"2024-01-01T00:00:00Z"})",
+                        at);
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
 
@@ -449,7 +452,8 @@ TEST_SUITE("faults") {
     CHECK(rows.size() > 0);
     CHECK(rows.size() < 3000);
     check_invariant(config.database, api);
-    CHECK(count(config.database, "SELECT count(*) FROM _sync_log WHERE status = 'interrupted'") == 1);
+    CHECK(count(config.database, "SELECT count(*) FROM _sync_log WHERE status = 'interrupted'") ==
+          1);
     CHECK(count(config.database, "SELECT rows_new FROM _sync_log") ==
           static_cast<std::int64_t>(rows.size()));
 
@@ -494,20 +498,22 @@ TEST_SUITE("faults") {
   TEST_CASE("https: the certificate is verified, and ca_file trusts a private one") {
     e2e::ScratchDir dir;
     const std::string cert = dir.file("cert.pem"), key = dir.file("key.pem");
-    const auto made = proc::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                                 "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
-                                 cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-                                 "subjectAltName=IP:127.0.0.1"});
+    const auto made =
+        proc::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days",
+                   "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
     REQUIRE_MESSAGE(made.exit_code == 0, made.err);
 
     httplib::SSLServer server(cert.c_str(), key.c_str());
     REQUIRE(server.is_valid());
-    server.Get("/incremental/timestamp", [](const httplib::Request& request, httplib::Response& response) {
-      const bool first = request.get_param_value("since") == "0001-01-01T00:00:00Z";
-      response.set_content(first ? R"({"data":[{"id":"1","name":"Ada","updatedAt":"2024-01-01T00:00:00Z"}]})"
-                                 : R"({"data":[]})",
-                           "application/json");
-    });
+    server.Get(
+        "/incremental/timestamp", [](const httplib::Request& request, httplib::Response& response) {
+          const bool first = request.get_param_value("since") == "0001-01-01T00:00:00Z";
+          response.set_content(
+              first ? R"({"data":[{"id":"1","name":"Ada","updatedAt":"2024-01-01T00:00:00Z"}]})"
+                    : R"({"data":[]})",
+              "application/json");
+        });
     const int port = server.bind_to_any_port("127.0.0.1");
     REQUIRE(port > 0);
     std::thread listener([&] { server.listen_after_bind(); });

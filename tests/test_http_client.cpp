@@ -130,7 +130,8 @@ TEST_SUITE("http_client") {
 
   TEST_CASE("a compressed body is decoded") {
     std::string body = R"({"data":[)";
-    for (int i = 0; i < 2000; ++i) body += (i ? "," : "") + std::string(R"({"id":")") + std::to_string(i) + R"("})";
+    for (int i = 0; i < 2000; ++i)
+      body += (i ? "," : "") + std::string(R"({"id":")") + std::to_string(i) + R"("})";
     body += "]}";
     LocalServer server;
     std::string accepted;
@@ -151,13 +152,14 @@ TEST_SUITE("http_client") {
     constexpr std::size_t kSize = 5 * 1024 * 1024;
     LocalServer server;
     server.http.Get("/big", [](const httplib::Request&, httplib::Response& response) {
-      response.set_content_provider(kSize, "application/octet-stream",
-                                    [](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                                      std::string block(std::min<std::size_t>(length, 65536), '\0');
-                                      for (std::size_t i = 0; i < block.size(); ++i)
-                                        block[i] = static_cast<char>((offset + i) * 131 % 251);
-                                      return sink.write(block.data(), block.size());
-                                    });
+      response.set_content_provider(
+          kSize, "application/octet-stream",
+          [](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+            std::string block(std::min<std::size_t>(length, 65536), '\0');
+            for (std::size_t i = 0; i < block.size(); ++i)
+              block[i] = static_cast<char>((offset + i) * 131 % 251);
+            return sink.write(block.data(), block.size());
+          });
     });
     server.start();
     tsync::HttpGet get(quick_options(), server.url("/big"));
@@ -182,16 +184,19 @@ TEST_SUITE("http_client") {
   TEST_CASE("a connection closed in the middle of the body is a transient error naming the bytes") {
     LocalServer server;
     server.http.Get("/cut", [](const httplib::Request&, httplib::Response& response) {
-      response.set_chunked_content_provider(kPlainJson, [](std::size_t offset, httplib::DataSink& sink) {
-        if (offset > 0) return false;  // close the connection without ending the body
-        return sink.write(R"({"data":[{"id":"1")", 17);
-      });
+      response.set_chunked_content_provider(
+          kPlainJson, [](std::size_t offset, httplib::DataSink& sink) {
+            if (offset > 0) return false;  // close the connection without ending the body
+            return sink.write(R"({"data":[{"id":"1")", 17);
+          });
     });
     server.start();
     tsync::HttpGet get(quick_options(), server.url("/cut"));
     CHECK(get.status() == 200);
     const auto message = error_of([&] { read_body(get); });
-    CHECK(message.rfind("GET " + server.url("/cut") + ": connection lost after 17 bytes of the body (", 0) == 0);
+    CHECK(message.rfind(
+              "GET " + server.url("/cut") + ": connection lost after 17 bytes of the body (", 0) ==
+          0);
     CHECK_THROWS_AS(throw tsync::TransientError(message), tsync::TransientError);
     tsync::HttpGet again(quick_options(), server.url("/cut"));
     again.status();
@@ -202,11 +207,13 @@ TEST_SUITE("http_client") {
     LocalServer server;
     std::atomic<bool> release{false};
     server.http.Get("/stall", [&](const httplib::Request&, httplib::Response& response) {
-      response.set_chunked_content_provider(kPlainJson, [&](std::size_t offset, httplib::DataSink& sink) {
-        if (offset == 0) return sink.write(R"({"data":[)", 9);
-        for (int i = 0; i < 500 && !release; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        return false;
-      });
+      response.set_chunked_content_provider(
+          kPlainJson, [&](std::size_t offset, httplib::DataSink& sink) {
+            if (offset == 0) return sink.write(R"({"data":[)", 9);
+            for (int i = 0; i < 500 && !release; ++i)
+              std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            return false;
+          });
     });
     server.start();
     tsync::HttpOptions options;
@@ -214,11 +221,12 @@ TEST_SUITE("http_client") {
     tsync::HttpGet get(options, server.url("/stall"));
     CHECK(get.status() == 200);
     const auto started = std::chrono::steady_clock::now();
-    REQUIRE_THROWS_WITH_AS(read_body(get),
-                           ("GET " + server.url("/stall") +
-                            ": no data for too long: nothing received for 1 s after 9 bytes of the body")
-                               .c_str(),
-                           tsync::TransientError);
+    REQUIRE_THROWS_WITH_AS(
+        read_body(get),
+        ("GET " + server.url("/stall") +
+         ": no data for too long: nothing received for 1 s after 9 bytes of the body")
+            .c_str(),
+        tsync::TransientError);
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(4));
     release = true;
   }
@@ -265,7 +273,8 @@ TEST_SUITE("http_client") {
 
   TEST_CASE("a URL of another scheme is refused at once") {
     tsync::HttpGet get(quick_options(), "ftp://127.0.0.1:9/users");
-    CHECK_THROWS_WITH_AS(get.status(), doctest::Contains("GET ftp://127.0.0.1:9/users: "), tsync::PermanentError);
+    CHECK_THROWS_WITH_AS(get.status(), doctest::Contains("GET ftp://127.0.0.1:9/users: "),
+                         tsync::PermanentError);
   }
 
   TEST_CASE("the bearer token is sent, and credentials never appear in errors") {
@@ -282,9 +291,11 @@ TEST_SUITE("http_client") {
     CHECK(get.status() == 200);
     CHECK(authorization == "Bearer s3cret-token");
 
-    const std::string url = "http://alice:hunter2@127.0.0.1:" + std::to_string(server.port()) + "/private";
+    const std::string url =
+        "http://alice:hunter2@127.0.0.1:" + std::to_string(server.port()) + "/private";
     tsync::HttpGet with_password(options, url);
-    CHECK(with_password.url() == "http://***@127.0.0.1:" + std::to_string(server.port()) + "/private");
+    CHECK(with_password.url() ==
+          "http://***@127.0.0.1:" + std::to_string(server.port()) + "/private");
     server.http.stop();
     tsync::HttpGet refused(options, url);
     const auto message = error_of([&] { refused.status(); });

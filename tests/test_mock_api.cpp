@@ -87,7 +87,8 @@ TEST_SUITE("mock_api") {
       CHECK(instant(u.createdAt) <= instant(u.updatedAt));
       CHECK(instant(u.updatedAt) == u.updated);
       if (i > 0) {
-        CHECK(std::make_pair(users[i - 1].updated, users[i - 1].id) < std::make_pair(u.updated, u.id));
+        CHECK(std::make_pair(users[i - 1].updated, users[i - 1].id) <
+              std::make_pair(u.updated, u.id));
         if (users[i - 1].updated == u.updated) ++ties;
       }
     }
@@ -164,8 +165,8 @@ TEST_SUITE("mock_api") {
     const auto after = fetch(api, port, middle.updatedAt);
     REQUIRE_FALSE(after.ids.empty());
     for (const auto& text : after.updated) CHECK(instant(text) > middle.updated);
-    const auto expected = static_cast<std::size_t>(
-        std::count_if(users.begin(), users.end(), [&](const auto& u) { return u.updated > middle.updated; }));
+    const auto expected = static_cast<std::size_t>(std::count_if(
+        users.begin(), users.end(), [&](const auto& u) { return u.updated > middle.updated; }));
     CHECK(after.ids.size() == expected);
 
     const auto none = fetch(api, port, users.back().updatedAt);
@@ -174,7 +175,8 @@ TEST_SUITE("mock_api") {
 
     const auto bad = fetch(api, port, "last tuesday");
     CHECK(bad.status == 400);
-    CHECK(bad.body.find("since is not an ISO 8601 timestamp: \\\"last tuesday\\\"") != std::string::npos);
+    CHECK(bad.body.find("since is not an ISO 8601 timestamp: \\\"last tuesday\\\"") !=
+          std::string::npos);
 
     const auto log = api.since_log();
     REQUIRE(log.size() == 4);

@@ -104,7 +104,8 @@ TEST_SUITE("user_stream") {
     std::string body = R"({"meta":{"page":[1,{"x":null}]},"data":[)";
     for (int i = 0; i < 300; ++i) {
       if (i > 0) body += ",";
-      body += R"({"id":)" + std::to_string(i) + R"(,"extra":{"deep":[[{"a":1}]]},"updatedAt":"2024-01-01T00:00:)" +
+      body += R"({"id":)" + std::to_string(i) +
+              R"(,"extra":{"deep":[[{"a":1}]]},"updatedAt":"2024-01-01T00:00:)" +
               (i % 60 < 10 ? "0" : "") + std::to_string(i % 60) + R"(Z"})";
     }
     body += R"(],"next":"ignored"})";
@@ -155,8 +156,9 @@ TEST_SUITE("user_stream") {
 
   TEST_CASE("a record that cannot be stored is handed on whole, with its reason") {
     const std::string bad_time = R"({"id":"2","name":"x","updatedAt":"15/01/2024"})";
-    const std::string body = R"({"data":[)" + kFullUser + "," + R"({"name":"no id","updatedAt":"2024-01-15T10:30:00Z"})" +
-                             "," + R"({"id":null,"updatedAt":"2024-01-15T10:30:00Z"})" + "," +
+    const std::string body = R"({"data":[)" + kFullUser + "," +
+                             R"({"name":"no id","updatedAt":"2024-01-15T10:30:00Z"})" + "," +
+                             R"({"id":null,"updatedAt":"2024-01-15T10:30:00Z"})" + "," +
                              R"({"id":"","updatedAt":"2024-01-15T10:30:00Z"})" + "," +
                              R"({"id":{"a":1},"updatedAt":"2024-01-15T10:30:00Z"})" + "," +
                              R"({"id":"1"})" + "," + bad_time + "," +
@@ -188,8 +190,10 @@ TEST_SUITE("user_stream") {
       }
       return std::string("no PermanentError");
     };
-    CHECK(error_of("[]") == "response body at byte 1: the body is not a JSON object (expected {\"data\": [...]})");
-    CHECK(error_of(R"({"items":[]})") == "response body at byte 12: the body has no \"data\" array");
+    CHECK(error_of("[]") ==
+          "response body at byte 1: the body is not a JSON object (expected {\"data\": [...]})");
+    CHECK(error_of(R"({"items":[]})") ==
+          "response body at byte 12: the body has no \"data\" array");
     CHECK(error_of(R"({"data":{}})") == "response body at byte 9: \"data\" is not an array");
     CHECK(error_of(R"({"data":7})") == "response body at byte 9: \"data\" is not an array");
     CHECK(error_of(R"({"data":[{"id":"1","updatedAt":"2024-01-01T00:00:00Z"},5]})") ==
@@ -201,8 +205,8 @@ TEST_SUITE("user_stream") {
           "response body at byte 12: The document root must not be followed by other values.");
     CHECK(error_of(std::string(R"({"data":[]})") + '\0' + "trailing") ==
           "response body at byte 11: a NUL byte or other data after the JSON document");
-    CHECK(error_of(R"({"data":[{"id":"1","job":)" + std::string(300, '[') + std::string(300, ']') + "}]}") ==
-          "response body at byte 282: values nested more than 256 deep");
+    CHECK(error_of(R"({"data":[{"id":"1","job":)" + std::string(300, '[') + std::string(300, ']') +
+                   "}]}") == "response body at byte 282: values nested more than 256 deep");
   }
 
   TEST_CASE("deep nesting outside the records is refused without exhausting the stack") {
@@ -212,7 +216,8 @@ TEST_SUITE("user_stream") {
 
   TEST_CASE("a body cut short is a transient fault that names where it ended") {
     const std::string body = R"({"data":[)" + kFullUser + "," + kFullUser + "]}";
-    for (const std::size_t cut : {std::size_t{0}, std::size_t{5}, std::size_t{9}, body.size() / 2, body.size() - 1}) {
+    for (const std::size_t cut :
+         {std::size_t{0}, std::size_t{5}, std::size_t{9}, body.size() / 2, body.size() - 1}) {
       CAPTURE(cut);
       TextSource source(body.substr(0, cut), 7);
       Collector seen;
@@ -221,7 +226,8 @@ TEST_SUITE("user_stream") {
       try {
         tsync::parse_user_stream(again, seen);
       } catch (const tsync::TransientError& e) {
-        CHECK(std::string(e.what()).rfind("response body ended early at byte " + std::to_string(cut) + " (", 0) == 0);
+        CHECK(std::string(e.what()).rfind(
+                  "response body ended early at byte " + std::to_string(cut) + " (", 0) == 0);
       }
     }
     // Records completed before the cut were handed on; the half-read one was not.
@@ -254,7 +260,8 @@ TEST_SUITE("user_stream") {
     };
     TextSource source(R"({"data":[)" + kFullUser + "]}", 5);
     ThrowingVisitor visitor;
-    CHECK_THROWS_WITH_AS(tsync::parse_user_stream(source, visitor), "disk full", std::runtime_error);
+    CHECK_THROWS_WITH_AS(tsync::parse_user_stream(source, visitor), "disk full",
+                         std::runtime_error);
   }
 
   TEST_CASE("an empty page and surrounding whitespace are fine") {

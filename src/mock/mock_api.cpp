@@ -27,13 +27,11 @@ constexpr const char* kJsonType = "application/json; charset=utf-8";
 // Which catalog records one response serves, and in which order.
 struct Selection {
   std::shared_ptr<const Catalog> catalog;
-  std::size_t begin = 0, end = 0;      // a range of the catalog, in serving order...
+  std::size_t begin = 0, end = 0;       // a range of the catalog, in serving order...
   std::vector<std::uint32_t> shuffled;  // ...or these indices, when not empty
 
   std::size_t count() const { return end - begin; }
-  std::size_t index(std::size_t k) const {
-    return shuffled.empty() ? begin + k : shuffled[k];
-  }
+  std::size_t index(std::size_t k) const { return shuffled.empty() ? begin + k : shuffled[k]; }
 };
 
 // The exact length of the body for `selection`.
@@ -71,10 +69,14 @@ class BodyWriter {
   // then the suffix.
   std::string_view current_piece() const {
     switch (stage_) {
-      case Stage::Prefix: return kPrefix;
-      case Stage::Comma: return ",";
-      case Stage::Record: return s_.catalog->text(s_.index(record_));
-      case Stage::Suffix: return kSuffix;
+      case Stage::Prefix:
+        return kPrefix;
+      case Stage::Comma:
+        return ",";
+      case Stage::Record:
+        return s_.catalog->text(s_.index(record_));
+      case Stage::Suffix:
+        return kSuffix;
     }
     return {};
   }
@@ -141,7 +143,8 @@ struct MockApi::Impl {
     return fault;
   }
 
-  Selection select(std::optional<Instant> since, const Options& o, std::size_t request_number) const {
+  Selection select(std::optional<Instant> since, const Options& o,
+                   std::size_t request_number) const {
     Selection s;
     s.catalog = store.catalog();
     const Catalog& c = *s.catalog;
@@ -176,7 +179,8 @@ struct MockApi::Impl {
   }
 
   void serve_users(const httplib::Request& request, httplib::Response& response) {
-    const std::string since_text = request.has_param("since") ? request.get_param_value("since") : "";
+    const std::string since_text =
+        request.has_param("since") ? request.get_param_value("since") : "";
     const std::size_t request_number = requests.fetch_add(1) + 1;
     const std::optional<Fault> fault = begin_request(since_text);
     std::optional<Instant> since;
@@ -184,8 +188,9 @@ struct MockApi::Impl {
       since = parse_timestamp(since_text);
       if (!since) {
         response.status = 400;
-        response.set_content(json_error("since is not an ISO 8601 timestamp: \"" + since_text + "\""),
-                             "application/json");
+        response.set_content(
+            json_error("since is not an ISO 8601 timestamp: \"" + since_text + "\""),
+            "application/json");
         return;
       }
     }
@@ -207,7 +212,8 @@ struct MockApi::Impl {
     const std::size_t length = body_length(selection);
     auto writer = std::make_shared<BodyWriter>(std::move(selection));
     const std::size_t rate = o.rate_limit_bytes_per_second;
-    const std::size_t slice = rate ? std::clamp<std::size_t>(rate / 50, 1, kSliceBytes) : kSliceBytes;
+    const std::size_t slice =
+        rate ? std::clamp<std::size_t>(rate / 50, 1, kSliceBytes) : kSliceBytes;
     const auto started = std::chrono::steady_clock::now();
     // Bytes before which the body stops (Drop, Truncate) or pauses (Stall).
     const std::size_t mark = fault ? fault->after_bytes : SIZE_MAX;
@@ -218,8 +224,8 @@ struct MockApi::Impl {
 
     // Writes one more slice; false to cut the connection.
     auto provide = [this, writer, buffer, stalled, slice, rate, started, mark, kind,
-                    stall = fault ? fault->stall : std::chrono::milliseconds(0)](
-                       httplib::DataSink& sink) -> bool {
+                    stall = fault ? fault->stall
+                                  : std::chrono::milliseconds(0)](httplib::DataSink& sink) -> bool {
       if (stopping.load()) return false;
       std::size_t limit = slice;
       const bool before_mark = writer->produced() < mark;
@@ -236,8 +242,8 @@ struct MockApi::Impl {
         return true;
       }
       if (rate) {
-        const auto due = started + std::chrono::microseconds(
-                                       static_cast<std::int64_t>(writer->produced() * 1'000'000.0 / rate));
+        const auto due = started + std::chrono::microseconds(static_cast<std::int64_t>(
+                                       writer->produced() * 1'000'000.0 / rate));
         const auto now = std::chrono::steady_clock::now();
         if (due > now &&
             !pause(std::chrono::duration_cast<std::chrono::milliseconds>(due - now), sink))
@@ -302,12 +308,14 @@ int MockApi::start(int port) {
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
   impl.server.set_write_timeout(30, 0);
-  impl.server.Get(kUsersPath, [&impl](const httplib::Request& request, httplib::Response& response) {
-    impl.serve_users(request, response);
-  });
-  impl.server.Post("/admin/mutate", [&impl](const httplib::Request& request, httplib::Response& response) {
-    impl.serve_mutate(request, response);
-  });
+  impl.server.Get(kUsersPath,
+                  [&impl](const httplib::Request& request, httplib::Response& response) {
+                    impl.serve_users(request, response);
+                  });
+  impl.server.Post("/admin/mutate",
+                   [&impl](const httplib::Request& request, httplib::Response& response) {
+                     impl.serve_mutate(request, response);
+                   });
   impl.server.Get("/admin/stats", [&impl](const httplib::Request&, httplib::Response& response) {
     impl.serve_stats(response);
   });

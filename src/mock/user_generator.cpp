@@ -56,93 +56,155 @@ struct Name {
 };
 
 constexpr std::array<Name, 48> kFirstNames{{
-    {"James", "james"},     {"Mary", "mary"},         {"Robert", "robert"},
-    {"Patricia", "patricia"}, {"John", "john"},       {"Jennifer", "jennifer"},
-    {"Michael", "michael"}, {"Linda", "linda"},       {"David", "david"},
-    {"Elizabeth", "elizabeth"}, {"William", "william"}, {"Barbara", "barbara"},
-    {"Richard", "richard"}, {"Susan", "susan"},       {"Joseph", "joseph"},
-    {"Jessica", "jessica"}, {"Thomas", "thomas"},     {"Sarah", "sarah"},
-    {"Charles", "charles"}, {"Karen", "karen"},       {"Daniel", "daniel"},
-    {"Nancy", "nancy"},     {"Matthew", "matthew"},   {"Lisa", "lisa"},
-    {"Anthony", "anthony"}, {"Betty", "betty"},       {"Mark", "mark"},
-    {"Margaret", "margaret"}, {"Sofia", "sofia"},     {"Liam", "liam"},
-    {"Olivia", "olivia"},   {"Noah", "noah"},         {"Emma", "emma"},
-    {"Aisha", "aisha"},     {"Mateo", "mateo"},       {"Yuki", "yuki"},
-    {"Priya", "priya"},     {"Wei", "wei"},           {"José", "jose"},
-    {"Zoë", "zoe"},         {"Björn", "bjorn"},       {"Chloé", "chloe"},
-    {"Søren", "soren"},     {"Łucja", "lucja"},       {"Amélie", "amelie"},
-    {"Renée", "renee"},     {"Kwame", "kwame"},       {"Ingrid", "ingrid"},
+    {"James", "james"},     {"Mary", "mary"},
+    {"Robert", "robert"},   {"Patricia", "patricia"},
+    {"John", "john"},       {"Jennifer", "jennifer"},
+    {"Michael", "michael"}, {"Linda", "linda"},
+    {"David", "david"},     {"Elizabeth", "elizabeth"},
+    {"William", "william"}, {"Barbara", "barbara"},
+    {"Richard", "richard"}, {"Susan", "susan"},
+    {"Joseph", "joseph"},   {"Jessica", "jessica"},
+    {"Thomas", "thomas"},   {"Sarah", "sarah"},
+    {"Charles", "charles"}, {"Karen", "karen"},
+    {"Daniel", "daniel"},   {"Nancy", "nancy"},
+    {"Matthew", "matthew"}, {"Lisa", "lisa"},
+    {"Anthony", "anthony"}, {"Betty", "betty"},
+    {"Mark", "mark"},       {"Margaret", "margaret"},
+    {"Sofia", "sofia"},     {"Liam", "liam"},
+    {"Olivia", "olivia"},   {"Noah", "noah"},
+    {"Emma", "emma"},       {"Aisha", "aisha"},
+    {"Mateo", "mateo"},     {"Yuki", "yuki"},
+    {"Priya", "priya"},     {"Wei", "wei"},
+    {"José", "jose"},       {"Zoë", "zoe"},
+    {"Björn", "bjorn"},     {"Chloé", "chloe"},
+    {"Søren", "soren"},     {"Łucja", "lucja"},
+    {"Amélie", "amelie"},   {"Renée", "renee"},
+    {"Kwame", "kwame"},     {"Ingrid", "ingrid"},
 }};
 
 constexpr std::array<Name, 48> kLastNames{{
-    {"Smith", "smith"},       {"Johnson", "johnson"},   {"Williams", "williams"},
-    {"Brown", "brown"},       {"Jones", "jones"},       {"Garcia", "garcia"},
-    {"Miller", "miller"},     {"Davis", "davis"},       {"Rodriguez", "rodriguez"},
-    {"Martinez", "martinez"}, {"Hernandez", "hernandez"}, {"Lopez", "lopez"},
-    {"Gonzalez", "gonzalez"}, {"Wilson", "wilson"},     {"Anderson", "anderson"},
-    {"Thomas", "thomas"},     {"Taylor", "taylor"},     {"Moore", "moore"},
-    {"Jackson", "jackson"},   {"Martin", "martin"},     {"Lee", "lee"},
-    {"Perez", "perez"},       {"Thompson", "thompson"}, {"White", "white"},
-    {"Harris", "harris"},     {"Sanchez", "sanchez"},   {"Clark", "clark"},
-    {"Ramirez", "ramirez"},   {"Lewis", "lewis"},       {"Robinson", "robinson"},
-    {"Walker", "walker"},     {"Young", "young"},       {"Allen", "allen"},
-    {"King", "king"},         {"Wright", "wright"},     {"Scott", "scott"},
-    {"Nguyen", "nguyen"},     {"Kim", "kim"},           {"Patel", "patel"},
-    {"Müller", "muller"},     {"Núñez", "nunez"},       {"O'Brien", "obrien"},
-    {"Kowalski", "kowalski"}, {"Rossi", "rossi"},       {"Tanaka", "tanaka"},
-    {"Schmidt", "schmidt"},   {"Dubois", "dubois"},     {"van der Berg", "vanderberg"},
+    {"Smith", "smith"},
+    {"Johnson", "johnson"},
+    {"Williams", "williams"},
+    {"Brown", "brown"},
+    {"Jones", "jones"},
+    {"Garcia", "garcia"},
+    {"Miller", "miller"},
+    {"Davis", "davis"},
+    {"Rodriguez", "rodriguez"},
+    {"Martinez", "martinez"},
+    {"Hernandez", "hernandez"},
+    {"Lopez", "lopez"},
+    {"Gonzalez", "gonzalez"},
+    {"Wilson", "wilson"},
+    {"Anderson", "anderson"},
+    {"Thomas", "thomas"},
+    {"Taylor", "taylor"},
+    {"Moore", "moore"},
+    {"Jackson", "jackson"},
+    {"Martin", "martin"},
+    {"Lee", "lee"},
+    {"Perez", "perez"},
+    {"Thompson", "thompson"},
+    {"White", "white"},
+    {"Harris", "harris"},
+    {"Sanchez", "sanchez"},
+    {"Clark", "clark"},
+    {"Ramirez", "ramirez"},
+    {"Lewis", "lewis"},
+    {"Robinson", "robinson"},
+    {"Walker", "walker"},
+    {"Young", "young"},
+    {"Allen", "allen"},
+    {"King", "king"},
+    {"Wright", "wright"},
+    {"Scott", "scott"},
+    {"Nguyen", "nguyen"},
+    {"Kim", "kim"},
+    {"Patel", "patel"},
+    {"Müller", "muller"},
+    {"Núñez", "nunez"},
+    {"O'Brien", "obrien"},
+    {"Kowalski", "kowalski"},
+    {"Rossi", "rossi"},
+    {"Tanaka", "tanaka"},
+    {"Schmidt", "schmidt"},
+    {"Dubois", "dubois"},
+    {"van der Berg", "vanderberg"},
 }};
 
-constexpr std::array<std::string_view, 6> kEmailDomains{
-    "example.com",      "example.org",      "example.net",
-    "mail.example.com", "inbox.example.org", "users.example.net"};
+constexpr std::array<std::string_view, 6> kEmailDomains{"example.com",       "example.org",
+                                                        "example.net",       "mail.example.com",
+                                                        "inbox.example.org", "users.example.net"};
 constexpr std::size_t kEmailStyles = 7;
 
 constexpr std::array<std::string_view, 30> kStreets{
-    "Maple",   "Oak",       "Pine",     "Cedar",    "Elm",      "Washington",
-    "Lake",    "Hill",      "Main",     "Park",     "Sunset",   "River",
-    "Church",  "Mill",      "Spring",   "Highland", "Meadow",   "Forest",
-    "Ridge",   "Willow",    "Chestnut", "Walnut",   "Franklin", "Jefferson",
-    "Lincoln", "Madison",   "Cherry",   "Birch",    "Valley",   "Harbor"};
+    "Maple",   "Oak",     "Pine",   "Cedar",  "Elm",      "Washington", "Lake",     "Hill",
+    "Main",    "Park",    "Sunset", "River",  "Church",   "Mill",       "Spring",   "Highland",
+    "Meadow",  "Forest",  "Ridge",  "Willow", "Chestnut", "Walnut",     "Franklin", "Jefferson",
+    "Lincoln", "Madison", "Cherry", "Birch",  "Valley",   "Harbor"};
 constexpr std::array<std::string_view, 10> kStreetSuffixes{
     "Street", "Avenue", "Road", "Lane", "Drive", "Court", "Boulevard", "Way", "Place", "Terrace"};
 constexpr std::array<std::string_view, 30> kCities{
-    "Springfield, IL", "Portland, OR",  "Austin, TX",   "Denver, CO",    "Madison, WI",
-    "Boston, MA",      "Seattle, WA",   "Columbus, OH", "Raleigh, NC",   "Phoenix, AZ",
-    "Atlanta, GA",     "Nashville, TN", "Omaha, NE",    "Boise, ID",     "Albany, NY",
-    "Salem, OR",       "Tucson, AZ",    "Fresno, CA",   "Oakland, CA",   "Tampa, FL",
-    "Miami, FL",       "Richmond, VA",  "Buffalo, NY",  "Detroit, MI",   "Lincoln, NE",
-    "Reno, NV",        "Dayton, OH",    "Eugene, OR",   "Provo, UT",     "Savannah, GA"};
+    "Springfield, IL", "Portland, OR",  "Austin, TX",   "Denver, CO",  "Madison, WI",
+    "Boston, MA",      "Seattle, WA",   "Columbus, OH", "Raleigh, NC", "Phoenix, AZ",
+    "Atlanta, GA",     "Nashville, TN", "Omaha, NE",    "Boise, ID",   "Albany, NY",
+    "Salem, OR",       "Tucson, AZ",    "Fresno, CA",   "Oakland, CA", "Tampa, FL",
+    "Miami, FL",       "Richmond, VA",  "Buffalo, NY",  "Detroit, MI", "Lincoln, NE",
+    "Reno, NV",        "Dayton, OH",    "Eugene, OR",   "Provo, UT",   "Savannah, GA"};
 
 constexpr std::array<std::string_view, 24> kCompanyAdjectives{
-    "Blue",    "Bright",  "Northern", "Silver", "Green",   "Rapid",   "Summit",   "Pioneer",
+    "Blue",    "Bright",  "Northern", "Silver",  "Green",  "Rapid",     "Summit", "Pioneer",
     "Golden",  "Granite", "Coastal",  "Quantum", "Red",    "Evergreen", "Apex",   "Iron",
-    "Crystal", "True",    "Prime",    "Stellar", "Harbor", "Open",    "Lucky",    "Clear"};
+    "Crystal", "True",    "Prime",    "Stellar", "Harbor", "Open",      "Lucky",  "Clear"};
 constexpr std::array<std::string_view, 24> kCompanyNouns{
-    "Harbor", "Peak",   "River",  "Labs",    "Works",   "Bridge", "Field",  "Stone",
-    "Forge",  "Pixel",  "Cloud",  "Signal",  "Vertex",  "Orbit",  "Anchor", "Beacon",
-    "Circuit", "Canyon", "Maple", "Falcon",  "Meadow",  "Lantern", "Compass", "Ember"};
+    "Harbor",  "Peak",   "River", "Labs",   "Works",  "Bridge",  "Field",   "Stone",
+    "Forge",   "Pixel",  "Cloud", "Signal", "Vertex", "Orbit",   "Anchor",  "Beacon",
+    "Circuit", "Canyon", "Maple", "Falcon", "Meadow", "Lantern", "Compass", "Ember"};
 constexpr std::array<std::string_view, 16> kCompanySuffixes{
-    "Inc",        "LLC",         "Ltd",      "Group",     "Systems",     "Solutions",
-    "Technologies", "Partners",  "Holdings", "Co",        "Industries",  "Consulting",
-    "Analytics",  "Logistics",   "Media",    "Foods"};
+    "Inc",          "LLC",       "Ltd",      "Group", "Systems",    "Solutions",
+    "Technologies", "Partners",  "Holdings", "Co",    "Industries", "Consulting",
+    "Analytics",    "Logistics", "Media",    "Foods"};
 constexpr std::size_t kCompanyPatterns = 5;
 
 constexpr std::array<std::string_view, 8> kJobLevels{
     "", "", "", "Senior ", "Junior ", "Lead ", "Principal ", "Associate "};
-constexpr std::array<std::string_view, 36> kJobs{
-    "Software Engineer",      "Data Analyst",          "Product Manager",
-    "Accountant",             "Graphic Designer",      "Sales Representative",
-    "Nurse",                  "Civil Engineer",        "Teacher",
-    "Pharmacist",             "Marketing Manager",     "HR Specialist",
-    "Financial Analyst",      "Operations Manager",    "Web Developer",
-    "Customer Success Manager", "Architect",           "Electrician",
-    "Paralegal",              "Copywriter",            "Research Scientist",
-    "Logistics Coordinator",  "Account Executive",     "Systems Administrator",
-    "UX Researcher",          "Project Manager",       "QA Engineer",
-    "Dental Hygienist",       "Physical Therapist",    "Chef",
-    "Mechanical Engineer",    "Business Analyst",      "Security Engineer",
-    "Technical Writer",       "Recruiter",             "Office Manager"};
+constexpr std::array<std::string_view, 36> kJobs{"Software Engineer",
+                                                 "Data Analyst",
+                                                 "Product Manager",
+                                                 "Accountant",
+                                                 "Graphic Designer",
+                                                 "Sales Representative",
+                                                 "Nurse",
+                                                 "Civil Engineer",
+                                                 "Teacher",
+                                                 "Pharmacist",
+                                                 "Marketing Manager",
+                                                 "HR Specialist",
+                                                 "Financial Analyst",
+                                                 "Operations Manager",
+                                                 "Web Developer",
+                                                 "Customer Success Manager",
+                                                 "Architect",
+                                                 "Electrician",
+                                                 "Paralegal",
+                                                 "Copywriter",
+                                                 "Research Scientist",
+                                                 "Logistics Coordinator",
+                                                 "Account Executive",
+                                                 "Systems Administrator",
+                                                 "UX Researcher",
+                                                 "Project Manager",
+                                                 "QA Engineer",
+                                                 "Dental Hygienist",
+                                                 "Physical Therapist",
+                                                 "Chef",
+                                                 "Mechanical Engineer",
+                                                 "Business Analyst",
+                                                 "Security Engineer",
+                                                 "Technical Writer",
+                                                 "Recruiter",
+                                                 "Office Manager"};
 
 struct Offset {
   std::int64_t seconds;
@@ -231,7 +293,6 @@ Instant instant_of(std::int64_t millis, TimestampStyle style) {
   const auto ms = static_cast<std::int32_t>(millis - seconds * 1000);
   return Instant{seconds, style == TimestampStyle::Fractional ? ms * 1'000'000 : 0};
 }
-
 
 void append_timestamp(std::string& out, Instant t, TimestampStyle style, std::uint8_t offset) {
   char text[kNormalisedWidth];
@@ -349,8 +410,10 @@ void fill_user(const Recipe& r, TimestampStyle style, User& u) {
 
   u.address.clear();
   append_number(u.address, r.house);
-  u.address.append(" ").append(kStreets[r.street]).append(" ").append(
-      kStreetSuffixes[r.street_suffix]);
+  u.address.append(" ")
+      .append(kStreets[r.street])
+      .append(" ")
+      .append(kStreetSuffixes[r.street_suffix]);
   if (r.apartment != 0) {
     u.address.append(" Apt ");
     append_number(u.address, r.apartment);
@@ -565,7 +628,8 @@ UserStore::UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style
     Recipe& r = recipes[i];
     pick_person(rng, r);
     const bool tie = rng.one_in(20) && i > 0;
-    const auto gap = 1 + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(2 * average_gap - 1)));
+    const auto gap =
+        1 + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(2 * average_gap - 1)));
     const auto ms = static_cast<std::int64_t>(rng.below(1000));
     const bool never_updated = rng.one_in(8);
     const auto age = static_cast<std::int64_t>(rng.below(kMaxAgeMillis));
