@@ -60,12 +60,17 @@ int run_sync(const Options& o) {
   } catch (const tsync::Error& e) {
     code = e.exit_code();
     error = e.what();
+    if (report.status.empty()) {  // failed before the run began (the replica could not be opened)
+      report.status = "error";
+      report.error = error;
+    }
   }
   console.finish();
   if (!error.empty()) std::fprintf(stderr, "tsync: error: %s\n", error.c_str());
   if (o.json) {
     std::printf("%s\n", tsync::summary_json(report).c_str());
-  } else if (!o.quiet || code != tsync::kExitOk) {
+  } else if (report.run_id != 0 && (!o.quiet || code != tsync::kExitOk)) {
+    // A run that never began has nothing to sum up beyond its error.
     std::fprintf(code == tsync::kExitOk ? stdout : stderr, "%s\n",
                  tsync::summary_line(report).c_str());
   }

@@ -116,7 +116,7 @@ std::optional<Instant> parse_timestamp(std::string_view s) {
       om = digits(s, pos, 2);
       if (om < 0 || om > 59) return std::nullopt;
     }
-    offset = sign * (oh * 3600 + om * 60);
+    offset = std::int64_t{sign} * (oh * 3600 + om * 60);
   } else {
     return std::nullopt;
   }
@@ -125,7 +125,7 @@ std::optional<Instant> parse_timestamp(std::string_view s) {
   const std::int64_t local =
       days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) *
           kSecondsPerDay +
-      hour * 3600 + minute * 60 + second;
+      std::int64_t{hour} * 3600 + std::int64_t{minute} * 60 + second;
   const std::int64_t utc = local - offset;
   if (utc < kEpochStart.seconds || utc > kLastSecond) return std::nullopt;
   return Instant{utc, nanos};

@@ -17,7 +17,7 @@
 namespace tsync::mock {
 namespace {
 
-constexpr std::size_t kSliceBytes = 256 * 1024;
+constexpr std::size_t kSliceBytes = std::size_t{256} * 1024;
 constexpr std::string_view kPrefix = "{\"data\":[";
 constexpr std::string_view kSuffix = "]}";
 // With a charset, as many real APIs send it; cpp-httplib then also leaves the
@@ -242,8 +242,9 @@ struct MockApi::Impl {
         return true;
       }
       if (rate) {
-        const auto due = started + std::chrono::microseconds(static_cast<std::int64_t>(
-                                       writer->produced() * 1'000'000.0 / rate));
+        const double seconds = static_cast<double>(writer->produced()) / static_cast<double>(rate);
+        const auto due =
+            started + std::chrono::microseconds(static_cast<std::int64_t>(seconds * 1e6));
         const auto now = std::chrono::steady_clock::now();
         if (due > now &&
             !pause(std::chrono::duration_cast<std::chrono::milliseconds>(due - now), sink))

@@ -223,7 +223,7 @@ constexpr std::array<Offset, 10> kOffsets{{{0, "+00:00"},
 
 // 2024-01-01T00:00:00Z and the length of 2024 (a leap year) in seconds.
 constexpr std::int64_t kYearStart = 1704067200;
-constexpr std::int64_t kYearSeconds = 366 * 86400;
+constexpr std::int64_t kYearSeconds = std::int64_t{366} * 86400;
 // createdAt is at most this long before updatedAt.
 constexpr std::int64_t kMaxAgeMillis = 400LL * 86400 * 1000;
 // Rendered record text is collected in blocks of about this size.
@@ -726,7 +726,7 @@ void UserStore::mutate(std::size_t updates, std::size_t additions) {
   impl_->publish(std::move(next));
 }
 
-void UserStore::add_raw(std::string json_object, Instant position) {
+void UserStore::add_raw(const std::string& json_object, Instant position) {
   const std::lock_guard lock(impl_->mutex);
   const Catalog& old = *impl_->catalog;
   auto next = std::make_shared<Catalog>();

@@ -91,7 +91,7 @@ class UserStore {
   // Serves `json_object` verbatim among the users, positioned as if its updatedAt
   // were `position` (after the users of that instant). It is not a user: neither
   // snapshot() nor size() counts it. Used to serve bad records and hostile strings.
-  void add_raw(std::string json_object, Instant position);
+  void add_raw(const std::string& json_object, Instant position);
 
   // Every user, sorted by (updated, id), with the exact texts served.
   std::vector<User> snapshot() const;
