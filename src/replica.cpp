@@ -30,6 +30,33 @@ void create_private_file(const std::string& path) {
   throw Error(path + ": cannot create the replica: " + std::strerror(errno));
 }
 
+// What keeps this process from writing the replica at `path`: the file, the
+// -wal and -shm files SQLite keeps beside it, or their folder; empty when
+// nothing does. Checked before SQLite opens the file, because SQLite would
+// quietly open it read-only and leave -wal and -shm files this user may not
+// write, which would then stand in the way of the fixed replica.
+std::string write_access_problem(const std::string& path) {
+  auto denied = [](const std::string& file, int mode) {
+    if (::faccessat(AT_FDCWD, file.c_str(), mode, AT_EACCESS) == 0 || errno == ENOENT) return 0;
+    return errno;
+  };
+  if (const int err = denied(path, R_OK | W_OK))
+    return path + ": this user may not write the replica: " + std::strerror(err) +
+           " (check its owner and permissions)";
+  for (const char* suffix : {"-wal", "-shm"}) {
+    if (const int err = denied(path + suffix, R_OK | W_OK))
+      return path + suffix + ": this user may not write this file SQLite keeps beside the replica: " +
+             std::strerror(err) + " (give it the replica's owner and permissions)";
+  }
+  const auto slash = path.rfind('/');
+  const std::string folder =
+      slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (const int err = denied(folder, W_OK | X_OK))
+    return folder + ": this user may not create files in the replica's folder: " +
+           std::strerror(err) + " (SQLite keeps the replica's -wal and -shm files there)";
+  return "";
+}
+
 std::string describe(const std::string& path, const SQLite::Exception& e) {
   std::string message = path + ": " + e.what();
   switch (e.getErrorCode()) {
@@ -94,6 +121,7 @@ SyncLock::~SyncLock() {
 Replica::Replica(const std::string& path, const ReplicaOptions& options) : path_(path) {
   try {
     create_private_file(path);
+    if (auto problem = write_access_problem(path); !problem.empty()) throw Error(problem);
     db_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
                                              options.busy_timeout_ms);
     // 8 KiB pages: fewer, fuller pages in the random-key id index (measured:

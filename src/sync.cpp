@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <iomanip>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "background_writer.hpp"
@@ -307,10 +309,14 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
                       std::to_string(config.max_retries) + ")");
         ++retry;
         const double wait = backoff.wait(retry, e.retry_after_seconds());
-        if (waited + wait > config.retry_budget_seconds)
-          throw Error(std::string(e.what()) +
-                      " (gave up: retrying would exceed retry_budget_seconds = " +
-                      std::to_string(static_cast<long long>(config.retry_budget_seconds)) + ")");
+        if (waited + wait > config.retry_budget_seconds) {
+          std::ostringstream why;
+          why << e.what() << " (gave up: waiting " << std::fixed << std::setprecision(1) << wait
+              << " s more, after " << waited << " s of retries, would exceed "
+              << std::defaultfloat << std::setprecision(6)
+              << "retry_budget_seconds = " << config.retry_budget_seconds << ")";
+          throw Error(why.str());
+        }
         observer.on_retry(e.what(), wait, retry, config.max_retries);
         ++io.retries;
         interruptible_sleep(wait);

@@ -4,12 +4,14 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <optional>
 #include <csignal>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,8 +27,9 @@ struct Result {
 // A started child with its stdout and stderr captured through pipes.
 class Child {
  public:
+  // With `uid` set, the child runs as that user and group (the test must be root).
   Child(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
-        const std::string& cwd = "") {
+        const std::string& cwd = "", std::optional<uid_t> uid = std::nullopt) {
     // Everything the child needs is built before fork: the test process has threads.
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -46,6 +49,8 @@ class Child {
       const int null = ::open("/dev/null", O_RDONLY);
       ::dup2(null, 0);
       if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+      if (uid && (::setgroups(0, nullptr) != 0 || ::setgid(*uid) != 0 || ::setuid(*uid) != 0))
+        ::_exit(126);
       ::execve(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
@@ -113,8 +118,8 @@ class Child {
 };
 
 inline Result run(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
-                  const std::string& cwd = "") {
-  Child child(args, env, cwd);
+                  const std::string& cwd = "", std::optional<uid_t> uid = std::nullopt) {
+  Child child(args, env, cwd, uid);
   return child.wait();
 }
 

@@ -191,6 +191,94 @@ TEST_SUITE("cli") {
     CHECK(!exists(db));
   }
 
+  TEST_CASE("a replica that cannot be written is a clear error and keeps what it holds") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 30;
+    MockApi api(options);
+    api.start();
+    const std::string config = write_config(dir, config_json(api));
+    const std::string db = dir.file("replica.db");
+    const std::string lock = db + ".lock";
+    // The replica is not opened here until the end: a reader leaves -wal and -shm files.
+    const auto first = proc::run({kTsync, "sync", "--json", "--config", config, "--db", db});
+    REQUIRE(first.exit_code == 0);
+    const std::string cursor = parse_json(first.out)["cursor_after"].GetString();
+    REQUIRE(!exists(db + "-wal"));
+    api.store().mutate(5, 5);
+
+    // As root, the sync runs as nobody in a folder it may not write; otherwise
+    // the files and the folder themselves are made read-only.
+    const bool root = ::geteuid() == 0;
+    const std::optional<uid_t> as = root ? std::optional<uid_t>(65534) : std::nullopt;
+    REQUIRE(::chmod(config.c_str(), 0644) == 0);
+    REQUIRE(::chmod(lock.c_str(), 0666) == 0);
+    REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+    REQUIRE(::chmod(db.c_str(), 0666) == 0);
+    std::string expected;
+    SUBCASE("the lock file") {
+      REQUIRE(::chmod(lock.c_str(), 0444) == 0);
+      expected = lock + ": cannot open the sync lock file: Permission denied";
+    }
+    SUBCASE("the replica") {
+      REQUIRE(::chmod(db.c_str(), root ? 0644 : 0444) == 0);
+      expected = db + ": this user may not write the replica: Permission denied (check its owner "
+                      "and permissions)";
+    }
+    SUBCASE("a -shm file left by another user") {
+      std::ofstream(db + "-shm").put('\0');
+      REQUIRE(::chmod((db + "-shm").c_str(), root ? 0644 : 0444) == 0);
+      expected = db +
+                 "-shm: this user may not write this file SQLite keeps beside the replica: "
+                 "Permission denied (give it the replica's owner and permissions)";
+    }
+    SUBCASE("the folder") {
+      if (!root) REQUIRE(::chmod(dir.path().c_str(), 0555) == 0);
+      expected = dir.path().string() +
+                 ": this user may not create files in the replica's folder: Permission denied "
+                 "(SQLite keeps the replica's -wal and -shm files there)";
+    }
+    CAPTURE(expected);
+
+    const auto text = proc::run({kTsync, "sync", "--config", config, "--db", db}, {}, "", as);
+    const auto json =
+        proc::run({kTsync, "sync", "--json", "--config", config, "--db", db}, {}, "", as);
+
+    CHECK(text.exit_code == tsync::kExitError);
+    CHECK(text.err == "tsync: error: " + expected + "\n");
+    CHECK(text.out == "");  // no summary of a run that never began
+    CHECK(json.exit_code == tsync::kExitError);
+    const auto doc = parse_json(json.out);
+    CHECK(std::string(doc["status"].GetString()) == "error");
+    CHECK(std::string(doc["error"].GetString()) == expected);
+    // Nothing was left behind that would stand in the way once access is given.
+    CHECK(!exists(db + "-wal"));
+    REQUIRE(::chmod(dir.path().c_str(), 0700) == 0);
+    REQUIRE(::chmod(db.c_str(), 0600) == 0);
+    CHECK(e2e::saved_cursor(db) == cursor);
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    CHECK(d.execAndGet("SELECT count(*) FROM user").getInt64() == 30);
+    CHECK(d.execAndGet("SELECT count(*) FROM _sync_log").getInt64() == 1);
+  }
+
+  TEST_CASE("a lock path that is a folder is named in the error") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 5;
+    MockApi api(options);
+    api.start();
+    const std::string config = write_config(dir, config_json(api));
+    const std::string db = dir.file("replica.db");
+    REQUIRE(::mkdir((db + ".lock").c_str(), 0700) == 0);
+
+    const auto r = proc::run({kTsync, "sync", "--config", config, "--db", db});
+
+    CHECK(r.exit_code == tsync::kExitError);
+    CHECK(r.err == "tsync: error: " + db + ".lock: cannot open the sync lock file: Is a directory\n");
+    CHECK(r.out == "");
+    CHECK(!exists(db));
+  }
+
   TEST_CASE("SIGTERM and SIGINT stop a sync with 143 and 130, keeping committed rows") {
     e2e::ScratchDir dir;
     Options options;

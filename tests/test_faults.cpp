@@ -157,6 +157,37 @@ TEST_SUITE("faults") {
     CHECK(count(config.database, "SELECT count(*) FROM _sync_log WHERE status = 'error'") == 2);
   }
 
+  TEST_CASE("retry_budget_seconds stops retrying before a wait would exceed it") {
+    e2e::ScratchDir dir;
+    Options options;
+    options.users = 20;
+    MockApi api(options);
+    api.start();
+    api.push_fault(status_fault(503));
+    api.push_fault(status_fault(503, "30"));  // the server asks for more than the budget left
+    e2e::RecordingObserver observer;
+    auto config = e2e::config_for(api, dir);
+    config.retry_budget_seconds = 5;
+
+    const auto started = std::chrono::steady_clock::now();
+    std::string what;
+    try {
+      tsync::run_sync(config, observer);
+    } catch (const tsync::Error& e) {
+      what = e.what();
+    }
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+    CAPTURE(what);
+    CHECK(what.find("HTTP 503") != std::string::npos);
+    CHECK(what.find("(gave up: waiting 30.0 s more, after 0.0 s of retries, would exceed "
+                    "retry_budget_seconds = 5)") != std::string::npos);
+    CHECK(observer.retries.size() == 1);  // the first 503 was retried, the second was not
+    CHECK(elapsed < 5);                   // and it did not wait the 30 s
+    CHECK(count(config.database, "SELECT count(*) FROM user") == 0);
+  }
+
   TEST_CASE("other 4xx statuses stop at once with the status and the body's text") {
     e2e::ScratchDir dir;
     Options options;
