@@ -45,15 +45,18 @@ std::string write_access_problem(const std::string& path) {
            " (check its owner and permissions)";
   for (const char* suffix : {"-wal", "-shm"}) {
     if (const int err = denied(path + suffix, R_OK | W_OK))
-      return path + suffix + ": this user may not write this file SQLite keeps beside the replica: " +
+      return path + suffix +
+             ": this user may not write this file SQLite keeps beside the replica: " +
              std::strerror(err) + " (give it the replica's owner and permissions)";
   }
   const auto slash = path.rfind('/');
-  const std::string folder =
-      slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string folder = slash == std::string::npos ? "."
+                             : slash == 0               ? "/"
+                                                        : path.substr(0, slash);
   if (const int err = denied(folder, W_OK | X_OK))
-    return folder + ": this user may not create files in the replica's folder: " +
-           std::strerror(err) + " (SQLite keeps the replica's -wal and -shm files there)";
+    return folder +
+           ": this user may not create files in the replica's folder: " + std::strerror(err) +
+           " (SQLite keeps the replica's -wal and -shm files there)";
   return "";
 }
 

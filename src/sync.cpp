@@ -312,9 +312,9 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
         if (waited + wait > config.retry_budget_seconds) {
           std::ostringstream why;
           why << e.what() << " (gave up: waiting " << std::fixed << std::setprecision(1) << wait
-              << " s more, after " << waited << " s of retries, would exceed "
-              << std::defaultfloat << std::setprecision(6)
-              << "retry_budget_seconds = " << config.retry_budget_seconds << ")";
+              << " s more, after " << waited << " s of retries, would exceed " << std::defaultfloat
+              << std::setprecision(6) << "retry_budget_seconds = " << config.retry_budget_seconds
+              << ")";
           throw Error(why.str());
         }
         observer.on_retry(e.what(), wait, retry, config.max_retries);

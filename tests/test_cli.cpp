@@ -222,8 +222,9 @@ TEST_SUITE("cli") {
     }
     SUBCASE("the replica") {
       REQUIRE(::chmod(db.c_str(), root ? 0644 : 0444) == 0);
-      expected = db + ": this user may not write the replica: Permission denied (check its owner "
-                      "and permissions)";
+      expected = db +
+                 ": this user may not write the replica: Permission denied (check its owner "
+                 "and permissions)";
     }
     SUBCASE("a -shm file left by another user") {
       std::ofstream(db + "-shm").put('\0');
@@ -274,7 +275,8 @@ TEST_SUITE("cli") {
     const auto r = proc::run({kTsync, "sync", "--config", config, "--db", db});
 
     CHECK(r.exit_code == tsync::kExitError);
-    CHECK(r.err == "tsync: error: " + db + ".lock: cannot open the sync lock file: Is a directory\n");
+    CHECK(r.err ==
+          "tsync: error: " + db + ".lock: cannot open the sync lock file: Is a directory\n");
     CHECK(r.out == "");
     CHECK(!exists(db));
   }

@@ -68,6 +68,28 @@ Parsed parse(const std::string& body, std::size_t chunk = 0) {
   return parsed;
 }
 
+// Hands out a body in two chunks, split at `at`.
+class SplitSource final : public tsync::ChunkSource {
+ public:
+  SplitSource(const std::string& body, std::size_t at) : body_(body), at_(at) {}
+  std::string_view next_chunk() override {
+    const std::string_view all(body_);
+    switch (calls_++) {
+      case 0:
+        return all.substr(0, at_);
+      case 1:
+        return all.substr(at_);
+      default:
+        return {};
+    }
+  }
+
+ private:
+  const std::string& body_;
+  std::size_t at_;
+  int calls_ = 0;
+};
+
 constexpr std::size_t kChunkSizes[] = {0, 1, 2, 7, 64};
 
 const std::string kFullUser =
@@ -269,5 +291,33 @@ TEST_SUITE("user_stream") {
     CHECK(parsed.bytes == 21);
     CHECK(parsed.seen.stored.empty());
     CHECK(parsed.seen.rejected.empty());
+  }
+
+  TEST_CASE("a body split in two at any byte gives the same records and raw text") {
+    // Escapes, multi-byte UTF-8, a nested value, a rejected record and numbers:
+    // each has a byte where a split once could go wrong.
+    const std::string body =
+        "{\"meta\":{\"n\":[1,{\"x\":\"]\"}]},\"data\":[" + kFullUser +
+        R"(,{"id":"u\"2","name":"Zo\u00eb \ud83d\ude00 caf\u00e9","job":{"a":[true,null]},)"
+        R"("updatedAt":"2024-01-15T10:30:00.5Z","email":12.5e3},)"
+        R"({"id":"u3","updatedAt":"not a time","name":"\\ \/"}]})";
+    const auto whole = parse(body);
+    REQUIRE(whole.seen.stored.size() == 2);
+    REQUIRE(whole.seen.rejected.size() == 1);
+    CHECK(whole.seen.rejected[0].raw == R"({"id":"u3","updatedAt":"not a time","name":"\\ \/"})");
+    for (std::size_t at = 1; at < body.size(); ++at) {  // an empty chunk is the end
+      CAPTURE(at);
+      SplitSource source(body, at);
+      Collector seen;
+      CHECK(tsync::parse_user_stream(source, seen) == body.size());
+      REQUIRE(seen.stored.size() == 2);
+      for (std::size_t i = 0; i < 2; ++i) {
+        CHECK(seen.stored[i].columns == whole.seen.stored[i].columns);
+        CHECK(seen.stored[i].updated_text == whole.seen.stored[i].updated_text);
+      }
+      REQUIRE(seen.rejected.size() == 1);
+      CHECK(seen.rejected[0].raw == whole.seen.rejected[0].raw);
+      CHECK(seen.rejected[0].reason == whole.seen.rejected[0].reason);
+    }
   }
 }
