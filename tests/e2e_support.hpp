@@ -14,30 +14,30 @@
 
 #include "config.hpp"
 #include "mock/mock_api.hpp"
+#include "support.hpp"
 #include "sync.hpp"
 #include "timestamp.hpp"
 
 namespace e2e {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "tsync-e2e-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
+// A private temp dir, removed with everything in it.
+using ScratchDir = tsync::test::TempDir;
+
+// The set-up of most end-to-end tests: a scratch dir and a started mock API.
+// Tests bind its parts by name: `auto& [dir, api] = scene;`.
+struct Scene {
+  explicit Scene(const tsync::mock::Options& options) : api(options) { api.start(); }
+  explicit Scene(std::size_t users) : Scene(with_users(users)) {}
+
+  ScratchDir dir;
+  tsync::mock::MockApi api;
 
  private:
-  std::filesystem::path path_;
+  static tsync::mock::Options with_users(std::size_t users) {
+    tsync::mock::Options options;
+    options.users = users;
+    return options;
+  }
 };
 
 // Records what a sync reported, for assertions.

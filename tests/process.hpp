@@ -4,8 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
-#include <optional>
 #include <csignal>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>

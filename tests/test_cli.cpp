@@ -94,11 +94,8 @@ TEST_SUITE("cli") {
   }
 
   TEST_CASE("a sync prints one summary line, creates the replica 0600, and exits 0") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 250;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(250);
+    auto& [dir, api] = scene;
     const std::string config = write_config(dir, config_json(api));
     const std::string db = dir.file("replica.db");
 
@@ -121,11 +118,8 @@ TEST_SUITE("cli") {
   }
 
   TEST_CASE("--json prints the run as one JSON object") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 40;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(40);
+    auto& [dir, api] = scene;
     const std::string config = write_config(dir, config_json(api));
     const std::string db = dir.file("replica.db");
     proc::run({kTsync, "sync", "--config", config, "--db", db});
@@ -150,11 +144,8 @@ TEST_SUITE("cli") {
   }
 
   TEST_CASE("an HTTP error exits 1 with the URL and status, and --json reports it") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 10;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(10);
+    auto& [dir, api] = scene;
     tsync::mock::Fault fault;
     fault.kind = tsync::mock::Fault::Kind::RawBody;
     fault.status = 403;
@@ -174,11 +165,8 @@ TEST_SUITE("cli") {
   }
 
   TEST_CASE("a sync while another holds the replica exits 75") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 10;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(10);
+    auto& [dir, api] = scene;
     const std::string config = write_config(dir, config_json(api));
     const std::string db = dir.file("replica.db");
     tsync::SyncLock held(db);
@@ -192,11 +180,8 @@ TEST_SUITE("cli") {
   }
 
   TEST_CASE("a replica that cannot be written is a clear error and keeps what it holds") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 30;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(30);
+    auto& [dir, api] = scene;
     const std::string config = write_config(dir, config_json(api));
     const std::string db = dir.file("replica.db");
     const std::string lock = db + ".lock";
@@ -263,11 +248,8 @@ TEST_SUITE("cli") {
   }
 
   TEST_CASE("a lock path that is a folder is named in the error") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 5;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(5);
+    auto& [dir, api] = scene;
     const std::string config = write_config(dir, config_json(api));
     const std::string db = dir.file("replica.db");
     REQUIRE(::mkdir((db + ".lock").c_str(), 0700) == 0);
@@ -282,12 +264,11 @@ TEST_SUITE("cli") {
   }
 
   TEST_CASE("SIGTERM and SIGINT stop a sync with 143 and 130, keeping committed rows") {
-    e2e::ScratchDir dir;
     Options options;
     options.users = 4000;
     options.rate_limit_bytes_per_second = 300000;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
     const std::string config = write_config(dir, config_json(api, ", \"checkpoint_rows\": 50"));
     const std::string db = dir.file("replica.db");
     int sig = SIGTERM;
@@ -310,11 +291,8 @@ TEST_SUITE("cli") {
 
   TEST_CASE(
       "status shows the cursor, rows, rejected count and recent runs; reset forgets the cursor") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 30;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(30);
+    auto& [dir, api] = scene;
     api.store().add_raw(R"({"id":"bad"})", api.store().snapshot()[3].updated);
     const std::string config = write_config(dir, config_json(api));
     const std::string db = dir.file("replica.db");
@@ -349,11 +327,8 @@ TEST_SUITE("cli") {
   }
 
   TEST_CASE("a token from the environment is sent but never printed or stored") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 10;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(10);
+    auto& [dir, api] = scene;
     tsync::mock::Fault fault;
     fault.kind = tsync::mock::Fault::Kind::RawBody;
     fault.status = 401;
@@ -388,12 +363,11 @@ TEST_SUITE("cli") {
   }
 
   TEST_CASE("on a terminal a progress line is drawn and erased; on a pipe there is none") {
-    e2e::ScratchDir dir;
     Options options;
     options.users = 4000;
     options.rate_limit_bytes_per_second = 1000000;  // about 1.2 s for the response
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
     const std::string config = write_config(dir, config_json(api));
     const std::string db = dir.file("replica.db");
 

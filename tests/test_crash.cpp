@@ -40,12 +40,11 @@ void check_sound(const std::string& db, MockApi& api) {
 
 TEST_SUITE("crash") {
   TEST_CASE("SIGKILL at random moments never breaks the invariant") {
-    e2e::ScratchDir dir;
     Options options;
     options.users = 12000;
     options.rate_limit_bytes_per_second = 1500000;  // ~2.3 s for the whole response
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
     const std::string config = dir.file("configuration.json");
     std::ofstream(config) << "{\"base_url\": \"" << api.base_url()
                           << "\", \"checkpoint_rows\": 300, \"retry_base_seconds\": 0.01}";

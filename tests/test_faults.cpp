@@ -74,11 +74,8 @@ void check_invariant(const std::string& db, MockApi& api) {
 
 TEST_SUITE("faults") {
   TEST_CASE("transient statuses are retried and the sync completes") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 100;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(100);
+    auto& [dir, api] = scene;
     int status = 503;
     SUBCASE("503") { status = 503; }
     SUBCASE("500") { status = 500; }
@@ -98,11 +95,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("Retry-After is honoured") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 20;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(20);
+    auto& [dir, api] = scene;
     std::string retry_after = "1";
     SUBCASE("in seconds") { retry_after = "2"; }
     SUBCASE("as an HTTP date") {
@@ -131,11 +125,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("retries are bounded and the message names the URL, the status and the attempts") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 20;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(20);
+    auto& [dir, api] = scene;
     for (int i = 0; i < 10; ++i) api.push_fault(status_fault(503));
     e2e::RecordingObserver observer;
     auto config = e2e::config_for(api, dir);
@@ -158,11 +149,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("retry_budget_seconds stops retrying before a wait would exceed it") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 20;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(20);
+    auto& [dir, api] = scene;
     api.push_fault(status_fault(503));
     api.push_fault(status_fault(503, "30"));  // the server asks for more than the budget left
     e2e::RecordingObserver observer;
@@ -189,11 +177,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("other 4xx statuses stop at once with the status and the body's text") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 20;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(20);
+    auto& [dir, api] = scene;
     api.push_fault(raw_fault(404, "{\"error\":\"no such endpoint\"}"));
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
@@ -209,11 +194,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("an HTML page with status 200 is a permanent error at byte 0") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 20;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(20);
+    auto& [dir, api] = scene;
     api.push_fault(raw_fault(200, "<html><body>Maintenance</body></html>", "text/html"));
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
@@ -226,11 +208,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("bodies of the wrong shape name what is wrong") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 20;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(20);
+    auto& [dir, api] = scene;
     std::string body, expected;
     SUBCASE("no data") {
       body = "{\"items\": []}";
@@ -256,11 +235,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("a malformed body keeps the checkpoints before the fault and nothing after") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 10;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(10);
+    auto& [dir, api] = scene;
     const auto truth = api.store().snapshot();
     // Six good records, exactly as the API serves them, then garbage.
     std::string body = "{\"data\": [";
@@ -295,11 +271,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("a body cut short is retried from the last committed checkpoint") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 2000;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(2000);
+    auto& [dir, api] = scene;
     Fault::Kind kind = Fault::Kind::DropAfterBytes;
     SUBCASE("connection dropped") { kind = Fault::Kind::DropAfterBytes; }
     SUBCASE("Content-Length mismatch") { kind = Fault::Kind::TruncateBody; }
@@ -322,11 +295,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("a stalled body times out and is retried") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 300;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(300);
+    auto& [dir, api] = scene;
     Fault stall = body_fault(Fault::Kind::Stall, 2000);
     stall.stall = std::chrono::milliseconds(4000);
     api.push_fault(stall);
@@ -363,11 +333,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("bad records are kept in _rejected and their neighbours are stored") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 50;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(50);
+    auto& [dir, api] = scene;
     const auto truth = api.store().snapshot();
     const auto middle = truth[25].updated;
     api.store().add_raw(R"({"name":"no id","updatedAt":"2024-03-01T00:00:00Z"})", middle);
@@ -403,11 +370,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("hostile strings are stored byte-exact") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 5;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(5);
+    auto& [dir, api] = scene;
     const auto at = api.store().snapshot()[2].updated;
     const std::string big(100 * 1024, 'x');
     api.store().add_raw(R"({"id":"h1","name":"Robert'); DROP TABLE user;--","email":"\"quoted\"",)"
@@ -437,11 +401,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("a second sync on the same replica is refused without touching it") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 10;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(10);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
     tsync::run_sync(config, observer);
@@ -459,12 +420,11 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("SIGINT stops the sync, keeping what was committed") {
-    e2e::ScratchDir dir;
     Options options;
     options.users = 3000;
     options.rate_limit_bytes_per_second = 400000;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     auto config = e2e::config_for(api, dir);
     config.checkpoint_rows = 50;
@@ -495,11 +455,8 @@ TEST_SUITE("faults") {
   }
 
   TEST_CASE("a reader never sees 'database is locked' while a sync writes") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 20000;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(20000);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     auto config = e2e::config_for(api, dir);
     config.checkpoint_rows = 500;

@@ -13,11 +13,8 @@ using tsync::mock::Options;
 
 TEST_SUITE("sync") {
   TEST_CASE("a full sync stores every user field by field and saves the newest timestamp") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 500;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(500);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
 
@@ -38,11 +35,8 @@ TEST_SUITE("sync") {
   }
 
   TEST_CASE("an incremental sync transfers only what changed and asks with the saved cursor") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 300;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(300);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
     tsync::run_sync(config, observer);
@@ -63,11 +57,8 @@ TEST_SUITE("sync") {
   }
 
   TEST_CASE("a sync with nothing new makes one request and writes no row") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 100;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(100);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
     tsync::run_sync(config, observer);
@@ -80,12 +71,11 @@ TEST_SUITE("sync") {
   }
 
   TEST_CASE("paged responses are followed until a page brings nothing newer") {
-    e2e::ScratchDir dir;
     Options options;
     options.users = 230;
     options.page_size = 50;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
 
@@ -97,7 +87,6 @@ TEST_SUITE("sync") {
   }
 
   TEST_CASE("servers whose since is inclusive or ignored still end with everything stored") {
-    e2e::ScratchDir dir;
     Options options;
     options.users = 120;
     SUBCASE("inclusive") { options.since_mode = tsync::mock::SinceMode::Inclusive; }
@@ -106,8 +95,8 @@ TEST_SUITE("sync") {
       options.since_mode = tsync::mock::SinceMode::Inclusive;
       options.page_size = 25;
     }
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
 
@@ -126,12 +115,11 @@ TEST_SUITE("sync") {
   }
 
   TEST_CASE("an unsorted response is stored whole with the newest timestamp as cursor") {
-    e2e::ScratchDir dir;
     Options options;
     options.users = 400;
     options.unsorted = true;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     auto config = e2e::config_for(api, dir);
     config.checkpoint_rows = 10;  // would checkpoint early if the order were trusted
@@ -146,12 +134,11 @@ TEST_SUITE("sync") {
   }
 
   TEST_CASE("timestamps with offsets are stored in UTC and the API's own text is the cursor") {
-    e2e::ScratchDir dir;
     Options options;
     options.users = 150;
     options.style = tsync::mock::TimestampStyle::Offset;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
 
@@ -172,12 +159,11 @@ TEST_SUITE("sync") {
   }
 
   TEST_CASE("fractional seconds are kept to the nanosecond and compared as instants") {
-    e2e::ScratchDir dir;
     Options options;
     options.users = 150;
     options.style = tsync::mock::TimestampStyle::Fractional;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
 
@@ -191,11 +177,8 @@ TEST_SUITE("sync") {
   }
 
   TEST_CASE("large sorted responses are checkpointed at changes of timestamp") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 1000;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(1000);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     auto config = e2e::config_for(api, dir);
     config.checkpoint_rows = 100;
@@ -212,11 +195,8 @@ TEST_SUITE("sync") {
   }
 
   TEST_CASE("lookback_seconds asks from before the cursor but still stops") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 200;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(200);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     auto config = e2e::config_for(api, dir);
     config.lookback_seconds = 3600;
@@ -236,11 +216,8 @@ TEST_SUITE("sync") {
   }
 
   TEST_CASE("start_timestamp limits a first sync to newer records") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 200;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(200);
+    auto& [dir, api] = scene;
     const auto truth = api.store().snapshot();
     const std::string start = truth[99].updatedAt;
     e2e::RecordingObserver observer;
@@ -258,11 +235,8 @@ TEST_SUITE("sync") {
   }
 
   TEST_CASE("reset forgets the cursor so the next sync reads everything again") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 80;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(80);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
     tsync::run_sync(config, observer);
@@ -278,11 +252,8 @@ TEST_SUITE("sync") {
   }
 
   TEST_CASE("every run leaves one row in _sync_log with its counts") {
-    e2e::ScratchDir dir;
-    Options options;
-    options.users = 60;
-    MockApi api(options);
-    api.start();
+    e2e::Scene scene(60);
+    auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     const auto config = e2e::config_for(api, dir);
     tsync::run_sync(config, observer);
