@@ -162,6 +162,14 @@ std::unique_ptr<Replica> Replica::open_existing(const std::string& path) {
   return std::unique_ptr<Replica>(new Replica(path, ReadOnly{}));
 }
 
+std::int64_t Replica::estimated_user_rows() {
+  try {
+    return db_->execAndGet(sql_string(sql::count_users)).getInt64();
+  } catch (const SQLite::Exception& e) {
+    throw Error(describe(path_, e));
+  }
+}
+
 std::optional<Cursor> Replica::cursor(std::string_view stream) {
   try {
     SQLite::Statement query(*db_, sql_string(sql::load_cursor));

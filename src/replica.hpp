@@ -76,6 +76,9 @@ class Replica {
   // Forgets a stream's cursor; rows stay. Returns false when there was none.
   bool reset_cursor(std::string_view stream);
   std::vector<StreamStatus> status();
+  // About how many rows `user` holds (exact unless rows were deleted by hand),
+  // without scanning it.
+  std::int64_t estimated_user_rows();
   std::vector<RunRecord> recent_runs(int limit);
 
  private:

@@ -7,6 +7,7 @@ namespace tsync::sql {
 extern const std::string_view schema;
 extern const std::string_view upsert_user;
 extern const std::string_view save_cursor;
+extern const std::string_view count_users;
 extern const std::string_view load_cursor;
 extern const std::string_view reset_cursor;
 extern const std::string_view insert_rejected;

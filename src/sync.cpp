@@ -60,13 +60,15 @@ class BodySource : public ChunkSource {
 class ResponseSink : public RecordVisitor {
  public:
   ResponseSink(BackgroundWriter& writer, SyncObserver& observer, const RunCounters& io,
-               const Cursor& asked, Cursor& committed, long long checkpoint_rows)
+               const Cursor& asked, Cursor& committed, long long checkpoint_rows,
+               std::int64_t& table_rows)
       : writer_(writer),
         observer_(observer),
         io_(io),
         asked_(asked),
         committed_(committed),
-        checkpoint_rows_(checkpoint_rows) {}
+        checkpoint_rows_(checkpoint_rows),
+        table_rows_(table_rows) {}
 
   void on_record(const UserRecord& record) override {
     if (have_prev_) {
@@ -81,7 +83,7 @@ class ResponseSink : public RecordVisitor {
         }
       } else if (sorted_ && record.updated > prev_.instant && prev_.instant > committed_.instant) {
         safe_ = prev_;
-        if (writer_.uncommitted_rows() >= checkpoint_rows_) {
+        if (checkpoint_due()) {
           commit(*safe_);
           checkpointed_ = true;
         }
@@ -131,14 +133,29 @@ class ResponseSink : public RecordVisitor {
     }
   }
 
+  // A checkpoint is due after checkpoint_rows rows, or after half as many rows
+  // as the table holds when that is more. Each commit writes every page it
+  // dirtied, and new ids land all over the random-key id index, so a commit
+  // rewrites most of that index: with a fixed interval a full sync would cost
+  // rows squared. Measured on 3,000,000 users (README, Performance): 24.9 s
+  // with commits every 200,000 rows, 21.4 s every 1,000,000.
+  bool checkpoint_due() const {
+    const std::int64_t rows = writer_.uncommitted_rows();
+    return rows >= checkpoint_rows_ && rows >= table_rows_ / 2;
+  }
+
   void commit(const Cursor& cursor) {
     // Queued behind the rows it covers; on a fault, the retry waits for the
     // queue (BackgroundWriter::settle) before it asks from committed_.
+    table_rows_ += writer_.uncommitted_rows();
     writer_.commit(&cursor, io_);
     committed_ = cursor;
   }
 
-  void commit_rows_only() { writer_.commit(nullptr, io_); }
+  void commit_rows_only() {
+    table_rows_ += writer_.uncommitted_rows();
+    writer_.commit(nullptr, io_);
+  }
 
   BackgroundWriter& writer_;
   SyncObserver& observer_;
@@ -146,6 +163,9 @@ class ResponseSink : public RecordVisitor {
   const Cursor asked_;
   Cursor& committed_;
   long long checkpoint_rows_;
+  // Rows in the table: when the run began, plus every row committed since,
+  // counted as new (an upper bound, as an update adds none).
+  std::int64_t& table_rows_;
   bool sorted_ = true;
   bool checkpointed_ = false;
   bool have_prev_ = false;
@@ -184,7 +204,8 @@ std::string status_hint(long status, const Config& config) {
 
 // One request and its whole response. Returns whether it brought newer records.
 bool fetch(const Config& config, const HttpOptions& http, const std::string& url,
-           BackgroundWriter& writer, SyncObserver& observer, RunCounters& io, Cursor& committed) {
+           BackgroundWriter& writer, SyncObserver& observer, RunCounters& io, Cursor& committed,
+           std::int64_t& table_rows) {
   const Cursor asked = committed;
   observer.on_request(url);
   HttpGet get(http, url);
@@ -201,7 +222,7 @@ bool fetch(const Config& config, const HttpOptions& http, const std::string& url
     throw PermanentError(where + (body.empty() ? "" : ": " + body) + status_hint(status, config));
   }
 
-  ResponseSink sink(writer, observer, io, asked, committed, config.checkpoint_rows);
+  ResponseSink sink(writer, observer, io, asked, committed, config.checkpoint_rows, table_rows);
   BodySource source(get, observer, io, writer, length);
   try {
     parse_user_stream(source, sink);
@@ -265,6 +286,7 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
     committed.text = config.start_timestamp.value_or(kFirstCursor);
     committed.instant = *parse_timestamp(committed.text);
   }
+  std::int64_t table_rows = replica.estimated_user_rows();
   ReplicaWriter writer(replica, std::string(kStream), saved);
   report.run_id = writer.run_id();
   BackgroundWriter background(writer);
@@ -296,7 +318,7 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
       const Instant before = committed.instant;
       bool newer = false;
       try {
-        newer = fetch(config, http, url, background, observer, io, committed);
+        newer = fetch(config, http, url, background, observer, io, committed, table_rows);
         retry = 0;
       } catch (const TransientError& e) {
         background.settle();

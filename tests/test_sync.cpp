@@ -2,6 +2,8 @@
 // real replica file.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <SQLiteCpp/Database.h>
 
 #include "e2e_support.hpp"
@@ -185,12 +187,52 @@ TEST_SUITE("sync") {
 
     tsync::run_sync(config, observer);
 
-    REQUIRE(observer.checkpoints.size() >= 9);
-    for (std::size_t i = 1; i < observer.checkpoints.size(); ++i)
-      CHECK(*tsync::parse_timestamp(observer.checkpoints[i - 1]) <=
-            *tsync::parse_timestamp(observer.checkpoints[i]));
-    // A checkpoint's cursor is never the timestamp of a group still being read:
-    // every user with updatedAt <= that cursor came before the next checkpoint.
+    // The rows each checkpoint covers, from the mock's truth.
+    const auto truth = api.store().snapshot();
+    std::vector<std::int64_t> covered;
+    for (const auto& text : observer.checkpoints) {
+      const auto cursor = *tsync::parse_timestamp(text);
+      covered.push_back(std::count_if(truth.begin(), truth.end(),
+                                      [&](const auto& u) { return u.updated <= cursor; }));
+    }
+    CAPTURE(covered.size());
+    REQUIRE(covered.size() >= 5);
+    CHECK(covered.back() == 1000);
+    // checkpoint_rows at first; then, once the table holds more than twice that,
+    // half of what it holds: 100, 200, 300, 450, 675, then the end of the body.
+    // Ties in updatedAt can only push a checkpoint a little later.
+    std::int64_t before = 0;
+    for (std::size_t i = 0; i + 1 < covered.size(); ++i) {
+      CAPTURE(i);
+      const std::int64_t interval = covered[i] - before;
+      const std::int64_t due = std::max<std::int64_t>(100, before / 2);
+      CHECK(interval >= due);
+      CHECK(interval <= due + 10);
+      before = covered[i];
+    }
+    e2e::check_replica_equals(config.database, api);
+  }
+
+  TEST_CASE("the checkpoint interval grows with the rows the replica already holds") {
+    e2e::Scene scene(600);
+    auto& [dir, api] = scene;
+    e2e::RecordingObserver observer;
+    auto config = e2e::config_for(api, dir);
+    config.checkpoint_rows = 50;
+    tsync::run_sync(config, observer);  // 600 rows
+    api.store().mutate(0, 400);         // 400 new users, newer than all
+
+    observer.checkpoints.clear();
+    tsync::run_sync(config, observer);
+
+    // 600 rows already: no checkpoint before 300 more, then the end.
+    REQUIRE(observer.checkpoints.size() == 2);
+    const auto first = *tsync::parse_timestamp(observer.checkpoints[0]);
+    const auto truth = api.store().snapshot();
+    const auto covered = std::count_if(truth.begin(), truth.end(),
+                                       [&](const auto& u) { return u.updated <= first; });
+    CHECK(covered >= 900);
+    CHECK(covered <= 910);
     e2e::check_replica_equals(config.database, api);
   }
 
