@@ -142,7 +142,7 @@ TEST_SUITE("background_writer") {
     CHECK(saved_cursor(path) == c.text);
   }
 
-  TEST_CASE("destroying it with work queued stops the thread; the writer rolls the work back") {
+  TEST_CASE("destroying it with work queued stops the thread, the writer rolls the work back") {
     TempDir dir;
     const std::string path = dir.file("replica.db");
     Replica replica(path);

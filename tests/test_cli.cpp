@@ -46,7 +46,7 @@ rapidjson::Document parse_json(const std::string& text) {
 }  // namespace
 
 TEST_SUITE("cli") {
-  TEST_CASE("--version and --help exit 0; no subcommand is a usage error") {
+  TEST_CASE("--version and --help exit 0, no subcommand is a usage error") {
     auto version = proc::run({kTsync, "--version"});
     CHECK(version.exit_code == 0);
     CHECK(version.out == std::string("tsync ") + TSYNC_VERSION + "\n");
@@ -290,7 +290,7 @@ TEST_SUITE("cli") {
   }
 
   TEST_CASE(
-      "status shows the cursor, rows, rejected count and recent runs; reset forgets the cursor") {
+      "status shows the cursor, rows, rejected count and recent runs, reset forgets the cursor") {
     e2e::Scene scene(30);
     auto& [dir, api] = scene;
     api.store().add_raw(R"({"id":"bad"})", api.store().snapshot()[3].updated);
@@ -362,7 +362,7 @@ TEST_SUITE("cli") {
           std::string::npos);
   }
 
-  TEST_CASE("on a terminal a progress line is drawn and erased; on a pipe there is none") {
+  TEST_CASE("on a terminal a progress line is drawn and erased, on a pipe there is none") {
     Options options;
     options.users = 4000;
     options.rate_limit_bytes_per_second = 1000000;  // about 1.2 s for the response

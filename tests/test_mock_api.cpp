@@ -71,7 +71,7 @@ tsync::Instant instant(const std::string& text) {
 }  // namespace
 
 TEST_SUITE("mock_api") {
-  TEST_CASE("the same seed gives the same users; another seed gives others") {
+  TEST_CASE("the same seed gives the same users, another seed gives others") {
     UserStore a(500, 42), b(500, 42), c(500, 43);
     const auto users = a.snapshot();
     REQUIRE(users.size() == 500);
