@@ -115,6 +115,15 @@ inline std::string saved_cursor(const std::string& db_path) {
   return q.getColumn(0).getString();
 }
 
+// How many of the mock's users have updatedAt <= `cursor` (a timestamp's text).
+inline std::int64_t users_covered(tsync::mock::MockApi& api, const std::string& cursor) {
+  const auto instant = tsync::parse_timestamp(cursor);
+  REQUIRE_MESSAGE(instant, "not a timestamp: " << cursor);
+  std::int64_t n = 0;
+  for (const auto& u : api.store().snapshot()) n += u.updated <= *instant ? 1 : 0;
+  return n;
+}
+
 // The API's text of the newest updatedAt among the mock's users.
 inline std::string newest_text(tsync::mock::MockApi& api) {
   const auto truth = api.store().snapshot();
