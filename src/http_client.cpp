@@ -55,6 +55,17 @@ struct HttpGet::Handles {
   }
 };
 
+HttpWarmUp::HttpWarmUp()
+    : thread_([] {
+        try {
+          global_init();
+        } catch (const Error&) {
+          // The first HttpGet tries again and reports it.
+        }
+      }) {}
+
+HttpWarmUp::~HttpWarmUp() { thread_.join(); }
+
 std::string redact_url(const std::string& url) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return url;

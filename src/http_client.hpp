@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace tsync {
 
@@ -20,6 +21,21 @@ std::string redact_url(const std::string& url);
 
 // Appends `value` percent-encoded (RFC 3986 unreserved characters kept) to `out`.
 void append_url_encoded(std::string& out, std::string_view value);
+
+// Sets up libcurl's global state (TLS libraries included) on a thread of its
+// own, so that it overlaps other start-up work; the destructor waits for it.
+// HttpGet works with or without one: a failure here is reported by the first
+// HttpGet.
+class HttpWarmUp {
+ public:
+  HttpWarmUp();
+  ~HttpWarmUp();
+  HttpWarmUp(const HttpWarmUp&) = delete;
+  HttpWarmUp& operator=(const HttpWarmUp&) = delete;
+
+ private:
+  std::thread thread_;
+};
 
 // One HTTP GET whose body is pulled as it arrives, a chunk at a time, so that
 // memory does not grow with the body. Only http and https are spoken, across

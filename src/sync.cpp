@@ -275,6 +275,7 @@ class Backoff {
 
 void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) {
   const auto started = Clock::now();
+  const HttpWarmUp warm_up;  // libcurl's set-up overlaps opening the replica
   SyncLock lock(config.database);
   Replica replica(config.database, ReplicaOptions{config.cache_size_mib});
   const std::optional<Cursor> saved = replica.cursor(kStream);

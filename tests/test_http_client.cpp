@@ -106,6 +106,28 @@ TEST_SUITE("http_client") {
     CHECK(seen_agent.rfind("tsync/", 0) == 0);
   }
 
+  TEST_CASE("requests made while an HttpWarmUp is still setting libcurl up succeed") {
+    LocalServer server;
+    server.http.Get("/users", [](const httplib::Request&, httplib::Response& response) {
+      response.set_content(R"({"data":[]})", kPlainJson);
+    });
+    server.start();
+    std::atomic<int> ok{0};
+    auto fetch = [&] {
+      tsync::HttpGet get(quick_options(), server.url("/users"));
+      if (get.status() == 200 && read_body(get) == R"({"data":[]})") ++ok;
+    };
+    {
+      const tsync::HttpWarmUp warm_up;
+      const tsync::HttpWarmUp second;  // a second one only waits for the first
+      std::thread other(fetch);
+      fetch();
+      other.join();
+    }
+    fetch();  // after the warm-ups are gone
+    CHECK(ok == 3);
+  }
+
   TEST_CASE("error statuses are returned with their body and Retry-After") {
     LocalServer server;
     server.http.Get("/busy", [](const httplib::Request&, httplib::Response& response) {
