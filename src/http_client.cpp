@@ -1,6 +1,7 @@
 #include "http_client.hpp"
 
 #include <curl/curl.h>
+#include <system_error>
 
 #include "errors.hpp"
 
@@ -55,16 +56,23 @@ struct HttpGet::Handles {
   }
 };
 
-HttpWarmUp::HttpWarmUp()
-    : thread_([] {
-        try {
-          global_init();
-        } catch (const Error&) {
-          // The first HttpGet tries again and reports it.
-        }
-      }) {}
+HttpWarmUp::HttpWarmUp() {
+  try {
+    thread_ = std::thread([] {
+      try {
+        global_init();
+      } catch (...) {
+        // The first HttpGet tries again and reports it.
+      }
+    });
+  } catch (const std::system_error&) {
+    // No thread to spare: the first HttpGet sets libcurl up itself.
+  }
+}
 
-HttpWarmUp::~HttpWarmUp() { thread_.join(); }
+HttpWarmUp::~HttpWarmUp() {
+  if (thread_.joinable()) thread_.join();
+}
 
 std::string redact_url(const std::string& url) {
   const auto scheme_end = url.find("://");
