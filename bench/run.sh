@@ -66,33 +66,39 @@ start_mock() {
   printf '{"base_url": "%s/incremental/timestamp"}\n' "$api" >"$work/config.json"
 }
 
-# measure NAME ROWS COMMAND...: runs COMMAND, appends "NAME seconds kib rows" to results.
-measure() {
-  local name=$1 rows=$2
-  shift 2
-  local start end
-  # Bash's own clock: a $(date) around the command would add two process starts
-  # (about 5 ms) to every figure, which matters for the no-change case.
-  start=$EPOCHREALTIME
-  /usr/bin/time -f "%M" -o "$work/rss" "$@" >"$work/out" 2>&1 || { cat "$work/out" >&2; exit 1; }
-  end=$EPOCHREALTIME
-  echo "$name $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }') $(tail -1 "$work/rss") $rows" \
+# run_logged COMMAND...: runs COMMAND with its output in $work/out, shown if it fails.
+run_logged() { "$@" >"$work/out" 2>&1 || { cat "$work/out" >&2; exit 1; }; }
+
+# record NAME START END ROWS: appends "NAME seconds kib rows" to results, the KiB
+# being the peak RSS GNU time left in $work/rss.
+record() {
+  echo "$1 $(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.4f", b - a }') $(tail -1 "$work/rss") $4" \
     >>"$work/results"
+}
+
+# measure NAME ROWS COMMAND...: runs COMMAND under GNU time and records it.
+# Timed with bash's own clock: a $(date) around the command would add two process
+# starts (about 5 ms) to every figure, which matters for the no-change case.
+measure() {
+  local name=$1 rows=$2 start end
+  shift 2
+  start=$EPOCHREALTIME
+  run_logged /usr/bin/time -f "%M" -o "$work/rss" "$@"
+  end=$EPOCHREALTIME
+  record "$name" "$start" "$end" "$rows"
 }
 
 # measure_short NAME COMMAND...: for a case of a few milliseconds, where GNU time's
 # own start and exit (3-4 ms) would be a tenth of the figure: the wall time of the
 # bare command, the peak RSS of a second run under GNU time.
 measure_short() {
-  local name=$1
+  local name=$1 start end
   shift
-  local start end
   start=$EPOCHREALTIME
-  "$@" >"$work/out" 2>&1 || { cat "$work/out" >&2; exit 1; }
+  run_logged "$@"
   end=$EPOCHREALTIME
-  /usr/bin/time -f "%M" -o "$work/rss" "$@" >"$work/out" 2>&1 || { cat "$work/out" >&2; exit 1; }
-  echo "$name $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }') $(tail -1 "$work/rss") 0" \
-    >>"$work/results"
+  run_logged /usr/bin/time -f "%M" -o "$work/rss" "$@"
+  record "$name" "$start" "$end" 0
 }
 
 fresh_replica() { rm -f "$work"/replica.db*; }
