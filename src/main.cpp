@@ -14,6 +14,7 @@
 #include "replica.hpp"
 #include "report.hpp"
 #include "sync.hpp"
+#include "version.hpp"
 
 namespace {
 
@@ -109,7 +110,7 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app{"tsync: keep a local SQLite replica of a timestamp-filtered REST API up to date",
                "tsync"};
-  app.set_version_flag("--version", std::string("tsync ") + TSYNC_VERSION);
+  app.set_version_flag("--version", [] { return tsync::version_text(); });
   app.require_subcommand(1);
 
   auto add_common = [&](CLI::App* sub) {
