@@ -1,6 +1,9 @@
 #include "http_client.hpp"
 
 #include <curl/curl.h>
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
 #include <system_error>
 
 #include "errors.hpp"
@@ -16,6 +19,12 @@ struct CurlMultiDeleter {
 };
 struct CurlSlistDeleter {
   void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
+};
+struct CurlUrlDeleter {
+  void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
+};
+struct CurlFreeDeleter {
+  void operator()(char* p) const noexcept { curl_free(p); }
 };
 
 // libcurl's global state, set up once before the first handle.
@@ -43,7 +52,95 @@ bool is_permanent(CURLcode code) {
   }
 }
 
+constexpr int kMaxRedirects = 10;
+
+bool is_redirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+std::string lowercase(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// A URL's scheme, host and port ("http://127.0.0.1:80"), or "" if libcurl
+// cannot parse it.
+std::string origin_of(const std::string& url) {
+  std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());
+  if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(),
+                              CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+    return "";
+  auto part = [&](CURLUPart which, unsigned flags) -> std::string {
+    char* raw = nullptr;
+    if (curl_url_get(parsed.get(), which, &raw, flags) != CURLUE_OK) return "";
+    const std::unique_ptr<char, CurlFreeDeleter> owned(raw);
+    return lowercase(raw);
+  };
+  const std::string scheme = part(CURLUPART_SCHEME, 0);
+  const std::string host = part(CURLUPART_HOST, 0);
+  const std::string port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  if (scheme.empty() || host.empty()) return "";
+  return scheme + "://" + host + ":" + port;
+}
+
+// RFC 9110 token characters, what a header name is made of.
+bool is_token(std::string_view name) {
+  if (name.empty()) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return std::isalnum(u) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+bool has_line_break(std::string_view value) {
+  return value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+// Headers that carry credentials whatever the configuration says.
+bool is_credential_header(std::string_view name) {
+  const std::string lower = lowercase(std::string(name));
+  return lower == "authorization" || lower == "proxy-authorization" || lower == "cookie";
+}
+
+bool is_secret(const HttpHeader& header) { return header.secret || is_credential_header(header.name); }
+
+// The secrets of `options`, with those of its redactor.
+Redactor redactor_for(const HttpOptions& options) {
+  Redactor redactor = options.redactor ? *options.redactor : Redactor();
+  if (!options.bearer_token.empty()) redactor.add_secret(options.bearer_token);
+  for (const auto& header : options.headers)
+    if (is_secret(header)) redactor.add_secret(header.value);
+  return redactor;
+}
+
 }  // namespace
+
+void check_http_options(const HttpOptions& options) {
+  if (options.min_bytes_per_second < 0)
+    throw ConfigError("min_bytes_per_second: must be 0 or more");
+  if (has_line_break(options.bearer_token))
+    throw ConfigError("the bearer token holds a line break or NUL character");
+  for (const auto& header : options.headers) {
+    if (!is_token(header.name)) {
+      std::string shown = header.name;
+      for (char& c : shown)
+        if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) c = '?';
+      throw ConfigError("header \"" + shown +
+                        "\": a header name is one or more letters, digits or !#$%&'*+-.^_`|~");
+    }
+    if (has_line_break(header.value))
+      throw ConfigError("header " + header.name + ": its value holds a line break or NUL character");
+  }
+  const auto check_length = [](std::string_view value, const std::string& what) {
+    if (value.size() < Redactor::kMinSecretLength)
+      throw ConfigError(what + ": a secret must have at least " +
+                        std::to_string(Redactor::kMinSecretLength) + " characters, this one has " +
+                        std::to_string(value.size()));
+  };
+  if (!options.bearer_token.empty()) check_length(options.bearer_token, "the bearer token");
+  for (const auto& header : options.headers)
+    if (is_secret(header)) check_length(header.value, "header " + header.name);
+}
 
 struct HttpGet::Handles {
   std::unique_ptr<CURLM, CurlMultiDeleter> multi;
@@ -100,34 +197,65 @@ void append_url_encoded(std::string& out, std::string_view value) {
 }
 
 HttpGet::HttpGet(const HttpOptions& options, const std::string& url)
-    : url_(redact_url(url)),
+    : options_((check_http_options(options), options)),
+      redactor_(redactor_for(options)),
+      url_(redactor_.redact(redact_url(url))),
       handles_(std::make_unique<Handles>()),
-      idle_limit_(std::chrono::seconds(options.timeout_seconds)),
-      last_activity_(std::chrono::steady_clock::now()) {
+      idle_limit_(std::chrono::seconds(options.timeout_seconds)) {
   global_init();
+  origin_ = origin_of(url);
   handles_->multi.reset(curl_multi_init());
+  if (!handles_->multi) throw Error("cannot create an HTTP handle (out of memory)");
+  start(url);
+}
+
+// Starts the request for `url`, the one asked for or a redirect's target, on
+// a new easy handle (the multi handle keeps the connections for reuse).
+void HttpGet::start(const std::string& url) {
+  if (handles_->attached) {
+    curl_multi_remove_handle(handles_->multi.get(), handles_->easy.get());
+    handles_->attached = false;
+  }
   handles_->easy.reset(curl_easy_init());
-  if (!handles_->multi || !handles_->easy)
-    throw Error("cannot create an HTTP handle (out of memory)");
+  if (!handles_->easy) throw Error("cannot create an HTTP handle (out of memory)");
+  current_url_ = url;
+  buffer_.clear();
+  consumed_ = paused_ = done_ = head_checked_ = discarding_ = false;
+  result_ = CURLE_OK;
+  bytes_received_ = 0;
+  window_started_ = false;
+  last_activity_ = std::chrono::steady_clock::now();
+  error_text_[0] = '\0';
+
   CURL* h = handles_->easy.get();
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+  // Redirects are followed here, not by libcurl: it would send our own headers
+  // (secret ones too) to any host a redirect names.
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, options.timeout_seconds);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, options_.timeout_seconds);
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "tsync/" TSYNC_VERSION);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options.ca_file.c_str());
-  if (!options.bearer_token.empty()) {
+  if (!options_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (send_secrets_ && !options_.bearer_token.empty()) {
     curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
-    curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, options.bearer_token.c_str());
+    curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, options_.bearer_token.c_str());
   }
   handles_->headers.reset(curl_slist_append(nullptr, "Accept: application/json"));
+  bool appended = handles_->headers != nullptr;
+  for (const auto& header : options_.headers) {
+    if (!appended) break;
+    if (is_secret(header) && !send_secrets_) continue;
+    // "Name;" is libcurl's way to send a header with an empty value.
+    const std::string line =
+        header.value.empty() ? header.name + ";" : header.name + ": " + header.value;
+    appended = curl_slist_append(handles_->headers.get(), line.c_str()) != nullptr;
+  }
+  if (!appended) throw Error("cannot set the request headers (out of memory)");
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, handles_->headers.get());
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_text_);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &HttpGet::on_write);
@@ -142,23 +270,91 @@ HttpGet::~HttpGet() = default;
 std::size_t HttpGet::on_write(char* data, std::size_t size, std::size_t count, void* self) {
   auto* get = static_cast<HttpGet*>(self);
   const std::size_t n = size * count;
-  if (get->buffer_.size() >= kBufferLimit) {
+  if (!get->head_checked_) {
+    get->head_checked_ = true;
+    get->discarding_ = !get->redirect_target().empty();
+  }
+  if (!get->discarding_ && get->buffer_.size() >= kBufferLimit) {
     get->paused_ = true;
     return CURL_WRITEFUNC_PAUSE;
   }
+  const auto now = std::chrono::steady_clock::now();
+  get->last_activity_ = now;
+  if (!get->window_started_) {
+    get->window_started_ = true;
+    get->window_writes_ = 0;
+    get->window_bytes_ = 0;
+    get->window_elapsed_ = {};
+  }
+  ++get->window_writes_;
+  get->window_bytes_ += n;
+  if (get->discarding_) return n;  // a redirect's body: nobody reads it
   get->buffer_.append(data, n);
   get->bytes_received_ += n;
-  get->last_activity_ = std::chrono::steady_clock::now();
   return n;
+}
+
+// The absolute URL this hop's response redirects to, or "" if it does not.
+std::string HttpGet::redirect_target() {
+  long code = 0;
+  curl_easy_getinfo(handles_->easy.get(), CURLINFO_RESPONSE_CODE, &code);
+  if (!is_redirect(code)) return "";
+  // libcurl resolves a relative Location against this hop's URL, as it would
+  // to follow it.
+  const char* target = nullptr;
+  if (curl_easy_getinfo(handles_->easy.get(), CURLINFO_REDIRECT_URL, &target) != CURLE_OK ||
+      !target)
+    return "";
+  return target;
+}
+
+void HttpGet::follow(const std::string& target) {
+  const std::string shown = redactor_.redact(redact_url(target));
+  if (++redirects_ > kMaxRedirects)
+    throw PermanentError(where() + ": more than " + std::to_string(kMaxRedirects) +
+                         " redirects, the last to " + shown);
+  const std::string origin = origin_of(target);
+  if (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0)
+    throw PermanentError(where() + ": redirected to " + shown +
+                         ", which is not an http or https URL");
+  if (origin != origin_) send_secrets_ = false;
+  start(target);
+}
+
+std::string HttpGet::where() const {
+  std::string text = "GET " + url_;
+  if (redirects_ > 0) text += " (redirected to " + redactor_.redact(redact_url(current_url_)) + ")";
+  return text;
+}
+
+void HttpGet::check_rate() {
+  if (options_.min_bytes_per_second <= 0 || !window_started_ || done_) return;
+  const auto window = std::chrono::seconds(options_.timeout_seconds);
+  // Nothing came after the bytes that opened the window: that is a silence,
+  // which the idle check reports.
+  if (window_elapsed_ < window || window_writes_ < 2) return;
+  const auto wanted = static_cast<std::uint64_t>(options_.min_bytes_per_second) *
+                      static_cast<std::uint64_t>(options_.timeout_seconds);
+  if (window_bytes_ < wanted)
+    throw TransientError(where() + ": transfer stalled: " + std::to_string(window_bytes_) +
+                         " bytes in the last " + std::to_string(options_.timeout_seconds) +
+                         " s, below min_bytes_per_second = " +
+                         std::to_string(options_.min_bytes_per_second));
+  window_started_ = false;  // the next bytes open the next window
 }
 
 void HttpGet::pump_until_data() {
   CURLM* multi = handles_->multi.get();
+  // Only the time spent here, waiting for the transfer, counts towards the
+  // rate: while the reader is away the transfer is not being pulled.
+  auto tick = std::chrono::steady_clock::now();
   while (!done_ && buffer_.empty()) {
     check_interrupted();
+    const bool window_was_open = window_started_;
     int running = 0;
     const CURLMcode mc = curl_multi_perform(multi, &running);
-    if (mc != CURLM_OK) throw Error(std::string("GET ") + url_ + ": " + curl_multi_strerror(mc));
+    if (mc != CURLM_OK)
+      throw Error(where() + ": " + redactor_.redact(curl_multi_strerror(mc)));
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
       if (msg->msg == CURLMSG_DONE) {
@@ -166,39 +362,55 @@ void HttpGet::pump_until_data() {
         result_ = msg->data.result;
       }
     }
-    if (done_ || !buffer_.empty()) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (window_was_open) window_elapsed_ += now - tick;
+    tick = now;
     // libcurl's own low-speed check averages over several seconds, so a burst
     // followed by silence would outlive timeout_seconds: time the silence here.
-    if (std::chrono::steady_clock::now() - last_activity_ > idle_limit_)
-      throw TransientError("GET " + url_ + ": no data for too long: nothing received for " +
+    if (!done_ && buffer_.empty() && now - last_activity_ >= idle_limit_)
+      throw TransientError(where() + ": no data for too long: nothing received for " +
                            std::to_string(idle_limit_.count()) + " s after " +
                            std::to_string(bytes_received_) + " bytes of the body");
+    // A trickle never falls silent for that long: measure the rate as well.
+    check_rate();
+    if (done_ || !buffer_.empty()) break;
     curl_multi_poll(multi, nullptr, 0, 100, nullptr);
   }
 }
 
 void HttpGet::throw_transfer_error() {
   const auto code = static_cast<CURLcode>(result_);
-  std::string what = error_text_[0] ? error_text_ : curl_easy_strerror(code);
+  std::string what = redactor_.redact(error_text_[0] ? error_text_ : curl_easy_strerror(code));
   if (code == CURLE_OPERATION_TIMEDOUT && bytes_received_ > 0)
     what =
         "no data for too long after " + std::to_string(bytes_received_) + " bytes (" + what + ")";
   else if (code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR)
     what = "connection lost after " + std::to_string(bytes_received_) + " bytes of the body (" +
            what + ")";
-  const std::string message = "GET " + url_ + ": " + what;
+  const std::string message = where() + ": " + what;
   if (is_permanent(code)) throw PermanentError(message);
   throw TransientError(message);
 }
 
 long HttpGet::status() {
-  pump_until_data();
-  long code = 0;
-  curl_easy_getinfo(handles_->easy.get(), CURLINFO_RESPONSE_CODE, &code);
-  // A transfer that failed after the headers still hands over the body it
-  // received: the records before the fault are worth keeping.
-  if (code == 0 && done_ && result_ != CURLE_OK) throw_transfer_error();
-  return code;
+  if (status_ >= 0) return status_;
+  for (;;) {
+    pump_until_data();
+    long code = 0;
+    curl_easy_getinfo(handles_->easy.get(), CURLINFO_RESPONSE_CODE, &code);
+    // A transfer that failed after the headers still hands over the body it
+    // received: the records before the fault are worth keeping.
+    if (code == 0 && done_ && result_ != CURLE_OK) throw_transfer_error();
+    const std::string target = redirect_target();
+    if (target.empty()) {
+      status_ = code;
+      return code;
+    }
+    // A redirect's body is dropped as it comes (on_write): pump_until_data
+    // returned at its end.
+    if (result_ != CURLE_OK) throw_transfer_error();
+    follow(target);
+  }
 }
 
 double HttpGet::retry_after_seconds() {
@@ -223,6 +435,7 @@ std::optional<std::uint64_t> HttpGet::content_length() {
 }
 
 std::string_view HttpGet::next_chunk() {
+  status();  // follows redirects first
   if (consumed_) {
     buffer_.clear();
     consumed_ = false;

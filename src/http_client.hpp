@@ -7,14 +7,40 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
+
+#include "redact.hpp"
 
 namespace tsync {
 
+// An extra request header. A secret one is masked in every message and, like
+// the bearer token, never sent to another origin than the request's own.
+// Authorization, Proxy-Authorization and Cookie headers are always secret.
+struct HttpHeader {
+  std::string name;
+  std::string value;
+  bool secret = false;
+};
+
 struct HttpOptions {
   long timeout_seconds = 30;  // connect timeout, and the longest wait for the next byte
-  std::string ca_file;        // CA bundle for https; empty = the system's
-  std::string bearer_token;   // sent as "Authorization: Bearer"; never logged
+  // A response slower than this over a window of timeout_seconds is stalled
+  // (TransientError). Time the reader spends away from the transfer (parsing
+  // what it has) does not count. 0 turns the check off.
+  long min_bytes_per_second = 1024;
+  std::string ca_file;       // CA bundle for https; empty = the system's
+  std::string bearer_token;  // sent as "Authorization: Bearer"; a secret
+  std::vector<HttpHeader> headers;
+  // More secrets to mask in messages (values the configuration took from the
+  // environment), beside the bearer token and the secret headers; may be null.
+  std::shared_ptr<const Redactor> redactor;
 };
+
+// Throws ConfigError if the options cannot make a well-formed request: a header
+// name that is not an HTTP token, a line break or NUL in a header value or the
+// token, a secret shorter than Redactor::kMinSecretLength, a negative
+// min_bytes_per_second. The message names the header, never a value.
+void check_http_options(const HttpOptions& options);
 
 // The URL with any user:password@ part replaced, safe for messages and logs.
 std::string redact_url(const std::string& url);
@@ -39,10 +65,17 @@ class HttpWarmUp {
 
 // One HTTP GET whose body is pulled as it arrives, a chunk at a time, so that
 // memory does not grow with the body. Only http and https are spoken, across
-// redirects too; TLS peers are verified. Transport faults (connection refused or
-// reset, timeouts, a body cut short) throw TransientError naming the URL; a
-// certificate or protocol refusal throws PermanentError; a SIGINT/SIGTERM throws
-// Interrupted. Not copyable, not movable.
+// redirects too; TLS peers are verified. Redirects (301, 302, 303, 307, 308) are
+// followed up to 10 times, and the bearer token and secret headers are sent
+// only while scheme, host and port stay those of the URL asked for: once a
+// redirect leaves that origin, they are not sent again in this request.
+// Transport faults (connection refused or reset, timeouts, a stalled or too
+// slow body, a body cut short) throw TransientError naming the URL; a
+// certificate or protocol refusal, or a redirect to another scheme, throws
+// PermanentError; a SIGINT/SIGTERM throws Interrupted; options that fail
+// check_http_options throw ConfigError. Every text put into an exception
+// (the URL, redirect targets, libcurl's messages) has passed through
+// redactor(). Not copyable, not movable.
 class HttpGet {
  public:
   HttpGet(const HttpOptions& options, const std::string& url);
@@ -62,24 +95,49 @@ class HttpGet {
   std::string_view next_chunk();
 
   std::uint64_t bytes_received() const { return bytes_received_; }
+  // The URL asked for, credentials and secrets masked: safe for messages.
   const std::string& url() const { return url_; }
+  // Masks the bearer token, the secret headers and the options' redactor's
+  // secrets: for messages built from this response (its body, its headers).
+  const Redactor& redactor() const { return redactor_; }
 
  private:
   struct Handles;
   static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* self);
+  void start(const std::string& url);
+  std::string redirect_target();
+  void follow(const std::string& target);
   void pump_until_data();
-  void throw_transfer_error();
+  void check_rate();
+  [[noreturn]] void throw_transfer_error();
+  std::string where() const;
 
+  HttpOptions options_;
+  Redactor redactor_;
   std::string url_;
+  std::string origin_;           // scheme://host:port of the URL asked for
+  std::string current_url_;      // the URL of this hop (not masked)
+  bool send_secrets_ = true;     // false once a redirect left origin_
+  int redirects_ = 0;
+  long status_ = -1;             // once the final response's head is in
   std::unique_ptr<Handles> handles_;
   std::string buffer_;
   bool consumed_ = false;
   bool paused_ = false;
   bool done_ = false;
+  bool head_checked_ = false;    // whether this hop's response is a redirect is known
+  bool discarding_ = false;      // this hop is a redirect: its body is dropped
   int result_ = 0;  // CURLcode of the finished transfer
   std::uint64_t bytes_received_ = 0;
   std::chrono::seconds idle_limit_;
   std::chrono::steady_clock::time_point last_activity_;  // last byte received, or last resume
+  // The transfer rate: a window opens at a write of received bytes; it holds
+  // the writes and bytes since, and the time spent waiting for them (inside
+  // pump_until_data only: time the reader spends elsewhere does not count).
+  bool window_started_ = false;
+  int window_writes_ = 0;
+  std::uint64_t window_bytes_ = 0;
+  std::chrono::steady_clock::duration window_elapsed_{};
   char error_text_[256] = {};
 };
 
