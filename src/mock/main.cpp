@@ -1,11 +1,13 @@
 // tsync-mock-api: serves generated users on 127.0.0.1 the way the source API
-// does, for the demo, the benchmark and trying tsync without a real API.
+// does, and generated records of other shapes at the endpoints given with
+// --endpoint, for the demo, the benchmark and trying tsync without a real API.
 // Runs until SIGINT or SIGTERM.
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <pthread.h>
 
@@ -40,7 +42,22 @@ int main(int argc, char** argv) {
   app.add_option("--rate", options.rate_limit_bytes_per_second,
                  "Body bytes per second per response; 0 for no limit")
       ->capture_default_str();
+  std::vector<std::string> endpoint_texts;
+  app.add_option("--endpoint", endpoint_texts, tsync::mock::kEndpointSpecHelp)
+      ->type_name("SPEC")
+      ->allow_extra_args(false);
   CLI11_PARSE(app, argc, argv);
+
+  std::vector<tsync::mock::EndpointSpec> endpoints;
+  for (const std::string& text : endpoint_texts) {
+    try {
+      endpoints.push_back(tsync::mock::parse_endpoint_spec(text));
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "tsync-mock-api: error: --endpoint \"%s\": %s\n", text.c_str(),
+                   e.what());
+      return 2;
+    }
+  }
 
   // Signals are taken synchronously by this thread; the server threads never see them.
   sigset_t signals;
@@ -51,9 +68,18 @@ int main(int argc, char** argv) {
 
   try {
     tsync::mock::MockApi api(options);
+    std::vector<std::string> paths;
+    for (auto& endpoint : endpoints) {
+      paths.push_back(endpoint.path);
+      api.add_endpoint(std::move(endpoint));
+    }
     const int bound = api.start(port);
     std::printf("tsync-mock-api: serving %zu users at http://127.0.0.1:%d%s\n", api.store().size(),
                 bound, tsync::mock::kUsersPath);
+    for (const std::string& path : paths) {
+      std::printf("tsync-mock-api: serving %zu records at %s\n", api.records(path).size(),
+                  api.url(path).c_str());
+    }
     std::fflush(stdout);
     int received = 0;
     sigwait(&signals, &received);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -18,8 +19,6 @@ namespace tsync::mock {
 namespace {
 
 constexpr std::size_t kSliceBytes = std::size_t{256} * 1024;
-constexpr std::string_view kPrefix = "{\"data\":[";
-constexpr std::string_view kSuffix = "]}";
 // With a charset, as many real APIs send it; cpp-httplib then also leaves the
 // body uncompressed, so a fault's byte count is a count of body bytes.
 constexpr const char* kJsonType = "application/json; charset=utf-8";
@@ -27,6 +26,7 @@ constexpr const char* kJsonType = "application/json; charset=utf-8";
 // Which catalog records one response serves, and in which order.
 struct Selection {
   std::shared_ptr<const Catalog> catalog;
+  std::string prefix, suffix;           // the body around the records' array
   std::size_t begin = 0, end = 0;       // a range of the catalog, in serving order...
   std::vector<std::uint32_t> shuffled;  // ...or these indices, when not empty
 
@@ -36,7 +36,7 @@ struct Selection {
 
 // The exact length of the body for `selection`.
 std::size_t body_length(const Selection& s) {
-  std::size_t length = kPrefix.size() + kSuffix.size();
+  std::size_t length = s.prefix.size() + s.suffix.size();
   for (std::size_t k = 0; k < s.count(); ++k) length += s.catalog->slot(s.index(k)).length;
   if (s.count() > 1) length += s.count() - 1;
   return length;
@@ -70,13 +70,13 @@ class BodyWriter {
   std::string_view current_piece() const {
     switch (stage_) {
       case Stage::Prefix:
-        return kPrefix;
+        return s_.prefix;
       case Stage::Comma:
         return ",";
       case Stage::Record:
         return s_.catalog->text(s_.index(record_));
       case Stage::Suffix:
-        return kSuffix;
+        return s_.suffix;
     }
     return {};
   }
@@ -123,30 +123,92 @@ std::optional<std::size_t> count_param(const httplib::Request& request, const ch
   return static_cast<std::size_t>(std::stoul(text));
 }
 
+void reply_error(httplib::Response& response, int status, std::string_view message) {
+  response.status = status;
+  response.set_content(json_error(message), "application/json");
+}
+
+std::string_view cursor_description(CursorFormat format) {
+  switch (format) {
+    case CursorFormat::UnixSeconds:
+      return "a unix time in seconds";
+    case CursorFormat::UnixMillis:
+      return "a unix time in milliseconds";
+    case CursorFormat::Iso8601:
+      break;
+  }
+  return "an ISO 8601 timestamp";
+}
+
+// Where one data request's records come from, and how they are framed and filtered.
+struct Feed {
+  std::string path;
+  std::shared_ptr<const Catalog> catalog;
+  std::string prefix, suffix;
+  std::string since_param = "since";
+  CursorFormat format = CursorFormat::Iso8601;
+  std::map<std::string, std::string> required;
+  ServingOptions serving;
+  std::uint64_t seed = 1;
+};
+
+// A generic endpoint: its spec (whose `serving` MockApi::Impl::mutex guards),
+// the body's text around the records' array, and its records.
+struct Endpoint {
+  explicit Endpoint(EndpointSpec s)
+      : spec(std::move(s)), store(spec.schema, spec.records, spec.seed) {
+    std::size_t depth = 0;
+    if (!spec.records_path.empty()) {
+      std::size_t start = 0;
+      while (true) {
+        const std::size_t dot = spec.records_path.find('.', start);
+        prefix += "{";
+        append_json_string(prefix, spec.records_path.substr(start, dot - start));
+        prefix += ":";
+        ++depth;
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+      }
+    }
+    prefix += "[";
+    suffix = "]" + std::string(depth, '}');
+  }
+
+  EndpointSpec spec;
+  std::string prefix, suffix;
+  RecordStore store;
+  std::atomic<std::size_t> requests{0};
+};
+
 }  // namespace
 
 struct MockApi::Impl {
   explicit Impl(const Options& o) : options(o), store(o.users, o.seed, o.style) {}
 
-  Options current_options() const {
-    const std::lock_guard lock(mutex);
-    return options;
-  }
-
   // Records this data request and takes the fault queued for it, if any.
-  std::optional<Fault> begin_request(const std::string& since) {
+  std::optional<Fault> begin_request(const std::string& path, const std::string& since) {
     const std::lock_guard lock(mutex);
-    since_log.push_back(since);
+    since_log.emplace_back(path, since);
     if (faults.empty()) return std::nullopt;
     Fault fault = std::move(faults.front());
     faults.pop_front();
     return fault;
   }
 
-  Selection select(std::optional<Instant> since, const Options& o,
-                   std::size_t request_number) const {
+  // The generic endpoint at `path`, or null.
+  Endpoint* find(const std::string& path) const {
+    const std::lock_guard lock(mutex);
+    const auto it = endpoints.find(path);
+    return it == endpoints.end() ? nullptr : it->second.get();
+  }
+
+  static Selection select(std::optional<Instant> since, const Feed& feed,
+                          std::size_t request_number) {
     Selection s;
-    s.catalog = store.catalog();
+    s.catalog = feed.catalog;
+    s.prefix = feed.prefix;
+    s.suffix = feed.suffix;
+    const ServingOptions& o = feed.serving;
     const Catalog& c = *s.catalog;
     if (since && o.since_mode == SinceMode::Exclusive) s.begin = c.first_after(*since);
     if (since && o.since_mode == SinceMode::Inclusive) s.begin = c.first_not_before(*since);
@@ -161,7 +223,7 @@ struct MockApi::Impl {
     if (o.unsorted && s.count() > 1) {
       s.shuffled.resize(s.count());
       std::iota(s.shuffled.begin(), s.shuffled.end(), static_cast<std::uint32_t>(s.begin));
-      std::mt19937_64 rng(o.seed * 7919 + request_number);
+      std::mt19937_64 rng(feed.seed * 7919 + request_number);
       std::shuffle(s.shuffled.begin(), s.shuffled.end(), rng);
     }
     return s;
@@ -179,20 +241,61 @@ struct MockApi::Impl {
   }
 
   void serve_users(const httplib::Request& request, httplib::Response& response) {
-    const std::string since_text =
-        request.has_param("since") ? request.get_param_value("since") : "";
+    Feed feed;
+    feed.path = kUsersPath;
+    feed.catalog = store.catalog();
+    feed.prefix = "{\"data\":[";
+    feed.suffix = "]}";
+    {
+      const std::lock_guard lock(mutex);
+      feed.serving = options;
+      feed.seed = options.seed;
+    }
+    serve_feed(request, response, feed);
+  }
+
+  void serve_endpoint(const httplib::Request& request, httplib::Response& response) {
+    Endpoint* endpoint = find(request.path);
+    if (!endpoint) return reply_error(response, 404, "no endpoint at " + request.path);
+    ++endpoint->requests;
+    Feed feed;
+    feed.path = endpoint->spec.path;
+    feed.catalog = endpoint->store.catalog();
+    feed.prefix = endpoint->prefix;
+    feed.suffix = endpoint->suffix;
+    feed.since_param = endpoint->spec.since_param;
+    feed.format = endpoint->spec.schema.cursor_format;
+    feed.required = endpoint->spec.required_params;
+    feed.seed = endpoint->spec.seed;
+    {
+      const std::lock_guard lock(mutex);
+      feed.serving = endpoint->spec.serving;
+    }
+    serve_feed(request, response, feed);
+  }
+
+  void serve_feed(const httplib::Request& request, httplib::Response& response, const Feed& feed) {
+    const bool has_since = request.has_param(feed.since_param);
+    const std::string since_text = has_since ? request.get_param_value(feed.since_param) : "";
     const std::size_t request_number = requests.fetch_add(1) + 1;
-    const std::optional<Fault> fault = begin_request(since_text);
+    const std::optional<Fault> fault = begin_request(feed.path, since_text);
+    for (const auto& [name, value] : feed.required) {
+      if (!request.has_param(name))
+        return reply_error(response, 400, "missing required parameter " + name + "=" + value);
+      const std::string sent = request.get_param_value(name);
+      if (sent != value)
+        return reply_error(
+            response, 400,
+            "parameter " + name + " must be \"" + value + "\", not \"" + sent + "\"");
+    }
     std::optional<Instant> since;
-    if (request.has_param("since")) {
-      since = parse_timestamp(since_text);
-      if (!since) {
-        response.status = 400;
-        response.set_content(
-            json_error("since is not an ISO 8601 timestamp: \"" + since_text + "\""),
-            "application/json");
-        return;
-      }
+    if (has_since) {
+      since = parse_cursor(since_text, feed.format);
+      if (!since)
+        return reply_error(response, 400,
+                           feed.since_param + " is not " +
+                               std::string(cursor_description(feed.format)) + ": \"" + since_text +
+                               "\"");
     }
     if (fault && fault->kind == Fault::Kind::Status) {
       response.status = fault->status;
@@ -207,11 +310,10 @@ struct MockApi::Impl {
       return;
     }
 
-    const Options o = current_options();
-    Selection selection = select(since, o, request_number);
+    Selection selection = select(since, feed, request_number);
     const std::size_t length = body_length(selection);
     auto writer = std::make_shared<BodyWriter>(std::move(selection));
-    const std::size_t rate = o.rate_limit_bytes_per_second;
+    const std::size_t rate = feed.serving.rate_limit_bytes_per_second;
     const std::size_t slice =
         rate ? std::clamp<std::size_t>(rate / 50, 1, kSliceBytes) : kSliceBytes;
     const auto started = std::chrono::steady_clock::now();
@@ -266,25 +368,82 @@ struct MockApi::Impl {
   void serve_mutate(const httplib::Request& request, httplib::Response& response) {
     const auto updates = count_param(request, "update");
     const auto additions = count_param(request, "add");
-    if (!updates || !additions) {
-      response.status = 400;
-      response.set_content(json_error("update and add must be whole numbers"), "application/json");
-      return;
+    if (!updates || !additions)
+      return reply_error(response, 400, "update and add must be whole numbers");
+    if (request.has_param("endpoint")) {
+      Endpoint* endpoint = admin_endpoint(request, response);
+      if (!endpoint) return;
+      endpoint->store.mutate(*updates, *additions);
+      return serve_endpoint_stats(*endpoint, response);
     }
     store.mutate(*updates, *additions);
-    serve_stats(response);
+    serve_stats(request, response);
   }
 
-  void serve_stats(httplib::Response& response) {
+  void serve_add_field(const httplib::Request& request, httplib::Response& response) {
+    Endpoint* endpoint = admin_endpoint(request, response);
+    if (!endpoint) return;
+    if (!request.has_param("name")) return reply_error(response, 400, "name is missing");
+    const auto kind = field_kind_from_name(request.get_param_value("kind"));
+    if (!kind)
+      return reply_error(response, 400,
+                         "kind must be one of string, integer, bigint, float, bool, null, "
+                         "object, array, numeric_string");
+    try {
+      endpoint->store.add_field({request.get_param_value("name"), *kind});
+    } catch (const std::invalid_argument& e) {
+      return reply_error(response, 400, e.what());
+    }
+    serve_endpoint_stats(*endpoint, response);
+  }
+
+  void serve_add_raw(const httplib::Request& request, httplib::Response& response) {
+    Endpoint* endpoint = admin_endpoint(request, response);
+    if (!endpoint) return;
+    const CursorFormat format = endpoint->spec.schema.cursor_format;
+    const Instant latest = endpoint->store.latest();
+    std::optional<Instant> position = Instant{latest.seconds + 1, latest.nanos};
+    if (request.has_param("position")) {
+      position = parse_cursor(request.get_param_value("position"), format);
+      if (!position)
+        return reply_error(response, 400,
+                           "position is not " + std::string(cursor_description(format)));
+    }
+    endpoint->store.add_raw(request.body, *position);
+    serve_endpoint_stats(*endpoint, response);
+  }
+
+  // The generic endpoint an admin request names; null, with the answer set, when none.
+  Endpoint* admin_endpoint(const httplib::Request& request, httplib::Response& response) const {
+    const std::string path = request.get_param_value("endpoint");
+    Endpoint* endpoint = find(path);
+    if (!endpoint) reply_error(response, 404, "no endpoint at \"" + path + "\"");
+    return endpoint;
+  }
+
+  void serve_stats(const httplib::Request& request, httplib::Response& response) const {
+    if (request.has_param("endpoint")) {
+      if (Endpoint* endpoint = admin_endpoint(request, response))
+        serve_endpoint_stats(*endpoint, response);
+      return;
+    }
     response.set_content("{\"users\":" + std::to_string(store.size()) +
                              ",\"requests\":" + std::to_string(requests.load()) + "}",
                          "application/json");
   }
 
-  mutable std::mutex mutex;  // guards options, faults, since_log
+  static void serve_endpoint_stats(const Endpoint& endpoint, httplib::Response& response) {
+    response.set_content("{\"records\":" + std::to_string(endpoint.store.size()) + ",\"fields\":" +
+                             std::to_string(endpoint.store.schema().fields.size()) +
+                             ",\"requests\":" + std::to_string(endpoint.requests.load()) + "}",
+                         "application/json");
+  }
+
+  mutable std::mutex mutex;  // guards options, faults, since_log, endpoints, their serving
   Options options;
   std::deque<Fault> faults;
-  std::vector<std::string> since_log;
+  std::vector<std::pair<std::string, std::string>> since_log;  // (path, since)
+  std::map<std::string, std::unique_ptr<Endpoint>> endpoints;
   std::atomic<std::size_t> requests{0};
   std::atomic<bool> stopping{false};
   UserStore store;
@@ -317,8 +476,21 @@ int MockApi::start(int port) {
                    [&impl](const httplib::Request& request, httplib::Response& response) {
                      impl.serve_mutate(request, response);
                    });
-  impl.server.Get("/admin/stats", [&impl](const httplib::Request&, httplib::Response& response) {
-    impl.serve_stats(response);
+  impl.server.Post("/admin/add_field",
+                   [&impl](const httplib::Request& request, httplib::Response& response) {
+                     impl.serve_add_field(request, response);
+                   });
+  impl.server.Post("/admin/add_raw",
+                   [&impl](const httplib::Request& request, httplib::Response& response) {
+                     impl.serve_add_raw(request, response);
+                   });
+  impl.server.Get("/admin/stats",
+                  [&impl](const httplib::Request& request, httplib::Response& response) {
+                    impl.serve_stats(request, response);
+                  });
+  // Every other path: a generic endpoint, added before or after the start.
+  impl.server.Get(".*", [&impl](const httplib::Request& request, httplib::Response& response) {
+    impl.serve_endpoint(request, response);
   });
   if (port == 0) {
     impl.port = impl.server.bind_to_any_port("127.0.0.1");
@@ -344,15 +516,44 @@ void MockApi::stop() {
   }
 }
 
-std::string MockApi::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(impl_->port) + kUsersPath;
-}
+std::string MockApi::base_url() const { return url(kUsersPath); }
 
 UserStore& MockApi::store() { return impl_->store; }
 
 void MockApi::push_fault(Fault fault) {
   const std::lock_guard lock(impl_->mutex);
   impl_->faults.push_back(std::move(fault));
+}
+
+std::string MockApi::add_endpoint(EndpointSpec spec) {
+  check_endpoint_spec(spec);
+  if (impl_->find(spec.path))
+    throw std::invalid_argument("path: \"" + spec.path + "\" is already served");
+  const std::string path = spec.path;
+  auto endpoint = std::make_unique<Endpoint>(std::move(spec));
+  {
+    const std::lock_guard lock(impl_->mutex);
+    if (!impl_->endpoints.emplace(path, std::move(endpoint)).second)
+      throw std::invalid_argument("path: \"" + path + "\" is already served");
+  }
+  return url(path);
+}
+
+std::string MockApi::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(impl_->port) + path;
+}
+
+RecordStore& MockApi::records(const std::string& path) {
+  Endpoint* endpoint = impl_->find(path);
+  if (!endpoint) throw std::out_of_range("no mock endpoint at " + path);
+  return endpoint->store;
+}
+
+void MockApi::set_serving(const std::string& path, const ServingOptions& serving) {
+  Endpoint* endpoint = impl_->find(path);
+  if (!endpoint) throw std::out_of_range("no mock endpoint at " + path);
+  const std::lock_guard lock(impl_->mutex);
+  endpoint->spec.serving = serving;
 }
 
 void MockApi::set_options(const Options& options) {
@@ -362,7 +563,17 @@ void MockApi::set_options(const Options& options) {
 
 std::vector<std::string> MockApi::since_log() const {
   const std::lock_guard lock(impl_->mutex);
-  return impl_->since_log;
+  std::vector<std::string> log;
+  for (const auto& [path, since] : impl_->since_log) log.push_back(since);
+  return log;
+}
+
+std::vector<std::string> MockApi::since_log(const std::string& path) const {
+  const std::lock_guard lock(impl_->mutex);
+  std::vector<std::string> log;
+  for (const auto& [p, since] : impl_->since_log)
+    if (p == path) log.push_back(since);
+  return log;
 }
 
 std::size_t MockApi::request_count() const { return impl_->requests.load(); }

@@ -11,28 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "mock/endpoint_spec.hpp"
+#include "mock/record_store.hpp"
 #include "mock/user_generator.hpp"
 
 namespace tsync::mock {
 
-// How the server reads `since`.
-enum class SinceMode {
-  Exclusive,  // records with updatedAt > since, as the contract says
-  Inclusive,  // records with updatedAt >= since
-  Ignored,    // every record, whatever since says
-};
-
-struct Options {
+// The users endpoint's settings: which users (fixed at construction) and how
+// they are served.
+struct Options : ServingOptions {
   std::size_t users = 1000;
   std::uint64_t seed = 1;
-  // Records per response at most; 0 serves everything in one response.
-  std::size_t page_size = 0;
-  SinceMode since_mode = SinceMode::Exclusive;
   TimestampStyle style = TimestampStyle::Utc;
-  // Serve each response's records in a shuffled order.
-  bool unsorted = false;
-  // Body bytes per second per response; 0 for as fast as the socket takes them.
-  std::size_t rate_limit_bytes_per_second = 0;
 };
 
 // One misbehaviour, served instead of the next data request's normal answer.
@@ -53,14 +43,25 @@ struct Fault {
   std::string content_type = "application/json";
 };
 
-// The path the users are served under; base_url() ends with it.
-inline constexpr const char* kUsersPath = "/incremental/timestamp";
-
 // The server. Endpoints:
 //   GET  /incremental/timestamp?since=T    the users, {"data": [...]}; 400 when T
 //                                          is not an ISO 8601 timestamp
+//   GET  <path>?<since_param>=T&...        a generic endpoint (add_endpoint): its
+//                                          records at its records path; 400 when T
+//                                          is not in its cursor format or a required
+//                                          parameter is missing or wrong
 //   POST /admin/mutate?update=N&add=M      UserStore::mutate(N, M)
 //   GET  /admin/stats                      {"users": .., "requests": ..}
+// and for a generic endpoint P (answering {"records":..,"fields":..,"requests":..},
+// 404 for an unknown P, 400 for a bad value):
+//   POST /admin/mutate?endpoint=P&update=N&add=M     RecordStore::mutate(N, M)
+//   POST /admin/add_field?endpoint=P&name=X&kind=K   RecordStore::add_field (K as
+//                                                    in field_kind_from_name)
+//   POST /admin/add_raw?endpoint=P[&position=T]      the request body served verbatim
+//                                                    at cursor T (default: 1 s after
+//                                                    the latest cursor)
+//   GET  /admin/stats?endpoint=P
+// Faults and the since log cover the data requests of every endpoint.
 // Responses of any size stream from pre-rendered text with constant memory.
 class MockApi {
  public:
@@ -79,14 +80,27 @@ class MockApi {
   std::string base_url() const;
   UserStore& store();
 
+  // Serves a generic endpoint from now on, whether or not the server runs yet,
+  // and returns url(spec.path). Throws std::invalid_argument for a spec that
+  // check_endpoint_spec refuses or a path already served.
+  std::string add_endpoint(EndpointSpec spec);
+  // "http://127.0.0.1:<port><path>" (the port is 0 before start()).
+  std::string url(const std::string& path) const;
+  // The records of the generic endpoint at `path`; std::out_of_range when none.
+  RecordStore& records(const std::string& path);
+  // Replaces how the generic endpoint at `path` serves; std::out_of_range when none.
+  void set_serving(const std::string& path, const ServingOptions& serving);
+
   // Queues a fault for the next data request that finds none queued before it.
   void push_fault(Fault fault);
   // Replaces the serving options (users and seed are fixed at construction).
   void set_options(const Options& options);
 
-  // The `since` of every data request so far, as sent (decoded), in order.
+  // The `since` of every data request so far, as sent (decoded), in order; empty
+  // when the request had none. All endpoints, or those of `path` only.
   std::vector<std::string> since_log() const;
-  // Number of data requests so far, faulted ones included.
+  std::vector<std::string> since_log(const std::string& path) const;
+  // Number of data requests so far, all endpoints, faulted ones included.
   std::size_t request_count() const;
 
  private:

@@ -1,5 +1,7 @@
 #include "mock/user_generator.hpp"
 
+#include "mock/random.hpp"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -9,45 +11,6 @@
 
 namespace tsync::mock {
 namespace {
-
-// splitmix64: expands a seed into well-mixed state words.
-std::uint64_t splitmix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-// xoshiro256**: fast, deterministic, good enough for test data.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) {
-    for (auto& word : s_) word = splitmix64(seed);
-  }
-
-  std::uint64_t next() {
-    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-
-  // A value in [0, n); n > 0.
-  std::uint64_t below(std::uint64_t n) {
-    return next() % n;  // the bias is far below what test data notices
-  }
-
-  bool one_in(std::uint64_t n) { return below(n) == 0; }
-
- private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::array<std::uint64_t, 4> s_{};
-};
 
 // A name as shown, and the lowercase ASCII form used in email addresses.
 struct Name {
@@ -226,8 +189,6 @@ constexpr std::int64_t kYearStart = 1704067200;
 constexpr std::int64_t kYearSeconds = std::int64_t{366} * 86400;
 // createdAt is at most this long before updatedAt.
 constexpr std::int64_t kMaxAgeMillis = 400LL * 86400 * 1000;
-// Rendered record text is collected in blocks of about this size.
-constexpr std::size_t kBlockSize = 16u << 20;
 
 // Everything needed to render one user; a few dozen bytes instead of eight strings.
 struct Recipe {
@@ -320,16 +281,6 @@ void append_timestamp(std::string& out, Instant t, TimestampStyle style, std::ui
 void append_hex(std::string& out, std::uint64_t value, int shift_from, int digits) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (int i = 0; i < digits; ++i) out.push_back(kHex[(value >> (shift_from - 4 * i)) & 0xF]);
-}
-
-void append_number(std::string& out, unsigned value, int min_width = 1) {
-  char digits[12];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0 || n < min_width);
-  while (n > 0) out.push_back(digits[--n]);
 }
 
 void append_email(std::string& out, const Recipe& r) {
@@ -460,131 +411,23 @@ bool serves_before(const Recipe& a, const Recipe& b) {
   return a.id_lo < b.id_lo;
 }
 
-// Renders records into fresh blocks that belong to one new catalog.
-class BlockWriter {
- public:
-  BlockWriter(Catalog& catalog, std::size_t expected_bytes)
-      : catalog_(catalog), expected_(expected_bytes) {}
-
-  // Renders user `index` and returns its slot.
-  Catalog::Slot add_user(const Recipe& r, std::uint32_t index, TimestampStyle style) {
-    fill_user(r, style, scratch_);
-    std::string& block = current();
-    const std::size_t start = block.size();
-    append_user_json(block, scratch_);
-    return finish(start, r.updated, index);
-  }
-
-  Catalog::Slot add_raw(std::string_view text, Instant position) {
-    std::string& block = current();
-    const std::size_t start = block.size();
-    block.append(text);
-    return finish(start, position, Catalog::kRaw);
-  }
-
-  // Publishes the last block into the catalog.
-  void close() {
-    if (open_) {
-      catalog_.blocks.push_back(std::make_shared<const std::string>(std::move(block_)));
-      open_ = false;
-    }
-  }
-
- private:
-  std::string& current() {
-    if (!open_) {
-      block_ = std::string();
-      block_.reserve(std::min(expected_, kBlockSize) + 4096);
-      open_ = true;
-    }
-    return block_;
-  }
-
-  Catalog::Slot finish(std::size_t start, Instant updated, std::uint32_t user) {
-    const std::size_t length = block_.size() - start;
-    if (length > std::numeric_limits<std::uint32_t>::max())
-      throw std::length_error("mock record text is larger than 4 GiB");
-    Catalog::Slot slot;
-    slot.updated = updated;
-    slot.block = static_cast<std::uint32_t>(catalog_.blocks.size());
-    slot.offset = static_cast<std::uint32_t>(start);
-    slot.length = static_cast<std::uint32_t>(length);
-    slot.user = user;
-    expected_ = expected_ > length ? expected_ - length : 0;
-    if (block_.size() >= kBlockSize) close();
-    return slot;
-  }
-
-  Catalog& catalog_;
-  std::size_t expected_;
-  std::string block_;
-  bool open_ = false;
-  User scratch_;
-};
-
 // Average rendered size of one user, for reserving block space.
 constexpr std::size_t kTypicalUserBytes = 300;
 
-}  // namespace
-
-void append_json_string(std::string& out, std::string_view text) {
-  out.push_back('"');
-  std::size_t plain = 0;  // start of the run not yet copied
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text.substr(plain, i - plain));
-    plain = i + 1;
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default: {
-        static constexpr char kHex[] = "0123456789abcdef";
-        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out.append(escape, sizeof escape);
-        break;
-      }
-    }
-  }
-  out.append(text.substr(plain));
-  out.push_back('"');
+// Renders user `index` into `writer` and returns its slot.
+Catalog::Slot add_user(CatalogWriter& writer, const Recipe& r, std::uint32_t index,
+                       TimestampStyle style) {
+  thread_local User scratch;
+  fill_user(r, style, scratch);
+  return writer.add(r.updated, index, [&](std::string& out) { append_user_json(out, scratch); });
 }
+
+}  // namespace
 
 std::string render_user(const User& user) {
   std::string out;
   append_user_json(out, user);
   return out;
-}
-
-std::size_t Catalog::first_after(Instant since) const {
-  const auto it = std::partition_point(slots.begin(), slots.end(),
-                                       [&](const Slot& s) { return s.updated <= since; });
-  return static_cast<std::size_t>(it - slots.begin());
-}
-
-std::size_t Catalog::first_not_before(Instant since) const {
-  const auto it = std::partition_point(slots.begin(), slots.end(),
-                                       [&](const Slot& s) { return s.updated < since; });
-  return static_cast<std::size_t>(it - slots.begin());
 }
 
 struct UserStore::Impl {
@@ -643,9 +486,9 @@ UserStore::UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style
 
   auto catalog = std::make_shared<Catalog>();
   catalog->slots.reserve(count);
-  BlockWriter writer(*catalog, count * kTypicalUserBytes);
+  CatalogWriter writer(*catalog, count * kTypicalUserBytes);
   for (std::size_t i = 0; i < count; ++i)
-    catalog->slots.push_back(writer.add_user(recipes[i], static_cast<std::uint32_t>(i), style));
+    catalog->slots.push_back(add_user(writer, recipes[i], static_cast<std::uint32_t>(i), style));
   writer.close();
   impl_->publish(std::move(catalog));
 }
@@ -661,29 +504,9 @@ void UserStore::mutate(std::size_t updates, std::size_t additions) {
   updates = std::min(updates, before);
 
   // Which users change, in the order they get their new timestamps.
-  std::vector<std::uint32_t> changed;
+  std::vector<std::uint32_t> changed = choose_distinct(rng, before, updates);
   changed.reserve(updates + additions);
   std::vector<bool> marked(before, false);
-  if (updates == before) {
-    changed.resize(before);
-    std::iota(changed.begin(), changed.end(), 0u);
-  } else if (updates * 4 <= before) {
-    while (changed.size() < updates) {
-      const auto i = static_cast<std::uint32_t>(rng.below(before));
-      if (!marked[i]) {
-        marked[i] = true;
-        changed.push_back(i);
-      }
-    }
-  } else {
-    std::vector<std::uint32_t> all(before);
-    std::iota(all.begin(), all.end(), 0u);
-    for (std::size_t k = 0; k < updates; ++k) {
-      const std::size_t j = k + rng.below(before - k);
-      std::swap(all[k], all[j]);
-      changed.push_back(all[k]);
-    }
-  }
   for (const std::uint32_t i : changed) marked[i] = true;
 
   bool first = true;
@@ -713,33 +536,17 @@ void UserStore::mutate(std::size_t updates, std::size_t additions) {
   });
 
   // Everything else keeps its place; the changed users are later than all of it.
-  const Catalog& old = *impl_->catalog;
-  auto next = std::make_shared<Catalog>();
-  next->blocks = old.blocks;
-  next->slots.reserve(old.slots.size() - updates + changed.size());
-  for (const Catalog::Slot& s : old.slots)
-    if (s.user == Catalog::kRaw || !marked[s.user]) next->slots.push_back(s);
-  BlockWriter writer(*next, changed.size() * kTypicalUserBytes);
+  auto next = impl_->catalog->without(marked, additions);
+  CatalogWriter writer(*next, changed.size() * kTypicalUserBytes);
   for (const std::uint32_t i : changed)
-    next->slots.push_back(writer.add_user(recipes[i], i, impl_->style));
+    next->slots.push_back(add_user(writer, recipes[i], i, impl_->style));
   writer.close();
   impl_->publish(std::move(next));
 }
 
 void UserStore::add_raw(const std::string& json_object, Instant position) {
   const std::lock_guard lock(impl_->mutex);
-  const Catalog& old = *impl_->catalog;
-  auto next = std::make_shared<Catalog>();
-  next->blocks = old.blocks;
-  BlockWriter writer(*next, json_object.size());
-  const Catalog::Slot slot = writer.add_raw(json_object, position);
-  writer.close();
-  const std::size_t at = old.first_after(position);
-  next->slots.reserve(old.slots.size() + 1);
-  next->slots.assign(old.slots.begin(), old.slots.begin() + static_cast<std::ptrdiff_t>(at));
-  next->slots.push_back(slot);
-  next->slots.insert(next->slots.end(), old.slots.begin() + static_cast<std::ptrdiff_t>(at),
-                     old.slots.end());
+  auto next = impl_->catalog->with_raw(json_object, position);
   impl_->latest = std::max(impl_->latest, position);
   impl_->publish(std::move(next));
 }
@@ -749,8 +556,8 @@ std::vector<User> UserStore::snapshot() const {
   std::vector<User> users;
   users.reserve(impl_->recipes.size());
   for (const Catalog::Slot& s : impl_->catalog->slots) {
-    if (s.user == Catalog::kRaw) continue;
-    fill_user(impl_->recipes[s.user], impl_->style, users.emplace_back());
+    if (s.record == Catalog::kRaw) continue;
+    fill_user(impl_->recipes[s.record], impl_->style, users.emplace_back());
   }
   return users;
 }

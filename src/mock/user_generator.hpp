@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mock/catalog.hpp"
 #include "timestamp.hpp"
 
 namespace tsync::mock {
@@ -25,48 +26,9 @@ struct User {
 //   Offset:     "2024-01-15T12:30:00+02:00" (each user has its own offset)
 enum class TimestampStyle { Utc, Fractional, Offset };
 
-// Appends `text` to `out` as a JSON string literal, quotes included: `"` and `\`
-// are escaped, control characters become \n, \t, ... or \u00XX, every other byte
-// (UTF-8 included) is copied unchanged.
-void append_json_string(std::string& out, std::string_view text);
-
 // The JSON object text the API serves for `user`, keys in the order
 // id, name, email, address, company, job, updatedAt, createdAt.
 std::string render_user(const User& user);
-
-// Everything the store serves at one moment, in serving order: sorted by
-// (updated instant, id), a raw record after the users of its instant.
-// Immutable once published, so a response that holds one streams a consistent
-// body however the store changes meanwhile.
-class Catalog {
- public:
-  // Where one served record's text lives.
-  struct Slot {
-    Instant updated;
-    std::uint32_t block = 0;
-    std::uint32_t offset = 0;
-    std::uint32_t length = 0;
-    std::uint32_t user = 0;  // index of the user, or kRaw
-  };
-  static constexpr std::uint32_t kRaw = 0xFFFFFFFFu;
-
-  std::size_t size() const { return slots.size(); }
-  const Slot& slot(std::size_t i) const { return slots[i]; }
-  // The JSON object text of record i, exactly as served.
-  std::string_view text(std::size_t i) const {
-    const Slot& s = slots[i];
-    return std::string_view(*blocks[s.block]).substr(s.offset, s.length);
-  }
-  // Index of the first record with updated > since (first_after) or >= since
-  // (first_not_before); size() when there is none.
-  std::size_t first_after(Instant since) const;
-  std::size_t first_not_before(Instant since) const;
-
-  // Rendered text, shared between catalogs: a block never changes once published.
-  std::vector<std::shared_ptr<const std::string>> blocks;
-  // The records in serving order.
-  std::vector<Slot> slots;
-};
 
 // The users the mock API serves, generated deterministically from a seed:
 // realistic names, emails derived from them, street addresses, companies, jobs,

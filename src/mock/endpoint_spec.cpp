@@ -1,0 +1,149 @@
+#include "mock/endpoint_spec.hpp"
+
+#include <stdexcept>
+#include <vector>
+
+namespace tsync::mock {
+namespace {
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+[[noreturn]] void fail(std::string_view key, const std::string& problem) {
+  throw std::invalid_argument(std::string(key) + ": " + problem);
+}
+
+std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+std::uint64_t whole_number(std::string_view key, std::string_view value) {
+  if (value.empty() || value.size() > 18 ||
+      value.find_first_not_of("0123456789") != std::string_view::npos)
+    fail(key, quoted(value) + " is not a whole number");
+  std::uint64_t n = 0;
+  for (const char c : value) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  return n;
+}
+
+// Splits "name:value" at its first (or, with `last`, last) colon.
+std::pair<std::string, std::string> name_and_value(std::string_view key, std::string_view item,
+                                                   bool last) {
+  const std::size_t colon = last ? item.rfind(':') : item.find(':');
+  if (colon == std::string_view::npos || colon == 0) fail(key, quoted(item) + " is not name:value");
+  return {std::string(item.substr(0, colon)), std::string(item.substr(colon + 1))};
+}
+
+}  // namespace
+
+const char* const kEndpointSpecHelp =
+    "Serves one more endpoint of generated records (repeatable). SPEC is comma-separated\n"
+    "key=value pairs; only path is required:\n"
+    "  path=/v1/orders           where it is served\n"
+    "  records=1000 seed=1       how many records, generated from which seed\n"
+    "  key=uuid|integer|composite  \"id\" a UUID-like string or 1, 2, ...; composite:\n"
+    "                            \"account_id\" and \"id\", integers unique only together\n"
+    "  cursor_field=updatedAt    the cursor's field name\n"
+    "  cursor_format=iso8601|unix_seconds|unix_millis\n"
+    "  since_param=since         the query parameter read as the cursor\n"
+    "  records_path=data         dotted path of the records array (data, results,\n"
+    "                            result.items); empty: the body is the array\n"
+    "  require=name:value;...    parameters every request must carry (else 400)\n"
+    "  fields=name:kind;...      extra fields; kinds: string integer bigint float bool\n"
+    "                            null object array numeric_string\n"
+    "  page_size=0 since_mode=exclusive|inclusive|ignored unsorted=false rate=0\n"
+    "Example: path=/v1/orders,records=1000,key=composite,cursor_field=updated_at,\n"
+    "  cursor_format=unix_millis,since_param=updated_since,records_path=results,\n"
+    "  require=api_version:2,fields=amount:float;qty:integer;tags:array";
+
+EndpointSpec parse_endpoint_spec(std::string_view text) {
+  EndpointSpec spec;
+  bool has_path = false;
+  if (text.empty()) throw std::invalid_argument("empty endpoint spec (needs at least path=/...)");
+  for (const std::string_view pair : split(text, ',')) {
+    const std::size_t equals = pair.find('=');
+    if (equals == std::string_view::npos)
+      throw std::invalid_argument(quoted(pair) + " is not key=value");
+    const std::string_view key = pair.substr(0, equals);
+    const std::string_view value = pair.substr(equals + 1);
+    if (key == "path") {
+      spec.path = std::string(value);
+      has_path = true;
+    } else if (key == "records") {
+      spec.records = whole_number(key, value);
+    } else if (key == "seed") {
+      spec.seed = whole_number(key, value);
+    } else if (key == "key") {
+      const auto kind = key_kind_from_name(value);
+      if (!kind) fail(key, quoted(value) + " is not uuid, integer or composite");
+      spec.schema.key = *kind;
+    } else if (key == "cursor_field") {
+      if (value.empty()) fail(key, "must not be empty");
+      spec.schema.cursor_field = std::string(value);
+    } else if (key == "cursor_format") {
+      const auto format = cursor_format_from_name(value);
+      if (!format) fail(key, quoted(value) + " is not iso8601, unix_seconds or unix_millis");
+      spec.schema.cursor_format = *format;
+    } else if (key == "since_param") {
+      if (value.empty()) fail(key, "must not be empty");
+      spec.since_param = std::string(value);
+    } else if (key == "records_path") {
+      spec.records_path = std::string(value);
+    } else if (key == "require") {
+      for (const std::string_view item : split(value, ';'))
+        spec.required_params.insert(name_and_value(key, item, false));
+    } else if (key == "fields") {
+      for (const std::string_view item : split(value, ';')) {
+        auto [name, kind_name] = name_and_value(key, item, true);
+        const auto kind = field_kind_from_name(kind_name);
+        if (!kind)
+          fail(key, "unknown kind " + quoted(kind_name) +
+                        " (string, integer, bigint, float, bool, null, object, array, "
+                        "numeric_string)");
+        spec.schema.fields.push_back({std::move(name), *kind});
+      }
+    } else if (key == "page_size") {
+      spec.serving.page_size = whole_number(key, value);
+    } else if (key == "since_mode") {
+      if (value == "exclusive") {
+        spec.serving.since_mode = SinceMode::Exclusive;
+      } else if (value == "inclusive") {
+        spec.serving.since_mode = SinceMode::Inclusive;
+      } else if (value == "ignored") {
+        spec.serving.since_mode = SinceMode::Ignored;
+      } else {
+        fail(key, quoted(value) + " is not exclusive, inclusive or ignored");
+      }
+    } else if (key == "unsorted") {
+      if (value != "true" && value != "false") fail(key, quoted(value) + " is not true or false");
+      spec.serving.unsorted = value == "true";
+    } else if (key == "rate") {
+      spec.serving.rate_limit_bytes_per_second = whole_number(key, value);
+    } else {
+      throw std::invalid_argument("unknown key " + quoted(key) +
+                                  " (see --help for the keys of --endpoint)");
+    }
+  }
+  if (!has_path) throw std::invalid_argument("path: missing (e.g. path=/v1/orders)");
+  check_endpoint_spec(spec);
+  return spec;
+}
+
+void check_endpoint_spec(const EndpointSpec& spec) {
+  if (spec.path.size() < 2 || spec.path.front() != '/' ||
+      spec.path.find_first_of("?# ") != std::string::npos)
+    fail("path", quoted(spec.path) + " is not a path such as /v1/orders");
+  if (spec.path == kUsersPath || spec.path.rfind("/admin/", 0) == 0)
+    fail("path", quoted(spec.path) + " is taken by the users or admin endpoints");
+  if (!spec.records_path.empty())
+    for (const std::string_view name : split(spec.records_path, '.'))
+      if (name.empty()) fail("records_path", quoted(spec.records_path) + " has an empty name");
+}
+
+}  // namespace tsync::mock

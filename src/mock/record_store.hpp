@@ -1,0 +1,149 @@
+#pragma once
+
+// Generated records of any shape for the mock API's generic endpoints: integer,
+// UUID-like or composite keys, a cursor field in one of three formats, and extra
+// fields of every JSON type, whose set can grow between two reads.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mock/catalog.hpp"
+#include "timestamp.hpp"
+
+namespace tsync::mock {
+
+// How the cursor field is written, and how a `since` value in requests is read.
+//   Iso8601:     "2024-01-15T10:30:00.123Z" (a JSON string, milliseconds always shown)
+//   UnixSeconds: 1705314600 (a JSON number; instants are whole seconds)
+//   UnixMillis:  1705314600123 (a JSON number)
+enum class CursorFormat { Iso8601, UnixSeconds, UnixMillis };
+
+// The key fields, first in every record.
+//   Uuid:      "id": "3f2a...-..." (a UUID-like string)
+//   Integer:   "id": 17 (1, 2, 3, ... in order of creation)
+//   Composite: "account_id": 3, "id": 12 (unique only together: ids repeat across accounts)
+enum class KeyKind { Uuid, Integer, Composite };
+
+// The JSON type of an extra field's values.
+//   String         text of words, now and then with quotes, backslashes, control
+//                  characters or non-ASCII letters
+//   Integer        64-bit signed, small ones and ones near both limits
+//   BigInteger     an integer literal beyond 64 bits, e.g. 18446744073709551617
+//   Float          decimal fractions and exponent forms, e.g. 12.5, -0.25, 6.02e+23
+//   Bool           true or false
+//   Null           always null
+//   Object         a nested object (strings, numbers, a nested object, an array)
+//   Array          an array of mixed values, sometimes empty
+//   NumericString  strings that look like numbers: "05", "1e3", "  7", "-0", "0x1F", ...
+enum class FieldKind {
+  String,
+  Integer,
+  BigInteger,
+  Float,
+  Bool,
+  Null,
+  Object,
+  Array,
+  NumericString
+};
+
+// The names used on the command line and in admin requests: string, integer,
+// bigint, float, bool, null, object, array, numeric_string.
+std::string_view field_kind_name(FieldKind kind);
+std::optional<FieldKind> field_kind_from_name(std::string_view name);
+std::string_view cursor_format_name(CursorFormat format);
+std::optional<CursorFormat> cursor_format_from_name(std::string_view name);
+std::string_view key_kind_name(KeyKind kind);
+std::optional<KeyKind> key_kind_from_name(std::string_view name);
+
+// An extra field: its name (any text; escaped as JSON when served) and kind.
+struct FieldSpec {
+  std::string name;
+  FieldKind kind = FieldKind::String;
+};
+
+// What the records of one store look like. The served object's keys come in the
+// order: key fields, extra fields in declaration order, cursor field.
+struct RecordSchema {
+  KeyKind key = KeyKind::Uuid;
+  std::string cursor_field = "updatedAt";
+  CursorFormat cursor_format = CursorFormat::Iso8601;
+  std::vector<FieldSpec> fields;
+};
+
+// One served record as a test sees it, to compare a replica with.
+struct ServedRecord {
+  bool raw = false;                        // added with add_raw: no key, position only
+  std::string id;                          // the id's text: the UUID without quotes, or digits
+  std::optional<std::int64_t> account_id;  // Composite keys only
+  std::string cursor;                      // the cursor value's text: ISO text or digits
+  Instant updated;                         // the cursor as an instant (a raw record's position)
+  std::string json;                        // the whole object exactly as served
+};
+
+// The records one generic endpoint serves, generated deterministically from a
+// seed: the same (schema, count, seed) and the same calls give the same records,
+// byte for byte. Cursor values spread over 2024, about one record in 20 sharing
+// its predecessor's instant. A record's values are a function of the seed, its
+// index and its version, so memory is a few words per record plus the served text,
+// rendered once into a Catalog and re-rendered only when the record changes.
+// Serving order is (cursor instant, creation index).
+// Deletions fit the same scheme later: a deleted record is one more version,
+// rendered as a tombstone (or left out of the catalog) at a new cursor.
+// Thread-safe: every member locks an internal mutex.
+class RecordStore {
+ public:
+  // Throws std::invalid_argument when two fields share a name or one is named
+  // like a key field or the cursor field.
+  RecordStore(RecordSchema schema, std::size_t count, std::uint64_t seed);
+  ~RecordStore();
+  RecordStore(const RecordStore&) = delete;
+  RecordStore& operator=(const RecordStore&) = delete;
+
+  // Gives `updates` distinct existing records (chosen deterministically; all of
+  // them when there are fewer) new values for their extra fields and a cursor later
+  // than every one so far, raw positions included; then adds `additions` new
+  // records, later still. Changed and added records carry every field of the
+  // schema as it is now.
+  void mutate(std::size_t updates, std::size_t additions);
+
+  // Grows the schema by one field. Records keep their text until they change or
+  // are added: a read before the next mutate() does not see the field.
+  // Throws std::invalid_argument when the name is taken.
+  void add_field(FieldSpec field);
+
+  // Serves `json_object` verbatim among the records, positioned as if its cursor
+  // were `position` (after the records of that instant). Used to serve bad records
+  // and hostile field names. Not counted by size().
+  void add_raw(const std::string& json_object, Instant position);
+
+  // Every served record, raw ones included, in serving order, with exact texts.
+  std::vector<ServedRecord> snapshot() const;
+  // Number of generated records (raw records excluded).
+  std::size_t size() const;
+  // The latest cursor instant served so far, raw positions included.
+  Instant latest() const;
+  // The schema as it is now.
+  RecordSchema schema() const;
+  // What is served right now.
+  std::shared_ptr<const Catalog> catalog() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The text of `instant` in `format`, as served and as a `since` value:
+// "2024-01-15T10:30:00.123Z", "1705314600" or "1705314600123".
+std::string format_cursor(Instant instant, CursorFormat format);
+
+// Reads a `since` value: an ISO 8601 timestamp for Iso8601, an integer (optional
+// '-') for the unix formats. Nothing for any other text.
+std::optional<Instant> parse_cursor(std::string_view text, CursorFormat format);
+
+}  // namespace tsync::mock
