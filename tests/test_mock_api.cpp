@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -10,13 +11,21 @@
 #include <rapidjson/document.h>
 
 #include "http_client.hpp"
+#include "mock/endpoint_spec.hpp"
 #include "mock/mock_api.hpp"
+#include "mock/record_store.hpp"
 #include "mock/user_generator.hpp"
 #include "process.hpp"
 #include "timestamp.hpp"
 
+using tsync::mock::CursorFormat;
+using tsync::mock::EndpointSpec;
+using tsync::mock::FieldKind;
+using tsync::mock::KeyKind;
 using tsync::mock::MockApi;
 using tsync::mock::Options;
+using tsync::mock::RecordStore;
+using tsync::mock::ServedRecord;
 using tsync::mock::UserStore;
 
 namespace {
@@ -66,6 +75,81 @@ tsync::Instant instant(const std::string& text) {
   const auto parsed = tsync::parse_timestamp(text);
   REQUIRE(parsed);
   return *parsed;
+}
+
+// One answer of a generic endpoint: the status, the body and, when it is 200,
+// the parsed body with `records` pointing at its records array.
+struct Answer {
+  int status = 0;
+  std::string body;
+  rapidjson::Document document;
+  const rapidjson::Value* records = nullptr;
+
+  std::size_t size() const { return records ? records->Size() : 0; }
+  const rapidjson::Value& operator[](std::size_t i) const { return (*records)[i]; }
+};
+
+// GETs `path_and_query` and finds the records array at `records_path`.
+Answer get(int port, const std::string& path_and_query, const std::string& records_path = "data") {
+  httplib::Client client("127.0.0.1", port);
+  const auto result = client.Get(path_and_query);
+  REQUIRE(result);
+  Answer answer;
+  answer.status = result->status;
+  answer.body = result->body;
+  if (answer.status != 200) return answer;
+  answer.document.Parse(answer.body.c_str(), answer.body.size());
+  REQUIRE_FALSE(answer.document.HasParseError());
+  const rapidjson::Value* at = &answer.document;
+  std::size_t start = 0;
+  while (!records_path.empty()) {
+    const std::size_t dot = records_path.find('.', start);
+    const std::string name = records_path.substr(start, dot - start);
+    REQUIRE(at->IsObject());
+    REQUIRE(at->HasMember(name.c_str()));
+    at = &(*at)[name.c_str()];
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  REQUIRE(at->IsArray());
+  answer.records = at;
+  return answer;
+}
+
+std::string query(const std::string& name, const std::string& value) {
+  std::string out = name + "=";
+  tsync::append_url_encoded(out, value);
+  return out;
+}
+
+// The served records' texts joined as a JSON array's elements.
+std::string joined(const std::vector<ServedRecord>& records) {
+  std::string out;
+  for (const auto& r : records) out += (out.empty() ? "" : ",") + r.json;
+  return out;
+}
+
+// A spec of `records` records at /v1/things with every kind of extra field.
+EndpointSpec every_kind_spec(std::size_t records) {
+  EndpointSpec spec;
+  spec.path = "/v1/things";
+  spec.records = records;
+  spec.seed = 11;
+  spec.schema.fields = {
+      {"s", FieldKind::String}, {"i", FieldKind::Integer}, {"big", FieldKind::BigInteger},
+      {"f", FieldKind::Float},  {"b", FieldKind::Bool},    {"nothing", FieldKind::Null},
+      {"o", FieldKind::Object}, {"a", FieldKind::Array},   {"ns", FieldKind::NumericString}};
+  return spec;
+}
+
+std::string member_text(const rapidjson::Value& record, const char* name) {
+  REQUIRE(record.HasMember(name));
+  const auto& v = record[name];
+  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
+  if (v.IsInt64()) return std::to_string(v.GetInt64());
+  if (v.IsUint64()) return std::to_string(v.GetUint64());
+  FAIL("not a string or integer");
+  return {};
 }
 
 }  // namespace
@@ -319,5 +403,483 @@ TEST_SUITE("mock_api") {
     const auto refused = proc::run({TSYNC_MOCK_BINARY, "--since-mode", "sometimes"});
     CHECK(refused.exit_code != 0);
     CHECK(refused.err.find("--since-mode") != std::string::npos);
+  }
+
+  TEST_CASE("a generic endpoint serves its records exactly at each records path") {
+    const std::map<std::string, std::pair<std::string, std::string>> shapes{
+        {"data", {R"({"data":[)", "]}"}},
+        {"results", {R"({"results":[)", "]}"}},
+        {"result.items", {R"({"result":{"items":[)", "]}}"}},
+        {"", {"[", "]"}}};
+    for (const auto& [records_path, framing] : shapes) {
+      CAPTURE(records_path);
+      MockApi api;
+      const int port = api.start();
+      EndpointSpec spec = every_kind_spec(40);
+      spec.records_path = records_path;
+      CHECK(api.add_endpoint(spec) == "http://127.0.0.1:" + std::to_string(port) + "/v1/things");
+      const auto served = api.records("/v1/things").snapshot();
+      REQUIRE(served.size() == 40);
+      const Answer all = get(port, "/v1/things", records_path);
+      CHECK(all.status == 200);
+      CHECK(all.body == framing.first + joined(served) + framing.second);
+      CHECK(all.size() == 40);
+      const Answer none = get(port, "/v1/things?since=" + served.back().cursor, records_path);
+      CHECK(none.body == framing.first + framing.second);
+    }
+  }
+
+  TEST_CASE("each cursor format is served in its own form and filters since exclusively") {
+    const std::vector<CursorFormat> formats{CursorFormat::Iso8601, CursorFormat::UnixSeconds,
+                                            CursorFormat::UnixMillis};
+    for (const CursorFormat format : formats) {
+      CAPTURE(tsync::mock::cursor_format_name(format));
+      MockApi api;
+      const int port = api.start();
+      EndpointSpec spec;
+      spec.path = "/v1/orders";
+      spec.records = 500;
+      spec.schema.key = KeyKind::Integer;
+      spec.schema.cursor_field = "updated_at";
+      spec.schema.cursor_format = format;
+      spec.since_param = "updated_since";
+      api.add_endpoint(spec);
+      const auto served = api.records("/v1/orders").snapshot();
+      std::size_t ties = 0;
+      for (std::size_t i = 0; i < served.size(); ++i) {
+        CHECK(tsync::mock::parse_cursor(served[i].cursor, format) == served[i].updated);
+        CHECK(tsync::mock::format_cursor(served[i].updated, format) == served[i].cursor);
+        if (i > 0) {
+          CHECK(served[i - 1].updated <= served[i].updated);
+          if (served[i - 1].updated == served[i].updated) ++ties;
+        }
+      }
+      CHECK(ties >= 5);  // ties test that since is exclusive of a whole instant
+
+      const Answer all = get(port, "/v1/orders");
+      REQUIRE(all.size() == 500);
+      const auto& cursor = all[0]["updated_at"];
+      if (format == CursorFormat::Iso8601) {
+        REQUIRE(cursor.IsString());
+        CHECK(std::string(cursor.GetString()).size() == 24);  // 2024-01-15T10:30:00.123Z
+      } else {
+        REQUIRE(cursor.IsInt64());
+        CHECK(std::to_string(cursor.GetInt64()) == served[0].cursor);
+        CHECK(served[0].cursor.size() == (format == CursorFormat::UnixMillis ? 13u : 10u));
+      }
+
+      const auto& pivot = served[250];
+      const Answer after = get(port, "/v1/orders?" + query("updated_since", pivot.cursor));
+      const auto expected = static_cast<std::size_t>(std::count_if(
+          served.begin(), served.end(), [&](const auto& r) { return r.updated > pivot.updated; }));
+      CHECK(after.size() == expected);
+      REQUIRE(after.size() > 0);
+      CHECK(member_text(after[0], "updated_at") != pivot.cursor);
+      CHECK(member_text(after[0], "id") == served[served.size() - expected].id);
+
+      // `since` is not this endpoint's parameter: it is ignored like any other.
+      CHECK(get(port, "/v1/orders?" + query("since", pivot.cursor)).size() == 500);
+      const Answer bad = get(port, "/v1/orders?updated_since=yesterday");
+      CHECK(bad.status == 400);
+      const std::string expected_error = format == CursorFormat::Iso8601 ? "an ISO 8601 timestamp"
+                                         : format == CursorFormat::UnixSeconds
+                                             ? "a unix time in seconds"
+                                             : "a unix time in milliseconds";
+      CHECK(bad.body ==
+            R"({"error":"updated_since is not )" + expected_error + R"(: \"yesterday\""})");
+      CHECK(api.since_log("/v1/orders") ==
+            std::vector<std::string>{"", pivot.cursor, "", "yesterday"});
+    }
+  }
+
+  TEST_CASE("required parameters: missing or wrong values get 400 naming them") {
+    MockApi api;
+    const int port = api.start();
+    EndpointSpec spec;
+    spec.path = "/v1/orders";
+    spec.records = 10;
+    spec.required_params = {{"api_version", "2"}, {"tenant", "acme co"}};
+    api.add_endpoint(spec);
+    const Answer missing = get(port, "/v1/orders?api_version=2");
+    CHECK(missing.status == 400);
+    CHECK(missing.body == R"({"error":"missing required parameter tenant=acme co"})");
+    const Answer wrong = get(port, "/v1/orders?api_version=3&tenant=acme%20co");
+    CHECK(wrong.status == 400);
+    CHECK(wrong.body == R"({"error":"parameter api_version must be \"2\", not \"3\""})");
+    CHECK(get(port, "/v1/orders?api_version=2&tenant=acme%20co").size() == 10);
+  }
+
+  TEST_CASE("keys: UUID-like strings, integers, and composite keys unique only together") {
+    MockApi api;
+    const int port = api.start();
+    for (const KeyKind key : {KeyKind::Uuid, KeyKind::Integer, KeyKind::Composite}) {
+      EndpointSpec spec;
+      spec.path = "/v1/" + std::string(tsync::mock::key_kind_name(key));
+      spec.records = 200;
+      spec.schema.key = key;
+      api.add_endpoint(spec);
+      const Answer all = get(port, spec.path);
+      REQUIRE(all.size() == 200);
+      const auto served = api.records(spec.path).snapshot();
+      std::set<std::string> ids;
+      std::set<std::pair<std::int64_t, std::int64_t>> pairs;
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        const auto& r = all[i];
+        CHECK(member_text(r, "id") == served[i].id);
+        if (key == KeyKind::Uuid) {
+          REQUIRE(r["id"].IsString());
+          CHECK(r["id"].GetStringLength() == 36);
+          CHECK_FALSE(served[i].account_id);
+        } else {
+          REQUIRE(r["id"].IsInt64());
+          CHECK(r["id"].GetInt64() >= 1);
+        }
+        if (key == KeyKind::Composite) {
+          REQUIRE(r["account_id"].IsInt64());
+          REQUIRE(served[i].account_id);
+          CHECK(*served[i].account_id == r["account_id"].GetInt64());
+          pairs.emplace(r["account_id"].GetInt64(), r["id"].GetInt64());
+          CHECK(std::string(r.MemberBegin()->name.GetString()) == "account_id");
+        } else {
+          CHECK_FALSE(r.HasMember("account_id"));
+        }
+        ids.insert(member_text(r, "id"));
+      }
+      if (key == KeyKind::Composite) {
+        CHECK(pairs.size() == 200);
+        CHECK(ids.size() < 200);
+      } else {
+        CHECK(ids.size() == 200);
+      }
+    }
+  }
+
+  TEST_CASE("every kind of extra field is rendered as its JSON type") {
+    RecordStore store(every_kind_spec(400).schema, 400, 11);
+    const auto served = store.snapshot();
+    std::set<std::string> numeric_strings;
+    std::size_t near_limits = 0, empty_arrays = 0, exponents = 0, tricky = 0, negative_big = 0;
+    for (const auto& record : served) {
+      rapidjson::Document d;
+      d.Parse(record.json.c_str(), record.json.size());
+      REQUIRE_FALSE(d.HasParseError());
+      REQUIRE(d.IsObject());
+      // Keys in order: id, the fields as declared, the cursor.
+      std::vector<std::string> names;
+      for (const auto& m : d.GetObject()) names.emplace_back(m.name.GetString());
+      CHECK(names == std::vector<std::string>{"id", "s", "i", "big", "f", "b", "nothing", "o", "a",
+                                              "ns", "updatedAt"});
+      CHECK(d["s"].IsString());
+      const std::string s = d["s"].GetString();
+      if (s.find_first_of("\"\\\n\t") != std::string::npos) ++tricky;
+      REQUIRE(d["i"].IsInt64());
+      if (d["i"].GetInt64() > 9'000'000'000'000'000'000 ||
+          d["i"].GetInt64() < -9'000'000'000'000'000'000)
+        ++near_limits;
+      // Beyond 64 bits: RapidJSON can only read it as a double.
+      CHECK(d["big"].IsDouble());
+      CHECK_FALSE(d["big"].IsInt64());
+      CHECK_FALSE(d["big"].IsUint64());
+      const auto big_at = record.json.find(R"("big":)") + 6;
+      const auto big_end = record.json.find(',', big_at);
+      std::string big = record.json.substr(big_at, big_end - big_at);
+      if (big.front() == '-') {
+        ++negative_big;
+        big.erase(0, 1);
+      }
+      CHECK(big.size() >= 21);
+      CHECK(big.find_first_not_of("0123456789") == std::string::npos);
+      CHECK(d["f"].IsDouble());
+      const auto f_at = record.json.find(R"("f":)") + 4;
+      const std::string f = record.json.substr(f_at, record.json.find(',', f_at) - f_at);
+      CHECK(f.find_first_of(".eE") != std::string::npos);
+      if (f.find_first_of("eE") != std::string::npos) ++exponents;
+      CHECK(d["b"].IsBool());
+      CHECK(d["nothing"].IsNull());
+      REQUIRE(d["o"].IsObject());
+      CHECK(d["o"]["geo"].IsObject());
+      CHECK(d["o"]["tags"].IsArray());
+      REQUIRE(d["a"].IsArray());
+      if (d["a"].Empty()) ++empty_arrays;
+      REQUIRE(d["ns"].IsString());
+      numeric_strings.insert(d["ns"].GetString());
+      CHECK(d["updatedAt"].IsString());
+    }
+    CHECK(near_limits > 20);
+    CHECK(empty_arrays > 20);
+    CHECK(exponents > 20);
+    CHECK(tricky > 5);
+    CHECK(negative_big > 20);
+    for (const char* text : {"05", "1e3", "  7", "-0", "007", "1.50"})
+      CHECK(numeric_strings.count(text) == 1);
+  }
+
+  TEST_CASE("a field added between two reads appears on the records that change after it") {
+    MockApi api;
+    const int port = api.start();
+    EndpointSpec spec;
+    spec.path = "/v1/orders";
+    spec.records = 100;
+    spec.schema.key = KeyKind::Integer;
+    spec.schema.fields = {{"amount", FieldKind::Float}};
+    api.add_endpoint(spec);
+    RecordStore& store = api.records("/v1/orders");
+    const auto first = store.snapshot();
+    store.add_field({"color", FieldKind::String});
+    store.add_field({"a\"b", FieldKind::Integer});
+    CHECK_THROWS_WITH(store.add_field({"color", FieldKind::Bool}),
+                      R"(field name already in use: "color")");
+    CHECK_THROWS_WITH(store.add_field({"updatedAt", FieldKind::Bool}),
+                      R"(field name already in use: "updatedAt")");
+    CHECK(store.schema().fields.size() == 3);
+    // Nothing changed yet: the same records, byte for byte.
+    CHECK(get(port, "/v1/orders").body == R"({"data":[)" + joined(first) + "]}");
+
+    store.mutate(3, 2);
+    const Answer changed = get(port, "/v1/orders?" + query("since", first.back().cursor));
+    REQUIRE(changed.size() == 5);
+    for (std::size_t i = 0; i < changed.size(); ++i) {
+      CHECK(changed[i]["color"].IsString());
+      CHECK(changed[i]["a\"b"].IsInt64());
+      CHECK(changed[i]["amount"].IsDouble());
+    }
+    const Answer all = get(port, "/v1/orders");
+    REQUIRE(all.size() == 102);
+    std::size_t with_color = 0;
+    for (std::size_t i = 0; i < all.size(); ++i) with_color += all[i].HasMember("color") ? 1 : 0;
+    CHECK(with_color == 5);
+    CHECK(all.body.find(R"("a\"b":)") != std::string::npos);
+  }
+
+  TEST_CASE("raw records with hostile field names are served verbatim at their position") {
+    MockApi api;
+    const int port = api.start();
+    EndpointSpec spec;
+    spec.path = "/v1/orders";
+    spec.records = 20;
+    spec.schema.key = KeyKind::Integer;
+    spec.schema.cursor_format = CursorFormat::UnixMillis;
+    spec.schema.cursor_field = "updated_at";
+    api.add_endpoint(spec);
+    RecordStore& store = api.records("/v1/orders");
+    const auto before = store.snapshot();
+    const std::string hostile =
+        R"({"id":999,"a\"b":1,"[x]":2,"`t`":3,"; DROP TABLE x; --":4,"select":5,)"
+        R"("Name":"upper","name":"lower","":"empty","Zoë 東京":"unicode",)"
+        R"("updated_at":)" +
+        before[10].cursor + "}";
+    store.add_raw(hostile, before[10].updated);
+    const auto after = store.snapshot();
+    REQUIRE(after.size() == 21);
+    CHECK(store.size() == 20);
+    // After the records of its instant, before every later one.
+    std::size_t at = 0;
+    while (!after[at].raw) ++at;
+    CHECK(after[at].json == hostile);
+    CHECK(after[at].updated == before[10].updated);
+    CHECK(after[at - 1].updated <= before[10].updated);
+    CHECK(after[at + 1].updated > before[10].updated);
+    const Answer all = get(port, "/v1/orders");
+    CHECK(all.body.find("," + hostile + ",") != std::string::npos);
+    CHECK(all[at].HasMember(""));
+    CHECK(all[at].HasMember("; DROP TABLE x; --"));
+    CHECK(get(port, "/v1/orders?since=" + before[10].cursor).body.find(hostile) ==
+          std::string::npos);
+
+    // The same over HTTP, positioned after everything by default.
+    httplib::Client client("127.0.0.1", port);
+    const auto added =
+        client.Post("/admin/add_raw?endpoint=/v1/orders", R"({"id":"x"})", "application/json");
+    REQUIRE(added);
+    CHECK(added->status == 200);
+    const auto last = store.snapshot().back();
+    CHECK(last.raw);
+    CHECK(last.json == R"({"id":"x"})");
+    CHECK(last.updated.seconds == after.back().updated.seconds + 1);
+  }
+
+  TEST_CASE("generic records are deterministic from the seed and the calls") {
+    const auto schema = every_kind_spec(0).schema;
+    RecordStore a(schema, 300, 5), b(schema, 300, 5), c(schema, 300, 6);
+    CHECK(joined(a.snapshot()) == joined(b.snapshot()));
+    CHECK(joined(a.snapshot()) != joined(c.snapshot()));
+    for (RecordStore* store : {&a, &b}) {
+      store->add_field({"extra", FieldKind::Object});
+      store->mutate(30, 10);
+      store->mutate(300, 0);
+    }
+    CHECK(a.size() == 310);
+    CHECK(joined(a.snapshot()) == joined(b.snapshot()));
+  }
+
+  TEST_CASE("generic endpoints page, shuffle and take faults like the users endpoint") {
+    MockApi api;
+    const int port = api.start();
+    EndpointSpec spec;
+    spec.path = "/v2/items";
+    spec.records = 300;
+    spec.records_path = "result.items";
+    spec.schema.key = KeyKind::Composite;
+    spec.schema.cursor_format = CursorFormat::UnixSeconds;
+    api.add_endpoint(spec);
+    const auto served = api.records("/v2/items").snapshot();
+
+    SUBCASE("paged, never splitting an instant") {
+      tsync::mock::ServingOptions serving;
+      serving.page_size = 9;
+      api.set_serving("/v2/items", serving);
+      std::vector<std::string> seen;
+      std::string since = "0";
+      for (int guard = 0; guard < 100; ++guard) {
+        const Answer page = get(port, "/v2/items?since=" + since, "result.items");
+        if (page.size() == 0) break;
+        CHECK(page.size() >= std::min<std::size_t>(9, served.size() - seen.size()));
+        for (std::size_t i = 0; i < page.size(); ++i)
+          seen.push_back(member_text(page[i], "account_id") + "/" + member_text(page[i], "id"));
+        since = member_text(page[page.size() - 1], "updatedAt");
+      }
+      std::vector<std::string> expected;
+      for (const auto& r : served) expected.push_back(std::to_string(*r.account_id) + "/" + r.id);
+      CHECK(seen == expected);
+    }
+    SUBCASE("unsorted") {
+      tsync::mock::ServingOptions serving;
+      serving.unsorted = true;
+      api.set_serving("/v2/items", serving);
+      const Answer all = get(port, "/v2/items", "result.items");
+      REQUIRE(all.size() == 300);
+      CHECK(all.body != R"({"result":{"items":[)" + joined(served) + "]}}");
+    }
+    SUBCASE("faults") {
+      tsync::mock::Fault busy;
+      busy.status = 429;
+      busy.retry_after = "1";
+      api.push_fault(busy);
+      const Answer refused = get(port, "/v2/items");
+      CHECK(refused.status == 429);
+      CHECK(get(port, "/v2/items", "result.items").size() == 300);
+      CHECK(api.request_count() == 2);
+    }
+    CHECK(get(port, "/v2/nothing").status == 404);
+  }
+
+  TEST_CASE("admin requests mutate, grow and describe a generic endpoint") {
+    MockApi api;
+    const int port = api.start();
+    EndpointSpec spec;
+    spec.path = "/v1/orders";
+    spec.records = 50;
+    api.add_endpoint(spec);
+    httplib::Client client("127.0.0.1", port);
+    const auto post = [&](const std::string& path) {
+      const auto result = client.Post(path, "", "text/plain");
+      REQUIRE(result);
+      return std::make_pair(result->status, result->body);
+    };
+    CHECK(post("/admin/mutate?endpoint=/v1/orders&update=5&add=3") ==
+          std::make_pair(200, std::string(R"({"records":53,"fields":0,"requests":0})")));
+    CHECK(post("/admin/add_field?endpoint=/v1/orders&name=qty&kind=integer") ==
+          std::make_pair(200, std::string(R"({"records":53,"fields":1,"requests":0})")));
+    CHECK(post("/admin/add_field?endpoint=/v1/orders&name=qty&kind=integer") ==
+          std::make_pair(400, std::string(R"({"error":"field name already in use: \"qty\""})")));
+    CHECK(post("/admin/add_field?endpoint=/v1/orders&name=x&kind=decimal").first == 400);
+    CHECK(post("/admin/mutate?endpoint=/v1/none&update=1") ==
+          std::make_pair(404, std::string(R"({"error":"no endpoint at \"/v1/none\""})")));
+    CHECK(post("/admin/mutate?update=1&add=1").second == R"({"users":1001,"requests":0})");
+    get(port, "/v1/orders");
+    const auto stats = client.Get("/admin/stats?endpoint=/v1/orders");
+    REQUIRE(stats);
+    CHECK(stats->body == R"({"records":53,"fields":1,"requests":1})");
+    post("/admin/mutate?endpoint=/v1/orders&update=0&add=1");
+    const Answer all = get(port, "/v1/orders");
+    CHECK(all[all.size() - 1].HasMember("qty"));
+  }
+
+  TEST_CASE("endpoint specs are read from the command-line form, and mistakes named") {
+    const EndpointSpec spec = tsync::mock::parse_endpoint_spec(
+        "path=/v1/orders,records=1000,seed=9,key=composite,cursor_field=updated_at,"
+        "cursor_format=unix_millis,since_param=updated_since,records_path=results,"
+        "require=api_version:2;tenant:a:b,fields=amount:float;qty:integer;tags:array,"
+        "page_size=50,since_mode=inclusive,unsorted=true,rate=1000");
+    CHECK(spec.path == "/v1/orders");
+    CHECK(spec.records == 1000);
+    CHECK(spec.seed == 9);
+    CHECK(spec.schema.key == KeyKind::Composite);
+    CHECK(spec.schema.cursor_field == "updated_at");
+    CHECK(spec.schema.cursor_format == CursorFormat::UnixMillis);
+    CHECK(spec.since_param == "updated_since");
+    CHECK(spec.records_path == "results");
+    CHECK(spec.required_params ==
+          std::map<std::string, std::string>{{"api_version", "2"}, {"tenant", "a:b"}});
+    REQUIRE(spec.schema.fields.size() == 3);
+    CHECK(spec.schema.fields[0].name == "amount");
+    CHECK(spec.schema.fields[0].kind == FieldKind::Float);
+    CHECK(spec.schema.fields[2].kind == FieldKind::Array);
+    CHECK(spec.serving.page_size == 50);
+    CHECK(spec.serving.since_mode == tsync::mock::SinceMode::Inclusive);
+    CHECK(spec.serving.unsorted);
+    CHECK(spec.serving.rate_limit_bytes_per_second == 1000);
+    CHECK(tsync::mock::parse_endpoint_spec("path=/x,records_path=").records_path.empty());
+
+    using tsync::mock::parse_endpoint_spec;
+    CHECK_THROWS_WITH(parse_endpoint_spec(""), "empty endpoint spec (needs at least path=/...)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("records=5"), "path: missing (e.g. path=/v1/orders)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=orders"),
+                      R"(path: "orders" is not a path such as /v1/orders)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/admin/x"),
+                      R"(path: "/admin/x" is taken by the users or admin endpoints)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,records=many"),
+                      R"(records: "many" is not a whole number)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,key=guid"),
+                      R"(key: "guid" is not uuid, integer or composite)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,cursor_format=epoch"),
+                      R"(cursor_format: "epoch" is not iso8601, unix_seconds or unix_millis)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,fields=amount"),
+                      R"(fields: "amount" is not name:value)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,fields=amount:decimal"),
+                      R"(fields: unknown kind "decimal" (string, integer, bigint, float, bool, )"
+                      R"(null, object, array, numeric_string))");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,records_path=a..b"),
+                      R"(records_path: "a..b" has an empty name)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,colour=red"),
+                      R"(unknown key "colour" (see --help for the keys of --endpoint))");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,unsorted"), R"("unsorted" is not key=value)");
+
+    MockApi api;
+    api.add_endpoint(parse_endpoint_spec("path=/x"));
+    CHECK_THROWS_WITH(api.add_endpoint(parse_endpoint_spec("path=/x")),
+                      R"(path: "/x" is already served)");
+    CHECK_THROWS_WITH(api.add_endpoint(parse_endpoint_spec("path=/y,fields=id:string")),
+                      R"(field name already in use: "id")");
+    CHECK_THROWS_AS(api.records("/y"), std::out_of_range);
+  }
+
+  TEST_CASE("tsync-mock-api serves each --endpoint and refuses a bad one") {
+    proc::Child child({TSYNC_MOCK_BINARY, "--users", "5", "--port", "0", "--endpoint",
+                       "path=/v1/orders,records=30,key=integer,cursor_format=unix_millis,"
+                       "since_param=updated_since,records_path=results,require=api_version:2",
+                       "--endpoint", "path=/v2/items,records=7,records_path="});
+    const std::string banner = child.read_line();
+    const std::string prefix = "tsync-mock-api: serving 5 users at http://127.0.0.1:";
+    REQUIRE(banner.rfind(prefix, 0) == 0);
+    const int port = std::stoi(banner.substr(prefix.size()));
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    CHECK(child.read_line() == "tsync-mock-api: serving 30 records at " + base + "/v1/orders");
+    CHECK(child.read_line() == "tsync-mock-api: serving 7 records at " + base + "/v2/items");
+    CHECK(get(port, "/v1/orders?api_version=2", "results").size() == 30);
+    CHECK(get(port, "/v1/orders?api_version=2&updated_since=0", "results").size() == 30);
+    CHECK(get(port, "/v1/orders").status == 400);
+    CHECK(get(port, "/v2/items", "").size() == 7);
+    child.signal(SIGTERM);
+    const auto result = child.wait();
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find("tsync-mock-api: stopped after 4 requests") != std::string::npos);
+
+    const auto refused =
+        proc::run({TSYNC_MOCK_BINARY, "--port", "0", "--endpoint", "path=/v1/orders,key=guid"});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err ==
+          "tsync-mock-api: error: --endpoint \"path=/v1/orders,key=guid\": key: \"guid\" is not "
+          "uuid, integer or composite\n");
   }
 }
