@@ -310,7 +310,7 @@ std::string HttpGet::redirect_target() {
 
 void HttpGet::follow(const std::string& target) {
   const std::string shown = redactor_.redact(redact_url(target));
-  if (++redirects_ > kMaxRedirects)
+  if (redirects_ >= kMaxRedirects)
     throw PermanentError(where() + ": more than " + std::to_string(kMaxRedirects) +
                          " redirects, the last to " + shown);
   const std::string origin = origin_of(target);
@@ -318,6 +318,7 @@ void HttpGet::follow(const std::string& target) {
     throw PermanentError(where() + ": redirected to " + shown +
                          ", which is not an http or https URL");
   if (origin != origin_) send_secrets_ = false;
+  ++redirects_;
   start(target);
 }
 

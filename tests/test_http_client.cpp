@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -23,25 +25,56 @@ class LocalServer {
  public:
   httplib::Server http;
 
-  void start() {
-    port_ = http.bind_to_any_port("127.0.0.1");
-    REQUIRE(port_ > 0);
+  void start() { REQUIRE(start_on("127.0.0.1")); }
+  // Listens on another loopback address (127.0.0.2: another host for a
+  // redirect); false if it cannot be bound.
+  bool start_on(const std::string& host) {
+    host_ = host;
+    port_ = http.bind_to_any_port(host);
+    if (port_ <= 0) return false;
     thread_ = std::thread([this] { http.listen_after_bind(); });
     while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return true;
   }
   ~LocalServer() {
     http.stop();
     if (thread_.joinable()) thread_.join();
   }
   std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return "http://" + host_ + ":" + std::to_string(port_) + path;
   }
   int port() const { return port_; }
 
  private:
+  std::string host_ = "127.0.0.1";
   int port_ = 0;
   std::thread thread_;
 };
+
+// The headers one request arrived with, kept by a server's handler.
+struct SeenHeaders {
+  bool called = false;
+  std::string authorization, api_key, plain, cookie;
+
+  void keep(const httplib::Request& request) {
+    called = true;
+    authorization = request.get_header_value("Authorization");
+    api_key = request.get_header_value("X-Api-Key");
+    plain = request.get_header_value("X-Client");
+    cookie = request.get_header_value("Cookie");
+  }
+};
+
+// Options with a bearer token, a secret header, a plain one and a cookie.
+tsync::HttpOptions options_with_secrets() {
+  tsync::HttpOptions options;
+  options.timeout_seconds = 5;
+  options.bearer_token = "s3cret-token";
+  options.headers = {{"X-Api-Key", "k3y-s3cret", true},
+                     {"X-Client", "tsync-tests", false},
+                     {"Cookie", "session=c00kie-s3cret", false}};
+  return options;
+}
 
 // Reads the whole body, a chunk at a time.
 std::string read_body(tsync::HttpGet& get) {
@@ -324,5 +357,354 @@ TEST_SUITE("http_client") {
     CHECK(message.find("hunter2") == std::string::npos);
     CHECK(message.find("s3cret") == std::string::npos);
     CHECK(message.find("***@127.0.0.1") != std::string::npos);
+  }
+
+  TEST_CASE("extra headers are sent with the bearer token") {
+    LocalServer server;
+    SeenHeaders seen;
+    server.http.Get("/users", [&](const httplib::Request& request, httplib::Response& response) {
+      seen.keep(request);
+      response.set_content(R"({"data":[]})", kPlainJson);
+    });
+    server.start();
+    tsync::HttpGet get(options_with_secrets(), server.url("/users"));
+    CHECK(get.status() == 200);
+    CHECK(read_body(get) == R"({"data":[]})");
+    CHECK(seen.authorization == "Bearer s3cret-token");
+    CHECK(seen.api_key == "k3y-s3cret");
+    CHECK(seen.plain == "tsync-tests");
+    CHECK(seen.cookie == "session=c00kie-s3cret");
+  }
+
+  TEST_CASE("options that would make a malformed request are refused as configuration errors") {
+    auto options = quick_options();
+    SUBCASE("a line break in a header value") {
+      options.headers = {{"X-Api-Key", "abcd\r\nX-Injected: 1", true}};
+      CHECK_THROWS_WITH_AS(tsync::check_http_options(options),
+                           "header X-Api-Key: its value holds a line break or NUL character",
+                           tsync::ConfigError);
+      // HttpGet checks them too, before anything is sent.
+      CHECK_THROWS_AS(tsync::HttpGet(options, "http://127.0.0.1:9/users"), tsync::ConfigError);
+    }
+    SUBCASE("a header name that is not a token") {
+      options.headers = {{"X Api\nKey", "value", false}};
+      CHECK_THROWS_WITH_AS(
+          tsync::check_http_options(options),
+          "header \"X Api?Key\": a header name is one or more letters, digits or !#$%&'*+-.^_`|~",
+          tsync::ConfigError);
+      options.headers = {{"", "value", false}};
+      CHECK_THROWS_AS(tsync::check_http_options(options), tsync::ConfigError);
+    }
+    SUBCASE("a line break in the token") {
+      options.bearer_token = "abcd\nX-Injected: 1";
+      CHECK_THROWS_WITH_AS(tsync::check_http_options(options),
+                           "the bearer token holds a line break or NUL character",
+                           tsync::ConfigError);
+    }
+    SUBCASE("a secret shorter than 4 characters, named but not shown") {
+      options.bearer_token = "abc";
+      CHECK_THROWS_WITH_AS(
+          tsync::check_http_options(options),
+          "the bearer token: a secret must have at least 4 characters, this one has 3",
+          tsync::ConfigError);
+      options.bearer_token.clear();
+      options.headers = {{"X-Api-Key", "xyz", true}};
+      CHECK_THROWS_WITH_AS(
+          tsync::check_http_options(options),
+          "header X-Api-Key: a secret must have at least 4 characters, this one has 3",
+          tsync::ConfigError);
+      options.headers = {{"Authorization", "Key", false}};  // a credential whatever it says
+      CHECK_THROWS_AS(tsync::check_http_options(options), tsync::ConfigError);
+      options.headers = {{"X-Short", "xyz", false}};  // not a secret: any length
+      CHECK_NOTHROW(tsync::check_http_options(options));
+    }
+    SUBCASE("a negative minimum rate") {
+      options.min_bytes_per_second = -1;
+      CHECK_THROWS_WITH_AS(tsync::check_http_options(options),
+                           "min_bytes_per_second: must be 0 or more", tsync::ConfigError);
+    }
+  }
+
+  TEST_CASE("a redirect within the same origin keeps the token and secret headers") {
+    LocalServer server;
+    SeenHeaders seen;
+    server.http.Get("/old", [](const httplib::Request&, httplib::Response& response) {
+      response.set_redirect("/new?since=1");
+    });
+    server.http.Get("/new", [&](const httplib::Request& request, httplib::Response& response) {
+      seen.keep(request);
+      response.set_content("moved here", "text/plain");
+    });
+    server.start();
+    tsync::HttpGet get(options_with_secrets(), server.url("/old"));
+    CHECK(get.status() == 200);
+    CHECK(read_body(get) == "moved here");
+    CHECK(get.url() == server.url("/old"));
+    CHECK(seen.authorization == "Bearer s3cret-token");
+    CHECK(seen.api_key == "k3y-s3cret");
+    CHECK(seen.cookie == "session=c00kie-s3cret");
+    CHECK(seen.plain == "tsync-tests");
+  }
+
+  TEST_CASE("a redirect to another host receives neither the token nor secret headers") {
+    LocalServer other;
+    if (!other.start_on("127.0.0.2")) {
+      MESSAGE("cannot listen on 127.0.0.2: skipping the cross-host redirect test");
+      return;
+    }
+    LocalServer server;
+    SeenHeaders at_other, back_home;
+    other.http.Get("/landed", [&](const httplib::Request& request, httplib::Response& response) {
+      at_other.keep(request);
+      response.set_content("elsewhere", "text/plain");
+    });
+    server.http.Get("/away", [&](const httplib::Request&, httplib::Response& response) {
+      response.set_redirect(other.url("/landed"));
+    });
+    server.start();
+    // The other host sends it back home: once the origin was left, secrets
+    // stay off for the rest of the request.
+    other.http.Get("/bounce", [&](const httplib::Request& request, httplib::Response& response) {
+      at_other.keep(request);
+      response.set_redirect(server.url("/home"));
+    });
+    server.http.Get("/home", [&](const httplib::Request& request, httplib::Response& response) {
+      back_home.keep(request);
+      response.set_content("home", "text/plain");
+    });
+    server.http.Get("/to-bounce", [&](const httplib::Request&, httplib::Response& response) {
+      response.set_redirect(other.url("/bounce"), 307);
+    });
+
+    tsync::HttpGet get(options_with_secrets(), server.url("/away"));
+    CHECK(get.status() == 200);
+    CHECK(read_body(get) == "elsewhere");
+    REQUIRE(at_other.called);
+    CHECK(at_other.authorization == "");
+    CHECK(at_other.api_key == "");
+    CHECK(at_other.cookie == "");
+    CHECK(at_other.plain == "tsync-tests");  // not a secret
+
+    at_other = {};
+    tsync::HttpGet bounced(options_with_secrets(), server.url("/to-bounce"));
+    CHECK(bounced.status() == 200);
+    CHECK(read_body(bounced) == "home");
+    CHECK(at_other.called);
+    CHECK(at_other.authorization == "");
+    REQUIRE(back_home.called);
+    CHECK(back_home.authorization == "");
+    CHECK(back_home.api_key == "");
+  }
+
+  TEST_CASE("a redirect to another port of the same host is another origin") {
+    LocalServer other;
+    other.start();
+    SeenHeaders seen;
+    other.http.Get("/landed", [&](const httplib::Request& request, httplib::Response& response) {
+      seen.keep(request);
+      response.set_content("elsewhere", "text/plain");
+    });
+    LocalServer server;
+    server.http.Get("/away", [&](const httplib::Request&, httplib::Response& response) {
+      response.set_redirect(other.url("/landed"), 308);
+    });
+    server.start();
+    tsync::HttpGet get(options_with_secrets(), server.url("/away"));
+    CHECK(get.status() == 200);
+    CHECK(read_body(get) == "elsewhere");
+    REQUIRE(seen.called);
+    CHECK(seen.authorization == "");
+    CHECK(seen.api_key == "");
+  }
+
+  TEST_CASE("redirects end: a loop is refused after 10, and a redirect's body is not read") {
+    LocalServer server;
+    int hops = 0;
+    server.http.Get("/loop", [&](const httplib::Request&, httplib::Response& response) {
+      ++hops;
+      response.set_redirect("/loop");
+      response.set_content("a redirect's own body", "text/plain");
+    });
+    server.http.Get("/once", [](const httplib::Request&, httplib::Response& response) {
+      response.set_redirect("/end");
+      response.set_content(std::string(100000, 'x'), "text/plain");
+    });
+    server.http.Get("/end", [](const httplib::Request&, httplib::Response& response) {
+      response.set_content("the end", "text/plain");
+    });
+    server.start();
+    tsync::HttpGet loop(quick_options(), server.url("/loop"));
+    CHECK_THROWS_WITH_AS(loop.status(),
+                         ("GET " + server.url("/loop") + " (redirected to " + server.url("/loop") +
+                          "): more than 10 redirects, the last to " + server.url("/loop"))
+                             .c_str(),
+                         tsync::PermanentError);
+    CHECK(hops == 11);
+    tsync::HttpGet once(quick_options(), server.url("/once"));
+    CHECK(read_body(once) == "the end");  // next_chunk alone follows it too
+    CHECK(once.status() == 200);
+    CHECK(once.bytes_received() == 7);
+  }
+
+  TEST_CASE("a trickling body is cut as stalled within a bounded time") {
+    LocalServer server;
+    std::atomic<bool> release{false};
+    server.http.Get("/trickle", [&](const httplib::Request&, httplib::Response& response) {
+      response.set_chunked_content_provider(
+          kPlainJson, [&](std::size_t offset, httplib::DataSink& sink) {
+            if (offset > 0)
+              for (int i = 0; i < 30 && !release; ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            return !release && offset < 100 && sink.write(" ", 1);
+          });
+    });
+    server.start();
+    tsync::HttpOptions options;
+    options.timeout_seconds = 1;
+    options.min_bytes_per_second = 100;
+    tsync::HttpGet get(options, server.url("/trickle"));
+    CHECK(get.status() == 200);
+    const auto started = std::chrono::steady_clock::now();
+    const auto message = error_of([&] { read_body(get); });
+    const auto took = std::chrono::steady_clock::now() - started;
+    release = true;
+    const std::string prefix = "GET " + server.url("/trickle") + ": transfer stalled: ";
+    const std::string suffix = " bytes in the last 1 s, below min_bytes_per_second = 100";
+    CAPTURE(message);
+    REQUIRE(message.rfind(prefix, 0) == 0);
+    REQUIRE(message.size() > prefix.size() + suffix.size());
+    CHECK(message.substr(message.size() - suffix.size()) == suffix);
+    const int bytes = std::stoi(message.substr(prefix.size()));
+    CHECK(bytes >= 2);
+    CHECK(bytes < 100);
+    // Never silent for 1 s, so only the rate can cut it: within two windows.
+    CHECK(took < std::chrono::milliseconds(2500));
+    CHECK_THROWS_AS(throw tsync::TransientError(message), tsync::TransientError);
+
+    // With the check off, only silence would end it.
+    release = false;
+    options.min_bytes_per_second = 0;
+    tsync::HttpGet unchecked(options, server.url("/trickle"));
+    CHECK(unchecked.status() == 200);
+    const auto chunk_started = std::chrono::steady_clock::now();
+    std::size_t received = 0;
+    while (std::chrono::steady_clock::now() - chunk_started < std::chrono::milliseconds(2500))
+      received += unchecked.next_chunk().size();
+    CHECK(received >= 5);
+    release = true;
+  }
+
+  TEST_CASE("a fast body is not cut while the reader keeps it waiting") {
+    constexpr std::size_t kSize = 3 * 1024 * 1024;
+    LocalServer server;
+    server.http.Get("/fast", [](const httplib::Request&, httplib::Response& response) {
+      response.set_content_provider(
+          kSize, "application/octet-stream",
+          [](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+            const std::string block(std::min<std::size_t>(length, 65536),
+                                    static_cast<char>('a' + offset % 26));
+            return sink.write(block.data(), block.size());
+          });
+    });
+    server.start();
+    tsync::HttpOptions options;
+    options.timeout_seconds = 1;
+    // Far above what arrives per second of the reader's time, far below what
+    // arrives per second of the transfer's.
+    options.min_bytes_per_second = 4 * 1024 * 1024;
+    tsync::HttpGet get(options, server.url("/fast"));
+    REQUIRE(get.status() == 200);
+    std::size_t received = 0, chunks = 0;
+    const auto started = std::chrono::steady_clock::now();
+    for (auto chunk = get.next_chunk(); !chunk.empty(); chunk = get.next_chunk()) {
+      received += chunk.size();
+      // The parser is busy: 1.2 s away from the transfer, three times.
+      if (++chunks <= 3) std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    }
+    CHECK(received == kSize);
+    CHECK(std::chrono::steady_clock::now() - started > std::chrono::milliseconds(3600));
+  }
+
+  TEST_CASE("error messages hold no secret, wherever libcurl or the server put it") {
+    SUBCASE("in the URL's query, as the options' redactor knows it") {
+      std::string url;
+      {
+        LocalServer server;
+        server.start();
+        url = server.url("/gone?api_key=qu3ry-s3cret&since=1");
+      }
+      auto options = quick_options();
+      auto redactor = std::make_shared<tsync::Redactor>();
+      redactor->add_secret("qu3ry-s3cret");
+      options.redactor = redactor;
+      tsync::HttpGet get(options, url);
+      CHECK(get.url().find("api_key=[redacted]&since=1") != std::string::npos);
+      const auto message = error_of([&] { get.status(); });
+      CHECK(message.find("qu3ry") == std::string::npos);
+      CHECK(message.find("api_key=[redacted]") != std::string::npos);
+    }
+    SUBCASE("in libcurl's own error text") {
+      std::string port;
+      {
+        LocalServer server;
+        server.start();
+        port = std::to_string(server.port());
+      }
+      // libcurl resolves *.localhost itself and names the host it could not reach.
+      auto options = options_with_secrets();
+      tsync::HttpGet get(options, "http://s3cret-token.localhost:" + port + "/users");
+      const auto message = error_of([&] { get.status(); });
+      CAPTURE(message);
+      CHECK(message.find("s3cret") == std::string::npos);
+      CHECK(message.find("[redacted].localhost port " + port) != std::string::npos);
+    }
+    SUBCASE("in a redirect's target") {
+      LocalServer server;
+      server.http.Get("/to-file", [](const httplib::Request& request, httplib::Response& response) {
+        response.set_redirect("file:///tmp/" + request.get_header_value("X-Api-Key"));
+      });
+      server.http.Get("/echo", [](const httplib::Request& request, httplib::Response& response) {
+        std::string token = request.get_header_value("Authorization").substr(7);
+        std::string encoded;
+        tsync::append_url_encoded(encoded, token);
+        response.set_redirect("/cut?token=" + encoded);
+      });
+      server.http.Get("/cut", [](const httplib::Request&, httplib::Response& response) {
+        response.set_chunked_content_provider(
+            kPlainJson, [](std::size_t offset, httplib::DataSink& sink) {
+              return offset == 0 && sink.write("[", 1);
+            });
+      });
+      server.start();
+      tsync::HttpGet to_file(options_with_secrets(), server.url("/to-file"));
+      CHECK_THROWS_WITH_AS(to_file.status(),
+                           ("GET " + server.url("/to-file") +
+                            ": redirected to file:///tmp/[redacted], which is not an http or "
+                            "https URL")
+                               .c_str(),
+                           tsync::PermanentError);
+      tsync::HttpGet echo(options_with_secrets(), server.url("/echo"));
+      CHECK(echo.status() == 200);
+      const auto message = error_of([&] { read_body(echo); });
+      CHECK(message.rfind("GET " + server.url("/echo") + " (redirected to " +
+                              server.url("/cut?token=[redacted]") +
+                              "): connection lost after 1 bytes of the body (",
+                          0) == 0);
+      CHECK(message.find("s3cret") == std::string::npos);
+    }
+    SUBCASE("in a response body, masked by the request's redactor") {
+      LocalServer server;
+      server.http.Get("/private", [](const httplib::Request& request, httplib::Response& response) {
+        response.status = 401;
+        response.set_content(R"({"error":"bad token )" + request.get_header_value("Authorization") +
+                                 R"(, key )" + request.get_header_value("X-Api-Key") + R"("})",
+                             "text/plain");
+      });
+      server.start();
+      tsync::HttpGet get(options_with_secrets(), server.url("/private"));
+      CHECK(get.status() == 401);
+      CHECK(get.redactor().redact(read_body(get)) ==
+            R"({"error":"bad token Bearer [redacted], key [redacted]"})");
+    }
   }
 }
