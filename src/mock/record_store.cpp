@@ -75,13 +75,14 @@ void append_words(std::string& out, Rng& rng) {
     append_json_string(out, kTrickyStrings[rng.below(kTrickyStrings.size())]);
     return;
   }
-  std::string text;
+  // The words need no escapes.
+  out.push_back('"');
   const std::uint64_t words = 1 + rng.below(3);
   for (std::uint64_t w = 0; w < words; ++w) {
-    if (w > 0) text.push_back(' ');
-    text.append(kWords[rng.below(kWords.size())]);
+    if (w > 0) out.push_back(' ');
+    out.append(kWords[rng.below(kWords.size())]);
   }
-  append_json_string(out, text);
+  out.push_back('"');
 }
 
 void append_integer(std::string& out, Rng& rng) {
