@@ -67,8 +67,8 @@ std::string lowercase(std::string text) {
 // cannot parse it.
 std::string origin_of(const std::string& url) {
   std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());
-  if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(),
-                              CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+  if (!parsed ||
+      curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
     return "";
   auto part = [&](CURLUPart which, unsigned flags) -> std::string {
     char* raw = nullptr;
@@ -102,7 +102,9 @@ bool is_credential_header(std::string_view name) {
   return lower == "authorization" || lower == "proxy-authorization" || lower == "cookie";
 }
 
-bool is_secret(const HttpHeader& header) { return header.secret || is_credential_header(header.name); }
+bool is_secret(const HttpHeader& header) {
+  return header.secret || is_credential_header(header.name);
+}
 
 // The secrets of `options`, with those of its redactor.
 Redactor redactor_for(const HttpOptions& options) {
@@ -129,7 +131,8 @@ void check_http_options(const HttpOptions& options) {
                         "\": a header name is one or more letters, digits or !#$%&'*+-.^_`|~");
     }
     if (has_line_break(header.value))
-      throw ConfigError("header " + header.name + ": its value holds a line break or NUL character");
+      throw ConfigError("header " + header.name +
+                        ": its value holds a line break or NUL character");
   }
   const auto check_length = [](std::string_view value, const std::string& what) {
     if (value.size() < Redactor::kMinSecretLength)
@@ -337,10 +340,10 @@ void HttpGet::check_rate() {
   const auto wanted = static_cast<std::uint64_t>(options_.min_bytes_per_second) *
                       static_cast<std::uint64_t>(options_.timeout_seconds);
   if (window_bytes_ < wanted)
-    throw TransientError(where() + ": transfer stalled: " + std::to_string(window_bytes_) +
-                         " bytes in the last " + std::to_string(options_.timeout_seconds) +
-                         " s, below min_bytes_per_second = " +
-                         std::to_string(options_.min_bytes_per_second));
+    throw TransientError(
+        where() + ": transfer stalled: " + std::to_string(window_bytes_) + " bytes in the last " +
+        std::to_string(options_.timeout_seconds) +
+        " s, below min_bytes_per_second = " + std::to_string(options_.min_bytes_per_second));
   window_started_ = false;  // the next bytes open the next window
 }
 
@@ -354,8 +357,7 @@ void HttpGet::pump_until_data() {
     const bool window_was_open = window_started_;
     int running = 0;
     const CURLMcode mc = curl_multi_perform(multi, &running);
-    if (mc != CURLM_OK)
-      throw Error(where() + ": " + redactor_.redact(curl_multi_strerror(mc)));
+    if (mc != CURLM_OK) throw Error(where() + ": " + redactor_.redact(curl_multi_strerror(mc)));
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
       if (msg->msg == CURLMSG_DONE) {

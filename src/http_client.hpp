@@ -115,19 +115,19 @@ class HttpGet {
   HttpOptions options_;
   Redactor redactor_;
   std::string url_;
-  std::string origin_;           // scheme://host:port of the URL asked for
-  std::string current_url_;      // the URL of this hop (not masked)
-  bool send_secrets_ = true;     // false once a redirect left origin_
+  std::string origin_;        // scheme://host:port of the URL asked for
+  std::string current_url_;   // the URL of this hop (not masked)
+  bool send_secrets_ = true;  // false once a redirect left origin_
   int redirects_ = 0;
-  long status_ = -1;             // once the final response's head is in
+  long status_ = -1;  // once the final response's head is in
   std::unique_ptr<Handles> handles_;
   std::string buffer_;
   bool consumed_ = false;
   bool paused_ = false;
   bool done_ = false;
-  bool head_checked_ = false;    // whether this hop's response is a redirect is known
-  bool discarding_ = false;      // this hop is a redirect: its body is dropped
-  int result_ = 0;  // CURLcode of the finished transfer
+  bool head_checked_ = false;  // whether this hop's response is a redirect is known
+  bool discarding_ = false;    // this hop is a redirect: its body is dropped
+  int result_ = 0;             // CURLcode of the finished transfer
   std::uint64_t bytes_received_ = 0;
   std::chrono::seconds idle_limit_;
   std::chrono::steady_clock::time_point last_activity_;  // last byte received, or last resume

@@ -69,17 +69,10 @@ void each_form(std::string_view text, std::size_t p, std::string_view pattern, s
   }
   if (c != '\\' || p + 1 >= text.size()) return;
   const char e = text[p + 1];
-  char decoded = 0;
-  switch (e) {
-    case '"': case '\\': case '/': decoded = e; break;
-    case 'b': decoded = '\b'; break;
-    case 'f': decoded = '\f'; break;
-    case 'n': decoded = '\n'; break;
-    case 'r': decoded = '\r'; break;
-    case 't': decoded = '\t'; break;
-    default: break;
-  }
-  if (decoded != 0 && decoded == want) step(2, 1);
+  // JSON's two-character escapes, and what each stands for.
+  constexpr std::string_view kEscapes = "\"\\/bfnrt", kMeanings = "\"\\/\b\f\n\r\t";
+  const auto escape = kEscapes.find(e);
+  if (escape != std::string_view::npos && kMeanings[escape] == want) step(2, 1);
   if (e != 'u' || p + 5 >= text.size()) return;
   unsigned code_point = 0;
   for (std::size_t k = p + 2; k < p + 6; ++k) {
@@ -130,9 +123,8 @@ void Redactor::add_pattern(std::string pattern) {
 
 void Redactor::add_secret(std::string_view value) {
   if (value.size() < kMinSecretLength)
-    throw std::invalid_argument("a secret must have at least " +
-                                std::to_string(kMinSecretLength) + " characters, this one has " +
-                                std::to_string(value.size()));
+    throw std::invalid_argument("a secret must have at least " + std::to_string(kMinSecretLength) +
+                                " characters, this one has " + std::to_string(value.size()));
   add_forms(value);
   // "user:password": the password may also turn up on its own.
   const auto colon = value.find(':');

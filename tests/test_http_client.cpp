@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
-#include <chrono>
 #include <string>
 #include <thread>
 
@@ -670,10 +670,10 @@ TEST_SUITE("http_client") {
         response.set_redirect("/cut?token=" + encoded);
       });
       server.http.Get("/cut", [](const httplib::Request&, httplib::Response& response) {
-        response.set_chunked_content_provider(
-            kPlainJson, [](std::size_t offset, httplib::DataSink& sink) {
-              return offset == 0 && sink.write("[", 1);
-            });
+        response.set_chunked_content_provider(kPlainJson,
+                                              [](std::size_t offset, httplib::DataSink& sink) {
+                                                return offset == 0 && sink.write("[", 1);
+                                              });
       });
       server.start();
       tsync::HttpGet to_file(options_with_secrets(), server.url("/to-file"));

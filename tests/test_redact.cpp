@@ -93,8 +93,10 @@ TEST_SUITE("redact") {
       // base64("s3cr3t-value?>") == "czNjcjN0LXZhbHVlPz4="; base64url ends "Pz4"
       CHECK(redactor.redact("x czNjcjN0LXZhbHVlPz4= y") == "x [redacted] y");
       CHECK(redactor.redact("x czNjcjN0LXZhbHVlPz4 y") == "x [redacted] y");
-      CHECK(redactor_of({"ab?" "?>>cd"}).redact("YWI_Pz4-Y2Q") == "[redacted]");
-      CHECK(redactor_of({"ab?" "?>>cd"}).redact("YWI/Pz4+Y2Q=") == "[redacted]");
+      // "ab??>>cd", written so that no compiler reads a trigraph in it.
+      const std::string both_alphabets = std::string("ab?") + "?>>cd";
+      CHECK(redactor_of({both_alphabets}).redact("YWI_Pz4-Y2Q") == "[redacted]");
+      CHECK(redactor_of({both_alphabets}).redact("YWI/Pz4+Y2Q=") == "[redacted]");
     }
     SUBCASE("Basic credentials of a value that is user:password") {
       const auto redactor = redactor_of({"alice:hunter22"});
@@ -112,9 +114,9 @@ TEST_SUITE("redact") {
       struct Case {
         std::string basic, kept;
       };
-      for (const auto& [basic, kept] : {Case{"Ym9iOmh1bnRlcjIy", "Ym9iOm"},
-                                         Case{"YWxpY2U6aHVudGVyMjI=", "YWxpY2U6"},
-                                         Case{"YWw6aHVudGVyMjI=", "YWw6"}}) {
+      for (const auto& [basic, kept] :
+           {Case{"Ym9iOmh1bnRlcjIy", "Ym9iOm"}, Case{"YWxpY2U6aHVudGVyMjI=", "YWxpY2U6"},
+            Case{"YWw6aHVudGVyMjI=", "YWw6"}}) {
         CAPTURE(basic);
         const std::string masked = redactor.redact("Basic " + basic);
         CHECK(masked.rfind("Basic " + kept + "[redacted]", 0) == 0);
