@@ -14,11 +14,11 @@ cmake --build build-test -j "$jobs"
 if command -v clang++ >/dev/null 2>&1; then
   CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTSYNC_FUZZ=ON \
     -DTSYNC_TESTS=OFF >/dev/null
-  cmake --build build-fuzz -j "$jobs" --target fuzz_user_stream
+  cmake --build build-fuzz -j "$jobs" --target fuzz_records
   mkdir -p build-fuzz/corpus
   seconds=${TSYNC_FUZZ_SECONDS:-30}
-  echo "fuzz_user_stream: running for ${seconds} s"
-  build-fuzz/fuzz_user_stream -max_total_time="$seconds" -print_final_stats=1 \
+  echo "fuzz_records: running for ${seconds} s"
+  build-fuzz/fuzz_records -max_total_time="$seconds" -print_final_stats=1 \
     build-fuzz/corpus tests/fuzz/corpus 2>build-fuzz/fuzz.log \
     || { tail -40 build-fuzz/fuzz.log; exit 1; }
   grep -E "stat::number_of_executed_units" build-fuzz/fuzz.log || true

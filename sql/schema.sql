@@ -3,29 +3,29 @@
 -- 'YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ', so string order is time order and
 -- SQLite's date functions read them: datetime(updatedAt), julianday(updatedAt).
 
--- The replicated records, one row per API id.
-CREATE TABLE IF NOT EXISTS user (
-  id        TEXT PRIMARY KEY NOT NULL,
-  name      TEXT,
-  email     TEXT,
-  address   TEXT,
-  company   TEXT,
-  job       TEXT,
-  updatedAt TEXT NOT NULL,
-  createdAt TEXT
+-- Each stream's records live in a table of their own, made by the first sync
+-- of the stream (create_table.sql). _columns says which column holds which field.
+CREATE TABLE IF NOT EXISTS _columns (
+  table_name    TEXT NOT NULL,
+  field         TEXT NOT NULL,   -- the field's name exactly as the API sends it
+  column_name   TEXT NOT NULL,   -- the column that holds it (_tsync_extra: in that JSON object)
+  declared_type TEXT,            -- the type the configuration declares, or NULL
+  added_at      TEXT NOT NULL,
+  PRIMARY KEY (table_name, field)
 );
-CREATE INDEX IF NOT EXISTS user_updatedAt ON user (updatedAt);
 
 -- One row per replicated stream. last_timestamp is the API's own text of the
--- newest updatedAt covered: every record with updatedAt <= it is in the replica.
+-- newest cursor value covered: every record with a cursor value <= it is in the
+-- replica.
 CREATE TABLE IF NOT EXISTS _state (
   stream             TEXT PRIMARY KEY NOT NULL,
   last_timestamp     TEXT,
   last_timestamp_utc TEXT,
-  saved_at           TEXT
+  saved_at           TEXT,
+  table_name         TEXT
 );
 
--- Records that could not be stored (no id, no usable updatedAt), kept verbatim.
+-- Records that could not be stored (no primary key, no usable cursor value), kept verbatim.
 CREATE TABLE IF NOT EXISTS _rejected (
   rowid       INTEGER PRIMARY KEY,
   stream      TEXT NOT NULL,
@@ -50,7 +50,6 @@ CREATE TABLE IF NOT EXISTS _sync_log (
   bytes         INTEGER NOT NULL DEFAULT 0,
   cursor_before TEXT,
   cursor_after  TEXT,
-  error         TEXT
+  error         TEXT,
+  warning       TEXT             -- e.g. every record of a response was rejected
 );
-
-PRAGMA user_version = 1;

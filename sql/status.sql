@@ -1,8 +1,8 @@
--- One row per replicated stream: its cursor, rows and rejected records.
+-- One row per replicated stream: its cursor, its table and its rejected records.
 SELECT s.stream,
        s.last_timestamp,
-       s.saved_at,
-       (SELECT count(*) FROM user) AS rows,
+       ifnull(s.saved_at, ''),
+       ifnull(s.table_name, s.stream),
        (SELECT count(*) FROM _rejected r WHERE r.stream = s.stream) AS rejected
 FROM _state s
 ORDER BY s.stream;

@@ -10,6 +10,7 @@ SET rows_new      = ?2,
     cursor_after  = ?8,
     status        = ?9,
     error         = ?10,
+    warning       = ?11,
     finished_at   = CASE WHEN ?9 = 'running' THEN NULL
                          ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END
 WHERE run_id = ?1;

@@ -21,8 +21,8 @@ void BackgroundWriter::rethrow_failure() {
   if (failure_) std::rethrow_exception(failure_);
 }
 
-void BackgroundWriter::upsert(const UserRecord& record) {
-  filling_->records[filling_->size++] = record;  // reuses the strings' capacity
+void BackgroundWriter::upsert(const Record& record) {
+  filling_->records[filling_->size++].assign(record);  // reuses the strings' capacity
   ++uncommitted_;
   if (filling_->size == kBatchRows) flush_batch();
 }

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "replica.hpp"
-#include "user_record.hpp"
+#include "record.hpp"
 
 namespace tsync {
 
@@ -39,7 +39,7 @@ class BackgroundWriter {
   BackgroundWriter(const BackgroundWriter&) = delete;
   BackgroundWriter& operator=(const BackgroundWriter&) = delete;
 
-  void upsert(const UserRecord& record);
+  void upsert(const Record& record);
   void reject(std::string_view raw, std::string_view reason);
   // Queues ReplicaWriter::commit(cursor, io) after everything handed over so far.
   void commit(const Cursor* cursor, const RunCounters& io);
@@ -62,7 +62,7 @@ class BackgroundWriter {
 
  private:
   struct Batch {
-    std::vector<UserRecord> records;
+    std::vector<Record> records;
     std::size_t size = 0;
   };
   struct Item {

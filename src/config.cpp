@@ -1,6 +1,8 @@
 #include "config.hpp"
 
 #include <sys/stat.h>
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -8,6 +10,8 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "errors.hpp"
 #include "timestamp.hpp"
@@ -88,36 +92,272 @@ class Checker {
   const std::string& origin_;
 };
 
-constexpr const char* kKnownKeys[] = {
-    "base_url",        "database",    "start_timestamp",    "lookback_seconds",
-    "timeout_seconds", "max_retries", "retry_base_seconds", "retry_budget_seconds",
-    "token_env",       "ca_file",     "cache_size_mib",     "checkpoint_rows"};
+constexpr const char* kTopLevelKeys[] = {
+    "base_url",           "streams",         "database",    "start_timestamp",
+    "lookback_seconds",   "timeout_seconds", "max_retries", "retry_base_seconds",
+    "retry_budget_seconds", "token_env",     "ca_file",     "cache_size_mib",
+    "checkpoint_rows"};
 
-bool is_known(std::string_view key) {
-  for (const char* k : kKnownKeys)
-    if (key == k) return true;
-  return false;
+constexpr const char* kStreamKeys[] = {
+    "name",      "url",     "table",   "primary_key", "cursor_field",    "cursor_format",
+    "since_param", "records_path", "params", "headers", "columns", "start_timestamp",
+    "lookback_seconds", "token_env"};
+
+// Secrets shorter than this would make masking them hide innocent text.
+constexpr std::size_t kMinSecretLength = 4;
+
+template <std::size_t N>
+void check_keys(const rapidjson::Value& object, const char* const (&known)[N],
+                const std::string& where) {
+  for (const auto& member : object.GetObject()) {
+    const std::string key(member.name.GetString(), member.name.GetStringLength());
+    bool found = false;
+    for (const char* k : known) found = found || key == k;
+    if (!found)
+      throw ConfigError(where + ": unknown key \"" + key +
+                        "\" (known keys are listed in the README)");
+  }
 }
 
-void check_url(const Checker& c, const std::string& url) {
+bool starts_with_nocase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && same_column_name(text.substr(0, prefix.size()), prefix);
+}
+
+void check_url(const Checker& c, const char* key, const std::string& url) {
   const auto scheme_end = url.find("://");
   std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
   for (char& ch : scheme) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   if (scheme != "http" && scheme != "https")
-    c.fail("base_url", "must be an http or https URL, not \"" + url + "\"");
+    c.fail(key, "must be an http or https URL, not \"" + url + "\"");
   const std::size_t host_start = scheme_end + 3;
   if (host_start >= url.size() || url[host_start] == '/' || url[host_start] == '?' ||
       url[host_start] == '#')
-    c.fail("base_url", "has no host: \"" + url + "\"");
+    c.fail(key, "has no host: \"" + url + "\"");
   if (url.find('?') != std::string::npos || url.find('#') != std::string::npos)
-    c.fail("base_url",
-           "must not contain a query or fragment (tsync adds ?since=...): \"" + url + "\"");
+    c.fail(key, "must not contain a query or fragment (tsync adds ?since=...; put fixed "
+                "parameters in \"params\"): \"" + url + "\"");
   for (const char ch : url)
     if (static_cast<unsigned char>(ch) <= ' ')
-      c.fail("base_url", "must not contain spaces or control characters");
+      c.fail(key, "must not contain spaces or control characters");
+}
+
+// The value of environment variable `name`, which must hold a secret.
+std::string secret_from_env(const Checker& c, const char* key, const std::string& name,
+                            const std::string& what) {
+  const char* value = std::getenv(name.c_str());
+  if (!value || !*value)
+    c.fail(key, "environment variable " + name + " is not set (it must hold " + what + ")");
+  std::string secret = value;
+  if (secret.size() < kMinSecretLength)
+    c.fail(key, "the value of environment variable " + name + " is shorter than " +
+                    std::to_string(kMinSecretLength) +
+                    " characters; tsync masks secrets in everything it writes, and one this "
+                    "short would mask ordinary text");
+  return secret;
+}
+
+bool is_token_char(char ch) {
+  return std::isalnum(static_cast<unsigned char>(ch)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(ch) != std::string_view::npos;
+}
+
+// Settings that may be given at the top level and overridden per stream.
+struct StreamDefaults {
+  std::optional<std::string> start_timestamp;
+  long long lookback_seconds = 0;
+  std::optional<std::string> token_env;
+};
+
+void read_start_timestamp(const Checker& c, CursorFormat format,
+                          std::optional<std::string>& out) {
+  const rapidjson::Value* v = c.find("start_timestamp");
+  if (!v) return;
+  std::string text;
+  if (v->IsString()) {
+    text.assign(v->GetString(), v->GetStringLength());
+    if (text.empty()) c.fail("start_timestamp", "must not be empty");
+  } else if (v->IsNumber() && format != CursorFormat::Iso8601) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    v->Accept(writer);
+    text = buffer.GetString();
+  } else {
+    c.fail("start_timestamp", "must be a string");
+  }
+  const bool ok = parse_timestamp(text) || parse_cursor(format, text);
+  if (!ok)
+    c.fail("start_timestamp",
+           format == CursorFormat::Iso8601
+               ? "not an ISO 8601 timestamp: \"" + text + "\""
+               : "not an ISO 8601 timestamp or a " + std::string(cursor_format_name(format)) +
+                     " number: \"" + text + "\"");
+  out = text;
+}
+
+void read_defaults(const Checker& c, CursorFormat format, StreamDefaults& d) {
+  read_start_timestamp(c, format, d.start_timestamp);
+  if (auto v = c.whole("lookback_seconds", 0, 10LL * 366 * 86400)) d.lookback_seconds = *v;
+  if (auto v = c.text("token_env")) d.token_env = *v;
+}
+
+void apply_defaults(const Checker& c, const StreamDefaults& d, StreamConfig& s) {
+  s.start_timestamp = d.start_timestamp;
+  s.lookback_seconds = d.lookback_seconds;
+  s.token_env = d.token_env;
+  if (s.token_env) s.token = secret_from_env(c, "token_env", *s.token_env, "the API token");
+}
+
+std::vector<std::string> string_list(const Checker& c, const char* key) {
+  const rapidjson::Value* v = c.find(key);
+  std::vector<std::string> out;
+  if (v->IsString()) {
+    out.emplace_back(v->GetString(), v->GetStringLength());
+  } else if (v->IsArray()) {
+    for (const auto& item : v->GetArray()) {
+      if (!item.IsString()) c.fail(key, "must be a string or an array of strings");
+      out.emplace_back(item.GetString(), item.GetStringLength());
+    }
+  } else {
+    c.fail(key, "must be a string or an array of strings");
+  }
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (out[i].empty()) c.fail(key, "must not hold an empty name");
+    for (std::size_t j = 0; j < i; ++j)
+      if (out[j] == out[i]) c.fail(key, "names \"" + out[i] + "\" twice");
+  }
+  return out;
+}
+
+StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std::string& origin,
+                         const rapidjson::Value& top) {
+  const std::string at = origin + ": streams[" + std::to_string(index) + "]";
+  if (!v.IsObject()) throw ConfigError(at + ": must be an object with \"name\" and \"url\"");
+  const rapidjson::Value* name_value = nullptr;
+  if (const auto it = v.FindMember("name"); it != v.MemberEnd()) name_value = &it->value;
+  if (!name_value) throw ConfigError(at + ": name: missing (every stream needs a name)");
+  if (!name_value->IsString() || name_value->GetStringLength() == 0)
+    throw ConfigError(at + ": name: must be a non-empty string");
+  StreamConfig s;
+  s.name.assign(name_value->GetString(), name_value->GetStringLength());
+  const std::string where = origin + ": stream \"" + s.name + "\"";
+  check_keys(v, kStreamKeys, where);
+  const Checker c(v, where);
+
+  const auto url = c.text("url");
+  if (!url) c.fail("url", "missing (the URL of the stream's endpoint)");
+  check_url(c, "url", *url);
+  s.url = *url;
+  s.table = c.text("table").value_or(s.name);
+  if (starts_with_nocase(s.table, "sqlite_") || s.table.front() == '_')
+    c.fail("table", "\"" + s.table +
+                        "\" is reserved: names starting with _ or sqlite_ belong to tsync and "
+                        "SQLite (set \"table\" to another name)");
+  if (c.find("primary_key")) {
+    s.primary_key = string_list(c, "primary_key");
+    if (s.primary_key.empty()) c.fail("primary_key", "must name at least one field");
+  }
+  if (auto f = c.text("cursor_field")) s.cursor_field = *f;
+  if (auto f = c.text("cursor_format")) {
+    if (*f == "iso8601")
+      s.cursor_format = CursorFormat::Iso8601;
+    else if (*f == "unix_seconds")
+      s.cursor_format = CursorFormat::UnixSeconds;
+    else if (*f == "unix_millis")
+      s.cursor_format = CursorFormat::UnixMillis;
+    else
+      c.fail("cursor_format",
+             "must be \"iso8601\", \"unix_seconds\" or \"unix_millis\", not \"" + *f + "\"");
+  }
+  if (auto p = c.text("since_param")) s.since_param = *p;
+  if (const rapidjson::Value* p = c.find("records_path")) {
+    if (!p->IsString()) c.fail("records_path", "must be a string (\"\" for a bare array)");
+    const std::string path(p->GetString(), p->GetStringLength());
+    s.records_path.clear();
+    std::size_t start = 0;
+    while (!path.empty()) {
+      const std::size_t dot = path.find('.', start);
+      const std::string part = path.substr(start, dot == std::string::npos ? dot : dot - start);
+      if (part.empty()) c.fail("records_path", "has an empty key: \"" + path + "\"");
+      s.records_path.push_back(part);
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+  }
+  if (const rapidjson::Value* p = c.find("params")) {
+    if (!p->IsObject()) c.fail("params", "must be an object of strings");
+    for (const auto& m : p->GetObject()) {
+      const std::string key(m.name.GetString(), m.name.GetStringLength());
+      if (!m.value.IsString()) c.fail("params", "\"" + key + "\" must be a string");
+      if (key.empty()) c.fail("params", "has an empty parameter name");
+      if (key == s.since_param)
+        c.fail("params", "\"" + key + "\" is the since parameter, which tsync sets itself");
+      s.params.emplace_back(key, std::string(m.value.GetString(), m.value.GetStringLength()));
+    }
+  }
+  if (const rapidjson::Value* h = c.find("headers")) {
+    if (!h->IsObject()) c.fail("headers", "must be an object");
+    for (const auto& m : h->GetObject()) {
+      HeaderSetting header;
+      header.name.assign(m.name.GetString(), m.name.GetStringLength());
+      if (header.name.empty() ||
+          !std::all_of(header.name.begin(), header.name.end(), is_token_char))
+        c.fail("headers", "\"" + header.name + "\" is not a valid header name");
+      if (m.value.IsString()) {
+        header.value.assign(m.value.GetString(), m.value.GetStringLength());
+      } else if (m.value.IsObject() && m.value.MemberCount() == 1 && m.value.HasMember("env") &&
+                 m.value["env"].IsString() && m.value["env"].GetStringLength() > 0) {
+        header.env = m.value["env"].GetString();
+        header.value = secret_from_env(c, "headers", *header.env,
+                                       "the value of header " + header.name);
+      } else {
+        c.fail("headers", "\"" + header.name +
+                              "\" must be a string, or {\"env\": \"VARIABLE\"} to take a "
+                              "secret value from the environment");
+      }
+      for (const char ch : header.value)
+        if (ch == '\r' || ch == '\n' || ch == '\0')
+          c.fail("headers", "the value of \"" + header.name + "\" holds a line break");
+      s.headers.push_back(std::move(header));
+    }
+  }
+  if (const rapidjson::Value* cols = c.find("columns")) {
+    if (!cols->IsObject()) c.fail("columns", "must be an object of field names and types");
+    for (const auto& m : cols->GetObject()) {
+      const std::string field(m.name.GetString(), m.name.GetStringLength());
+      const std::string type_name =
+          m.value.IsString() ? std::string(m.value.GetString(), m.value.GetStringLength()) : "";
+      const auto type = column_type_from_name(type_name);
+      if (!type)
+        c.fail("columns", "\"" + field + "\": \"" + type_name + "\" is not a column type (use " +
+                              column_type_names() + ")");
+      s.columns.emplace_back(field, *type);
+    }
+  }
+  for (const auto& [field, type] : s.columns) {
+    if (field != s.cursor_field) continue;
+    const bool iso = s.cursor_format == CursorFormat::Iso8601;
+    const bool fits = iso ? type == ColumnType::UtcDatetime
+                          : type == ColumnType::Long || type == ColumnType::Double;
+    if (!fits)
+      c.fail("columns", "\"" + field + "\" is the cursor field and is stored as " +
+                            (iso ? "UTC_DATETIME" : "LONG or DOUBLE") + ", not " +
+                            std::string(column_type_name(type)));
+  }
+
+  StreamDefaults defaults;
+  read_defaults(Checker(top, origin), s.cursor_format, defaults);
+  read_defaults(c, s.cursor_format, defaults);
+  apply_defaults(c, defaults, s);
+  return s;
 }
 
 }  // namespace
+
+const StreamConfig* Config::find_stream(const std::string& name) const {
+  for (const StreamConfig& s : streams)
+    if (s.name == name) return &s;
+  return nullptr;
+}
 
 Config parse_config(const std::string& text, const std::string& origin) {
   rapidjson::Document doc;
@@ -128,46 +368,53 @@ Config parse_config(const std::string& text, const std::string& origin) {
                       std::to_string(p.column) + ": " + GetParseError_En(doc.GetParseError()));
   }
   if (!doc.IsObject()) throw ConfigError(origin + ": must be a JSON object");
-
-  for (const auto& member : doc.GetObject()) {
-    const std::string key(member.name.GetString(), member.name.GetStringLength());
-    if (!is_known(key))
-      throw ConfigError(origin + ": unknown key \"" + key +
-                        "\" (known keys are listed in the README)");
-  }
+  check_keys(doc, kTopLevelKeys, origin);
 
   const Checker c(doc, origin);
   Config config;
-  const auto base_url = c.text("base_url");
-  if (!base_url)
+  const bool has_streams = c.find("streams") != nullptr;
+  if (has_streams && c.find("base_url"))
     throw ConfigError(origin +
-                      ": base_url: missing (the URL of the API endpoint, e.g. "
-                      "\"http://127.0.0.1:5001/incremental/timestamp\")");
-  check_url(c, *base_url);
-  config.base_url = *base_url;
+                      ": base_url and streams: give one or the other (base_url is the short "
+                      "form of a single stream named user)");
+  if (!has_streams) {
+    const auto base_url = c.text("base_url");
+    if (!base_url)
+      throw ConfigError(origin +
+                        ": base_url: missing (the URL of the API endpoint, e.g. "
+                        "\"http://127.0.0.1:5001/incremental/timestamp\", or a list of "
+                        "\"streams\")");
+    check_url(c, "base_url", *base_url);
+    StreamConfig s = user_stream(*base_url);
+    StreamDefaults defaults;
+    read_defaults(c, s.cursor_format, defaults);
+    apply_defaults(c, defaults, s);
+    config.streams.push_back(std::move(s));
+  } else {
+    const rapidjson::Value& streams = doc["streams"];
+    if (!streams.IsArray()) c.fail("streams", "must be an array of stream objects");
+    if (streams.Empty()) c.fail("streams", "must list at least one stream");
+    for (rapidjson::SizeType i = 0; i < streams.Size(); ++i) {
+      StreamConfig s = read_stream(streams[i], i, origin, doc);
+      for (const StreamConfig& other : config.streams) {
+        if (other.name == s.name)
+          throw ConfigError(origin + ": stream \"" + s.name + "\": name: two streams have it");
+        if (same_column_name(other.table, s.table))
+          throw ConfigError(origin + ": stream \"" + s.name + "\": table: \"" + s.table +
+                            "\" is also the table of stream \"" + other.name +
+                            "\" (table names ignore case)");
+      }
+      config.streams.push_back(std::move(s));
+    }
+  }
 
   if (auto v = c.text("database")) config.database = *v;
-  if (auto v = c.text("start_timestamp")) {
-    if (!parse_timestamp(*v))
-      c.fail("start_timestamp", "not an ISO 8601 timestamp: \"" + *v + "\"");
-    config.start_timestamp = *v;
-  }
-  if (auto v = c.whole("lookback_seconds", 0, 10LL * 366 * 86400)) config.lookback_seconds = *v;
   if (auto v = c.whole("timeout_seconds", 1, 86400)) config.timeout_seconds = *v;
   if (auto v = c.whole("max_retries", 0, 100)) config.max_retries = static_cast<int>(*v);
   if (auto v = c.number("retry_base_seconds", 0.001, 3600)) config.retry_base_seconds = *v;
   if (auto v = c.number("retry_budget_seconds", 0, 7 * 86400)) config.retry_budget_seconds = *v;
   if (auto v = c.whole("cache_size_mib", 1, 1 << 20)) config.cache_size_mib = *v;
   if (auto v = c.whole("checkpoint_rows", 1, 1LL << 40)) config.checkpoint_rows = *v;
-
-  if (auto v = c.text("token_env")) {
-    config.token_env = *v;
-    const char* value = std::getenv(v->c_str());
-    if (!value || !*value)
-      c.fail("token_env",
-             "environment variable " + *v + " is not set (it must hold the API token)");
-    config.token = value;
-  }
   if (auto v = c.text("ca_file")) {
     struct stat st {};
     if (stat(v->c_str(), &st) != 0 || !S_ISREG(st.st_mode))

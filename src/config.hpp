@@ -2,30 +2,34 @@
 
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "stream_config.hpp"
 
 namespace tsync {
 
 // The settings of one replica, read from configuration.json (keys documented in
 // the README). Every value is checked when loaded: a Config is always usable.
+// The short form {"base_url": URL} is the one stream user_stream(URL); the long
+// form lists its streams under "streams".
 struct Config {
-  std::string base_url;                        // http or https URL of the endpoint
+  std::vector<StreamConfig> streams;           // at least one; names and tables unique
   std::string database = "replica.db";         // the replica file
-  std::optional<std::string> start_timestamp;  // cursor of a first sync
-  long long lookback_seconds = 0;              // request since = cursor minus this
   long long timeout_seconds = 30;              // connect timeout, and longest wait for a byte
   int max_retries = 5;                         // retries of one request after transient faults
   double retry_base_seconds = 1.0;             // first backoff; doubles per retry, with jitter
   double retry_budget_seconds = 900.0;         // most time spent waiting between retries in one run
-  std::optional<std::string> token_env;        // environment variable holding a bearer token
-  std::string token;                           // its value (never printed, never stored)
   std::optional<std::string> ca_file;          // CA bundle for https
   long long cache_size_mib = 64;               // SQLite page cache for the sync
   long long checkpoint_rows = 200000;  // commit at a change of timestamp after this many rows
+
+  // The stream named `name`, or nullptr.
+  const StreamConfig* find_stream(const std::string& name) const;
 };
 
 // Reads and checks a configuration file. Throws ConfigError naming the file, the
-// key and what is wrong (with line and column for invalid JSON), before anything
-// is opened or written.
+// key (with its stream) and what is wrong (with line and column for invalid
+// JSON), before anything is opened or written.
 Config load_config(const std::string& path);
 
 // Checks a configuration given as JSON text; `origin` names it in messages.

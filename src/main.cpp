@@ -25,6 +25,7 @@ struct Options {
   bool verbose = false;
   bool json = false;
   int runs = 5;
+  std::vector<std::string> streams;
 };
 
 tsync::Config sync_config(const Options& o) {
@@ -50,31 +51,43 @@ int run_sync(const Options& o) {
                                      : tsync::Verbosity::Normal;
   const bool progress = !o.quiet && tsync::is_terminal(stderr);
   tsync::ConsoleObserver console(stderr, verbosity, progress);
-  tsync::SyncReport report;
-  int code = tsync::kExitOk;
-  std::string error;
+  std::vector<tsync::SyncReport> reports;
   try {
-    tsync::run_sync(config, console, report);
-  } catch (const tsync::LockedError&) {
-    console.finish();
-    throw;  // nothing was touched: no summary
+    reports = tsync::run_streams(config, o.streams, console);
   } catch (const tsync::Error& e) {
-    code = e.exit_code();
-    error = e.what();
-    if (report.status.empty()) {  // failed before the run began (the replica could not be opened)
+    // Nothing was synced: the replica could not be locked or opened.
+    console.finish();
+    if (o.json && e.exit_code() != tsync::kExitLocked && e.exit_code() != tsync::kExitUsage) {
+      std::fprintf(stderr, "tsync: error: %s\n", e.what());
+      tsync::SyncReport report;
+      report.stream = o.streams.empty() ? config.streams.front().name : o.streams.front();
       report.status = "error";
-      report.error = error;
+      report.error = e.what();
+      std::printf("%s\n", tsync::summary_json(report).c_str());
+      return e.exit_code();
     }
+    throw;
   }
   console.finish();
-  if (!error.empty()) std::fprintf(stderr, "tsync: error: %s\n", error.c_str());
-  if (o.json) {
-    std::printf("%s\n", tsync::summary_json(report).c_str());
-  } else if (report.run_id != 0 && (!o.quiet || code != tsync::kExitOk)) {
-    // A run that never began has nothing to sum up beyond its error.
-    std::fprintf(code == tsync::kExitOk ? stdout : stderr, "%s\n",
-                 tsync::summary_line(report).c_str());
+  int code = tsync::kExitOk;
+  for (const tsync::SyncReport& report : reports) {
+    if (!report.error.empty()) {
+      // Named by its stream where the configuration has more than one.
+      const std::string prefix = config.streams.size() > 1 ? report.stream + ": " : "";
+      std::fprintf(stderr, "tsync: error: %s%s\n", prefix.c_str(), report.error.c_str());
+    }
+    if (report.exit_code != tsync::kExitOk &&
+        (code == tsync::kExitOk || report.status == "interrupted"))
+      code = report.exit_code;
+    if (o.json) {
+      std::printf("%s\n", tsync::summary_json(report).c_str());
+    } else if (report.run_id != 0 && (!o.quiet || report.exit_code != tsync::kExitOk)) {
+      // A run that never began has nothing to sum up beyond its error.
+      std::fprintf(report.exit_code == tsync::kExitOk ? stdout : stderr, "%s\n",
+                   tsync::summary_line(report).c_str());
+    }
   }
+  std::fflush(stdout);
   return code;
 }
 
@@ -96,11 +109,18 @@ int run_reset(const Options& o, const CLI::Option* config_given) {
     throw tsync::Error(path + ": no such replica (nothing to reset)");
   tsync::SyncLock lock(path);
   tsync::Replica replica(path);
-  if (replica.reset_cursor("user"))
-    std::printf(
-        "user: cursor forgotten; the next sync asks for every record again (rows are kept)\n");
-  else
-    std::printf("user: no cursor saved; the next sync is a full sync already\n");
+  std::vector<std::string> names = o.streams;
+  if (names.empty())
+    for (const tsync::StreamStatus& s : replica.status()) names.push_back(s.stream);
+  if (names.empty()) std::printf("no stream synced yet; nothing to reset\n");
+  for (const std::string& name : names) {
+    if (replica.reset_cursor(name))
+      std::printf("%s: cursor forgotten; the next sync asks for every record again (rows are "
+                  "kept)\n",
+                  name.c_str());
+    else
+      std::printf("%s: no cursor saved; the next sync is a full sync already\n", name.c_str());
+  }
   return tsync::kExitOk;
 }
 
@@ -124,7 +144,10 @@ int main(int argc, char** argv) {
   auto* quiet = sync->add_flag("-q,--quiet", o.quiet, "Print errors only");
   sync->add_flag("-v,--verbose", o.verbose, "Print each request, retry and checkpoint")
       ->excludes(quiet);
-  sync->add_flag("--json", o.json, "Print the run's summary as one JSON object on stdout");
+  sync->add_flag("--json", o.json,
+                 "Print each stream's summary as one JSON object per line on stdout");
+  sync->add_option("--stream", o.streams,
+                   "Sync only this stream (repeatable; default: every stream, in order)");
 
   CLI::App* status =
       app.add_subcommand("status", "Show each stream's cursor, rows and recent runs");
@@ -136,9 +159,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   CLI::App* reset =
-      app.add_subcommand("reset", "Forget the cursor: the next sync re-reads everything");
+      app.add_subcommand("reset", "Forget the cursors: the next sync re-reads everything");
   CLI::Option* config_reset = reset->add_option("-c,--config", o.config, "Configuration file");
   add_common(reset);
+  reset->add_option("--stream", o.streams, "Forget only this stream's cursor (repeatable)");
   (void)config_sync;
 
   try {

@@ -9,12 +9,13 @@
 #include <cstring>
 
 #include "errors.hpp"
+#include "columns.hpp"
 #include "sql_text.hpp"
 
 namespace tsync {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 std::string sql_string(std::string_view text) { return std::string(text); }
 
@@ -84,12 +85,6 @@ std::string describe(const std::string& path, const SQLite::Exception& e) {
   return message;
 }
 
-void bind_field(SQLite::Statement& stmt, int index, const Field& field) {
-  if (field.null)
-    stmt.bind(index);
-  else
-    stmt.bindNoCopy(index, field.text);  // TEXT of every byte, NUL included
-}
 
 }  // namespace
 
@@ -154,6 +149,8 @@ Replica::Replica(const std::string& path, const ReplicaOptions& options) : path_
                   "); upgrade tsync to use it");
     SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     db_->exec(sql_string(sql::schema));
+    if (version == 1) db_->exec(sql_string(sql::migrate_v2));
+    db_->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
     transaction.commit();
   } catch (const SQLite::Exception& e) {
     throw Error(describe(path, e));
@@ -176,25 +173,20 @@ std::unique_ptr<Replica> Replica::open_existing(const std::string& path) {
   return std::unique_ptr<Replica>(new Replica(path, ReadOnly{}));
 }
 
-std::int64_t Replica::estimated_user_rows() {
-  try {
-    return db_->execAndGet(sql_string(sql::count_users)).getInt64();
-  } catch (const SQLite::Exception& e) {
-    throw Error(describe(path_, e));
-  }
-}
-
-std::optional<Cursor> Replica::cursor(std::string_view stream) {
+std::optional<Cursor> Replica::cursor(std::string_view stream, CursorFormat format) {
   try {
     SQLite::Statement query(*db_, sql_string(sql::load_cursor));
     query.bind(1, std::string(stream));
     if (!query.executeStep()) return std::nullopt;
     std::string text = query.getColumn(0).getString();
-    const auto instant = parse_timestamp(text);
+    const auto instant = parse_cursor(format, text);
     if (!instant)
-      throw Error(path_ + ": the saved cursor of " + std::string(stream) +
-                  " is not a timestamp: \"" + text +
-                  "\" (run `tsync reset` to sync everything again)");
+      throw Error(path_ + ": the saved cursor of " + std::string(stream) + " is not " +
+                  (format == CursorFormat::Iso8601
+                       ? std::string("a timestamp")
+                       : "a " + std::string(cursor_format_name(format)) + " number") +
+                  ": \"" + text + "\" (run `tsync reset --stream " + std::string(stream) +
+                  "` to sync it from the start again)");
     return Cursor{std::move(text), *instant};
   } catch (const SQLite::Exception& e) {
     throw Error(describe(path_, e));
@@ -220,9 +212,16 @@ std::vector<StreamStatus> Replica::status() {
       s.stream = query.getColumn(0).getString();
       if (!query.getColumn(1).isNull()) s.cursor = query.getColumn(1).getString();
       s.saved_at = query.getColumn(2).getString();
-      s.rows = query.getColumn(3).getInt64();
+      s.table = query.getColumn(3).getString();
       s.rejected = query.getColumn(4).getInt64();
       result.push_back(std::move(s));
+    }
+    for (StreamStatus& s : result) {
+      SQLite::Statement exists(*db_, "SELECT count(*) FROM pragma_table_info(?1)");
+      exists.bind(1, s.table);
+      exists.executeStep();
+      if (exists.getColumn(0).getInt() > 0)
+        s.rows = db_->execAndGet("SELECT count(*) FROM " + quote_identifier(s.table)).getInt64();
     }
   } catch (const SQLite::Exception& e) {
     throw Error(describe(path_, e));
@@ -237,7 +236,8 @@ std::vector<RunRecord> Replica::recent_runs(int limit) {
         *db_,
         "SELECT run_id, stream, started_at, ifnull(finished_at, ''), status, "
         "rows_new, rows_updated, rows_rejected, requests, retries, bytes, "
-        "ifnull(cursor_before, ''), ifnull(cursor_after, ''), ifnull(error, '') "
+        "ifnull(cursor_before, ''), ifnull(cursor_after, ''), ifnull(error, ''), "
+        "ifnull(warning, '') "
         "FROM _sync_log ORDER BY run_id DESC LIMIT ?1");
     query.bind(1, limit);
     while (query.executeStep()) {
@@ -256,6 +256,7 @@ std::vector<RunRecord> Replica::recent_runs(int limit) {
       r.cursor_before = query.getColumn(11).getString();
       r.cursor_after = query.getColumn(12).getString();
       r.error = query.getColumn(13).getString();
+      r.warning = query.getColumn(14).getString();
       runs.push_back(std::move(r));
     }
   } catch (const SQLite::Exception& e) {
@@ -264,13 +265,21 @@ std::vector<RunRecord> Replica::recent_runs(int limit) {
   return runs;
 }
 
-ReplicaWriter::ReplicaWriter(Replica& replica, std::string stream,
+ReplicaWriter::ReplicaWriter(Replica& replica, std::string stream, TableSpec table,
                              const std::optional<Cursor>& cursor_before)
     : replica_(replica), stream_(std::move(stream)) {
   if (cursor_before) cursor_text_ = cursor_before->text;
   try {
     SQLite::Database& db = replica_.db();
-    upsert_ = std::make_unique<SQLite::Statement>(db, sql_string(sql::upsert_user));
+    {
+      SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+      SQLite::Statement known(db, sql_string(sql::register_stream));
+      known.bind(1, stream_);
+      known.bind(2, table.table);
+      known.exec();
+      transaction.commit();
+    }
+    table_.emplace(db, std::move(table));
     insert_rejected_ = std::make_unique<SQLite::Statement>(db, sql_string(sql::insert_rejected));
     save_cursor_ = std::make_unique<SQLite::Statement>(db, sql_string(sql::save_cursor));
     update_run_ = std::make_unique<SQLite::Statement>(db, sql_string(sql::update_run));
@@ -301,26 +310,34 @@ void ReplicaWriter::begin() {
   if (!transaction_) transaction_.emplace(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
 }
 
-void ReplicaWriter::upsert(const UserRecord& record) {
+void ReplicaWriter::upsert(const Record& record) {
   try {
     begin();
-    SQLite::Statement& stmt = *upsert_;
-    for (std::size_t i = 0; i < UserRecord::kColumns; ++i)
-      bind_field(stmt, static_cast<int>(i + 1), record.fields[i]);
-    sqlite3* handle = replica_.db().getHandle();
-    sqlite3_set_last_insert_rowid(handle, 0);
-    const int changes = stmt.exec();
-    stmt.reset();
-    if (changes > 0) {
-      // An insert sets the new row's rowid (>= 1); the DO UPDATE branch leaves it at 0.
-      if (sqlite3_last_insert_rowid(handle) != 0)
+    if (table_stale_) {
+      table_->reload();
+      table_stale_ = false;
+    }
+    switch (table_->upsert(record)) {
+      case TableWriter::Outcome::Inserted:
         ++pending_.rows_new;
-      else
+        break;
+      case TableWriter::Outcome::Updated:
         ++pending_.rows_updated;
+        break;
+      case TableWriter::Outcome::Unchanged:
+        ++pending_.rows_unchanged;
+        break;
     }
     ++uncommitted_;
   } catch (const SQLite::Exception& e) {
-    upsert_->tryReset();
+    fail(e);
+  }
+}
+
+std::int64_t ReplicaWriter::estimated_rows() {
+  try {
+    return table_->estimated_rows();
+  } catch (const SQLite::Exception& e) {
     fail(e);
   }
 }
@@ -362,6 +379,10 @@ void ReplicaWriter::log_run(std::string_view status, std::string_view error,
     stmt.bind(10);
   else
     stmt.bind(10, std::string(error));
+  if (warning_.empty())
+    stmt.bind(11);
+  else
+    stmt.bind(11, warning_);
   stmt.exec();
   stmt.reset();
 }
@@ -375,6 +396,7 @@ void ReplicaWriter::commit(const Cursor* cursor, const RunCounters& io) {
       stmt.bind(1, stream_);
       stmt.bind(2, cursor->text);
       stmt.bind(3, format_utc(cursor->instant));
+      stmt.bind(4, table_->spec().table);
       stmt.exec();
       stmt.reset();
       cursor_text_ = cursor->text;
@@ -398,9 +420,13 @@ void ReplicaWriter::commit(const Cursor* cursor, const RunCounters& io) {
 }
 
 void ReplicaWriter::rollback() {
+  const bool open = transaction_.has_value();
   transaction_.reset();
   pending_ = committed_;
   uncommitted_ = 0;
+  // Columns added in the rolled-back transaction are gone again: the table's
+  // columns are read anew before the next row.
+  if (open) table_stale_ = true;
 }
 
 void ReplicaWriter::finish(std::string_view status, std::string_view error,

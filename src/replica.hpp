@@ -11,7 +11,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
-#include "user_record.hpp"
+#include "record.hpp"
+#include "table_writer.hpp"
 
 namespace tsync {
 
@@ -43,7 +44,8 @@ struct Cursor {
 // One row of _sync_log.
 struct RunRecord {
   std::int64_t run_id = 0;
-  std::string stream, started_at, finished_at, status, cursor_before, cursor_after, error;
+  std::string stream, started_at, finished_at, status, cursor_before, cursor_after, error,
+      warning;
   std::int64_t rows_new = 0, rows_updated = 0, rows_rejected = 0, requests = 0, retries = 0,
                bytes = 0;
 };
@@ -51,14 +53,15 @@ struct RunRecord {
 // What `tsync status` shows of one stream.
 struct StreamStatus {
   std::string stream;
+  std::string table;
   std::optional<std::string> cursor;
   std::string saved_at;
   std::int64_t rows = 0;
   std::int64_t rejected = 0;
 };
 
-// The local SQLite replica: tables user, _state, _rejected, _sync_log
-// (sql/schema.sql), in WAL mode so readers never block the sync.
+// The local SQLite replica: a table per stream, and _state, _columns, _rejected,
+// _sync_log (sql/schema.sql), in WAL mode so readers never block the sync.
 class Replica {
  public:
   // Opens the replica, creating it readable by its owner only (0600) when it does
@@ -71,14 +74,13 @@ class Replica {
   SQLite::Database& db() { return *db_; }
 
   // The saved cursor of a stream; nothing when none was saved (or after reset).
-  // Throws Error when the stored text is not a timestamp.
-  std::optional<Cursor> cursor(std::string_view stream);
+  // Throws Error when the stored text is not a cursor value of `format`.
+  std::optional<Cursor> cursor(std::string_view stream,
+                               CursorFormat format = CursorFormat::Iso8601);
   // Forgets a stream's cursor; rows stay. Returns false when there was none.
   bool reset_cursor(std::string_view stream);
+  // Every stream _state knows, with the rows of its table.
   std::vector<StreamStatus> status();
-  // About how many rows `user` holds (exact unless rows were deleted by hand),
-  // without scanning it.
-  std::int64_t estimated_user_rows();
   std::vector<RunRecord> recent_runs(int limit);
 
  private:
@@ -92,21 +94,25 @@ class Replica {
 // Counters of one run, as _sync_log records them.
 struct RunCounters {
   std::int64_t rows_new = 0, rows_updated = 0, rows_rejected = 0;
+  std::int64_t rows_unchanged = 0;  // records stored before exactly as received (not logged)
   std::int64_t requests = 0, retries = 0, bytes = 0;
 };
 
-// The writes of one sync run. Rows and rejected records go into an open
+// The writes of one sync run of one stream. Rows and rejected records go into an open
 // transaction; commit() saves them together with the cursor that covers them and
 // the run's counters in _sync_log, atomically. Anything not committed is rolled
 // back by rollback() or the destructor: a crash leaves the last commit.
 class ReplicaWriter {
  public:
-  ReplicaWriter(Replica& replica, std::string stream, const std::optional<Cursor>& cursor_before);
+  // Registers the stream in _state, creates its table when needed (TableWriter)
+  // and opens the run's _sync_log row.
+  ReplicaWriter(Replica& replica, std::string stream, TableSpec table,
+                const std::optional<Cursor>& cursor_before);
   ~ReplicaWriter();
   ReplicaWriter(const ReplicaWriter&) = delete;
   ReplicaWriter& operator=(const ReplicaWriter&) = delete;
 
-  void upsert(const UserRecord& record);
+  void upsert(const Record& record);
   void reject(std::string_view raw, std::string_view reason);
   // Commits the open transaction; with `cursor`, saves it as the stream's cursor.
   // `io` carries the request/retry/byte counts to log; row counts are the writer's.
@@ -125,6 +131,10 @@ class ReplicaWriter {
   // The stream's cursor as last committed (or as it was before the run); empty if none.
   const std::string& cursor() const { return cursor_text_; }
   std::int64_t uncommitted_rows() const { return uncommitted_; }
+  // About how many rows the stream's table holds, without scanning it.
+  std::int64_t estimated_rows();
+  // A warning for _sync_log, written with the next commit or finish().
+  void set_warning(std::string warning) { warning_ = std::move(warning); }
 
  private:
   void begin();
@@ -136,13 +146,15 @@ class ReplicaWriter {
   std::string cursor_text_;  // the cursor last committed (or before the run)
   std::int64_t run_id_ = 0;
   std::optional<SQLite::Transaction> transaction_;
-  std::unique_ptr<SQLite::Statement> upsert_;
+  std::optional<TableWriter> table_;
   std::unique_ptr<SQLite::Statement> insert_rejected_;
   std::unique_ptr<SQLite::Statement> save_cursor_;
   std::unique_ptr<SQLite::Statement> update_run_;
   RunCounters pending_;
   RunCounters committed_;
   std::int64_t uncommitted_ = 0;
+  std::string warning_;
+  bool table_stale_ = false;
 };
 
 }  // namespace tsync

@@ -49,6 +49,7 @@ void put_run(JsonWriter& w, const RunRecord& r) {
   put(w, "cursor_before", non_empty(r.cursor_before));
   put(w, "cursor_after", non_empty(r.cursor_after));
   put(w, "error", non_empty(r.error));
+  put(w, "warning", non_empty(r.warning));
   w.EndObject();
 }
 
@@ -82,6 +83,7 @@ std::string summary_line(const SyncReport& r) {
   if (c.retries > 0)
     line += ", " + with_commas(c.retries) + (c.retries == 1 ? " retry" : " retries");
   if (r.status != "ok") line += "; " + r.status;
+  if (!r.warning.empty()) line += "; WARNING: " + r.warning;
   return line;
 }
 
@@ -103,6 +105,8 @@ std::string summary_json(const SyncReport& r) {
   put(w, "cursor_after", r.cursor_after);
   put(w, "run_id", r.run_id);
   put(w, "error", non_empty(r.error));
+  put(w, "all_rejected_responses", r.all_rejected_responses);
+  put(w, "warning", non_empty(r.warning));
   w.EndObject();
   return buffer.GetString();
 }
@@ -112,7 +116,8 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
   std::string out = "replica " + path + "\n";
   if (streams.empty()) out += "  no stream synced yet\n";
   for (const StreamStatus& s : streams) {
-    out += "  " + s.stream + ": " + with_commas(s.rows) + " rows, " + with_commas(s.rejected) +
+    out += "  " + s.stream + (s.table == s.stream ? "" : " (table " + s.table + ")") + ": " +
+           with_commas(s.rows) + " rows, " + with_commas(s.rejected) +
            " rejected, cursor " + s.cursor.value_or("(none: the next sync is a full sync)") +
            (s.saved_at.empty() ? "" : " (saved " + s.saved_at + ")") + "\n";
   }
@@ -123,6 +128,7 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
            with_commas(r.rows_rejected) + " rejected, " + with_commas(r.requests) + " requests";
     if (!r.cursor_after.empty()) out += ", cursor " + r.cursor_after;
     if (!r.error.empty()) out += "\n      " + r.error;
+    if (!r.warning.empty()) out += "\n      warning: " + r.warning;
     out += "\n";
   }
   return out;
@@ -139,6 +145,7 @@ std::string status_json(const std::string& path, const std::vector<StreamStatus>
   for (const StreamStatus& s : streams) {
     w.StartObject();
     put(w, "stream", s.stream);
+    put(w, "table", s.table);
     put(w, "cursor", s.cursor);
     put(w, "saved_at", non_empty(s.saved_at));
     put(w, "rows", s.rows);

@@ -1,5 +1,6 @@
 #include "sync.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iomanip>
@@ -10,13 +11,11 @@
 #include "background_writer.hpp"
 #include "errors.hpp"
 #include "http_client.hpp"
-#include "user_stream.hpp"
+#include "records.hpp"
 
 namespace tsync {
 namespace {
 
-constexpr std::string_view kStream = "user";
-constexpr const char* kFirstCursor = "0001-01-01T00:00:00Z";
 constexpr std::size_t kErrorBodyLimit = 300;
 constexpr std::int64_t kProgressEvery = 4096;
 
@@ -70,18 +69,19 @@ class ResponseSink : public RecordVisitor {
         checkpoint_rows_(checkpoint_rows),
         table_rows_(table_rows) {}
 
-  void on_record(const UserRecord& record) override {
+  void on_record(const Record& record) override {
+    ++accepted_;
     if (have_prev_) {
-      if (record.updated < prev_.instant) {
+      if (record.cursor < prev_.instant) {
         if (sorted_) sorted_ = false;
-        if (checkpointed_ && record.updated <= committed_.instant) {
+        if (checkpointed_ && record.cursor <= committed_.instant) {
           writer_.upsert(record);
           commit(asked_);
           checkpointed_ = false;
           note(record);
           return;
         }
-      } else if (sorted_ && record.updated > prev_.instant && prev_.instant > committed_.instant) {
+      } else if (sorted_ && record.cursor > prev_.instant && prev_.instant > committed_.instant) {
         safe_ = prev_;
         if (checkpoint_due()) {
           commit(*safe_);
@@ -94,9 +94,16 @@ class ResponseSink : public RecordVisitor {
   }
 
   void on_rejected(std::string_view raw, std::string_view reason) override {
+    if (rejected_ == 0) first_reason_.assign(reason);
+    ++rejected_;
     writer_.reject(raw, reason);
     observer_.on_rejected(reason);
   }
+
+  // Records of the response handed on to be stored, and records rejected.
+  std::int64_t accepted() const { return accepted_; }
+  std::int64_t rejected() const { return rejected_; }
+  const std::string& first_reason() const { return first_reason_; }
 
   // The body is complete: commit every row with the newest timestamp as cursor.
   void finish() {
@@ -119,11 +126,11 @@ class ResponseSink : public RecordVisitor {
   bool brought_newer() const { return newest_ && newest_->instant > asked_.instant; }
 
  private:
-  void note(const UserRecord& record) {
-    if (!newest_ || record.updated > newest_->instant)
-      newest_ = Cursor{record.updated_text, record.updated};
-    prev_.instant = record.updated;
-    prev_.text.assign(record.updated_text);
+  void note(const Record& record) {
+    if (!newest_ || record.cursor > newest_->instant)
+      newest_ = Cursor{record.cursor_text, record.cursor};
+    prev_.instant = record.cursor;
+    prev_.text.assign(record.cursor_text);
     have_prev_ = true;
     if (++since_progress_ >= kProgressEvery) {
       since_progress_ = 0;
@@ -173,6 +180,17 @@ class ResponseSink : public RecordVisitor {
   std::optional<Cursor> safe_;
   std::optional<Cursor> newest_;
   std::int64_t since_progress_ = 0;
+  std::int64_t accepted_ = 0;
+  std::int64_t rejected_ = 0;
+  std::string first_reason_;
+};
+
+// What the responses of one stream's run brought, for the all-rejected check.
+struct Tally {
+  std::int64_t accepted = 0;
+  std::int64_t rejected = 0;
+  std::int64_t all_rejected_responses = 0;
+  std::string first_reason;
 };
 
 std::string read_error_body(HttpGet& get) {
@@ -194,18 +212,18 @@ std::string read_error_body(HttpGet& get) {
   return text;
 }
 
-std::string status_hint(long status, const Config& config) {
+std::string status_hint(long status, const StreamConfig& stream) {
   if (status == 401 || status == 403)
-    return config.token_env ? " (check the token in $" + *config.token_env + ")"
+    return stream.token_env ? " (check the token in $" + *stream.token_env + ")"
                             : " (the API wants a token: set token_env in the configuration)";
-  if (status == 404) return " (check base_url)";
+  if (status == 404) return " (check the stream's url)";
   return "";
 }
 
 // One request and its whole response. Returns whether it brought newer records.
-bool fetch(const Config& config, const HttpOptions& http, const std::string& url,
-           BackgroundWriter& writer, SyncObserver& observer, RunCounters& io, Cursor& committed,
-           std::int64_t& table_rows) {
+bool fetch(const Config& config, const StreamConfig& stream, const HttpOptions& http,
+           const std::string& url, BackgroundWriter& writer, SyncObserver& observer,
+           RunCounters& io, Cursor& committed, std::int64_t& table_rows, Tally& tally) {
   const Cursor asked = committed;
   observer.on_request(url);
   HttpGet get(http, url);
@@ -219,13 +237,14 @@ bool fetch(const Config& config, const HttpOptions& http, const std::string& url
   }
   if (status < 200 || status >= 300) {
     const std::string body = read_error_body(get);
-    throw PermanentError(where + (body.empty() ? "" : ": " + body) + status_hint(status, config));
+    throw PermanentError(where + (body.empty() ? "" : ": " + body) + status_hint(status, stream));
   }
 
   ResponseSink sink(writer, observer, io, asked, committed, config.checkpoint_rows, table_rows);
   BodySource source(get, observer, io, writer, length);
+  const RecordShape shape = stream.shape();
   try {
-    parse_user_stream(source, sink);
+    parse_records(source, shape, sink);
   } catch (const Interrupted&) {
     sink.finish_interrupted();
     throw;
@@ -238,7 +257,45 @@ bool fetch(const Config& config, const HttpOptions& http, const std::string& url
     throw PermanentError(where + (type.empty() ? "" : " (" + type + ")") + ": " + e.what());
   }
   sink.finish();
+  tally.accepted += sink.accepted();
+  tally.rejected += sink.rejected();
+  if (sink.accepted() == 0 && sink.rejected() > 0) {
+    ++tally.all_rejected_responses;
+    if (tally.first_reason.empty()) tally.first_reason = sink.first_reason();
+  }
   return sink.brought_newer();
+}
+
+// The request URL: the stream's url, its fixed parameters, then since.
+std::string request_url(const StreamConfig& stream, const Cursor& committed) {
+  std::string url = stream.url;
+  char separator = '?';
+  for (const auto& [name, value] : stream.params) {
+    url += separator;
+    append_url_encoded(url, name);
+    url += '=';
+    append_url_encoded(url, value);
+    separator = '&';
+  }
+  url += separator;
+  append_url_encoded(url, stream.since_param);
+  url += '=';
+  append_url_encoded(url, stream.lookback_seconds > 0
+                              ? format_cursor(stream.cursor_format,
+                                              minus_seconds(committed.instant,
+                                                            stream.lookback_seconds))
+                              : committed.text);
+  return url;
+}
+
+HttpOptions http_options(const Config& config, const StreamConfig& stream) {
+  HttpOptions http;
+  http.timeout_seconds = config.timeout_seconds;
+  http.ca_file = config.ca_file.value_or("");
+  http.bearer_token = stream.token;
+  for (const HeaderSetting& h : stream.headers)
+    http.headers.push_back(HttpHeader{h.name, h.value, h.env.has_value()});
+  return http;
 }
 
 // Sleeps `seconds`, waking early to honour SIGINT/SIGTERM.
@@ -273,29 +330,25 @@ class Backoff {
 
 }  // namespace
 
-void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) {
+void sync_stream(const Config& config, const StreamConfig& stream, Replica& replica,
+                 SyncObserver& observer, SyncReport& report) {
   const auto started = Clock::now();
-  const HttpWarmUp warm_up;  // libcurl's set-up overlaps opening the replica
-  SyncLock lock(config.database);
-  Replica replica(config.database, ReplicaOptions{config.cache_size_mib});
-  const std::optional<Cursor> saved = replica.cursor(kStream);
+  report.stream = stream.name;
+  const std::optional<Cursor> saved = replica.cursor(stream.name, stream.cursor_format);
   Cursor committed;
   if (saved) {
     committed = *saved;
     report.cursor_before = saved->text;
   } else {
-    committed.text = config.start_timestamp.value_or(kFirstCursor);
-    committed.instant = *parse_timestamp(committed.text);
+    committed.text = stream.first_cursor();
+    committed.instant = *parse_cursor(stream.cursor_format, committed.text);
   }
-  std::int64_t table_rows = replica.estimated_user_rows();
-  ReplicaWriter writer(replica, std::string(kStream), saved);
+  ReplicaWriter writer(replica, stream.name, stream.table_spec(), saved);
   report.run_id = writer.run_id();
+  std::int64_t table_rows = writer.estimated_rows();
   BackgroundWriter background(writer);
-
-  HttpOptions http;
-  http.timeout_seconds = config.timeout_seconds;
-  http.ca_file = config.ca_file.value_or("");
-  http.bearer_token = config.token;
+  const HttpOptions http = http_options(config, stream);
+  Tally tally;
 
   RunCounters io;
   Backoff backoff(config);
@@ -312,14 +365,13 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
 
   try {
     for (;;) {
-      const Instant since = minus_seconds(committed.instant, config.lookback_seconds);
-      std::string url = config.base_url + "?since=";
-      append_url_encoded(url, config.lookback_seconds > 0 ? format_compact(since) : committed.text);
+      const std::string url = request_url(stream, committed);
       ++io.requests;
       const Instant before = committed.instant;
       bool newer = false;
       try {
-        newer = fetch(config, http, url, background, observer, io, committed, table_rows);
+        newer = fetch(config, stream, http, url, background, observer, io, committed, table_rows,
+                      tally);
         retry = 0;
       } catch (const TransientError& e) {
         background.settle();
@@ -350,6 +402,19 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
     }
     background.drain();
     announce_checkpoints(background, observer);
+    report.all_rejected_responses = tally.all_rejected_responses;
+    if (tally.all_rejected_responses > 0) {
+      report.warning = "every record of " + std::to_string(tally.all_rejected_responses) +
+                       (tally.all_rejected_responses == 1 ? " response" : " responses") +
+                       " was rejected (" + tally.first_reason +
+                       "; check the stream's cursor_field and primary_key)";
+      writer.set_warning(report.warning);
+    }
+    if (tally.accepted == 0 && tally.rejected > 0)
+      throw Error("stored no record and rejected all " + std::to_string(tally.rejected) +
+                  " (the first because: " + tally.first_reason + "); check the stream's " +
+                  "cursor_field (\"" + stream.cursor_field + "\") and primary_key, and see " +
+                  "the records in _rejected");
     fill_report();
     report.status = "ok";
     writer.finish("ok", "", report.counters);
@@ -359,6 +424,7 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
     fill_report();
     report.status = "interrupted";
     report.error = e.what();
+    report.exit_code = e.exit_code();
     writer.finish("interrupted", e.what(), report.counters);
     throw;
   } catch (const std::exception& e) {
@@ -367,9 +433,61 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
     fill_report();
     report.status = "error";
     report.error = e.what();
+    report.exit_code = kExitError;
+    if (const auto* error = dynamic_cast<const Error*>(&e)) report.exit_code = error->exit_code();
     writer.finish("error", e.what(), report.counters);
     throw;
   }
+}
+
+std::vector<SyncReport> run_streams(const Config& config, const std::vector<std::string>& names,
+                                    SyncObserver& observer) {
+  std::vector<const StreamConfig*> selected;
+  for (const std::string& name : names) {
+    const StreamConfig* stream = config.find_stream(name);
+    if (!stream) {
+      std::string known;
+      for (const StreamConfig& s : config.streams) known += (known.empty() ? "" : ", ") + s.name;
+      throw ConfigError("--stream " + name + ": no such stream in the configuration (it has: " +
+                        known + ")");
+    }
+    if (std::find(selected.begin(), selected.end(), stream) == selected.end())
+      selected.push_back(stream);
+  }
+  if (names.empty())
+    for (const StreamConfig& s : config.streams) selected.push_back(&s);
+
+  const HttpWarmUp warm_up;  // libcurl's set-up overlaps opening the replica
+  SyncLock lock(config.database);
+  Replica replica(config.database, ReplicaOptions{config.cache_size_mib});
+  std::vector<SyncReport> reports;
+  for (const StreamConfig* stream : selected) {
+    observer.on_stream(stream->name, selected.size());
+    reports.emplace_back();
+    SyncReport& report = reports.back();
+    report.stream = stream->name;
+    try {
+      sync_stream(config, *stream, replica, observer, report);
+    } catch (const Interrupted& e) {
+      report.status = "interrupted";
+      report.error = e.what();
+      report.exit_code = e.exit_code();
+      break;
+    } catch (const std::exception& e) {
+      report.status = "error";
+      report.error = e.what();
+      const auto* error = dynamic_cast<const Error*>(&e);
+      report.exit_code = error ? error->exit_code() : kExitError;
+    }
+  }
+  return reports;
+}
+
+void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) {
+  const HttpWarmUp warm_up;  // libcurl's set-up overlaps opening the replica
+  SyncLock lock(config.database);
+  Replica replica(config.database, ReplicaOptions{config.cache_size_mib});
+  sync_stream(config, config.streams.front(), replica, observer, report);
 }
 
 SyncReport run_sync(const Config& config, SyncObserver& observer) {

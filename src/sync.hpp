@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config.hpp"
 #include "replica.hpp"
@@ -15,6 +16,8 @@ namespace tsync {
 class SyncObserver {
  public:
   virtual ~SyncObserver() = default;
+  // A stream's sync begins; `of` streams are synced in this run.
+  virtual void on_stream(const std::string& /*name*/, std::size_t /*of*/) {}
   virtual void on_request(const std::string& /*url*/) {}
   virtual void on_response(long /*status*/, std::optional<std::uint64_t> /*content_length*/) {}
   // A transient fault; the request is repeated after `wait_seconds`.
@@ -32,6 +35,11 @@ struct SyncReport {
   std::string stream = "user";
   std::string status;  // "ok", "error" or "interrupted"
   std::string error;
+  int exit_code = 0;  // kExitOk, or the exit status the stream's failure maps to
+  // Set when whole responses were rejected record by record (a misconfigured
+  // cursor_field or primary_key looks like this).
+  std::string warning;
+  std::int64_t all_rejected_responses = 0;
   RunCounters counters;  // committed rows; requests, retries and bytes of the run
   std::optional<std::string> cursor_before;
   std::optional<std::string> cursor_after;
@@ -39,13 +47,27 @@ struct SyncReport {
   std::int64_t run_id = 0;
 };
 
-// Runs one incremental sync of the user stream into the replica at
-// `config.database`: asks for every record newer than the saved cursor, page
-// after page, until a response brings nothing newer than the cursor it asked
-// with. Rows and the cursor covering them commit together (see DESIGN.md, "The
-// one invariant"). Throws LockedError when another sync holds the replica; any
-// other failure is thrown after the run's _sync_log row records it, with the
+// Runs one incremental sync of `stream` into `replica` (whose sync lock the
+// caller holds): asks for every record newer than the saved cursor, page after
+// page, until a response brings nothing newer than the cursor it asked with.
+// Rows and the cursor covering them commit together (see DESIGN.md, "The one
+// invariant"). A run that stores no record and rejects every one is an error.
+// Any failure is thrown after the run's _sync_log row records it, with the
 // report (as far as it got) in `report`.
+void sync_stream(const Config& config, const StreamConfig& stream, Replica& replica,
+                 SyncObserver& observer, SyncReport& report);
+
+// Syncs the streams named in `names` (every stream, in the configuration's
+// order, when empty) into the replica at `config.database`, under its sync lock.
+// A stream that fails does not stop the ones after it; SIGINT/SIGTERM stops the
+// run after the stream it interrupted. Returns a report per stream synced.
+// Throws LockedError when another sync holds the replica, ConfigError for a name
+// the configuration does not have, and Error when the replica cannot be opened.
+std::vector<SyncReport> run_streams(const Config& config, const std::vector<std::string>& names,
+                                    SyncObserver& observer);
+
+// Syncs the configuration's first stream, locking and opening the replica as
+// run_streams does, and throws that stream's failure.
 SyncReport run_sync(const Config& config, SyncObserver& observer);
 void run_sync(const Config& config, SyncObserver& observer, SyncReport& report);
 

@@ -178,3 +178,121 @@ Instant minus_seconds(Instant instant, std::int64_t seconds) {
 }
 
 }  // namespace tsync
+
+namespace tsync {
+namespace {
+
+constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
+
+// Reads "[-]digits[.digits]" exactly; the fraction's digits beyond `max_fraction`
+// must be zeros (a finer fraction than the format's unit holds is refused).
+bool decimal(std::string_view s, bool& negative, std::int64_t& whole, std::int64_t& fraction,
+             int max_fraction) {
+  std::size_t pos = 0;
+  negative = false;
+  if (pos < s.size() && s[pos] == '-') {
+    negative = true;
+    ++pos;
+  }
+  const std::size_t start = pos;
+  whole = 0;
+  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+    if (whole > (INT64_MAX - 9) / 10) return false;
+    whole = whole * 10 + (s[pos] - '0');
+    ++pos;
+  }
+  if (pos == start) return false;
+  fraction = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    const std::size_t fraction_start = pos;
+    int taken = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (taken < max_fraction) {
+        fraction = fraction * 10 + (s[pos] - '0');
+        ++taken;
+      } else if (s[pos] != '0') {
+        return false;
+      }
+      ++pos;
+    }
+    if (pos == fraction_start) return false;
+    for (; taken < max_fraction; ++taken) fraction *= 10;
+  }
+  return pos == s.size();
+}
+
+// Appends ".fff" with trailing zeros trimmed, or nothing for a zero fraction.
+void append_fraction(std::string& out, std::int64_t fraction, int width) {
+  if (fraction == 0) return;
+  std::string digits = std::to_string(fraction);
+  digits.insert(0, static_cast<std::size_t>(width) - digits.size(), '0');
+  while (digits.back() == '0') digits.pop_back();
+  out += '.';
+  out += digits;
+}
+
+}  // namespace
+
+std::string_view cursor_format_name(CursorFormat format) {
+  switch (format) {
+    case CursorFormat::UnixSeconds:
+      return "unix_seconds";
+    case CursorFormat::UnixMillis:
+      return "unix_millis";
+    case CursorFormat::Iso8601:
+      break;
+  }
+  return "iso8601";
+}
+
+std::optional<Instant> parse_cursor(CursorFormat format, std::string_view text) {
+  if (format == CursorFormat::Iso8601) return parse_timestamp(text);
+  const bool millis = format == CursorFormat::UnixMillis;
+  bool negative = false;
+  std::int64_t whole = 0, fraction = 0;
+  // Seconds take up to 9 fraction digits (nanoseconds), milliseconds up to 6.
+  if (!decimal(text, negative, whole, fraction, millis ? 6 : 9)) return std::nullopt;
+  Instant t;
+  if (millis) {
+    t.seconds = whole / 1000;
+    t.nanos = static_cast<std::int32_t>((whole % 1000) * 1'000'000 + fraction);
+  } else {
+    t.seconds = whole;
+    t.nanos = static_cast<std::int32_t>(fraction);
+  }
+  if (negative && (t.seconds != 0 || t.nanos != 0)) {
+    t.seconds = -t.seconds;
+    if (t.nanos != 0) {
+      t.seconds -= 1;
+      t.nanos = static_cast<std::int32_t>(kNanosPerSecond - t.nanos);
+    }
+  }
+  if (t < kEpochStart || t.seconds > kLastSecond) return std::nullopt;
+  return t;
+}
+
+std::string format_cursor(CursorFormat format, Instant t) {
+  if (format == CursorFormat::Iso8601) return format_compact(t);
+  // Whole units and the fraction of a unit, of an instant that may be negative.
+  const bool millis = format == CursorFormat::UnixMillis;
+  const std::int64_t unit_nanos = millis ? 1'000'000 : kNanosPerSecond;
+  const std::int64_t per_second = kNanosPerSecond / unit_nanos;
+  std::int64_t whole = t.seconds * per_second + t.nanos / unit_nanos;
+  std::int64_t fraction = t.nanos % unit_nanos;
+  std::string out;
+  if (whole < 0 && fraction != 0) {
+    whole += 1;
+    fraction = unit_nanos - fraction;
+    out = whole == 0 ? "-0" : "";
+  }
+  out += std::to_string(whole);
+  append_fraction(out, fraction, millis ? 6 : 9);
+  return out;
+}
+
+std::string first_cursor_text(CursorFormat format) {
+  return format == CursorFormat::Iso8601 ? "0001-01-01T00:00:00Z" : "0";
+}
+
+}  // namespace tsync

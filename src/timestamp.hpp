@@ -43,4 +43,28 @@ std::string format_compact(Instant instant);
 // The instant `seconds` earlier, never earlier than kEpochStart.
 Instant minus_seconds(Instant instant, std::int64_t seconds);
 
+// How a stream's cursor field is written by its API.
+enum class CursorFormat {
+  Iso8601,      // text, parse_timestamp's forms
+  UnixSeconds,  // a number of seconds since 1970-01-01T00:00:00Z, maybe with a fraction
+  UnixMillis,   // a number of milliseconds since then, maybe with a fraction
+};
+
+// "iso8601", "unix_seconds", "unix_millis".
+std::string_view cursor_format_name(CursorFormat format);
+
+// Reads a cursor value written in `format`. An epoch value is decimal digits with
+// an optional sign and fraction (JSON's number text, without an exponent, or the
+// same digits inside a string). Returns nothing for any other text or an instant
+// outside years 0001..9999.
+std::optional<Instant> parse_cursor(CursorFormat format, std::string_view text);
+
+// Writes an instant as `format` writes it: format_compact for iso8601, else the
+// number of seconds or milliseconds, with a fraction only when it is not zero.
+std::string format_cursor(CursorFormat format, Instant instant);
+
+// Where a stream's first sync starts when nothing says otherwise:
+// 0001-01-01T00:00:00Z for iso8601, 0 for the epoch formats.
+std::string first_cursor_text(CursorFormat format);
+
 }  // namespace tsync

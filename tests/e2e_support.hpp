@@ -57,7 +57,7 @@ class RecordingObserver : public tsync::SyncObserver {
 
 inline tsync::Config config_for(const tsync::mock::MockApi& api, const ScratchDir& dir) {
   tsync::Config config;
-  config.base_url = api.base_url();
+  config.streams = {tsync::user_stream(api.base_url())};
   config.database = dir.file("replica.db");
   config.timeout_seconds = 2;
   config.retry_base_seconds = 0.01;

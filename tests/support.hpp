@@ -3,6 +3,7 @@
 // Helpers shared by the test files: a private temporary directory per test and
 // ready-made user records.
 
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <optional>
@@ -15,7 +16,8 @@
 #include <unistd.h>
 
 #include "timestamp.hpp"
-#include "user_record.hpp"
+#include "record.hpp"
+#include "stream_config.hpp"
 
 namespace tsync::test {
 
@@ -63,7 +65,53 @@ inline Instant instant_of(std::string_view text) {
 // The normalised UTC text the replica stores for `text`.
 inline std::string utc_text(std::string_view text) { return format_utc(instant_of(text)); }
 
-// A user record as the stream hands it to the replica: updatedAt (and createdAt)
+// The seed's user stream's table, as the short configuration form declares it.
+inline TableSpec user_table() { return user_stream("http://127.0.0.1/").table_spec(); }
+
+// A user record built column by column for tests: the eight fields of the seed's
+// user, each text or null, and the API's own updatedAt text. It converts to the
+// Record the parser would hand on.
+struct UserRecord {
+  enum Column : std::size_t { kId, kName, kEmail, kAddress, kCompany, kJob, kUpdatedAt, kCreatedAt };
+  static constexpr std::size_t kColumns = 8;
+  static constexpr std::array<std::string_view, kColumns> kNames{
+      "id", "name", "email", "address", "company", "job", "updatedAt", "createdAt"};
+  struct Field {
+    std::string text;
+    bool null = true;
+    void set(std::string_view value) {
+      text.assign(value.data(), value.size());
+      null = false;
+    }
+    void clear() {
+      text.clear();
+      null = true;
+    }
+  };
+
+  std::array<Field, kColumns> fields;
+  Instant updated;
+  std::string updated_text;  // updatedAt exactly as the API sent it
+
+  const Field& operator[](Column c) const { return fields[c]; }
+  Field& operator[](Column c) { return fields[c]; }
+
+  operator Record() const {
+    Record record;
+    for (std::size_t i = 0; i < kColumns; ++i) {
+      FieldValue& f = record.add();
+      f.name = kNames[i];
+      f.kind = fields[i].null ? ValueKind::Null : ValueKind::String;
+      f.text = i == kUpdatedAt ? updated_text : fields[i].text;
+    }
+    record.cursor = updated;
+    record.cursor_text = updated_text;
+    record.cursor_index = kUpdatedAt;
+    return record;
+  }
+};
+
+// A user record as the replica stores it: updatedAt (and createdAt)
 // normalised with format_utc, the API's own updatedAt text kept as updated_text.
 // Fields not given get plausible values derived from the id.
 inline UserRecord make_user(std::string_view id, std::string_view updated_at,

@@ -17,7 +17,8 @@ using tsync::BackgroundWriter;
 using tsync::Cursor;
 using tsync::Replica;
 using tsync::ReplicaWriter;
-using tsync::UserRecord;
+using tsync::test::UserRecord;
+using tsync::test::user_table;
 using tsync::test::make_user;
 using tsync::test::TempDir;
 
@@ -50,7 +51,7 @@ TEST_SUITE("background_writer") {
     TempDir dir;
     const std::string path = dir.file("replica.db");
     Replica replica(path);
-    ReplicaWriter writer(replica, "user", std::nullopt);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
     {
       BackgroundWriter background(writer);
       const int rows =
@@ -83,7 +84,7 @@ TEST_SUITE("background_writer") {
     TempDir dir;
     const std::string path = dir.file("replica.db");
     Replica replica(path);
-    ReplicaWriter writer(replica, "user", std::nullopt);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
     const int before =
         static_cast<int>(BackgroundWriter::kBatchRows + 88);  // a queued batch and a partial one
     {
@@ -112,7 +113,7 @@ TEST_SUITE("background_writer") {
     TempDir dir;
     const std::string path = dir.file("replica.db");
     Replica replica(path);
-    ReplicaWriter writer(replica, "user", std::nullopt);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
     const Cursor c = cursor_at("2024-01-01T00:00:09Z");
     {
       BackgroundWriter background(writer);
@@ -146,7 +147,7 @@ TEST_SUITE("background_writer") {
     TempDir dir;
     const std::string path = dir.file("replica.db");
     Replica replica(path);
-    ReplicaWriter writer(replica, "user", std::nullopt);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
     {
       BackgroundWriter background(writer);
       for (int n = 0; n < 3000; ++n) background.upsert(numbered_user(n));

@@ -96,16 +96,16 @@ TEST_SUITE("config") {
     const std::string path =
         dir.write("configuration.json", std::string("{\"base_url\": \"") + kUrl + "\"}\n");
     const tsync::Config c = tsync::load_config(path);
-    CHECK(c.base_url == kUrl);
+    CHECK(c.streams.at(0).url == kUrl);
     CHECK(c.database == "replica.db");
-    CHECK_FALSE(c.start_timestamp.has_value());
-    CHECK(c.lookback_seconds == 0);
+    CHECK_FALSE(c.streams.at(0).start_timestamp.has_value());
+    CHECK(c.streams.at(0).lookback_seconds == 0);
     CHECK(c.timeout_seconds == 30);
     CHECK(c.max_retries == 5);
     CHECK(c.retry_base_seconds == 1.0);
     CHECK(c.retry_budget_seconds == 900.0);
-    CHECK_FALSE(c.token_env.has_value());
-    CHECK(c.token.empty());
+    CHECK_FALSE(c.streams.at(0).token_env.has_value());
+    CHECK(c.streams.at(0).token.empty());
     CHECK_FALSE(c.ca_file.has_value());
     CHECK(c.cache_size_mib == 64);
     CHECK(c.checkpoint_rows == 200000);
@@ -130,18 +130,18 @@ TEST_SUITE("config") {
   "checkpoint_rows": 1000
 })");
     const tsync::Config c = tsync::load_config(path);
-    CHECK(c.base_url == "https://api.example.com/incremental/timestamp");
+    CHECK(c.streams.at(0).url == "https://api.example.com/incremental/timestamp");
     CHECK(c.database == "users.db");
-    REQUIRE(c.start_timestamp.has_value());
-    CHECK(*c.start_timestamp == "2024-01-15T12:30:00+02:00");  // kept as written
-    CHECK(c.lookback_seconds == 300);
+    REQUIRE(c.streams.at(0).start_timestamp.has_value());
+    CHECK(*c.streams.at(0).start_timestamp == "2024-01-15T12:30:00+02:00");  // kept as written
+    CHECK(c.streams.at(0).lookback_seconds == 300);
     CHECK(c.timeout_seconds == 10);
     CHECK(c.max_retries == 7);
     CHECK(c.retry_base_seconds == 0.25);
     CHECK(c.retry_budget_seconds == 60.5);
-    REQUIRE(c.token_env.has_value());
-    CHECK(*c.token_env == "TSYNC_TEST_TOKEN_EVERY_KEY");
-    CHECK(c.token == "s3cr3t-token");
+    REQUIRE(c.streams.at(0).token_env.has_value());
+    CHECK(*c.streams.at(0).token_env == "TSYNC_TEST_TOKEN_EVERY_KEY");
+    CHECK(c.streams.at(0).token == "s3cr3t-token");
     REQUIRE(c.ca_file.has_value());
     CHECK(*c.ca_file == ca);
     CHECK(c.cache_size_mib == 16);
@@ -154,7 +154,7 @@ TEST_SUITE("config") {
     const std::string path = dir.write("c.json", text);
     const tsync::Config from_file = tsync::load_config(path);
     const tsync::Config from_text = tsync::parse_config(text, "whatever");
-    CHECK(from_file.base_url == from_text.base_url);
+    CHECK(from_file.streams.at(0).url == from_text.streams.at(0).url);
     CHECK(from_file.database == "x.db");
     CHECK(from_text.database == "x.db");
     CHECK(from_file.max_retries == 0);
@@ -163,19 +163,19 @@ TEST_SUITE("config") {
 
   TEST_CASE("accepted base_url forms") {
     SUBCASE("http with a port") {
-      CHECK(tsync::parse_config(R"({"base_url": "http://127.0.0.1:5001/x"})", "o").base_url ==
+      CHECK(tsync::parse_config(R"({"base_url": "http://127.0.0.1:5001/x"})", "o").streams.at(0).url ==
             "http://127.0.0.1:5001/x");
     }
     SUBCASE("https without a path") {
-      CHECK(tsync::parse_config(R"({"base_url": "https://example.com"})", "o").base_url ==
+      CHECK(tsync::parse_config(R"({"base_url": "https://example.com"})", "o").streams.at(0).url ==
             "https://example.com");
     }
     SUBCASE("scheme in capitals") {
-      CHECK(tsync::parse_config(R"({"base_url": "HTTPS://Example.com/Users"})", "o").base_url ==
+      CHECK(tsync::parse_config(R"({"base_url": "HTTPS://Example.com/Users"})", "o").streams.at(0).url ==
             "HTTPS://Example.com/Users");
     }
     SUBCASE("IPv6 literal") {
-      CHECK(tsync::parse_config(R"({"base_url": "http://[::1]:8080/users"})", "o").base_url ==
+      CHECK(tsync::parse_config(R"({"base_url": "http://[::1]:8080/users"})", "o").streams.at(0).url ==
             "http://[::1]:8080/users");
     }
   }
@@ -268,11 +268,11 @@ TEST_SUITE("config") {
     SUBCASE("missing") {
       CHECK_THROWS_WITH_AS(tsync::parse_config("{}", "cfg.json"),
                            "cfg.json: base_url: missing (the URL of the API endpoint, e.g. "
-                           "\"http://127.0.0.1:5001/incremental/timestamp\")",
+                           "\"http://127.0.0.1:5001/incremental/timestamp\", or a list of \"streams\")",
                            tsync::ConfigError);
       CHECK(error_of(R"({"database": "a.db"})") ==
             "cfg.json: base_url: missing (the URL of the API endpoint, e.g. "
-            "\"http://127.0.0.1:5001/incremental/timestamp\")");
+            "\"http://127.0.0.1:5001/incremental/timestamp\", or a list of \"streams\")");
     }
     SUBCASE("not a string") {
       CHECK(error_of(R"({"base_url": null})") == "cfg.json: base_url: must be a string");
@@ -309,14 +309,14 @@ TEST_SUITE("config") {
     SUBCASE("a query or fragment") {
       CHECK_THROWS_WITH_AS(
           tsync::parse_config(R"({"base_url": "http://h/users?since=2024-01-01"})", "cfg.json"),
-          "cfg.json: base_url: must not contain a query or fragment (tsync adds ?since=...): "
+          "cfg.json: base_url: must not contain a query or fragment (tsync adds ?since=...; put fixed parameters in \"params\"): "
           "\"http://h/users?since=2024-01-01\"",
           tsync::ConfigError);
       CHECK(error_of(R"({"base_url": "http://h/users#x"})") ==
-            "cfg.json: base_url: must not contain a query or fragment (tsync adds ?since=...): "
+            "cfg.json: base_url: must not contain a query or fragment (tsync adds ?since=...; put fixed parameters in \"params\"): "
             "\"http://h/users#x\"");
       CHECK(error_of(R"({"base_url": "http://h/users?"})") ==
-            "cfg.json: base_url: must not contain a query or fragment (tsync adds ?since=...): "
+            "cfg.json: base_url: must not contain a query or fragment (tsync adds ?since=...; put fixed parameters in \"params\"): "
             "\"http://h/users?\"");
     }
     SUBCASE("spaces and control characters") {
@@ -416,7 +416,7 @@ TEST_SUITE("config") {
                     "retry_base_seconds": 0.001, "retry_budget_seconds": 0,
                     "cache_size_mib": 1, "checkpoint_rows": 1)"),
           "cfg.json");
-      CHECK(c.lookback_seconds == 0);
+      CHECK(c.streams.at(0).lookback_seconds == 0);
       CHECK(c.timeout_seconds == 1);
       CHECK(c.max_retries == 0);
       CHECK(c.retry_base_seconds == 0.001);
@@ -430,7 +430,7 @@ TEST_SUITE("config") {
                     "retry_base_seconds": 3600, "retry_budget_seconds": 604800,
                     "cache_size_mib": 1048576, "checkpoint_rows": 1099511627776)"),
           "cfg.json");
-      CHECK(c.lookback_seconds == 316224000);
+      CHECK(c.streams.at(0).lookback_seconds == 316224000);
       CHECK(c.timeout_seconds == 86400);
       CHECK(c.max_retries == 100);
       CHECK(c.retry_base_seconds == 3600.0);
@@ -456,8 +456,8 @@ TEST_SUITE("config") {
           "cfg.json: start_timestamp: must not be empty");
     const tsync::Config c =
         tsync::parse_config(with_url(R"("start_timestamp": "0001-01-01T00:00:00Z")"), "o");
-    REQUIRE(c.start_timestamp.has_value());
-    CHECK(*c.start_timestamp == "0001-01-01T00:00:00Z");
+    REQUIRE(c.streams.at(0).start_timestamp.has_value());
+    CHECK(*c.streams.at(0).start_timestamp == "0001-01-01T00:00:00Z");
   }
 
   TEST_CASE("token_env names an environment variable holding the token") {
@@ -479,9 +479,9 @@ TEST_SUITE("config") {
     SUBCASE("set") {
       ScopedEnv env(name, std::string("tok-Very-Secret-123"));
       const tsync::Config c = tsync::parse_config(config, "cfg.json");
-      CHECK(c.token == "tok-Very-Secret-123");
-      REQUIRE(c.token_env.has_value());
-      CHECK(*c.token_env == name);
+      CHECK(c.streams.at(0).token == "tok-Very-Secret-123");
+      REQUIRE(c.streams.at(0).token_env.has_value());
+      CHECK(*c.streams.at(0).token_env == name);
     }
     SUBCASE("the token never appears in a message") {
       const std::string secret = "tok-Very-Secret-123";

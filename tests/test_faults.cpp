@@ -186,7 +186,7 @@ TEST_SUITE("faults") {
     REQUIRE_THROWS_WITH_AS(tsync::run_sync(config, observer),
                            ("GET " + api.base_url() +
                             "?since=0001-01-01T00%3A00%3A00Z: HTTP 404: {\"error\":\"no such "
-                            "endpoint\"} (check base_url)")
+                            "endpoint\"} (check the stream's url)")
                                .c_str(),
                            tsync::PermanentError);
     CHECK(observer.retries.empty());
@@ -322,7 +322,7 @@ TEST_SUITE("faults") {
       port = api.start();
     }  // stopped: nothing listens on the port now
     tsync::Config config;
-    config.base_url = "http://127.0.0.1:" + std::to_string(port) + "/incremental/timestamp";
+    config.streams = {tsync::user_stream("http://127.0.0.1:" + std::to_string(port) + "/incremental/timestamp")};
     config.database = dir.file("replica.db");
     config.max_retries = 1;
     config.retry_base_seconds = 0.01;
@@ -363,7 +363,7 @@ TEST_SUITE("faults") {
 
     // Served again (lookback), they are not kept twice.
     auto replay = config;
-    replay.lookback_seconds = 400LL * 86400;
+    replay.streams.at(0).lookback_seconds = 400LL * 86400;
     const auto again = tsync::run_sync(replay, observer);
     CHECK(again.counters.rows_rejected == 0);
     CHECK(count(config.database, "SELECT count(*) FROM _rejected") == 4);
@@ -460,7 +460,12 @@ TEST_SUITE("faults") {
     e2e::RecordingObserver observer;
     auto config = e2e::config_for(api, dir);
     config.checkpoint_rows = 500;
-    { tsync::Replica create(config.database); }
+    {
+      // The replica and the user stream's (empty) table, as a first run makes them.
+      tsync::Replica create(config.database);
+      tsync::ReplicaWriter table(create, "user", config.streams.at(0).table_spec(), std::nullopt);
+      table.finish("ok", "", {});
+    }
 
     std::atomic<bool> done{false};
     std::atomic<int> reads{0};
@@ -508,7 +513,7 @@ TEST_SUITE("faults") {
     while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 
     tsync::Config config;
-    config.base_url = "https://127.0.0.1:" + std::to_string(port) + "/incremental/timestamp";
+    config.streams = {tsync::user_stream("https://127.0.0.1:" + std::to_string(port) + "/incremental/timestamp")};
     config.database = dir.file("replica.db");
     config.retry_base_seconds = 0.01;
     e2e::RecordingObserver observer;

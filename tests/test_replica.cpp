@@ -28,7 +28,8 @@ using tsync::Cursor;
 using tsync::Replica;
 using tsync::ReplicaWriter;
 using tsync::RunCounters;
-using tsync::UserRecord;
+using tsync::test::UserRecord;
+using tsync::test::user_table;
 using tsync::test::make_user;
 using tsync::test::TempDir;
 using tsync::test::utc_text;
@@ -139,13 +140,17 @@ TEST_SUITE("replica") {
     CHECK(replica.db().execAndGet("PRAGMA journal_mode").getString() == "wal");
     SQLite::Database reader = open_reader(path);
     CHECK(reader.execAndGet("PRAGMA journal_mode").getString() == "wal");
-    CHECK(count(reader, "PRAGMA user_version") == 1);
+    CHECK(count(reader, "PRAGMA user_version") == 2);
+    CHECK(count(reader, "SELECT count(*) FROM sqlite_schema WHERE name = 'user'") == 0);
 
+    // The user stream's table is made by its first run, as the seed's schema.
+    { ReplicaWriter writer(replica, "user", user_table(), std::nullopt); }
     std::vector<std::string> tables;
     SQLite::Statement list(reader,
                            "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
     while (list.executeStep()) tables.push_back(list.getColumn(0).getString());
-    CHECK(tables == std::vector<std::string>{"_rejected", "_state", "_sync_log", "user"});
+    CHECK(tables ==
+          std::vector<std::string>{"_columns", "_rejected", "_state", "_sync_log", "user"});
 
     std::vector<std::string> columns;
     SQLite::Statement info(reader, "SELECT name, pk FROM pragma_table_info('user') ORDER BY cid");
@@ -171,7 +176,7 @@ TEST_SUITE("replica") {
     const std::string path = dir.file("replica.db");
     {
       Replica replica(path);
-      ReplicaWriter writer(replica, "user", std::nullopt);
+      ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
       writer.upsert(make_user("a", "2024-01-15T10:30:00Z"));
       const Cursor cursor = cursor_at("2024-01-15T10:30:00Z");
       writer.commit(&cursor, {});
@@ -179,7 +184,7 @@ TEST_SUITE("replica") {
     }
     Replica again(path);
     CHECK(count(again.db(), "SELECT count(*) FROM user") == 1);
-    CHECK(count(again.db(), "PRAGMA user_version") == 1);
+    CHECK(count(again.db(), "PRAGMA user_version") == 2);
     const auto cursor = again.cursor("user");
     REQUIRE(cursor.has_value());
     CHECK(cursor->text == "2024-01-15T10:30:00Z");
@@ -192,22 +197,22 @@ TEST_SUITE("replica") {
     { Replica replica(path); }
     {
       SQLite::Database raw(path, SQLite::OPEN_READWRITE);
-      raw.exec("PRAGMA user_version = 2");
+      raw.exec("PRAGMA user_version = 3");
     }
     REQUIRE_THROWS_WITH_AS(Replica{path},
-                           (path + ": made by a newer tsync (schema version 2); upgrade tsync to "
+                           (path + ": made by a newer tsync (schema version 3); upgrade tsync to "
                                    "use it")
                                .c_str(),
                            tsync::Error);
     SQLite::Database reader = open_reader(path);
-    CHECK(count(reader, "PRAGMA user_version") == 2);
+    CHECK(count(reader, "PRAGMA user_version") == 3);
   }
 
   TEST_CASE("upsert inserts, updates newer versions and never goes back in time") {
     TempDir dir;
     const std::string path = dir.file("replica.db");
     Replica replica(path);
-    ReplicaWriter writer(replica, "user", std::nullopt);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
     SQLite::Database& db = replica.db();
 
     SUBCASE("a new id is inserted and counted as new") {
@@ -247,7 +252,7 @@ TEST_SUITE("replica") {
       CHECK(stored_user(db, "u1") == expected_row(newer));
       writer.commit(nullptr, {});
 
-      ReplicaWriter later(replica, "user", std::nullopt);
+      ReplicaWriter later(replica, "user", user_table(), std::nullopt);
       later.upsert(make_user("u1", "2023-12-31T23:59:59Z", "Older still"));
       CHECK(later.counters().rows_updated == 0);
       CHECK(stored_user(db, "u1") == expected_row(newer));
@@ -277,7 +282,7 @@ TEST_SUITE("replica") {
       writer.commit(nullptr, {});
       const int changes_before = sqlite3_total_changes(db.getHandle());
 
-      ReplicaWriter replay(replica, "user", std::nullopt);
+      ReplicaWriter replay(replica, "user", user_table(), std::nullopt);
       const int changes_after_start = sqlite3_total_changes(db.getHandle());
       CHECK(changes_after_start > changes_before);  // the run's log row
       replay.upsert(user);
@@ -308,7 +313,7 @@ TEST_SUITE("replica") {
   TEST_CASE("NULL fields are stored as NULL and empty text as empty text") {
     TempDir dir;
     Replica replica(dir.file("replica.db"));
-    ReplicaWriter writer(replica, "user", std::nullopt);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
 
     UserRecord nulls = make_user("nulls", "2024-01-15T10:30:00Z");
     for (auto column : {UserRecord::kName, UserRecord::kEmail, UserRecord::kAddress,
@@ -341,7 +346,7 @@ TEST_SUITE("replica") {
   TEST_CASE("values are stored byte-exact: embedded NUL, any byte, 100 KB") {
     TempDir dir;
     Replica replica(dir.file("replica.db"));
-    ReplicaWriter writer(replica, "user", std::nullopt);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
 
     using namespace std::string_literals;
     UserRecord user = make_user("id\0with NUL"s, "2024-01-15T10:30:00Z");
@@ -376,7 +381,7 @@ TEST_SUITE("replica") {
     const std::string raw = "{\"name\":\"no id\",\"note\":\"nul\0inside\"}"s;
     const std::string other = R"({"id":"7","updatedAt":"yesterday"})";
     {
-      ReplicaWriter writer(replica, "user", std::nullopt);
+      ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
       writer.reject(raw, "no id");
       writer.reject(raw, "no id");
       writer.reject(raw, "a different reason, same record");
@@ -401,7 +406,7 @@ TEST_SUITE("replica") {
     query.reset();  // ends the reader's snapshot, so it sees later commits
 
     SUBCASE("a later run does not keep or count it again") {
-      ReplicaWriter again(replica, "user", std::nullopt);
+      ReplicaWriter again(replica, "user", user_table(), std::nullopt);
       again.reject(raw, "no id");
       CHECK(again.counters().rows_rejected == 0);
       again.commit(nullptr, {});
@@ -409,7 +414,9 @@ TEST_SUITE("replica") {
       CHECK(replica.recent_runs(1).at(0).rows_rejected == 0);
     }
     SUBCASE("the same text from another stream is kept for that stream") {
-      ReplicaWriter orders(replica, "orders", std::nullopt);
+      tsync::TableSpec orders_table = user_table();
+      orders_table.table = "orders";
+      ReplicaWriter orders(replica, "orders", orders_table, std::nullopt);
       orders.reject(raw, "no id");
       CHECK(orders.counters().rows_rejected == 1);
       orders.commit(nullptr, {});
@@ -421,7 +428,7 @@ TEST_SUITE("replica") {
     TempDir dir;
     const std::string path = dir.file("replica.db");
     Replica replica(path);
-    ReplicaWriter writer(replica, "user", std::nullopt);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
     REQUIRE(writer.run_id() > 0);
     CHECK(writer.cursor().empty());
     {
@@ -489,7 +496,7 @@ TEST_SUITE("replica") {
       CHECK(saved->instant == cursor.instant);
 
       // The next run starts from it.
-      ReplicaWriter next(replica, "user", saved);
+      ReplicaWriter next(replica, "user", user_table(), saved);
       CHECK(next.cursor() == cursor.text);
       CHECK(replica.recent_runs(1).at(0).cursor_before == cursor.text);
     }
@@ -510,7 +517,7 @@ TEST_SUITE("replica") {
     TempDir dir;
     const std::string path = dir.file("replica.db");
     Replica replica(path);
-    ReplicaWriter writer(replica, "user", std::nullopt);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
     const UserRecord a = make_user("a", "2024-01-15T10:00:00Z", "A1");
     writer.upsert(a);
     writer.upsert(make_user("b", "2024-01-15T10:01:00Z"));
@@ -552,7 +559,7 @@ TEST_SUITE("replica") {
     {
       Replica replica(path);
       {
-        ReplicaWriter writer(replica, "user", std::nullopt);
+        ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
         writer.upsert(make_user("a", "2024-01-15T10:00:00Z"));
         writer.commit(&c1, {});
         writer.upsert(make_user("b", "2024-01-15T10:05:00Z"));
@@ -577,7 +584,7 @@ TEST_SUITE("replica") {
     if (child == 0) {
       try {
         Replica replica(path);
-        ReplicaWriter writer(replica, "user", std::nullopt);
+        ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
         writer.upsert(make_user("a", "2024-01-15T10:00:00Z"));
         const Cursor c1 = cursor_at("2024-01-15T10:00:00Z");
         writer.commit(&c1, {});
@@ -615,7 +622,7 @@ TEST_SUITE("replica") {
     options.cache_size_mib = 1;     // the writer spills its transaction to the file
     options.busy_timeout_ms = 200;  // and does not wait long for a lock
     Replica replica(path, options);
-    ReplicaWriter writer(replica, "user", std::nullopt);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
     writer.upsert(make_user("first", "2024-01-15T10:00:00Z"));
     writer.commit(nullptr, {});
 
@@ -647,13 +654,13 @@ TEST_SUITE("replica") {
     Replica replica(path, options);
     SQLite::Database other(path, SQLite::OPEN_READWRITE);
     other.exec("BEGIN IMMEDIATE");
-    REQUIRE_THROWS_WITH_AS(ReplicaWriter(replica, "user", std::nullopt),
+    REQUIRE_THROWS_WITH_AS(ReplicaWriter(replica, "user", user_table(), std::nullopt),
                            (path + ": database is locked (another program holds a write lock on "
                                    "the replica)")
                                .c_str(),
                            tsync::Error);
     other.exec("ROLLBACK");
-    CHECK_NOTHROW(ReplicaWriter(replica, "user", std::nullopt));
+    CHECK_NOTHROW(ReplicaWriter(replica, "user", user_table(), std::nullopt));
   }
 
   TEST_CASE("finish records the run's status, end time and error") {
@@ -661,7 +668,7 @@ TEST_SUITE("replica") {
     const std::string path = dir.file("replica.db");
     Replica replica(path);
     const Cursor c1 = cursor_at("2024-01-15T10:00:00Z");
-    ReplicaWriter writer(replica, "user", std::nullopt);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
     writer.upsert(make_user("a", "2024-01-15T10:00:00Z"));
     writer.commit(&c1, {});
     RunCounters io;
@@ -725,7 +732,7 @@ TEST_SUITE("replica") {
     const char* statuses[] = {"ok", "error", "interrupted"};
     std::vector<std::int64_t> ids;
     for (int i = 0; i < 3; ++i) {
-      ReplicaWriter writer(replica, "user", before);
+      ReplicaWriter writer(replica, "user", user_table(), before);
       for (int j = 0; j <= i; ++j)
         writer.upsert(make_user("r" + std::to_string(i) + "-" + std::to_string(j),
                                 "2024-01-1" + std::to_string(i + 1) + "T00:00:00Z"));
@@ -770,12 +777,12 @@ TEST_SUITE("replica") {
           "INSERT INTO _state (stream, last_timestamp) VALUES ('user', 'yesterday noon')");
       REQUIRE_THROWS_WITH_AS(replica.cursor("user"),
                              (path + ": the saved cursor of user is not a timestamp: \"yesterday "
-                                     "noon\" (run `tsync reset` to sync everything again)")
+                                     "noon\" (run `tsync reset --stream user` to sync it from the start again)")
                                  .c_str(),
                              tsync::Error);
     }
     SUBCASE("one stream's cursor is not another's") {
-      ReplicaWriter writer(replica, "user", std::nullopt);
+      ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
       const Cursor c1 = cursor_at("2024-01-15T10:00:00+01:00");
       writer.commit(&c1, {});
       CHECK_FALSE(replica.cursor("orders").has_value());
@@ -791,7 +798,7 @@ TEST_SUITE("replica") {
     const std::string path = dir.file("replica.db");
     Replica replica(path);
     {
-      ReplicaWriter writer(replica, "user", std::nullopt);
+      ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
       writer.upsert(make_user("a", "2024-01-15T10:00:00Z"));
       const Cursor c1 = cursor_at("2024-01-15T10:00:00Z");
       writer.commit(&c1, {});
@@ -813,7 +820,7 @@ TEST_SUITE("replica") {
 
     SUBCASE("a stream never synced") { CHECK_FALSE(replica.reset_cursor("user")); }
     SUBCASE("a cursor already reset") {
-      ReplicaWriter writer(replica, "user", std::nullopt);
+      ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
       const Cursor c1 = cursor_at("2024-01-15T10:00:00Z");
       writer.commit(&c1, {});
       REQUIRE(replica.reset_cursor("user"));
@@ -826,7 +833,7 @@ TEST_SUITE("replica") {
     Replica replica(dir.file("replica.db"));
     CHECK(replica.status().empty());
     {
-      ReplicaWriter writer(replica, "user", std::nullopt);
+      ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
       writer.upsert(make_user("a", "2024-01-15T10:00:00Z"));
       writer.upsert(make_user("b", "2024-01-15T10:01:00Z"));
       writer.upsert(make_user("c", "2024-01-15T10:02:00Z"));
@@ -887,7 +894,7 @@ TEST_SUITE("replica") {
     SUBCASE("an existing replica, closed") {
       {
         Replica replica(path);
-        ReplicaWriter writer(replica, "user", std::nullopt);
+        ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
         writer.upsert(make_user("a", "2024-01-15T10:00:00Z"));
         const Cursor c1 = cursor_at("2024-01-15T10:00:00Z");
         writer.commit(&c1, {});
@@ -903,7 +910,7 @@ TEST_SUITE("replica") {
     }
     SUBCASE("a replica another connection is writing") {
       Replica writing(path);
-      ReplicaWriter writer(writing, "user", std::nullopt);
+      ReplicaWriter writer(writing, "user", user_table(), std::nullopt);
       writer.upsert(make_user("a", "2024-01-15T10:00:00Z"));
       writer.commit(nullptr, {});
       writer.upsert(make_user("b", "2024-01-15T10:01:00Z"));  // uncommitted
@@ -975,7 +982,7 @@ TEST_SUITE("replica") {
     TempDir dir;
     const std::string path = dir.file("replica.db");
     Replica replica(path);
-    ReplicaWriter writer(replica, "user", std::nullopt);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
     for (const char* id : {"a", "b", "c"}) writer.upsert(make_user(id, "2024-01-15T10:00:00Z"));
     const Cursor c1 = cursor_at("2024-01-15T10:00:00Z");
     writer.commit(&c1, {});

@@ -233,7 +233,7 @@ TEST_SUITE("sync") {
     auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
     auto config = e2e::config_for(api, dir);
-    config.lookback_seconds = 3600;
+    config.streams.at(0).lookback_seconds = 3600;
     tsync::run_sync(config, observer);
     const std::string cursor = e2e::saved_cursor(config.database);
     const auto before = api.since_log().size();
@@ -256,7 +256,7 @@ TEST_SUITE("sync") {
     const std::string start = truth[99].updatedAt;
     e2e::RecordingObserver observer;
     auto config = e2e::config_for(api, dir);
-    config.start_timestamp = start;
+    config.streams.at(0).start_timestamp = start;
 
     tsync::run_sync(config, observer);
 

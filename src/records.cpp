@@ -1,4 +1,4 @@
-#include "user_stream.hpp"
+#include "records.hpp"
 
 #include <string>
 
@@ -84,16 +84,28 @@ class ChunkStream {
   std::string captured_;
 };
 
-// What kind of JSON value a record field held.
-enum class Kind { Absent, Null, String, Number, Bool, Json };
+// The shape a body was expected to have, for messages: {"data": [...]}.
+std::string describe_shape(const std::vector<std::string>& path) {
+  std::string text = "[...]";
+  for (std::size_t i = path.size(); i-- > 0;) text = "{\"" + path[i] + "\": " + text + "}";
+  return text;
+}
 
-// SAX handler: a small state machine over {"data": [ {record}, ... ]}.
+// "result.items" for {"result", "items"}.
+std::string dotted(const std::vector<std::string>& path) {
+  std::string text;
+  for (const std::string& key : path) text += (text.empty() ? "" : ".") + key;
+  return text;
+}
+
+// SAX handler: a small state machine over the records path and the records.
 class Handler {
  public:
-  Handler(ChunkStream& stream, RecordVisitor& visitor) : stream_(stream), visitor_(visitor) {}
+  Handler(ChunkStream& stream, const RecordShape& shape, RecordVisitor& visitor)
+      : stream_(stream), shape_(shape), visitor_(visitor) {}
 
-  bool Null() { return scalar(Kind::Null, {}); }
-  bool Bool(bool b) { return scalar(Kind::Bool, b ? "true" : "false"); }
+  bool Null() { return scalar(ValueKind::Null, {}); }
+  bool Bool(bool b) { return scalar(ValueKind::Bool, b ? "true" : "false"); }
   // Numbers arrive as RawNumber (kParseNumbersAsStringsFlag); these are never called.
   bool Int(int) { return true; }
   bool Uint(unsigned) { return true; }
@@ -101,9 +113,13 @@ class Handler {
   bool Uint64(std::uint64_t) { return true; }
   bool Double(double) { return true; }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
-    return scalar(Kind::Number, {s, n});
+    const std::string_view text(s, n);
+    const bool integer = text.find_first_of(".eE") == std::string_view::npos;
+    return scalar(integer ? ValueKind::Integer : ValueKind::Real, text);
   }
-  bool String(const char* s, rapidjson::SizeType n, bool) { return scalar(Kind::String, {s, n}); }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    return scalar(ValueKind::String, {s, n});
+  }
   bool StartObject() { return open(true); }
   bool EndObject(rapidjson::SizeType) { return close(true); }
   bool StartArray() { return open(false); }
@@ -118,8 +134,9 @@ class Handler {
   // Deeper nesting is refused: it would cost stack in the parser and memory here.
   static constexpr int kMaxDepth = 256;
 
-  enum class State { Root, Top, Data, Record, Done };
-  enum class Pending { None, Skip, Data, Field };
+  // Path: inside the object at depth `level_` of the records path.
+  enum class State { Root, Path, Records, Record, Done };
+  enum class Pending { None, Skip, Path, Field };
 
   bool fail(std::string message) {
     error_ = std::move(message);
@@ -127,30 +144,48 @@ class Handler {
     return false;
   }
 
-  std::string element() const { return "data[" + std::to_string(index_) + "]"; }
+  std::string element() const {
+    if (shape_.records_path.empty()) return "element " + std::to_string(index_) + " of the body";
+    return shape_.records_path.back() + "[" + std::to_string(index_) + "]";
+  }
+  // " (expected {...})" where the records path is deeper than one key.
+  std::string expected_deep() const {
+    return shape_.records_path.size() > 1
+               ? " (expected " + describe_shape(shape_.records_path) + ")"
+               : std::string();
+  }
+  bool wrong_body() {
+    return fail(std::string("the body is not a JSON ") +
+                (shape_.records_path.empty() ? "array" : "object") + " (expected " +
+                describe_shape(shape_.records_path) + ")");
+  }
+  bool wrong_path_value() {
+    const bool last = level_ + 1 == shape_.records_path.size();
+    return fail("\"" + shape_.records_path[level_] + "\" is not " +
+                (last ? "an array" : "an object") + expected_deep());
+  }
 
-  bool scalar(Kind kind, std::string_view text) {
+  bool scalar(ValueKind kind, std::string_view text) {
     if (skip_depth_ > 0) return true;
     if (nest_depth_ > 0) return write_nested(kind, text);
     switch (pending_) {
       case Pending::Skip:
         pending_ = Pending::None;
         return true;
-      case Pending::Data:
-        return fail("\"data\" is not an array");
-      case Pending::Field:
+      case Pending::Path:
+        return wrong_path_value();
+      case Pending::Field: {
         pending_ = Pending::None;
-        kinds_[field_] = kind;
-        if (kind == Kind::Null)
-          record_.fields[field_].clear();
-        else
-          record_.fields[field_].set(text);
+        FieldValue& field = record_.fields[record_.size - 1];
+        field.kind = kind;
+        field.text.assign(text.data(), text.size());
         return true;
+      }
       case Pending::None:
         break;
     }
-    if (state_ == State::Data) return fail(element() + " is not an object");
-    return fail("the body is not a JSON object (expected {\"data\": [...]})");
+    if (state_ == State::Records) return fail(element() + " is not an object");
+    return wrong_body();
   }
 
   bool open(bool object) {
@@ -169,11 +204,16 @@ class Handler {
         pending_ = Pending::None;
         skip_depth_ = 1;
         return true;
-      case Pending::Data:
+      case Pending::Path:
         pending_ = Pending::None;
-        if (object) return fail("\"data\" is not an array");
-        state_ = State::Data;
-        seen_data_ = true;
+        if (level_ + 1 == shape_.records_path.size()) {
+          if (object) return wrong_path_value();
+          state_ = State::Records;
+          seen_records_ = true;
+          return true;
+        }
+        if (!object) return wrong_path_value();
+        ++level_;
         return true;
       case Pending::Field:
         pending_ = Pending::None;
@@ -185,15 +225,20 @@ class Handler {
         break;
     }
     if (state_ == State::Root) {
-      if (!object) return fail("the body is not a JSON object (expected {\"data\": [...]})");
-      state_ = State::Top;
+      if (shape_.records_path.empty()) {
+        if (object) return wrong_body();
+        state_ = State::Records;
+        seen_records_ = true;
+        return true;
+      }
+      if (!object) return wrong_body();
+      state_ = State::Path;
       return true;
     }
-    if (state_ == State::Data) {
+    if (state_ == State::Records) {
       if (!object) return fail(element() + " is not an object");
       state_ = State::Record;
-      kinds_.fill(Kind::Absent);
-      for (Field& f : record_.fields) f.clear();
+      record_.clear();
       stream_.begin_capture();
       return true;
     }
@@ -209,57 +254,59 @@ class Handler {
       if (!(object ? writer_.EndObject() : writer_.EndArray()))
         return fail("internal JSON writer error");
       if (--nest_depth_ == 0) {
-        kinds_[field_] = Kind::Json;
-        record_.fields[field_].set({nested_.GetString(), nested_.GetSize()});
+        FieldValue& field = record_.fields[record_.size - 1];
+        field.kind = ValueKind::Json;
+        field.text.assign(nested_.GetString(), nested_.GetSize());
       }
       return true;
     }
-    if (state_ == State::Record) {
-      const std::string_view raw = stream_.end_capture();
-      finish_record(raw);
-      state_ = State::Data;
-      ++index_;
-      return true;
+    switch (state_) {
+      case State::Record:
+        finish_record(stream_.end_capture());
+        state_ = State::Records;
+        ++index_;
+        return true;
+      case State::Records:
+        state_ = shape_.records_path.empty() ? State::Done : State::Path;
+        return true;
+      case State::Path:
+        if (level_ > 0) {
+          --level_;
+          return true;
+        }
+        state_ = State::Done;
+        if (!seen_records_)
+          return fail("the body has no \"" + dotted(shape_.records_path) + "\" array" +
+                      expected_deep());
+        return true;
+      default:
+        return fail("unexpected end of a value");
     }
-    if (state_ == State::Data) {
-      state_ = State::Top;
-      return true;
-    }
-    if (state_ == State::Top) {
-      state_ = State::Done;
-      if (!seen_data_) return fail("the body has no \"data\" array");
-      return true;
-    }
-    return fail("unexpected end of a value");
   }
 
   bool key(std::string_view name) {
     if (skip_depth_ > 0) return true;
     if (nest_depth_ > 0)
       return writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
-    if (state_ == State::Top) {
-      pending_ = name == "data" ? Pending::Data : Pending::Skip;
+    if (state_ == State::Path) {
+      pending_ = name == shape_.records_path[level_] ? Pending::Path : Pending::Skip;
       return true;
     }
-    pending_ = Pending::Skip;
-    for (std::size_t i = 0; i < UserRecord::kColumns; ++i) {
-      if (UserRecord::kNames[i] == name) {
-        field_ = i;
-        pending_ = Pending::Field;
-        break;
-      }
-    }
+    FieldValue& field = record_.add();
+    field.name.assign(name.data(), name.size());
+    pending_ = Pending::Field;
     return true;
   }
 
-  bool write_nested(Kind kind, std::string_view text) {
+  bool write_nested(ValueKind kind, std::string_view text) {
     const auto n = static_cast<rapidjson::SizeType>(text.size());
     switch (kind) {
-      case Kind::Null:
+      case ValueKind::Null:
         return writer_.Null();
-      case Kind::Bool:
+      case ValueKind::Bool:
         return writer_.Bool(text == "true");
-      case Kind::Number:
+      case ValueKind::Integer:
+      case ValueKind::Real:
         return writer_.RawValue(text.data(), n, rapidjson::kNumberType);
       default:
         return writer_.String(text.data(), n);
@@ -275,48 +322,45 @@ class Handler {
   }
 
   void finish_record(std::string_view raw) {
-    using C = UserRecord::Column;
-    const Kind id = kinds_[C::kId];
-    if (id == Kind::Absent || id == Kind::Null) return visitor_.on_rejected(raw, "no id");
-    if (id != Kind::String && id != Kind::Number)
-      return visitor_.on_rejected(raw, "id is not a string or a number");
-    if (record_[C::kId].text.empty()) return visitor_.on_rejected(raw, "id is empty");
-
-    const Kind updated = kinds_[C::kUpdatedAt];
-    if (updated == Kind::Absent || updated == Kind::Null)
-      return visitor_.on_rejected(raw, "no updatedAt");
-    Field& updated_field = record_[C::kUpdatedAt];
-    const auto instant =
-        updated == Kind::String ? parse_timestamp(updated_field.text) : std::nullopt;
-    if (!instant)
-      return visitor_.on_rejected(
-          raw, "updatedAt is not an ISO 8601 timestamp: " + quoted(updated_field.text));
-    record_.updated = *instant;
-    record_.updated_text.swap(updated_field.text);
-    updated_field.text.resize(kNormalisedWidth);
-    format_utc(*instant, updated_field.text.data());
-
-    Field& created = record_[C::kCreatedAt];
-    if (kinds_[C::kCreatedAt] == Kind::String) {
-      if (const auto c = parse_timestamp(created.text)) {
-        created.text.resize(kNormalisedWidth);
-        format_utc(*c, created.text.data());
-      }
+    for (const std::string& key : shape_.primary_key) {
+      const FieldValue* f = record_.find(key);
+      if (!f || f->kind == ValueKind::Null) return visitor_.on_rejected(raw, "no " + key);
+      if (f->kind != ValueKind::String && f->kind != ValueKind::Integer &&
+          f->kind != ValueKind::Real)
+        return visitor_.on_rejected(raw, key + " is not a string or a number");
+      if (f->text.empty()) return visitor_.on_rejected(raw, key + " is empty");
     }
+    const FieldValue* cursor = record_.find(shape_.cursor_field);
+    if (!cursor || cursor->kind == ValueKind::Null)
+      return visitor_.on_rejected(raw, "no " + shape_.cursor_field);
+    const bool iso = shape_.cursor_format == CursorFormat::Iso8601;
+    const bool fits = iso ? cursor->kind == ValueKind::String
+                          : cursor->kind != ValueKind::Bool && cursor->kind != ValueKind::Json;
+    const auto instant = fits ? parse_cursor(shape_.cursor_format, cursor->text) : std::nullopt;
+    if (!instant) {
+      const std::string what = iso ? "an ISO 8601 timestamp"
+                                   : "a " + std::string(cursor_format_name(shape_.cursor_format)) +
+                                         " number";
+      return visitor_.on_rejected(
+          raw, shape_.cursor_field + " is not " + what + ": " + quoted(cursor->text));
+    }
+    record_.cursor = *instant;
+    record_.cursor_text.assign(cursor->text);
+    record_.cursor_index = static_cast<std::size_t>(cursor - record_.fields.data());
     visitor_.on_record(record_);
   }
 
   ChunkStream& stream_;
+  const RecordShape& shape_;
   RecordVisitor& visitor_;
   State state_ = State::Root;
   Pending pending_ = Pending::None;
+  std::size_t level_ = 0;
   int skip_depth_ = 0;
   int nest_depth_ = 0;
-  bool seen_data_ = false;
-  std::size_t field_ = 0;
+  bool seen_records_ = false;
   std::uint64_t index_ = 0;
-  std::array<Kind, UserRecord::kColumns> kinds_{};
-  UserRecord record_;
+  Record record_;
   rapidjson::StringBuffer nested_;
   rapidjson::Writer<rapidjson::StringBuffer> writer_;
   std::string error_;
@@ -325,9 +369,9 @@ class Handler {
 
 }  // namespace
 
-std::uint64_t parse_user_stream(ChunkSource& source, RecordVisitor& visitor) {
+std::uint64_t parse_records(ChunkSource& source, const RecordShape& shape, RecordVisitor& visitor) {
   ChunkStream stream(source);
-  Handler handler(stream, visitor);
+  Handler handler(stream, shape, visitor);
   rapidjson::Reader reader;
   // RapidJSON parses recursively; the handler's depth limit bounds the recursion.
   constexpr unsigned kFlags = rapidjson::kParseNumbersAsStringsFlag;

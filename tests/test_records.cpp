@@ -8,9 +8,9 @@
 
 #include "errors.hpp"
 #include "support.hpp"
-#include "user_stream.hpp"
+#include "records.hpp"
 
-using tsync::UserRecord;
+using tsync::test::UserRecord;
 
 namespace {
 
@@ -33,8 +33,10 @@ class TextSource final : public tsync::ChunkSource {
 };
 
 struct Stored {
-  std::vector<std::string> columns;  // "<null>" for SQL NULL
+  std::vector<std::string> columns;  // the user's eight fields; "<null>" for absent or null
+  std::vector<tsync::FieldValue> fields;  // every field, in order
   std::string updated_text;
+  tsync::Instant cursor;
 };
 struct Rejected {
   std::string raw;
@@ -43,10 +45,16 @@ struct Rejected {
 
 class Collector final : public tsync::RecordVisitor {
  public:
-  void on_record(const UserRecord& record) override {
+  void on_record(const tsync::Record& record) override {
     Stored s;
-    for (const auto& f : record.fields) s.columns.push_back(f.null ? "<null>" : f.text);
-    s.updated_text = record.updated_text;
+    for (const std::string_view name : UserRecord::kNames) {
+      const tsync::FieldValue* f = record.find(name);
+      s.columns.push_back(!f || f->kind == tsync::ValueKind::Null ? "<null>" : f->text);
+    }
+    s.fields.assign(record.fields.begin(),
+                    record.fields.begin() + static_cast<std::ptrdiff_t>(record.size));
+    s.updated_text = record.cursor_text;
+    s.cursor = record.cursor;
     stored.push_back(std::move(s));
   }
   void on_rejected(std::string_view raw, std::string_view reason) override {
@@ -61,10 +69,11 @@ struct Parsed {
   Collector seen;
 };
 
-Parsed parse(const std::string& body, std::size_t chunk = 0) {
+Parsed parse(const std::string& body, std::size_t chunk = 0,
+             const tsync::RecordShape& shape = {}) {
   TextSource source(body, chunk);
   Parsed parsed;
-  parsed.bytes = tsync::parse_user_stream(source, parsed.seen);
+  parsed.bytes = tsync::parse_records(source, shape, parsed.seen);
   return parsed;
 }
 
@@ -99,7 +108,7 @@ const std::string kFullUser =
 
 }  // namespace
 
-TEST_SUITE("user_stream") {
+TEST_SUITE("records") {
   TEST_CASE("every field of a record arrives, whatever the chunk size") {
     const std::string body = R"({"data":[)" + kFullUser + "]}";
     for (const std::size_t chunk : kChunkSizes) {
@@ -115,14 +124,16 @@ TEST_SUITE("user_stream") {
       CHECK(c[UserRecord::kAddress] == "1 Main St");
       CHECK(c[UserRecord::kCompany] == "Acme");
       CHECK(c[UserRecord::kJob] == "Engineer");
-      // updatedAt is stored normalised to UTC; the API's own text becomes the cursor.
-      CHECK(c[UserRecord::kUpdatedAt] == "2024-01-15T10:30:00.000000000Z");
+      // Fields arrive as sent; the cursor is the instant and the API's own text.
+      CHECK(c[UserRecord::kUpdatedAt] == "2024-01-15T12:30:00+02:00");
+      CHECK(tsync::format_utc(parsed.seen.stored[0].cursor) == "2024-01-15T10:30:00.000000000Z");
       CHECK(parsed.seen.stored[0].updated_text == "2024-01-15T12:30:00+02:00");
-      CHECK(c[UserRecord::kCreatedAt] == "2020-01-01T00:00:00.000000000Z");
+      CHECK(c[UserRecord::kCreatedAt] == "2020-01-01T00:00:00Z");
+      CHECK(parsed.seen.stored[0].fields.size() == 8);
     }
   }
 
-  TEST_CASE("many records in order, a missing field is NULL, unknown fields are skipped") {
+  TEST_CASE("many records in order, a missing field is absent, other fields are kept") {
     std::string body = R"({"meta":{"page":[1,{"x":null}]},"data":[)";
     for (int i = 0; i < 300; ++i) {
       if (i > 0) body += ",";
@@ -140,6 +151,12 @@ TEST_SUITE("user_stream") {
         CHECK(c[UserRecord::kId] == std::to_string(i));
         CHECK(c[UserRecord::kName] == "<null>");
         CHECK(c[UserRecord::kCreatedAt] == "<null>");
+        const auto& fields = parsed.seen.stored[static_cast<std::size_t>(i)].fields;
+        REQUIRE(fields.size() == 3);
+        CHECK(fields[0].kind == tsync::ValueKind::Integer);
+        CHECK(fields[1].name == "extra");
+        CHECK(fields[1].kind == tsync::ValueKind::Json);
+        CHECK(fields[1].text == R"({"deep":[[{"a":1}]]})");
       }
     }
   }
@@ -172,7 +189,8 @@ TEST_SUITE("user_stream") {
       CHECK(c[UserRecord::kId] == std::string("a\0b", 3));
       CHECK(c[UserRecord::kName] == "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
       CHECK(c[UserRecord::kJob] == "tab\tquote\"slash/");
-      CHECK(c[UserRecord::kUpdatedAt] == "2024-01-15T10:30:00.500000000Z");
+      CHECK(c[UserRecord::kUpdatedAt] == "2024-01-15T10:30:00.5Z");
+      CHECK(tsync::format_utc(parsed.seen.stored[0].cursor) == "2024-01-15T10:30:00.500000000Z");
     }
   }
 
@@ -243,10 +261,10 @@ TEST_SUITE("user_stream") {
       CAPTURE(cut);
       TextSource source(body.substr(0, cut), 7);
       Collector seen;
-      REQUIRE_THROWS_AS(tsync::parse_user_stream(source, seen), tsync::TransientError);
+      REQUIRE_THROWS_AS(tsync::parse_records(source, {}, seen), tsync::TransientError);
       TextSource again(body.substr(0, cut), 7);
       try {
-        tsync::parse_user_stream(again, seen);
+        tsync::parse_records(again, {}, seen);
       } catch (const tsync::TransientError& e) {
         CHECK(std::string(e.what()).rfind(
                   "response body ended early at byte " + std::to_string(cut) + " (", 0) == 0);
@@ -255,7 +273,7 @@ TEST_SUITE("user_stream") {
     // Records completed before the cut were handed on; the half-read one was not.
     TextSource source(body.substr(0, body.size() / 2 + kFullUser.size() / 2 + 5), 7);
     Collector seen;
-    CHECK_THROWS_AS(tsync::parse_user_stream(source, seen), tsync::TransientError);
+    CHECK_THROWS_AS(tsync::parse_records(source, {}, seen), tsync::TransientError);
     CHECK(seen.stored.size() == 1);
   }
 
@@ -272,17 +290,17 @@ TEST_SUITE("user_stream") {
     };
     FailingSource failing;
     Collector seen;
-    CHECK_THROWS_WITH_AS(tsync::parse_user_stream(failing, seen), "connection lost after 9 bytes",
+    CHECK_THROWS_WITH_AS(tsync::parse_records(failing, {}, seen), "connection lost after 9 bytes",
                          tsync::TransientError);
 
     class ThrowingVisitor final : public tsync::RecordVisitor {
      public:
-      void on_record(const UserRecord&) override { throw std::runtime_error("disk full"); }
+      void on_record(const tsync::Record&) override { throw std::runtime_error("disk full"); }
       void on_rejected(std::string_view, std::string_view) override {}
     };
     TextSource source(R"({"data":[)" + kFullUser + "]}", 5);
     ThrowingVisitor visitor;
-    CHECK_THROWS_WITH_AS(tsync::parse_user_stream(source, visitor), "disk full",
+    CHECK_THROWS_WITH_AS(tsync::parse_records(source, {}, visitor), "disk full",
                          std::runtime_error);
   }
 
@@ -309,7 +327,7 @@ TEST_SUITE("user_stream") {
       CAPTURE(at);
       SplitSource source(body, at);
       Collector seen;
-      CHECK(tsync::parse_user_stream(source, seen) == body.size());
+      CHECK(tsync::parse_records(source, {}, seen) == body.size());
       REQUIRE(seen.stored.size() == 2);
       for (std::size_t i = 0; i < 2; ++i) {
         CHECK(seen.stored[i].columns == whole.seen.stored[i].columns);
@@ -318,6 +336,124 @@ TEST_SUITE("user_stream") {
       REQUIRE(seen.rejected.size() == 1);
       CHECK(seen.rejected[0].raw == whole.seen.rejected[0].raw);
       CHECK(seen.rejected[0].reason == whole.seen.rejected[0].reason);
+    }
+  }
+
+  TEST_CASE("records are found along any records path, or as the body itself") {
+    const std::string record = R"({"id":"1","updatedAt":"2024-01-15T10:30:00Z"})";
+    tsync::RecordShape shape;
+    SUBCASE("a key other than data") {
+      shape.records_path = {"results"};
+      const auto parsed = parse(R"({"count":1,"results":[)" + record + "]}", 3, shape);
+      CHECK(parsed.seen.stored.size() == 1);
+    }
+    SUBCASE("a dotted path reaches deeper, past other keys and objects") {
+      shape.records_path = {"result", "items"};
+      const auto parsed =
+          parse(R"({"items":[{"not":"these"}],"result":{"meta":{"items":[1]},"items":[)" + record +
+                    "," + record + R"(],"next":null},"tail":[]})",
+                5, shape);
+      CHECK(parsed.seen.stored.size() == 2);
+      CHECK(parsed.seen.rejected.empty());
+    }
+    SUBCASE("an empty path: the body is the array") {
+      shape.records_path = {};
+      const auto parsed = parse(" [" + record + "," + record + "] ", 2, shape);
+      CHECK(parsed.seen.stored.size() == 2);
+    }
+    SUBCASE("a body of the wrong shape names the path it expected") {
+      auto error_of = [&](const std::string& body) {
+        try {
+          parse(body, 3, shape);
+        } catch (const tsync::PermanentError& e) {
+          return std::string(e.what());
+        }
+        return std::string("no PermanentError");
+      };
+      shape.records_path = {};
+      CHECK(error_of(R"({"data":[]})") ==
+            "response body at byte 1: the body is not a JSON array (expected [...])");
+      CHECK(error_of("[1]") == "response body at byte 2: element 0 of the body is not an object");
+      shape.records_path = {"result", "items"};
+      CHECK(error_of(R"({"result":{"other":[]}})") ==
+            "response body at byte 23: the body has no \"result.items\" array (expected "
+            "{\"result\": {\"items\": [...]}})");
+      CHECK(error_of(R"({"result":[]})") ==
+            "response body at byte 11: \"result\" is not an object (expected {\"result\": "
+            "{\"items\": [...]}})");
+      CHECK(error_of(R"({"result":{"items":{}}})") ==
+            "response body at byte 20: \"items\" is not an array (expected {\"result\": "
+            "{\"items\": [...]}})");
+      shape.records_path = {"results"};
+      CHECK(error_of(R"({"data":[]})") == "response body at byte 11: the body has no \"results\" array");
+    }
+  }
+
+  TEST_CASE("every field is handed on with its name and kind, whatever the name") {
+    using tsync::ValueKind;
+    const std::string body =
+        R"({"data":[{"id":7,"updatedAt":"2024-01-15T10:30:00Z","a\"b":"05","[x]":"1e3",)"
+        R"("`t`":"  7","; DROP TABLE user; --":12345678901234567890123,"select":-0.5,)"
+        R"("Name":true,"name":false,"":null,"caf\u00e9 \ud83d\ude00":{"k":[1,"2"]},"n\u0000ul":[]}]})";
+    const auto parsed = parse(body, 4);
+    REQUIRE(parsed.seen.stored.size() == 1);
+    const auto& f = parsed.seen.stored[0].fields;
+    REQUIRE(f.size() == 12);
+    auto check = [&](std::size_t i, std::string_view name, ValueKind kind, std::string_view text) {
+      CAPTURE(i);
+      CHECK(f[i].name == name);
+      CHECK(f[i].kind == kind);
+      CHECK(f[i].text == text);
+    };
+    check(0, "id", ValueKind::Integer, "7");
+    check(2, "a\"b", ValueKind::String, "05");
+    check(3, "[x]", ValueKind::String, "1e3");
+    check(4, "`t`", ValueKind::String, "  7");
+    check(5, "; DROP TABLE user; --", ValueKind::Integer, "12345678901234567890123");
+    check(6, "select", ValueKind::Real, "-0.5");
+    check(7, "Name", ValueKind::Bool, "true");
+    check(8, "name", ValueKind::Bool, "false");
+    check(9, "", ValueKind::Null, "");
+    check(10, "caf\xc3\xa9 \xf0\x9f\x98\x80", ValueKind::Json, R"({"k":[1,"2"]})");
+    check(11, std::string("n\0ul", 4), ValueKind::Json, "[]");
+  }
+
+  TEST_CASE("a composite key needs every part; a cursor of another name and format") {
+    tsync::RecordShape shape;
+    shape.primary_key = {"account_id", "id"};
+    shape.cursor_field = "updated_at";
+    SUBCASE("unix_millis: a number of milliseconds, its text kept for the next request") {
+      shape.cursor_format = tsync::CursorFormat::UnixMillis;
+      const auto parsed = parse(
+          R"({"data":[{"account_id":1,"id":2,"updated_at":1705314600123},)"
+          R"({"account_id":1,"id":3,"updated_at":"1705314600124"},)"
+          R"({"id":4,"updated_at":1705314600125},)"
+          R"({"account_id":1,"id":5,"updated_at":"2024-01-15T10:30:00Z"},)"
+          R"({"account_id":1,"id":6,"updated_at":1.7e12},)"
+          R"({"account_id":1,"id":7,"updatedAt":1705314600125}]})",
+          6, shape);
+      REQUIRE(parsed.seen.stored.size() == 2);
+      CHECK(parsed.seen.stored[0].updated_text == "1705314600123");
+      CHECK(tsync::format_utc(parsed.seen.stored[0].cursor) == "2024-01-15T10:30:00.123000000Z");
+      CHECK(parsed.seen.stored[1].updated_text == "1705314600124");
+      const auto& r = parsed.seen.rejected;
+      REQUIRE(r.size() == 4);
+      CHECK(r[0].reason == "no account_id");
+      CHECK(r[1].reason == R"(updated_at is not a unix_millis number: "2024-01-15T10:30:00Z")");
+      CHECK(r[2].reason == R"(updated_at is not a unix_millis number: "1.7e12")");
+      CHECK(r[3].reason == "no updated_at");
+    }
+    SUBCASE("unix_seconds with a fraction; iso8601 refuses a number") {
+      shape.cursor_format = tsync::CursorFormat::UnixSeconds;
+      auto parsed = parse(R"({"data":[{"account_id":"a","id":"b","updated_at":1705314600.5}]})",
+                          0, shape);
+      REQUIRE(parsed.seen.stored.size() == 1);
+      CHECK(tsync::format_utc(parsed.seen.stored[0].cursor) == "2024-01-15T10:30:00.500000000Z");
+      shape.cursor_format = tsync::CursorFormat::Iso8601;
+      parsed = parse(R"({"data":[{"account_id":"a","id":"b","updated_at":1705314600}]})", 0, shape);
+      REQUIRE(parsed.seen.rejected.size() == 1);
+      CHECK(parsed.seen.rejected[0].reason ==
+            R"(updated_at is not an ISO 8601 timestamp: "1705314600")");
     }
   }
 }

@@ -1,0 +1,5 @@
+-- From schema version 1 (one stream, user): _state names each stream's table,
+-- and _sync_log keeps a run's warning.
+ALTER TABLE _state ADD COLUMN table_name TEXT;
+UPDATE _state SET table_name = stream WHERE table_name IS NULL;
+ALTER TABLE _sync_log ADD COLUMN warning TEXT;

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "columns.hpp"
+#include "records.hpp"
+#include "table_writer.hpp"
+#include "timestamp.hpp"
+
+namespace tsync {
+
+// One extra request header of a stream. A value taken from the environment is a
+// secret: it is never printed and never stored.
+struct HeaderSetting {
+  std::string name;
+  std::string value;
+  std::optional<std::string> env;  // the environment variable it came from
+};
+
+// The settings of one stream: an endpoint that can say what changed since T,
+// the table its records go to, and how to read them. The defaults are the
+// seed's user stream.
+struct StreamConfig {
+  std::string name = "user";
+  std::string url;                                  // http or https, no query
+  std::string table = "user";                       // defaults to name
+  std::vector<std::string> primary_key{"id"};       // one or more fields
+  std::string cursor_field = "updatedAt";
+  CursorFormat cursor_format = CursorFormat::Iso8601;
+  std::string since_param = "since";
+  std::vector<std::string> records_path{"data"};    // empty: the body is the array
+  std::vector<std::pair<std::string, std::string>> params;  // extra query parameters
+  std::vector<HeaderSetting> headers;
+  std::vector<std::pair<std::string, ColumnType>> columns;  // declared types, in order
+  std::optional<std::string> start_timestamp;       // cursor of a first sync
+  long long lookback_seconds = 0;                   // request since = cursor minus this
+  std::optional<std::string> token_env;             // environment variable of a bearer token
+  std::string token;                                // its value (secret)
+
+  RecordShape shape() const { return {records_path, cursor_field, cursor_format, primary_key}; }
+  TableSpec table_spec() const {
+    return {table, primary_key, cursor_field, cursor_format, columns};
+  }
+  // The cursor of a first sync: start_timestamp, else the format's first value.
+  std::string first_cursor() const;
+};
+
+// The seed's user stream at `url`: table user, key id, cursor updatedAt, records
+// under data, its eight fields declared (updatedAt and createdAt UTC_DATETIME).
+StreamConfig user_stream(std::string url);
+
+}  // namespace tsync

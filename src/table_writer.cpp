@@ -1,0 +1,421 @@
+#include "table_writer.hpp"
+
+#include <sqlite3.h>
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+#include <SQLiteCpp/Transaction.h>
+
+#include "errors.hpp"
+#include "sql_text.hpp"
+
+namespace tsync {
+namespace {
+
+// Columns kept free below SQLite's limit for tsync's own bookkeeping columns.
+constexpr std::size_t kReservedColumns = 8;
+
+std::string joined(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += separator;
+    out += parts[i];
+  }
+  return out;
+}
+
+std::string declared_name(ColumnType type) {
+  return std::string(column_type_name(type));
+}
+
+}  // namespace
+
+ColumnType column_type_of(const TableSpec& spec, std::string_view field) {
+  for (const auto& [name, type] : spec.columns)
+    if (name == field) return type;
+  if (field == spec.cursor_field)
+    return spec.cursor_format == CursorFormat::Iso8601 ? ColumnType::UtcDatetime
+                                                       : ColumnType::Long;
+  return ColumnType::Any;
+}
+
+TableWriter::TableWriter(SQLite::Database& db, TableSpec spec)
+    : db_(db), spec_(std::move(spec)), quoted_table_(quote_identifier(spec_.table)) {
+  const int limit = sqlite3_limit(db_.getHandle(), SQLITE_LIMIT_COLUMN, -1);
+  max_columns_ = static_cast<std::size_t>(limit) > kReservedColumns + 16
+                     ? static_cast<std::size_t>(limit) - kReservedColumns
+                     : static_cast<std::size_t>(limit);
+  SQLite::Transaction transaction(db_, SQLite::TransactionBehavior::IMMEDIATE);
+  SQLite::Statement exists(db_, "SELECT count(*) FROM pragma_table_info(?1)");
+  exists.bind(1, spec_.table);
+  exists.executeStep();
+  if (exists.getColumn(0).getInt() == 0) create_table();
+  load();
+  transaction.commit();
+}
+
+void TableWriter::create_table() {
+  // The key's columns first, then the declared columns, then the cursor.
+  std::vector<std::string> fields = spec_.primary_key;
+  auto add = [&](const std::string& field) {
+    for (const std::string& f : fields)
+      if (f == field) return;
+    fields.push_back(field);
+  };
+  for (const auto& column : spec_.columns) add(column.first);
+  add(spec_.cursor_field);
+
+  std::vector<std::string> names, definitions, key;
+  auto taken = [&](std::string_view candidate) {
+    for (const std::string& n : names)
+      if (same_column_name(n, candidate)) return true;
+    return false;
+  };
+  SQLite::Statement remember(db_, std::string(sql::record_column));
+  for (const std::string& field : fields) {
+    std::string name = column_name_for(field, taken);
+    const ColumnType type = column_type_of(spec_, field);
+    const bool is_key =
+        std::find(spec_.primary_key.begin(), spec_.primary_key.end(), field) !=
+        spec_.primary_key.end();
+    std::string definition = quote_identifier(name);
+    if (!sql_type(type).empty()) definition += " " + std::string(sql_type(type));
+    if (is_key || field == spec_.cursor_field) definition += " NOT NULL";
+    definitions.push_back(std::move(definition));
+    if (is_key) key.push_back(quote_identifier(name));
+    remember.bind(1, spec_.table);
+    remember.bind(2, field);
+    remember.bind(3, name);
+    if (type == ColumnType::Any)
+      remember.bind(4);
+    else
+      remember.bind(4, declared_name(type));
+    remember.exec();
+    remember.reset();
+    names.push_back(std::move(name));
+  }
+  const std::string cursor_column = names[std::size_t(
+      std::find(fields.begin(), fields.end(), spec_.cursor_field) - fields.begin())];
+  db_.exec(fill_template(sql::create_table,
+                         {{"table", quoted_table_},
+                          {"columns", joined(definitions, ",\n  ")},
+                          {"key", joined(key, ", ")},
+                          {"index", quote_identifier(spec_.table + "_" + cursor_column)},
+                          {"cursor", quote_identifier(cursor_column)}}));
+}
+
+void TableWriter::load() {
+  columns_.clear();
+  by_field_.clear();
+  slots_.clear();
+  extra_column_ = kOverflow;
+
+  std::vector<std::string> table_columns;
+  std::vector<std::pair<int, std::string>> key_columns;
+  {
+    SQLite::Statement info(db_, "SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid");
+    info.bind(1, spec_.table);
+    while (info.executeStep()) {
+      table_columns.push_back(info.getColumn(0).getString());
+      if (const int pk = info.getColumn(1).getInt(); pk > 0)
+        key_columns.emplace_back(pk, table_columns.back());
+    }
+  }
+  std::unordered_map<std::string, std::string> column_of_field;
+  // The type a column was made with, for a field the configuration no longer declares.
+  std::unordered_map<std::string, ColumnType> recorded_type;
+  {
+    SQLite::Statement fields(db_, std::string(sql::load_columns));
+    fields.bind(1, spec_.table);
+    while (fields.executeStep()) {
+      const std::string field = fields.getColumn(0).getString();
+      column_of_field[field] = fields.getColumn(1).getString();
+      if (const auto type = column_type_from_name(fields.getColumn(2).getString()))
+        recorded_type[field] = *type;
+    }
+  }
+  auto type_of = [&](const std::string& field) {
+    const ColumnType type = column_type_of(spec_, field);
+    const auto it = recorded_type.find(field);
+    return type == ColumnType::Any && it != recorded_type.end() ? it->second : type;
+  };
+  // A column that _columns does not name (a replica made before _columns) holds
+  // the field of its own name.
+  std::unordered_map<std::string, std::string> field_of_column;
+  for (const auto& [field, column] : column_of_field) field_of_column[column] = field;
+  SQLite::Statement remember(db_, std::string(sql::record_column));
+  for (const std::string& column : table_columns) {
+    if (column == kExtraColumn || field_of_column.count(column) > 0) continue;
+    column_of_field[column] = column;
+    field_of_column[column] = column;
+    const ColumnType type = column_type_of(spec_, column);
+    remember.bind(1, spec_.table);
+    remember.bind(2, column);
+    remember.bind(3, column);
+    if (type == ColumnType::Any)
+      remember.bind(4);
+    else
+      remember.bind(4, declared_name(type));
+    remember.exec();
+    remember.reset();
+  }
+
+  // The key must be the one the stream names, in its order.
+  std::sort(key_columns.begin(), key_columns.end());
+  std::vector<std::string> have, want;
+  for (const auto& kc : key_columns) have.push_back(field_of_column[kc.second]);
+  for (const std::string& field : spec_.primary_key) want.push_back(field);
+  if (have != want)
+    throw Error("table " + spec_.table + " has the primary key (" + joined(have, ", ") +
+                ") but the stream's primary_key is (" + joined(want, ", ") +
+                "); name another table for the stream, or drop this one to sync it afresh");
+
+  for (const std::string& column : table_columns) {
+    if (column == kExtraColumn) {
+      extra_column_ = columns_.size();
+      columns_.push_back({column, ColumnType::Json});
+      continue;
+    }
+    const std::string& field = field_of_column[column];
+    by_field_[field] = columns_.size();
+    columns_.push_back({column, type_of(field)});
+  }
+  for (const auto& [field, column] : column_of_field)
+    if (column == kExtraColumn) by_field_[field] = kOverflow;
+
+  // Declared columns and the cursor that the table lacks (the configuration
+  // grew, or the stream's cursor changed).
+  bool added = false;
+  if (by_field_.count(spec_.cursor_field) == 0) column_of(spec_.cursor_field, added);
+  for (const auto& column : spec_.columns)
+    if (by_field_.count(column.first) == 0) column_of(column.first, added);
+  cursor_column_ = by_field_.at(spec_.cursor_field);
+  prepare();
+}
+
+void TableWriter::reload() {
+  upsert_.reset();
+  load();
+}
+
+void TableWriter::add_column(const std::string& field, ColumnType type) {
+  if (columns_.size() + 1 >= max_columns_) {
+    // Past the limit: the field is kept in the JSON object of _tsync_extra.
+    if (extra_column_ == kOverflow) {
+      db_.exec(fill_template(sql::add_column, {{"table", quoted_table_},
+                                               {"column", quote_identifier(kExtraColumn)}}));
+      extra_column_ = columns_.size();
+      columns_.push_back({std::string(kExtraColumn), ColumnType::Json});
+    }
+    SQLite::Statement remember(db_, std::string(sql::record_column));
+    remember.bind(1, spec_.table);
+    remember.bind(2, field);
+    remember.bind(3, std::string(kExtraColumn));
+    remember.bind(4);
+    remember.exec();
+    by_field_[field] = kOverflow;
+    return;
+  }
+  auto taken = [&](std::string_view candidate) {
+    for (const Column& c : columns_)
+      if (same_column_name(c.name, candidate)) return true;
+    return false;
+  };
+  std::string name = column_name_for(field, taken);
+  std::string definition = quote_identifier(name);
+  if (!sql_type(type).empty()) definition += " " + std::string(sql_type(type));
+  db_.exec(fill_template(sql::add_column, {{"table", quoted_table_}, {"column", definition}}));
+  SQLite::Statement remember(db_, std::string(sql::record_column));
+  remember.bind(1, spec_.table);
+  remember.bind(2, field);
+  remember.bind(3, name);
+  if (type == ColumnType::Any)
+    remember.bind(4);
+  else
+    remember.bind(4, declared_name(type));
+  remember.exec();
+  by_field_[field] = columns_.size();
+  columns_.push_back({std::move(name), type});
+}
+
+std::size_t TableWriter::column_of(const std::string& field, bool& added) {
+  if (const auto it = by_field_.find(field); it != by_field_.end()) return it->second;
+  add_column(field, column_type_of(spec_, field));
+  added = true;
+  return by_field_.at(field);
+}
+
+void TableWriter::prepare() {
+  std::vector<std::string> names, values, excluded, current, assignments, key;
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    const std::string q = quote_identifier(columns_[i].name);
+    names.push_back(q);
+    values.push_back("?" + std::to_string(i + 1));
+    excluded.push_back("excluded." + q);
+    current.push_back(quoted_table_ + "." + q);
+  }
+  for (const std::string& field : spec_.primary_key)
+    key.push_back(quote_identifier(columns_[by_field_.at(field)].name));
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    const std::string q = quote_identifier(columns_[i].name);
+    if (std::find(key.begin(), key.end(), q) == key.end())
+      assignments.push_back(q + " = excluded." + q);
+  }
+  const std::string sql =
+      fill_template(sql::upsert_row, {{"table", quoted_table_},
+                                      {"columns", joined(names, ", ")},
+                                      {"values", joined(values, ", ")},
+                                      {"key", joined(key, ", ")},
+                                      {"assignments", joined(assignments, ",\n  ")},
+                                      {"cursor", quote_identifier(columns_[cursor_column_].name)},
+                                      {"excluded", joined(excluded, ", ")},
+                                      {"current", joined(current, ", ")}});
+  upsert_ = std::make_unique<SQLite::Statement>(db_, sql);
+  stamps_.assign(columns_.size(), 0);
+  scratch_.resize(columns_.size());
+}
+
+void TableWriter::bind(std::size_t column, const FieldValue& value, const Record& record,
+                       bool is_cursor) {
+  SQLite::Statement& stmt = *upsert_;
+  const int index = static_cast<int>(column + 1);
+  const ColumnType type = columns_[column].type;
+  const bool as_text = type == ColumnType::String || type == ColumnType::Decimal;
+  switch (value.kind) {
+    case ValueKind::Null:
+      stmt.bind(index);
+      return;
+    case ValueKind::Bool:
+      if (as_text)
+        stmt.bindNoCopy(index, value.text);
+      else
+        stmt.bind(index, value.text == "true" ? 1 : 0);
+      return;
+    case ValueKind::String:
+      if (type == ColumnType::UtcDatetime) {
+        const auto instant = is_cursor ? std::optional<Instant>(record.cursor)
+                                       : parse_timestamp(value.text);
+        if (instant) {
+          std::string& text = scratch_[column];
+          text.resize(kNormalisedWidth);
+          format_utc(*instant, text.data());
+          stmt.bindNoCopy(index, text);
+          return;
+        }
+      }
+      stmt.bindNoCopy(index, value.text);
+      return;
+    case ValueKind::Integer: {
+      std::int64_t n = 0;
+      const char* end = value.text.data() + value.text.size();
+      if (!as_text && std::from_chars(value.text.data(), end, n).ptr == end) {
+        stmt.bind(index, n);
+        return;
+      }
+      stmt.bindNoCopy(index, value.text);  // beyond 64 bits: its digits
+      return;
+    }
+    case ValueKind::Real: {
+      if (!as_text) {
+        const double d = std::strtod(value.text.c_str(), nullptr);
+        if (std::isfinite(d)) {
+          stmt.bind(index, d);
+          return;
+        }
+      }
+      stmt.bindNoCopy(index, value.text);
+      return;
+    }
+    case ValueKind::Json:
+      stmt.bindNoCopy(index, value.text);
+      return;
+  }
+}
+
+TableWriter::Outcome TableWriter::upsert(const Record& record) {
+  // Which column holds each field: usually the same as for the last record.
+  if (slots_.size() < record.size) slots_.resize(record.size);
+  bool added = false;
+  for (std::size_t i = 0; i < record.size; ++i) {
+    const FieldValue& f = record.fields[i];
+    Slot& slot = slots_[i];
+    if (!slot.valid || slot.field != f.name) {
+      slot.column = column_of(f.name, added);
+      slot.field.assign(f.name);
+      slot.valid = true;
+    }
+  }
+  if (added) {
+    prepare();
+    for (Slot& slot : slots_)
+      if (slot.valid) slot.column = by_field_.at(slot.field);
+  }
+
+  ++stamp_;
+  bool has_extra = false;
+  for (std::size_t i = 0; i < record.size; ++i) {
+    const FieldValue& f = record.fields[i];
+    const std::size_t column = slots_[i].column;
+    if (column == kOverflow) {
+      if (!has_extra) {
+        extra_.Clear();
+        extra_writer_.Reset(extra_);
+        extra_writer_.StartObject();
+        has_extra = true;
+      }
+      extra_writer_.Key(f.name.data(), static_cast<rapidjson::SizeType>(f.name.size()));
+      const auto n = static_cast<rapidjson::SizeType>(f.text.size());
+      switch (f.kind) {
+        case ValueKind::Null:
+          extra_writer_.Null();
+          break;
+        case ValueKind::Bool:
+          extra_writer_.Bool(f.text == "true");
+          break;
+        case ValueKind::String:
+          extra_writer_.String(f.text.data(), n);
+          break;
+        case ValueKind::Integer:
+        case ValueKind::Real:
+          extra_writer_.RawValue(f.text.data(), n, rapidjson::kNumberType);
+          break;
+        case ValueKind::Json:
+          extra_writer_.RawValue(f.text.data(), n, rapidjson::kObjectType);
+          break;
+      }
+      continue;
+    }
+    bind(column, f, record, i == record.cursor_index);
+    stamps_[column] = stamp_;
+  }
+  if (has_extra) {
+    extra_writer_.EndObject();
+    extra_text_.assign(extra_.GetString(), extra_.GetSize());
+    upsert_->bindNoCopy(static_cast<int>(extra_column_ + 1), extra_text_);  // as TEXT
+    stamps_[extra_column_] = stamp_;
+  }
+  for (std::size_t c = 0; c < columns_.size(); ++c)
+    if (stamps_[c] != stamp_) upsert_->bind(static_cast<int>(c + 1));
+
+  sqlite3* handle = db_.getHandle();
+  sqlite3_set_last_insert_rowid(handle, 0);
+  int changes = 0;
+  try {
+    changes = upsert_->exec();
+    upsert_->reset();
+  } catch (...) {
+    upsert_->tryReset();
+    throw;
+  }
+  if (changes == 0) return Outcome::Unchanged;
+  // An insert sets the new row's rowid (>= 1); the DO UPDATE branch leaves it at 0.
+  return sqlite3_last_insert_rowid(handle) != 0 ? Outcome::Inserted : Outcome::Updated;
+}
+
+std::int64_t TableWriter::estimated_rows() {
+  return db_.execAndGet(fill_template(sql::count_rows, {{"table", quoted_table_}})).getInt64();
+}
+
+}  // namespace tsync

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "columns.hpp"
+#include "record.hpp"
+
+namespace tsync {
+
+// What a stream's table must hold: its name, its primary key, its cursor field
+// and the columns the configuration declares (name and type, in order).
+struct TableSpec {
+  std::string table;
+  std::vector<std::string> primary_key{"id"};
+  std::string cursor_field = "updatedAt";
+  CursorFormat cursor_format = CursorFormat::Iso8601;
+  std::vector<std::pair<std::string, ColumnType>> columns;
+};
+
+// The type a table stores `field` with: the declared one, else for the cursor
+// field UTC_DATETIME (iso8601) or LONG (epoch formats), else Any.
+ColumnType column_type_of(const TableSpec& spec, std::string_view field);
+
+// Writes the records of one stream into its table. Every top-level field of a
+// record is kept: a field seen for the first time becomes a new column (ALTER
+// TABLE ... ADD COLUMN) in the transaction that stores the row bringing it, and
+// _columns records which column holds it (column_name_for). Past SQLite's column
+// limit, further fields go into one JSON object column, _tsync_extra.
+// Values are bound by their column's type (column_type_of): an undeclared column
+// gets the value as sent (text, INTEGER, REAL, 1/0, NULL, JSON text), a
+// UTC_DATETIME column the fixed-width UTC text of a timestamp, STRING and
+// DECIMAL the text of a number; a value that does not fit its type is stored as
+// sent. A record's fields that it does not carry are NULL in its row.
+class TableWriter {
+ public:
+  enum class Outcome { Unchanged, Inserted, Updated };
+
+  // Creates the table when it does not exist (committing that at once), adds
+  // declared columns it lacks, and reads which column holds which field.
+  // Throws Error when the existing table's primary key is not `spec`'s.
+  TableWriter(SQLite::Database& db, TableSpec spec);
+  TableWriter(const TableWriter&) = delete;
+  TableWriter& operator=(const TableWriter&) = delete;
+
+  // Inserts or updates the record's row, in the caller's open transaction,
+  // unless the stored row is newer by the cursor field or identical.
+  Outcome upsert(const Record& record);
+  // Reads the columns again: after a rollback undid columns added since.
+  void reload();
+  // About how many rows the table holds, without scanning it.
+  std::int64_t estimated_rows();
+  const TableSpec& spec() const { return spec_; }
+
+ private:
+  static constexpr std::size_t kOverflow = static_cast<std::size_t>(-1);
+  struct Column {
+    std::string name;
+    ColumnType type = ColumnType::Any;
+  };
+  struct Slot {  // where the field at one position of the last record went
+    std::string field;
+    std::size_t column = 0;
+    bool valid = false;
+  };
+
+  void create_table();
+  void load();
+  void add_column(const std::string& field, ColumnType type);
+  std::size_t column_of(const std::string& field, bool& added);
+  void prepare();
+  void bind(std::size_t column, const FieldValue& value, const Record& record, bool is_cursor);
+
+  SQLite::Database& db_;
+  TableSpec spec_;
+  std::string quoted_table_;
+  std::size_t max_columns_ = 0;
+  std::vector<Column> columns_;
+  std::unordered_map<std::string, std::size_t> by_field_;  // column index or kOverflow
+  std::size_t extra_column_ = kOverflow;
+  std::size_t cursor_column_ = 0;
+  std::vector<Slot> slots_;
+  std::vector<std::uint64_t> stamps_;  // the record that last bound each column
+  std::uint64_t stamp_ = 0;
+  std::vector<std::string> scratch_;  // per column: text made for the current record
+  rapidjson::StringBuffer extra_;
+  rapidjson::Writer<rapidjson::StringBuffer> extra_writer_;
+  std::string extra_text_;
+  std::unique_ptr<SQLite::Statement> upsert_;
+};
+
+}  // namespace tsync
