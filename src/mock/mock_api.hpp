@@ -1,8 +1,9 @@
 #pragma once
 
 // The bundled mock of the source API: an HTTP server on 127.0.0.1 that serves
-// generated users the way DESIGN.md describes, and misbehaves on request. The
-// tests run it in-process; `tsync-mock-api` runs it for the demo and the benchmark.
+// generated users the way DESIGN.md describes, generated records of other shapes
+// at any number of generic endpoints, and misbehaves on request. The tests run
+// it in-process; `tsync-mock-api` runs it for the demo and the benchmark.
 
 #include <chrono>
 #include <cstddef>
