@@ -436,14 +436,10 @@ TEST_SUITE("mock_api") {
       CAPTURE(tsync::mock::cursor_format_name(format));
       MockApi api;
       const int port = api.start();
-      EndpointSpec spec;
-      spec.path = "/v1/orders";
-      spec.records = 500;
-      spec.schema.key = KeyKind::Integer;
-      spec.schema.cursor_field = "updated_at";
-      spec.schema.cursor_format = format;
-      spec.since_param = "updated_since";
-      api.add_endpoint(spec);
+      api.add_endpoint(tsync::mock::parse_endpoint_spec(
+          "path=/v1/orders,records=500,key=integer,cursor_field=updated_at,since_param="
+          "updated_since,cursor_format=" +
+          std::string(tsync::mock::cursor_format_name(format))));
       const auto served = api.records("/v1/orders").snapshot();
       std::size_t ties = 0;
       for (std::size_t i = 0; i < served.size(); ++i) {
@@ -495,11 +491,8 @@ TEST_SUITE("mock_api") {
   TEST_CASE("required parameters: missing or wrong values get 400 naming them") {
     MockApi api;
     const int port = api.start();
-    EndpointSpec spec;
-    spec.path = "/v1/orders";
-    spec.records = 10;
-    spec.required_params = {{"api_version", "2"}, {"tenant", "acme co"}};
-    api.add_endpoint(spec);
+    api.add_endpoint(tsync::mock::parse_endpoint_spec(
+        "path=/v1/orders,records=10,require=api_version:2;tenant:acme co"));
     const Answer missing = get(port, "/v1/orders?api_version=2");
     CHECK(missing.status == 400);
     CHECK(missing.body == R"({"error":"missing required parameter tenant=acme co"})");
@@ -617,12 +610,8 @@ TEST_SUITE("mock_api") {
   TEST_CASE("a field added between two reads appears on the records that change after it") {
     MockApi api;
     const int port = api.start();
-    EndpointSpec spec;
-    spec.path = "/v1/orders";
-    spec.records = 100;
-    spec.schema.key = KeyKind::Integer;
-    spec.schema.fields = {{"amount", FieldKind::Float}};
-    api.add_endpoint(spec);
+    api.add_endpoint(tsync::mock::parse_endpoint_spec(
+        "path=/v1/orders,records=100,key=integer,fields=amount:float"));
     RecordStore& store = api.records("/v1/orders");
     const auto first = store.snapshot();
     store.add_field({"color", FieldKind::String});
@@ -654,13 +643,9 @@ TEST_SUITE("mock_api") {
   TEST_CASE("raw records with hostile field names are served verbatim at their position") {
     MockApi api;
     const int port = api.start();
-    EndpointSpec spec;
-    spec.path = "/v1/orders";
-    spec.records = 20;
-    spec.schema.key = KeyKind::Integer;
-    spec.schema.cursor_format = CursorFormat::UnixMillis;
-    spec.schema.cursor_field = "updated_at";
-    api.add_endpoint(spec);
+    api.add_endpoint(tsync::mock::parse_endpoint_spec(
+        "path=/v1/"
+        "orders,records=20,key=integer,cursor_field=updated_at,cursor_format=unix_millis"));
     RecordStore& store = api.records("/v1/orders");
     const auto before = store.snapshot();
     const std::string hostile =
@@ -715,13 +700,9 @@ TEST_SUITE("mock_api") {
   TEST_CASE("generic endpoints page, shuffle and take faults like the users endpoint") {
     MockApi api;
     const int port = api.start();
-    EndpointSpec spec;
-    spec.path = "/v2/items";
-    spec.records = 300;
-    spec.records_path = "result.items";
-    spec.schema.key = KeyKind::Composite;
-    spec.schema.cursor_format = CursorFormat::UnixSeconds;
-    api.add_endpoint(spec);
+    api.add_endpoint(tsync::mock::parse_endpoint_spec(
+        "path=/v2/items,records=300,records_path=result.items,key=composite,"
+        "cursor_format=unix_seconds"));
     const auto served = api.records("/v2/items").snapshot();
 
     SUBCASE("paged, never splitting an instant") {
@@ -766,10 +747,7 @@ TEST_SUITE("mock_api") {
   TEST_CASE("admin requests mutate, grow and describe a generic endpoint") {
     MockApi api;
     const int port = api.start();
-    EndpointSpec spec;
-    spec.path = "/v1/orders";
-    spec.records = 50;
-    api.add_endpoint(spec);
+    api.add_endpoint(tsync::mock::parse_endpoint_spec("path=/v1/orders,records=50"));
     httplib::Client client("127.0.0.1", port);
     const auto post = [&](const std::string& path) {
       const auto result = client.Post(path, "", "text/plain");
