@@ -310,7 +310,8 @@ void TableWriter::bind(std::size_t column, const FieldValue& value, const Record
     case ValueKind::Integer: {
       std::int64_t n = 0;
       const char* end = value.text.data() + value.text.size();
-      if (!as_text && std::from_chars(value.text.data(), end, n).ptr == end) {
+      const auto parsed = std::from_chars(value.text.data(), end, n);
+      if (!as_text && parsed.ec == std::errc() && parsed.ptr == end) {
         stmt.bind(index, n);
         return;
       }
