@@ -1,0 +1,116 @@
+# Installing tsync (cmake --install) and packaging it as a .deb (cpack -G DEB,
+# or scripts/package.sh), in the GNUInstallDirs places:
+#   bin/tsync, bin/tsync-mock-api
+#   share/man/man1/tsync.1.gz                  built from tsync.1.md by go-md2man
+#   share/bash-completion/completions/tsync
+#   share/doc/tsync/examples/configuration.json
+#   lib/systemd/system/tsync.{service,timer}   /lib/systemd/system for the prefix /usr
+include(GNUInstallDirs)
+
+install(TARGETS tsync tsync-mock-api RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${CMAKE_SOURCE_DIR}/configuration.json
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(FILES ${CMAKE_SOURCE_DIR}/scripts/bash-completion/tsync
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+
+# The manual page.
+option(TSYNC_MAN_PAGE "Build and install the manual page (needs go-md2man)" ON)
+if(TSYNC_MAN_PAGE)
+  find_program(TSYNC_GO_MD2MAN go-md2man)
+  find_program(TSYNC_GZIP gzip)
+  if(TSYNC_GO_MD2MAN AND TSYNC_GZIP)
+    set(TSYNC_MAN_PAGE_FILE ${CMAKE_BINARY_DIR}/man/tsync.1.gz)
+    add_custom_command(
+      OUTPUT ${TSYNC_MAN_PAGE_FILE}
+      COMMAND ${CMAKE_COMMAND} -DSOURCE=${CMAKE_SOURCE_DIR}/tsync.1.md
+              -DREADME=${CMAKE_SOURCE_DIR}/README.md -DVERSION=${PROJECT_VERSION}
+              -DGO_MD2MAN=${TSYNC_GO_MD2MAN} -DGZIP=${TSYNC_GZIP}
+              -DOUTPUT=${TSYNC_MAN_PAGE_FILE} -P ${CMAKE_SOURCE_DIR}/cmake/man_page.cmake
+      DEPENDS ${CMAKE_SOURCE_DIR}/tsync.1.md ${CMAKE_SOURCE_DIR}/README.md
+              ${CMAKE_SOURCE_DIR}/cmake/man_page.cmake
+      COMMENT "Building the manual page from tsync.1.md"
+      VERBATIM)
+    file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/man)
+    add_custom_target(tsync_man_page ALL DEPENDS ${TSYNC_MAN_PAGE_FILE})
+    install(FILES ${TSYNC_MAN_PAGE_FILE} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+  else()
+    message(WARNING "go-md2man or gzip not found: the manual page is neither built nor "
+                    "installed (scripts/install-deps.sh installs go-md2man)")
+  endif()
+endif()
+
+# The systemd units, with ExecStart naming the installed binary. Where they go
+# and that name are settled at install time, so that --prefix and the package's
+# prefix are honoured: /lib/systemd/system for the prefix /usr (Debian's place),
+# else lib/systemd/system under the prefix (which systemd also reads for
+# /usr/local), unless TSYNC_SYSTEMD_UNIT_DIR names a folder.
+set(TSYNC_SYSTEMD_UNIT_DIR "" CACHE PATH
+    "Where to install the systemd units (empty: /lib/systemd/system for the prefix /usr, else <prefix>/lib/systemd/system)")
+install(CODE "
+  set(unit_dir \"${TSYNC_SYSTEMD_UNIT_DIR}\")
+  if(NOT unit_dir)
+    if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")
+      set(unit_dir /lib/systemd/system)
+    else()
+      set(unit_dir \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\")
+    endif()
+  endif()
+  file(READ \"${CMAKE_SOURCE_DIR}/scripts/systemd/tsync.service\" unit)
+  string(REPLACE \"ExecStart=/usr/bin/tsync \"
+         \"ExecStart=\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/tsync \" unit \"\${unit}\")
+  file(WRITE \"${CMAKE_BINARY_DIR}/systemd/tsync.service\" \"\${unit}\")
+  file(INSTALL \"${CMAKE_BINARY_DIR}/systemd/tsync.service\"
+               \"${CMAKE_SOURCE_DIR}/scripts/systemd/tsync.timer\"
+       DESTINATION \"\${unit_dir}\"
+       FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+")
+
+# The Debian package: tsync_<version>_<arch>.deb.
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME tsync)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "tsync maintainers <maintainers@localhost>" CACHE STRING
+    "The package's Maintainer field")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+# Installs with DESTDIR, so that the units' absolute folder lands in the package
+# and install(CODE) sees the package's prefix, /usr.
+set(CPACK_SET_DESTDIR ON)
+set(CPACK_STRIP_FILES ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION database)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# Depends is computed from the binaries by dpkg-shlibdeps (libcurl4, libsqlite3-0, ...).
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "sqlite3, bash-completion")
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
+"keep a local SQLite replica of a timestamp-filtered REST API
+tsync asks a REST API for every record updated since its saved cursor
+(GET <url>?since=<cursor>), upserts the records into a local SQLite file, and
+saves the new cursor in the same transaction. A crash, a kill, a dropped
+connection, a bad record or a full disk at any moment leaves the replica at its
+last commit, and the next run carries on from there. Query the replica with the
+sqlite3 shell while a sync writes.
+.
+The package holds tsync, its manual page and bash completion, tsync-mock-api (a
+local API of generated users to try it with), a sample configuration, and
+systemd units for a sandboxed sync every night, installed disabled.")
+# systemd reads the units after an install; removing the package disables the
+# units an administrator enabled. No postrm: dpkg keeps a removed package that
+# has one in its database (state config-files) until it is purged.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${CMAKE_SOURCE_DIR}/scripts/debian/postinst ${CMAKE_SOURCE_DIR}/scripts/debian/prerm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+include(CPack)
+
+if(TSYNC_TESTS)
+  # The manual page documents every option and configuration key (quick).
+  add_test(NAME man_page
+           COMMAND bash ${CMAKE_SOURCE_DIR}/scripts/check-man-page.sh $<TARGET_FILE:tsync>
+                   "$<$<BOOL:${TSYNC_MAN_PAGE_FILE}>:${TSYNC_MAN_PAGE_FILE}>")
+  # Builds the .deb, installs it into this machine, checks what it installed and
+  # removes it again. Only as root with apt-get and dpkg; else skipped.
+  add_test(NAME package_install
+           COMMAND bash ${CMAKE_SOURCE_DIR}/scripts/package-test.sh ${CMAKE_BINARY_DIR}/package)
+  set_tests_properties(package_install PROPERTIES TIMEOUT 900 SKIP_RETURN_CODE 77
+                       RUN_SERIAL TRUE)
+endif()
