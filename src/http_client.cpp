@@ -285,12 +285,11 @@ std::size_t HttpGet::on_write(char* data, std::size_t size, std::size_t count, v
   get->last_activity_ = now;
   if (!get->window_started_) {
     get->window_started_ = true;
-    get->window_writes_ = 0;
     get->window_bytes_ = 0;
     get->window_elapsed_ = {};
   }
-  ++get->window_writes_;
   get->window_bytes_ += n;
+  get->window_last_write_ = get->window_elapsed_;
   if (get->discarding_) return n;  // a redirect's body: nobody reads it
   get->buffer_.append(data, n);
   get->bytes_received_ += n;
@@ -334,9 +333,11 @@ std::string HttpGet::where() const {
 void HttpGet::check_rate() {
   if (options_.min_bytes_per_second <= 0 || !window_started_ || done_) return;
   const auto window = std::chrono::seconds(options_.timeout_seconds);
-  // Nothing came after the bytes that opened the window: that is a silence,
-  // which the idle check reports.
-  if (window_elapsed_ < window || window_writes_ < 2) return;
+  if (window_elapsed_ < window) return;
+  // A window that ends in a long silence is left to the idle check, which
+  // names it for what it is and fires within one more window unless bytes
+  // come first (and then this check fires).
+  if (window_elapsed_ - window_last_write_ >= std::chrono::milliseconds(window) / 2) return;
   const auto wanted = static_cast<std::uint64_t>(options_.min_bytes_per_second) *
                       static_cast<std::uint64_t>(options_.timeout_seconds);
   if (window_bytes_ < wanted)
@@ -354,7 +355,9 @@ void HttpGet::pump_until_data() {
   auto tick = std::chrono::steady_clock::now();
   while (!done_ && buffer_.empty()) {
     check_interrupted();
-    const bool window_was_open = window_started_;
+    const auto now = std::chrono::steady_clock::now();
+    if (window_started_) window_elapsed_ += now - tick;
+    tick = now;
     int running = 0;
     const CURLMcode mc = curl_multi_perform(multi, &running);
     if (mc != CURLM_OK) throw Error(where() + ": " + redactor_.redact(curl_multi_strerror(mc)));
@@ -365,12 +368,10 @@ void HttpGet::pump_until_data() {
         result_ = msg->data.result;
       }
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (window_was_open) window_elapsed_ += now - tick;
-    tick = now;
     // libcurl's own low-speed check averages over several seconds, so a burst
     // followed by silence would outlive timeout_seconds: time the silence here.
-    if (!done_ && buffer_.empty() && now - last_activity_ >= idle_limit_)
+    if (!done_ && buffer_.empty() &&
+        std::chrono::steady_clock::now() - last_activity_ >= idle_limit_)
       throw TransientError(where() + ": no data for too long: nothing received for " +
                            std::to_string(idle_limit_.count()) + " s after " +
                            std::to_string(bytes_received_) + " bytes of the body");

@@ -132,12 +132,13 @@ class HttpGet {
   std::chrono::seconds idle_limit_;
   std::chrono::steady_clock::time_point last_activity_;  // last byte received, or last resume
   // The transfer rate: a window opens at a write of received bytes; it holds
-  // the writes and bytes since, and the time spent waiting for them (inside
-  // pump_until_data only: time the reader spends elsewhere does not count).
+  // the bytes since, the time spent waiting for them (inside pump_until_data
+  // only: time the reader spends elsewhere does not count), and where in that
+  // time the last bytes came.
   bool window_started_ = false;
-  int window_writes_ = 0;
   std::uint64_t window_bytes_ = 0;
   std::chrono::steady_clock::duration window_elapsed_{};
+  std::chrono::steady_clock::duration window_last_write_{};
   char error_text_[256] = {};
 };
 
