@@ -433,18 +433,18 @@ TEST_SUITE("mock_api") {
     const std::vector<CursorFormat> formats{CursorFormat::Iso8601, CursorFormat::UnixSeconds,
                                             CursorFormat::UnixMillis};
     for (const CursorFormat format : formats) {
-      CAPTURE(tsync::mock::cursor_format_name(format));
+      CAPTURE(tsync::cursor_format_name(format));
       MockApi api;
       const int port = api.start();
       api.add_endpoint(tsync::mock::parse_endpoint_spec(
           "path=/v1/orders,records=500,key=integer,cursor_field=updated_at,since_param="
           "updated_since,cursor_format=" +
-          std::string(tsync::mock::cursor_format_name(format))));
+          std::string(tsync::cursor_format_name(format))));
       const auto served = api.records("/v1/orders").snapshot();
       std::size_t ties = 0;
       for (std::size_t i = 0; i < served.size(); ++i) {
-        CHECK(tsync::mock::parse_cursor(served[i].cursor, format) == served[i].updated);
-        CHECK(tsync::mock::format_cursor(served[i].updated, format) == served[i].cursor);
+        CHECK(tsync::parse_cursor(format, served[i].cursor) == served[i].updated);
+        CHECK(tsync::mock::served_cursor_text(served[i].updated, format) == served[i].cursor);
         if (i > 0) {
           CHECK(served[i - 1].updated <= served[i].updated);
           if (served[i - 1].updated == served[i].updated) ++ties;

@@ -290,7 +290,7 @@ struct MockApi::Impl {
     }
     std::optional<Instant> since;
     if (has_since) {
-      since = parse_cursor(since_text, feed.format);
+      since = parse_cursor(feed.format, since_text);
       if (!since)
         return reply_error(response, 400,
                            feed.since_param + " is not " +
@@ -404,7 +404,7 @@ struct MockApi::Impl {
     const Instant latest = endpoint->store.latest();
     std::optional<Instant> position = Instant{latest.seconds + 1, latest.nanos};
     if (request.has_param("position")) {
-      position = parse_cursor(request.get_param_value("position"), format);
+      position = parse_cursor(format, request.get_param_value("position"));
       if (!position)
         return reply_error(response, 400,
                            "position is not " + std::string(cursor_description(format)));

@@ -285,10 +285,6 @@ std::optional<FieldKind> field_kind_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view cursor_format_name(CursorFormat format) {
-  return kFormatNames[static_cast<std::size_t>(format)].second;
-}
-
 std::optional<CursorFormat> cursor_format_from_name(std::string_view name) {
   return from_name(kFormatNames, name);
 }
@@ -301,26 +297,11 @@ std::optional<KeyKind> key_kind_from_name(std::string_view name) {
   return from_name(kKeyNames, name);
 }
 
-std::string format_cursor(Instant instant, CursorFormat format) {
+std::string served_cursor_text(Instant instant, CursorFormat format) {
   std::string out;
   append_cursor(out, instant, format);
   if (format == CursorFormat::Iso8601) out = out.substr(1, out.size() - 2);
   return out;
-}
-
-std::optional<Instant> parse_cursor(std::string_view text, CursorFormat format) {
-  if (format == CursorFormat::Iso8601) return parse_timestamp(text);
-  const bool negative = !text.empty() && text.front() == '-';
-  const std::string_view digits = negative ? text.substr(1) : text;
-  if (digits.empty() || digits.size() > 18 ||
-      digits.find_first_not_of("0123456789") != std::string_view::npos)
-    return std::nullopt;
-  std::int64_t value = 0;
-  for (const char c : digits) value = value * 10 + (c - '0');
-  if (negative) value = -value;
-  if (format == CursorFormat::UnixSeconds) return Instant{value, 0};
-  const std::int64_t seconds = value >= 0 ? value / 1000 : (value - 999) / 1000;
-  return Instant{seconds, static_cast<std::int32_t>(value - seconds * 1000) * 1'000'000};
 }
 
 struct RecordStore::Impl {
@@ -538,7 +519,7 @@ std::vector<ServedRecord> RecordStore::snapshot() const {
     }
     impl.append_id(r.id, s.record);
     if (impl.schema.key == KeyKind::Composite) r.account_id = impl.account_of(s.record);
-    r.cursor = format_cursor(s.updated, impl.schema.cursor_format);
+    r.cursor = served_cursor_text(s.updated, impl.schema.cursor_format);
   }
   return records;
 }

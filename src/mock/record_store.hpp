@@ -17,11 +17,12 @@
 
 namespace tsync::mock {
 
-// How the cursor field is written, and how a `since` value in requests is read.
+// The cursor formats tsync reads (timestamp.hpp). The mock serves them as
 //   Iso8601:     "2024-01-15T10:30:00.123Z" (a JSON string, milliseconds always shown)
 //   UnixSeconds: 1705314600 (a JSON number; instants are whole seconds)
 //   UnixMillis:  1705314600123 (a JSON number)
-enum class CursorFormat { Iso8601, UnixSeconds, UnixMillis };
+// and reads a `since` value with tsync's parse_cursor.
+using tsync::CursorFormat;
 
 // The key fields, first in every record.
 //   Uuid:      "id": "3f2a...-..." (a UUID-like string)
@@ -56,7 +57,6 @@ enum class FieldKind {
 // bigint, float, bool, null, object, array, numeric_string.
 std::string_view field_kind_name(FieldKind kind);
 std::optional<FieldKind> field_kind_from_name(std::string_view name);
-std::string_view cursor_format_name(CursorFormat format);
 std::optional<CursorFormat> cursor_format_from_name(std::string_view name);
 std::string_view key_kind_name(KeyKind kind);
 std::optional<KeyKind> key_kind_from_name(std::string_view name);
@@ -138,12 +138,9 @@ class RecordStore {
   std::unique_ptr<Impl> impl_;
 };
 
-// The text of `instant` in `format`, as served and as a `since` value:
-// "2024-01-15T10:30:00.123Z", "1705314600" or "1705314600123".
-std::string format_cursor(Instant instant, CursorFormat format);
-
-// Reads a `since` value: an ISO 8601 timestamp for Iso8601, an integer (optional
-// '-') for the unix formats. Nothing for any other text.
-std::optional<Instant> parse_cursor(std::string_view text, CursorFormat format);
+// The text of `instant` in `format` as the mock serves it, without the quotes of
+// a JSON string; also good as a `since` value: "2024-01-15T10:30:00.123Z",
+// "1705314600" or "1705314600123".
+std::string served_cursor_text(Instant instant, CursorFormat format);
 
 }  // namespace tsync::mock
