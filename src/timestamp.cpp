@@ -284,7 +284,7 @@ std::string format_cursor(CursorFormat format, Instant t) {
   if (whole < 0 && fraction != 0) {
     whole += 1;
     fraction = unit_nanos - fraction;
-    out = whole == 0 ? "-0" : "";
+    if (whole == 0) out = "-";  // -0.5: to_string(0) has no sign
   }
   out += std::to_string(whole);
   append_fraction(out, fraction, millis ? 6 : 9);

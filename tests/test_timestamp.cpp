@@ -483,4 +483,42 @@ TEST_SUITE("timestamp") {
     }
   }
 
+  TEST_CASE("epoch cursors: seconds and milliseconds, with fractions, both ways") {
+    using tsync::CursorFormat;
+    const auto seconds = CursorFormat::UnixSeconds;
+    const auto millis = CursorFormat::UnixMillis;
+    CHECK(tsync::parse_cursor(seconds, "1705314600") == Instant{1705314600, 0});
+    CHECK(tsync::parse_cursor(seconds, "1705314600.25") == Instant{1705314600, 250000000});
+    CHECK(tsync::parse_cursor(millis, "1705314600123") == Instant{1705314600, 123000000});
+    CHECK(tsync::parse_cursor(millis, "1705314600123.5") == Instant{1705314600, 123500000});
+    CHECK(tsync::parse_cursor(millis, "0") == Instant{0, 0});
+    CHECK(tsync::parse_cursor(seconds, "-1.5") == Instant{-2, 500000000});
+    CHECK(tsync::parse_cursor(millis, "-1") == Instant{-1, 999000000});
+    for (const char* bad : {"", "-", "1e12", "1.", ".5", "12a", " 12", "0x10", "1.2.3",
+                            "99999999999999999999999", "1.0000000001"}) {
+      CAPTURE(bad);
+      CHECK_FALSE(tsync::parse_cursor(seconds, bad).has_value());
+    }
+    CHECK_FALSE(tsync::parse_cursor(seconds, "253402300800").has_value());  // year 10000
+    CHECK(tsync::format_cursor(seconds, Instant{1705314600, 0}) == "1705314600");
+    CHECK(tsync::format_cursor(seconds, Instant{1705314600, 250000000}) == "1705314600.25");
+    CHECK(tsync::format_cursor(millis, Instant{1705314600, 123000000}) == "1705314600123");
+    CHECK(tsync::format_cursor(millis, Instant{1705314600, 123500000}) == "1705314600123.5");
+    CHECK(tsync::format_cursor(seconds, Instant{-2, 500000000}) == "-1.5");
+    CHECK(tsync::format_cursor(millis, Instant{-1, 999500000}) == "-0.5");
+    CHECK(tsync::format_cursor(CursorFormat::Iso8601, Instant{0, 0}) == "1970-01-01T00:00:00Z");
+    CHECK(tsync::first_cursor_text(millis) == "0");
+    CHECK(tsync::first_cursor_text(CursorFormat::Iso8601) == "0001-01-01T00:00:00Z");
+    std::mt19937_64 rng(11);
+    for (int i = 0; i < 2000; ++i) {
+      const Instant t{static_cast<std::int64_t>(rng() % 300000000000ULL) - 60000000000LL,
+                      static_cast<std::int32_t>(rng() % 1000000000)};
+      const Instant whole_micros{t.seconds, t.nanos / 1000 * 1000};
+      CHECK(tsync::parse_cursor(seconds, tsync::format_cursor(seconds, t)) == t);
+      CHECK(tsync::parse_cursor(millis, tsync::format_cursor(millis, whole_micros)) ==
+            whole_micros);
+    }
+  }
+
 }  // TEST_SUITE
+
