@@ -76,4 +76,78 @@ TEST_SUITE("crash") {
     e2e::check_replica_equals(db, api);
     check_sound(db, api);
   }
+
+  TEST_CASE("SIGKILL while new fields become columns never breaks the invariant") {
+    e2e::Scene scene(0);
+    auto& [dir, api] = scene;
+    tsync::mock::EndpointSpec spec;
+    spec.path = "/v1/events";
+    spec.records = 6000;
+    spec.schema.key = tsync::mock::KeyKind::Integer;
+    spec.schema.cursor_field = "ts";
+    spec.schema.cursor_format = tsync::mock::CursorFormat::UnixMillis;
+    spec.schema.fields = {{"kind", tsync::mock::FieldKind::String}};
+    spec.serving.rate_limit_bytes_per_second = 600000;  // about 1.5 s for the first response
+    const std::string url = api.add_endpoint(spec);
+    tsync::mock::RecordStore& store = api.records("/v1/events");
+    // The newest records bring one new field after another: the later part of
+    // each response adds a column every 60 records.
+    int next_field = 0;
+    auto grow = [&] {
+      for (int i = 0; i < 15; ++i) {
+        store.add_field({"extra_" + std::to_string(next_field++), tsync::mock::FieldKind::Integer});
+        store.mutate(60, 0);
+      }
+    };
+    grow();
+    const std::string config = dir.file("configuration.json");
+    const std::string db = dir.file("replica.db");
+    std::ofstream(config) << R"({"database": ")" << db << R"(", "checkpoint_rows": 200,
+        "retry_base_seconds": 0.01, "streams": [{"name": "events", "url": ")"
+                          << url << R"(", "cursor_field": "ts", "cursor_format": "unix_millis"}]})";
+
+    // Every record with a cursor <= the saved one is in the table, at least as
+    // new, with a column for each of its fields.
+    auto check_sound_events = [&] {
+      SQLite::Database d(db, SQLite::OPEN_READONLY);
+      REQUIRE(d.execAndGet("PRAGMA integrity_check").getString() == "ok");
+      SQLite::Statement q(d, "SELECT last_timestamp FROM _state WHERE stream = 'events'");
+      if (!q.executeStep() || q.getColumn(0).isNull()) return;
+      const std::int64_t cursor = std::stoll(q.getColumn(0).getString());
+      const auto columns = e2e::column_of_field(d, "events");
+      for (const auto& record : store.snapshot()) {
+        if (std::stoll(record.cursor) > cursor) continue;
+        SQLite::Statement row(d, "SELECT ts FROM events WHERE id = ?1");
+        row.bind(1, static_cast<std::int64_t>(std::stoll(record.id)));
+        REQUIRE_MESSAGE(row.executeStep(), "record " << record.id << " is covered by cursor "
+                                                     << cursor << " but not in the replica");
+        CHECK(row.getColumn(0).getInt64() >= std::stoll(record.cursor));
+        for (const auto& [field, value] : e2e::truth_fields(record.json))
+          CHECK_MESSAGE(columns.count(field) == 1, "no column for " << field);
+      }
+    };
+
+    std::mt19937 random(20261125);
+    std::uniform_int_distribution<int> delay_ms(20, 1400);
+    int kills = 0;
+    bool finished = false;
+    for (int round = 0; round < 10; ++round) {
+      if (round % 3 == 2) grow();
+      if (finished)
+        REQUIRE(proc::run({TSYNC_BINARY, "reset", "--config", config}).exit_code == 0);
+      proc::Child child({TSYNC_BINARY, "sync", "--quiet", "--config", config});
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
+      child.signal(SIGKILL);
+      const auto r = child.wait();
+      finished = r.exit_code == 0;
+      if (r.exit_code == 128 + SIGKILL) ++kills;
+      CAPTURE(round);
+      check_sound_events();
+    }
+    CHECK(kills >= 5);
+    const auto done = proc::run({TSYNC_BINARY, "sync", "--quiet", "--config", config});
+    CHECK(done.exit_code == 0);
+    e2e::check_table_equals(db, "events", store);
+  }
 }
+
