@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# Keeps the manual page in step with the program and the README: fails when an
-# option that `tsync --help` lists (for tsync or any of its commands) or a
-# configuration key in README.md's tables is not in tsync.1.md, or when the
-# built page makes man(1) warn.
+# Keeps the manual page and the bash completion in step with the program and the
+# README: fails when an option that `tsync --help` lists (for tsync or any of its
+# commands) is not in tsync.1.md or not offered by the completion, when a
+# configuration key in README.md's tables is not in tsync.1.md, or when the built
+# page makes man(1) warn.
 #   scripts/check-man-page.sh path/to/tsync [path/to/tsync.1.gz]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tsync=$1
 page=${2:-}
 source=tsync.1.md
+completion=scripts/bash-completion/tsync
 missing=()
 
 for command in "" sync status reset; do
+  # The completion's words for this command: its line `<command>) words="..."`.
+  words=$(grep -E "^ *\"?${command}\"?\) words=" "$completion") ||
+    { echo "check-man-page: $completion has no words for 'tsync $command'" >&2; exit 1; }
   # CLI11 lists an option as "  -c,--config TEXT ..." at the start of a line.
   options=$("$tsync" $command --help | grep -E '^ +-' | grep -oE '(^|[ ,])--?[A-Za-z][A-Za-z-]*' |
     tr -d ' ,' | sort -u)
   for option in $options; do
-    grep -qF -- "**$option**" "$source" || missing+=("option $option of 'tsync $command'")
+    grep -qF -- "**$option**" "$source" || missing+=("option $option of 'tsync $command' is not in $source")
+    [[ " ${words//\"/ } " == *" $option "* ]] ||
+      missing+=("option $option of 'tsync $command' is not offered by $completion")
   done
 done
 
@@ -25,16 +32,16 @@ keys=$(awk '/^### /{inside = ($0 == "### Configuration")} inside' README.md |
   grep -oE '^\| `[a-z_]+` \|' | tr -d '|` ' | sort -u)
 [ -n "$keys" ] || { echo "check-man-page: README.md has no configuration keys under '### Configuration'" >&2; exit 1; }
 for key in $keys; do
-  grep -qF -- "**$key**" "$source" || missing+=("configuration key $key")
+  grep -qF -- "**$key**" "$source" || missing+=("configuration key $key is not in $source")
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
-  for m in "${missing[@]}"; do echo "check-man-page: $m: not documented in $source" >&2; done
+  for m in "${missing[@]}"; do echo "check-man-page: $m" >&2; done
   exit 1
 fi
 
-if [ -n "$page" ]; then
+if [ -n "$page" ] && command -v man >/dev/null; then
   warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
   [ -z "$warnings" ] || { echo "check-man-page: man warns about $page:" >&2; echo "$warnings" >&2; exit 1; }
 fi
-echo "check-man-page: every option and configuration key is in $source"
+echo "check-man-page: every option and configuration key is in $source, every option in $completion"
