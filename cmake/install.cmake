@@ -71,9 +71,11 @@ set(CPACK_PACKAGE_NAME tsync)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "tsync maintainers <maintainers@localhost>" CACHE STRING
     "The package's Maintainer field")
+# The package installs under /usr whatever prefix the build was configured with.
+# cpack installs with DESTDIR, so that the units' absolute folder lands in the
+# package and install(CODE) sees the package's prefix, /usr.
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-# Installs with DESTDIR, so that the units' absolute folder lands in the package
-# and install(CODE) sees the package's prefix, /usr.
+set(CPACK_INSTALL_PREFIX /usr)
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
