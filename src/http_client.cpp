@@ -324,9 +324,13 @@ void HttpGet::follow(const std::string& target) {
   start(target);
 }
 
+std::string HttpGet::redirected_to() const {
+  return redirects_ > 0 ? redactor_.redact(redact_url(current_url_)) : std::string();
+}
+
 std::string HttpGet::where() const {
   std::string text = "GET " + url_;
-  if (redirects_ > 0) text += " (redirected to " + redactor_.redact(redact_url(current_url_)) + ")";
+  if (redirects_ > 0) text += " (redirected to " + redirected_to() + ")";
   return text;
 }
 

@@ -25,8 +25,10 @@ struct HttpHeader {
 struct HttpOptions {
   long timeout_seconds = 30;  // connect timeout, and the longest wait for the next byte
   // A response slower than this over a window of timeout_seconds is stalled
-  // (TransientError). Time the reader spends away from the transfer (parsing
-  // what it has) does not count. 0 turns the check off.
+  // (TransientError). The first window opens at the first byte of a response
+  // (the wait for it is timeout_seconds at most), a window that ends in a long
+  // silence is reported as that silence, and time the reader spends away from
+  // the transfer (parsing what it has) does not count. 0 turns the check off.
   long min_bytes_per_second = 1024;
   std::string ca_file;       // CA bundle for https; empty = the system's
   std::string bearer_token;  // sent as "Authorization: Bearer"; a secret
@@ -97,6 +99,12 @@ class HttpGet {
   std::uint64_t bytes_received() const { return bytes_received_; }
   // The URL asked for, credentials and secrets masked: safe for messages.
   const std::string& url() const { return url_; }
+  // The URL a redirect led to, masked like url(); empty if there was none.
+  std::string redirected_to() const;
+  // True when a redirect left the origin asked for, so that the bearer token
+  // and secret headers were not sent for the response received (a 401 then
+  // says nothing about the token).
+  bool secrets_withheld() const { return !send_secrets_; }
   // Masks the bearer token, the secret headers and the options' redactor's
   // secrets: for messages built from this response (its body, its headers).
   const Redactor& redactor() const { return redactor_; }

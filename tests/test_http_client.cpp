@@ -370,6 +370,8 @@ TEST_SUITE("http_client") {
     tsync::HttpGet get(options_with_secrets(), server.url("/users"));
     CHECK(get.status() == 200);
     CHECK(read_body(get) == R"({"data":[]})");
+    CHECK(get.redirected_to() == "");
+    CHECK_FALSE(get.secrets_withheld());
     CHECK(seen.authorization == "Bearer s3cret-token");
     CHECK(seen.api_key == "k3y-s3cret");
     CHECK(seen.plain == "tsync-tests");
@@ -440,6 +442,8 @@ TEST_SUITE("http_client") {
     CHECK(get.status() == 200);
     CHECK(read_body(get) == "moved here");
     CHECK(get.url() == server.url("/old"));
+    CHECK(get.redirected_to() == server.url("/new?since=1"));
+    CHECK_FALSE(get.secrets_withheld());
     CHECK(seen.authorization == "Bearer s3cret-token");
     CHECK(seen.api_key == "k3y-s3cret");
     CHECK(seen.cookie == "session=c00kie-s3cret");
@@ -479,6 +483,9 @@ TEST_SUITE("http_client") {
     tsync::HttpGet get(options_with_secrets(), server.url("/away"));
     CHECK(get.status() == 200);
     CHECK(read_body(get) == "elsewhere");
+    CHECK(get.url() == server.url("/away"));
+    CHECK(get.redirected_to() == other.url("/landed"));
+    CHECK(get.secrets_withheld());
     REQUIRE(at_other.called);
     CHECK(at_other.authorization == "");
     CHECK(at_other.api_key == "");
