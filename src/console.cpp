@@ -28,8 +28,20 @@ ConsoleObserver::ConsoleObserver(std::FILE* out, Verbosity verbosity, bool progr
 void ConsoleObserver::line(const std::string& text) {
   if (shown_) std::fputs("\r\033[K", out_);
   shown_ = false;
-  std::fprintf(out_, "tsync: %s\n", text.c_str());
+  std::fprintf(out_, "tsync: %s%s\n", prefix_.c_str(), text.c_str());
   std::fflush(out_);
+}
+
+void ConsoleObserver::on_stream(const std::string& name, std::size_t of) {
+  finish();
+  stream_ = name;
+  prefix_ = of > 1 ? name + ": " : "";
+  start_ = std::chrono::steady_clock::now();
+  last_draw_ = {};
+  rows_ = 0;
+  bytes_total_ = 0;
+  bytes_response_ = 0;
+  length_.reset();
 }
 
 void ConsoleObserver::on_request(const std::string& url) {
@@ -82,7 +94,7 @@ void ConsoleObserver::draw() {
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const std::uint64_t bytes = bytes_total_ + bytes_response_;
-  std::string text = "user: " + with_commas(rows_) + " rows, " + megabytes(bytes);
+  std::string text = stream_ + ": " + with_commas(rows_) + " rows, " + megabytes(bytes);
   if (elapsed > 0.05) {
     char rate[96];
     std::snprintf(

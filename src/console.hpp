@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <string>
 
 #include "sync.hpp"
 
@@ -17,6 +18,9 @@ class ConsoleObserver : public SyncObserver {
  public:
   ConsoleObserver(std::FILE* out, Verbosity verbosity, bool progress);
 
+  // Lines name the stream when a run syncs more than one; the progress line
+  // always does, and starts afresh for each stream.
+  void on_stream(const std::string& name, std::size_t of) override;
   void on_request(const std::string& url) override;
   void on_response(long status, std::optional<std::uint64_t> content_length) override;
   void on_retry(const std::string& reason, double wait_seconds, int retry,
@@ -37,6 +41,8 @@ class ConsoleObserver : public SyncObserver {
   Verbosity verbosity_;
   bool progress_;
   bool shown_ = false;
+  std::string stream_ = "user";
+  std::string prefix_;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_{};
   std::int64_t rows_ = 0;

@@ -206,7 +206,9 @@ bool Replica::reset_cursor(std::string_view stream) {
 std::vector<StreamStatus> Replica::status() {
   std::vector<StreamStatus> result;
   try {
-    SQLite::Statement query(*db_, sql_string(sql::status));
+    const bool current = schema_version() >= kSchemaVersion;
+    SQLite::Statement query(
+        *db_, fill_template(sql::status, {{"table_name", current ? "s.table_name" : "NULL"}}));
     while (query.executeStep()) {
       StreamStatus s;
       s.stream = query.getColumn(0).getString();
@@ -229,16 +231,14 @@ std::vector<StreamStatus> Replica::status() {
   return result;
 }
 
+int Replica::schema_version() { return db_->execAndGet("PRAGMA user_version").getInt(); }
+
 std::vector<RunRecord> Replica::recent_runs(int limit) {
   std::vector<RunRecord> runs;
   try {
+    const bool current = schema_version() >= kSchemaVersion;
     SQLite::Statement query(
-        *db_,
-        "SELECT run_id, stream, started_at, ifnull(finished_at, ''), status, "
-        "rows_new, rows_updated, rows_rejected, requests, retries, bytes, "
-        "ifnull(cursor_before, ''), ifnull(cursor_after, ''), ifnull(error, ''), "
-        "ifnull(warning, '') "
-        "FROM _sync_log ORDER BY run_id DESC LIMIT ?1");
+        *db_, fill_template(sql::recent_runs, {{"warning", current ? "warning" : "NULL"}}));
     query.bind(1, limit);
     while (query.executeStep()) {
       RunRecord r;

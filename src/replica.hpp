@@ -82,6 +82,9 @@ class Replica {
   // Every stream _state knows, with the rows of its table.
   std::vector<StreamStatus> status();
   std::vector<RunRecord> recent_runs(int limit);
+  // PRAGMA user_version: 2 since streams; 1 for a replica of the first release
+  // that only open_existing() has opened.
+  int schema_version();
 
  private:
   struct ReadOnly {};

@@ -19,6 +19,7 @@ extern const std::string_view load_cursor;
 extern const std::string_view reset_cursor;
 extern const std::string_view insert_rejected;
 extern const std::string_view status;
+extern const std::string_view recent_runs;
 extern const std::string_view start_run;
 extern const std::string_view update_run;
 }  // namespace tsync::sql

@@ -215,6 +215,16 @@ TEST_SUITE("table_writer") {
           " '2024-01-15T10:30:00.000000000Z', '2024-01-16T00:00:00Z');"
           "PRAGMA user_version = 1;");
     }
+    {
+      // `tsync status` reads it as it is, without changing it.
+      const auto old = tsync::Replica::open_existing(path);
+      const auto streams = old->status();
+      REQUIRE(streams.size() == 1);
+      CHECK(streams[0].table == "user");
+      CHECK(streams[0].rows == 1);
+      CHECK(old->recent_runs(5).empty());
+      CHECK(old->schema_version() == 1);
+    }
     tsync::Replica replica(path);
     CHECK(replica.db().execAndGet("PRAGMA user_version").getInt() == 2);
     CHECK(replica.db().execAndGet("SELECT table_name FROM _state").getString() == "user");
