@@ -1,9 +1,10 @@
 # Builds the manual page tsync.1 from tsync.1.md, at build time:
 #   cmake -DSOURCE=tsync.1.md -DREADME=README.md -DVERSION=x.y.z -DGO_MD2MAN=...
 #         -DGZIP=... -DOUTPUT=tsync.1.gz -P man_page.cmake
-# HTML comments are dropped, @PROJECT_VERSION@ becomes the version, and
-# @README_EXIT_CODES@ the table under README.md's "### Exit codes" heading, so
-# that the README and the manual page share one text of the exit codes.
+# HTML comments are dropped, @PROJECT_VERSION@ becomes the version, and each
+# @README_TABLE <cell>@ the table of README.md whose header row begins with that
+# cell, as a list: the README and the manual page share one text of the exit
+# codes and the configuration keys.
 cmake_minimum_required(VERSION 3.20)
 file(READ "${SOURCE}" page)
 
@@ -25,42 +26,88 @@ while(TRUE)
 endwhile()
 
 file(READ "${README}" readme)
-string(FIND "${readme}" "\n### Exit codes\n" start)
-if(start EQUAL -1)
-  message(FATAL_ERROR "${README}: no \"### Exit codes\" heading, which the manual page includes")
-endif()
-math(EXPR start "${start} + 16")
-string(SUBSTRING "${readme}" ${start} -1 section)
-string(FIND "${section}" "\n#" end)
-if(NOT end EQUAL -1)
-  string(SUBSTRING "${section}" 0 ${end} section)
-endif()
-string(STRIP "${section}" section)
+string(REPLACE ";" "@SEMICOLON@" readme "${readme}")
+string(REPLACE "\n" ";" readme_lines "${readme}")
 
-# The README's table (| code | meaning |) becomes a list, as manual pages give
-# exit statuses: its rows as "**code**" and an indented meaning. CMake lists
-# split at ";", which the text holds: it is kept aside as @SEMICOLON@.
-string(REPLACE ";" "@SEMICOLON@" section "${section}")
-string(REPLACE "\n" ";" rows "${section}")
-set(list "")
-set(header TRUE)
-foreach(row IN LISTS rows)
-  if(NOT row MATCHES "^\\| *([^|]*[^| ]) *\\| *(.*[^| ]) *\\|$")
-    message(FATAL_ERROR "${README}: Exit codes: not a row of a two-column table: ${row}")
+# readme_table(<first header cell> <out> <keys>): the README table whose header
+# row begins "| <cell> |", as a Markdown definition list, the way manual pages
+# give options and settings: "**code**" and the meaning below it, or for three
+# columns "**key** (default: ...)" and the meaning. <keys> gets the first cells.
+function(readme_table cell out keys_out)
+  set(list "")
+  set(keys "")
+  set(state before)  # before, header, rows
+  foreach(line IN LISTS readme_lines)
+    if(state STREQUAL before)
+      string(FIND "${line}" "| ${cell} |" at)
+      if(at EQUAL 0)
+        set(state header)
+      endif()
+      continue()
+    endif()
+    if(NOT line MATCHES "^\\|")
+      break()
+    endif()
+    if(state STREQUAL header)  # the |---|---| line
+      set(state rows)
+      continue()
+    endif()
+    if(line MATCHES "^\\| *([^|]*[^| ]) *\\| *([^|]*[^| ]) *\\| *(.*[^| ]) *\\|$")
+      set(first "${CMAKE_MATCH_1}")
+      set(second "${CMAKE_MATCH_2}")
+      set(third "${CMAKE_MATCH_3}")
+      string(REPLACE "`" "" first "${first}")
+      if(second MATCHES "^\\(")
+        string(APPEND list "**${first}** ${second}\n:   ${third}\n\n")
+      else()
+        string(APPEND list "**${first}** (default: ${second})\n:   ${third}\n\n")
+      endif()
+    elseif(line MATCHES "^\\| *([^|]*[^| ]) *\\| *(.*[^| ]) *\\|$")
+      set(first "${CMAKE_MATCH_1}")
+      set(second "${CMAKE_MATCH_2}")
+      string(REPLACE "`" "" first "${first}")
+      string(APPEND list "**${first}**\n:   ${second}\n\n")
+    else()
+      message(FATAL_ERROR "${README}: a row of the table \"${cell}\" the manual page includes: ${line}")
+    endif()
+    list(APPEND keys "${first}")
+  endforeach()
+  if(state STREQUAL before)
+    message(FATAL_ERROR "${README}: no table with the header \"| ${cell} |\", which the manual page includes")
   endif()
-  set(code "${CMAKE_MATCH_1}")
-  set(meaning "${CMAKE_MATCH_2}")
-  if(header OR code MATCHES "^[-: ]+$")
-    set(header FALSE)
-    continue()
-  endif()
-  string(APPEND list "**${code}**\n:   ${meaning}\n\n")
+  string(REPLACE "@SEMICOLON@" ";" list "${list}")
+  string(STRIP "${list}" list)
+  set(${out} "${list}" PARENT_SCOPE)
+  set(${keys_out} "${keys}" PARENT_SCOPE)
+endfunction()
+
+# Every @README_TABLE <cell>@ of the page.
+string(REGEX MATCHALL "@README_TABLE [^@\n]+@" placeholders "${page}")
+set(readme_keys "")
+set(tables "")
+foreach(placeholder IN LISTS placeholders)
+  string(REGEX REPLACE "^@README_TABLE (.*)@$" "\\1" cell "${placeholder}")
+  readme_table("${cell}" text keys)
+  list(APPEND readme_keys ${keys})
+  list(APPEND tables "${placeholder}")
+  string(REPLACE ";" "@SEMICOLON@" text "${text}")
+  string(MAKE_C_IDENTIFIER "table_${cell}" name)
+  set(${name} "${text}")
 endforeach()
-string(REPLACE "@SEMICOLON@" ";" section "${list}")
-string(STRIP "${section}" section)
 
+# An entry the page writes itself for a key the README's tables hold now is
+# dropped: the README's text is the one kept.
+foreach(key IN LISTS readme_keys)
+  string(REGEX REPLACE "\n\\*\\*${key}\\*\\*[^\n]*\n:   [^\n]*(\n    [^\n]*)*\n" "\n" page "${page}")
+endforeach()
+
+foreach(placeholder IN LISTS tables)
+  string(REGEX REPLACE "^@README_TABLE (.*)@$" "\\1" cell "${placeholder}")
+  string(MAKE_C_IDENTIFIER "table_${cell}" name)
+  string(REPLACE "@SEMICOLON@" ";" text "${${name}}")
+  string(REPLACE "${placeholder}" "${text}" page "${page}")
+endforeach()
 string(REPLACE "@PROJECT_VERSION@" "${VERSION}" page "${page}")
-string(REPLACE "@README_EXIT_CODES@" "${section}" page "${page}")
 
 get_filename_component(dir "${OUTPUT}" DIRECTORY)
 set(md "${dir}/tsync.1.built.md")
