@@ -18,7 +18,17 @@
 int main(int argc, char** argv) {
   tsync::mock::Options options;
   int port = 5001;
-  CLI::App app{"Serves generated users on 127.0.0.1 as a timestamp-filtered REST API."};
+  CLI::App app{
+      "Serves generated users, and records of other shapes (--endpoint), on 127.0.0.1 as "
+      "timestamp-filtered REST APIs."};
+  app.footer(
+      "Changing the data while serving (POST; curl --data '' sends the empty body):\n"
+      "  /admin/mutate?update=N&add=M                  N users change, M are added\n"
+      "  /admin/mutate?endpoint=P&update=N&add=M       the same for the endpoint at path P\n"
+      "  /admin/add_field?endpoint=P&name=X&kind=K     a new field X of kind K on the records\n"
+      "                                                changed or added from now on\n"
+      "  /admin/add_raw?endpoint=P[&position=T]        the POST body served verbatim at cursor T\n"
+      "GET /admin/stats[?endpoint=P] reports counts.");
   app.add_option("--users", options.users, "Number of users to serve")->capture_default_str();
   app.add_option("--port", port, "Port on 127.0.0.1; 0 picks a free one")->capture_default_str();
   app.add_option("--page-size", options.page_size, "Records per response at most; 0 for all")
