@@ -26,10 +26,6 @@ std::string joined(const std::vector<std::string>& parts, std::string_view separ
   return out;
 }
 
-std::string declared_name(ColumnType type) {
-  return std::string(column_type_name(type));
-}
-
 }  // namespace
 
 ColumnType column_type_of(const TableSpec& spec, std::string_view field) {
@@ -56,6 +52,19 @@ TableWriter::TableWriter(SQLite::Database& db, TableSpec spec)
   transaction.commit();
 }
 
+void TableWriter::remember_column(const std::string& field, const std::string& column,
+                                  ColumnType type) {
+  SQLite::Statement remember(db_, std::string(sql::record_column));
+  remember.bind(1, spec_.table);
+  remember.bind(2, field);
+  remember.bind(3, column);
+  if (type == ColumnType::Any)
+    remember.bind(4);
+  else
+    remember.bind(4, std::string(column_type_name(type)));
+  remember.exec();
+}
+
 void TableWriter::create_table() {
   // The key's columns first, then the declared columns, then the cursor.
   std::vector<std::string> fields = spec_.primary_key;
@@ -73,7 +82,6 @@ void TableWriter::create_table() {
       if (same_column_name(n, candidate)) return true;
     return false;
   };
-  SQLite::Statement remember(db_, std::string(sql::record_column));
   for (const std::string& field : fields) {
     std::string name = column_name_for(field, taken);
     const ColumnType type = column_type_of(spec_, field);
@@ -85,15 +93,7 @@ void TableWriter::create_table() {
     if (is_key || field == spec_.cursor_field) definition += " NOT NULL";
     definitions.push_back(std::move(definition));
     if (is_key) key.push_back(quote_identifier(name));
-    remember.bind(1, spec_.table);
-    remember.bind(2, field);
-    remember.bind(3, name);
-    if (type == ColumnType::Any)
-      remember.bind(4);
-    else
-      remember.bind(4, declared_name(type));
-    remember.exec();
-    remember.reset();
+    remember_column(field, name, type);
     names.push_back(std::move(name));
   }
   const std::string cursor_column = names[std::size_t(
@@ -145,21 +145,11 @@ void TableWriter::load() {
   // the field of its own name.
   std::unordered_map<std::string, std::string> field_of_column;
   for (const auto& [field, column] : column_of_field) field_of_column[column] = field;
-  SQLite::Statement remember(db_, std::string(sql::record_column));
   for (const std::string& column : table_columns) {
     if (column == kExtraColumn || field_of_column.count(column) > 0) continue;
     column_of_field[column] = column;
     field_of_column[column] = column;
-    const ColumnType type = column_type_of(spec_, column);
-    remember.bind(1, spec_.table);
-    remember.bind(2, column);
-    remember.bind(3, column);
-    if (type == ColumnType::Any)
-      remember.bind(4);
-    else
-      remember.bind(4, declared_name(type));
-    remember.exec();
-    remember.reset();
+    remember_column(column, column, column_type_of(spec_, column));
   }
 
   // The key must be the one the stream names, in its order.
@@ -209,12 +199,7 @@ void TableWriter::add_column(const std::string& field, ColumnType type) {
       extra_column_ = columns_.size();
       columns_.push_back({std::string(kExtraColumn), ColumnType::Json});
     }
-    SQLite::Statement remember(db_, std::string(sql::record_column));
-    remember.bind(1, spec_.table);
-    remember.bind(2, field);
-    remember.bind(3, std::string(kExtraColumn));
-    remember.bind(4);
-    remember.exec();
+    remember_column(field, std::string(kExtraColumn), ColumnType::Any);
     by_field_[field] = kOverflow;
     return;
   }
@@ -227,15 +212,7 @@ void TableWriter::add_column(const std::string& field, ColumnType type) {
   std::string definition = quote_identifier(name);
   if (!sql_type(type).empty()) definition += " " + std::string(sql_type(type));
   db_.exec(fill_template(sql::add_column, {{"table", quoted_table_}, {"column", definition}}));
-  SQLite::Statement remember(db_, std::string(sql::record_column));
-  remember.bind(1, spec_.table);
-  remember.bind(2, field);
-  remember.bind(3, name);
-  if (type == ColumnType::Any)
-    remember.bind(4);
-  else
-    remember.bind(4, declared_name(type));
-  remember.exec();
+  remember_column(field, name, type);
   by_field_[field] = columns_.size();
   columns_.push_back({std::move(name), type});
 }

@@ -76,6 +76,8 @@ class TableWriter {
   void create_table();
   void load();
   void add_column(const std::string& field, ColumnType type);
+  // Records in _columns that `column` holds `field`, declared as `type`.
+  void remember_column(const std::string& field, const std::string& column, ColumnType type);
   std::size_t column_of(const std::string& field, bool& added);
   void prepare();
   void bind(std::size_t column, const FieldValue& value, const Record& record, bool is_cursor);
