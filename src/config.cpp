@@ -96,7 +96,7 @@ constexpr const char* kTopLevelKeys[] = {
     "base_url",           "streams",         "database",    "start_timestamp",
     "lookback_seconds",   "timeout_seconds", "max_retries", "retry_base_seconds",
     "retry_budget_seconds", "token_env",     "ca_file",     "cache_size_mib",
-    "checkpoint_rows"};
+    "checkpoint_rows",    "min_bytes_per_second", "max_run_seconds"};
 
 constexpr const char* kStreamKeys[] = {
     "name",      "url",     "table",   "primary_key", "cursor_field",    "cursor_format",
@@ -415,6 +415,15 @@ Config parse_config(const std::string& text, const std::string& origin) {
   if (auto v = c.number("retry_budget_seconds", 0, 7 * 86400)) config.retry_budget_seconds = *v;
   if (auto v = c.whole("cache_size_mib", 1, 1 << 20)) config.cache_size_mib = *v;
   if (auto v = c.whole("checkpoint_rows", 1, 1LL << 40)) config.checkpoint_rows = *v;
+  if (auto v = c.whole("min_bytes_per_second", 0, 1LL << 40)) config.min_bytes_per_second = *v;
+  if (auto v = c.whole("max_run_seconds", 1, 30LL * 86400)) config.max_run_seconds = *v;
+  auto redactor = std::make_shared<Redactor>();
+  for (const StreamConfig& s : config.streams) {
+    if (!s.token.empty()) redactor->add_secret(s.token);
+    for (const HeaderSetting& h : s.headers)
+      if (h.env) redactor->add_secret(h.value);
+  }
+  config.redactor = std::move(redactor);
   if (auto v = c.text("ca_file")) {
     struct stat st {};
     if (stat(v->c_str(), &st) != 0 || !S_ISREG(st.st_mode))

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "redact.hpp"
 #include "stream_config.hpp"
 
 namespace tsync {
@@ -22,6 +24,13 @@ struct Config {
   std::optional<std::string> ca_file;          // CA bundle for https
   long long cache_size_mib = 64;               // SQLite page cache for the sync
   long long checkpoint_rows = 200000;  // commit at a change of timestamp after this many rows
+  // A response slower than this over timeout_seconds counts as stalled (retried).
+  long long min_bytes_per_second = 1024;
+  // The longest a run may take; then it stops at a safe point and fails.
+  long long max_run_seconds = 4 * 3600;
+  // Masks every secret of every stream (tokens, headers taken from the
+  // environment) in whatever tsync writes: never null.
+  std::shared_ptr<const Redactor> redactor = std::make_shared<Redactor>();
 
   // The stream named `name`, or nullptr.
   const StreamConfig* find_stream(const std::string& name) const;

@@ -19,16 +19,19 @@ std::string megabytes(std::uint64_t bytes) {
 
 bool is_terminal(std::FILE* file) { return ::isatty(::fileno(file)) == 1; }
 
-ConsoleObserver::ConsoleObserver(std::FILE* out, Verbosity verbosity, bool progress)
+ConsoleObserver::ConsoleObserver(std::FILE* out, Verbosity verbosity, bool progress,
+                                 std::shared_ptr<const Redactor> redactor)
     : out_(out),
       verbosity_(verbosity),
       progress_(progress),
+      redactor_(std::move(redactor)),
       start_(std::chrono::steady_clock::now()) {}
 
 void ConsoleObserver::line(const std::string& text) {
   if (shown_) std::fputs("\r\033[K", out_);
   shown_ = false;
-  std::fprintf(out_, "tsync: %s%s\n", prefix_.c_str(), text.c_str());
+  const std::string shown = redactor_ ? redactor_->redact(text) : text;
+  std::fprintf(out_, "tsync: %s%s\n", prefix_.c_str(), shown.c_str());
   std::fflush(out_);
 }
 

@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 
+#include "redact.hpp"
 #include "sync.hpp"
 
 namespace tsync {
@@ -16,7 +18,9 @@ enum class Verbosity { Quiet, Normal, Verbose };
 // finish().
 class ConsoleObserver : public SyncObserver {
  public:
-  ConsoleObserver(std::FILE* out, Verbosity verbosity, bool progress);
+  // Every line is passed through `redactor` (may be null) before it is written.
+  ConsoleObserver(std::FILE* out, Verbosity verbosity, bool progress,
+                  std::shared_ptr<const Redactor> redactor = nullptr);
 
   // Lines name the stream when a run syncs more than one; the progress line
   // always does, and starts afresh for each stream.
@@ -41,6 +45,7 @@ class ConsoleObserver : public SyncObserver {
   Verbosity verbosity_;
   bool progress_;
   bool shown_ = false;
+  std::shared_ptr<const Redactor> redactor_;
   std::string stream_ = "user";
   std::string prefix_;
   std::chrono::steady_clock::time_point start_;

@@ -1,12 +1,25 @@
 #include "errors.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
 #include <csignal>
 
 namespace tsync {
 namespace {
 
 std::atomic<int> g_signal{0};
+
+// The run's deadline in steady-clock nanoseconds, and max_run_seconds; 0: none.
+std::atomic<std::int64_t> g_deadline{0};
+std::atomic<long long> g_deadline_seconds{0};
+
+std::int64_t now_nanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 extern "C" void on_signal(int signal_number) { g_signal.store(signal_number); }
 
@@ -30,7 +43,20 @@ int interrupt_signal() noexcept { return g_signal.load(); }
 
 void check_interrupted() {
   if (const int s = g_signal.load()) throw Interrupted(s);
+  const std::int64_t deadline = g_deadline.load(std::memory_order_relaxed);
+  if (deadline != 0 && now_nanos() >= deadline)
+    throw RunDeadline("the run passed max_run_seconds = " +
+                      std::to_string(g_deadline_seconds.load()) +
+                      " and stopped at a safe point; everything committed before it is kept "
+                      "(raise max_run_seconds if runs this long are expected)");
 }
+
+RunDeadlineScope::RunDeadlineScope(long long seconds) {
+  g_deadline_seconds.store(seconds);
+  g_deadline.store(seconds > 0 ? now_nanos() + seconds * 1'000'000'000LL : 0);
+}
+
+RunDeadlineScope::~RunDeadlineScope() { g_deadline.store(0); }
 
 void clear_interrupt() noexcept { g_signal.store(0); }
 

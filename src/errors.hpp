@@ -65,12 +65,29 @@ class Interrupted : public Error {
   int signal_number_;
 };
 
+// The run passed its deadline (max_run_seconds): it stops at a safe point, as
+// on SIGTERM, keeping what was committed, and fails with exit status 1.
+class RunDeadline : public Error {
+ public:
+  using Error::Error;
+};
+
 // Installs SIGINT/SIGTERM handlers that only raise a flag; long loops poll it.
 void install_interrupt_handlers();
 // The signal that asked us to stop, or 0.
 int interrupt_signal() noexcept;
-// Throws Interrupted if a stop was asked for.
+// Throws Interrupted if a stop was asked for, or RunDeadline once the deadline
+// set by RunDeadlineScope has passed. Every long loop polls it.
 void check_interrupted();
+
+// Sets the run's deadline, `seconds` from now, until destroyed (0: none).
+class RunDeadlineScope {
+ public:
+  explicit RunDeadlineScope(long long seconds);
+  ~RunDeadlineScope();
+  RunDeadlineScope(const RunDeadlineScope&) = delete;
+  RunDeadlineScope& operator=(const RunDeadlineScope&) = delete;
+};
 // For tests: forget a received signal.
 void clear_interrupt() noexcept;
 

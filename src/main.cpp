@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <SQLiteCpp/Exception.h>
 #include <CLI/CLI.hpp>
@@ -34,39 +35,48 @@ tsync::Config sync_config(const Options& o) {
   return config;
 }
 
-// status and reset need only the replica's path: --db, else the configuration's
+// status and reset need the replica's path: --db, else the configuration's
 // database when the file exists, else the default.
-std::string replica_path(const Options& o, const CLI::Option* config_given) {
-  if (!o.db.empty()) return o.db;
+// The configuration when one is named or configuration.json exists.
+std::optional<tsync::Config> optional_config(const Options& o, const CLI::Option* config_given) {
   if (config_given->count() > 0 || std::filesystem::exists(o.config))
-    return tsync::load_config(o.config).database;
-  return tsync::Config{}.database;
+    return tsync::load_config(o.config);
+  return std::nullopt;
+}
+
+std::string replica_path(const Options& o, const std::optional<tsync::Config>& config) {
+  if (!o.db.empty()) return o.db;
+  return config ? config->database : tsync::Config{}.database;
 }
 
 int run_sync(const Options& o) {
   const tsync::Config config = sync_config(o);
+  // Everything printed passes through the redactor: no secret reaches a log.
+  const tsync::Redactor& redactor = *config.redactor;
+  auto print = [&](std::FILE* to, const std::string& text) {
+    std::fprintf(to, "%s\n", redactor.redact(text).c_str());
+  };
   tsync::install_interrupt_handlers();
   const auto verbosity = o.quiet     ? tsync::Verbosity::Quiet
                          : o.verbose ? tsync::Verbosity::Verbose
                                      : tsync::Verbosity::Normal;
   const bool progress = !o.quiet && tsync::is_terminal(stderr);
-  tsync::ConsoleObserver console(stderr, verbosity, progress);
+  tsync::ConsoleObserver console(stderr, verbosity, progress, config.redactor);
   std::vector<tsync::SyncReport> reports;
   try {
     reports = tsync::run_streams(config, o.streams, console);
   } catch (const tsync::Error& e) {
     // Nothing was synced: the replica could not be locked or opened.
     console.finish();
+    print(stderr, std::string("tsync: error: ") + e.what());
     if (o.json && e.exit_code() != tsync::kExitLocked && e.exit_code() != tsync::kExitUsage) {
-      std::fprintf(stderr, "tsync: error: %s\n", e.what());
       tsync::SyncReport report;
       report.stream = o.streams.empty() ? config.streams.front().name : o.streams.front();
       report.status = "error";
       report.error = e.what();
-      std::printf("%s\n", tsync::summary_json(report).c_str());
-      return e.exit_code();
+      print(stdout, tsync::summary_json(report));
     }
-    throw;
+    return e.exit_code();
   }
   console.finish();
   int code = tsync::kExitOk;
@@ -74,17 +84,16 @@ int run_sync(const Options& o) {
     if (!report.error.empty()) {
       // Named by its stream where the configuration has more than one.
       const std::string prefix = config.streams.size() > 1 ? report.stream + ": " : "";
-      std::fprintf(stderr, "tsync: error: %s%s\n", prefix.c_str(), report.error.c_str());
+      print(stderr, "tsync: error: " + prefix + report.error);
     }
     if (report.exit_code != tsync::kExitOk &&
         (code == tsync::kExitOk || report.status == "interrupted"))
       code = report.exit_code;
     if (o.json) {
-      std::printf("%s\n", tsync::summary_json(report).c_str());
+      print(stdout, tsync::summary_json(report));
     } else if (report.run_id != 0 && (!o.quiet || report.exit_code != tsync::kExitOk)) {
       // A run that never began has nothing to sum up beyond its error.
-      std::fprintf(report.exit_code == tsync::kExitOk ? stdout : stderr, "%s\n",
-                   tsync::summary_line(report).c_str());
+      print(report.exit_code == tsync::kExitOk ? stdout : stderr, tsync::summary_line(report));
     }
   }
   std::fflush(stdout);
@@ -92,19 +101,26 @@ int run_sync(const Options& o) {
 }
 
 int run_status(const Options& o, const CLI::Option* config_given) {
-  const std::string path = replica_path(o, config_given);
+  const auto config = optional_config(o, config_given);
+  const std::string path = replica_path(o, config);
   const auto replica = tsync::Replica::open_existing(path);
   const auto streams = replica->status();
   const auto runs = replica->recent_runs(o.runs);
+  const auto running = replica->running_sync();
+  // The replica holds texts already masked; with a configuration, mask again
+  // with today's secrets.
+  tsync::Redactor none;
+  const tsync::Redactor& redactor = config ? *config->redactor : none;
   if (o.json)
-    std::printf("%s\n", tsync::status_json(path, streams, runs).c_str());
+    std::printf("%s\n",
+                redactor.redact(tsync::status_json(path, streams, runs, running)).c_str());
   else
-    std::fputs(tsync::status_text(path, streams, runs).c_str(), stdout);
+    std::fputs(redactor.redact(tsync::status_text(path, streams, runs, running)).c_str(), stdout);
   return tsync::kExitOk;
 }
 
 int run_reset(const Options& o, const CLI::Option* config_given) {
-  const std::string path = replica_path(o, config_given);
+  const std::string path = replica_path(o, optional_config(o, config_given));
   if (!std::filesystem::exists(path))
     throw tsync::Error(path + ": no such replica (nothing to reset)");
   tsync::SyncLock lock(path);

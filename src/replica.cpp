@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "errors.hpp"
@@ -110,6 +111,22 @@ SyncLock::SyncLock(const std::string& replica_path) {
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
     // The pid is only for the message another run prints; the lock itself holds.
   }
+}
+
+std::optional<long> running_sync_pid(const std::string& replica_path) {
+  const std::string lock_path = replica_path + ".lock";
+  const int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;  // no sync ever ran here, or it cannot be read
+  std::optional<long> pid;
+  if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+    ::flock(fd, LOCK_UN);  // free: nobody syncs now
+  } else if (errno == EWOULDBLOCK) {
+    char text[32] = {};
+    const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
+    pid = n > 0 ? std::strtol(text, nullptr, 10) : 0;
+  }
+  ::close(fd);
+  return pid;
 }
 
 SyncLock::~SyncLock() {
@@ -231,6 +248,17 @@ std::vector<StreamStatus> Replica::status() {
   return result;
 }
 
+std::optional<RunningSync> Replica::running_sync() {
+  const auto pid = running_sync_pid(path_);
+  if (!pid) return std::nullopt;
+  RunningSync running{*pid, std::nullopt};
+  // The newest runs, where the running one is (older rows may say "running"
+  // after a kill: they are history, not this sync).
+  for (RunRecord& r : recent_runs(1))
+    if (r.status == "running") running.run = std::move(r);
+  return running;
+}
+
 int Replica::schema_version() { return db_->execAndGet("PRAGMA user_version").getInt(); }
 
 std::vector<RunRecord> Replica::recent_runs(int limit) {
@@ -349,7 +377,7 @@ void ReplicaWriter::reject(std::string_view raw, std::string_view reason) {
     stmt.bindNoCopy(1, stream_);
     // As TEXT: SQLiteCpp's pointer-and-size binding would store a BLOB.
     stmt.bind(2, std::string(raw));
-    stmt.bind(3, std::string(reason));
+    stmt.bind(3, redactor_ ? redactor_->redact(reason) : std::string(reason));
     const int kept = stmt.exec();  // 0 when this exact record was kept before
     stmt.reset();
     pending_.rows_rejected += kept;
@@ -375,14 +403,17 @@ void ReplicaWriter::log_run(std::string_view status, std::string_view error,
   else
     stmt.bind(8, cursor_text_);
   stmt.bind(9, std::string(status));
+  auto masked = [&](std::string_view text) {
+    return redactor_ ? redactor_->redact(text) : std::string(text);
+  };
   if (error.empty())
     stmt.bind(10);
   else
-    stmt.bind(10, std::string(error));
+    stmt.bind(10, masked(error));
   if (warning_.empty())
     stmt.bind(11);
   else
-    stmt.bind(11, warning_);
+    stmt.bind(11, masked(warning_));
   stmt.exec();
   stmt.reset();
 }

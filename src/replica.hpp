@@ -12,6 +12,7 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include "record.hpp"
+#include "redact.hpp"
 #include "table_writer.hpp"
 
 namespace tsync {
@@ -50,6 +51,17 @@ struct RunRecord {
                bytes = 0;
 };
 
+// A sync that holds a replica's lock right now: its pid (from the lock file)
+// and, when its _sync_log row is already there, that row.
+struct RunningSync {
+  long pid = 0;
+  std::optional<RunRecord> run;
+};
+
+// The sync holding the lock of the replica at `replica_path`, if one does. Reads
+// "<replica>.lock" without creating it or taking the lock.
+std::optional<long> running_sync_pid(const std::string& replica_path);
+
 // What `tsync status` shows of one stream.
 struct StreamStatus {
   std::string stream;
@@ -82,6 +94,9 @@ class Replica {
   // Every stream _state knows, with the rows of its table.
   std::vector<StreamStatus> status();
   std::vector<RunRecord> recent_runs(int limit);
+  // The running sync, when running_sync_pid() finds one: with the newest
+  // _sync_log row still marked running.
+  std::optional<RunningSync> running_sync();
   // PRAGMA user_version: 2 since streams; 1 for a replica of the first release
   // that only open_existing() has opened.
   int schema_version();
@@ -138,6 +153,9 @@ class ReplicaWriter {
   std::int64_t estimated_rows();
   // A warning for _sync_log, written with the next commit or finish().
   void set_warning(std::string warning) { warning_ = std::move(warning); }
+  // Masks secrets in the texts this writer stores: _sync_log's error and
+  // warning, _rejected's reason (a rejected record's raw text is data, kept as sent).
+  void set_redactor(std::shared_ptr<const Redactor> redactor) { redactor_ = std::move(redactor); }
 
  private:
   void begin();
@@ -158,6 +176,7 @@ class ReplicaWriter {
   std::int64_t uncommitted_ = 0;
   std::string warning_;
   bool table_stale_ = false;
+  std::shared_ptr<const Redactor> redactor_;
 };
 
 }  // namespace tsync

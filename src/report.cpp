@@ -112,8 +112,16 @@ std::string summary_json(const SyncReport& r) {
 }
 
 std::string status_text(const std::string& path, const std::vector<StreamStatus>& streams,
-                        const std::vector<RunRecord>& runs) {
+                        const std::vector<RunRecord>& runs,
+                        const std::optional<RunningSync>& running) {
   std::string out = "replica " + path + "\n";
+  if (running) {
+    out += "sync running now: pid " + std::to_string(running->pid);
+    if (running->run)
+      out += ", stream " + running->run->stream + " since " + running->run->started_at +
+             " (run #" + std::to_string(running->run->run_id) + ")";
+    out += "\n";
+  }
   if (streams.empty()) out += "  no stream synced yet\n";
   for (const StreamStatus& s : streams) {
     out += "  " + s.stream + (s.table == s.stream ? "" : " (table " + s.table + ")") + ": " +
@@ -135,11 +143,25 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
 }
 
 std::string status_json(const std::string& path, const std::vector<StreamStatus>& streams,
-                        const std::vector<RunRecord>& runs) {
+                        const std::vector<RunRecord>& runs,
+                        const std::optional<RunningSync>& running) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
   put(w, "replica", path);
+  w.Key("running");
+  if (running) {
+    w.StartObject();
+    put(w, "pid", static_cast<std::int64_t>(running->pid));
+    put(w, "stream", running->run ? std::optional<std::string>(running->run->stream)
+                                  : std::nullopt);
+    put(w, "started_at", running->run ? std::optional<std::string>(running->run->started_at)
+                                      : std::nullopt);
+    put(w, "run_id", static_cast<std::int64_t>(running->run ? running->run->run_id : 0));
+    w.EndObject();
+  } else {
+    w.Null();
+  }
   w.Key("streams");
   w.StartArray();
   for (const StreamStatus& s : streams) {

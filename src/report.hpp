@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,12 @@ std::string summary_line(const SyncReport& report);
 std::string summary_json(const SyncReport& report);
 
 // `tsync status` as text and as JSON.
+// `running` is the sync holding the replica now, if any.
 std::string status_text(const std::string& path, const std::vector<StreamStatus>& streams,
-                        const std::vector<RunRecord>& runs);
+                        const std::vector<RunRecord>& runs,
+                        const std::optional<RunningSync>& running = std::nullopt);
 std::string status_json(const std::string& path, const std::vector<StreamStatus>& streams,
-                        const std::vector<RunRecord>& runs);
+                        const std::vector<RunRecord>& runs,
+                        const std::optional<RunningSync>& running = std::nullopt);
 
 }  // namespace tsync

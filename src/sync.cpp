@@ -203,6 +203,8 @@ std::string read_error_body(HttpGet& get) {
     }
   } catch (const Interrupted&) {
     throw;
+  } catch (const RunDeadline&) {
+    throw;
   } catch (const Error&) {
     // The status says enough; the body was only for context.
   }
@@ -247,6 +249,9 @@ bool fetch(const Config& config, const StreamConfig& stream, const HttpOptions& 
     parse_records(source, shape, sink);
   } catch (const Interrupted&) {
     sink.finish_interrupted();
+    throw;
+  } catch (const RunDeadline&) {
+    sink.finish_interrupted();  // a safe point, as on SIGTERM
     throw;
   } catch (const TransientError& e) {
     // The transfer's own errors already name the request.
@@ -293,6 +298,8 @@ HttpOptions http_options(const Config& config, const StreamConfig& stream) {
   http.timeout_seconds = config.timeout_seconds;
   http.ca_file = config.ca_file.value_or("");
   http.bearer_token = stream.token;
+  http.min_bytes_per_second = config.min_bytes_per_second;
+  http.redactor = config.redactor;
   for (const HeaderSetting& h : stream.headers)
     http.headers.push_back(HttpHeader{h.name, h.value, h.env.has_value()});
   return http;
@@ -344,6 +351,7 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
     committed.instant = *parse_cursor(stream.cursor_format, committed.text);
   }
   ReplicaWriter writer(replica, stream.name, stream.table_spec(), saved);
+  writer.set_redactor(config.redactor);
   report.run_id = writer.run_id();
   std::int64_t table_rows = writer.estimated_rows();
   BackgroundWriter background(writer);
@@ -457,6 +465,7 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
   if (names.empty())
     for (const StreamConfig& s : config.streams) selected.push_back(&s);
 
+  const RunDeadlineScope deadline(config.max_run_seconds);
   const HttpWarmUp warm_up;  // libcurl's set-up overlaps opening the replica
   SyncLock lock(config.database);
   Replica replica(config.database, ReplicaOptions{config.cache_size_mib});
@@ -473,6 +482,11 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
       report.error = e.what();
       report.exit_code = e.exit_code();
       break;
+    } catch (const RunDeadline& e) {
+      report.status = "error";
+      report.error = e.what();
+      report.exit_code = e.exit_code();
+      break;  // the streams after it are not started
     } catch (const std::exception& e) {
       report.status = "error";
       report.error = e.what();
@@ -484,6 +498,7 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
 }
 
 void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) {
+  const RunDeadlineScope deadline(config.max_run_seconds);
   const HttpWarmUp warm_up;  // libcurl's set-up overlaps opening the replica
   SyncLock lock(config.database);
   Replica replica(config.database, ReplicaOptions{config.cache_size_mib});

@@ -505,5 +505,64 @@ TEST_SUITE("cli") {
                        "no modified)") == 0);
     }
   }
+
+  TEST_CASE("a run past max_run_seconds stops at a safe point, keeps its checkpoints, exits 1") {
+    Options options;
+    options.users = 20000;
+    options.rate_limit_bytes_per_second = 400000;  // about 10 s for the whole response
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
+    const std::string config = write_config(
+        dir, config_json(api, ", \"max_run_seconds\": 1, \"checkpoint_rows\": 200, "
+                              "\"database\": \"" + dir.file("replica.db") + "\""));
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = proc::run({kTsync, "sync", "--config", config});
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    CHECK(r.exit_code == tsync::kExitError);
+    CHECK(seconds < 5);
+    CHECK(r.err.find("tsync: error: the run passed max_run_seconds = 1 and stopped at a safe "
+                     "point; everything committed before it is kept") == 0);
+    SQLite::Database db(dir.file("replica.db"), SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("SELECT status FROM _sync_log").getString() == "error");
+    CHECK(db.execAndGet("SELECT error FROM _sync_log").getString().find("max_run_seconds") !=
+          std::string::npos);
+    const auto rows = db.execAndGet("SELECT count(*) FROM user").getInt64();
+    CHECK(rows > 0);
+    CHECK(rows < 20000);
+    CHECK(e2e::users_covered(api, e2e::saved_cursor(dir.file("replica.db"))) <= rows);
+  }
+
+  TEST_CASE("tsync status names a sync that is running now") {
+    Options options;
+    options.users = 20000;
+    options.rate_limit_bytes_per_second = 300000;
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
+    const std::string db = dir.file("replica.db");
+    const std::string config =
+        write_config(dir, config_json(api, ", \"database\": \"" + db + "\""));
+    REQUIRE(proc::run({kTsync, "sync", "--config", config}).exit_code == 0);  // a first, quick one
+    api.set_options(options);
+    REQUIRE(proc::run({kTsync, "reset", "--config", config}).exit_code == 0);
+    auto idle = proc::run({kTsync, "status", "--db", db, "--json"});
+    CHECK(idle.out.find("\"running\":null") != std::string::npos);
+
+    proc::Child child({kTsync, "sync", "--quiet", "--config", config});
+    std::string seen;
+    for (int i = 0; i < 100 && seen.find("sync running now") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      seen = proc::run({kTsync, "status", "--db", db}).out;
+    }
+    CHECK(seen.find("sync running now: pid " + std::to_string(child.pid()) + ", stream user since ") !=
+          std::string::npos);
+    const auto json = proc::run({kTsync, "status", "--db", db, "--json"});
+    CHECK(json.out.find("\"running\":{\"pid\":" + std::to_string(child.pid()) +
+                        ",\"stream\":\"user\"") != std::string::npos);
+    child.signal(SIGTERM);
+    CHECK(child.wait().exit_code == 128 + SIGTERM);
+    const auto after = proc::run({kTsync, "status", "--db", db});
+    CHECK(after.out.find("sync running now") == std::string::npos);
+  }
 }
 
