@@ -24,7 +24,8 @@ void BackgroundWriter::rethrow_failure() {
 void BackgroundWriter::upsert(const Record& record) {
   filling_->records[filling_->size++].assign(record);  // reuses the strings' capacity
   ++uncommitted_;
-  if (filling_->size == kBatchRows) flush_batch();
+  filling_->fields += record.size;
+  if (filling_->size == kBatchRows || filling_->fields >= kBatchFields) flush_batch();
 }
 
 void BackgroundWriter::flush_batch() {
@@ -48,6 +49,7 @@ void BackgroundWriter::flush_batch() {
     filling_->records.resize(kBatchRows);
   }
   filling_->size = 0;
+  filling_->fields = 0;
   rethrow_failure();
 }
 
@@ -86,6 +88,7 @@ void BackgroundWriter::drain() {
 
 void BackgroundWriter::settle() {
   filling_->size = 0;
+  filling_->fields = 0;
   uncommitted_ = 0;
   std::unique_lock lock(mutex_);
   space_ready_.wait(lock, [&] { return failure_ || (queue_.empty() && !busy_); });
@@ -94,6 +97,7 @@ void BackgroundWriter::settle() {
 
 void BackgroundWriter::settle_quietly() noexcept {
   filling_->size = 0;
+  filling_->fields = 0;
   uncommitted_ = 0;
   std::unique_lock lock(mutex_);
   space_ready_.wait(lock, [&] { return failure_ || (queue_.empty() && !busy_); });

@@ -31,6 +31,9 @@ namespace tsync {
 class BackgroundWriter {
  public:
   static constexpr std::size_t kBatchRows = 512;
+  // A batch is also handed over once its records hold this many fields, so
+  // that wide records take no more memory than narrow ones.
+  static constexpr std::size_t kBatchFields = 4096;
   static constexpr std::size_t kMaxBatches = 8;
 
   explicit BackgroundWriter(ReplicaWriter& writer);
@@ -64,6 +67,7 @@ class BackgroundWriter {
   struct Batch {
     std::vector<Record> records;
     std::size_t size = 0;
+    std::size_t fields = 0;  // fields of records[0, size)
   };
   struct Item {
     enum class Kind { Rows, Reject, Commit } kind = Kind::Rows;
