@@ -26,6 +26,7 @@ using tsync::mock::MockApi;
 using tsync::mock::Options;
 using tsync::mock::RecordStore;
 using tsync::mock::ServedRecord;
+using tsync::mock::Tombstone;
 using tsync::mock::UserStore;
 
 namespace {
@@ -859,5 +860,335 @@ TEST_SUITE("mock_api") {
     CHECK(refused.err ==
           "tsync-mock-api: error: --endpoint \"path=/v1/orders,key=guid\": key: \"guid\" is not "
           "uuid, integer or composite\n");
+  }
+
+  TEST_CASE("remove without a tombstone: the records are no longer served anywhere") {
+    SUBCASE("users") {
+      Options options;
+      options.users = 60;
+      MockApi api(options);
+      const int port = api.start();
+      UserStore& store = api.store();
+      const auto before = ids_of(store.snapshot());
+      const std::vector<std::string> removed = store.remove(10);
+      REQUIRE(removed.size() == 10);
+      const std::set<std::string> gone(removed.begin(), removed.end());
+      CHECK(gone.size() == 10);
+      for (const auto& id : removed)
+        CHECK(std::find(before.begin(), before.end(), id) != before.end());
+      CHECK(store.size() == 50);
+      const auto after = ids_of(store.snapshot());
+      CHECK(after.size() == 50);
+      const Page page = fetch(api, port);
+      CHECK(page.ids == after);
+      for (const auto& id : page.ids) CHECK(gone.count(id) == 0);
+      // A change never brings a removed user back; removing more than are left
+      // removes the rest.
+      store.mutate(1000, 0);
+      CHECK(store.size() == 50);
+      for (const auto& u : store.snapshot()) CHECK(gone.count(u.id) == 0);
+      CHECK(store.remove(1000).size() == 50);
+      CHECK(store.size() == 0);
+      CHECK(fetch(api, port).ids.empty());
+    }
+    SUBCASE("generic records, composite keys") {
+      tsync::mock::RecordSchema schema;
+      schema.key = KeyKind::Composite;
+      RecordStore records(schema, 70, 4);
+      const auto before = records.snapshot();
+      const std::vector<std::string> removed = records.remove(7);
+      REQUIRE(removed.size() == 7);
+      std::set<std::string> known;
+      for (const auto& r : before) known.insert(std::to_string(*r.account_id) + "/" + r.id);
+      for (const auto& id : removed) CHECK(known.count(id) == 1);
+      CHECK(records.size() == 63);
+      const auto after = records.snapshot();
+      CHECK(after.size() == 63);
+      CHECK(records.catalog()->size() == 63);
+      for (const auto& r : after) {
+        CHECK_FALSE(r.tombstone);
+        CHECK(std::count(removed.begin(), removed.end(),
+                         std::to_string(*r.account_id) + "/" + r.id) == 0);
+      }
+      CHECK(records.latest() == before.back().updated);
+    }
+  }
+
+  TEST_CASE("users removed with a tombstone are served after every cursor so far, exactly") {
+    Options options;
+    options.users = 40;
+    options.seed = 8;
+    options.style = tsync::mock::TimestampStyle::Fractional;
+    MockApi api(options);
+    const int port = api.start();
+    UserStore& store = api.store();
+    const auto before = store.snapshot();
+    const std::string newest = before.back().updatedAt;
+    const auto user = [&](const std::string& id) {
+      const auto it = std::find_if(before.begin(), before.end(),
+                                   [&](const tsync::mock::User& u) { return u.id == id; });
+      REQUIRE(it != before.end());
+      return *it;
+    };
+
+    SUBCASE("flag") {
+      const auto removed = store.remove(3, Tombstone::Flag);
+      const Page page = fetch(api, port, newest);
+      CHECK(page.ids == removed);
+      std::string expected;
+      for (std::size_t k = 0; k < removed.size(); ++k) {
+        CHECK(instant(page.updated[k]) > instant(newest));
+        expected += (k ? "," : "") + std::string(R"({"id":")") + removed[k] +
+                    R"(","updatedAt":")" + page.updated[k] + R"(","deleted":true})";
+      }
+      CHECK(page.body == "{\"data\":[" + expected + "]}");
+    }
+    SUBCASE("at") {
+      const auto removed = store.remove(3, Tombstone::At);
+      const Page page = fetch(api, port, newest);
+      CHECK(page.ids == removed);
+      std::string expected;
+      for (std::size_t k = 0; k < removed.size(); ++k) {
+        CHECK(instant(page.updated[k]) > instant(newest));
+        tsync::mock::User u = user(removed[k]);
+        u.updatedAt = page.updated[k];
+        std::string text = tsync::mock::render_user(u);
+        text.pop_back();
+        text += R"(,"deletedAt":")" + page.updated[k] + "\"}";
+        expected += (k ? "," : "") + text;
+      }
+      CHECK(page.body == "{\"data\":[" + expected + "]}");
+    }
+    // Tombstones are not users: neither snapshot() nor size() counts them, and
+    // the full listing serves them after the users.
+    CHECK(store.size() == 37);
+    CHECK(store.snapshot().size() == 37);
+    const Page all = fetch(api, port);
+    REQUIRE(all.ids.size() == 40);
+    CHECK(std::is_sorted(all.updated.begin(), all.updated.end(),
+                         [](const std::string& a, const std::string& b) {
+                           return instant(a) < instant(b);
+                         }));
+  }
+
+  TEST_CASE("the Offset style writes deletedAt in UTC") {
+    UserStore store(20, 2, tsync::mock::TimestampStyle::Offset);
+    const auto removed = store.remove(1, Tombstone::At);
+    const auto catalog = store.catalog();
+    const std::string text(catalog->text(catalog->size() - 1));
+    CHECK(text.find(removed[0]) != std::string::npos);
+    char utc[tsync::kNormalisedWidth];
+    tsync::format_utc(catalog->slot(catalog->size() - 1).updated, utc);
+    CHECK(text.ends_with(R"(,"deletedAt":")" + std::string(utc, 19) + "Z\"}"));
+  }
+
+  TEST_CASE("generic records removed with a tombstone are served exactly, after every cursor") {
+    EndpointSpec spec;
+    spec.path = "/v1/orders";
+    spec.records = 50;
+    spec.seed = 9;
+    spec.schema.key = KeyKind::Composite;
+    spec.schema.cursor_field = "modified";
+    spec.schema.cursor_format = CursorFormat::UnixMillis;
+    spec.schema.fields = {{"amount", FieldKind::Float}, {"tags", FieldKind::Array}};
+    MockApi api;
+    const int port = api.start();
+    api.add_endpoint(spec);
+    RecordStore& store = api.records("/v1/orders");
+    const auto before = store.snapshot();
+    const tsync::Instant latest = store.latest();
+    const std::string since = "/v1/orders?" +
+        query("since", tsync::mock::served_cursor_text(latest, CursorFormat::UnixMillis));
+    const auto previous = [&](const std::string& key) {
+      for (const auto& r : before)
+        if (std::to_string(*r.account_id) + "/" + r.id == key) return r;
+      FAIL("no record " << key);
+      return ServedRecord{};
+    };
+
+    SUBCASE("flag") {
+      const auto removed = store.remove(4, Tombstone::Flag);
+      REQUIRE(removed.size() == 4);
+      const Answer answer = get(port, since);
+      REQUIRE(answer.size() == 4);
+      std::vector<ServedRecord> tombstones;
+      for (const auto& r : store.snapshot())
+        if (r.tombstone) tombstones.push_back(r);
+      REQUIRE(tombstones.size() == 4);
+      for (std::size_t k = 0; k < 4; ++k) {
+        const ServedRecord& t = tombstones[k];
+        CHECK(std::to_string(*t.account_id) + "/" + t.id == removed[k]);
+        CHECK(t.updated > latest);
+        CHECK(t.json == R"({"account_id":)" + std::to_string(*t.account_id) + R"(,"id":)" + t.id +
+                            R"(,"modified":)" + t.cursor + R"(,"deleted":true})");
+      }
+      CHECK(answer.body == "{\"data\":[" + joined(tombstones) + "]}");
+    }
+    SUBCASE("at") {
+      const auto removed = store.remove(4, Tombstone::At);
+      REQUIRE(removed.size() == 4);
+      const Answer answer = get(port, since);
+      REQUIRE(answer.size() == 4);
+      std::vector<ServedRecord> tombstones;
+      for (const auto& r : store.snapshot())
+        if (r.tombstone) tombstones.push_back(r);
+      REQUIRE(tombstones.size() == 4);
+      for (std::size_t k = 0; k < 4; ++k) {
+        const ServedRecord& t = tombstones[k];
+        CHECK(std::to_string(*t.account_id) + "/" + t.id == removed[k]);
+        CHECK(t.updated > latest);
+        const std::string last = previous(removed[k]).json;
+        const std::size_t cursor_at = last.rfind(R"("modified":)");
+        REQUIRE(cursor_at != std::string::npos);
+        CHECK(t.json == last.substr(0, cursor_at) + R"("modified":)" + t.cursor +
+                            R"(,"deletedAt":")" +
+                            tsync::mock::served_cursor_text(t.updated, CursorFormat::Iso8601) +
+                            "\"}");
+      }
+      CHECK(answer.body == "{\"data\":[" + joined(tombstones) + "]}");
+    }
+    CHECK(store.size() == 46);
+    CHECK(store.snapshot().size() == 50);
+    CHECK(get(port, "/v1/orders").size() == 50);
+  }
+
+  TEST_CASE("a tombstone cannot be served over a field of the same name") {
+    tsync::mock::RecordSchema schema;
+    schema.fields = {{"deleted", FieldKind::Bool}};
+    RecordStore store(schema, 10, 1);
+    REQUIRE_THROWS_WITH(store.remove(1, Tombstone::Flag),
+                        "a tombstone cannot be served: the records already have a field "
+                        "\"deleted\"");
+    CHECK(store.size() == 10);
+    CHECK(store.remove(1, Tombstone::At).size() == 1);
+  }
+
+  TEST_CASE("restore serves removed records again as new versions, tombstones gone") {
+    SUBCASE("users") {
+      Options options;
+      options.users = 30;
+      MockApi api(options);
+      const int port = api.start();
+      UserStore& store = api.store();
+      auto removed = store.remove(3, Tombstone::Flag);
+      const auto plain = store.remove(2);
+      removed.insert(removed.end(), plain.begin(), plain.end());
+      const std::string newest = fetch(api, port).updated.back();
+      store.restore(removed);
+      CHECK(store.size() == 30);
+      const Page page = fetch(api, port, newest);
+      REQUIRE(page.ids.size() == 5);
+      CHECK(std::set<std::string>(page.ids.begin(), page.ids.end()) ==
+            std::set<std::string>(removed.begin(), removed.end()));
+      CHECK(page.body.find("deleted") == std::string::npos);
+      for (const auto& t : page.updated) CHECK(instant(t) > instant(newest));
+      const Page all = fetch(api, port);
+      CHECK(all.ids.size() == 30);
+      CHECK(all.ids == ids_of(store.snapshot()));
+      // Restoring what is not removed changes nothing.
+      store.restore({removed[0], "no-such-id"});
+      CHECK(fetch(api, port).body == all.body);
+    }
+    SUBCASE("generic records") {
+      RecordStore store(every_kind_spec(0).schema, 40, 3);
+      const auto removed = store.remove(5, Tombstone::At);
+      const tsync::Instant latest = store.latest();
+      store.restore(removed);
+      CHECK(store.size() == 40);
+      const auto after = store.snapshot();
+      CHECK(after.size() == 40);
+      std::size_t newer = 0;
+      for (const auto& r : after) {
+        CHECK_FALSE(r.tombstone);
+        CHECK(r.json.find("deletedAt") == std::string::npos);
+        if (r.updated > latest) {
+          ++newer;
+          CHECK(std::count(removed.begin(), removed.end(), r.id) == 1);
+        }
+      }
+      CHECK(newer == 5);
+    }
+  }
+
+  TEST_CASE("admin requests delete and restore users and generic records") {
+    Options options;
+    options.users = 20;
+    MockApi api(options);
+    const int port = api.start();
+    api.add_endpoint(tsync::mock::parse_endpoint_spec(
+        "path=/v1/orders,records=30,key=integer,fields=deleted:bool"));
+    httplib::Client client("127.0.0.1", port);
+    const auto post = [&](const std::string& path) {
+      const auto result = client.Post(path, "", "text/plain");
+      REQUIRE(result);
+      return std::make_pair(result->status, result->body);
+    };
+    const auto ids_in = [](const std::string& body) {
+      rapidjson::Document document;
+      document.Parse(body.c_str(), body.size());
+      REQUIRE(document.IsObject());
+      REQUIRE(document.HasMember("deleted"));
+      std::vector<std::string> ids;
+      for (const auto& id : document["deleted"].GetArray()) ids.emplace_back(id.GetString());
+      return ids;
+    };
+
+    const auto [status, body] = post("/admin/delete?count=3&tombstone=flag");
+    CHECK(status == 200);
+    const auto users = ids_in(body);
+    CHECK(users.size() == 3);
+    CHECK(fetch(api, port).body.find(R"("deleted":true)") != std::string::npos);
+    const auto stats = client.Get("/admin/stats");
+    REQUIRE(stats);
+    CHECK(stats->body == R"({"users":17,"requests":1})");
+    CHECK(post("/admin/restore?ids=" + users[0] + "," + users[2]) ==
+          std::make_pair(200, std::string(R"({"users":19,"requests":1})")));
+
+    CHECK(post("/admin/delete?endpoint=/v1/orders&count=2&tombstone=at").second ==
+          R"({"deleted":["12","22"]})");
+    CHECK(api.records("/v1/orders").size() == 28);
+    CHECK(post("/admin/delete?endpoint=/v1/orders&count=1&tombstone=flag") ==
+          std::make_pair(400, std::string(R"({"error":"a tombstone cannot be served: the )"
+                                          R"(records already have a field \"deleted\""})")));
+    CHECK(post("/admin/restore?endpoint=/v1/orders&ids=22,12,99") ==
+          std::make_pair(200, std::string(R"({"records":30,"fields":1,"requests":0})")));
+    CHECK(post("/admin/delete?endpoint=/v1/orders&count=0").second == R"({"deleted":[]})");
+
+    CHECK(post("/admin/delete?count=1&tombstone=soft") ==
+          std::make_pair(400, std::string(R"({"error":"tombstone must be one of none, flag, at"})")));
+    CHECK(post("/admin/delete") ==
+          std::make_pair(400, std::string(R"({"error":"count must be a whole number"})")));
+    CHECK(post("/admin/delete?count=x").first == 400);
+    CHECK(post("/admin/delete?endpoint=/v1/none&count=1").first == 404);
+    CHECK(post("/admin/restore?endpoint=/v1/none&ids=1").first == 404);
+  }
+
+  TEST_CASE("removals and restores are deterministic from the seed and the calls") {
+    UserStore a(300, 12), b(300, 12);
+    RecordStore c(every_kind_spec(0).schema, 300, 12), d(every_kind_spec(0).schema, 300, 12);
+    std::vector<std::string> removed_a, removed_b;
+    for (UserStore* store : {&a, &b}) {
+      auto& removed = store == &a ? removed_a : removed_b;
+      removed = store->remove(20, Tombstone::Flag);
+      store->remove(10, Tombstone::At);
+      store->mutate(30, 5);
+      store->restore({removed.begin(), removed.begin() + 10});
+      store->remove(5);
+    }
+    CHECK(removed_a == removed_b);
+    const auto catalog_a = a.catalog(), catalog_b = b.catalog();
+    REQUIRE(catalog_a->size() == catalog_b->size());
+    for (std::size_t i = 0; i < catalog_a->size(); ++i)
+      CHECK(catalog_a->text(i) == catalog_b->text(i));
+    CHECK(a.size() == 300 - 20 - 10 + 5 + 10 - 5);
+    for (RecordStore* store : {&c, &d}) {
+      const auto removed = store->remove(20, Tombstone::At);
+      store->remove(10, Tombstone::Flag);
+      store->mutate(30, 5);
+      store->restore({removed.begin(), removed.begin() + 10});
+      store->remove(5);
+    }
+    CHECK(joined(c.snapshot()) == joined(d.snapshot()));
+    CHECK(c.size() == 300 - 20 - 10 + 5 + 10 - 5);
   }
 }

@@ -380,6 +380,52 @@ struct MockApi::Impl {
     serve_stats(request, response);
   }
 
+  void serve_delete(const httplib::Request& request, httplib::Response& response) {
+    const auto count = count_param(request, "count");
+    if (!request.has_param("count") || !count)
+      return reply_error(response, 400, "count must be a whole number");
+    const auto how = tombstone_from_name(
+        request.has_param("tombstone") ? request.get_param_value("tombstone") : "none");
+    if (!how) return reply_error(response, 400, "tombstone must be one of none, flag, at");
+    std::vector<std::string> ids;
+    if (request.has_param("endpoint")) {
+      Endpoint* endpoint = admin_endpoint(request, response);
+      if (!endpoint) return;
+      try {
+        ids = endpoint->store.remove(*count, *how);
+      } catch (const std::invalid_argument& e) {
+        return reply_error(response, 400, e.what());
+      }
+    } else {
+      ids = store.remove(*count, *how);
+    }
+    std::string body = R"({"deleted":[)";
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      if (k > 0) body.push_back(',');
+      append_json_string(body, ids[k]);
+    }
+    body += "]}";
+    response.set_content(body, "application/json");
+  }
+
+  void serve_restore(const httplib::Request& request, httplib::Response& response) {
+    std::vector<std::string> ids;
+    const std::string list = request.get_param_value("ids");
+    for (std::size_t start = 0; start <= list.size();) {
+      const std::size_t end = std::min(list.find(',', start), list.size());
+      if (end > start) ids.push_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+    if (request.has_param("endpoint")) {
+      Endpoint* endpoint = admin_endpoint(request, response);
+      if (!endpoint) return;
+      endpoint->store.restore(ids);
+      return serve_endpoint_stats(*endpoint, response);
+    }
+    store.restore(ids);
+    serve_stats(request, response);
+  }
+
   void serve_add_field(const httplib::Request& request, httplib::Response& response) {
     Endpoint* endpoint = admin_endpoint(request, response);
     if (!endpoint) return;
@@ -475,6 +521,14 @@ int MockApi::start(int port) {
   impl.server.Post("/admin/mutate",
                    [&impl](const httplib::Request& request, httplib::Response& response) {
                      impl.serve_mutate(request, response);
+                   });
+  impl.server.Post("/admin/delete",
+                   [&impl](const httplib::Request& request, httplib::Response& response) {
+                     impl.serve_delete(request, response);
+                   });
+  impl.server.Post("/admin/restore",
+                   [&impl](const httplib::Request& request, httplib::Response& response) {
+                     impl.serve_restore(request, response);
                    });
   impl.server.Post("/admin/add_field",
                    [&impl](const httplib::Request& request, httplib::Response& response) {

@@ -52,6 +52,11 @@ struct Fault {
 //                                          is not in its cursor format or a required
 //                                          parameter is missing or wrong
 //   POST /admin/mutate?update=N&add=M      UserStore::mutate(N, M)
+//   POST /admin/delete?count=N[&tombstone=H]
+//                                          UserStore::remove(N, H), H one of none
+//                                          (the default), flag, at; answers
+//                                          {"deleted": [ids...]}
+//   POST /admin/restore?ids=a,b,c          UserStore::restore({a, b, c})
 //   GET  /admin/stats                      {"users": .., "requests": ..}
 // and for a generic endpoint P (answering {"records":..,"fields":..,"requests":..},
 // 404 for an unknown P, 400 for a bad value):
@@ -61,6 +66,11 @@ struct Fault {
 //   POST /admin/add_raw?endpoint=P[&position=T]      the request body served verbatim
 //                                                    at cursor T (default: 1 s after
 //                                                    the latest cursor)
+//   POST /admin/delete?endpoint=P&count=N[&tombstone=H]
+//                                                    RecordStore::remove(N, H),
+//                                                    answering {"deleted": [ids...]}
+//                                                    (composite ids as "account_id/id")
+//   POST /admin/restore?endpoint=P&ids=a,b,c         RecordStore::restore({a, b, c})
 //   GET  /admin/stats?endpoint=P
 // Faults and the since log cover the data requests of every endpoint.
 // Responses of any size stream from pre-rendered text with constant memory.

@@ -80,4 +80,21 @@ inline std::vector<std::uint32_t> choose_distinct(Rng& rng, std::size_t n, std::
   return chosen;
 }
 
+// `count` distinct indices below `n` among those for which `live(i)` holds, all
+// but `dead` of them (all live ones, in order, when count covers them), in the
+// order drawn from `rng`: the same as choose_distinct(rng, n, count) when
+// `dead` is 0.
+template <typename Live>
+std::vector<std::uint32_t> choose_live(Rng& rng, std::size_t n, std::size_t dead,
+                                       std::size_t count, Live live) {
+  if (dead == 0) return choose_distinct(rng, n, count);
+  std::vector<std::uint32_t> alive;
+  alive.reserve(n - dead);
+  for (std::uint32_t i = 0; i < n; ++i)
+    if (live(i)) alive.push_back(i);
+  std::vector<std::uint32_t> chosen = choose_distinct(rng, alive.size(), count);
+  for (std::uint32_t& i : chosen) i = alive[i];
+  return chosen;
+}
+
 }  // namespace tsync::mock

@@ -5,6 +5,7 @@
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "mock/random.hpp"
 
@@ -54,11 +55,17 @@ constexpr std::array<KindName, 9> kKindNames{{{FieldKind::String, "string"},
                                               {FieldKind::Array, "array"},
                                               {FieldKind::NumericString, "numeric_string"}}};
 
+constexpr std::uint32_t kLive = kLiveState;
+constexpr std::uint32_t kRemoved = removed_state(Tombstone::None);
+constexpr std::uint32_t kFlagged = removed_state(Tombstone::Flag);
+constexpr std::uint32_t kDeletedAt = removed_state(Tombstone::At);
+
 // The state of one generated record; everything served is derived from it.
 struct Entry {
   Instant updated;
-  std::uint32_t version = 0;  // bumped by each change
-  std::uint32_t fields = 0;   // how many of the schema's fields it carries
+  std::uint32_t version = 0;      // bumped by each change
+  std::uint32_t fields : 30 = 0;  // how many of the schema's fields it carries
+  std::uint32_t state : 2 = kLive;
 };
 
 void append_signed(std::string& out, std::int64_t value) {
@@ -362,6 +369,17 @@ struct RecordStore::Impl {
     return static_cast<std::int64_t>(index % kAccounts + 1);
   }
 
+  // The id as remove() returns it: "account_id/id" for Composite keys.
+  std::string key_text(std::uint32_t index) const {
+    std::string out;
+    if (schema.key == KeyKind::Composite) {
+      append_number(out, static_cast<std::uint64_t>(account_of(index)));
+      out.push_back('/');
+    }
+    append_id(out, index);
+    return out;
+  }
+
   void render(std::string& out, std::uint32_t index) const {
     const Entry& e = entries[index];
     if (schema.key == KeyKind::Composite) {
@@ -374,14 +392,37 @@ struct RecordStore::Impl {
     if (schema.key == KeyKind::Uuid) out.push_back('"');
     append_id(out, index);
     if (schema.key == KeyKind::Uuid) out.push_back('"');
-    for (std::uint32_t f = 0; f < e.fields; ++f) {
+    const std::uint32_t fields = e.state == kFlagged ? 0 : e.fields;
+    for (std::uint32_t f = 0; f < fields; ++f) {
       out.append(field_prefixes[f]);
       Rng values(mix(seed, index, (std::uint64_t{f} << 32) | e.version));
       append_value(out, schema.fields[f].kind, values);
     }
     out.append(cursor_prefix);
     append_cursor(out, e.updated, schema.cursor_format);
+    if (e.state == kFlagged) {
+      out.append(R"(,"deleted":true)");
+    } else if (e.state == kDeletedAt) {
+      out.append(R"(,"deletedAt":)");
+      append_cursor(out, e.updated, CursorFormat::Iso8601);
+    }
     out.push_back('}');
+  }
+
+  // `count` distinct live records (all of them when there are fewer).
+  std::vector<std::uint32_t> choose_live_records(std::size_t count) {
+    return choose_live(rng, entries.size(), removed, count,
+                       [&](std::uint32_t i) { return entries[i].state == kLive; });
+  }
+
+  // Publishes the catalog without the records marked in `replaced`, with the
+  // records of `added` (in serving order) rendered after them.
+  void republish(const std::vector<bool>& replaced, const std::vector<std::uint32_t>& added) {
+    auto next = catalog->without(replaced, added.size());
+    CatalogWriter writer(*next, added.size() * typical_bytes());
+    for (const std::uint32_t i : added) next->slots.push_back(add(writer, i));
+    writer.close();
+    catalog = std::move(next);
   }
 
   Catalog::Slot add(CatalogWriter& writer, std::uint32_t index) const {
@@ -408,6 +449,7 @@ struct RecordStore::Impl {
   std::vector<std::string> field_prefixes;  // `,"name":` of each field
   std::string cursor_prefix;
   std::vector<Entry> entries;  // by creation index
+  std::size_t removed = 0;     // entries not live
   std::shared_ptr<const Catalog> catalog;
   Instant latest = kEpochStart;
 };
@@ -449,10 +491,10 @@ void RecordStore::mutate(std::size_t updates, std::size_t additions) {
   auto& entries = impl.entries;
   const std::size_t before = entries.size();
   if (before + additions >= Catalog::kRaw) throw std::length_error("too many mock records");
-  updates = std::min(updates, before);
+  updates = std::min(updates, before - impl.removed);
   const auto fields = static_cast<std::uint32_t>(impl.schema.fields.size());
 
-  std::vector<std::uint32_t> changed = choose_distinct(impl.rng, before, updates);
+  std::vector<std::uint32_t> changed = impl.choose_live_records(updates);
   changed.reserve(updates + additions);
   std::vector<bool> marked(before, false);
   bool first = true;
@@ -478,11 +520,66 @@ void RecordStore::mutate(std::size_t updates, std::size_t additions) {
   });
 
   // Everything else keeps its place; the changed records are later than all of it.
-  auto next = impl.catalog->without(marked, additions);
-  CatalogWriter writer(*next, changed.size() * impl.typical_bytes());
-  for (const std::uint32_t i : changed) next->slots.push_back(impl.add(writer, i));
-  writer.close();
-  impl.catalog = std::move(next);
+  impl.republish(marked, changed);
+}
+
+std::vector<std::string> RecordStore::remove(std::size_t count, Tombstone tombstone) {
+  Impl& impl = *impl_;
+  const std::lock_guard lock(impl.mutex);
+  const std::string_view marker = tombstone == Tombstone::Flag ? "deleted"
+                                  : tombstone == Tombstone::At ? "deletedAt"
+                                                               : "";
+  for (const FieldSpec& f : impl.schema.fields)
+    if (!marker.empty() && f.name == marker)
+      throw std::invalid_argument("a tombstone cannot be served: the records already have a field \"" +
+                                  f.name + "\"");
+  const std::uint32_t state = removed_state(tombstone);
+
+  // In creation order, which with non-decreasing cursors is also serving order.
+  std::vector<std::uint32_t> chosen = impl.choose_live_records(count);
+  std::sort(chosen.begin(), chosen.end());
+  std::vector<bool> marked(impl.entries.size(), false);
+  std::vector<std::string> ids;
+  ids.reserve(chosen.size());
+  bool first = true;
+  for (const std::uint32_t i : chosen) {
+    marked[i] = true;
+    Entry& e = impl.entries[i];
+    e.state = state;
+    if (state != kRemoved) {
+      e.updated = impl.next_timestamp(first);
+      first = false;
+    }
+    ids.push_back(impl.key_text(i));
+  }
+  impl.removed += chosen.size();
+  if (state == kRemoved) chosen.clear();
+  impl.republish(marked, chosen);
+  return ids;
+}
+
+void RecordStore::restore(const std::vector<std::string>& ids) {
+  Impl& impl = *impl_;
+  const std::lock_guard lock(impl.mutex);
+  const std::unordered_set<std::string> wanted(ids.begin(), ids.end());
+  const auto fields = static_cast<std::uint32_t>(impl.schema.fields.size());
+  std::vector<bool> marked(impl.entries.size(), false);
+  std::vector<std::uint32_t> back;
+  bool first = true;
+  for (std::uint32_t i = 0; i < impl.entries.size(); ++i) {
+    Entry& e = impl.entries[i];
+    if (e.state == kLive || wanted.count(impl.key_text(i)) == 0) continue;
+    marked[i] = true;
+    back.push_back(i);
+    e.state = kLive;
+    ++e.version;
+    e.fields = fields;
+    e.updated = impl.next_timestamp(first);
+    first = false;
+  }
+  if (back.empty()) return;
+  impl.removed -= back.size();
+  impl.republish(marked, back);
 }
 
 void RecordStore::add_field(FieldSpec field) {
@@ -517,6 +614,7 @@ std::vector<ServedRecord> RecordStore::snapshot() const {
       r.raw = true;
       continue;
     }
+    r.tombstone = impl.entries[s.record].state != kLive;
     impl.append_id(r.id, s.record);
     if (impl.schema.key == KeyKind::Composite) r.account_id = impl.account_of(s.record);
     r.cursor = served_cursor_text(s.updated, impl.schema.cursor_format);
@@ -526,7 +624,7 @@ std::vector<ServedRecord> RecordStore::snapshot() const {
 
 std::size_t RecordStore::size() const {
   const std::lock_guard lock(impl_->mutex);
-  return impl_->entries.size();
+  return impl_->entries.size() - impl_->removed;
 }
 
 Instant RecordStore::latest() const {

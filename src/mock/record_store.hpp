@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mock/catalog.hpp"
+#include "mock/tombstone.hpp"
 #include "timestamp.hpp"
 
 namespace tsync::mock {
@@ -79,6 +80,7 @@ struct RecordSchema {
 // One served record as a test sees it, to compare a replica with.
 struct ServedRecord {
   bool raw = false;                        // added with add_raw: no key, position only
+  bool tombstone = false;                  // a removed record served as a tombstone
   std::string id;                          // the id's text: the UUID without quotes, or digits
   std::optional<std::int64_t> account_id;  // Composite keys only
   std::string cursor;                      // the cursor value's text: ISO text or digits
@@ -93,8 +95,8 @@ struct ServedRecord {
 // index and its version, so memory is a few words per record plus the served text,
 // rendered once into a Catalog and re-rendered only when the record changes.
 // Serving order is (cursor instant, creation index).
-// Deletions fit the same scheme later: a deleted record is one more version,
-// rendered as a tombstone (or left out of the catalog) at a new cursor.
+// A removed record is one more state of the same entry: left out of the catalog,
+// or rendered as a tombstone at a new cursor.
 // Thread-safe: every member locks an internal mutex.
 class RecordStore {
  public:
@@ -105,12 +107,34 @@ class RecordStore {
   RecordStore(const RecordStore&) = delete;
   RecordStore& operator=(const RecordStore&) = delete;
 
-  // Gives `updates` distinct existing records (chosen deterministically; all of
+  // Gives `updates` distinct live records (chosen deterministically; all of
   // them when there are fewer) new values for their extra fields and a cursor later
   // than every one so far, raw positions included; then adds `additions` new
   // records, later still. Changed and added records carry every field of the
   // schema as it is now.
   void mutate(std::size_t updates, std::size_t additions);
+
+  // Removes `count` distinct live records (chosen deterministically; all of them
+  // when there are fewer) and returns their ids in the order of their creation:
+  // the id's text as in ServedRecord::id, "account_id/id" for Composite keys
+  // ("3/12"). How each is served from then on depends on `tombstone`:
+  //   None: not at all.
+  //   Flag: {<key fields>, <cursor field>: <new cursor>, "deleted": true}
+  //   At:   the last version's key and extra fields, the cursor field at the new
+  //         cursor, then "deletedAt": the new cursor as ISO 8601 UTC text with
+  //         milliseconds ("2024-01-15T10:30:00.123Z") whatever the cursor format.
+  // The new cursors are those of a mutate() batch: the first later than every
+  // cursor so far, raw positions included, the next later or equal. A tombstone
+  // is served like any record until restore(). Throws std::invalid_argument,
+  // removing nothing, when the schema has a field named "deleted" (Flag) or
+  // "deletedAt" (At).
+  std::vector<std::string> remove(std::size_t count, Tombstone tombstone = Tombstone::None);
+
+  // Serves the removed records among `ids` (texts as remove() returns them) as
+  // live records again, each as a new version (new values, every field of the
+  // schema) at new cursors as in mutate(); their tombstones are no longer
+  // served. Ids that name no removed record are ignored.
+  void restore(const std::vector<std::string>& ids);
 
   // Grows the schema by one field. Records keep their text until they change or
   // are added: a read before the next mutate() does not see the field.
@@ -122,9 +146,11 @@ class RecordStore {
   // and hostile field names. Not counted by size().
   void add_raw(const std::string& json_object, Instant position);
 
-  // Every served record, raw ones included, in serving order, with exact texts.
+  // Every served record, raw ones and tombstones included (marked as such), in
+  // serving order, with exact texts.
   std::vector<ServedRecord> snapshot() const;
-  // Number of generated records (raw records excluded).
+  // Number of live generated records (raw records, removed ones and tombstones
+  // excluded).
   std::size_t size() const;
   // The latest cursor instant served so far, raw positions included.
   Instant latest() const;

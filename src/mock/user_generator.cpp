@@ -8,6 +8,7 @@
 #include <mutex>
 #include <numeric>
 #include <stdexcept>
+#include <unordered_set>
 
 namespace tsync::mock {
 namespace {
@@ -205,6 +206,7 @@ struct Recipe {
   std::uint8_t job_level = 0, job = 0;
   std::uint8_t email_style = 0, email_domain = 0, email_number = 0;
   std::uint8_t offset = 0;
+  std::uint8_t state = kLiveState;  // or removed_state(how)
 };
 
 template <typename List>
@@ -341,18 +343,28 @@ void append_company(std::string& out, const Recipe& r) {
   }
 }
 
+void append_id(std::string& out, const Recipe& r) {
+  append_hex(out, r.id_hi, 60, 8);
+  out.push_back('-');
+  append_hex(out, r.id_hi, 28, 4);
+  out.push_back('-');
+  append_hex(out, r.id_hi, 12, 4);
+  out.push_back('-');
+  append_hex(out, r.id_lo, 60, 4);
+  out.push_back('-');
+  append_hex(out, r.id_lo, 44, 12);
+}
+
+std::string id_text(const Recipe& r) {
+  std::string out;
+  append_id(out, r);
+  return out;
+}
+
 // Writes the user's fields into `u`, reusing its strings' capacity.
 void fill_user(const Recipe& r, TimestampStyle style, User& u) {
   u.id.clear();
-  append_hex(u.id, r.id_hi, 60, 8);
-  u.id.push_back('-');
-  append_hex(u.id, r.id_hi, 28, 4);
-  u.id.push_back('-');
-  append_hex(u.id, r.id_hi, 12, 4);
-  u.id.push_back('-');
-  append_hex(u.id, r.id_lo, 60, 4);
-  u.id.push_back('-');
-  append_hex(u.id, r.id_lo, 44, 12);
+  append_id(u.id, r);
 
   u.name.assign(kFirstNames[r.first].shown).append(" ").append(kLastNames[r.last].shown);
 
@@ -414,12 +426,40 @@ bool serves_before(const Recipe& a, const Recipe& b) {
 // Average rendered size of one user, for reserving block space.
 constexpr std::size_t kTypicalUserBytes = 300;
 
-// Renders user `index` into `writer` and returns its slot.
+// Renders user `index`, or its tombstone, into `writer` and returns its slot.
 Catalog::Slot add_user(CatalogWriter& writer, const Recipe& r, std::uint32_t index,
                        TimestampStyle style) {
   thread_local User scratch;
   fill_user(r, style, scratch);
-  return writer.add(r.updated, index, [&](std::string& out) { append_user_json(out, scratch); });
+  return writer.add(r.updated, index, [&](std::string& out) {
+    if (r.state == removed_state(Tombstone::Flag)) {
+      out.append(R"({"id":)");
+      append_json_string(out, scratch.id);
+      out.append(R"(,"updatedAt":)");
+      append_json_string(out, scratch.updatedAt);
+      out.append(R"(,"deleted":true})");
+      return;
+    }
+    append_user_json(out, scratch);
+    if (r.state == removed_state(Tombstone::At)) {
+      out.pop_back();
+      out.append(R"(,"deletedAt":")");
+      append_timestamp(out, r.updated,
+                       style == TimestampStyle::Offset ? TimestampStyle::Utc : style, 0);
+      out.append("\"}");
+    }
+  });
+}
+
+// A new job, and a new company or email.
+void change_user(Rng& rng, Recipe& r) {
+  r.job = static_cast<std::uint8_t>((r.job + 1 + rng.below(kJobs.size() - 1)) % kJobs.size());
+  r.job_level = pick(rng, kJobLevels);
+  if (rng.one_in(2)) {
+    pick_company(rng, r);
+  } else {
+    pick_email(rng, r);
+  }
 }
 
 }  // namespace
@@ -447,10 +487,24 @@ struct UserStore::Impl {
 
   void publish(std::shared_ptr<Catalog> next) { catalog = std::move(next); }
 
+  // Sorts `added` into serving order and publishes the catalog without the users
+  // marked in `replaced`, with those of `added` rendered after them.
+  void republish(const std::vector<bool>& replaced, std::vector<std::uint32_t>& added) {
+    std::sort(added.begin(), added.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return serves_before(recipes[a], recipes[b]);
+    });
+    auto next = catalog->without(replaced, added.size());
+    CatalogWriter writer(*next, added.size() * kTypicalUserBytes);
+    for (const std::uint32_t i : added) next->slots.push_back(add_user(writer, recipes[i], i, style));
+    writer.close();
+    publish(std::move(next));
+  }
+
   mutable std::mutex mutex;
   TimestampStyle style;
   Rng rng;  // drives mutations
   std::vector<Recipe> recipes;
+  std::size_t removed = 0;  // recipes not live
   std::shared_ptr<const Catalog> catalog;
   Instant latest = kEpochStart;  // the latest timestamp served so far, raw positions included
 };
@@ -501,10 +555,12 @@ void UserStore::mutate(std::size_t updates, std::size_t additions) {
   auto& rng = impl_->rng;
   const std::size_t before = recipes.size();
   if (before + additions >= Catalog::kRaw) throw std::length_error("too many mock users");
-  updates = std::min(updates, before);
+  updates = std::min(updates, before - impl_->removed);
 
   // Which users change, in the order they get their new timestamps.
-  std::vector<std::uint32_t> changed = choose_distinct(rng, before, updates);
+  std::vector<std::uint32_t> changed =
+      choose_live(rng, before, impl_->removed, updates,
+                  [&](std::uint32_t i) { return recipes[i].state == kLiveState; });
   changed.reserve(updates + additions);
   std::vector<bool> marked(before, false);
   for (const std::uint32_t i : changed) marked[i] = true;
@@ -512,13 +568,7 @@ void UserStore::mutate(std::size_t updates, std::size_t additions) {
   bool first = true;
   for (const std::uint32_t i : changed) {
     Recipe& r = recipes[i];
-    r.job = static_cast<std::uint8_t>((r.job + 1 + rng.below(kJobs.size() - 1)) % kJobs.size());
-    r.job_level = pick(rng, kJobLevels);
-    if (rng.one_in(2)) {
-      pick_company(rng, r);
-    } else {
-      pick_email(rng, r);
-    }
+    change_user(rng, r);
     r.updated = impl_->next_timestamp(first);
     first = false;
   }
@@ -531,17 +581,59 @@ void UserStore::mutate(std::size_t updates, std::size_t additions) {
     changed.push_back(static_cast<std::uint32_t>(recipes.size()));
     recipes.push_back(r);
   }
-  std::sort(changed.begin(), changed.end(), [&](std::uint32_t a, std::uint32_t b) {
+  // Everything else keeps its place; the changed users are later than all of it.
+  impl_->republish(marked, changed);
+}
+
+std::vector<std::string> UserStore::remove(std::size_t count, Tombstone tombstone) {
+  const std::lock_guard lock(impl_->mutex);
+  auto& recipes = impl_->recipes;
+  std::vector<std::uint32_t> chosen =
+      choose_live(impl_->rng, recipes.size(), impl_->removed, count,
+                  [&](std::uint32_t i) { return recipes[i].state == kLiveState; });
+  std::vector<bool> marked(recipes.size(), false);
+  bool first = true;
+  for (const std::uint32_t i : chosen) {
+    marked[i] = true;
+    Recipe& r = recipes[i];
+    r.state = static_cast<std::uint8_t>(removed_state(tombstone));
+    if (tombstone != Tombstone::None) {
+      r.updated = impl_->next_timestamp(first);
+      first = false;
+    }
+  }
+  impl_->removed += chosen.size();
+  std::sort(chosen.begin(), chosen.end(), [&](std::uint32_t a, std::uint32_t b) {
     return serves_before(recipes[a], recipes[b]);
   });
+  std::vector<std::string> ids;
+  ids.reserve(chosen.size());
+  for (const std::uint32_t i : chosen) ids.push_back(id_text(recipes[i]));
+  if (tombstone == Tombstone::None) chosen.clear();
+  impl_->republish(marked, chosen);
+  return ids;
+}
 
-  // Everything else keeps its place; the changed users are later than all of it.
-  auto next = impl_->catalog->without(marked, additions);
-  CatalogWriter writer(*next, changed.size() * kTypicalUserBytes);
-  for (const std::uint32_t i : changed)
-    next->slots.push_back(add_user(writer, recipes[i], i, impl_->style));
-  writer.close();
-  impl_->publish(std::move(next));
+void UserStore::restore(const std::vector<std::string>& ids) {
+  const std::lock_guard lock(impl_->mutex);
+  auto& recipes = impl_->recipes;
+  const std::unordered_set<std::string> wanted(ids.begin(), ids.end());
+  std::vector<bool> marked(recipes.size(), false);
+  std::vector<std::uint32_t> back;
+  bool first = true;
+  for (std::uint32_t i = 0; i < recipes.size(); ++i) {
+    Recipe& r = recipes[i];
+    if (r.state == kLiveState || wanted.count(id_text(r)) == 0) continue;
+    marked[i] = true;
+    back.push_back(i);
+    r.state = kLiveState;
+    change_user(impl_->rng, r);
+    r.updated = impl_->next_timestamp(first);
+    first = false;
+  }
+  if (back.empty()) return;
+  impl_->removed -= back.size();
+  impl_->republish(marked, back);
 }
 
 void UserStore::add_raw(const std::string& json_object, Instant position) {
@@ -556,7 +648,7 @@ std::vector<User> UserStore::snapshot() const {
   std::vector<User> users;
   users.reserve(impl_->recipes.size());
   for (const Catalog::Slot& s : impl_->catalog->slots) {
-    if (s.record == Catalog::kRaw) continue;
+    if (s.record == Catalog::kRaw || impl_->recipes[s.record].state != kLiveState) continue;
     fill_user(impl_->recipes[s.record], impl_->style, users.emplace_back());
   }
   return users;
@@ -564,7 +656,7 @@ std::vector<User> UserStore::snapshot() const {
 
 std::size_t UserStore::size() const {
   const std::lock_guard lock(impl_->mutex);
-  return impl_->recipes.size();
+  return impl_->recipes.size() - impl_->removed;
 }
 
 std::shared_ptr<const Catalog> UserStore::catalog() const {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mock/catalog.hpp"
+#include "mock/tombstone.hpp"
 #include "timestamp.hpp"
 
 namespace tsync::mock {
@@ -44,20 +45,39 @@ class UserStore {
   UserStore(const UserStore&) = delete;
   UserStore& operator=(const UserStore&) = delete;
 
-  // Gives `updates` distinct existing users (chosen deterministically; all of them
+  // Gives `updates` distinct live users (chosen deterministically; all of them
   // when there are fewer) a new updatedAt later than every timestamp so far,
   // raw positions included, and a new job plus a new company or email; then adds
   // `additions` new users (createdAt == updatedAt), later still.
   void mutate(std::size_t updates, std::size_t additions);
+
+  // Removes `count` distinct live users (chosen deterministically; all of them
+  // when there are fewer) and returns their ids in serving order. How each is
+  // served from then on depends on `tombstone`:
+  //   None: not at all.
+  //   Flag: {"id": .., "updatedAt": <new timestamp>, "deleted": true}
+  //   At:   the user's last version with updatedAt the new timestamp, then
+  //         "deletedAt": the same instant in UTC, "2024-01-15T10:30:00Z" (with
+  //         milliseconds in the Fractional style, "Z" in the Offset style too).
+  // The new timestamps are those of a mutate() batch: the first later than every
+  // timestamp so far, raw positions included, the next later or equal. A
+  // tombstone is served like any user until restore().
+  std::vector<std::string> remove(std::size_t count, Tombstone tombstone = Tombstone::None);
+
+  // Serves the removed users among `ids` as users again, each changed as mutate()
+  // changes a user, at new timestamps as in mutate(); their tombstones are no
+  // longer served. Ids that name no removed user are ignored.
+  void restore(const std::vector<std::string>& ids);
 
   // Serves `json_object` verbatim among the users, positioned as if its updatedAt
   // were `position` (after the users of that instant). It is not a user: neither
   // snapshot() nor size() counts it. Used to serve bad records and hostile strings.
   void add_raw(const std::string& json_object, Instant position);
 
-  // Every user, sorted by (updated, id), with the exact texts served.
+  // Every live user, sorted by (updated, id), with the exact texts served
+  // (removed users and tombstones excluded).
   std::vector<User> snapshot() const;
-  // Number of users (raw records excluded).
+  // Number of live users (raw records, removed users and tombstones excluded).
   std::size_t size() const;
   // What is served right now.
   std::shared_ptr<const Catalog> catalog() const;
