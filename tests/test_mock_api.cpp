@@ -938,8 +938,8 @@ TEST_SUITE("mock_api") {
       std::string expected;
       for (std::size_t k = 0; k < removed.size(); ++k) {
         CHECK(instant(page.updated[k]) > instant(newest));
-        expected += (k ? "," : "") + std::string(R"({"id":")") + removed[k] +
-                    R"(","updatedAt":")" + page.updated[k] + R"(","deleted":true})";
+        expected += (k ? "," : "") + std::string(R"({"id":")") + removed[k] + R"(","updatedAt":")" +
+                    page.updated[k] + R"(","deleted":true})";
       }
       CHECK(page.body == "{\"data\":[" + expected + "]}");
     }
@@ -965,10 +965,9 @@ TEST_SUITE("mock_api") {
     CHECK(store.snapshot().size() == 37);
     const Page all = fetch(api, port);
     REQUIRE(all.ids.size() == 40);
-    CHECK(std::is_sorted(all.updated.begin(), all.updated.end(),
-                         [](const std::string& a, const std::string& b) {
-                           return instant(a) < instant(b);
-                         }));
+    CHECK(std::is_sorted(
+        all.updated.begin(), all.updated.end(),
+        [](const std::string& a, const std::string& b) { return instant(a) < instant(b); }));
   }
 
   TEST_CASE("the Offset style writes deletedAt in UTC") {
@@ -997,8 +996,8 @@ TEST_SUITE("mock_api") {
     RecordStore& store = api.records("/v1/orders");
     const auto before = store.snapshot();
     const tsync::Instant latest = store.latest();
-    const std::string since = "/v1/orders?" +
-        query("since", tsync::mock::served_cursor_text(latest, CursorFormat::UnixMillis));
+    const std::string since = "/v1/orders?" + query("since", tsync::mock::served_cursor_text(
+                                                                 latest, CursorFormat::UnixMillis));
     const auto previous = [&](const std::string& key) {
       for (const auto& r : before)
         if (std::to_string(*r.account_id) + "/" + r.id == key) return r;
@@ -1006,47 +1005,36 @@ TEST_SUITE("mock_api") {
       return ServedRecord{};
     };
 
-    SUBCASE("flag") {
-      const auto removed = store.remove(4, Tombstone::Flag);
-      REQUIRE(removed.size() == 4);
-      const Answer answer = get(port, since);
-      REQUIRE(answer.size() == 4);
-      std::vector<ServedRecord> tombstones;
-      for (const auto& r : store.snapshot())
-        if (r.tombstone) tombstones.push_back(r);
-      REQUIRE(tombstones.size() == 4);
-      for (std::size_t k = 0; k < 4; ++k) {
-        const ServedRecord& t = tombstones[k];
-        CHECK(std::to_string(*t.account_id) + "/" + t.id == removed[k]);
-        CHECK(t.updated > latest);
-        CHECK(t.json == R"({"account_id":)" + std::to_string(*t.account_id) + R"(,"id":)" + t.id +
-                            R"(,"modified":)" + t.cursor + R"(,"deleted":true})");
-      }
-      CHECK(answer.body == "{\"data\":[" + joined(tombstones) + "]}");
+    // The exact text of the tombstone `t` of the record `key`, removed as `how`.
+    const auto expected = [&](Tombstone how, const ServedRecord& t, const std::string& key) {
+      if (how == Tombstone::Flag)
+        return R"({"account_id":)" + std::to_string(*t.account_id) + R"(,"id":)" + t.id +
+               R"(,"modified":)" + t.cursor + R"(,"deleted":true})";
+      const std::string last = previous(key).json;
+      const std::size_t cursor_at = last.rfind(R"("modified":)");
+      REQUIRE(cursor_at != std::string::npos);
+      return last.substr(0, cursor_at) + R"("modified":)" + t.cursor + R"(,"deletedAt":")" +
+             tsync::mock::served_cursor_text(t.updated, CursorFormat::Iso8601) + "\"}";
+    };
+
+    Tombstone how = Tombstone::Flag;
+    SUBCASE("flag") { how = Tombstone::Flag; }
+    SUBCASE("at") { how = Tombstone::At; }
+    const auto removed = store.remove(4, how);
+    REQUIRE(removed.size() == 4);
+    const Answer answer = get(port, since);
+    REQUIRE(answer.size() == 4);
+    std::vector<ServedRecord> tombstones;
+    for (const auto& r : store.snapshot())
+      if (r.tombstone) tombstones.push_back(r);
+    REQUIRE(tombstones.size() == 4);
+    for (std::size_t k = 0; k < 4; ++k) {
+      const ServedRecord& t = tombstones[k];
+      CHECK(std::to_string(*t.account_id) + "/" + t.id == removed[k]);
+      CHECK(t.updated > latest);
+      CHECK(t.json == expected(how, t, removed[k]));
     }
-    SUBCASE("at") {
-      const auto removed = store.remove(4, Tombstone::At);
-      REQUIRE(removed.size() == 4);
-      const Answer answer = get(port, since);
-      REQUIRE(answer.size() == 4);
-      std::vector<ServedRecord> tombstones;
-      for (const auto& r : store.snapshot())
-        if (r.tombstone) tombstones.push_back(r);
-      REQUIRE(tombstones.size() == 4);
-      for (std::size_t k = 0; k < 4; ++k) {
-        const ServedRecord& t = tombstones[k];
-        CHECK(std::to_string(*t.account_id) + "/" + t.id == removed[k]);
-        CHECK(t.updated > latest);
-        const std::string last = previous(removed[k]).json;
-        const std::size_t cursor_at = last.rfind(R"("modified":)");
-        REQUIRE(cursor_at != std::string::npos);
-        CHECK(t.json == last.substr(0, cursor_at) + R"("modified":)" + t.cursor +
-                            R"(,"deletedAt":")" +
-                            tsync::mock::served_cursor_text(t.updated, CursorFormat::Iso8601) +
-                            "\"}");
-      }
-      CHECK(answer.body == "{\"data\":[" + joined(tombstones) + "]}");
-    }
+    CHECK(answer.body == "{\"data\":[" + joined(tombstones) + "]}");
     CHECK(store.size() == 46);
     CHECK(store.snapshot().size() == 50);
     CHECK(get(port, "/v1/orders").size() == 50);
@@ -1154,8 +1142,9 @@ TEST_SUITE("mock_api") {
           std::make_pair(200, std::string(R"({"records":30,"fields":1,"requests":0})")));
     CHECK(post("/admin/delete?endpoint=/v1/orders&count=0").second == R"({"deleted":[]})");
 
-    CHECK(post("/admin/delete?count=1&tombstone=soft") ==
-          std::make_pair(400, std::string(R"({"error":"tombstone must be one of none, flag, at"})")));
+    CHECK(
+        post("/admin/delete?count=1&tombstone=soft") ==
+        std::make_pair(400, std::string(R"({"error":"tombstone must be one of none, flag, at"})")));
     CHECK(post("/admin/delete") ==
           std::make_pair(400, std::string(R"({"error":"count must be a whole number"})")));
     CHECK(post("/admin/delete?count=x").first == 400);

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
       "                                                served as H: none (not at all, the\n"
       "                                                default), flag (key, cursor and\n"
       "                                                \"deleted\": true) or at (the record and\n"
-      "                                                \"deletedAt\"); answers {\"deleted\": [ids]}\n"
+      "                                                \"deletedAt\"); answers with their ids\n"
       "  /admin/restore?ids=a,b,c[&endpoint=P]         removed users (records of P) are served\n"
       "                                                again, changed\n"
       "  /admin/add_field?endpoint=P&name=X&kind=K     a new field X of kind K on the records\n"

@@ -85,8 +85,8 @@ inline std::vector<std::uint32_t> choose_distinct(Rng& rng, std::size_t n, std::
 // order drawn from `rng`: the same as choose_distinct(rng, n, count) when
 // `dead` is 0.
 template <typename Live>
-std::vector<std::uint32_t> choose_live(Rng& rng, std::size_t n, std::size_t dead,
-                                       std::size_t count, Live live) {
+std::vector<std::uint32_t> choose_live(Rng& rng, std::size_t n, std::size_t dead, std::size_t count,
+                                       Live live) {
   if (dead == 0) return choose_distinct(rng, n, count);
   std::vector<std::uint32_t> alive;
   alive.reserve(n - dead);

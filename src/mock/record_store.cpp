@@ -531,8 +531,8 @@ std::vector<std::string> RecordStore::remove(std::size_t count, Tombstone tombst
                                                                : "";
   for (const FieldSpec& f : impl.schema.fields)
     if (!marker.empty() && f.name == marker)
-      throw std::invalid_argument("a tombstone cannot be served: the records already have a field \"" +
-                                  f.name + "\"");
+      throw std::invalid_argument(
+          "a tombstone cannot be served: the records already have a field \"" + f.name + "\"");
   const std::uint32_t state = removed_state(tombstone);
 
   // In creation order, which with non-decreasing cursors is also serving order.

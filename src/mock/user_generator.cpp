@@ -495,7 +495,8 @@ struct UserStore::Impl {
     });
     auto next = catalog->without(replaced, added.size());
     CatalogWriter writer(*next, added.size() * kTypicalUserBytes);
-    for (const std::uint32_t i : added) next->slots.push_back(add_user(writer, recipes[i], i, style));
+    for (const std::uint32_t i : added)
+      next->slots.push_back(add_user(writer, recipes[i], i, style));
     writer.close();
     publish(std::move(next));
   }
