@@ -35,6 +35,15 @@ CREATE TABLE IF NOT EXISTS _rejected (
   UNIQUE (stream, raw)
 );
 
+-- The keys of rows removed by hard deletes (a stream's "on_delete": "hard").
+CREATE TABLE IF NOT EXISTS _deleted (
+  rowid       INTEGER PRIMARY KEY,
+  stream      TEXT NOT NULL,
+  key         TEXT NOT NULL,   -- the primary key's values as a JSON array
+  deleted_at  TEXT NOT NULL,
+  run_id      INTEGER NOT NULL
+);
+
 -- One row per sync run, updated in the same transaction as the rows it counts.
 CREATE TABLE IF NOT EXISTS _sync_log (
   run_id        INTEGER PRIMARY KEY,
@@ -45,6 +54,7 @@ CREATE TABLE IF NOT EXISTS _sync_log (
   rows_new      INTEGER NOT NULL DEFAULT 0,
   rows_updated  INTEGER NOT NULL DEFAULT 0,
   rows_rejected INTEGER NOT NULL DEFAULT 0,
+  rows_deleted  INTEGER NOT NULL DEFAULT 0,  -- by tombstones and full passes
   requests      INTEGER NOT NULL DEFAULT 0,
   retries       INTEGER NOT NULL DEFAULT 0,
   bytes         INTEGER NOT NULL DEFAULT 0,

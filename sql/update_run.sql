@@ -11,6 +11,7 @@ SET rows_new      = ?2,
     status        = ?9,
     error         = ?10,
     warning       = ?11,
+    rows_deleted  = ?12,
     finished_at   = CASE WHEN ?9 = 'running' THEN NULL
                          ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END
 WHERE run_id = ?1;

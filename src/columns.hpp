@@ -57,6 +57,8 @@ bool same_column_name(std::string_view a, std::string_view b);
 // column that holds, as one JSON object, the fields beyond SQLite's column limit.
 inline constexpr std::string_view kReservedPrefix = "_tsync_";
 inline constexpr std::string_view kExtraColumn = "_tsync_extra";
+// The column that says when a row was deleted at its API (NULL: live).
+inline constexpr std::string_view kDeletedColumn = "_tsync_deleted_at";
 
 // The column name for a field seen for the first time. A field keeps its own
 // name as its column name, except where SQLite cannot hold it as it is:

@@ -96,12 +96,12 @@ constexpr const char* kTopLevelKeys[] = {
     "base_url",           "streams",         "database",    "start_timestamp",
     "lookback_seconds",   "timeout_seconds", "max_retries", "retry_base_seconds",
     "retry_budget_seconds", "token_env",     "ca_file",     "cache_size_mib",
-    "checkpoint_rows",    "min_bytes_per_second", "max_run_seconds"};
+    "checkpoint_rows",    "min_bytes_per_second", "max_run_seconds", "max_delete_fraction"};
 
 constexpr const char* kStreamKeys[] = {
     "name",      "url",     "table",   "primary_key", "cursor_field",    "cursor_format",
     "since_param", "records_path", "params", "headers", "columns", "start_timestamp",
-    "lookback_seconds", "token_env"};
+    "lookback_seconds", "token_env", "on_delete", "delete_field", "max_delete_fraction"};
 
 // Secrets shorter than this would make masking them hide innocent text.
 constexpr std::size_t kMinSecretLength = 4;
@@ -166,6 +166,7 @@ struct StreamDefaults {
   std::optional<std::string> start_timestamp;
   long long lookback_seconds = 0;
   std::optional<std::string> token_env;
+  double max_delete_fraction = 0.5;
 };
 
 void read_start_timestamp(const Checker& c, CursorFormat format,
@@ -198,12 +199,14 @@ void read_defaults(const Checker& c, CursorFormat format, StreamDefaults& d) {
   read_start_timestamp(c, format, d.start_timestamp);
   if (auto v = c.whole("lookback_seconds", 0, 10LL * 366 * 86400)) d.lookback_seconds = *v;
   if (auto v = c.text("token_env")) d.token_env = *v;
+  if (auto v = c.number("max_delete_fraction", 0, 1)) d.max_delete_fraction = *v;
 }
 
 void apply_defaults(const Checker& c, const StreamDefaults& d, StreamConfig& s) {
   s.start_timestamp = d.start_timestamp;
   s.lookback_seconds = d.lookback_seconds;
   s.token_env = d.token_env;
+  s.max_delete_fraction = d.max_delete_fraction;
   if (s.token_env) s.token = secret_from_env(c, "token_env", *s.token_env, "the API token");
 }
 
@@ -269,6 +272,13 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
              "must be \"iso8601\", \"unix_seconds\" or \"unix_millis\", not \"" + *f + "\"");
   }
   if (auto p = c.text("since_param")) s.since_param = *p;
+  if (auto d = c.text("on_delete")) {
+    if (*d != "soft" && *d != "hard")
+      c.fail("on_delete", "must be \"soft\" (mark rows in _tsync_deleted_at) or \"hard\" "
+                          "(remove them, keeping their keys in _deleted), not \"" + *d + "\"");
+    s.hard_delete = *d == "hard";
+  }
+  if (auto d = c.text("delete_field")) s.delete_field = *d;
   if (const rapidjson::Value* p = c.find("records_path")) {
     if (!p->IsString()) c.fail("records_path", "must be a string (\"\" for a bare array)");
     const std::string path(p->GetString(), p->GetStringLength());

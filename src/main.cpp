@@ -27,6 +27,7 @@ struct Options {
   bool json = false;
   int runs = 5;
   std::vector<std::string> streams;
+  bool full = false;
 };
 
 tsync::Config sync_config(const Options& o) {
@@ -64,7 +65,7 @@ int run_sync(const Options& o) {
   tsync::ConsoleObserver console(stderr, verbosity, progress, config.redactor);
   std::vector<tsync::SyncReport> reports;
   try {
-    reports = tsync::run_streams(config, o.streams, console);
+    reports = tsync::run_streams(config, o.streams, console, o.full);
   } catch (const tsync::Error& e) {
     // Nothing was synced: the replica could not be locked or opened.
     console.finish();
@@ -164,6 +165,9 @@ int main(int argc, char** argv) {
                  "Print each stream's summary as one JSON object per line on stdout");
   sync->add_option("--stream", o.streams,
                    "Sync only this stream (repeatable; default: every stream, in order)");
+  sync->add_flag("--full", o.full,
+                 "A full pass: ask for every record and, once it completes, mark the rows the "
+                 "API no longer returns as deleted");
 
   CLI::App* status =
       app.add_subcommand("status", "Show each stream's cursor, rows and recent runs");

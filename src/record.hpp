@@ -37,8 +37,13 @@ struct Record {
   Instant cursor;
   std::string cursor_text;  // the cursor field exactly as the API sent it
   std::size_t cursor_index = 0;
+  // Its API marks it deleted (the stream's delete_field): apply it as a delete.
+  bool tombstone = false;
 
-  void clear() { size = 0; }
+  void clear() {
+    size = 0;
+    tombstone = false;
+  }
   // A field slot for the next field, its strings emptied but their capacity kept.
   FieldValue& add() {
     if (size == fields.size()) fields.emplace_back();
@@ -66,6 +71,7 @@ struct Record {
     cursor = other.cursor;
     cursor_text.assign(other.cursor_text);
     cursor_index = other.cursor_index;
+    tombstone = other.tombstone;
   }
 };
 

@@ -347,6 +347,10 @@ class Handler {
     record_.cursor = *instant;
     record_.cursor_text.assign(cursor->text);
     record_.cursor_index = static_cast<std::size_t>(cursor - record_.fields.data());
+    if (!shape_.delete_field.empty()) {
+      const FieldValue* deleted = record_.find(shape_.delete_field);
+      record_.tombstone = deleted && is_tombstone(*deleted);
+    }
     visitor_.on_record(record_);
   }
 
@@ -368,6 +372,20 @@ class Handler {
 };
 
 }  // namespace
+
+bool is_tombstone(const FieldValue& value) {
+  switch (value.kind) {
+    case ValueKind::Bool:
+      return value.text == "true";
+    case ValueKind::Integer:
+    case ValueKind::Real:
+      return true;
+    case ValueKind::String:
+      return parse_timestamp(value.text).has_value();
+    default:
+      return false;
+  }
+}
 
 std::uint64_t parse_records(ChunkSource& source, const RecordShape& shape, RecordVisitor& visitor) {
   ChunkStream stream(source);

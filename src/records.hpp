@@ -39,7 +39,15 @@ struct RecordShape {
   std::string cursor_field = "updatedAt";
   CursorFormat cursor_format = CursorFormat::Iso8601;
   std::vector<std::string> primary_key{"id"};
+  // A field by which the API marks a record deleted ("deleted", "deletedAt");
+  // empty for none. See is_tombstone().
+  std::string delete_field;
 };
+
+// True when `value` of a stream's delete_field marks its record deleted: true,
+// a timestamp (ISO 8601 text), or a number (an epoch time). false, null, an
+// empty string or any other text leave the record live.
+bool is_tombstone(const FieldValue& value);
 
 // Parses a body of `shape` as it arrives, in memory independent of the body's
 // size, and hands every record to `visitor` as soon as its closing brace is read

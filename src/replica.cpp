@@ -6,6 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
 #include <cstdlib>
 #include <cstring>
 
@@ -239,8 +242,16 @@ std::vector<StreamStatus> Replica::status() {
       SQLite::Statement exists(*db_, "SELECT count(*) FROM pragma_table_info(?1)");
       exists.bind(1, s.table);
       exists.executeStep();
-      if (exists.getColumn(0).getInt() > 0)
-        s.rows = db_->execAndGet("SELECT count(*) FROM " + quote_identifier(s.table)).getInt64();
+      if (exists.getColumn(0).getInt() == 0) continue;
+      s.rows = db_->execAndGet("SELECT count(*) FROM " + quote_identifier(s.table)).getInt64();
+      SQLite::Statement marks(
+          *db_, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = '_tsync_deleted_at'");
+      marks.bind(1, s.table);
+      marks.executeStep();
+      if (marks.getColumn(0).getInt() > 0)
+        s.deleted = db_->execAndGet("SELECT count(*) FROM " + quote_identifier(s.table) +
+                                    " WHERE _tsync_deleted_at IS NOT NULL")
+                        .getInt64();
     }
   } catch (const SQLite::Exception& e) {
     throw Error(describe(path_, e));
@@ -266,7 +277,8 @@ std::vector<RunRecord> Replica::recent_runs(int limit) {
   try {
     const bool current = schema_version() >= kSchemaVersion;
     SQLite::Statement query(
-        *db_, fill_template(sql::recent_runs, {{"warning", current ? "warning" : "NULL"}}));
+        *db_, fill_template(sql::recent_runs, {{"warning", current ? "warning" : "NULL"},
+                                               {"rows_deleted", current ? "rows_deleted" : "0"}}));
     query.bind(1, limit);
     while (query.executeStep()) {
       RunRecord r;
@@ -285,6 +297,7 @@ std::vector<RunRecord> Replica::recent_runs(int limit) {
       r.cursor_after = query.getColumn(12).getString();
       r.error = query.getColumn(13).getString();
       r.warning = query.getColumn(14).getString();
+      r.rows_deleted = query.getColumn(15).getInt64();
       runs.push_back(std::move(r));
     }
   } catch (const SQLite::Exception& e) {
@@ -297,6 +310,11 @@ ReplicaWriter::ReplicaWriter(Replica& replica, std::string stream, TableSpec tab
                              const std::optional<Cursor>& cursor_before)
     : replica_(replica), stream_(std::move(stream)) {
   if (cursor_before) cursor_text_ = cursor_before->text;
+  deleted_at_ = format_utc(Instant{
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count(),
+      0});
   try {
     SQLite::Database& db = replica_.db();
     {
@@ -345,12 +363,30 @@ void ReplicaWriter::upsert(const Record& record) {
       table_->reload();
       table_stale_ = false;
     }
-    switch (table_->upsert(record)) {
+    if (record.tombstone && table_->spec().hard_delete) {
+      if (const auto key = table_->remove(record)) {
+        if (!log_deleted_)
+          log_deleted_ =
+              std::make_unique<SQLite::Statement>(replica_.db(), sql_string(sql::log_deleted));
+        log_deleted_->bind(1, stream_);
+        log_deleted_->bind(2, *key);
+        log_deleted_->bind(3, deleted_at_);
+        log_deleted_->bind(4, run_id_);
+        log_deleted_->exec();
+        log_deleted_->reset();
+        ++pending_.rows_deleted;
+      } else {
+        ++pending_.rows_unchanged;
+      }
+      ++uncommitted_;
+      return;
+    }
+    switch (table_->upsert(record, deleted_at_)) {
       case TableWriter::Outcome::Inserted:
-        ++pending_.rows_new;
+        ++(record.tombstone ? pending_.rows_deleted : pending_.rows_new);
         break;
       case TableWriter::Outcome::Updated:
-        ++pending_.rows_updated;
+        ++(record.tombstone ? pending_.rows_deleted : pending_.rows_updated);
         break;
       case TableWriter::Outcome::Unchanged:
         ++pending_.rows_unchanged;
@@ -358,7 +394,77 @@ void ReplicaWriter::upsert(const Record& record) {
     }
     ++uncommitted_;
   } catch (const SQLite::Exception& e) {
+    if (log_deleted_) log_deleted_->tryReset();
     fail(e);
+  }
+}
+
+void ReplicaWriter::begin_full_pass(const std::optional<Cursor>& floor) {
+  try {
+    SQLite::Transaction transaction(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
+    table_->begin_pass();
+    transaction.commit();
+  } catch (const SQLite::Exception& e) {
+    fail(e);
+  }
+  full_pass_ = true;
+  if (floor) floor_ = floor->instant;
+}
+
+void ReplicaWriter::reconcile(double max_fraction, const RunCounters& io) {
+  std::string refusal;
+  try {
+    begin();
+    const PassCounts counts = table_->count_pass();
+    const std::string table = table_->spec().table;
+    if (counts.seen == 0 && counts.live > 0) {
+      refusal = "the full pass returned no record at all, and " + table + " holds " +
+                std::to_string(counts.live) +
+                " live rows: nothing was deleted (an API that really emptied a table is rare; "
+                "to start this replica afresh, see the README)";
+    } else if (static_cast<double>(counts.unseen) >
+               max_fraction * static_cast<double>(counts.live)) {
+      char percent[32];
+      std::snprintf(percent, sizeof percent, "%.1f%%",
+                    100.0 * static_cast<double>(counts.unseen) /
+                        static_cast<double>(counts.live));
+      std::ostringstream fraction;
+      fraction << max_fraction;
+      refusal = "the full pass would delete " + std::to_string(counts.unseen) + " of the " +
+                std::to_string(counts.live) + " live rows of " + table + " (" + percent +
+                "), more than max_delete_fraction = " + fraction.str() +
+                ": nothing was deleted (if the API really removed them, raise "
+                "max_delete_fraction for stream " + stream_ + " and run --full again)";
+    } else if (counts.unseen > 0) {
+      pending_.rows_deleted += table_->delete_unseen(deleted_at_, stream_, run_id_);
+    }
+    if (!refusal.empty()) {
+      rollback();
+      end_full_pass();
+      throw Error(refusal);
+    }
+    table_->end_pass();
+    full_pass_ = false;
+    log_run("running", "", io);
+    transaction_->commit();
+    transaction_.reset();
+    committed_ = pending_;
+    uncommitted_ = 0;
+  } catch (const SQLite::Exception& e) {
+    rollback();
+    fail(e);
+  }
+}
+
+void ReplicaWriter::end_full_pass() noexcept {
+  if (!full_pass_) return;
+  full_pass_ = false;
+  try {
+    SQLite::Transaction transaction(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
+    table_->end_pass();
+    transaction.commit();
+  } catch (...) {
+    // The next full pass drops the seen keys before it starts.
   }
 }
 
@@ -414,6 +520,7 @@ void ReplicaWriter::log_run(std::string_view status, std::string_view error,
     stmt.bind(11);
   else
     stmt.bind(11, masked(warning_));
+  stmt.bind(12, static_cast<std::int64_t>(pending_.rows_deleted));
   stmt.exec();
   stmt.reset();
 }
@@ -422,7 +529,8 @@ void ReplicaWriter::commit(const Cursor* cursor, const RunCounters& io) {
   try {
     begin();
     std::string previous = cursor_text_;
-    if (cursor) {
+    // A full pass never moves the saved cursor below where it was.
+    if (cursor && !(floor_ && cursor->instant <= *floor_)) {
       SQLite::Statement& stmt = *save_cursor_;
       stmt.bind(1, stream_);
       stmt.bind(2, cursor->text);
@@ -464,6 +572,7 @@ void ReplicaWriter::finish(std::string_view status, std::string_view error,
                            const RunCounters& io) noexcept {
   try {
     rollback();
+    end_full_pass();  // a pass that did not complete deletes nothing
     SQLite::Transaction transaction(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
     log_run(status, error, io);
     transaction.commit();

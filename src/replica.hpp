@@ -48,7 +48,7 @@ struct RunRecord {
   std::string stream, started_at, finished_at, status, cursor_before, cursor_after, error,
       warning;
   std::int64_t rows_new = 0, rows_updated = 0, rows_rejected = 0, requests = 0, retries = 0,
-               bytes = 0;
+               bytes = 0, rows_deleted = 0;
 };
 
 // A sync that holds a replica's lock right now: its pid (from the lock file)
@@ -69,6 +69,7 @@ struct StreamStatus {
   std::optional<std::string> cursor;
   std::string saved_at;
   std::int64_t rows = 0;
+  std::int64_t deleted = 0;  // rows marked in _tsync_deleted_at (counted in rows)
   std::int64_t rejected = 0;
 };
 
@@ -112,6 +113,7 @@ class Replica {
 // Counters of one run, as _sync_log records them.
 struct RunCounters {
   std::int64_t rows_new = 0, rows_updated = 0, rows_rejected = 0;
+  std::int64_t rows_deleted = 0;  // by tombstones and by a completed full pass
   std::int64_t rows_unchanged = 0;  // records stored before exactly as received (not logged)
   std::int64_t requests = 0, retries = 0, bytes = 0;
 };
@@ -130,7 +132,19 @@ class ReplicaWriter {
   ReplicaWriter(const ReplicaWriter&) = delete;
   ReplicaWriter& operator=(const ReplicaWriter&) = delete;
 
+  // Stores a record; a tombstone is applied as a delete (soft or hard, as the
+  // table says) in the same transaction.
   void upsert(const Record& record);
+
+  // A full pass over the stream (`tsync sync --full`): its keys are marked
+  // seen, and the saved cursor never moves below `floor` (the cursor saved
+  // before the pass, which stays true while rows are only added).
+  void begin_full_pass(const std::optional<Cursor>& floor);
+  // After a completed pass: marks deleted (or removes) the live rows it did not
+  // return, and commits that with the run's counters. Deletes nothing and
+  // throws Error when the pass returned no record for a non-empty table, or
+  // would delete more than `max_fraction` of the live rows.
+  void reconcile(double max_fraction, const RunCounters& io);
   void reject(std::string_view raw, std::string_view reason);
   // Commits the open transaction; with `cursor`, saves it as the stream's cursor.
   // `io` carries the request/retry/byte counts to log; row counts are the writer's.
@@ -177,6 +191,11 @@ class ReplicaWriter {
   std::string warning_;
   bool table_stale_ = false;
   std::shared_ptr<const Redactor> redactor_;
+  std::string deleted_at_;  // the run's start, as _tsync_deleted_at and _deleted write it
+  bool full_pass_ = false;
+  std::optional<Instant> floor_;
+  std::unique_ptr<SQLite::Statement> log_deleted_;
+  void end_full_pass() noexcept;
 };
 
 }  // namespace tsync

@@ -43,6 +43,7 @@ void put_run(JsonWriter& w, const RunRecord& r) {
   put(w, "rows_new", r.rows_new);
   put(w, "rows_updated", r.rows_updated);
   put(w, "rows_rejected", r.rows_rejected);
+  put(w, "rows_deleted", r.rows_deleted);
   put(w, "requests", r.requests);
   put(w, "retries", r.retries);
   put(w, "bytes", r.bytes);
@@ -75,7 +76,10 @@ std::string summary_line(const SyncReport& r) {
   const RunCounters& c = r.counters;
   std::string line = r.stream + ": " + with_commas(c.rows_new + c.rows_updated) + " rows (" +
                      with_commas(c.rows_new) + " new, " + with_commas(c.rows_updated) +
-                     " updated, " + with_commas(c.rows_rejected) + " rejected) in " +
+                     " updated, " +
+                     (c.rows_deleted > 0 || r.full ? with_commas(c.rows_deleted) + " deleted, "
+                                                   : std::string()) +
+                     with_commas(c.rows_rejected) + " rejected) in " +
                      fixed(r.seconds, r.seconds < 10 ? 2 : 1) + " s; cursor " +
                      r.cursor_before.value_or("(none)") + " -> " +
                      r.cursor_after.value_or("(none)") + "; " + with_commas(c.requests) +
@@ -96,6 +100,9 @@ std::string summary_json(const SyncReport& r) {
   put(w, "rows_new", r.counters.rows_new);
   put(w, "rows_updated", r.counters.rows_updated);
   put(w, "rows_rejected", r.counters.rows_rejected);
+  put(w, "rows_deleted", r.counters.rows_deleted);
+  w.Key("full");
+  w.Bool(r.full);
   put(w, "requests", r.counters.requests);
   put(w, "retries", r.counters.retries);
   put(w, "bytes", r.counters.bytes);
@@ -125,7 +132,9 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
   if (streams.empty()) out += "  no stream synced yet\n";
   for (const StreamStatus& s : streams) {
     out += "  " + s.stream + (s.table == s.stream ? "" : " (table " + s.table + ")") + ": " +
-           with_commas(s.rows) + " rows, " + with_commas(s.rejected) +
+           with_commas(s.rows) + " rows" +
+           (s.deleted > 0 ? " (" + with_commas(s.deleted) + " marked deleted)" : std::string()) +
+           ", " + with_commas(s.rejected) +
            " rejected, cursor " + s.cursor.value_or("(none: the next sync is a full sync)") +
            (s.saved_at.empty() ? "" : " (saved " + s.saved_at + ")") + "\n";
   }
@@ -133,6 +142,7 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
   for (const RunRecord& r : runs) {
     out += "  #" + std::to_string(r.run_id) + " " + r.started_at + " " + r.status + ": " +
            with_commas(r.rows_new) + " new, " + with_commas(r.rows_updated) + " updated, " +
+           (r.rows_deleted > 0 ? with_commas(r.rows_deleted) + " deleted, " : std::string()) +
            with_commas(r.rows_rejected) + " rejected, " + with_commas(r.requests) + " requests";
     if (!r.cursor_after.empty()) out += ", cursor " + r.cursor_after;
     if (!r.error.empty()) out += "\n      " + r.error;
@@ -171,6 +181,7 @@ std::string status_json(const std::string& path, const std::vector<StreamStatus>
     put(w, "cursor", s.cursor);
     put(w, "saved_at", non_empty(s.saved_at));
     put(w, "rows", s.rows);
+    put(w, "deleted", s.deleted);
     put(w, "rejected", s.rejected);
     w.EndObject();
   }

@@ -20,6 +20,15 @@ extern const std::string_view reset_cursor;
 extern const std::string_view insert_rejected;
 extern const std::string_view status;
 extern const std::string_view recent_runs;
+extern const std::string_view create_seen;
+extern const std::string_view mark_seen;
+extern const std::string_view count_unseen;
+extern const std::string_view soft_delete_unseen;
+extern const std::string_view log_unseen;
+extern const std::string_view delete_unseen;
+extern const std::string_view hard_delete_row;
+extern const std::string_view log_deleted;
+extern const std::string_view drop_seen;
 extern const std::string_view start_run;
 extern const std::string_view update_run;
 }  // namespace tsync::sql

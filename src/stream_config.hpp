@@ -39,10 +39,15 @@ struct StreamConfig {
   long long lookback_seconds = 0;                   // request since = cursor minus this
   std::optional<std::string> token_env;             // environment variable of a bearer token
   std::string token;                                // its value (secret)
+  bool hard_delete = false;        // "on_delete": "hard" removes deleted rows (logged in _deleted)
+  std::string delete_field;        // tombstones: a field that marks a record deleted; "" for none
+  double max_delete_fraction = 0.5;  // a full pass deleting more of the live rows deletes nothing
 
-  RecordShape shape() const { return {records_path, cursor_field, cursor_format, primary_key}; }
+  RecordShape shape() const {
+    return {records_path, cursor_field, cursor_format, primary_key, delete_field};
+  }
   TableSpec table_spec() const {
-    return {table, primary_key, cursor_field, cursor_format, columns};
+    return {table, primary_key, cursor_field, cursor_format, columns, hard_delete};
   }
   // The cursor of a first sync: start_timestamp, else the format's first value.
   std::string first_cursor() const;

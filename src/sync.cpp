@@ -338,12 +338,17 @@ class Backoff {
 }  // namespace
 
 void sync_stream(const Config& config, const StreamConfig& stream, Replica& replica,
-                 SyncObserver& observer, SyncReport& report) {
+                 SyncObserver& observer, SyncReport& report, bool full) {
   const auto started = Clock::now();
   report.stream = stream.name;
+  report.full = full;
   const std::optional<Cursor> saved = replica.cursor(stream.name, stream.cursor_format);
   Cursor committed;
-  if (saved) {
+  if (saved && full) {
+    report.cursor_before = saved->text;
+    committed.text = stream.first_cursor();
+    committed.instant = *parse_cursor(stream.cursor_format, committed.text);
+  } else if (saved) {
     committed = *saved;
     report.cursor_before = saved->text;
   } else {
@@ -353,6 +358,7 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
   ReplicaWriter writer(replica, stream.name, stream.table_spec(), saved);
   writer.set_redactor(config.redactor);
   report.run_id = writer.run_id();
+  if (full) writer.begin_full_pass(saved);
   std::int64_t table_rows = writer.estimated_rows();
   BackgroundWriter background(writer);
   const HttpOptions http = http_options(config, stream);
@@ -423,6 +429,13 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
                   " (the first because: " + tally.first_reason + "); check the stream's " +
                   "cursor_field (\"" + stream.cursor_field + "\") and primary_key, and see " +
                   "the records in _rejected");
+    if (full) {
+      RunCounters counts = writer.committed();
+      counts.requests = io.requests;
+      counts.retries = io.retries;
+      counts.bytes = io.bytes;
+      writer.reconcile(stream.max_delete_fraction, counts);
+    }
     fill_report();
     report.status = "ok";
     writer.finish("ok", "", report.counters);
@@ -449,7 +462,7 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
 }
 
 std::vector<SyncReport> run_streams(const Config& config, const std::vector<std::string>& names,
-                                    SyncObserver& observer) {
+                                    SyncObserver& observer, bool full) {
   std::vector<const StreamConfig*> selected;
   for (const std::string& name : names) {
     const StreamConfig* stream = config.find_stream(name);
@@ -476,7 +489,7 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
     SyncReport& report = reports.back();
     report.stream = stream->name;
     try {
-      sync_stream(config, *stream, replica, observer, report);
+      sync_stream(config, *stream, replica, observer, report, full);
     } catch (const Interrupted& e) {
       report.status = "interrupted";
       report.error = e.what();

@@ -45,6 +45,7 @@ struct SyncReport {
   std::optional<std::string> cursor_after;
   double seconds = 0;
   std::int64_t run_id = 0;
+  bool full = false;  // a full pass (sync --full)
 };
 
 // Runs one incremental sync of `stream` into `replica` (whose sync lock the
@@ -54,8 +55,11 @@ struct SyncReport {
 // invariant"). A run that stores no record and rejects every one is an error.
 // Any failure is thrown after the run's _sync_log row records it, with the
 // report (as far as it got) in `report`.
+// With `full`, a full pass: it asks from the stream's first cursor whatever the
+// saved one, never moves the saved cursor backwards, and once the whole pass has
+// completed, marks deleted the rows it did not return (ReplicaWriter::reconcile).
 void sync_stream(const Config& config, const StreamConfig& stream, Replica& replica,
-                 SyncObserver& observer, SyncReport& report);
+                 SyncObserver& observer, SyncReport& report, bool full = false);
 
 // Syncs the streams named in `names` (every stream, in the configuration's
 // order, when empty) into the replica at `config.database`, under its sync lock.
@@ -64,7 +68,7 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
 // Throws LockedError when another sync holds the replica, ConfigError for a name
 // the configuration does not have, and Error when the replica cannot be opened.
 std::vector<SyncReport> run_streams(const Config& config, const std::vector<std::string>& names,
-                                    SyncObserver& observer);
+                                    SyncObserver& observer, bool full = false);
 
 // Syncs the configuration's first stream, locking and opening the replica as
 // run_streams does, and throws that stream's failure.

@@ -38,7 +38,10 @@ ColumnType column_type_of(const TableSpec& spec, std::string_view field) {
 }
 
 TableWriter::TableWriter(SQLite::Database& db, TableSpec spec)
-    : db_(db), spec_(std::move(spec)), quoted_table_(quote_identifier(spec_.table)) {
+    : db_(db),
+      spec_(std::move(spec)),
+      quoted_table_(quote_identifier(spec_.table)),
+      quoted_seen_(quote_identifier("_tsync_seen_" + spec_.table)) {
   const int limit = sqlite3_limit(db_.getHandle(), SQLITE_LIMIT_COLUMN, -1);
   max_columns_ = static_cast<std::size_t>(limit) > kReservedColumns + 16
                      ? static_cast<std::size_t>(limit) - kReservedColumns
@@ -111,6 +114,9 @@ void TableWriter::load() {
   by_field_.clear();
   slots_.clear();
   extra_column_ = kOverflow;
+  deleted_column_ = kOverflow;
+  mark_seen_.reset();
+  remove_.reset();
 
   std::vector<std::string> table_columns;
   std::vector<std::pair<int, std::string>> key_columns;
@@ -146,7 +152,8 @@ void TableWriter::load() {
   std::unordered_map<std::string, std::string> field_of_column;
   for (const auto& [field, column] : column_of_field) field_of_column[column] = field;
   for (const std::string& column : table_columns) {
-    if (column == kExtraColumn || field_of_column.count(column) > 0) continue;
+    if (column == kExtraColumn || column == kDeletedColumn || field_of_column.count(column) > 0)
+      continue;
     column_of_field[column] = column;
     field_of_column[column] = column;
     remember_column(column, column, column_type_of(spec_, column));
@@ -166,6 +173,11 @@ void TableWriter::load() {
     if (column == kExtraColumn) {
       extra_column_ = columns_.size();
       columns_.push_back({column, ColumnType::Json});
+      continue;
+    }
+    if (column == kDeletedColumn) {
+      deleted_column_ = columns_.size();
+      columns_.push_back({column, ColumnType::String});
       continue;
     }
     const std::string& field = field_of_column[column];
@@ -226,11 +238,20 @@ std::size_t TableWriter::column_of(const std::string& field, bool& added) {
 
 void TableWriter::prepare() {
   std::vector<std::string> names, values, excluded, current, assignments, key;
+  // A deleted row keeps the time it was first marked while tombstones of it
+  // come again; a live record makes it live.
+  const std::string deleted_value =
+      deleted_column_ == kOverflow
+          ? std::string()
+          : "(CASE WHEN excluded." + quote_identifier(kDeletedColumn) +
+                " IS NULL THEN NULL ELSE coalesce(" + quoted_table_ + "." +
+                quote_identifier(kDeletedColumn) + ", excluded." +
+                quote_identifier(kDeletedColumn) + ") END)";
   for (std::size_t i = 0; i < columns_.size(); ++i) {
     const std::string q = quote_identifier(columns_[i].name);
     names.push_back(q);
     values.push_back("?" + std::to_string(i + 1));
-    excluded.push_back("excluded." + q);
+    excluded.push_back(i == deleted_column_ ? deleted_value : "excluded." + q);
     current.push_back(quoted_table_ + "." + q);
   }
   for (const std::string& field : spec_.primary_key)
@@ -238,7 +259,7 @@ void TableWriter::prepare() {
   for (std::size_t i = 0; i < columns_.size(); ++i) {
     const std::string q = quote_identifier(columns_[i].name);
     if (std::find(key.begin(), key.end(), q) == key.end())
-      assignments.push_back(q + " = excluded." + q);
+      assignments.push_back(q + " = " + (i == deleted_column_ ? deleted_value : "excluded." + q));
   }
   const std::string sql =
       fill_template(sql::upsert_row, {{"table", quoted_table_},
@@ -254,10 +275,8 @@ void TableWriter::prepare() {
   scratch_.resize(columns_.size());
 }
 
-void TableWriter::bind(std::size_t column, const FieldValue& value, const Record& record,
-                       bool is_cursor) {
-  SQLite::Statement& stmt = *upsert_;
-  const int index = static_cast<int>(column + 1);
+void TableWriter::bind(SQLite::Statement& stmt, int index, std::size_t column,
+                       const FieldValue& value, const Record& record, bool is_cursor) {
   const ColumnType type = columns_[column].type;
   const bool as_text = type == ColumnType::String || type == ColumnType::Decimal;
   switch (value.kind) {
@@ -312,7 +331,7 @@ void TableWriter::bind(std::size_t column, const FieldValue& value, const Record
   }
 }
 
-TableWriter::Outcome TableWriter::upsert(const Record& record) {
+void TableWriter::resolve(const Record& record) {
   // Which column holds each field: usually the same as for the last record.
   if (slots_.size() < record.size) slots_.resize(record.size);
   bool added = false;
@@ -330,6 +349,11 @@ TableWriter::Outcome TableWriter::upsert(const Record& record) {
     for (Slot& slot : slots_)
       if (slot.valid) slot.column = by_field_.at(slot.field);
   }
+}
+
+TableWriter::Outcome TableWriter::upsert(const Record& record, const std::string& deleted_at) {
+  resolve(record);
+  if (record.tombstone) ensure_deleted_column();
 
   ++stamp_;
   bool has_extra = false;
@@ -365,7 +389,7 @@ TableWriter::Outcome TableWriter::upsert(const Record& record) {
       }
       continue;
     }
-    bind(column, f, record, i == record.cursor_index);
+    bind(*upsert_, static_cast<int>(column + 1), column, f, record, i == record.cursor_index);
     stamps_[column] = stamp_;
   }
   if (has_extra) {
@@ -373,6 +397,10 @@ TableWriter::Outcome TableWriter::upsert(const Record& record) {
     extra_text_.assign(extra_.GetString(), extra_.GetSize());
     upsert_->bindNoCopy(static_cast<int>(extra_column_ + 1), extra_text_);  // as TEXT
     stamps_[extra_column_] = stamp_;
+  }
+  if (record.tombstone) {
+    upsert_->bindNoCopy(static_cast<int>(deleted_column_ + 1), deleted_at);
+    stamps_[deleted_column_] = stamp_;
   }
   for (std::size_t c = 0; c < columns_.size(); ++c)
     if (stamps_[c] != stamp_) upsert_->bind(static_cast<int>(c + 1));
@@ -387,9 +415,153 @@ TableWriter::Outcome TableWriter::upsert(const Record& record) {
     upsert_->tryReset();
     throw;
   }
-  if (changes == 0) return Outcome::Unchanged;
   // An insert sets the new row's rowid (>= 1); the DO UPDATE branch leaves it at 0.
-  return sqlite3_last_insert_rowid(handle) != 0 ? Outcome::Inserted : Outcome::Updated;
+  const Outcome outcome = changes == 0                               ? Outcome::Unchanged
+                          : sqlite3_last_insert_rowid(handle) != 0 ? Outcome::Inserted
+                                                                   : Outcome::Updated;
+  if (in_pass_) mark_seen(record);
+  return outcome;
+}
+
+void TableWriter::ensure_deleted_column() {
+  if (deleted_column_ != kOverflow) return;
+  db_.exec(fill_template(sql::add_column,
+                         {{"table", quoted_table_},
+                          {"column", quote_identifier(kDeletedColumn) + " TEXT"}}));
+  deleted_column_ = columns_.size();
+  columns_.push_back({std::string(kDeletedColumn), ColumnType::String});
+  prepare();
+}
+
+std::string TableWriter::key_match() const {
+  std::string match;
+  for (const std::string& field : spec_.primary_key) {
+    const std::string q = quote_identifier(columns_[by_field_.at(field)].name);
+    match += (match.empty() ? "" : " AND ") + std::string("s.") + q + " = t." + q;
+  }
+  return match;
+}
+
+void TableWriter::mark_seen(const Record& record) {
+  if (!mark_seen_) {
+    std::vector<std::string> key, values;
+    for (const std::string& field : spec_.primary_key) {
+      key.push_back(quote_identifier(columns_[by_field_.at(field)].name));
+      values.push_back("?" + std::to_string(values.size() + 1));
+    }
+    mark_seen_ = std::make_unique<SQLite::Statement>(
+        db_, fill_template(sql::mark_seen, {{"seen", quoted_seen_},
+                                            {"key", joined(key, ", ")},
+                                            {"values", joined(values, ", ")}}));
+  }
+  for (std::size_t i = 0; i < spec_.primary_key.size(); ++i) {
+    const std::string& field = spec_.primary_key[i];
+    bind(*mark_seen_, static_cast<int>(i + 1), by_field_.at(field), *record.find(field), record,
+         false);
+  }
+  try {
+    mark_seen_->exec();
+    mark_seen_->reset();
+  } catch (...) {
+    mark_seen_->tryReset();
+    throw;
+  }
+}
+
+std::optional<std::string> TableWriter::remove(const Record& record) {
+  resolve(record);
+  if (!remove_) {
+    std::vector<std::string> key, params;
+    for (const std::string& field : spec_.primary_key) {
+      key.push_back(quote_identifier(columns_[by_field_.at(field)].name));
+      params.push_back("?" + std::to_string(params.size() + 1));
+    }
+    remove_ = std::make_unique<SQLite::Statement>(
+        db_, fill_template(sql::hard_delete_row,
+                           {{"table", quoted_table_},
+                            {"key", joined(key, ", ")},
+                            {"key_params", joined(params, ", ")},
+                            {"cursor", quote_identifier(columns_[cursor_column_].name)},
+                            {"cursor_param", "?" + std::to_string(params.size() + 1)}}));
+  }
+  const int keys = static_cast<int>(spec_.primary_key.size());
+  for (int i = 0; i < keys; ++i) {
+    const std::string& field = spec_.primary_key[static_cast<std::size_t>(i)];
+    bind(*remove_, i + 1, by_field_.at(field), *record.find(field), record, false);
+  }
+  bind(*remove_, keys + 1, cursor_column_, record.fields[record.cursor_index], record, true);
+  std::optional<std::string> removed;
+  try {
+    while (remove_->executeStep()) removed = remove_->getColumn(0).getString();
+    remove_->reset();
+  } catch (...) {
+    remove_->tryReset();
+    throw;
+  }
+  if (in_pass_) mark_seen(record);
+  return removed;
+}
+
+void TableWriter::begin_pass() {
+  std::vector<std::string> definitions, key;
+  for (const std::string& field : spec_.primary_key) {
+    const Column& column = columns_[by_field_.at(field)];
+    std::string definition = quote_identifier(column.name);
+    if (!sql_type(column.type).empty()) definition += " " + std::string(sql_type(column.type));
+    definitions.push_back(std::move(definition));
+    key.push_back(quote_identifier(column.name));
+  }
+  mark_seen_.reset();
+  db_.exec(fill_template(sql::create_seen, {{"seen", quoted_seen_},
+                                            {"columns", joined(definitions, ",\n  ")},
+                                            {"key", joined(key, ", ")}}));
+  in_pass_ = true;
+}
+
+PassCounts TableWriter::count_pass() {
+  SQLite::Statement q(
+      db_, fill_template(sql::count_unseen,
+                         {{"table", quoted_table_},
+                          {"seen", quoted_seen_},
+                          {"live", deleted_column_ == kOverflow
+                                       ? std::string("TRUE")
+                                       : quote_identifier(kDeletedColumn) + " IS NULL"},
+                          {"match", key_match()}}));
+  q.executeStep();
+  return {q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64()};
+}
+
+std::int64_t TableWriter::delete_unseen(const std::string& deleted_at, const std::string& stream,
+                                        std::int64_t run_id) {
+  if (spec_.hard_delete) {
+    std::vector<std::string> key_values;
+    for (const std::string& field : spec_.primary_key)
+      key_values.push_back("t." + quote_identifier(columns_[by_field_.at(field)].name));
+    SQLite::Statement log(db_, fill_template(sql::log_unseen, {{"table", quoted_table_},
+                                                              {"seen", quoted_seen_},
+                                                              {"match", key_match()},
+                                                              {"key_values",
+                                                               joined(key_values, ", ")}}));
+    log.bind(1, stream);
+    log.bind(2, deleted_at);
+    log.bind(3, run_id);
+    log.exec();
+    return db_.exec(fill_template(sql::delete_unseen, {{"table", quoted_table_},
+                                                       {"seen", quoted_seen_},
+                                                       {"match", key_match()}}));
+  }
+  ensure_deleted_column();
+  SQLite::Statement mark(db_, fill_template(sql::soft_delete_unseen, {{"table", quoted_table_},
+                                                                     {"seen", quoted_seen_},
+                                                                     {"match", key_match()}}));
+  mark.bind(1, deleted_at);
+  return mark.exec();
+}
+
+void TableWriter::end_pass() {
+  in_pass_ = false;
+  mark_seen_.reset();
+  db_.exec(fill_template(sql::drop_seen, {{"seen", quoted_seen_}}));
 }
 
 std::int64_t TableWriter::estimated_rows() {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -25,6 +26,17 @@ struct TableSpec {
   std::string cursor_field = "updatedAt";
   CursorFormat cursor_format = CursorFormat::Iso8601;
   std::vector<std::pair<std::string, ColumnType>> columns;
+  // A deleted record's row is removed ("on_delete": "hard") rather than marked
+  // in _tsync_deleted_at.
+  bool hard_delete = false;
+};
+
+// What a completed full pass found: the table's live rows, how many of them it
+// did not return, and how many keys it returned.
+struct PassCounts {
+  std::int64_t live = 0;
+  std::int64_t unseen = 0;
+  std::int64_t seen = 0;
 };
 
 // The type a table stores `field` with: the declared one, else for the cursor
@@ -53,8 +65,25 @@ class TableWriter {
   TableWriter& operator=(const TableWriter&) = delete;
 
   // Inserts or updates the record's row, in the caller's open transaction,
-  // unless the stored row is newer by the cursor field or identical.
-  Outcome upsert(const Record& record);
+  // unless the stored row is newer by the cursor field or identical. A
+  // tombstone's row gets `deleted_at` in _tsync_deleted_at (added to the table
+  // when first needed), a live record's row NULL there: a deleted row that
+  // comes back is live again. During a full pass the record's key is marked seen.
+  Outcome upsert(const Record& record, const std::string& deleted_at);
+  // Removes the row of a tombstone unless the stored row is newer; returns its
+  // key as a JSON array, or nothing when no row was removed.
+  std::optional<std::string> remove(const Record& record);
+
+  // A full pass: begin_pass() makes the table of seen keys (in the caller's
+  // transaction), upsert() and remove() mark keys seen, count_pass() counts,
+  // delete_unseen() marks deleted (or removes, logging to _deleted) the live rows
+  // not seen, and end_pass() drops the seen keys. Memory stays flat: the keys
+  // live in the replica file.
+  void begin_pass();
+  PassCounts count_pass();
+  std::int64_t delete_unseen(const std::string& deleted_at, const std::string& stream,
+                             std::int64_t run_id);
+  void end_pass();
   // Reads the columns again: after a rollback undid columns added since.
   void reload();
   // About how many rows the table holds, without scanning it.
@@ -80,7 +109,12 @@ class TableWriter {
   void remember_column(const std::string& field, const std::string& column, ColumnType type);
   std::size_t column_of(const std::string& field, bool& added);
   void prepare();
-  void bind(std::size_t column, const FieldValue& value, const Record& record, bool is_cursor);
+  void bind(SQLite::Statement& stmt, int index, std::size_t column, const FieldValue& value,
+            const Record& record, bool is_cursor);
+  void resolve(const Record& record);
+  void mark_seen(const Record& record);
+  void ensure_deleted_column();
+  std::string key_match() const;
 
   SQLite::Database& db_;
   TableSpec spec_;
@@ -89,6 +123,11 @@ class TableWriter {
   std::vector<Column> columns_;
   std::unordered_map<std::string, std::size_t> by_field_;  // column index or kOverflow
   std::size_t extra_column_ = kOverflow;
+  std::size_t deleted_column_ = kOverflow;
+  bool in_pass_ = false;
+  std::string quoted_seen_;
+  std::unique_ptr<SQLite::Statement> mark_seen_;
+  std::unique_ptr<SQLite::Statement> remove_;
   std::size_t cursor_column_ = 0;
   std::vector<Slot> slots_;
   std::vector<std::uint64_t> stamps_;  // the record that last bound each column

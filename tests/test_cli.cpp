@@ -4,6 +4,7 @@
 
 #include <pty.h>
 #include <sys/stat.h>
+#include <filesystem>
 #include <fstream>
 
 #include <rapidjson/document.h>
@@ -226,9 +227,17 @@ TEST_SUITE("cli") {
     }
     CAPTURE(expected);
 
-    const auto text = proc::run({kTsync, "sync", "--config", config, "--db", db}, {}, "", as);
+    // nobody runs a copy of tsync in the scratch folder: the build folder may be
+    // one that only root can reach (a clone in a private temporary folder).
+    std::string binary = kTsync;
+    if (root) {
+      binary = dir.file("tsync-copy");
+      std::filesystem::copy_file(kTsync, binary);
+      REQUIRE(::chmod(binary.c_str(), 0755) == 0);
+    }
+    const auto text = proc::run({binary, "sync", "--config", config, "--db", db}, {}, "", as);
     const auto json =
-        proc::run({kTsync, "sync", "--json", "--config", config, "--db", db}, {}, "", as);
+        proc::run({binary, "sync", "--json", "--config", config, "--db", db}, {}, "", as);
 
     CHECK(text.exit_code == tsync::kExitError);
     CHECK(text.err == "tsync: error: " + expected + "\n");

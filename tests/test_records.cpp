@@ -418,7 +418,7 @@ TEST_SUITE("records") {
     check(11, std::string("n\0ul", 4), ValueKind::Json, "[]");
   }
 
-  TEST_CASE("a composite key needs every part; a cursor of another name and format") {
+  TEST_CASE("a composite key needs every part, and a cursor may have another name and format") {
     tsync::RecordShape shape;
     shape.primary_key = {"account_id", "id"};
     shape.cursor_field = "updated_at";

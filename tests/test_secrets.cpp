@@ -200,7 +200,7 @@ TEST_SUITE("secrets") {
     check_clean(r.out + r.err, "output");
   }
 
-  TEST_CASE("a rejected record's reason is masked; its raw text is kept as sent") {
+  TEST_CASE("a rejected record's reason is masked, its raw text kept as sent") {
     LocalServer server;
     server.http.Get("/data", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"data":[{"id":"1","updatedAt":")" + kToken + R"("}]})",

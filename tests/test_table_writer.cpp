@@ -132,7 +132,7 @@ TEST_SUITE("table_writer") {
           std::pair<std::string, std::string>{"text", "555"});
   }
 
-  TEST_CASE("an older version never overwrites a newer one; an identical replay changes nothing") {
+  TEST_CASE("an older version never overwrites a newer one, and an identical replay changes nothing") {
     tsync::test::TempDir dir;
     tsync::Replica replica(dir.file("replica.db"));
     tsync::TableSpec spec = spec_of("t");
