@@ -114,6 +114,14 @@ inline void check_replica_equals(const std::string& db_path,
   }
 }
 
+// The first column of the first row of `sql`, as text ("" for NULL).
+inline std::string text_of(const std::string& db_path, const std::string& sql) {
+  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  SQLite::Statement q(db, sql);
+  if (!q.executeStep() || q.getColumn(0).isNull()) return "";
+  return q.getColumn(0).getString();
+}
+
 inline std::string saved_cursor(const std::string& db_path) {
   SQLite::Database db(db_path, SQLite::OPEN_READONLY);
   SQLite::Statement q(db, "SELECT last_timestamp FROM _state WHERE stream = 'user'");
