@@ -580,6 +580,9 @@ TEST_SUITE("config") {
     CHECK(bare.primary_key == std::vector<std::string>{"key"});
     CHECK(bare.first_cursor() == "1700000000");
     CHECK(c.find_stream("orders") == &orders);
+    CHECK_FALSE(orders.hard_delete);
+    CHECK(orders.delete_field.empty());
+    CHECK(orders.max_delete_fraction == 0.5);
     CHECK(c.find_stream("nope") == nullptr);
   }
 
@@ -669,6 +672,13 @@ TEST_SUITE("config") {
         {streams(a + R"(, "cursor_format": "unix_millis", "start_timestamp": "soon"})"),
          "cfg.json: stream \"a\": start_timestamp: not an ISO 8601 timestamp or a unix_millis "
          "number: \"soon\""},
+        {streams(a + R"(, "on_delete": "purge"})"),
+         "cfg.json: stream \"a\": on_delete: must be \"soft\" (mark rows in _tsync_deleted_at) "
+         "or \"hard\" (remove them, keeping their keys in _deleted), not \"purge\""},
+        {streams(a + R"(, "max_delete_fraction": 1.5})"),
+         "cfg.json: stream \"a\": max_delete_fraction: must be between 0 and 1, not 1.5"},
+        {R"({"max_delete_fraction": "half", "streams": [{"name": "a", "url": "http://h/a"}]})",
+         "cfg.json: max_delete_fraction: must be a number"},
         {R"({"token_env": "TSYNC_TEST_SHORT", "streams": [{"name": "a", "url": "http://h/a"}]})",
          "cfg.json: stream \"a\": token_env: the value of environment variable TSYNC_TEST_SHORT "
          "is shorter than 4 characters; tsync masks secrets in everything it writes, and one "

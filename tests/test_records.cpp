@@ -37,6 +37,7 @@ struct Stored {
   std::vector<tsync::FieldValue> fields;  // every field, in order
   std::string updated_text;
   tsync::Instant cursor;
+  bool tombstone = false;
 };
 struct Rejected {
   std::string raw;
@@ -55,6 +56,7 @@ class Collector final : public tsync::RecordVisitor {
                     record.fields.begin() + static_cast<std::ptrdiff_t>(record.size));
     s.updated_text = record.cursor_text;
     s.cursor = record.cursor;
+    s.tombstone = record.tombstone;
     stored.push_back(std::move(s));
   }
   void on_rejected(std::string_view raw, std::string_view reason) override {
@@ -456,4 +458,26 @@ TEST_SUITE("records") {
             R"(updated_at is not an ISO 8601 timestamp: "1705314600")");
     }
   }
+
+  TEST_CASE("a delete_field marks tombstones: true, a timestamp or a number") {
+    tsync::RecordShape shape;
+    shape.delete_field = "deleted";
+    const auto parsed = parse(
+        R"({"data":[{"id":"1","updatedAt":"2024-01-15T10:30:00Z","deleted":true},)"
+        R"({"id":"2","updatedAt":"2024-01-15T10:30:00Z","deleted":false},)"
+        R"({"id":"3","updatedAt":"2024-01-15T10:30:00Z","deleted":"2024-01-15T10:30:00Z"},)"
+        R"({"id":"4","updatedAt":"2024-01-15T10:30:00Z","deleted":null},)"
+        R"({"id":"5","updatedAt":"2024-01-15T10:30:00Z"},)"
+        R"({"id":"6","updatedAt":"2024-01-15T10:30:00Z","deleted":""},)"
+        R"({"id":"7","updatedAt":"2024-01-15T10:30:00Z","deleted":1705314600},)"
+        R"({"id":"8","updatedAt":"2024-01-15T10:30:00Z","deleted":"yes"}]})",
+        3, shape);
+    REQUIRE(parsed.seen.stored.size() == 8);
+    const bool expected[] = {true, false, true, false, false, false, true, false};
+    for (std::size_t i = 0; i < 8; ++i) {
+      CAPTURE(i);
+      CHECK(parsed.seen.stored[i].tombstone == expected[i]);
+    }
+  }
 }
+
