@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <set>
 #include <random>
 
 #include <SQLiteCpp/Database.h>
@@ -148,6 +149,57 @@ TEST_SUITE("crash") {
     const auto done = proc::run({TSYNC_BINARY, "sync", "--quiet", "--config", config});
     CHECK(done.exit_code == 0);
     e2e::check_table_equals(db, "events", store);
+  }
+
+  TEST_CASE("SIGKILL during full passes never marks deleted a row the API still holds") {
+    Options options;
+    options.users = 12000;
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
+    const std::string config = dir.file("configuration.json");
+    std::ofstream(config) << "{\"base_url\": \"" << api.base_url()
+                          << "\", \"checkpoint_rows\": 300, \"retry_base_seconds\": 0.01}";
+    const std::string db = dir.file("replica.db");
+    REQUIRE(proc::run({TSYNC_BINARY, "sync", "--quiet", "--config", config, "--db", db})
+                .exit_code == 0);
+    const auto removed = api.store().remove(300);
+    const std::set<std::string> gone(removed.begin(), removed.end());
+    options.rate_limit_bytes_per_second = 1500000;
+    api.set_options(options);
+
+    auto marked = [&] {
+      std::set<std::string> ids;
+      SQLite::Database d(db, SQLite::OPEN_READONLY);
+      const bool has_column =
+          d.execAndGet("SELECT count(*) FROM pragma_table_info('user') WHERE name = "
+                       "'_tsync_deleted_at'")
+              .getInt() > 0;
+      if (!has_column) return ids;
+      SQLite::Statement q(d, "SELECT id FROM user WHERE _tsync_deleted_at IS NOT NULL");
+      while (q.executeStep()) ids.insert(q.getColumn(0).getString());
+      return ids;
+    };
+    std::mt19937 random(20261126);
+    std::uniform_int_distribution<int> delay_ms(30, 2000);
+    int kills = 0;
+    for (int round = 0; round < 8; ++round) {
+      proc::Child child({TSYNC_BINARY, "sync", "--full", "--quiet", "--config", config, "--db", db});
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
+      child.signal(SIGKILL);
+      const auto r = child.wait();
+      if (r.exit_code == 128 + SIGKILL) ++kills;
+      CAPTURE(round);
+      check_sound(db, api);
+      for (const std::string& id : marked())
+        CHECK_MESSAGE(gone.count(id) == 1, "user " << id << " is marked deleted but the API holds it");
+    }
+    CHECK(kills >= 5);
+    api.set_options(Options{});
+    const auto done =
+        proc::run({TSYNC_BINARY, "sync", "--full", "--quiet", "--config", config, "--db", db});
+    CHECK(done.exit_code == 0);
+    CHECK(marked() == gone);
+    check_sound(db, api);
   }
 }
 
