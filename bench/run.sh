@@ -167,6 +167,13 @@ users_cases() {
     mutate "$users"
     measure "resync-all-changed" "$users" "${sync_cmd[@]}"
   done
+  # A full pass (sync --full) over the same replica where nothing changed: every
+  # record is read again, every key marked seen, nothing rewritten or deleted.
+  for _ in $(seq 1 "$runs"); do
+    measure "full-pass-no-change" "$users" "${sync_cmd[@]}" --full
+  done
+  [ "$(sqlite3 "$work/replica.db" "SELECT count(*) FROM pragma_table_info('user') WHERE name = '_tsync_deleted_at'")" = 0 ] \
+    || { echo "bench: a full pass with nothing changed marked rows deleted" >&2; exit 1; }
   changed=$((users < 10000 ? users : 10000))
   for _ in $(seq 1 "$runs"); do
     mutate "$changed"
