@@ -1,8 +1,9 @@
--- Template: the keys a full pass of a stream has seen, kept in the replica file
--- (not in memory: a pass over ten million rows needs no more memory than one over
--- ten thousand). Made afresh when a pass starts, dropped when it ends; {columns}
--- defines the primary-key columns as the stream's table does.
-DROP TABLE IF EXISTS {seen};
+-- Template: the keys a full pass of a stream has seen. They live in a file of
+-- their own beside the replica (not in memory: a pass over ten million rows
+-- needs no more memory than one over ten thousand), written by a connection of
+-- their own, and the file is deleted when the pass ends (or, after a kill, when
+-- the next one starts). {columns} defines the primary-key columns as the
+-- stream's table does.
 CREATE TABLE {seen} (
   {columns},
   PRIMARY KEY ({key})

@@ -346,6 +346,7 @@ ReplicaWriter::ReplicaWriter(Replica& replica, std::string stream, TableSpec tab
 
 ReplicaWriter::~ReplicaWriter() {
   transaction_.reset();  // rolls back anything uncommitted
+  end_full_pass();
 }
 
 void ReplicaWriter::fail(const SQLite::Exception& e) const {
@@ -401,11 +402,10 @@ void ReplicaWriter::upsert(const Record& record) {
 
 void ReplicaWriter::begin_full_pass(const std::optional<Cursor>& floor) {
   try {
-    SQLite::Transaction transaction(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
     table_->begin_pass();
-    transaction.commit();
   } catch (const SQLite::Exception& e) {
-    fail(e);
+    throw Error(table_->spec().table + ": cannot start the file of a full pass's seen keys: " +
+                e.what());
   }
   full_pass_ = true;
   if (floor) floor_ = floor->instant;
@@ -414,6 +414,7 @@ void ReplicaWriter::begin_full_pass(const std::optional<Cursor>& floor) {
 void ReplicaWriter::reconcile(double max_fraction, const RunCounters& io) {
   std::string refusal;
   try {
+    table_->attach_pass();  // outside a transaction, as ATTACH must be
     begin();
     const PassCounts counts = table_->count_pass();
     const std::string table = table_->spec().table;
@@ -443,15 +444,15 @@ void ReplicaWriter::reconcile(double max_fraction, const RunCounters& io) {
       end_full_pass();
       throw Error(refusal);
     }
-    table_->end_pass();
-    full_pass_ = false;
     log_run("running", "", io);
     transaction_->commit();
     transaction_.reset();
     committed_ = pending_;
     uncommitted_ = 0;
+    end_full_pass();
   } catch (const SQLite::Exception& e) {
     rollback();
+    end_full_pass();
     fail(e);
   }
 }
@@ -460,11 +461,9 @@ void ReplicaWriter::end_full_pass() noexcept {
   if (!full_pass_) return;
   full_pass_ = false;
   try {
-    SQLite::Transaction transaction(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
     table_->end_pass();
-    transaction.commit();
   } catch (...) {
-    // The next full pass drops the seen keys before it starts.
+    // The next full pass replaces the file of seen keys before it starts.
   }
 }
 

@@ -28,7 +28,8 @@ extern const std::string_view log_unseen;
 extern const std::string_view delete_unseen;
 extern const std::string_view hard_delete_row;
 extern const std::string_view log_deleted;
-extern const std::string_view drop_seen;
+extern const std::string_view attach_seen;
+extern const std::string_view detach_seen;
 extern const std::string_view start_run;
 extern const std::string_view update_run;
 }  // namespace tsync::sql

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include <SQLiteCpp/Transaction.h>
@@ -41,7 +42,7 @@ TableWriter::TableWriter(SQLite::Database& db, TableSpec spec)
     : db_(db),
       spec_(std::move(spec)),
       quoted_table_(quote_identifier(spec_.table)),
-      quoted_seen_(quote_identifier("_tsync_seen_" + spec_.table)) {
+      seen_path_(db_.getFilename() + "-tsync-seen") {
   const int limit = sqlite3_limit(db_.getHandle(), SQLITE_LIMIT_COLUMN, -1);
   max_columns_ = static_cast<std::size_t>(limit) > kReservedColumns + 16
                      ? static_cast<std::size_t>(limit) - kReservedColumns
@@ -433,6 +434,10 @@ void TableWriter::ensure_deleted_column() {
   prepare();
 }
 
+namespace {
+constexpr const char* kSeen = "tsync_pass.seen";
+}  // namespace
+
 std::string TableWriter::key_match() const {
   std::string match;
   for (const std::string& field : spec_.primary_key) {
@@ -450,7 +455,7 @@ void TableWriter::mark_seen(const Record& record) {
       values.push_back("?" + std::to_string(values.size() + 1));
     }
     mark_seen_ = std::make_unique<SQLite::Statement>(
-        db_, fill_template(sql::mark_seen, {{"seen", quoted_seen_},
+        *seen_db_, fill_template(sql::mark_seen, {{"seen", std::string("seen")},
                                             {"key", joined(key, ", ")},
                                             {"values", joined(values, ", ")}}));
   }
@@ -465,6 +470,11 @@ void TableWriter::mark_seen(const Record& record) {
   } catch (...) {
     mark_seen_->tryReset();
     throw;
+  }
+  // Committed now and then, so that its journal-less file stays small in memory.
+  if (++seen_uncommitted_ >= 100000) {
+    seen_db_->exec("COMMIT; BEGIN");
+    seen_uncommitted_ = 0;
   }
 }
 
@@ -503,6 +513,7 @@ std::optional<std::string> TableWriter::remove(const Record& record) {
 }
 
 void TableWriter::begin_pass() {
+  end_pass();  // a file left by a killed pass
   std::vector<std::string> definitions, key;
   for (const std::string& field : spec_.primary_key) {
     const Column& column = columns_[by_field_.at(field)];
@@ -511,18 +522,38 @@ void TableWriter::begin_pass() {
     definitions.push_back(std::move(definition));
     key.push_back(quote_identifier(column.name));
   }
+  seen_db_ = std::make_unique<SQLite::Database>(
+      seen_path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
+  // Nothing here needs to survive a crash: a pass that did not complete is
+  // started over, and its file replaced.
+  seen_db_->exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;"
+                 "PRAGMA cache_size = -16384");
+  seen_db_->exec(fill_template(sql::create_seen, {{"seen", std::string("seen")},
+                                                  {"columns", joined(definitions, ",\n  ")},
+                                                  {"key", joined(key, ", ")}}));
+  seen_db_->exec("BEGIN");
+  seen_uncommitted_ = 0;
   mark_seen_.reset();
-  db_.exec(fill_template(sql::create_seen, {{"seen", quoted_seen_},
-                                            {"columns", joined(definitions, ",\n  ")},
-                                            {"key", joined(key, ", ")}}));
   in_pass_ = true;
+}
+
+void TableWriter::attach_pass() {
+  mark_seen_.reset();
+  if (seen_db_) {
+    seen_db_->exec("COMMIT");
+    seen_db_.reset();
+  }
+  SQLite::Statement attach(db_, std::string(sql::attach_seen));
+  attach.bind(1, seen_path_);
+  attach.exec();
+  attached_ = true;
 }
 
 PassCounts TableWriter::count_pass() {
   SQLite::Statement q(
       db_, fill_template(sql::count_unseen,
                          {{"table", quoted_table_},
-                          {"seen", quoted_seen_},
+                          {"seen", std::string(kSeen)},
                           {"live", deleted_column_ == kOverflow
                                        ? std::string("TRUE")
                                        : quote_identifier(kDeletedColumn) + " IS NULL"},
@@ -538,7 +569,7 @@ std::int64_t TableWriter::delete_unseen(const std::string& deleted_at, const std
     for (const std::string& field : spec_.primary_key)
       key_values.push_back("t." + quote_identifier(columns_[by_field_.at(field)].name));
     SQLite::Statement log(db_, fill_template(sql::log_unseen, {{"table", quoted_table_},
-                                                              {"seen", quoted_seen_},
+                                                              {"seen", std::string(kSeen)},
                                                               {"match", key_match()},
                                                               {"key_values",
                                                                joined(key_values, ", ")}}));
@@ -547,12 +578,12 @@ std::int64_t TableWriter::delete_unseen(const std::string& deleted_at, const std
     log.bind(3, run_id);
     log.exec();
     return db_.exec(fill_template(sql::delete_unseen, {{"table", quoted_table_},
-                                                       {"seen", quoted_seen_},
+                                                       {"seen", std::string(kSeen)},
                                                        {"match", key_match()}}));
   }
   ensure_deleted_column();
   SQLite::Statement mark(db_, fill_template(sql::soft_delete_unseen, {{"table", quoted_table_},
-                                                                     {"seen", quoted_seen_},
+                                                                     {"seen", std::string(kSeen)},
                                                                      {"match", key_match()}}));
   mark.bind(1, deleted_at);
   return mark.exec();
@@ -561,7 +592,13 @@ std::int64_t TableWriter::delete_unseen(const std::string& deleted_at, const std
 void TableWriter::end_pass() {
   in_pass_ = false;
   mark_seen_.reset();
-  db_.exec(fill_template(sql::drop_seen, {{"seen", quoted_seen_}}));
+  seen_db_.reset();  // an open transaction there is dropped with the file
+  if (attached_) {
+    attached_ = false;
+    db_.exec(std::string(sql::detach_seen));
+  }
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"})
+    std::remove((seen_path_ + suffix).c_str());
 }
 
 std::int64_t TableWriter::estimated_rows() {

@@ -74,12 +74,17 @@ class TableWriter {
   // key as a JSON array, or nothing when no row was removed.
   std::optional<std::string> remove(const Record& record);
 
-  // A full pass: begin_pass() makes the table of seen keys (in the caller's
-  // transaction), upsert() and remove() mark keys seen, count_pass() counts,
-  // delete_unseen() marks deleted (or removes, logging to _deleted) the live rows
-  // not seen, and end_pass() drops the seen keys. Memory stays flat: the keys
-  // live in the replica file.
+  // A full pass: begin_pass() starts a file of seen keys beside the replica
+  // (`<replica>-tsync-seen`, replacing one a killed pass left), which upsert()
+  // and remove() fill through a connection of its own (never rolled back: a
+  // key seen stays seen when a fault rolls rows back, as the retry asks for
+  // them again). After a completed pass, attach_pass() (outside a transaction)
+  // makes the keys readable here, count_pass() counts, delete_unseen() marks
+  // deleted (or removes, logging to _deleted) the live rows not seen, and
+  // end_pass() (outside a transaction) detaches and deletes the file; it is
+  // safe to call at any point. Memory stays flat: the keys live on disk.
   void begin_pass();
+  void attach_pass();
   PassCounts count_pass();
   std::int64_t delete_unseen(const std::string& deleted_at, const std::string& stream,
                              std::int64_t run_id);
@@ -125,7 +130,10 @@ class TableWriter {
   std::size_t extra_column_ = kOverflow;
   std::size_t deleted_column_ = kOverflow;
   bool in_pass_ = false;
-  std::string quoted_seen_;
+  bool attached_ = false;
+  std::string seen_path_;
+  std::unique_ptr<SQLite::Database> seen_db_;
+  std::int64_t seen_uncommitted_ = 0;
   std::unique_ptr<SQLite::Statement> mark_seen_;
   std::unique_ptr<SQLite::Statement> remove_;
   std::size_t cursor_column_ = 0;

@@ -3,6 +3,7 @@
 // only what it holds; a last run then brings it level with the API.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <random>
@@ -200,6 +201,7 @@ TEST_SUITE("crash") {
     CHECK(done.exit_code == 0);
     CHECK(marked() == gone);
     check_sound(db, api);
+    CHECK_FALSE(std::filesystem::exists(db + "-tsync-seen"));  // a killed pass's file is gone
   }
 }
 

@@ -1,0 +1,2 @@
+-- The end of a full pass: its seen keys are no longer needed.
+DETACH DATABASE tsync_pass;

@@ -1,2 +1,0 @@
--- Template: the end of a full pass, completed or not.
-DROP TABLE IF EXISTS {seen};
