@@ -61,11 +61,13 @@ void BackgroundWriter::push(Item item) {
   work_ready_.notify_one();
 }
 
-void BackgroundWriter::reject(std::string_view raw, std::string_view reason) {
+void BackgroundWriter::reject(std::string_view raw, std::string_view reason,
+                              const Record* keyed) {
   Item item;
   item.kind = Item::Kind::Reject;
   item.raw.assign(raw);
   item.reason.assign(reason);
+  if (keyed) item.keyed.emplace().assign(*keyed);
   ++uncommitted_;
   push(std::move(item));
 }
@@ -121,7 +123,7 @@ void BackgroundWriter::execute(Item& item) {
       for (std::size_t i = 0; i < item.batch->size; ++i) writer_.upsert(item.batch->records[i]);
       break;
     case Item::Kind::Reject:
-      writer_.reject(item.raw, item.reason);
+      writer_.reject(item.raw, item.reason, item.keyed ? &*item.keyed : nullptr);
       break;
     case Item::Kind::Commit:
       writer_.commit(item.cursor ? &*item.cursor : nullptr, item.io);

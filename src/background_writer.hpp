@@ -43,7 +43,8 @@ class BackgroundWriter {
   BackgroundWriter& operator=(const BackgroundWriter&) = delete;
 
   void upsert(const Record& record);
-  void reject(std::string_view raw, std::string_view reason);
+  // With `keyed`, the rejected record's key is marked seen in a full pass.
+  void reject(std::string_view raw, std::string_view reason, const Record* keyed = nullptr);
   // Queues ReplicaWriter::commit(cursor, io) after everything handed over so far.
   void commit(const Cursor* cursor, const RunCounters& io);
   // Waits until everything handed over is done; rethrows a failure of the thread.
@@ -73,6 +74,7 @@ class BackgroundWriter {
     enum class Kind { Rows, Reject, Commit } kind = Kind::Rows;
     std::unique_ptr<Batch> batch;
     std::string raw, reason;
+    std::optional<Record> keyed;
     std::optional<Cursor> cursor;
     RunCounters io;
   };

@@ -332,7 +332,7 @@ class Handler {
     }
     const FieldValue* cursor = record_.find(shape_.cursor_field);
     if (!cursor || cursor->kind == ValueKind::Null)
-      return visitor_.on_rejected(raw, "no " + shape_.cursor_field);
+      return visitor_.on_rejected_with_key(record_, raw, "no " + shape_.cursor_field);
     const bool iso = shape_.cursor_format == CursorFormat::Iso8601;
     const bool fits = iso ? cursor->kind == ValueKind::String
                           : cursor->kind != ValueKind::Bool && cursor->kind != ValueKind::Json;
@@ -341,8 +341,8 @@ class Handler {
       const std::string what = iso ? "an ISO 8601 timestamp"
                                    : "a " + std::string(cursor_format_name(shape_.cursor_format)) +
                                          " number";
-      return visitor_.on_rejected(
-          raw, shape_.cursor_field + " is not " + what + ": " + quoted(cursor->text));
+      return visitor_.on_rejected_with_key(
+          record_, raw, shape_.cursor_field + " is not " + what + ": " + quoted(cursor->text));
     }
     record_.cursor = *instant;
     record_.cursor_text.assign(cursor->text);

@@ -28,6 +28,14 @@ class RecordVisitor {
   // A record that cannot be stored: its JSON text exactly as received, and why.
   // Both views are valid only during the call.
   virtual void on_rejected(std::string_view raw, std::string_view reason) = 0;
+  // A record that cannot be stored although its primary key is usable (its
+  // cursor value is not): a full pass must not take its row for deleted. By
+  // default the same as on_rejected(raw, reason). `record` holds its fields;
+  // its cursor is unset.
+  virtual void on_rejected_with_key(const Record& /*record*/, std::string_view raw,
+                                    std::string_view reason) {
+    on_rejected(raw, reason);
+  }
 };
 
 // Where a stream's records sit in a response body and what every record must have.

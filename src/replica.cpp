@@ -475,9 +475,11 @@ std::int64_t ReplicaWriter::estimated_rows() {
   }
 }
 
-void ReplicaWriter::reject(std::string_view raw, std::string_view reason) {
+void ReplicaWriter::reject(std::string_view raw, std::string_view reason,
+                           const Record* keyed) {
   try {
     begin();
+    if (keyed && full_pass_) table_->mark_seen_in_pass(*keyed);
     SQLite::Statement& stmt = *insert_rejected_;
     stmt.bindNoCopy(1, stream_);
     // As TEXT: SQLiteCpp's pointer-and-size binding would store a BLOB.

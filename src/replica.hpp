@@ -145,7 +145,9 @@ class ReplicaWriter {
   // throws Error when the pass returned no record for a non-empty table, or
   // would delete more than `max_fraction` of the live rows.
   void reconcile(double max_fraction, const RunCounters& io);
-  void reject(std::string_view raw, std::string_view reason);
+  // Keeps a record that cannot be stored; with `keyed` (its key is usable),
+  // a full pass counts its key as seen, so its row is not taken for deleted.
+  void reject(std::string_view raw, std::string_view reason, const Record* keyed = nullptr);
   // Commits the open transaction; with `cursor`, saves it as the stream's cursor.
   // `io` carries the request/retry/byte counts to log; row counts are the writer's.
   void commit(const Cursor* cursor, const RunCounters& io);

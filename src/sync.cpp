@@ -100,6 +100,14 @@ class ResponseSink : public RecordVisitor {
     observer_.on_rejected(reason);
   }
 
+  void on_rejected_with_key(const Record& record, std::string_view raw,
+                            std::string_view reason) override {
+    if (rejected_ == 0) first_reason_.assign(reason);
+    ++rejected_;
+    writer_.reject(raw, reason, &record);
+    observer_.on_rejected(reason);
+  }
+
   // Records of the response handed on to be stored, and records rejected.
   std::int64_t accepted() const { return accepted_; }
   std::int64_t rejected() const { return rejected_; }

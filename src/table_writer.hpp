@@ -84,6 +84,10 @@ class TableWriter {
   // end_pass() (outside a transaction) detaches and deletes the file; it is
   // safe to call at any point. Memory stays flat: the keys live on disk.
   void begin_pass();
+  // Marks a record's key seen in the pass (a rejected record whose key is usable).
+  void mark_seen_in_pass(const Record& record) {
+    if (in_pass_) mark_seen(record);
+  }
   void attach_pass();
   PassCounts count_pass();
   std::int64_t delete_unseen(const std::string& deleted_at, const std::string& stream,

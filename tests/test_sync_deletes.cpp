@@ -104,6 +104,22 @@ TEST_SUITE("sync_deletes") {
     }
   }
 
+  TEST_CASE("a record the API still sends, but broken, is rejected and not taken for deleted") {
+    e2e::Scene scene(100);
+    auto& [dir, api] = scene;
+    const auto config = e2e::config_for(api, dir);
+    REQUIRE(sync_one(config, false).status == "ok");
+    const auto removed = api.store().remove(2);
+    // The first one is still sent, with an updatedAt no one can read.
+    api.store().add_raw(R"({"id":")" + removed[0] + R"(","name":"broken","updatedAt":"soon"})",
+                        tsync::Instant{1800000000, 0});
+    const auto report = sync_one(config, true);
+    CHECK(report.status == "ok");
+    CHECK(report.counters.rows_deleted == 1);
+    CHECK(marked(config.database) == std::set<std::string>{removed[1]});
+    CHECK(count(config.database, "SELECT count(*) FROM _rejected") == 1);
+  }
+
   TEST_CASE("hard deletes remove the rows and keep their keys in _deleted") {
     e2e::Scene scene(100);
     auto& [dir, api] = scene;
