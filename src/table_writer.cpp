@@ -438,6 +438,20 @@ namespace {
 constexpr const char* kSeen = "tsync_pass.seen";
 }  // namespace
 
+std::string TableWriter::key_columns() const {
+  std::vector<std::string> key;
+  for (const std::string& field : spec_.primary_key)
+    key.push_back(quote_identifier(columns_[by_field_.at(field)].name));
+  return joined(key, ", ");
+}
+
+std::string TableWriter::key_params() const {
+  std::vector<std::string> params;
+  for (std::size_t i = 1; i <= spec_.primary_key.size(); ++i)
+    params.push_back("?" + std::to_string(i));
+  return joined(params, ", ");
+}
+
 std::string TableWriter::key_match() const {
   std::string match;
   for (const std::string& field : spec_.primary_key) {
@@ -448,17 +462,11 @@ std::string TableWriter::key_match() const {
 }
 
 void TableWriter::mark_seen(const Record& record) {
-  if (!mark_seen_) {
-    std::vector<std::string> key, values;
-    for (const std::string& field : spec_.primary_key) {
-      key.push_back(quote_identifier(columns_[by_field_.at(field)].name));
-      values.push_back("?" + std::to_string(values.size() + 1));
-    }
+  if (!mark_seen_)
     mark_seen_ = std::make_unique<SQLite::Statement>(
         *seen_db_, fill_template(sql::mark_seen, {{"seen", std::string("seen")},
-                                            {"key", joined(key, ", ")},
-                                            {"values", joined(values, ", ")}}));
-  }
+                                                  {"key", key_columns()},
+                                                  {"values", key_params()}}));
   for (std::size_t i = 0; i < spec_.primary_key.size(); ++i) {
     const std::string& field = spec_.primary_key[i];
     bind(*mark_seen_, static_cast<int>(i + 1), by_field_.at(field), *record.find(field), record,
@@ -480,20 +488,14 @@ void TableWriter::mark_seen(const Record& record) {
 
 std::optional<std::string> TableWriter::remove(const Record& record) {
   resolve(record);
-  if (!remove_) {
-    std::vector<std::string> key, params;
-    for (const std::string& field : spec_.primary_key) {
-      key.push_back(quote_identifier(columns_[by_field_.at(field)].name));
-      params.push_back("?" + std::to_string(params.size() + 1));
-    }
+  if (!remove_)
     remove_ = std::make_unique<SQLite::Statement>(
         db_, fill_template(sql::hard_delete_row,
                            {{"table", quoted_table_},
-                            {"key", joined(key, ", ")},
-                            {"key_params", joined(params, ", ")},
+                            {"key", key_columns()},
+                            {"key_params", key_params()},
                             {"cursor", quote_identifier(columns_[cursor_column_].name)},
-                            {"cursor_param", "?" + std::to_string(params.size() + 1)}}));
-  }
+                            {"cursor_param", "?" + std::to_string(spec_.primary_key.size() + 1)}}));
   const int keys = static_cast<int>(spec_.primary_key.size());
   for (int i = 0; i < keys; ++i) {
     const std::string& field = spec_.primary_key[static_cast<std::size_t>(i)];

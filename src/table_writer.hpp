@@ -124,6 +124,8 @@ class TableWriter {
   void mark_seen(const Record& record);
   void ensure_deleted_column();
   std::string key_match() const;
+  std::string key_columns() const;  // the quoted primary-key columns, comma-separated
+  std::string key_params() const;   // ?1, ?2, ... one per primary-key column
 
   SQLite::Database& db_;
   TableSpec spec_;
