@@ -61,8 +61,7 @@ void BackgroundWriter::push(Item item) {
   work_ready_.notify_one();
 }
 
-void BackgroundWriter::reject(std::string_view raw, std::string_view reason,
-                              const Record* keyed) {
+void BackgroundWriter::reject(std::string_view raw, std::string_view reason, const Record* keyed) {
   Item item;
   item.kind = Item::Kind::Reject;
   item.raw.assign(raw);

@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "replica.hpp"
 #include "record.hpp"
+#include "replica.hpp"
 
 namespace tsync {
 

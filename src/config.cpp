@@ -92,16 +92,40 @@ class Checker {
   const std::string& origin_;
 };
 
-constexpr const char* kTopLevelKeys[] = {
-    "base_url",           "streams",         "database",    "start_timestamp",
-    "lookback_seconds",   "timeout_seconds", "max_retries", "retry_base_seconds",
-    "retry_budget_seconds", "token_env",     "ca_file",     "cache_size_mib",
-    "checkpoint_rows",    "min_bytes_per_second", "max_run_seconds", "max_delete_fraction"};
+constexpr const char* kTopLevelKeys[] = {"base_url",
+                                         "streams",
+                                         "database",
+                                         "start_timestamp",
+                                         "lookback_seconds",
+                                         "timeout_seconds",
+                                         "max_retries",
+                                         "retry_base_seconds",
+                                         "retry_budget_seconds",
+                                         "token_env",
+                                         "ca_file",
+                                         "cache_size_mib",
+                                         "checkpoint_rows",
+                                         "min_bytes_per_second",
+                                         "max_run_seconds",
+                                         "max_delete_fraction"};
 
-constexpr const char* kStreamKeys[] = {
-    "name",      "url",     "table",   "primary_key", "cursor_field",    "cursor_format",
-    "since_param", "records_path", "params", "headers", "columns", "start_timestamp",
-    "lookback_seconds", "token_env", "on_delete", "delete_field", "max_delete_fraction"};
+constexpr const char* kStreamKeys[] = {"name",
+                                       "url",
+                                       "table",
+                                       "primary_key",
+                                       "cursor_field",
+                                       "cursor_format",
+                                       "since_param",
+                                       "records_path",
+                                       "params",
+                                       "headers",
+                                       "columns",
+                                       "start_timestamp",
+                                       "lookback_seconds",
+                                       "token_env",
+                                       "on_delete",
+                                       "delete_field",
+                                       "max_delete_fraction"};
 
 // Secrets shorter than this would make masking them hide innocent text.
 constexpr std::size_t kMinSecretLength = 4;
@@ -134,8 +158,10 @@ void check_url(const Checker& c, const char* key, const std::string& url) {
       url[host_start] == '#')
     c.fail(key, "has no host: \"" + url + "\"");
   if (url.find('?') != std::string::npos || url.find('#') != std::string::npos)
-    c.fail(key, "must not contain a query or fragment (tsync adds ?since=...; put fixed "
-                "parameters in \"params\"): \"" + url + "\"");
+    c.fail(key,
+           "must not contain a query or fragment (tsync adds ?since=...; put fixed "
+           "parameters in \"params\"): \"" +
+               url + "\"");
   for (const char ch : url)
     if (static_cast<unsigned char>(ch) <= ' ')
       c.fail(key, "must not contain spaces or control characters");
@@ -169,8 +195,7 @@ struct StreamDefaults {
   double max_delete_fraction = 0.5;
 };
 
-void read_start_timestamp(const Checker& c, CursorFormat format,
-                          std::optional<std::string>& out) {
+void read_start_timestamp(const Checker& c, CursorFormat format, std::optional<std::string>& out) {
   const rapidjson::Value* v = c.find("start_timestamp");
   if (!v) return;
   std::string text;
@@ -187,11 +212,11 @@ void read_start_timestamp(const Checker& c, CursorFormat format,
   }
   const bool ok = parse_timestamp(text) || parse_cursor(format, text);
   if (!ok)
-    c.fail("start_timestamp",
-           format == CursorFormat::Iso8601
-               ? "not an ISO 8601 timestamp: \"" + text + "\""
-               : "not an ISO 8601 timestamp or a " + std::string(cursor_format_name(format)) +
-                     " number: \"" + text + "\"");
+    c.fail("start_timestamp", format == CursorFormat::Iso8601
+                                  ? "not an ISO 8601 timestamp: \"" + text + "\""
+                                  : "not an ISO 8601 timestamp or a " +
+                                        std::string(cursor_format_name(format)) + " number: \"" +
+                                        text + "\"");
   out = text;
 }
 
@@ -274,8 +299,10 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
   if (auto p = c.text("since_param")) s.since_param = *p;
   if (auto d = c.text("on_delete")) {
     if (*d != "soft" && *d != "hard")
-      c.fail("on_delete", "must be \"soft\" (mark rows in _tsync_deleted_at) or \"hard\" "
-                          "(remove them, keeping their keys in _deleted), not \"" + *d + "\"");
+      c.fail("on_delete",
+             "must be \"soft\" (mark rows in _tsync_deleted_at) or \"hard\" "
+             "(remove them, keeping their keys in _deleted), not \"" +
+                 *d + "\"");
     s.hard_delete = *d == "hard";
   }
   if (auto d = c.text("delete_field")) s.delete_field = *d;
@@ -317,8 +344,8 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
       } else if (m.value.IsObject() && m.value.MemberCount() == 1 && m.value.HasMember("env") &&
                  m.value["env"].IsString() && m.value["env"].GetStringLength() > 0) {
         header.env = m.value["env"].GetString();
-        header.value = secret_from_env(c, "headers", *header.env,
-                                       "the value of header " + header.name);
+        header.value =
+            secret_from_env(c, "headers", *header.env, "the value of header " + header.name);
       } else {
         c.fail("headers", "\"" + header.name +
                               "\" must be a string, or {\"env\": \"VARIABLE\"} to take a "

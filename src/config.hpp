@@ -15,15 +15,15 @@ namespace tsync {
 // The short form {"base_url": URL} is the one stream user_stream(URL); the long
 // form lists its streams under "streams".
 struct Config {
-  std::vector<StreamConfig> streams;           // at least one; names and tables unique
-  std::string database = "replica.db";         // the replica file
-  long long timeout_seconds = 30;              // connect timeout, and longest wait for a byte
-  int max_retries = 5;                         // retries of one request after transient faults
-  double retry_base_seconds = 1.0;             // first backoff; doubles per retry, with jitter
-  double retry_budget_seconds = 900.0;         // most time spent waiting between retries in one run
-  std::optional<std::string> ca_file;          // CA bundle for https
-  long long cache_size_mib = 64;               // SQLite page cache for the sync
-  long long checkpoint_rows = 200000;  // commit at a change of timestamp after this many rows
+  std::vector<StreamConfig> streams;    // at least one; names and tables unique
+  std::string database = "replica.db";  // the replica file
+  long long timeout_seconds = 30;       // connect timeout, and longest wait for a byte
+  int max_retries = 5;                  // retries of one request after transient faults
+  double retry_base_seconds = 1.0;      // first backoff; doubles per retry, with jitter
+  double retry_budget_seconds = 900.0;  // most time spent waiting between retries in one run
+  std::optional<std::string> ca_file;   // CA bundle for https
+  long long cache_size_mib = 64;        // SQLite page cache for the sync
+  long long checkpoint_rows = 200000;   // commit at a change of timestamp after this many rows
   // A response slower than this over timeout_seconds counts as stalled (retried).
   long long min_bytes_per_second = 1024;
   // The longest a run may take; then it stops at a safe point and fails.

@@ -2,9 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <string>
-#include <csignal>
 
 namespace tsync {
 namespace {
@@ -45,10 +45,10 @@ void check_interrupted() {
   if (const int s = g_signal.load()) throw Interrupted(s);
   const std::int64_t deadline = g_deadline.load(std::memory_order_relaxed);
   if (deadline != 0 && now_nanos() >= deadline)
-    throw RunDeadline("the run passed max_run_seconds = " +
-                      std::to_string(g_deadline_seconds.load()) +
-                      " and stopped at a safe point; everything committed before it is kept "
-                      "(raise max_run_seconds if runs this long are expected)");
+    throw RunDeadline(
+        "the run passed max_run_seconds = " + std::to_string(g_deadline_seconds.load()) +
+        " and stopped at a safe point; everything committed before it is kept "
+        "(raise max_run_seconds if runs this long are expected)");
 }
 
 RunDeadlineScope::RunDeadlineScope(long long seconds) {

@@ -113,8 +113,7 @@ int run_status(const Options& o, const CLI::Option* config_given) {
   tsync::Redactor none;
   const tsync::Redactor& redactor = config ? *config->redactor : none;
   if (o.json)
-    std::printf("%s\n",
-                redactor.redact(tsync::status_json(path, streams, runs, running)).c_str());
+    std::printf("%s\n", redactor.redact(tsync::status_json(path, streams, runs, running)).c_str());
   else
     std::fputs(redactor.redact(tsync::status_text(path, streams, runs, running)).c_str(), stdout);
   return tsync::kExitOk;
@@ -132,9 +131,10 @@ int run_reset(const Options& o, const CLI::Option* config_given) {
   if (names.empty()) std::printf("no stream synced yet; nothing to reset\n");
   for (const std::string& name : names) {
     if (replica.reset_cursor(name))
-      std::printf("%s: cursor forgotten; the next sync asks for every record again (rows are "
-                  "kept)\n",
-                  name.c_str());
+      std::printf(
+          "%s: cursor forgotten; the next sync asks for every record again (rows are "
+          "kept)\n",
+          name.c_str());
     else
       std::printf("%s: no cursor saved; the next sync is a full sync already\n", name.c_str());
   }

@@ -338,9 +338,9 @@ class Handler {
                           : cursor->kind != ValueKind::Bool && cursor->kind != ValueKind::Json;
     const auto instant = fits ? parse_cursor(shape_.cursor_format, cursor->text) : std::nullopt;
     if (!instant) {
-      const std::string what = iso ? "an ISO 8601 timestamp"
-                                   : "a " + std::string(cursor_format_name(shape_.cursor_format)) +
-                                         " number";
+      const std::string what =
+          iso ? "an ISO 8601 timestamp"
+              : "a " + std::string(cursor_format_name(shape_.cursor_format)) + " number";
       return visitor_.on_rejected_with_key(
           record_, raw, shape_.cursor_field + " is not " + what + ": " + quoted(cursor->text));
     }

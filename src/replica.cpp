@@ -8,12 +8,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <sstream>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 
-#include "errors.hpp"
 #include "columns.hpp"
+#include "errors.hpp"
 #include "sql_text.hpp"
 
 namespace tsync {
@@ -88,7 +88,6 @@ std::string describe(const std::string& path, const SQLite::Exception& e) {
   }
   return message;
 }
-
 
 }  // namespace
 
@@ -310,11 +309,10 @@ ReplicaWriter::ReplicaWriter(Replica& replica, std::string stream, TableSpec tab
                              const std::optional<Cursor>& cursor_before)
     : replica_(replica), stream_(std::move(stream)) {
   if (cursor_before) cursor_text_ = cursor_before->text;
-  deleted_at_ = format_utc(Instant{
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count(),
-      0});
+  deleted_at_ = format_utc(Instant{std::chrono::duration_cast<std::chrono::seconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count(),
+                                   0});
   try {
     SQLite::Database& db = replica_.db();
     {
@@ -404,8 +402,8 @@ void ReplicaWriter::begin_full_pass(const std::optional<Cursor>& floor) {
   try {
     table_->begin_pass();
   } catch (const SQLite::Exception& e) {
-    throw Error(table_->spec().table + ": cannot start the file of a full pass's seen keys: " +
-                e.what());
+    throw Error(table_->spec().table +
+                ": cannot start the file of a full pass's seen keys: " + e.what());
   }
   full_pass_ = true;
   if (floor) floor_ = floor->instant;
@@ -427,15 +425,15 @@ void ReplicaWriter::reconcile(double max_fraction, const RunCounters& io) {
                max_fraction * static_cast<double>(counts.live)) {
       char percent[32];
       std::snprintf(percent, sizeof percent, "%.1f%%",
-                    100.0 * static_cast<double>(counts.unseen) /
-                        static_cast<double>(counts.live));
+                    100.0 * static_cast<double>(counts.unseen) / static_cast<double>(counts.live));
       std::ostringstream fraction;
       fraction << max_fraction;
       refusal = "the full pass would delete " + std::to_string(counts.unseen) + " of the " +
                 std::to_string(counts.live) + " live rows of " + table + " (" + percent +
                 "), more than max_delete_fraction = " + fraction.str() +
                 ": nothing was deleted (if the API really removed them, raise "
-                "max_delete_fraction for stream " + stream_ + " and run --full again)";
+                "max_delete_fraction for stream " +
+                stream_ + " and run --full again)";
     } else if (counts.unseen > 0) {
       pending_.rows_deleted += table_->delete_unseen(deleted_at_, stream_, run_id_);
     }
@@ -475,8 +473,7 @@ std::int64_t ReplicaWriter::estimated_rows() {
   }
 }
 
-void ReplicaWriter::reject(std::string_view raw, std::string_view reason,
-                           const Record* keyed) {
+void ReplicaWriter::reject(std::string_view raw, std::string_view reason, const Record* keyed) {
   try {
     begin();
     if (keyed && full_pass_) table_->mark_seen_in_pass(*keyed);

@@ -45,8 +45,7 @@ struct Cursor {
 // One row of _sync_log.
 struct RunRecord {
   std::int64_t run_id = 0;
-  std::string stream, started_at, finished_at, status, cursor_before, cursor_after, error,
-      warning;
+  std::string stream, started_at, finished_at, status, cursor_before, cursor_after, error, warning;
   std::int64_t rows_new = 0, rows_updated = 0, rows_rejected = 0, requests = 0, retries = 0,
                bytes = 0, rows_deleted = 0;
 };
@@ -113,7 +112,7 @@ class Replica {
 // Counters of one run, as _sync_log records them.
 struct RunCounters {
   std::int64_t rows_new = 0, rows_updated = 0, rows_rejected = 0;
-  std::int64_t rows_deleted = 0;  // by tombstones and by a completed full pass
+  std::int64_t rows_deleted = 0;    // by tombstones and by a completed full pass
   std::int64_t rows_unchanged = 0;  // records stored before exactly as received (not logged)
   std::int64_t requests = 0, retries = 0, bytes = 0;
 };

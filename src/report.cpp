@@ -74,16 +74,14 @@ std::string with_commas(std::int64_t n) {
 
 std::string summary_line(const SyncReport& r) {
   const RunCounters& c = r.counters;
-  std::string line = r.stream + ": " + with_commas(c.rows_new + c.rows_updated) + " rows (" +
-                     with_commas(c.rows_new) + " new, " + with_commas(c.rows_updated) +
-                     " updated, " +
-                     (c.rows_deleted > 0 || r.full ? with_commas(c.rows_deleted) + " deleted, "
-                                                   : std::string()) +
-                     with_commas(c.rows_rejected) + " rejected) in " +
-                     fixed(r.seconds, r.seconds < 10 ? 2 : 1) + " s; cursor " +
-                     r.cursor_before.value_or("(none)") + " -> " +
-                     r.cursor_after.value_or("(none)") + "; " + with_commas(c.requests) +
-                     (c.requests == 1 ? " request" : " requests");
+  std::string line =
+      r.stream + ": " + with_commas(c.rows_new + c.rows_updated) + " rows (" +
+      with_commas(c.rows_new) + " new, " + with_commas(c.rows_updated) + " updated, " +
+      (c.rows_deleted > 0 || r.full ? with_commas(c.rows_deleted) + " deleted, " : std::string()) +
+      with_commas(c.rows_rejected) + " rejected) in " + fixed(r.seconds, r.seconds < 10 ? 2 : 1) +
+      " s; cursor " + r.cursor_before.value_or("(none)") + " -> " +
+      r.cursor_after.value_or("(none)") + "; " + with_commas(c.requests) +
+      (c.requests == 1 ? " request" : " requests");
   if (c.retries > 0)
     line += ", " + with_commas(c.retries) + (c.retries == 1 ? " retry" : " retries");
   if (r.status != "ok") line += "; " + r.status;
@@ -125,8 +123,8 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
   if (running) {
     out += "sync running now: pid " + std::to_string(running->pid);
     if (running->run)
-      out += ", stream " + running->run->stream + " since " + running->run->started_at +
-             " (run #" + std::to_string(running->run->run_id) + ")";
+      out += ", stream " + running->run->stream + " since " + running->run->started_at + " (run #" +
+             std::to_string(running->run->run_id) + ")";
     out += "\n";
   }
   if (streams.empty()) out += "  no stream synced yet\n";
@@ -134,8 +132,8 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
     out += "  " + s.stream + (s.table == s.stream ? "" : " (table " + s.table + ")") + ": " +
            with_commas(s.rows) + " rows" +
            (s.deleted > 0 ? " (" + with_commas(s.deleted) + " marked deleted)" : std::string()) +
-           ", " + with_commas(s.rejected) +
-           " rejected, cursor " + s.cursor.value_or("(none: the next sync is a full sync)") +
+           ", " + with_commas(s.rejected) + " rejected, cursor " +
+           s.cursor.value_or("(none: the next sync is a full sync)") +
            (s.saved_at.empty() ? "" : " (saved " + s.saved_at + ")") + "\n";
   }
   if (!runs.empty()) out += "recent runs (newest first):\n";
@@ -163,10 +161,10 @@ std::string status_json(const std::string& path, const std::vector<StreamStatus>
   if (running) {
     w.StartObject();
     put(w, "pid", static_cast<std::int64_t>(running->pid));
-    put(w, "stream", running->run ? std::optional<std::string>(running->run->stream)
-                                  : std::nullopt);
-    put(w, "started_at", running->run ? std::optional<std::string>(running->run->started_at)
-                                      : std::nullopt);
+    put(w, "stream",
+        running->run ? std::optional<std::string>(running->run->stream) : std::nullopt);
+    put(w, "started_at",
+        running->run ? std::optional<std::string>(running->run->started_at) : std::nullopt);
     put(w, "run_id", static_cast<std::int64_t>(running->run ? running->run->run_id : 0));
     w.EndObject();
   } else {

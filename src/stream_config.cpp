@@ -13,10 +13,14 @@ std::string StreamConfig::first_cursor() const {
 StreamConfig user_stream(std::string url) {
   StreamConfig s;
   s.url = std::move(url);
-  s.columns = {{"id", ColumnType::String},           {"name", ColumnType::String},
-               {"email", ColumnType::String},        {"address", ColumnType::String},
-               {"company", ColumnType::String},      {"job", ColumnType::String},
-               {"updatedAt", ColumnType::UtcDatetime}, {"createdAt", ColumnType::UtcDatetime}};
+  s.columns = {{"id", ColumnType::String},
+               {"name", ColumnType::String},
+               {"email", ColumnType::String},
+               {"address", ColumnType::String},
+               {"company", ColumnType::String},
+               {"job", ColumnType::String},
+               {"updatedAt", ColumnType::UtcDatetime},
+               {"createdAt", ColumnType::UtcDatetime}};
   return s;
 }
 

@@ -25,22 +25,22 @@ struct HeaderSetting {
 // seed's user stream.
 struct StreamConfig {
   std::string name = "user";
-  std::string url;                                  // http or https, no query
-  std::string table = "user";                       // defaults to name
-  std::vector<std::string> primary_key{"id"};       // one or more fields
+  std::string url;                             // http or https, no query
+  std::string table = "user";                  // defaults to name
+  std::vector<std::string> primary_key{"id"};  // one or more fields
   std::string cursor_field = "updatedAt";
   CursorFormat cursor_format = CursorFormat::Iso8601;
   std::string since_param = "since";
-  std::vector<std::string> records_path{"data"};    // empty: the body is the array
+  std::vector<std::string> records_path{"data"};            // empty: the body is the array
   std::vector<std::pair<std::string, std::string>> params;  // extra query parameters
   std::vector<HeaderSetting> headers;
   std::vector<std::pair<std::string, ColumnType>> columns;  // declared types, in order
-  std::optional<std::string> start_timestamp;       // cursor of a first sync
-  long long lookback_seconds = 0;                   // request since = cursor minus this
-  std::optional<std::string> token_env;             // environment variable of a bearer token
-  std::string token;                                // its value (secret)
-  bool hard_delete = false;        // "on_delete": "hard" removes deleted rows (logged in _deleted)
-  std::string delete_field;        // tombstones: a field that marks a record deleted; "" for none
+  std::optional<std::string> start_timestamp;               // cursor of a first sync
+  long long lookback_seconds = 0;                           // request since = cursor minus this
+  std::optional<std::string> token_env;  // environment variable of a bearer token
+  std::string token;                     // its value (secret)
+  bool hard_delete = false;  // "on_delete": "hard" removes deleted rows (logged in _deleted)
+  std::string delete_field;  // tombstones: a field that marks a record deleted; "" for none
   double max_delete_fraction = 0.5;  // a full pass deleting more of the live rows deletes nothing
 
   RecordShape shape() const {

@@ -293,11 +293,11 @@ std::string request_url(const StreamConfig& stream, const Cursor& committed) {
   url += separator;
   append_url_encoded(url, stream.since_param);
   url += '=';
-  append_url_encoded(url, stream.lookback_seconds > 0
-                              ? format_cursor(stream.cursor_format,
-                                              minus_seconds(committed.instant,
-                                                            stream.lookback_seconds))
-                              : committed.text);
+  append_url_encoded(url,
+                     stream.lookback_seconds > 0
+                         ? format_cursor(stream.cursor_format,
+                                         minus_seconds(committed.instant, stream.lookback_seconds))
+                         : committed.text);
   return url;
 }
 
@@ -477,8 +477,8 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
     if (!stream) {
       std::string known;
       for (const StreamConfig& s : config.streams) known += (known.empty() ? "" : ", ") + s.name;
-      throw ConfigError("--stream " + name + ": no such stream in the configuration (it has: " +
-                        known + ")");
+      throw ConfigError("--stream " + name +
+                        ": no such stream in the configuration (it has: " + known + ")");
     }
     if (std::find(selected.begin(), selected.end(), stream) == selected.end())
       selected.push_back(stream);

@@ -64,9 +64,9 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
 // Syncs the streams named in `names` (every stream, in the configuration's
 // order, when empty) into the replica at `config.database`, under its sync lock.
 // A stream that fails does not stop the ones after it; SIGINT/SIGTERM, or the
-// run passing max_run_seconds, stops the run after the stream it interrupted. Returns a report per stream synced.
-// Throws LockedError when another sync holds the replica, ConfigError for a name
-// the configuration does not have, and Error when the replica cannot be opened.
+// run passing max_run_seconds, stops the run after the stream it interrupted. Returns a report per
+// stream synced. Throws LockedError when another sync holds the replica, ConfigError for a name the
+// configuration does not have, and Error when the replica cannot be opened.
 std::vector<SyncReport> run_streams(const Config& config, const std::vector<std::string>& names,
                                     SyncObserver& observer, bool full = false);
 

@@ -33,8 +33,7 @@ ColumnType column_type_of(const TableSpec& spec, std::string_view field) {
   for (const auto& [name, type] : spec.columns)
     if (name == field) return type;
   if (field == spec.cursor_field)
-    return spec.cursor_format == CursorFormat::Iso8601 ? ColumnType::UtcDatetime
-                                                       : ColumnType::Long;
+    return spec.cursor_format == CursorFormat::Iso8601 ? ColumnType::UtcDatetime : ColumnType::Long;
   return ColumnType::Any;
 }
 
@@ -89,9 +88,8 @@ void TableWriter::create_table() {
   for (const std::string& field : fields) {
     std::string name = column_name_for(field, taken);
     const ColumnType type = column_type_of(spec_, field);
-    const bool is_key =
-        std::find(spec_.primary_key.begin(), spec_.primary_key.end(), field) !=
-        spec_.primary_key.end();
+    const bool is_key = std::find(spec_.primary_key.begin(), spec_.primary_key.end(), field) !=
+                        spec_.primary_key.end();
     std::string definition = quote_identifier(name);
     if (!sql_type(type).empty()) definition += " " + std::string(sql_type(type));
     if (is_key || field == spec_.cursor_field) definition += " NOT NULL";
@@ -207,8 +205,8 @@ void TableWriter::add_column(const std::string& field, ColumnType type) {
   if (columns_.size() + 1 >= max_columns_) {
     // Past the limit: the field is kept in the JSON object of _tsync_extra.
     if (extra_column_ == kOverflow) {
-      db_.exec(fill_template(sql::add_column, {{"table", quoted_table_},
-                                               {"column", quote_identifier(kExtraColumn)}}));
+      db_.exec(fill_template(
+          sql::add_column, {{"table", quoted_table_}, {"column", quote_identifier(kExtraColumn)}}));
       extra_column_ = columns_.size();
       columns_.push_back({std::string(kExtraColumn), ColumnType::Json});
     }
@@ -242,12 +240,11 @@ void TableWriter::prepare() {
   // A deleted row keeps the time it was first marked while tombstones of it
   // come again; a live record makes it live.
   const std::string deleted_value =
-      deleted_column_ == kOverflow
-          ? std::string()
-          : "(CASE WHEN excluded." + quote_identifier(kDeletedColumn) +
-                " IS NULL THEN NULL ELSE coalesce(" + quoted_table_ + "." +
-                quote_identifier(kDeletedColumn) + ", excluded." +
-                quote_identifier(kDeletedColumn) + ") END)";
+      deleted_column_ == kOverflow ? std::string()
+                                   : "(CASE WHEN excluded." + quote_identifier(kDeletedColumn) +
+                                         " IS NULL THEN NULL ELSE coalesce(" + quoted_table_ + "." +
+                                         quote_identifier(kDeletedColumn) + ", excluded." +
+                                         quote_identifier(kDeletedColumn) + ") END)";
   for (std::size_t i = 0; i < columns_.size(); ++i) {
     const std::string q = quote_identifier(columns_[i].name);
     names.push_back(q);
@@ -292,8 +289,8 @@ void TableWriter::bind(SQLite::Statement& stmt, int index, std::size_t column,
       return;
     case ValueKind::String:
       if (type == ColumnType::UtcDatetime) {
-        const auto instant = is_cursor ? std::optional<Instant>(record.cursor)
-                                       : parse_timestamp(value.text);
+        const auto instant =
+            is_cursor ? std::optional<Instant>(record.cursor) : parse_timestamp(value.text);
         if (instant) {
           std::string& text = scratch_[column];
           text.resize(kNormalisedWidth);
@@ -417,7 +414,7 @@ TableWriter::Outcome TableWriter::upsert(const Record& record, const std::string
     throw;
   }
   // An insert sets the new row's rowid (>= 1); the DO UPDATE branch leaves it at 0.
-  const Outcome outcome = changes == 0                               ? Outcome::Unchanged
+  const Outcome outcome = changes == 0                             ? Outcome::Unchanged
                           : sqlite3_last_insert_rowid(handle) != 0 ? Outcome::Inserted
                                                                    : Outcome::Updated;
   if (in_pass_) mark_seen(record);
@@ -426,9 +423,9 @@ TableWriter::Outcome TableWriter::upsert(const Record& record, const std::string
 
 void TableWriter::ensure_deleted_column() {
   if (deleted_column_ != kOverflow) return;
-  db_.exec(fill_template(sql::add_column,
-                         {{"table", quoted_table_},
-                          {"column", quote_identifier(kDeletedColumn) + " TEXT"}}));
+  db_.exec(fill_template(
+      sql::add_column,
+      {{"table", quoted_table_}, {"column", quote_identifier(kDeletedColumn) + " TEXT"}}));
   deleted_column_ = columns_.size();
   columns_.push_back({std::string(kDeletedColumn), ColumnType::String});
   prepare();
@@ -528,8 +525,9 @@ void TableWriter::begin_pass() {
       seen_path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
   // Nothing here needs to survive a crash: a pass that did not complete is
   // started over, and its file replaced.
-  seen_db_->exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;"
-                 "PRAGMA cache_size = -16384");
+  seen_db_->exec(
+      "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;"
+      "PRAGMA cache_size = -16384");
   seen_db_->exec(fill_template(sql::create_seen, {{"seen", std::string("seen")},
                                                   {"columns", joined(definitions, ",\n  ")},
                                                   {"key", joined(key, ", ")}}));
@@ -552,14 +550,14 @@ void TableWriter::attach_pass() {
 }
 
 PassCounts TableWriter::count_pass() {
-  SQLite::Statement q(
-      db_, fill_template(sql::count_unseen,
-                         {{"table", quoted_table_},
-                          {"seen", std::string(kSeen)},
-                          {"live", deleted_column_ == kOverflow
-                                       ? std::string("TRUE")
-                                       : quote_identifier(kDeletedColumn) + " IS NULL"},
-                          {"match", key_match()}}));
+  SQLite::Statement q(db_,
+                      fill_template(sql::count_unseen,
+                                    {{"table", quoted_table_},
+                                     {"seen", std::string(kSeen)},
+                                     {"live", deleted_column_ == kOverflow
+                                                  ? std::string("TRUE")
+                                                  : quote_identifier(kDeletedColumn) + " IS NULL"},
+                                     {"match", key_match()}}));
   q.executeStep();
   return {q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64()};
 }
@@ -570,23 +568,23 @@ std::int64_t TableWriter::delete_unseen(const std::string& deleted_at, const std
     std::vector<std::string> key_values;
     for (const std::string& field : spec_.primary_key)
       key_values.push_back("t." + quote_identifier(columns_[by_field_.at(field)].name));
-    SQLite::Statement log(db_, fill_template(sql::log_unseen, {{"table", quoted_table_},
-                                                              {"seen", std::string(kSeen)},
-                                                              {"match", key_match()},
-                                                              {"key_values",
-                                                               joined(key_values, ", ")}}));
+    SQLite::Statement log(
+        db_, fill_template(sql::log_unseen, {{"table", quoted_table_},
+                                             {"seen", std::string(kSeen)},
+                                             {"match", key_match()},
+                                             {"key_values", joined(key_values, ", ")}}));
     log.bind(1, stream);
     log.bind(2, deleted_at);
     log.bind(3, run_id);
     log.exec();
-    return db_.exec(fill_template(sql::delete_unseen, {{"table", quoted_table_},
-                                                       {"seen", std::string(kSeen)},
-                                                       {"match", key_match()}}));
+    return db_.exec(fill_template(
+        sql::delete_unseen,
+        {{"table", quoted_table_}, {"seen", std::string(kSeen)}, {"match", key_match()}}));
   }
   ensure_deleted_column();
   SQLite::Statement mark(db_, fill_template(sql::soft_delete_unseen, {{"table", quoted_table_},
-                                                                     {"seen", std::string(kSeen)},
-                                                                     {"match", key_match()}}));
+                                                                      {"seen", std::string(kSeen)},
+                                                                      {"match", key_match()}}));
   mark.bind(1, deleted_at);
   return mark.exec();
 }

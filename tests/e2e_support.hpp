@@ -4,9 +4,9 @@
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -165,7 +165,9 @@ inline std::vector<std::pair<std::string, TruthField>> truth_fields(const std::s
       return true;
     }
     bool Null() { return depth > 1 ? writer.Null() : value(TruthField::Null, ""); }
-    bool Bool(bool b) { return depth > 1 ? writer.Bool(b) : value(TruthField::Bool, b ? "true" : "false"); }
+    bool Bool(bool b) {
+      return depth > 1 ? writer.Bool(b) : value(TruthField::Bool, b ? "true" : "false");
+    }
     bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
       return depth > 1 ? writer.RawValue(s, n, rapidjson::kNumberType)
                        : value(TruthField::Number, std::string(s, n));

@@ -15,9 +15,9 @@
 
 #include <unistd.h>
 
-#include "timestamp.hpp"
 #include "record.hpp"
 #include "stream_config.hpp"
+#include "timestamp.hpp"
 
 namespace tsync::test {
 
@@ -72,7 +72,16 @@ inline TableSpec user_table() { return user_stream("http://127.0.0.1/").table_sp
 // user, each text or null, and the API's own updatedAt text. It converts to the
 // Record the parser would hand on.
 struct UserRecord {
-  enum Column : std::size_t { kId, kName, kEmail, kAddress, kCompany, kJob, kUpdatedAt, kCreatedAt };
+  enum Column : std::size_t {
+    kId,
+    kName,
+    kEmail,
+    kAddress,
+    kCompany,
+    kJob,
+    kUpdatedAt,
+    kCreatedAt
+  };
   static constexpr std::size_t kColumns = 8;
   static constexpr std::array<std::string_view, kColumns> kNames{
       "id", "name", "email", "address", "company", "job", "updatedAt", "createdAt"};

@@ -17,10 +17,10 @@ using tsync::BackgroundWriter;
 using tsync::Cursor;
 using tsync::Replica;
 using tsync::ReplicaWriter;
-using tsync::test::UserRecord;
-using tsync::test::user_table;
 using tsync::test::make_user;
 using tsync::test::TempDir;
+using tsync::test::user_table;
+using tsync::test::UserRecord;
 
 Cursor cursor_at(const std::string& text) { return Cursor{text, tsync::test::instant_of(text)}; }
 

@@ -442,8 +442,10 @@ TEST_SUITE("cli") {
     auto config_with = [&](const std::string& orders_url) {
       return write_config(dir, R"({"database": ")" + db + R"(", "retry_base_seconds": 0.01,
           "max_retries": 0, "streams": [
-          {"name": "user", "url": ")" + api.base_url() + R"("},
-          {"name": "orders", "url": ")" + orders_url + R"(", "cursor_field": "updated_at",
+          {"name": "user", "url": ")" +
+                                   api.base_url() + R"("},
+          {"name": "orders", "url": ")" +
+                                   orders_url + R"(", "cursor_field": "updated_at",
            "cursor_format": "unix_millis"}]})");
     };
     const std::string config = config_with(orders);
@@ -501,8 +503,8 @@ TEST_SUITE("cli") {
     }
     SUBCASE("a cursor_field that no record has: exit 1 and a warning, nothing stored") {
       const std::string wrong = write_config(
-          dir, R"({"database": ")" + db + R"(", "streams": [{"name": "orders", "url": ")" +
-                   orders + R"(", "cursor_field": "modified",
+          dir, R"({"database": ")" + db + R"(", "streams": [{"name": "orders", "url": ")" + orders +
+                   R"(", "cursor_field": "modified",
                    "cursor_format": "unix_millis"}]})");
       r = proc::run({kTsync, "sync", "--config", wrong, "--json"});
       CHECK(r.exit_code == tsync::kExitError);
@@ -521,9 +523,11 @@ TEST_SUITE("cli") {
     options.rate_limit_bytes_per_second = 400000;  // about 10 s for the whole response
     e2e::Scene scene(options);
     auto& [dir, api] = scene;
-    const std::string config = write_config(
-        dir, config_json(api, ", \"max_run_seconds\": 1, \"checkpoint_rows\": 200, "
-                              "\"database\": \"" + dir.file("replica.db") + "\""));
+    const std::string config =
+        write_config(dir, config_json(api,
+                                      ", \"max_run_seconds\": 1, \"checkpoint_rows\": 200, "
+                                      "\"database\": \"" +
+                                          dir.file("replica.db") + "\""));
     const auto started = std::chrono::steady_clock::now();
     const auto r = proc::run({kTsync, "sync", "--config", config});
     const double seconds =
@@ -563,8 +567,8 @@ TEST_SUITE("cli") {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       seen = proc::run({kTsync, "status", "--db", db}).out;
     }
-    CHECK(seen.find("sync running now: pid " + std::to_string(child.pid()) + ", stream user since ") !=
-          std::string::npos);
+    CHECK(seen.find("sync running now: pid " + std::to_string(child.pid()) +
+                    ", stream user since ") != std::string::npos);
     const auto json = proc::run({kTsync, "status", "--db", db, "--json"});
     CHECK(json.out.find("\"running\":{\"pid\":" + std::to_string(child.pid()) +
                         ",\"stream\":\"user\"") != std::string::npos);
@@ -574,4 +578,3 @@ TEST_SUITE("cli") {
     CHECK(after.out.find("sync running now") == std::string::npos);
   }
 }
-

@@ -13,9 +13,9 @@ using tsync::ColumnType;
 TEST_SUITE("columns") {
   TEST_CASE("quote_identifier makes any name an identifier SQLite reads back exactly") {
     SQLite::Database db(":memory:", SQLite::OPEN_READWRITE);
-    const std::string names[] = {"plain",     "a\"b",     "\"",        "\"\"x\"\"", "[x]",
-                                 "`t`",       "a b",      "; DROP TABLE t; --",   "select",
-                                 "",          "caf\xc3\xa9", "x')); DELETE FROM t; --",
+    const std::string names[] = {"plain",       "a\"b",   "\"",          "\"\"x\"\"",
+                                 "[x]",         "`t`",    "a b",         "; DROP TABLE t; --",
+                                 "select",      "",       "caf\xc3\xa9", "x')); DELETE FROM t; --",
                                  "line\nbreak", "{table}"};
     std::string columns;
     for (const std::string& name : names)
@@ -72,9 +72,9 @@ TEST_SUITE("columns") {
     CHECK(tsync::column_type_names() ==
           "STRING, UTC_DATETIME, NAIVE_DATETIME, NAIVE_DATE, BOOLEAN, SHORT, INT, LONG, FLOAT, "
           "DOUBLE, DECIMAL, JSON, BINARY");
-    for (const char* name : {"STRING", "UTC_DATETIME", "NAIVE_DATETIME", "NAIVE_DATE", "BOOLEAN",
-                             "SHORT", "INT", "LONG", "FLOAT", "DOUBLE", "DECIMAL", "JSON",
-                             "BINARY"}) {
+    for (const char* name :
+         {"STRING", "UTC_DATETIME", "NAIVE_DATETIME", "NAIVE_DATE", "BOOLEAN", "SHORT", "INT",
+          "LONG", "FLOAT", "DOUBLE", "DECIMAL", "JSON", "BINARY"}) {
       const auto type = tsync::column_type_from_name(name);
       REQUIRE(type.has_value());
       CHECK(tsync::column_type_name(*type) == name);

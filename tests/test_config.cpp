@@ -163,20 +163,23 @@ TEST_SUITE("config") {
 
   TEST_CASE("accepted base_url forms") {
     SUBCASE("http with a port") {
-      CHECK(tsync::parse_config(R"({"base_url": "http://127.0.0.1:5001/x"})", "o").streams.at(0).url ==
-            "http://127.0.0.1:5001/x");
+      CHECK(tsync::parse_config(R"({"base_url": "http://127.0.0.1:5001/x"})", "o")
+                .streams.at(0)
+                .url == "http://127.0.0.1:5001/x");
     }
     SUBCASE("https without a path") {
       CHECK(tsync::parse_config(R"({"base_url": "https://example.com"})", "o").streams.at(0).url ==
             "https://example.com");
     }
     SUBCASE("scheme in capitals") {
-      CHECK(tsync::parse_config(R"({"base_url": "HTTPS://Example.com/Users"})", "o").streams.at(0).url ==
-            "HTTPS://Example.com/Users");
+      CHECK(tsync::parse_config(R"({"base_url": "HTTPS://Example.com/Users"})", "o")
+                .streams.at(0)
+                .url == "HTTPS://Example.com/Users");
     }
     SUBCASE("IPv6 literal") {
-      CHECK(tsync::parse_config(R"({"base_url": "http://[::1]:8080/users"})", "o").streams.at(0).url ==
-            "http://[::1]:8080/users");
+      CHECK(tsync::parse_config(R"({"base_url": "http://[::1]:8080/users"})", "o")
+                .streams.at(0)
+                .url == "http://[::1]:8080/users");
     }
   }
 
@@ -266,10 +269,11 @@ TEST_SUITE("config") {
 
   TEST_CASE("base_url is checked") {
     SUBCASE("missing") {
-      CHECK_THROWS_WITH_AS(tsync::parse_config("{}", "cfg.json"),
-                           "cfg.json: base_url: missing (the URL of the API endpoint, e.g. "
-                           "\"http://127.0.0.1:5001/incremental/timestamp\", or a list of \"streams\")",
-                           tsync::ConfigError);
+      CHECK_THROWS_WITH_AS(
+          tsync::parse_config("{}", "cfg.json"),
+          "cfg.json: base_url: missing (the URL of the API endpoint, e.g. "
+          "\"http://127.0.0.1:5001/incremental/timestamp\", or a list of \"streams\")",
+          tsync::ConfigError);
       CHECK(error_of(R"({"database": "a.db"})") ==
             "cfg.json: base_url: missing (the URL of the API endpoint, e.g. "
             "\"http://127.0.0.1:5001/incremental/timestamp\", or a list of \"streams\")");
@@ -309,14 +313,17 @@ TEST_SUITE("config") {
     SUBCASE("a query or fragment") {
       CHECK_THROWS_WITH_AS(
           tsync::parse_config(R"({"base_url": "http://h/users?since=2024-01-01"})", "cfg.json"),
-          "cfg.json: base_url: must not contain a query or fragment (tsync adds ?since=...; put fixed parameters in \"params\"): "
+          "cfg.json: base_url: must not contain a query or fragment (tsync adds ?since=...; put "
+          "fixed parameters in \"params\"): "
           "\"http://h/users?since=2024-01-01\"",
           tsync::ConfigError);
       CHECK(error_of(R"({"base_url": "http://h/users#x"})") ==
-            "cfg.json: base_url: must not contain a query or fragment (tsync adds ?since=...; put fixed parameters in \"params\"): "
+            "cfg.json: base_url: must not contain a query or fragment (tsync adds ?since=...; put "
+            "fixed parameters in \"params\"): "
             "\"http://h/users#x\"");
       CHECK(error_of(R"({"base_url": "http://h/users?"})") ==
-            "cfg.json: base_url: must not contain a query or fragment (tsync adds ?since=...; put fixed parameters in \"params\"): "
+            "cfg.json: base_url: must not contain a query or fragment (tsync adds ?since=...; put "
+            "fixed parameters in \"params\"): "
             "\"http://h/users?\"");
     }
     SUBCASE("spaces and control characters") {

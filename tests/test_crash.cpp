@@ -5,8 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <random>
+#include <set>
 
 #include <SQLiteCpp/Database.h>
 
@@ -135,8 +135,7 @@ TEST_SUITE("crash") {
     bool finished = false;
     for (int round = 0; round < 10; ++round) {
       if (round % 3 == 2) grow();
-      if (finished)
-        REQUIRE(proc::run({TSYNC_BINARY, "reset", "--config", config}).exit_code == 0);
+      if (finished) REQUIRE(proc::run({TSYNC_BINARY, "reset", "--config", config}).exit_code == 0);
       proc::Child child({TSYNC_BINARY, "sync", "--quiet", "--config", config});
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
       child.signal(SIGKILL);
@@ -161,8 +160,9 @@ TEST_SUITE("crash") {
     std::ofstream(config) << "{\"base_url\": \"" << api.base_url()
                           << "\", \"checkpoint_rows\": 300, \"retry_base_seconds\": 0.01}";
     const std::string db = dir.file("replica.db");
-    REQUIRE(proc::run({TSYNC_BINARY, "sync", "--quiet", "--config", config, "--db", db})
-                .exit_code == 0);
+    REQUIRE(
+        proc::run({TSYNC_BINARY, "sync", "--quiet", "--config", config, "--db", db}).exit_code ==
+        0);
     const auto removed = api.store().remove(300);
     const std::set<std::string> gone(removed.begin(), removed.end());
     options.rate_limit_bytes_per_second = 1500000;
@@ -171,10 +171,10 @@ TEST_SUITE("crash") {
     auto marked = [&] {
       std::set<std::string> ids;
       SQLite::Database d(db, SQLite::OPEN_READONLY);
-      const bool has_column =
-          d.execAndGet("SELECT count(*) FROM pragma_table_info('user') WHERE name = "
-                       "'_tsync_deleted_at'")
-              .getInt() > 0;
+      const bool has_column = d.execAndGet(
+                                   "SELECT count(*) FROM pragma_table_info('user') WHERE name = "
+                                   "'_tsync_deleted_at'")
+                                  .getInt() > 0;
       if (!has_column) return ids;
       SQLite::Statement q(d, "SELECT id FROM user WHERE _tsync_deleted_at IS NOT NULL");
       while (q.executeStep()) ids.insert(q.getColumn(0).getString());
@@ -184,7 +184,8 @@ TEST_SUITE("crash") {
     std::uniform_int_distribution<int> delay_ms(30, 2000);
     int kills = 0;
     for (int round = 0; round < 8; ++round) {
-      proc::Child child({TSYNC_BINARY, "sync", "--full", "--quiet", "--config", config, "--db", db});
+      proc::Child child(
+          {TSYNC_BINARY, "sync", "--full", "--quiet", "--config", config, "--db", db});
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
       child.signal(SIGKILL);
       const auto r = child.wait();
@@ -192,7 +193,8 @@ TEST_SUITE("crash") {
       CAPTURE(round);
       check_sound(db, api);
       for (const std::string& id : marked())
-        CHECK_MESSAGE(gone.count(id) == 1, "user " << id << " is marked deleted but the API holds it");
+        CHECK_MESSAGE(gone.count(id) == 1,
+                      "user " << id << " is marked deleted but the API holds it");
     }
     CHECK(kills >= 5);
     api.set_options(Options{});
@@ -204,4 +206,3 @@ TEST_SUITE("crash") {
     CHECK_FALSE(std::filesystem::exists(db + "-tsync-seen"));  // a killed pass's file is gone
   }
 }
-

@@ -322,7 +322,8 @@ TEST_SUITE("faults") {
       port = api.start();
     }  // stopped: nothing listens on the port now
     tsync::Config config;
-    config.streams = {tsync::user_stream("http://127.0.0.1:" + std::to_string(port) + "/incremental/timestamp")};
+    config.streams = {
+        tsync::user_stream("http://127.0.0.1:" + std::to_string(port) + "/incremental/timestamp")};
     config.database = dir.file("replica.db");
     config.max_retries = 1;
     config.retry_base_seconds = 0.01;
@@ -513,7 +514,8 @@ TEST_SUITE("faults") {
     while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 
     tsync::Config config;
-    config.streams = {tsync::user_stream("https://127.0.0.1:" + std::to_string(port) + "/incremental/timestamp")};
+    config.streams = {
+        tsync::user_stream("https://127.0.0.1:" + std::to_string(port) + "/incremental/timestamp")};
     config.database = dir.file("replica.db");
     config.retry_base_seconds = 0.01;
     e2e::RecordingObserver observer;

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "errors.hpp"
-#include "support.hpp"
 #include "records.hpp"
+#include "support.hpp"
 
 using tsync::test::UserRecord;
 
@@ -33,7 +33,7 @@ class TextSource final : public tsync::ChunkSource {
 };
 
 struct Stored {
-  std::vector<std::string> columns;  // the user's eight fields; "<null>" for absent or null
+  std::vector<std::string> columns;       // the user's eight fields; "<null>" for absent or null
   std::vector<tsync::FieldValue> fields;  // every field, in order
   std::string updated_text;
   tsync::Instant cursor;
@@ -71,8 +71,7 @@ struct Parsed {
   Collector seen;
 };
 
-Parsed parse(const std::string& body, std::size_t chunk = 0,
-             const tsync::RecordShape& shape = {}) {
+Parsed parse(const std::string& body, std::size_t chunk = 0, const tsync::RecordShape& shape = {}) {
   TextSource source(body, chunk);
   Parsed parsed;
   parsed.bytes = tsync::parse_records(source, shape, parsed.seen);
@@ -387,7 +386,8 @@ TEST_SUITE("records") {
             "response body at byte 20: \"items\" is not an array (expected {\"result\": "
             "{\"items\": [...]}})");
       shape.records_path = {"results"};
-      CHECK(error_of(R"({"data":[]})") == "response body at byte 11: the body has no \"results\" array");
+      CHECK(error_of(R"({"data":[]})") ==
+            "response body at byte 11: the body has no \"results\" array");
     }
   }
 
@@ -426,14 +426,13 @@ TEST_SUITE("records") {
     shape.cursor_field = "updated_at";
     SUBCASE("unix_millis: a number of milliseconds, its text kept for the next request") {
       shape.cursor_format = tsync::CursorFormat::UnixMillis;
-      const auto parsed = parse(
-          R"({"data":[{"account_id":1,"id":2,"updated_at":1705314600123},)"
-          R"({"account_id":1,"id":3,"updated_at":"1705314600124"},)"
-          R"({"id":4,"updated_at":1705314600125},)"
-          R"({"account_id":1,"id":5,"updated_at":"2024-01-15T10:30:00Z"},)"
-          R"({"account_id":1,"id":6,"updated_at":1.7e12},)"
-          R"({"account_id":1,"id":7,"updatedAt":1705314600125}]})",
-          6, shape);
+      const auto parsed = parse(R"({"data":[{"account_id":1,"id":2,"updated_at":1705314600123},)"
+                                R"({"account_id":1,"id":3,"updated_at":"1705314600124"},)"
+                                R"({"id":4,"updated_at":1705314600125},)"
+                                R"({"account_id":1,"id":5,"updated_at":"2024-01-15T10:30:00Z"},)"
+                                R"({"account_id":1,"id":6,"updated_at":1.7e12},)"
+                                R"({"account_id":1,"id":7,"updatedAt":1705314600125}]})",
+                                6, shape);
       REQUIRE(parsed.seen.stored.size() == 2);
       CHECK(parsed.seen.stored[0].updated_text == "1705314600123");
       CHECK(tsync::format_utc(parsed.seen.stored[0].cursor) == "2024-01-15T10:30:00.123000000Z");
@@ -447,8 +446,8 @@ TEST_SUITE("records") {
     }
     SUBCASE("unix_seconds with a fraction; iso8601 refuses a number") {
       shape.cursor_format = tsync::CursorFormat::UnixSeconds;
-      auto parsed = parse(R"({"data":[{"account_id":"a","id":"b","updated_at":1705314600.5}]})",
-                          0, shape);
+      auto parsed =
+          parse(R"({"data":[{"account_id":"a","id":"b","updated_at":1705314600.5}]})", 0, shape);
       REQUIRE(parsed.seen.stored.size() == 1);
       CHECK(tsync::format_utc(parsed.seen.stored[0].cursor) == "2024-01-15T10:30:00.500000000Z");
       shape.cursor_format = tsync::CursorFormat::Iso8601;
@@ -462,16 +461,16 @@ TEST_SUITE("records") {
   TEST_CASE("a delete_field marks tombstones: true, a timestamp or a number") {
     tsync::RecordShape shape;
     shape.delete_field = "deleted";
-    const auto parsed = parse(
-        R"({"data":[{"id":"1","updatedAt":"2024-01-15T10:30:00Z","deleted":true},)"
-        R"({"id":"2","updatedAt":"2024-01-15T10:30:00Z","deleted":false},)"
-        R"({"id":"3","updatedAt":"2024-01-15T10:30:00Z","deleted":"2024-01-15T10:30:00Z"},)"
-        R"({"id":"4","updatedAt":"2024-01-15T10:30:00Z","deleted":null},)"
-        R"({"id":"5","updatedAt":"2024-01-15T10:30:00Z"},)"
-        R"({"id":"6","updatedAt":"2024-01-15T10:30:00Z","deleted":""},)"
-        R"({"id":"7","updatedAt":"2024-01-15T10:30:00Z","deleted":1705314600},)"
-        R"({"id":"8","updatedAt":"2024-01-15T10:30:00Z","deleted":"yes"}]})",
-        3, shape);
+    const auto parsed =
+        parse(R"({"data":[{"id":"1","updatedAt":"2024-01-15T10:30:00Z","deleted":true},)"
+              R"({"id":"2","updatedAt":"2024-01-15T10:30:00Z","deleted":false},)"
+              R"({"id":"3","updatedAt":"2024-01-15T10:30:00Z","deleted":"2024-01-15T10:30:00Z"},)"
+              R"({"id":"4","updatedAt":"2024-01-15T10:30:00Z","deleted":null},)"
+              R"({"id":"5","updatedAt":"2024-01-15T10:30:00Z"},)"
+              R"({"id":"6","updatedAt":"2024-01-15T10:30:00Z","deleted":""},)"
+              R"({"id":"7","updatedAt":"2024-01-15T10:30:00Z","deleted":1705314600},)"
+              R"({"id":"8","updatedAt":"2024-01-15T10:30:00Z","deleted":"yes"}]})",
+              3, shape);
     REQUIRE(parsed.seen.stored.size() == 8);
     const bool expected[] = {true, false, true, false, false, false, true, false};
     for (std::size_t i = 0; i < 8; ++i) {
@@ -480,4 +479,3 @@ TEST_SUITE("records") {
     }
   }
 }
-

@@ -28,10 +28,10 @@ using tsync::Cursor;
 using tsync::Replica;
 using tsync::ReplicaWriter;
 using tsync::RunCounters;
-using tsync::test::UserRecord;
-using tsync::test::user_table;
 using tsync::test::make_user;
 using tsync::test::TempDir;
+using tsync::test::user_table;
+using tsync::test::UserRecord;
 using tsync::test::utc_text;
 
 using Row = std::array<std::optional<std::string>, UserRecord::kColumns>;
@@ -149,9 +149,8 @@ TEST_SUITE("replica") {
     SQLite::Statement list(reader,
                            "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
     while (list.executeStep()) tables.push_back(list.getColumn(0).getString());
-    CHECK(tables ==
-          std::vector<std::string>{"_columns", "_deleted", "_rejected", "_state", "_sync_log",
-                                   "user"});
+    CHECK(tables == std::vector<std::string>{"_columns", "_deleted", "_rejected", "_state",
+                                             "_sync_log", "user"});
 
     std::vector<std::string> columns;
     SQLite::Statement info(reader, "SELECT name, pk FROM pragma_table_info('user') ORDER BY cid");
@@ -776,11 +775,12 @@ TEST_SUITE("replica") {
     SUBCASE("a stored cursor that is not a timestamp is reported") {
       replica.db().exec(
           "INSERT INTO _state (stream, last_timestamp) VALUES ('user', 'yesterday noon')");
-      REQUIRE_THROWS_WITH_AS(replica.cursor("user"),
-                             (path + ": the saved cursor of user is not a timestamp: \"yesterday "
-                                     "noon\" (run `tsync reset --stream user` to sync it from the start again)")
-                                 .c_str(),
-                             tsync::Error);
+      REQUIRE_THROWS_WITH_AS(
+          replica.cursor("user"),
+          (path + ": the saved cursor of user is not a timestamp: \"yesterday "
+                  "noon\" (run `tsync reset --stream user` to sync it from the start again)")
+              .c_str(),
+          tsync::Error);
     }
     SUBCASE("one stream's cursor is not another's") {
       ReplicaWriter writer(replica, "user", user_table(), std::nullopt);

@@ -55,8 +55,8 @@ struct EchoingApi {
 
   EchoingApi() {
     auto echo = [this](const httplib::Request& request) {
-      seen = request.get_header_value("Authorization") + " | " +
-             request.get_header_value("X-Api-Key");
+      seen =
+          request.get_header_value("Authorization") + " | " + request.get_header_value("X-Api-Key");
       return seen;
     };
     server.http.Get("/unauthorized", [echo](const httplib::Request& req, httplib::Response& res) {
@@ -131,7 +131,8 @@ TEST_SUITE("secrets") {
     SUBCASE("a body that echoes them URL-encoded") {
       const Run run = sync_against(dir, api.server.url("/encoded"));
       CHECK(run.result.exit_code == tsync::kExitError);
-      CHECK(run.result.err.find("?token=Bearer%20[redacted]%20%7C%20[redacted]") != std::string::npos);
+      CHECK(run.result.err.find("?token=Bearer%20[redacted]%20%7C%20[redacted]") !=
+            std::string::npos);
     }
     SUBCASE("a successful sync keeps the data and no secret") {
       const Run run = sync_against(dir, api.server.url("/data"));
@@ -168,15 +169,17 @@ TEST_SUITE("secrets") {
   TEST_CASE("a stalled body is cut, retried and reported without a secret") {
     LocalServer server;
     server.http.Get("/trickle", [](const httplib::Request&, httplib::Response& res) {
-      res.set_chunked_content_provider("application/json; charset=utf-8",
-                                       [](std::size_t offset, httplib::DataSink& sink) {
-                                         std::this_thread::sleep_for(std::chrono::milliseconds(300));
-                                         if (!sink.is_writable()) return false;
-                                         const std::string body = R"({"data":[)";
-                                         if (offset < body.size()) sink.write(&body[offset], 1);
-                                         else sink.write(" ", 1);
-                                         return true;
-                                       });
+      res.set_chunked_content_provider(
+          "application/json; charset=utf-8", [](std::size_t offset, httplib::DataSink& sink) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            if (!sink.is_writable()) return false;
+            const std::string body = R"({"data":[)";
+            if (offset < body.size())
+              sink.write(&body[offset], 1);
+            else
+              sink.write(" ", 1);
+            return true;
+          });
     });
     server.start();
     e2e::ScratchDir dir;
@@ -187,8 +190,8 @@ TEST_SUITE("secrets") {
         "token_env": "TSYNC_TEST_TOKEN", "base_url": ")"
                           << server.url("/trickle") << R"("})";
     const auto started = std::chrono::steady_clock::now();
-    const auto r = proc::run({TSYNC_BINARY, "sync", "--config", config},
-                             {"TSYNC_TEST_TOKEN=" + kToken});
+    const auto r =
+        proc::run({TSYNC_BINARY, "sync", "--config", config}, {"TSYNC_TEST_TOKEN=" + kToken});
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     CHECK(r.exit_code == tsync::kExitError);
@@ -211,7 +214,8 @@ TEST_SUITE("secrets") {
     const std::string db = dir.file("replica.db");
     const std::string config = dir.file("configuration.json");
     std::ofstream(config) << R"({"database": ")" << db << R"(", "token_env": "TSYNC_TEST_TOKEN",
-        "base_url": ")" << server.url("/data") << R"("})";
+        "base_url": ")" << server.url("/data")
+                          << R"("})";
     const auto r = proc::run({TSYNC_BINARY, "sync", "--verbose", "--config", config},
                              {"TSYNC_TEST_TOKEN=" + kToken});
     CHECK(r.exit_code == tsync::kExitError);  // everything was rejected

@@ -67,8 +67,7 @@ TEST_SUITE("sync_deletes") {
           180);
     CHECK(count(config.database,
                 "SELECT count(*) FROM user WHERE length(_tsync_deleted_at) = 30") == 20);
-    CHECK(count(config.database, "SELECT rows_deleted FROM _sync_log ORDER BY run_id DESC") ==
-          20);
+    CHECK(count(config.database, "SELECT rows_deleted FROM _sync_log ORDER BY run_id DESC") == 20);
     CHECK(e2e::saved_cursor(config.database) == cursor);  // never backwards
     CHECK_FALSE(std::filesystem::exists(config.database + "-tsync-seen"));
 
@@ -95,9 +94,10 @@ TEST_SUITE("sync_deletes") {
     SUBCASE("a record the API returns unchanged after it was marked is live again") {
       // As if the API had hidden it for a while: the next full pass sees it again.
       SQLite::Database d(config.database, SQLite::OPEN_READWRITE);
-      d.exec("UPDATE user SET _tsync_deleted_at = '2020-01-01T00:00:00.000000000Z' "
-             "WHERE _tsync_deleted_at IS NULL AND rowid = (SELECT min(rowid) FROM user "
-             "WHERE _tsync_deleted_at IS NULL)");
+      d.exec(
+          "UPDATE user SET _tsync_deleted_at = '2020-01-01T00:00:00.000000000Z' "
+          "WHERE _tsync_deleted_at IS NULL AND rowid = (SELECT min(rowid) FROM user "
+          "WHERE _tsync_deleted_at IS NULL)");
       report = sync_one(config, true);
       CHECK(report.counters.rows_updated == 1);
       CHECK(marked(config.database).size() == 20);
@@ -143,9 +143,10 @@ TEST_SUITE("sync_deletes") {
     std::set<std::string> expected;
     for (const auto& id : removed) expected.insert("[\"" + id + "\"]");
     CHECK(keys == expected);
-    CHECK(count(config.database,
-                "SELECT count(*) FROM pragma_table_info('user') WHERE name = '_tsync_deleted_at'") ==
-          0);
+    CHECK(
+        count(config.database,
+              "SELECT count(*) FROM pragma_table_info('user') WHERE name = '_tsync_deleted_at'") ==
+        0);
   }
 
   TEST_CASE("tombstones are applied as deletes, soft or hard, by any sync") {
@@ -159,18 +160,20 @@ TEST_SUITE("sync_deletes") {
     const std::string url = api.add_endpoint(spec);
     tsync::mock::RecordStore& store = api.records("/v1/things");
     SUBCASE("deleted: true, soft") {
-      const auto config = tsync::parse_config(
-          R"({"database": ")" + dir.file("replica.db") + R"(", "streams": [{"name": "things",
+      const auto config = tsync::parse_config(R"({"database": ")" + dir.file("replica.db") +
+                                                  R"(", "streams": [{"name": "things",
               "url": ")" + url + R"(", "delete_field": "deleted"}]})",
-          "test");
+                                              "test");
       REQUIRE(sync_one(config, false).status == "ok");
       const auto removed = store.remove(5, Tombstone::Flag);
       const auto report = sync_one(config, false);
       CHECK(report.status == "ok");
       CHECK(report.counters.rows_deleted == 5);
-      CHECK(count(config.database,
-                  "SELECT count(*) FROM things WHERE _tsync_deleted_at IS NOT NULL AND deleted = 1") ==
-            5);
+      CHECK(
+          count(
+              config.database,
+              "SELECT count(*) FROM things WHERE _tsync_deleted_at IS NOT NULL AND deleted = 1") ==
+          5);
       // A replayed tombstone keeps the time the row was first marked.
       const std::string first =
           e2e::text_of(config.database, "SELECT max(_tsync_deleted_at) FROM things");
@@ -184,10 +187,10 @@ TEST_SUITE("sync_deletes") {
                   "SELECT count(*) FROM things WHERE _tsync_deleted_at IS NOT NULL") == 4);
     }
     SUBCASE("deletedAt, hard") {
-      const auto config = tsync::parse_config(
-          R"({"database": ")" + dir.file("replica.db") + R"(", "streams": [{"name": "things",
+      const auto config = tsync::parse_config(R"({"database": ")" + dir.file("replica.db") +
+                                                  R"(", "streams": [{"name": "things",
               "url": ")" + url + R"(", "delete_field": "deletedAt", "on_delete": "hard"}]})",
-          "test");
+                                              "test");
       REQUIRE(sync_one(config, false).status == "ok");
       store.remove(3, Tombstone::At);
       const auto report = sync_one(config, false);
@@ -267,8 +270,9 @@ TEST_SUITE("sync_deletes") {
     std::this_thread::sleep_for(std::chrono::milliseconds(700));
     child.signal(SIGTERM);
     CHECK(child.wait().exit_code == 128 + SIGTERM);
-    CHECK(count(db, "SELECT count(*) FROM pragma_table_info('user') WHERE name = "
-                    "'_tsync_deleted_at'") == 0);
+    CHECK(count(db,
+                "SELECT count(*) FROM pragma_table_info('user') WHERE name = "
+                "'_tsync_deleted_at'") == 0);
 
     api.set_options(tsync::mock::Options{});
     const auto r = proc::run({TSYNC_BINARY, "sync", "--full", "--json", "--config", config});

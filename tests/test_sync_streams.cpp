@@ -31,10 +31,10 @@ tsync::Config streams_config(const e2e::ScratchDir& dir, const std::string& stre
 
 // Every kind of field the mock generates.
 std::vector<tsync::mock::FieldSpec> every_kind() {
-  return {{"title", FieldKind::String},        {"qty", FieldKind::Integer},
-          {"serial", FieldKind::BigInteger},   {"amount", FieldKind::Float},
-          {"paid", FieldKind::Bool},           {"note", FieldKind::Null},
-          {"meta", FieldKind::Object},         {"tags", FieldKind::Array},
+  return {{"title", FieldKind::String},      {"qty", FieldKind::Integer},
+          {"serial", FieldKind::BigInteger}, {"amount", FieldKind::Float},
+          {"paid", FieldKind::Bool},         {"note", FieldKind::Null},
+          {"meta", FieldKind::Object},       {"tags", FieldKind::Array},
           {"code", FieldKind::NumericString}};
 }
 
@@ -197,12 +197,22 @@ TEST_SUITE("sync_streams") {
 
     SQLite::Database db(config.database, SQLite::OPEN_READONLY);
     const auto columns = e2e::column_of_field(db, "things");
-    const std::vector<std::pair<std::string, int>> expected{
-        {"a\"b", 1},  {"[x]", 2},  {"`t`", 3},  {"; DROP TABLE things; --", 4},
-        {"select", 5}, {"Name", 6}, {"name", 7}, {"NAME", 8},  {"", 9},
-        {"caf\xc3\xa9 \xf0\x9f\x98\x80", 10},     {std::string("n\0ul", 4), 11},
-        {"_tsync_extra", 12},      {"name~2", 13}, {"x')); DELETE FROM _state; --", 14},
-        {"a.b", 15},  {"rowid", 16}};
+    const std::vector<std::pair<std::string, int>> expected{{"a\"b", 1},
+                                                            {"[x]", 2},
+                                                            {"`t`", 3},
+                                                            {"; DROP TABLE things; --", 4},
+                                                            {"select", 5},
+                                                            {"Name", 6},
+                                                            {"name", 7},
+                                                            {"NAME", 8},
+                                                            {"", 9},
+                                                            {"caf\xc3\xa9 \xf0\x9f\x98\x80", 10},
+                                                            {std::string("n\0ul", 4), 11},
+                                                            {"_tsync_extra", 12},
+                                                            {"name~2", 13},
+                                                            {"x')); DELETE FROM _state; --", 14},
+                                                            {"a.b", 15},
+                                                            {"rowid", 16}};
     std::set<std::string> distinct;
     for (const auto& [field, value] : expected) {
       CAPTURE(field);
@@ -240,8 +250,10 @@ TEST_SUITE("sync_streams") {
     spec.schema.key = KeyKind::Integer;
     const std::string url = api.add_endpoint(spec);
     tsync::mock::RecordStore& store = api.records("/mixed");
-    const char* values[] = {"7", "\"07\"", "7.5", "true", "null", "{\"a\":[1]}", "\"  7\"",
-                            "\"1e3\"", "123456789012345678901234567890", "-0"};
+    const char* values[] = {"7",       "\"07\"",  "7.5",
+                            "true",    "null",    "{\"a\":[1]}",
+                            "\"  7\"", "\"1e3\"", "123456789012345678901234567890",
+                            "-0"};
     int id = 0;
     for (const char* v : values) {
       ++id;
@@ -255,9 +267,9 @@ TEST_SUITE("sync_streams") {
     SQLite::Database db(config.database, SQLite::OPEN_READONLY);
     SQLite::Statement q(db, "SELECT typeof(v), CAST(v AS TEXT) FROM mixed ORDER BY id");
     const std::vector<std::pair<std::string, std::string>> expected{
-        {"integer", "7"},      {"text", "07"},    {"real", "7.5"},  {"integer", "1"},
-        {"null", ""},          {"text", "{\"a\":[1]}"},             {"text", "  7"},
-        {"text", "1e3"},       {"text", "123456789012345678901234567890"},
+        {"integer", "7"}, {"text", "07"},  {"real", "7.5"},
+        {"integer", "1"}, {"null", ""},    {"text", "{\"a\":[1]}"},
+        {"text", "  7"},  {"text", "1e3"}, {"text", "123456789012345678901234567890"},
         {"integer", "0"}};
     for (const auto& [type, value] : expected) {
       REQUIRE(q.executeStep());
@@ -277,7 +289,8 @@ TEST_SUITE("sync_streams") {
     const std::string url = api.add_endpoint(spec);
     std::string record = R"({"id":1,"updatedAt":"2024-03-01T00:00:00Z")";
     constexpr int kFields = 2100;
-    for (int i = 0; i < kFields; ++i) record += ",\"f" + std::to_string(i) + "\":" + std::to_string(i);
+    for (int i = 0; i < kFields; ++i)
+      record += ",\"f" + std::to_string(i) + "\":" + std::to_string(i);
     record += "}";
     api.records("/wide").add_raw(record, tsync::Instant{1709251200, 0});
     const auto config = streams_config(dir, R"({"name": "wide", "url": ")" + url + R"("})");

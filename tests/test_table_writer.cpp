@@ -132,7 +132,8 @@ TEST_SUITE("table_writer") {
           std::pair<std::string, std::string>{"text", "555"});
   }
 
-  TEST_CASE("an older version never overwrites a newer one, and an identical replay changes nothing") {
+  TEST_CASE(
+      "an older version never overwrites a newer one, and an identical replay changes nothing") {
     tsync::test::TempDir dir;
     tsync::Replica replica(dir.file("replica.db"));
     tsync::TableSpec spec = spec_of("t");
@@ -237,7 +238,8 @@ TEST_SUITE("table_writer") {
     writer.commit(nullptr, {});
     CHECK(replica.db().execAndGet("SELECT count(*) FROM user").getInt() == 3);
     CHECK(replica.db().execAndGet("SELECT phone FROM user WHERE id = 'u3'").getString() == "555");
-    CHECK(replica.db().execAndGet("SELECT count(*) FROM _columns WHERE table_name = 'user'")
+    CHECK(replica.db()
+              .execAndGet("SELECT count(*) FROM _columns WHERE table_name = 'user'")
               .getInt() == 9);
   }
 }

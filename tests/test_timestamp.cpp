@@ -521,4 +521,3 @@ TEST_SUITE("timestamp") {
   }
 
 }  // TEST_SUITE
-

@@ -2,16 +2,16 @@
 // from the input itself, read as one of four record shapes (the seed's
 // {"data": [...]}, a bare array, a nested records path with a composite key and
 // a unix_millis cursor, "results" with a unix_seconds cursor), must either yield
-// records that keep the parser's guarantees or end in one of our own errors. A crash, a sanitizer report or a
-// broken guarantee (__builtin_trap) is a finding.
+// records that keep the parser's guarantees or end in one of our own errors. A crash, a sanitizer
+// report or a broken guarantee (__builtin_trap) is a finding.
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "errors.hpp"
-#include "timestamp.hpp"
 #include "records.hpp"
+#include "timestamp.hpp"
 
 namespace {
 
@@ -88,8 +88,7 @@ class CheckingVisitor final : public tsync::RecordVisitor {
     }
   }
   void on_rejected(std::string_view raw, std::string_view reason) override {
-    if (raw.empty() || reason.empty() || raw.front() != '{' || raw.back() != '}')
-      __builtin_trap();
+    if (raw.empty() || reason.empty() || raw.front() != '{' || raw.back() != '}') __builtin_trap();
   }
 
  private:
