@@ -253,7 +253,7 @@ TEST_SUITE("sync_deletes") {
     }
   }
 
-  TEST_CASE("SIGTERM during a full pass deletes nothing; --json counts deletions") {
+  TEST_CASE("SIGTERM during a full pass deletes nothing, and --json counts deletions") {
     tsync::mock::Options options;
     options.users = 20000;
     e2e::Scene scene(options);
