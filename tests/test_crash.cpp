@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <vector>
 
 #include <SQLiteCpp/Database.h>
 
@@ -38,6 +39,15 @@ void check_sound(const std::string& db, MockApi& api) {
   CHECK(rows.size() >= covered);
 }
 
+// Starts `args`, kills it with SIGKILL after `delay`, and returns its exit
+// status (128 + SIGKILL when the kill found it still running).
+int run_killed(const std::vector<std::string>& args, std::chrono::milliseconds delay) {
+  proc::Child child(args);
+  std::this_thread::sleep_for(delay);
+  child.signal(SIGKILL);
+  return child.wait().exit_code;
+}
+
 }  // namespace
 
 TEST_SUITE("crash") {
@@ -62,12 +72,10 @@ TEST_SUITE("crash") {
       // from the beginning, which also replays every stored row.
       if (finished)
         REQUIRE(proc::run({TSYNC_BINARY, "reset", "--config", config, "--db", db}).exit_code == 0);
-      proc::Child child({TSYNC_BINARY, "sync", "--quiet", "--config", config, "--db", db});
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
-      child.signal(SIGKILL);
-      const auto r = child.wait();
-      finished = r.exit_code == 0;
-      if (r.exit_code == 128 + SIGKILL) ++kills;
+      const int code = run_killed({TSYNC_BINARY, "sync", "--quiet", "--config", config, "--db", db},
+                                  std::chrono::milliseconds(delay_ms(random)));
+      finished = code == 0;
+      if (code == 128 + SIGKILL) ++kills;
       CAPTURE(round);
       check_sound(db, api);
     }
@@ -136,12 +144,10 @@ TEST_SUITE("crash") {
     for (int round = 0; round < 10; ++round) {
       if (round % 3 == 2) grow();
       if (finished) REQUIRE(proc::run({TSYNC_BINARY, "reset", "--config", config}).exit_code == 0);
-      proc::Child child({TSYNC_BINARY, "sync", "--quiet", "--config", config});
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
-      child.signal(SIGKILL);
-      const auto r = child.wait();
-      finished = r.exit_code == 0;
-      if (r.exit_code == 128 + SIGKILL) ++kills;
+      const int code = run_killed({TSYNC_BINARY, "sync", "--quiet", "--config", config},
+                                  std::chrono::milliseconds(delay_ms(random)));
+      finished = code == 0;
+      if (code == 128 + SIGKILL) ++kills;
       CAPTURE(round);
       check_sound_events();
     }
@@ -184,12 +190,10 @@ TEST_SUITE("crash") {
     std::uniform_int_distribution<int> delay_ms(30, 2000);
     int kills = 0;
     for (int round = 0; round < 8; ++round) {
-      proc::Child child(
-          {TSYNC_BINARY, "sync", "--full", "--quiet", "--config", config, "--db", db});
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
-      child.signal(SIGKILL);
-      const auto r = child.wait();
-      if (r.exit_code == 128 + SIGKILL) ++kills;
+      const int code =
+          run_killed({TSYNC_BINARY, "sync", "--full", "--quiet", "--config", config, "--db", db},
+                     std::chrono::milliseconds(delay_ms(random)));
+      if (code == 128 + SIGKILL) ++kills;
       CAPTURE(round);
       check_sound(db, api);
       for (const std::string& id : marked())

@@ -59,6 +59,17 @@ const char* const kOrdersStream = R"({"name": "orders", "url": "URL",
      "since_param": "updated_since", "records_path": "results",
      "params": {"api_version": "2"}})";
 
+// An endpoint of `records` generated records with integer ids at `path`, for
+// tests that serve records of their own with add_raw; returns its URL.
+std::string integer_endpoint(tsync::mock::MockApi& api, const std::string& path,
+                             std::size_t records) {
+  EndpointSpec spec;
+  spec.path = path;
+  spec.records = records;
+  spec.schema.key = KeyKind::Integer;
+  return api.add_endpoint(spec);
+}
+
 std::string with_url(std::string text, const std::string& url) {
   text.replace(text.find("URL"), 3, url);
   return text;
@@ -177,11 +188,7 @@ TEST_SUITE("sync_streams") {
   TEST_CASE("hostile field names become exactly those columns and change nothing else") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
-    EndpointSpec spec;
-    spec.path = "/things";
-    spec.records = 3;
-    spec.schema.key = KeyKind::Integer;
-    const std::string url = api.add_endpoint(spec);
+    const std::string url = integer_endpoint(api, "/things", 3);
     tsync::mock::RecordStore& store = api.records("/things");
     const tsync::Instant later{store.latest().seconds + 10, 0};
     store.add_raw(R"({"id":100,"updatedAt":"2025-01-01T00:00:00Z","a\"b":1,"[x]":2,"`t`":3,)"
@@ -244,11 +251,7 @@ TEST_SUITE("sync_streams") {
   TEST_CASE("a value of another type than the column's first one is stored as it is") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
-    EndpointSpec spec;
-    spec.path = "/mixed";
-    spec.records = 0;
-    spec.schema.key = KeyKind::Integer;
-    const std::string url = api.add_endpoint(spec);
+    const std::string url = integer_endpoint(api, "/mixed", 0);
     tsync::mock::RecordStore& store = api.records("/mixed");
     const char* values[] = {"7",       "\"07\"",  "7.5",
                             "true",    "null",    "{\"a\":[1]}",
@@ -282,11 +285,7 @@ TEST_SUITE("sync_streams") {
   TEST_CASE("fields past SQLite's column limit are kept in one JSON column") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
-    EndpointSpec spec;
-    spec.path = "/wide";
-    spec.records = 0;
-    spec.schema.key = KeyKind::Integer;
-    const std::string url = api.add_endpoint(spec);
+    const std::string url = integer_endpoint(api, "/wide", 0);
     std::string record = R"({"id":1,"updatedAt":"2024-03-01T00:00:00Z")";
     constexpr int kFields = 2100;
     for (int i = 0; i < kFields; ++i)
