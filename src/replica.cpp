@@ -402,8 +402,10 @@ void ReplicaWriter::begin_full_pass(const std::optional<Cursor>& floor) {
   try {
     table_->begin_pass();
   } catch (const SQLite::Exception& e) {
-    throw Error(table_->spec().table +
-                ": cannot start the file of a full pass's seen keys: " + e.what());
+    throw Error(table_->seen_path() + ": cannot make the file where a full pass of " + stream_ +
+                " keeps the keys it has seen: " + e.what() +
+                " (the replica's folder must be writable, and nothing else may stand at that "
+                "path; nothing was deleted)");
   }
   full_pass_ = true;
   if (floor) floor_ = floor->instant;

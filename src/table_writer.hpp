@@ -98,6 +98,8 @@ class TableWriter {
   // About how many rows the table holds, without scanning it.
   std::int64_t estimated_rows();
   const TableSpec& spec() const { return spec_; }
+  // The file where a full pass keeps the keys it has seen.
+  const std::string& seen_path() const { return seen_path_; }
 
  private:
   static constexpr std::size_t kOverflow = static_cast<std::size_t>(-1);

@@ -120,6 +120,27 @@ TEST_SUITE("sync_deletes") {
     CHECK(count(config.database, "SELECT count(*) FROM _rejected") == 1);
   }
 
+  TEST_CASE("a full pass that cannot make its seen-keys file says where and deletes nothing") {
+    e2e::Scene scene(50);
+    auto& [dir, api] = scene;
+    const auto config = e2e::config_for(api, dir);
+    REQUIRE(sync_one(config, false).status == "ok");
+    api.store().remove(5);
+    const std::string seen = config.database + "-tsync-seen";
+    std::filesystem::create_directories(seen + "/in-the-way");
+    const auto report = sync_one(config, true);
+    CHECK(report.status == "error");
+    CHECK(report.exit_code == tsync::kExitError);
+    CHECK(report.error.find(seen + ": cannot make the file where a full pass of user keeps the "
+                                   "keys it has seen: ") == 0);
+    CHECK(report.error.find("nothing was deleted)") != std::string::npos);
+    CHECK(count(config.database,
+                "SELECT count(*) FROM pragma_table_info('user') WHERE name = "
+                "'_tsync_deleted_at'") == 0);
+    std::filesystem::remove_all(seen);
+    CHECK(sync_one(config, true).counters.rows_deleted == 5);
+  }
+
   TEST_CASE("hard deletes remove the rows and keep their keys in _deleted") {
     e2e::Scene scene(100);
     auto& [dir, api] = scene;
