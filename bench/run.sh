@@ -1,43 +1,75 @@
 #!/usr/bin/env bash
 # Benchmarks tsync against the sqlite3 shell loading the same JSON with
-# json_each, side by side on this machine, and prints a table.
+# json_each, side by side on this machine: prints a table of every case, then a
+# scaling table with the targets of "ten million records in linear time and flat
+# memory", and draws the scaling as a PNG (gnuplot, bench/scaling.gp).
 #
-#   bench/run.sh                 1M users (plus 100k and 3M for scaling), 3 runs each,
-#                                then 1M records of 20 mixed fields on a generic endpoint
+#   bench/run.sh                 1M users, 3 runs per case; scaling at 100k, 1M and 3M
+#                                users (1M reuses the 1M cases); then 1M records of
+#                                20 mixed fields on a generic endpoint
+#   bench/run.sh --ten-million   the same, and 10M users in the scaling: it takes
+#                                minutes and several GB of disk
 #   bench/run.sh --runs 5 --users 1000000 --scaling "100000 3000000" --wide 1000000
+#   bench/run.sh --scaling ""    no scaling sizes, no plot
+#   bench/run.sh --plot FILE     the plot in FILE (from the current folder) instead
+#                                of bench/scaling.png
 #   bench/run.sh --wide-only     the generic-endpoint case alone; --wide 0 skips it
-#   bench/run.sh --smoke         a few thousand users, one run: checks the script works
+#   bench/run.sh --smoke         a few thousand users, one run, scaling at 1k and 3k,
+#                                the sqlite3 shell's paged load too: checks the script
+#                                works; its plot is not kept unless --plot names a file
 #
-# Every case runs the release build against tsync-mock-api on 127.0.0.1, one
-# response holding every record. Wall time is measured around the process;
-# peak memory is the process's max RSS from GNU time.
+# Every tsync case runs the release build against tsync-mock-api on 127.0.0.1, one
+# response holding every record. Wall time is measured around the process; peak
+# memory is the process's max RSS from GNU time. For the full syncs, re-syncs and
+# full passes, peak disk is the work folder's filesystem's used bytes (df), sampled
+# every 0.2 s during the run, less the figure before it: the replica's growth and
+# SQLite's temporary files (SQLITE_TMPDIR is in the work folder), and anything
+# else written to that filesystem meanwhile.
 set -euo pipefail
+caller_dir=$(pwd)
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 runs=3
 users=1000000
-scaling="100000 3000000"
+scaling="100000 1000000 3000000"
+ten_million=false
 build=build
 smoke=false
 wide=1000000
 wide_only=false
+plot=""
+# The sqlite3 shell reads a body with readfile(), which returns at most
+# 1,000,000,000 bytes (SQLITE_MAX_LENGTH): 3.5M users. Past one_piece_max users it
+# loads the body in pages of about page_records users, one INSERT per page in one
+# transaction. The environment can lower both, to try the paged load on few users.
+one_piece_max=${TSYNC_BENCH_ONE_PIECE_MAX:-3000000}
+page_records=${TSYNC_BENCH_PAGE_RECORDS:-1000000}
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --users) users=$2; shift 2 ;;
     --scaling) scaling=$2; shift 2 ;;
+    --ten-million) ten_million=true; shift ;;
     --build-dir) build=$2; shift 2 ;;
     --wide) wide=$2; shift 2 ;;
     --wide-only) wide_only=true; shift ;;
-    --smoke) smoke=true; runs=1; users=3000; scaling="1000"; wide=0; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --plot) plot=$2; shift 2 ;;
+    --smoke) smoke=true; runs=1; users=3000; scaling="1000 3000"; wide=0
+             one_piece_max=2000; page_records=1000; shift ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+if $ten_million; then
+  scaling+=" 10000000"
+fi
+# Smallest first, each size once.
+scaling=$(for n in $scaling; do echo "$n"; done | sort -n -u | tr '\n' ' ')
+scaling=${scaling% }
 
 if ! $smoke; then
-  scripts/install-deps.sh
+  scripts/install-deps.sh --bench
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$build" -j "$(nproc)" --target tsync tsync-mock-api >/dev/null
 fi
@@ -45,10 +77,17 @@ case "$build" in /*) ;; *) build="$root/$build" ;; esac
 tsync="$build/tsync"
 mock_bin="$build/tsync-mock-api"
 [ -x "$tsync" ] && [ -x "$mock_bin" ] || { echo "bench: build $build first" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "bench: needs GNU time (apt-get install time)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench: needs GNU time (scripts/install-deps.sh --bench)" >&2; exit 1; }
 
 work=$(mktemp -d)
+mkdir "$work/tmp"
+if [ -z "$plot" ]; then
+  if $smoke; then plot="$work/scaling.png"; else plot="$root/bench/scaling.png"; fi
+else
+  case "$plot" in /*) ;; *) plot="$caller_dir/$plot" ;; esac
+fi
 mock_pid=""
+sampler_pid=""
 stop_mock() {
   if [ -n "$mock_pid" ]; then
     kill "$mock_pid" 2>/dev/null || true
@@ -56,7 +95,14 @@ stop_mock() {
     mock_pid=""
   fi
 }
-trap 'stop_mock; rm -rf "$work"' EXIT
+stop_sampler() {
+  if [ -n "$sampler_pid" ]; then
+    kill "$sampler_pid" 2>/dev/null || true
+    wait "$sampler_pid" 2>/dev/null || true
+    sampler_pid=""
+  fi
+}
+trap 'stop_sampler; stop_mock; rm -rf "$work"' EXIT
 
 # start_mock USERS [OPTION...]: serves USERS users, and whatever the options add;
 # sets $api (http://127.0.0.1:PORT).
@@ -108,29 +154,69 @@ measure_short() {
   record "$name" "$start" "$end" 0
 }
 
+# disk_used: the bytes in use on the work folder's filesystem.
+disk_used() { df -B1 --output=used "$work" | tail -1 | tr -d ' '; }
+
+# measure_disk NAME ROWS COMMAND...: measure, with SQLite's temporary files in the
+# work folder, and the peak of disk_used during the run (sampled every 0.2 s and
+# once after it) less the figure before it, in MB, appended to disk as "NAME MB".
+# SQLite unlinks its temporary files as it opens them: du cannot see them, df can.
+measure_disk() {
+  local before
+  before=$(disk_used)
+  rm -f "$work/disk-stop"
+  (
+    while [ ! -e "$work/disk-stop" ]; do
+      disk_used
+      sleep 0.2
+    done
+  ) >"$work/disk-samples" &
+  sampler_pid=$!
+  SQLITE_TMPDIR="$work/tmp" TMPDIR="$work/tmp" measure "$@"
+  touch "$work/disk-stop"
+  wait "$sampler_pid" || true
+  sampler_pid=""
+  disk_used >>"$work/disk-samples"
+  sort -n "$work/disk-samples" | tail -1 \
+    | awk -v name="$1" -v before="$before" '{ printf "%s %.1f\n", name, ($1 - before) / 1000000 }' \
+    >>"$work/disk"
+}
+
 fresh_replica() { rm -f "$work"/replica.db*; }
 sync_cmd=("$tsync" sync --quiet --config "$work/config.json" --db "$work/replica.db")
 mutate() { curl -fsS --data "" "$api/admin/mutate?update=$1&add=0" >/dev/null; }
 
-# upsert.sql reads users.json; the full-load baseline runs it into a new table,
-# the incremental one into a copy of the replica, with tsync's settings.
-cat >"$work/upsert.sql" <<SQL
+# upsert_sql FILE: the statement that upserts the users of the JSON body in FILE
+# (under "data") into table user, as tsync's guard does.
+upsert_sql() {
+  cat <<SQL
 INSERT INTO user (id, name, email, address, company, job, updatedAt, createdAt)
 SELECT value->>'id', value->>'name', value->>'email', value->>'address', value->>'company',
        value->>'job', value->>'updatedAt', value->>'createdAt'
-FROM json_each(readfile('$work/users.json'), '\$.data') WHERE true
+FROM json_each(readfile('$1'), '\$.data') WHERE true
 ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
   address = excluded.address, company = excluded.company, job = excluded.job,
   updatedAt = excluded.updatedAt, createdAt = excluded.createdAt
 WHERE excluded.updatedAt > user.updatedAt;
 SQL
-cat >"$work/baseline.sql" <<SQL
+}
+
+# baseline_sql FILE...: the full-load baseline: a new table, and the users of
+# every FILE upserted into it in one transaction.
+baseline_sql() {
+  local f
+  cat <<SQL
 CREATE TABLE user (id TEXT PRIMARY KEY NOT NULL, name TEXT, email TEXT, address TEXT,
                    company TEXT, job TEXT, updatedAt TEXT NOT NULL, createdAt TEXT);
 BEGIN;
-.read $work/upsert.sql
-COMMIT;
 SQL
+  for f in "$@"; do upsert_sql "$f"; done
+  echo "COMMIT;"
+}
+
+# The incremental baseline: upsert.sql reads users.json into a copy of the
+# replica, with tsync's settings.
+upsert_sql "$work/users.json" >"$work/upsert.sql"
 cat >"$work/floor.sql" <<SQL
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
@@ -145,35 +231,110 @@ fields_digest() {
   sqlite3 "$1" "SELECT id, name, email, address, company, job FROM user ORDER BY id" | md5sum | cut -d' ' -f1
 }
 
-# users_cases: the users endpoint's cases: full loads, re-syncs, incremental and
-# no-change syncs, and the scaling runs.
-users_cases() {
-  start_mock "$users"
-  curl -fsS "$api/incremental/timestamp?since=0001-01-01T00:00:00Z" -o "$work/users.json"
-  body_mb=$(awk -v b="$(stat -c %s "$work/users.json")" 'BEGIN { print b / 1000000 }')
+# fetch_pages N: the N users' JSON in files of about page_records users each, from a
+# mock serving them a page at a time: each request asks with since = the newest
+# updatedAt of the page before (since is exclusive, and a page never splits the
+# users of one instant), until a page is empty. Sets body_files; checks that the
+# pages hold N users together and that each can be read whole by readfile().
+fetch_pages() {
+  local n=$1 since="0001-01-01T00:00:00Z" total=0 page=0 file answer count newest
+  start_mock "$n" --page-size "$page_records"
+  body_files=()
+  while :; do
+    page=$((page + 1))
+    file="$work/page-$page.json"
+    curl -fsS -G --data-urlencode "since=$since" "$api/incremental/timestamp" -o "$file"
+    answer=$(sqlite3 -separator ' ' :memory: \
+      "SELECT json_array_length(body, '\$.data'), body ->> '\$.data[#-1].updatedAt'
+       FROM (SELECT readfile('$file') AS body)")
+    read -r count newest <<<"$answer"
+    if [ "$count" -eq 0 ]; then
+      rm -f "$file"
+      break
+    fi
+    [ "$(stat -c %s "$file")" -lt 1000000000 ] \
+      || { echo "bench: a page of $page_records users is 1 GB or more; lower page_records" >&2; exit 1; }
+    body_files+=("$file")
+    total=$((total + count))
+    since=$newest
+  done
+  stop_mock
+  [ "$total" -eq "$n" ] \
+    || { echo "bench: the pages hold $total users, not $n" >&2; exit 1; }
+}
+
+# load_body N: the N users' JSON in files for the sqlite3 shell (body_files, in one
+# piece or in pages, body_bytes in all) and a mock serving them in one response for
+# tsync ($api).
+load_body() {
+  local n=$1 f
+  if [ "$n" -le "$one_piece_max" ]; then
+    start_mock "$n"
+    curl -fsS "$api/incremental/timestamp?since=0001-01-01T00:00:00Z" -o "$work/users.json"
+    body_files=("$work/users.json")
+  else
+    fetch_pages "$n"
+    start_mock "$n"
+  fi
+  body_bytes=0
+  for f in "${body_files[@]}"; do body_bytes=$((body_bytes + $(stat -c %s "$f"))); done
+}
+
+# replica_size N: prints the replica's size (replica.db and its -wal) after the
+# cases of N users.
+replica_size() {
+  local db wal=0
+  db=$(stat -c %s "$work/replica.db")
+  [ ! -e "$work/replica.db-wal" ] || wal=$(stat -c %s "$work/replica.db-wal")
+  awk -v n="$1" -v db="$db" -v wal="$wal" 'BEGIN {
+    printf "bench: %d users: replica %.1f MB (replica.db %.1f MB, -wal %.1f MB) after the full pass\n",
+      n, (db + wal) / 1000000, db / 1000000, wal / 1000000 }'
+}
+
+# size_cases N SHELL FULL RESYNC FULLPASS: the cases of N users, under these names:
+# the sqlite3 shell's load of the whole body into a new table, tsync's full sync
+# into a new replica (checked against it), a re-sync with every row changed, and a
+# full pass (sync --full) where nothing changed: every record is read again, every
+# key marked seen, nothing rewritten or deleted. The mock stays up.
+size_cases() {
+  local n=$1 shell=$2 full=$3 resync=$4 fullpass=$5
+  load_body "$n"
+  [ "$n" -le "$one_piece_max" ] \
+    || echo "bench: $n users: the sqlite3 shell loads the body in ${#body_files[@]} pages"
+  baseline_sql "${body_files[@]}" >"$work/baseline.sql"
   for _ in $(seq 1 "$runs"); do
     rm -f "$work"/baseline.db*
-    measure "sqlite3-shell" "$users" sqlite3 "$work/baseline.db" ".read $work/baseline.sql"
+    measure "$shell" "$n" sqlite3 "$work/baseline.db" ".read $work/baseline.sql"
     fresh_replica
-    measure "full" "$users" "${sync_cmd[@]}"
+    measure_disk "$full" "$n" "${sync_cmd[@]}"
   done
-  [ "$(sqlite3 "$work/replica.db" 'SELECT count(*) FROM user')" = "$users" ] \
-    || { echo "bench: the replica does not hold $users users" >&2; exit 1; }
+  [ "$(sqlite3 "$work/baseline.db" 'SELECT count(*) FROM user')" = "$n" ] \
+    || { echo "bench: the sqlite3 shell's load does not hold $n users" >&2; exit 1; }
+  [ "$(sqlite3 "$work/replica.db" 'SELECT count(*) FROM user')" = "$n" ] \
+    || { echo "bench: the replica does not hold $n users" >&2; exit 1; }
   [ "$(fields_digest "$work/replica.db")" = "$(fields_digest "$work/baseline.db")" ] \
     || { echo "bench: the replica differs from the sqlite3 shell's load" >&2; exit 1; }
-  rm -f "$work/users.json" "$work"/baseline.db*
+  rm -f "${body_files[@]}" "$work"/baseline.db*
 
   for _ in $(seq 1 "$runs"); do
-    mutate "$users"
-    measure "resync-all-changed" "$users" "${sync_cmd[@]}"
+    mutate "$n"
+    measure_disk "$resync" "$n" "${sync_cmd[@]}"
   done
-  # A full pass (sync --full) over the same replica where nothing changed: every
-  # record is read again, every key marked seen, nothing rewritten or deleted.
   for _ in $(seq 1 "$runs"); do
-    measure "full-pass-no-change" "$users" "${sync_cmd[@]}" --full
+    measure_disk "$fullpass" "$n" "${sync_cmd[@]}" --full
   done
   [ "$(sqlite3 "$work/replica.db" "SELECT count(*) FROM pragma_table_info('user') WHERE name = '_tsync_deleted_at'")" = 0 ] \
     || { echo "bench: a full pass with nothing changed marked rows deleted" >&2; exit 1; }
+  replica_size "$n"
+}
+
+# users_cases: the users endpoint's cases: full loads, re-syncs, full passes,
+# incremental and no-change syncs, and the scaling sizes (the one of --users
+# reuses its cases).
+users_cases() {
+  local n
+  size_cases "$users" sqlite3-shell full resync-all-changed full-pass-no-change
+  body_mb=$(awk -v b="$body_bytes" 'BEGIN { print b / 1000000 }')
   changed=$((users < 10000 ? users : 10000))
   for _ in $(seq 1 "$runs"); do
     mutate "$changed"
@@ -192,25 +353,18 @@ users_cases() {
     measure_short "no-change" "${sync_cmd[@]}"
   done
 
+  stop_mock
+
+  # scaling-cases: "N SHELL FULL RESYNC FULLPASS", the names of each size's cases.
   for n in $scaling; do
-    start_mock "$n"
-    for _ in $(seq 1 "$runs"); do
-      fresh_replica
-      measure "full-$n" "$n" "${sync_cmd[@]}"
-    done
-    # Past a million ids the id index outgrows the default 64 MiB page cache; the
-    # same sync with the cache the README recommends (64 MiB per million ids).
-    if [ "$n" -gt 1000000 ]; then
-      cache=$(( (n + 999999) / 1000000 * 64 ))
-      sed "s/}\$/, \"cache_size_mib\": $cache}/" "$work/config.json" >"$work/config-cache.json"
-      for _ in $(seq 1 "$runs"); do
-        fresh_replica
-        measure "full-$n-cache-${cache}MiB" "$n" "$tsync" sync --quiet --config "$work/config-cache.json" \
-          --db "$work/replica.db"
-      done
+    if [ "$n" -eq "$users" ]; then
+      echo "$n sqlite3-shell full resync-all-changed full-pass-no-change" >>"$work/scaling-cases"
+    else
+      size_cases "$n" "sqlite3-shell-$n" "full-$n" "resync-$n" "fullpass-$n"
+      stop_mock
+      echo "$n sqlite3-shell-$n full-$n resync-$n fullpass-$n" >>"$work/scaling-cases"
     fi
   done
-  stop_mock
 }
 
 # The generic-endpoint case: $wide records with 20 fields (an integer id, a unix
@@ -284,9 +438,22 @@ JSON
 if $wide_only; then
   echo "bench: $wide wide records, $runs run(s); $(nproc) cores"
 else
-  echo "bench: $users users, $runs run(s) per case, scaling at $scaling, wide $wide; $(nproc) cores"
+  echo "bench: $users users, $runs run(s) per case, scaling at ${scaling:-no size}, wide $wide; $(nproc) cores"
+  largest=$(for n in $users $scaling; do echo "$n"; done | sort -n | tail -1)
+  if [ "$largest" -gt "$one_piece_max" ]; then
+    echo "bench: the sqlite3 shell loads more than $one_piece_max users in pages of about $page_records"
+  fi
+  # The largest size holds its JSON, the sqlite3 shell's table and the replica at
+  # once, and SQLite's temporary files: about 1.3 KB per user.
+  free=$(df -B1 --output=avail "$work" | tail -1 | tr -d ' ')
+  if [ $((largest * 1300)) -gt "$free" ]; then
+    echo "bench: warning: $largest users may need about $((largest * 13 / 10000000)) GB of disk" \
+      "in the work folder's filesystem; $((free / 1000000000)) GB are free" >&2
+  fi
 fi
 : >"$work/results"
+: >"$work/disk"
+: >"$work/scaling-cases"
 : >"$work/wide"
 : >"$work/wide-notes"
 body_mb=0
@@ -307,7 +474,8 @@ awk_median='
   }'
 
 # The table: median, min and max seconds per case, rows/s at the median, the
-# largest peak RSS, and the median's ratio to the sqlite3 shell's median.
+# largest peak RSS, and the median's ratio to the sqlite3 shell's median (for a
+# scaling size's cases, to the sqlite3 shell's of that size).
 if [ -s "$work/results" ]; then
   awk -v body_mb="$body_mb" "$awk_median"'
     { t[$1] = t[$1] " " $2; if ($3 > rss[$1]) rss[$1] = $3; rows[$1] = $4
@@ -317,12 +485,107 @@ if [ -s "$work/results" ]; then
       printf "body: %.0f MB of JSON\n", body_mb
       printf "%-28s %9s %9s %9s %12s %9s %10s\n", "case", "median s", "min s", "max s", "rows/s", "peak MiB", "vs sqlite3"
       for (i = 1; i <= n; i++) {
-        c = order[i]; m = median(t[c])
+        c = order[i]; b = base
+        if (c ~ /^(full|resync|fullpass|sqlite3-shell)-[0-9]+$/) {
+          size = c; sub(/.*-/, "", size)
+          if (("sqlite3-shell-" size) in t) b = median(t["sqlite3-shell-" size])
+        }
+        m = median(t[c])
         printf "%-28s %9.3f %9.3f %9.3f %12s %9.1f %10s\n", c, m, lo, hi,
           (rows[c] > 0 && m > 0) ? sprintf("%.0f", rows[c] / m) : "-", rss[c] / 1024,
-          (c == "sqlite3-shell") ? "1.00x" : sprintf("%.2fx", m / base)
+          (b > 0) ? sprintf("%.2fx", m / b) : "-"
       }
     }' "$work/results"
+fi
+
+# The scaling table: per size, the medians of the sqlite3 shell and of tsync's
+# full sync, re-sync and full pass, each tsync time also over its time at the
+# reference size (1M, or the smallest size when 1M is not measured), the peak RSS
+# and peak disk of tsync's cases; then the targets, met or missed, and the plot's
+# data in scaling.dat.
+if [ -s "$work/scaling-cases" ]; then
+  awk -v runs="$runs" -v dat="$work/scaling.dat" "$awk_median"'
+    function label(x) {
+      return x >= 1000000 ? sprintf("%gM", x / 1000000) : x >= 1000 ? sprintf("%gk", x / 1000) : x
+    }
+    # target(ok, text): one line of the list of targets.
+    function target(ok, text) { printf "  %-7s %s\n", ok ? "met" : "missed", text }
+    src == "results" { t[$1] = t[$1] " " $2; if ($3 > rss[$1]) rss[$1] = $3 }
+    src == "disk" { if (!($1 in disk) || $2 > disk[$1]) disk[$1] = $2 }
+    src == "cases" {
+      k++; size[k] = $1
+      for (f = 2; f <= 5; f++) name[kinds[f - 1], k] = $f
+    }
+    BEGIN { split("shell full resync fullpass", kinds, " ") }
+    END {
+      r = 1
+      for (i = 1; i <= k; i++) if (size[i] == 1000000) r = i
+      R = label(size[r])
+      for (i = 1; i <= k; i++) {
+        for (f = 1; f <= 4; f++) med[kinds[f], i] = median(t[name[kinds[f], i]])
+        mem[i] = 0; dsk[i] = 0
+        for (f = 2; f <= 4; f++) {
+          c = name[kinds[f], i]
+          if (rss[c] > mem[i]) mem[i] = rss[c]
+          if (disk[c] > dsk[i]) dsk[i] = disk[c]
+        }
+      }
+      printf "\nscaling: medians of %d run(s); \"x %s\": over the time of the same case at %s\n", runs, R, R
+      printf "%9s %10s %9s %10s %11s %9s %11s %11s %11s %13s %13s\n", "rows", "sqlite3 s", "full s",
+        "vs sqlite3", "full", "resync s", "resync", "fullpass s", "fullpass", "peak RSS MiB", "peak disk MB"
+      print "# rows sqlite3-shell full resync fullpass (median seconds)" >dat
+      for (i = 1; i <= k; i++) {
+        printf "%9s %10.3f %9.3f %9.2fx %11s %9.3f %11s %11.3f %11s %13.1f %13.1f\n", label(size[i]),
+          med["shell", i], med["full", i], med["full", i] / med["shell", i],
+          sprintf("%.2fx %s", med["full", i] / med["full", r], R), med["resync", i],
+          sprintf("%.2fx %s", med["resync", i] / med["resync", r], R), med["fullpass", i],
+          sprintf("%.2fx %s", med["fullpass", i] / med["fullpass", r], R), mem[i] / 1024, dsk[i]
+        print size[i], med["shell", i], med["full", i], med["resync", i], med["fullpass", i] >dat
+      }
+      close(dat)
+
+      printf "\ntargets (medians)%s:\n",
+        size[r] == 1000000 ? "" : sprintf("; no 1M size in this run, %s stands for it", R)
+      goal["full"] = 0.25; goal["resync"] = 0.40; goal["fullpass"] = 0.40
+      for (f = 2; f <= 4; f++) {
+        c = kinds[f]
+        x = med[c, r] / med["shell", r]
+        target(x <= goal[c], sprintf("%s %s <= %.2fx the sqlite3 shell: %.2fx (%.3f s / %.3f s)",
+          c, R, goal[c], x, med[c, r], med["shell", r]))
+        # Linear time: N rows in at most 1.1 N / R times the time of R rows (R = 1M:
+        # 3.3x for 3M, 11x for 10M).
+        for (i = 1; i <= k; i++) {
+          if (size[i] <= size[r]) continue
+          g = 1.1 * size[i] / size[r]
+          x = med[c, i] / med[c, r]
+          target(x <= g, sprintf("%s %s <= %.2fx the %s %s: %.2fx (%.3f s / %.3f s)",
+            c, label(size[i]), g, R, c, x, med[c, i], med[c, r]))
+        }
+        if (c == "full") {
+          # 100 MB is 95.4 MiB; GNU time reports KiB.
+          ok = 1; list = ""
+          for (i = 1; i <= k; i++) {
+            if (mem[i] * 1024 > 100000000) ok = 0
+            list = list sprintf("%s%s %.1f", i > 1 ? ", " : "", label(size[i]), mem[i] / 1024)
+          }
+          target(ok, "peak RSS <= 100 MB (95.4 MiB) at every size: " list " MiB")
+        }
+      }
+    }' src=results "$work/results" src=disk "$work/disk" src=cases "$work/scaling-cases"
+
+  if command -v gnuplot >/dev/null; then
+    gnuplot -e "data='$work/scaling.dat'; out='$plot'" \
+      -e "subtitle='$(date +%Y-%m-%d), $(nproc) cores, median of $runs run(s)'" "$root/bench/scaling.gp"
+    [ "$(head -c 4 "$plot" | tail -c 3)" = PNG ] \
+      || { echo "bench: gnuplot did not write a PNG to $plot" >&2; exit 1; }
+    if $smoke && [ "$plot" = "$work/scaling.png" ]; then
+      echo "plot: drawn (a smoke run's plot is not kept; --plot FILE keeps it)"
+    else
+      echo "plot: $plot"
+    fi
+  else
+    echo "plot: none, gnuplot is not installed (scripts/install-deps.sh --bench installs it)"
+  fi
 fi
 
 # The generic-endpoint case: both medians, their ratio (goal: 0.4 or less) and

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tsync needs to build, test and run its demo,
 # skipping those already installed. Uses sudo when not run as root.
+#
+#   scripts/install-deps.sh                 build, test, demo, package
+#   scripts/install-deps.sh --with-fuzzer   and clang for the fuzzer
+#   scripts/install-deps.sh --bench         and gnuplot for bench/run.sh's plot
 set -euo pipefail
 
+# time: GNU time, whose peak RSS the benchmark reports (its smoke run is a test)
 packages=(cmake g++ make pkg-config sqlite3 curl time openssl
           libsqlite3-dev libsqlitecpp-dev libcurl4-openssl-dev rapidjson-dev
           doctest-dev libcpp-httplib-dev libcli11-dev
@@ -10,9 +15,14 @@ packages=(cmake g++ make pkg-config sqlite3 curl time openssl
           # (cpack needs dpkg-shlibdeps and file for its Depends) and its test
           # (man, systemd-analyze)
           go-md2man dpkg-dev file man-db systemd)
-if [ "${1:-}" = "--with-fuzzer" ]; then
-  packages+=(clang libclang-rt-dev)
-fi
+for option in "$@"; do
+  case "$option" in
+    --with-fuzzer) packages+=(clang libclang-rt-dev) ;;
+    # the benchmark's scaling plot (gnuplot without X11) besides GNU time above
+    --bench) packages+=(gnuplot-nox) ;;
+    *) echo "install-deps: unknown option $option (--with-fuzzer, --bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
