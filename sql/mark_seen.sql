@@ -1,2 +1,2 @@
 -- Template: a full pass has seen this key.
-INSERT OR IGNORE INTO {seen} ({key}) VALUES ({values});
+INSERT INTO {seen} ({key}) VALUES ({values});

@@ -105,6 +105,7 @@ constexpr const char* kTopLevelKeys[] = {"base_url",
                                          "ca_file",
                                          "cache_size_mib",
                                          "checkpoint_rows",
+                                         "sorted_apply_rows",
                                          "min_bytes_per_second",
                                          "max_run_seconds",
                                          "max_delete_fraction"};
@@ -452,6 +453,7 @@ Config parse_config(const std::string& text, const std::string& origin) {
   if (auto v = c.number("retry_budget_seconds", 0, 7 * 86400)) config.retry_budget_seconds = *v;
   if (auto v = c.whole("cache_size_mib", 1, 1 << 20)) config.cache_size_mib = *v;
   if (auto v = c.whole("checkpoint_rows", 1, 1LL << 40)) config.checkpoint_rows = *v;
+  if (auto v = c.whole("sorted_apply_rows", 0, 1LL << 40)) config.sorted_apply_rows = *v;
   if (auto v = c.whole("min_bytes_per_second", 0, 1LL << 40)) config.min_bytes_per_second = *v;
   if (auto v = c.whole("max_run_seconds", 1, 30LL * 86400)) config.max_run_seconds = *v;
   auto redactor = std::make_shared<Redactor>();

@@ -160,7 +160,11 @@ Replica::Replica(const std::string& path, const ReplicaOptions& options) : path_
     db_->exec("PRAGMA page_size = 8192");
     db_->exec("PRAGMA journal_mode = WAL");
     db_->exec("PRAGMA synchronous = NORMAL");
-    db_->exec("PRAGMA temp_store = MEMORY");
+    // Large transactions stage their rows in the TEMP database and sort them
+    // (TableWriter::stage): in files, as the memory they need grows with the sync.
+    db_->exec("PRAGMA temp_store = FILE");
+    // The WAL of a large transaction is cut back to this size once checkpointed.
+    db_->exec("PRAGMA journal_size_limit = 67108864");
     db_->exec("PRAGMA cache_size = -" + std::to_string(options.cache_size_mib * 1024));
     const int version = db_->execAndGet("PRAGMA user_version").getInt();
     if (version > kSchemaVersion)
@@ -363,6 +367,7 @@ void ReplicaWriter::upsert(const Record& record) {
       table_stale_ = false;
     }
     if (record.tombstone && table_->spec().hard_delete) {
+      apply_stage();  // a row staged before the tombstone goes in before it is removed
       if (const auto key = table_->remove(record)) {
         if (!log_deleted_)
           log_deleted_ =
@@ -377,6 +382,11 @@ void ReplicaWriter::upsert(const Record& record) {
       } else {
         ++pending_.rows_unchanged;
       }
+      ++uncommitted_;
+      return;
+    }
+    if (stage_after_ > 0 && (uncommitted_ >= stage_after_ || table_->staged_rows() > 0)) {
+      table_->stage(record, deleted_at_);
       ++uncommitted_;
       return;
     }
@@ -398,6 +408,15 @@ void ReplicaWriter::upsert(const Record& record) {
   }
 }
 
+void ReplicaWriter::apply_stage() {
+  if (table_->staged_rows() == 0) return;
+  const StageCounts counts = table_->apply_stage();
+  pending_.rows_new += counts.inserted;
+  pending_.rows_updated += counts.updated;
+  pending_.rows_deleted += counts.deleted;
+  pending_.rows_unchanged += counts.unchanged;
+}
+
 void ReplicaWriter::begin_full_pass(const std::optional<Cursor>& floor) {
   try {
     table_->begin_pass();
@@ -414,6 +433,7 @@ void ReplicaWriter::begin_full_pass(const std::optional<Cursor>& floor) {
 void ReplicaWriter::reconcile(double max_fraction, const RunCounters& io) {
   std::string refusal;
   try {
+    if (table_->staged_rows() > 0) commit(nullptr, io);
     table_->attach_pass();  // outside a transaction, as ATTACH must be
     begin();
     const PassCounts counts = table_->count_pass();
@@ -528,6 +548,7 @@ void ReplicaWriter::log_run(std::string_view status, std::string_view error,
 void ReplicaWriter::commit(const Cursor* cursor, const RunCounters& io) {
   try {
     begin();
+    apply_stage();
     std::string previous = cursor_text_;
     // A full pass never moves the saved cursor below where it was.
     if (cursor && !(floor_ && cursor->instant <= *floor_)) {
@@ -561,6 +582,7 @@ void ReplicaWriter::commit(const Cursor* cursor, const RunCounters& io) {
 void ReplicaWriter::rollback() {
   const bool open = transaction_.has_value();
   transaction_.reset();
+  if (table_) table_->discard_stage();  // the rollback removed the staged rows, and their table
   pending_ = committed_;
   uncommitted_ = 0;
   // Columns added in the rolled-back transaction are gone again: the table's

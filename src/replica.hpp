@@ -166,6 +166,9 @@ class ReplicaWriter {
   std::int64_t uncommitted_rows() const { return uncommitted_; }
   // About how many rows the stream's table holds, without scanning it.
   std::int64_t estimated_rows();
+  // Past `rows` rows in one transaction, further records are staged and
+  // applied in key order when it commits (TableWriter::stage); 0: never.
+  void set_stage_after(std::int64_t rows) { stage_after_ = rows; }
   // A warning for _sync_log, written with the next commit or finish().
   void set_warning(std::string warning) { warning_ = std::move(warning); }
   // Masks secrets in the texts this writer stores: _sync_log's error and
@@ -174,6 +177,8 @@ class ReplicaWriter {
 
  private:
   void begin();
+  // Applies the rows staged in the open transaction and counts them.
+  void apply_stage();
   void log_run(std::string_view status, std::string_view error, const RunCounters& io);
   [[noreturn]] void fail(const SQLite::Exception& e) const;
 
@@ -194,6 +199,7 @@ class ReplicaWriter {
   std::shared_ptr<const Redactor> redactor_;
   std::string deleted_at_;  // the run's start, as _tsync_deleted_at and _deleted write it
   bool full_pass_ = false;
+  std::int64_t stage_after_ = 0;
   std::optional<Instant> floor_;
   std::unique_ptr<SQLite::Statement> log_deleted_;
   void end_full_pass() noexcept;

@@ -1,5 +1,6 @@
 #include "table_writer.hpp"
 
+#include <malloc.h>
 #include <sqlite3.h>
 #include <algorithm>
 #include <charconv>
@@ -207,6 +208,7 @@ void TableWriter::add_column(const std::string& field, ColumnType type) {
     if (extra_column_ == kOverflow) {
       db_.exec(fill_template(
           sql::add_column, {{"table", quoted_table_}, {"column", quote_identifier(kExtraColumn)}}));
+      add_stage_column(quote_identifier(kExtraColumn));
       extra_column_ = columns_.size();
       columns_.push_back({std::string(kExtraColumn), ColumnType::Json});
     }
@@ -223,6 +225,7 @@ void TableWriter::add_column(const std::string& field, ColumnType type) {
   std::string definition = quote_identifier(name);
   if (!sql_type(type).empty()) definition += " " + std::string(sql_type(type));
   db_.exec(fill_template(sql::add_column, {{"table", quoted_table_}, {"column", definition}}));
+  add_stage_column(quote_identifier(name));
   remember_column(field, name, type);
   by_field_[field] = columns_.size();
   columns_.push_back({std::move(name), type});
@@ -235,7 +238,7 @@ std::size_t TableWriter::column_of(const std::string& field, bool& added) {
   return by_field_.at(field);
 }
 
-void TableWriter::prepare() {
+std::vector<std::pair<std::string_view, std::string>> TableWriter::upsert_template() const {
   std::vector<std::string> names, values, excluded, current, assignments, key;
   // A deleted row keeps the time it was first marked while tombstones of it
   // come again; a live record makes it live.
@@ -259,16 +262,21 @@ void TableWriter::prepare() {
     if (std::find(key.begin(), key.end(), q) == key.end())
       assignments.push_back(q + " = " + (i == deleted_column_ ? deleted_value : "excluded." + q));
   }
-  const std::string sql =
-      fill_template(sql::upsert_row, {{"table", quoted_table_},
-                                      {"columns", joined(names, ", ")},
-                                      {"values", joined(values, ", ")},
-                                      {"key", joined(key, ", ")},
-                                      {"assignments", joined(assignments, ",\n  ")},
-                                      {"cursor", quote_identifier(columns_[cursor_column_].name)},
-                                      {"excluded", joined(excluded, ", ")},
-                                      {"current", joined(current, ", ")}});
-  upsert_ = std::make_unique<SQLite::Statement>(db_, sql);
+  return {{"table", quoted_table_},
+          {"columns", joined(names, ", ")},
+          {"values", joined(values, ", ")},
+          {"key", joined(key, ", ")},
+          {"assignments", joined(assignments, ",\n  ")},
+          {"cursor", quote_identifier(columns_[cursor_column_].name)},
+          {"excluded", joined(excluded, ", ")},
+          {"current", joined(current, ", ")},
+          {"stage", stage_name()}};
+}
+
+void TableWriter::prepare() {
+  upsert_ =
+      std::make_unique<SQLite::Statement>(db_, fill_template(sql::upsert_row, upsert_template()));
+  stage_row_.reset();  // the columns changed: prepared again for the next staged row
   stamps_.assign(columns_.size(), 0);
   scratch_.resize(columns_.size());
 }
@@ -349,10 +357,8 @@ void TableWriter::resolve(const Record& record) {
   }
 }
 
-TableWriter::Outcome TableWriter::upsert(const Record& record, const std::string& deleted_at) {
-  resolve(record);
-  if (record.tombstone) ensure_deleted_column();
-
+void TableWriter::bind_row(SQLite::Statement& stmt, const Record& record,
+                           const std::string& deleted_at) {
   ++stamp_;
   bool has_extra = false;
   for (std::size_t i = 0; i < record.size; ++i) {
@@ -387,21 +393,27 @@ TableWriter::Outcome TableWriter::upsert(const Record& record, const std::string
       }
       continue;
     }
-    bind(*upsert_, static_cast<int>(column + 1), column, f, record, i == record.cursor_index);
+    bind(stmt, static_cast<int>(column + 1), column, f, record, i == record.cursor_index);
     stamps_[column] = stamp_;
   }
   if (has_extra) {
     extra_writer_.EndObject();
     extra_text_.assign(extra_.GetString(), extra_.GetSize());
-    upsert_->bindNoCopy(static_cast<int>(extra_column_ + 1), extra_text_);  // as TEXT
+    stmt.bindNoCopy(static_cast<int>(extra_column_ + 1), extra_text_);  // as TEXT
     stamps_[extra_column_] = stamp_;
   }
   if (record.tombstone) {
-    upsert_->bindNoCopy(static_cast<int>(deleted_column_ + 1), deleted_at);
+    stmt.bindNoCopy(static_cast<int>(deleted_column_ + 1), deleted_at);
     stamps_[deleted_column_] = stamp_;
   }
   for (std::size_t c = 0; c < columns_.size(); ++c)
-    if (stamps_[c] != stamp_) upsert_->bind(static_cast<int>(c + 1));
+    if (stamps_[c] != stamp_) stmt.bind(static_cast<int>(c + 1));
+}
+
+TableWriter::Outcome TableWriter::upsert(const Record& record, const std::string& deleted_at) {
+  resolve(record);
+  if (record.tombstone) ensure_deleted_column();
+  bind_row(*upsert_, record, deleted_at);
 
   sqlite3* handle = db_.getHandle();
   sqlite3_set_last_insert_rowid(handle, 0);
@@ -426,6 +438,7 @@ void TableWriter::ensure_deleted_column() {
   db_.exec(fill_template(
       sql::add_column,
       {{"table", quoted_table_}, {"column", quote_identifier(kDeletedColumn) + " TEXT"}}));
+  add_stage_column(quote_identifier(kDeletedColumn));
   deleted_column_ = columns_.size();
   columns_.push_back({std::string(kDeletedColumn), ColumnType::String});
   prepare();
@@ -540,6 +553,8 @@ void TableWriter::begin_pass() {
 void TableWriter::attach_pass() {
   mark_seen_.reset();
   if (seen_db_) {
+    seen_db_->exec(
+        fill_template(sql::index_seen, {{"seen", std::string("seen")}, {"key", key_columns()}}));
     seen_db_->exec("COMMIT");
     seen_db_.reset();
   }
@@ -599,6 +614,146 @@ void TableWriter::end_pass() {
   }
   for (const char* suffix : {"", "-journal", "-wal", "-shm"})
     std::remove((seen_path_ + suffix).c_str());
+}
+
+// ---- Staging: large transactions applied in key order ----
+
+namespace {
+
+// Staged rows fewer than this are applied with the table's indexes in place:
+// updating them row by row costs less than building them again.
+constexpr std::int64_t kRebuildIndexesRows = 50000;
+
+// tsync_count(kind): counts one row of `kind` (0 to 3) and returns 1 (apply_stage.sql).
+void count_rows_of_kind(sqlite3_context* context, int, sqlite3_value** argv) {
+  auto* counts = static_cast<std::int64_t*>(sqlite3_user_data(context));
+  const int kind = sqlite3_value_int(argv[0]);
+  if (kind >= 0 && kind < 4) ++counts[kind];
+  sqlite3_result_int(context, 1);
+}
+
+// Sets the connection's page cache to `kib` KiB until destroyed, then back.
+class CacheSize {
+ public:
+  CacheSize(SQLite::Database& db, std::int64_t kib)
+      : db_(db), before_(db.execAndGet("PRAGMA main.cache_size").getInt64()) {
+    db_.exec("PRAGMA main.cache_size = -" + std::to_string(kib));
+  }
+  ~CacheSize() {
+    try {
+      db_.exec("PRAGMA main.cache_size = " + std::to_string(before_));
+    } catch (...) {
+      // Only the speed of the rest of the run depends on it.
+    }
+  }
+  CacheSize(const CacheSize&) = delete;
+  CacheSize& operator=(const CacheSize&) = delete;
+
+ private:
+  SQLite::Database& db_;
+  std::int64_t before_;
+};
+
+}  // namespace
+
+std::string TableWriter::stage_name() const {
+  return "temp." + quote_identifier("tsync_stage_" + spec_.table);
+}
+
+void TableWriter::add_stage_column(const std::string& definition) {
+  if (!stage_open_) return;
+  db_.exec(fill_template(sql::add_column, {{"table", stage_name()}, {"column", definition}}));
+  stage_row_.reset();
+}
+
+void TableWriter::stage(const Record& record, const std::string& deleted_at) {
+  resolve(record);
+  if (record.tombstone) ensure_deleted_column();
+  if (!stage_open_) {
+    std::vector<std::string> names;
+    for (const Column& c : columns_) names.push_back(quote_identifier(c.name));
+    db_.exec(fill_template(sql::create_stage,
+                           {{"stage", stage_name()}, {"columns", joined(names, ", ")}}));
+    stage_open_ = true;
+  }
+  if (!stage_row_)
+    stage_row_ =
+        std::make_unique<SQLite::Statement>(db_, fill_template(sql::stage_row, upsert_template()));
+  bind_row(*stage_row_, record, deleted_at);
+  try {
+    stage_row_->exec();
+    stage_row_->reset();
+  } catch (...) {
+    stage_row_->tryReset();
+    throw;
+  }
+  ++(record.tombstone ? staged_tombstones_ : staged_live_);
+  if (in_pass_) mark_seen(record);
+}
+
+StageCounts TableWriter::apply_stage() {
+  StageCounts out;
+  if (!stage_open_) return out;
+  stage_row_.reset();
+  const std::int64_t staged = staged_rows();
+
+  // Many rows against the table: its plain indexes are built again after
+  // rather than updated in an order that is random to them.
+  std::vector<std::string> rebuild;
+  if (staged >= kRebuildIndexesRows && staged * 2 >= estimated_rows()) {
+    SQLite::Statement list(db_, std::string(sql::table_indexes));
+    list.bind(1, spec_.table);
+    std::vector<std::string> names;
+    while (list.executeStep()) {
+      names.push_back(list.getColumn(0).getString());
+      rebuild.push_back(list.getColumn(1).getString());
+    }
+    for (const std::string& name : names) db_.exec("DROP INDEX " + quote_identifier(name));
+  }
+
+  std::int64_t* counts = apply_counts_;
+  std::fill(counts, counts + 4, 0);
+  if (sqlite3_create_function_v2(db_.getHandle(), "tsync_count", 1, SQLITE_UTF8, counts,
+                                 count_rows_of_kind, nullptr, nullptr, nullptr) != SQLITE_OK)
+    throw SQLite::Exception(db_.getHandle());
+  auto values = upsert_template();
+  const std::string deleted =
+      deleted_column_ == kOverflow
+          ? std::string("0")
+          : "(excluded." + quote_identifier(kDeletedColumn) + " IS NOT NULL)";
+  values.emplace_back("conflict_kind", deleted);
+  values.emplace_back("update_kind", "2 + " + deleted);
+  {
+    // The sort keeps up to a page cache's worth of rows in memory: the cache
+    // gives up three quarters of its size meanwhile, so that the two together
+    // stay within half of it. A sorted apply reads each page once and needs no
+    // large cache.
+    const std::int64_t cache_kib = std::max<std::int64_t>(
+        2048, std::abs(db_.execAndGet("PRAGMA main.cache_size").getInt64()) / 4);
+    CacheSize half(db_, cache_kib);
+    malloc_trim(0);  // the pages the cache gave up go back to the system
+    db_.exec(fill_template(sql::apply_stage, values));
+    for (const std::string& index : rebuild) db_.exec(index);
+  }
+  db_.exec(fill_template(sql::drop_stage, {{"stage", stage_name()}}));
+  stage_open_ = false;
+
+  const std::int64_t conflicts_live = counts[0], conflicts_tombstones = counts[1];
+  const std::int64_t updated_live = counts[2], updated_tombstones = counts[3];
+  out.inserted = staged_live_ - conflicts_live;
+  out.updated = updated_live;
+  out.deleted = (staged_tombstones_ - conflicts_tombstones) + updated_tombstones;
+  out.unchanged = (conflicts_live - updated_live) + (conflicts_tombstones - updated_tombstones);
+  staged_live_ = 0;
+  staged_tombstones_ = 0;
+  return out;
+}
+
+void TableWriter::discard_stage() {
+  stage_row_.reset();
+  stage_open_ = false;
+  staged_live_ = 0;
+  staged_tombstones_ = 0;
 }
 
 std::int64_t TableWriter::estimated_rows() {

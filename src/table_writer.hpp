@@ -39,6 +39,13 @@ struct PassCounts {
   std::int64_t seen = 0;
 };
 
+// What applying a transaction's staged rows did, counted as ReplicaWriter
+// counts direct upserts: a tombstone's row that was inserted or updated counts
+// as deleted.
+struct StageCounts {
+  std::int64_t inserted = 0, updated = 0, deleted = 0, unchanged = 0;
+};
+
 // The type a table stores `field` with: the declared one, else for the cursor
 // field UTC_DATETIME (iso8601) or LONG (epoch formats), else Any.
 ColumnType column_type_of(const TableSpec& spec, std::string_view field);
@@ -70,6 +77,18 @@ class TableWriter {
   // when first needed), a live record's row NULL there: a deleted row that
   // comes back is live again. During a full pass the record's key is marked seen.
   Outcome upsert(const Record& record, const std::string& deleted_at);
+  // Staging, for a large transaction: stage() keeps the record's row, bound
+  // exactly as upsert() binds it, in a TEMP table in arrival order instead of
+  // writing it into the table, and apply_stage() (in the same transaction,
+  // before it commits) applies every staged row in key order with upsert()'s
+  // rules (sql/apply_stage.sql). When the staged rows are many against the
+  // table, its plain indexes are dropped and built again after, in the same
+  // transaction (a reader never sees them missing). discard_stage() forgets the
+  // staged rows after a rollback removed them.
+  void stage(const Record& record, const std::string& deleted_at);
+  std::int64_t staged_rows() const { return staged_live_ + staged_tombstones_; }
+  StageCounts apply_stage();
+  void discard_stage();
   // Removes the row of a tombstone unless the stored row is newer; returns its
   // key as a JSON array, or nothing when no row was removed.
   std::optional<std::string> remove(const Record& record);
@@ -119,10 +138,18 @@ class TableWriter {
   // Records in _columns that `column` holds `field`, declared as `type`.
   void remember_column(const std::string& field, const std::string& column, ColumnType type);
   std::size_t column_of(const std::string& field, bool& added);
+  // The values of upsert_row.sql's placeholders (and stage_row.sql's,
+  // apply_stage.sql's but for its kinds) for the table's columns now.
+  std::vector<std::pair<std::string_view, std::string>> upsert_template() const;
   void prepare();
   void bind(SQLite::Statement& stmt, int index, std::size_t column, const FieldValue& value,
             const Record& record, bool is_cursor);
   void resolve(const Record& record);
+  // Binds every column of the record's row into `stmt` (?1 .. ?n in column order).
+  void bind_row(SQLite::Statement& stmt, const Record& record, const std::string& deleted_at);
+  // Adds a column to the staging table when one is open (the table got it too).
+  void add_stage_column(const std::string& definition);
+  std::string stage_name() const;
   void mark_seen(const Record& record);
   void ensure_deleted_column();
   std::string key_match() const;
@@ -153,6 +180,11 @@ class TableWriter {
   rapidjson::Writer<rapidjson::StringBuffer> extra_writer_;
   std::string extra_text_;
   std::unique_ptr<SQLite::Statement> upsert_;
+  bool stage_open_ = false;  // the TEMP staging table exists in this transaction
+  std::unique_ptr<SQLite::Statement> stage_row_;
+  std::int64_t staged_live_ = 0;
+  std::int64_t staged_tombstones_ = 0;
+  std::int64_t apply_counts_[4] = {0, 0, 0, 0};  // tsync_count()'s, during apply_stage()
 };
 
 }  // namespace tsync

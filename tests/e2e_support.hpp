@@ -68,6 +68,9 @@ inline tsync::Config config_for(const tsync::mock::MockApi& api, const ScratchDi
   config.timeout_seconds = 2;
   config.retry_base_seconds = 0.01;
   config.max_retries = 3;
+  // The first rows of a transaction row by row, the rest staged and applied in
+  // key order at its commit: every end-to-end test runs both paths.
+  config.sorted_apply_rows = 7;
   return config;
 }
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <tuple>
+#include <vector>
 
 #include <unistd.h>
 
@@ -64,6 +66,26 @@ inline Instant instant_of(std::string_view text) {
 
 // The normalised UTC text the replica stores for `text`.
 inline std::string utc_text(std::string_view text) { return format_utc(instant_of(text)); }
+
+// A record of (name, kind, text) fields, in that order, whose cursor is the
+// ISO timestamp in updatedAt; a tombstone when `tombstone`.
+using FieldSpec = std::tuple<std::string, ValueKind, std::string>;
+inline Record make_record(const std::vector<FieldSpec>& fields, bool tombstone = false) {
+  Record r;
+  for (const auto& [name, kind, text] : fields) {
+    FieldValue& f = r.add();
+    f.name = name;
+    f.kind = kind;
+    f.text = text;
+    if (name == "updatedAt") {
+      r.cursor = instant_of(text);
+      r.cursor_text = text;
+      r.cursor_index = r.size - 1;
+    }
+  }
+  r.tombstone = tombstone;
+  return r;
+}
 
 // The seed's user stream's table, as the short configuration form declares it.
 inline TableSpec user_table() { return user_stream("http://127.0.0.1/").table_spec(); }

@@ -3,6 +3,7 @@
 // only what it holds; a last run then brings it level with the API.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -48,6 +49,24 @@ int run_killed(const std::vector<std::string>& args, std::chrono::milliseconds d
   return child.wait().exit_code;
 }
 
+// Points SQLite's temporary files (a staged transaction's rows and sorts) of
+// the processes started meanwhile at `dir`, so a test can see what is left.
+class TempFilesIn {
+ public:
+  explicit TempFilesIn(const std::string& dir) : dir_(dir) {
+    std::filesystem::create_directories(dir_);
+    ::setenv("SQLITE_TMPDIR", dir_.c_str(), 1);
+  }
+  ~TempFilesIn() { ::unsetenv("SQLITE_TMPDIR"); }
+  TempFilesIn(const TempFilesIn&) = delete;
+  TempFilesIn& operator=(const TempFilesIn&) = delete;
+  // SQLite unlinks its temporary files as it opens them: a killed sync leaves none.
+  bool empty() const { return std::filesystem::is_empty(dir_); }
+
+ private:
+  std::string dir_;
+};
+
 }  // namespace
 
 TEST_SUITE("crash") {
@@ -57,10 +76,16 @@ TEST_SUITE("crash") {
     options.rate_limit_bytes_per_second = 1500000;  // ~2.3 s for the whole response
     e2e::Scene scene(options);
     auto& [dir, api] = scene;
+    // Row by row, and staged: applied in key order at each commit.
+    std::string apply;
+    SUBCASE("row by row") { apply = "0"; }
+    SUBCASE("staged") { apply = "40"; }
     const std::string config = dir.file("configuration.json");
     std::ofstream(config) << "{\"base_url\": \"" << api.base_url()
-                          << "\", \"checkpoint_rows\": 300, \"retry_base_seconds\": 0.01}";
+                          << "\", \"checkpoint_rows\": 300, \"retry_base_seconds\": 0.01, "
+                          << "\"sorted_apply_rows\": " << apply << "}";
     const std::string db = dir.file("replica.db");
+    const TempFilesIn temp(dir.file("tmp"));
     std::mt19937 random(20261123);
     std::uniform_int_distribution<int> delay_ms(30, 1800);
 
@@ -78,6 +103,7 @@ TEST_SUITE("crash") {
       if (code == 128 + SIGKILL) ++kills;
       CAPTURE(round);
       check_sound(db, api);
+      CHECK(temp.empty());
     }
     CHECK(kills >= 6);
 
@@ -112,8 +138,9 @@ TEST_SUITE("crash") {
     grow();
     const std::string config = dir.file("configuration.json");
     const std::string db = dir.file("replica.db");
+    // Staged transactions: new columns go into the staging table as they come.
     std::ofstream(config) << R"({"database": ")" << db << R"(", "checkpoint_rows": 200,
-        "retry_base_seconds": 0.01, "streams": [{"name": "events", "url": ")"
+        "sorted_apply_rows": 30, "retry_base_seconds": 0.01, "streams": [{"name": "events", "url": ")"
                           << url << R"(", "cursor_field": "ts", "cursor_format": "unix_millis"}]})";
 
     // Every record with a cursor <= the saved one is in the table, at least as
@@ -164,8 +191,10 @@ TEST_SUITE("crash") {
     auto& [dir, api] = scene;
     const std::string config = dir.file("configuration.json");
     std::ofstream(config) << "{\"base_url\": \"" << api.base_url()
-                          << "\", \"checkpoint_rows\": 300, \"retry_base_seconds\": 0.01}";
+                          << "\", \"checkpoint_rows\": 300, \"retry_base_seconds\": 0.01, "
+                          << "\"sorted_apply_rows\": 40}";
     const std::string db = dir.file("replica.db");
+    const TempFilesIn temp(dir.file("tmp"));
     REQUIRE(
         proc::run({TSYNC_BINARY, "sync", "--quiet", "--config", config, "--db", db}).exit_code ==
         0);
@@ -199,6 +228,7 @@ TEST_SUITE("crash") {
       for (const std::string& id : marked())
         CHECK_MESSAGE(gone.count(id) == 1,
                       "user " << id << " is marked deleted but the API holds it");
+      CHECK(temp.empty());
     }
     CHECK(kills >= 5);
     api.set_options(Options{});

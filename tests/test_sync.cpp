@@ -193,14 +193,14 @@ TEST_SUITE("sync") {
     CAPTURE(covered.size());
     REQUIRE(covered.size() >= 5);
     CHECK(covered.back() == 1000);
-    // checkpoint_rows at first; then, once the table holds more than twice that,
-    // half of what it holds: 100, 200, 300, 450, 675, then the end of the body.
+    // checkpoint_rows at first; then, once the table holds more than that, as
+    // many rows as it holds: 100, 200, 400, 800, then the end of the body.
     // Ties in updatedAt can only push a checkpoint a little later.
     std::int64_t before = 0;
     for (std::size_t i = 0; i + 1 < covered.size(); ++i) {
       CAPTURE(i);
       const std::int64_t interval = covered[i] - before;
-      const std::int64_t due = std::max<std::int64_t>(100, before / 2);
+      const std::int64_t due = std::max<std::int64_t>(100, before);
       CHECK(interval >= due);
       CHECK(interval <= due + 10);
       before = covered[i];
@@ -215,16 +215,16 @@ TEST_SUITE("sync") {
     auto config = e2e::config_for(api, dir);
     config.checkpoint_rows = 50;
     tsync::run_sync(config, observer);  // 600 rows
-    api.store().mutate(0, 400);         // 400 new users, newer than all
+    api.store().mutate(0, 1000);        // 1000 new users, newer than all
 
     observer.checkpoints.clear();
     tsync::run_sync(config, observer);
 
-    // 600 rows already: no checkpoint before 300 more, then the end.
+    // 600 rows already: no checkpoint before 600 more, then the end.
     REQUIRE(observer.checkpoints.size() == 2);
     const auto covered = e2e::users_covered(api, observer.checkpoints[0]);
-    CHECK(covered >= 900);
-    CHECK(covered <= 910);
+    CHECK(covered >= 1200);
+    CHECK(covered <= 1210);
     e2e::check_replica_equals(config.database, api);
   }
 

@@ -17,24 +17,9 @@ using tsync::ColumnType;
 using tsync::Record;
 using tsync::ValueKind;
 
-namespace {
+using tsync::test::make_record;
 
-// A record of (name, kind, text) fields with an ISO cursor in updatedAt.
-Record make_record(std::vector<std::tuple<std::string, ValueKind, std::string>> fields) {
-  Record r;
-  for (auto& [name, kind, text] : fields) {
-    tsync::FieldValue& f = r.add();
-    f.name = name;
-    f.kind = kind;
-    f.text = text;
-    if (name == "updatedAt") {
-      r.cursor = tsync::test::instant_of(text);
-      r.cursor_text = text;
-      r.cursor_index = r.size - 1;
-    }
-  }
-  return r;
-}
+namespace {
 
 tsync::TableSpec spec_of(std::string table,
                          std::vector<std::pair<std::string, ColumnType>> columns = {}) {

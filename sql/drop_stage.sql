@@ -1,0 +1,2 @@
+-- Template: drops the staged rows once applied, in the transaction that staged them.
+DROP TABLE IF EXISTS {stage};
