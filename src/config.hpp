@@ -24,8 +24,9 @@ struct Config {
   std::optional<std::string> ca_file;   // CA bundle for https
   long long cache_size_mib = 64;        // SQLite page cache for the sync
   long long checkpoint_rows = 200000;   // commit at a change of timestamp after this many rows
-  // Past this many rows in one transaction, rows are staged and applied in key
-  // order at its commit (TableWriter::stage); 0: always row by row.
+  // Once a table and the open transaction together hold this many rows, the
+  // transaction's further rows are staged and applied in key order at its
+  // commit (TableWriter::stage); 0: always row by row.
   long long sorted_apply_rows = 5000;
   // A response slower than this over timeout_seconds counts as stalled (retried).
   long long min_bytes_per_second = 1024;

@@ -163,8 +163,6 @@ Replica::Replica(const std::string& path, const ReplicaOptions& options) : path_
     // Large transactions stage their rows in the TEMP database and sort them
     // (TableWriter::stage): in files, as the memory they need grows with the sync.
     db_->exec("PRAGMA temp_store = FILE");
-    // The WAL of a large transaction is cut back to this size once checkpointed.
-    db_->exec("PRAGMA journal_size_limit = 67108864");
     db_->exec("PRAGMA cache_size = -" + std::to_string(options.cache_size_mib * 1024));
     const int version = db_->execAndGet("PRAGMA user_version").getInt();
     if (version > kSchemaVersion)
@@ -356,7 +354,9 @@ void ReplicaWriter::fail(const SQLite::Exception& e) const {
 }
 
 void ReplicaWriter::begin() {
-  if (!transaction_) transaction_.emplace(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
+  if (transaction_) return;
+  transaction_.emplace(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
+  if (stage_after_ > 0) rows_at_begin_ = table_->estimated_rows();
 }
 
 void ReplicaWriter::upsert(const Record& record) {
@@ -385,7 +385,8 @@ void ReplicaWriter::upsert(const Record& record) {
       ++uncommitted_;
       return;
     }
-    if (stage_after_ > 0 && (uncommitted_ >= stage_after_ || table_->staged_rows() > 0)) {
+    if (stage_after_ > 0 &&
+        (rows_at_begin_ + uncommitted_ >= stage_after_ || table_->staged_rows() > 0)) {
       table_->stage(record, deleted_at_);
       ++uncommitted_;
       return;

@@ -166,8 +166,9 @@ class ReplicaWriter {
   std::int64_t uncommitted_rows() const { return uncommitted_; }
   // About how many rows the stream's table holds, without scanning it.
   std::int64_t estimated_rows();
-  // Past `rows` rows in one transaction, further records are staged and
-  // applied in key order when it commits (TableWriter::stage); 0: never.
+  // Once the table and the open transaction together hold `rows` rows,
+  // further records of the transaction are staged and applied in key order
+  // when it commits (TableWriter::stage); 0: never.
   void set_stage_after(std::int64_t rows) { stage_after_ = rows; }
   // A warning for _sync_log, written with the next commit or finish().
   void set_warning(std::string warning) { warning_ = std::move(warning); }
@@ -200,6 +201,7 @@ class ReplicaWriter {
   std::string deleted_at_;  // the run's start, as _tsync_deleted_at and _deleted write it
   bool full_pass_ = false;
   std::int64_t stage_after_ = 0;
+  std::int64_t rows_at_begin_ = 0;  // the table's rows when the open transaction began
   std::optional<Instant> floor_;
   std::unique_ptr<SQLite::Statement> log_deleted_;
   void end_full_pass() noexcept;

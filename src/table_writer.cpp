@@ -56,6 +56,15 @@ TableWriter::TableWriter(SQLite::Database& db, TableSpec spec)
   transaction.commit();
 }
 
+TableWriter::~TableWriter() {
+  if (!cache_shared_) return;
+  try {
+    db_.exec("PRAGMA main.cache_size = " + std::to_string(cache_before_));
+  } catch (...) {
+    // Only the speed of what the connection does next depends on it.
+  }
+}
+
 void TableWriter::remember_column(const std::string& field, const std::string& column,
                                   ColumnType type) {
   SQLite::Statement remember(db_, std::string(sql::record_column));
@@ -632,28 +641,6 @@ void count_rows_of_kind(sqlite3_context* context, int, sqlite3_value** argv) {
   sqlite3_result_int(context, 1);
 }
 
-// Sets the connection's page cache to `kib` KiB until destroyed, then back.
-class CacheSize {
- public:
-  CacheSize(SQLite::Database& db, std::int64_t kib)
-      : db_(db), before_(db.execAndGet("PRAGMA main.cache_size").getInt64()) {
-    db_.exec("PRAGMA main.cache_size = -" + std::to_string(kib));
-  }
-  ~CacheSize() {
-    try {
-      db_.exec("PRAGMA main.cache_size = " + std::to_string(before_));
-    } catch (...) {
-      // Only the speed of the rest of the run depends on it.
-    }
-  }
-  CacheSize(const CacheSize&) = delete;
-  CacheSize& operator=(const CacheSize&) = delete;
-
- private:
-  SQLite::Database& db_;
-  std::int64_t before_;
-};
-
 }  // namespace
 
 std::string TableWriter::stage_name() const {
@@ -723,18 +710,20 @@ StageCounts TableWriter::apply_stage() {
           : "(excluded." + quote_identifier(kDeletedColumn) + " IS NOT NULL)";
   values.emplace_back("conflict_kind", deleted);
   values.emplace_back("update_kind", "2 + " + deleted);
-  {
-    // The sort keeps up to a page cache's worth of rows in memory: the cache
-    // gives up three quarters of its size meanwhile, so that the two together
-    // stay within half of it. A sorted apply reads each page once and needs no
-    // large cache.
-    const std::int64_t cache_kib = std::max<std::int64_t>(
-        2048, std::abs(db_.execAndGet("PRAGMA main.cache_size").getInt64()) / 4);
-    CacheSize half(db_, cache_kib);
+  if (!cache_shared_) {
+    // A sort keeps up to a page cache's worth of rows in memory. From the first
+    // apply on, the writer's page cache and its sorts take a quarter of
+    // cache_size_mib each: a sorted apply reads each page about once and needs
+    // no large cache, and the rows of a large transaction go to the staging
+    // table, not to the cache. The destructor gives the cache its size back.
+    cache_before_ = db_.execAndGet("PRAGMA main.cache_size").getInt64();
+    const std::int64_t cache_kib = std::max<std::int64_t>(2048, std::abs(cache_before_) / 4);
+    db_.exec("PRAGMA main.cache_size = -" + std::to_string(cache_kib));
     malloc_trim(0);  // the pages the cache gave up go back to the system
-    db_.exec(fill_template(sql::apply_stage, values));
-    for (const std::string& index : rebuild) db_.exec(index);
+    cache_shared_ = true;
   }
+  db_.exec(fill_template(sql::apply_stage, values));
+  for (const std::string& index : rebuild) db_.exec(index);
   db_.exec(fill_template(sql::drop_stage, {{"stage", stage_name()}}));
   stage_open_ = false;
 

@@ -68,6 +68,8 @@ class TableWriter {
   // declared columns it lacks, and reads which column holds which field.
   // Throws Error when the existing table's primary key is not `spec`'s.
   TableWriter(SQLite::Database& db, TableSpec spec);
+  // Gives the connection's page cache back its size (see apply_stage).
+  ~TableWriter();
   TableWriter(const TableWriter&) = delete;
   TableWriter& operator=(const TableWriter&) = delete;
 
@@ -185,6 +187,8 @@ class TableWriter {
   std::int64_t staged_live_ = 0;
   std::int64_t staged_tombstones_ = 0;
   std::int64_t apply_counts_[4] = {0, 0, 0, 0};  // tsync_count()'s, during apply_stage()
+  bool cache_shared_ = false;                    // the page cache gave the sorts part of its memory
+  std::int64_t cache_before_ = 0;  // PRAGMA cache_size before that, restored at the end
 };
 
 }  // namespace tsync
