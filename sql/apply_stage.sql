@@ -8,7 +8,7 @@
 -- {conflict_kind} for each staged row whose key the table holds already, then
 -- {update_kind} for each such row that changes the stored one.
 INSERT INTO {table} ({columns})
-SELECT {columns} FROM {stage} WHERE true ORDER BY {key}, rowid
+SELECT {columns} FROM {stage} WHERE true ORDER BY {key}, {seq}
 ON CONFLICT ({key}) DO UPDATE SET {assignments}
 WHERE tsync_count({conflict_kind})
   AND (excluded.{cursor} > {table}.{cursor}

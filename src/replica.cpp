@@ -1,6 +1,7 @@
 #include "replica.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -67,9 +68,18 @@ std::string write_access_problem(const std::string& path) {
 
 std::string describe(const std::string& path, const SQLite::Exception& e) {
   std::string message = path + ": " + e.what();
-  switch (e.getErrorCode()) {
+  switch (e.getErrorCode() & 0xff) {  // the primary code of an extended one
     case SQLITE_FULL:
-      message += " (free some disk space; the replica keeps its last committed state)";
+      message +=
+          " (free some disk space, beside the replica and in SQLite's temporary folder, where "
+          "large syncs stage and sort their rows: SQLITE_TMPDIR, else TMPDIR, else /var/tmp "
+          "or /tmp; the replica keeps its last committed state)";
+      break;
+    case SQLITE_IOERR:
+      message +=
+          " (reading or writing the replica, or SQLite's temporary files, failed: SQLITE_TMPDIR, "
+          "else TMPDIR, else /var/tmp or /tmp must be writable and have room for a large "
+          "sync's staged rows; the replica keeps its last committed state)";
       break;
     case SQLITE_READONLY:
     case SQLITE_PERM:
@@ -139,7 +149,14 @@ namespace {
 // SQLite keeps malloc statistics behind a global mutex by default; tsync reads
 // none of them. Must run before SQLite initialises; later calls change nothing.
 void configure_sqlite_once() {
-  static const int result = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  static const int result = [] {
+    // A sort's buffers (megabytes each) come and go with every large apply.
+    // glibc raises its mmap threshold past a freed block's size, after which
+    // such blocks come from the heap and stay resident once freed; a fixed
+    // threshold keeps them mapped, and returned to the system when freed.
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  }();
   (void)result;
 }
 }  // namespace

@@ -549,7 +549,7 @@ void TableWriter::begin_pass() {
   // started over, and its file replaced.
   seen_db_->exec(
       "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 8192;"
-      "PRAGMA cache_size = -16384");
+      "PRAGMA cache_size = -4096");
   seen_db_->exec(fill_template(sql::create_seen, {{"seen", std::string("seen")},
                                                   {"columns", joined(definitions, ",\n  ")},
                                                   {"key", joined(key, ", ")}}));
@@ -659,8 +659,19 @@ void TableWriter::stage(const Record& record, const std::string& deleted_at) {
   if (!stage_open_) {
     std::vector<std::string> names;
     for (const Column& c : columns_) names.push_back(quote_identifier(c.name));
-    db_.exec(fill_template(sql::create_stage,
-                           {{"stage", stage_name()}, {"columns", joined(names, ", ")}}));
+    stage_seq_ = "_tsync_seq";
+    auto taken = [&] {
+      for (const Column& c : columns_)
+        if (same_column_name(c.name, stage_seq_)) return true;
+      return false;
+    };
+    while (taken()) stage_seq_ += "_";
+    db_.exec(fill_template(sql::create_stage, {{"stage", stage_name()},
+                                               {"seq", quote_identifier(stage_seq_)},
+                                               {"columns", joined(names, ", ")}}));
+    // The staging table is written once and read once, in order: 1 MiB of
+    // cache is plenty (left alone, it would take as much as the replica's).
+    db_.exec("PRAGMA temp.cache_size = -1024");
     stage_open_ = true;
   }
   if (!stage_row_)
@@ -684,6 +695,18 @@ StageCounts TableWriter::apply_stage() {
   stage_row_.reset();
   const std::int64_t staged = staged_rows();
 
+  if (!cache_shared_) {
+    // A sort keeps up to a page cache's worth of rows in memory. From the first
+    // apply on (before it drops an index, which reads every page of it), the
+    // writer's page cache and its sorts take a quarter of cache_size_mib each: a sorted apply reads
+    // each page about once and needs no large cache, and the rows of a large transaction go to the
+    // staging table, not to the cache. The destructor gives the cache its size back.
+    cache_before_ = db_.execAndGet("PRAGMA main.cache_size").getInt64();
+    const std::int64_t cache_kib = std::max<std::int64_t>(2048, std::abs(cache_before_) / 4);
+    db_.exec("PRAGMA main.cache_size = -" + std::to_string(cache_kib));
+    malloc_trim(0);  // the pages the cache gave up go back to the system
+    cache_shared_ = true;
+  }
   // Many rows against the table: its plain indexes are built again after
   // rather than updated in an order that is random to them.
   std::vector<std::string> rebuild;
@@ -708,20 +731,9 @@ StageCounts TableWriter::apply_stage() {
       deleted_column_ == kOverflow
           ? std::string("0")
           : "(excluded." + quote_identifier(kDeletedColumn) + " IS NOT NULL)";
+  values.emplace_back("seq", quote_identifier(stage_seq_));
   values.emplace_back("conflict_kind", deleted);
   values.emplace_back("update_kind", "2 + " + deleted);
-  if (!cache_shared_) {
-    // A sort keeps up to a page cache's worth of rows in memory. From the first
-    // apply on, the writer's page cache and its sorts take a quarter of
-    // cache_size_mib each: a sorted apply reads each page about once and needs
-    // no large cache, and the rows of a large transaction go to the staging
-    // table, not to the cache. The destructor gives the cache its size back.
-    cache_before_ = db_.execAndGet("PRAGMA main.cache_size").getInt64();
-    const std::int64_t cache_kib = std::max<std::int64_t>(2048, std::abs(cache_before_) / 4);
-    db_.exec("PRAGMA main.cache_size = -" + std::to_string(cache_kib));
-    malloc_trim(0);  // the pages the cache gave up go back to the system
-    cache_shared_ = true;
-  }
   db_.exec(fill_template(sql::apply_stage, values));
   for (const std::string& index : rebuild) db_.exec(index);
   db_.exec(fill_template(sql::drop_stage, {{"stage", stage_name()}}));

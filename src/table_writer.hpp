@@ -183,6 +183,7 @@ class TableWriter {
   std::string extra_text_;
   std::unique_ptr<SQLite::Statement> upsert_;
   bool stage_open_ = false;  // the TEMP staging table exists in this transaction
+  std::string stage_seq_;    // its arrival-order column
   std::unique_ptr<SQLite::Statement> stage_row_;
   std::int64_t staged_live_ = 0;
   std::int64_t staged_tombstones_ = 0;

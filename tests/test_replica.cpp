@@ -997,9 +997,11 @@ TEST_SUITE("replica") {
         writer.upsert(big);
       }
     };
-    const std::string expected = path +
-                                 ": database or disk is full (free some disk space; the replica "
-                                 "keeps its last committed state)";
+    const std::string expected =
+        path +
+        ": database or disk is full (free some disk space, beside the replica and in SQLite's "
+        "temporary folder, where large syncs stage and sort their rows: SQLITE_TMPDIR, else "
+        "TMPDIR, else /var/tmp or /tmp; the replica keeps its last committed state)";
     REQUIRE_THROWS_WITH_AS(write_a_lot(), expected.c_str(), tsync::Error);
     writer.finish("error", expected, {});
 
