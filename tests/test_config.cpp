@@ -109,6 +109,7 @@ TEST_SUITE("config") {
     CHECK_FALSE(c.ca_file.has_value());
     CHECK(c.cache_size_mib == 64);
     CHECK(c.checkpoint_rows == 200000);
+    CHECK(c.sorted_apply_rows == 5000);
   }
 
   TEST_CASE("every key with a valid value is read") {
@@ -127,7 +128,8 @@ TEST_SUITE("config") {
   "token_env": "TSYNC_TEST_TOKEN_EVERY_KEY",
   "ca_file": ")" + ca + R"(",
   "cache_size_mib": 16,
-  "checkpoint_rows": 1000
+  "checkpoint_rows": 1000,
+  "sorted_apply_rows": 0
 })");
     const tsync::Config c = tsync::load_config(path);
     CHECK(c.streams.at(0).url == "https://api.example.com/incremental/timestamp");
@@ -146,6 +148,7 @@ TEST_SUITE("config") {
     CHECK(*c.ca_file == ca);
     CHECK(c.cache_size_mib == 16);
     CHECK(c.checkpoint_rows == 1000);
+    CHECK(c.sorted_apply_rows == 0);
   }
 
   TEST_CASE("load_config and parse_config agree") {
@@ -408,6 +411,9 @@ TEST_SUITE("config") {
          "cfg.json: checkpoint_rows: must be between 1 and 1099511627776, not 0"},
         {R"("checkpoint_rows": -5)",
          "cfg.json: checkpoint_rows: must be between 1 and 1099511627776, not -5"},
+        {R"("sorted_apply_rows": -1)",
+         "cfg.json: sorted_apply_rows: must be between 0 and 1099511627776, not -1"},
+        {R"("sorted_apply_rows": "5000")", "cfg.json: sorted_apply_rows: must be a whole number"},
     };
     for (const Case& c : cases) {
       CAPTURE(c.member);
