@@ -19,6 +19,19 @@ namespace {
 // Columns kept free below SQLite's limit for tsync's own bookkeeping columns.
 constexpr std::size_t kReservedColumns = 8;
 
+// Runs a prepared statement once and resets it, also when it fails, so the
+// next record can bind it again; returns the rows it changed.
+int exec_once(SQLite::Statement& stmt) {
+  try {
+    const int changes = stmt.exec();
+    stmt.reset();
+    return changes;
+  } catch (...) {
+    stmt.tryReset();
+    throw;
+  }
+}
+
 std::string joined(const std::vector<std::string>& parts, std::string_view separator) {
   std::string out;
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -426,14 +439,7 @@ TableWriter::Outcome TableWriter::upsert(const Record& record, const std::string
 
   sqlite3* handle = db_.getHandle();
   sqlite3_set_last_insert_rowid(handle, 0);
-  int changes = 0;
-  try {
-    changes = upsert_->exec();
-    upsert_->reset();
-  } catch (...) {
-    upsert_->tryReset();
-    throw;
-  }
+  const int changes = exec_once(*upsert_);
   // An insert sets the new row's rowid (>= 1); the DO UPDATE branch leaves it at 0.
   const Outcome outcome = changes == 0                             ? Outcome::Unchanged
                           : sqlite3_last_insert_rowid(handle) != 0 ? Outcome::Inserted
@@ -491,13 +497,7 @@ void TableWriter::mark_seen(const Record& record) {
     bind(*mark_seen_, static_cast<int>(i + 1), by_field_.at(field), *record.find(field), record,
          false);
   }
-  try {
-    mark_seen_->exec();
-    mark_seen_->reset();
-  } catch (...) {
-    mark_seen_->tryReset();
-    throw;
-  }
+  exec_once(*mark_seen_);
   // Committed now and then, so that its journal-less file stays small in memory.
   if (++seen_uncommitted_ >= 100000) {
     seen_db_->exec("COMMIT; BEGIN");
@@ -678,13 +678,7 @@ void TableWriter::stage(const Record& record, const std::string& deleted_at) {
     stage_row_ =
         std::make_unique<SQLite::Statement>(db_, fill_template(sql::stage_row, upsert_template()));
   bind_row(*stage_row_, record, deleted_at);
-  try {
-    stage_row_->exec();
-    stage_row_->reset();
-  } catch (...) {
-    stage_row_->tryReset();
-    throw;
-  }
+  exec_once(*stage_row_);
   ++(record.tombstone ? staged_tombstones_ : staged_live_);
   if (in_pass_) mark_seen(record);
 }
