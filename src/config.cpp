@@ -126,7 +126,8 @@ constexpr const char* kStreamKeys[] = {"name",
                                        "token_env",
                                        "on_delete",
                                        "delete_field",
-                                       "max_delete_fraction"};
+                                       "max_delete_fraction",
+                                       "pagination"};
 
 // Secrets shorter than this would make masking them hide innocent text.
 constexpr std::size_t kMinSecretLength = 4;
@@ -257,6 +258,128 @@ std::vector<std::string> string_list(const Checker& c, const char* key) {
   return out;
 }
 
+constexpr const char* kPaginationKeys[] = {
+    "type",       "path", "param",     "has_more_path", "repeat_since",     "field", "limit_param",
+    "limit",      "total_path", "size_param", "size", "first", "total_pages_path"};
+
+// A "path" key of "pagination": "a.b.c", or a list of keys for names that
+// hold a dot (["@odata.nextLink"]).
+JsonPath read_json_path(const Checker& c, const char* key) {
+  const rapidjson::Value* v = c.find(key);
+  JsonPath path;
+  if (v->IsString()) {
+    const std::string text(v->GetString(), v->GetStringLength());
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t dot = text.find('.', start);
+      path.push_back(text.substr(start, dot == std::string::npos ? dot : dot - start));
+      if (path.back().empty()) c.fail(key, "has an empty key: \"" + text + "\"");
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+  } else if (v->IsArray() && !v->Empty()) {
+    for (const auto& item : v->GetArray()) {
+      if (!item.IsString() || item.GetStringLength() == 0)
+        c.fail(key, "must be a dotted path or a list of non-empty keys");
+      path.emplace_back(item.GetString(), item.GetStringLength());
+    }
+  } else {
+    c.fail(key, "must be a dotted path (\"paging.next.after\") or a list of keys "
+                "([\"@odata.nextLink\"])");
+  }
+  return path;
+}
+
+Pagination read_pagination(const rapidjson::Value& v, const std::string& where, bool bare_array) {
+  const std::string at = where + ": pagination";
+  if (!v.IsObject())
+    throw ConfigError(at + ": must be an object with a \"type\" (link_header, next_url, token, "
+                           "last_record, offset or page)");
+  check_keys(v, kPaginationKeys, at);
+  const Checker c(v, at);
+  Pagination p;
+  const auto type = c.text("type");
+  if (!type)
+    c.fail("type", "missing (link_header, next_url, token, last_record, offset or page)");
+  static const std::pair<const char*, PagingType> kTypes[] = {
+      {"link_header", PagingType::LinkHeader}, {"next_url", PagingType::NextUrl},
+      {"token", PagingType::Token},            {"last_record", PagingType::LastRecord},
+      {"offset", PagingType::Offset},          {"page", PagingType::Page}};
+  bool known = false;
+  for (const auto& [name, value] : kTypes)
+    if (*type == name) {
+      p.type = value;
+      known = true;
+    }
+  if (!known)
+    c.fail("type", "\"" + *type +
+                       "\" is not a paging type (link_header, next_url, token, last_record, "
+                       "offset or page)");
+  // The keys each type takes: required ones, then optional ones.
+  std::vector<const char*> required, optional;
+  switch (p.type) {
+    case PagingType::LinkHeader:
+      break;
+    case PagingType::NextUrl:
+      required = {"path"};
+      break;
+    case PagingType::Token:
+      required = {"path", "param"};
+      optional = {"has_more_path", "repeat_since"};
+      break;
+    case PagingType::LastRecord:
+      required = {"field", "param"};
+      optional = {"has_more_path", "repeat_since"};
+      break;
+    case PagingType::Offset:
+      required = {"param", "limit_param", "limit"};
+      optional = {"total_path", "repeat_since"};
+      break;
+    case PagingType::Page:
+      required = {"param", "size_param", "size"};
+      optional = {"first", "total_pages_path", "repeat_since"};
+      break;
+    case PagingType::None:
+      break;
+  }
+  for (const auto& member : v.GetObject()) {
+    const std::string key(member.name.GetString(), member.name.GetStringLength());
+    if (key == "type") continue;
+    bool takes = false;
+    for (const char* k : required) takes = takes || key == k;
+    for (const char* k : optional) takes = takes || key == k;
+    if (!takes) c.fail(key, "is not a key of type \"" + *type + "\"");
+  }
+  for (const char* key : required)
+    if (!c.find(key)) c.fail(key, "missing (type \"" + *type + "\" needs it)");
+  const bool in_body = p.type == PagingType::NextUrl || p.type == PagingType::Token ||
+                       c.find("has_more_path") || c.find("total_path") ||
+                       c.find("total_pages_path");
+  if (in_body && bare_array)
+    throw ConfigError(at + ": the records are a bare array (records_path \"\"), so the body "
+                           "has no other value to read the next page from");
+  if (c.find("path")) p.path = read_json_path(c, "path");
+  if (c.find("has_more_path")) p.has_more_path = read_json_path(c, "has_more_path");
+  if (c.find("total_path")) p.total_path = read_json_path(c, "total_path");
+  if (c.find("total_pages_path")) p.total_pages_path = read_json_path(c, "total_pages_path");
+  if (auto v2 = c.text("param")) p.param = *v2;
+  if (auto v2 = c.text("field")) p.field = *v2;
+  if (auto v2 = c.text("limit_param")) p.limit_param = *v2;
+  if (auto v2 = c.text("size_param")) p.size_param = *v2;
+  if (auto n = c.whole("limit", 1, 1000000)) p.limit = *n;
+  if (auto n = c.whole("size", 1, 1000000)) p.size = *n;
+  if (auto n = c.whole("first", 0, 1)) p.first = *n;
+  if (const rapidjson::Value* r = c.find("repeat_since")) {
+    if (!r->IsBool()) c.fail("repeat_since", "must be true or false");
+    p.repeat_since = r->GetBool();
+  }
+  if (!p.limit_param.empty() && p.limit_param == p.param)
+    c.fail("limit_param", "must differ from param");
+  if (!p.size_param.empty() && p.size_param == p.param)
+    c.fail("size_param", "must differ from param");
+  return p;
+}
+
 StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std::string& origin,
                          const rapidjson::Value& top) {
   const std::string at = origin + ": streams[" + std::to_string(index) + "]";
@@ -297,7 +420,10 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
       c.fail("cursor_format",
              "must be \"iso8601\", \"unix_seconds\" or \"unix_millis\", not \"" + *f + "\"");
   }
-  if (auto p = c.text("since_param")) s.since_param = *p;
+  if (const rapidjson::Value* p = c.find("since_param"); p && p->IsNull())
+    s.since_param.clear();
+  else if (auto text = c.text("since_param"))
+    s.since_param = *text;
   if (auto d = c.text("on_delete")) {
     if (*d != "soft" && *d != "hard")
       c.fail("on_delete",
@@ -321,6 +447,13 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
       start = dot + 1;
     }
   }
+  if (const rapidjson::Value* p = c.find("pagination"))
+    s.pagination = read_pagination(*p, where, s.records_path.empty());
+  for (const std::string* paging :
+       {&s.pagination.param, &s.pagination.limit_param, &s.pagination.size_param})
+    if (!s.since_param.empty() && *paging == s.since_param)
+      c.fail("pagination", "\"" + s.since_param +
+                               "\" is the since parameter; the pagination needs another");
   if (const rapidjson::Value* p = c.find("params")) {
     if (!p->IsObject()) c.fail("params", "must be an object of strings");
     for (const auto& m : p->GetObject()) {
@@ -329,6 +462,11 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
       if (key.empty()) c.fail("params", "has an empty parameter name");
       if (key == s.since_param)
         c.fail("params", "\"" + key + "\" is the since parameter, which tsync sets itself");
+      for (const std::string* paging : {&s.pagination.param, &s.pagination.limit_param,
+                                        &s.pagination.size_param})
+        if (key == *paging)
+          c.fail("params", "\"" + key + "\" is a parameter of the pagination, which tsync "
+                           "sets itself");
       s.params.emplace_back(key, std::string(m.value.GetString(), m.value.GetStringLength()));
     }
   }

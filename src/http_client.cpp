@@ -63,26 +63,6 @@ std::string lowercase(std::string text) {
   return text;
 }
 
-// A URL's scheme, host and port ("http://127.0.0.1:80"), or "" if libcurl
-// cannot parse it.
-std::string origin_of(const std::string& url) {
-  std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());
-  if (!parsed ||
-      curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
-    return "";
-  auto part = [&](CURLUPart which, unsigned flags) -> std::string {
-    char* raw = nullptr;
-    if (curl_url_get(parsed.get(), which, &raw, flags) != CURLUE_OK) return "";
-    const std::unique_ptr<char, CurlFreeDeleter> owned(raw);
-    return lowercase(raw);
-  };
-  const std::string scheme = part(CURLUPART_SCHEME, 0);
-  const std::string host = part(CURLUPART_HOST, 0);
-  const std::string port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT);
-  if (scheme.empty() || host.empty()) return "";
-  return scheme + "://" + host + ":" + port;
-}
-
 // RFC 9110 token characters, what a header name is made of.
 bool is_token(std::string_view name) {
   if (name.empty()) return false;
@@ -117,6 +97,54 @@ Redactor redactor_for(const HttpOptions& options) {
 
 }  // namespace
 
+std::string origin_of(const std::string& url) {
+  std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());
+  if (!parsed ||
+      curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+    return "";
+  auto part = [&](CURLUPart which, unsigned flags) -> std::string {
+    char* raw = nullptr;
+    if (curl_url_get(parsed.get(), which, &raw, flags) != CURLUE_OK) return "";
+    const std::unique_ptr<char, CurlFreeDeleter> owned(raw);
+    return lowercase(raw);
+  };
+  const std::string scheme = part(CURLUPART_SCHEME, 0);
+  const std::string host = part(CURLUPART_HOST, 0);
+  const std::string port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  if (scheme.empty() || host.empty()) return "";
+  return scheme + "://" + host + ":" + port;
+}
+
+std::string resolve_url(const std::string& base, const std::string& reference) {
+  std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());
+  if (!parsed) throw Error("cannot parse a URL (out of memory)");
+  const unsigned flags = CURLU_NON_SUPPORT_SCHEME | CURLU_ALLOW_SPACE;
+  char* raw = nullptr;
+  if (curl_url_set(parsed.get(), CURLUPART_URL, base.c_str(), flags) != CURLUE_OK ||
+      curl_url_set(parsed.get(), CURLUPART_URL, reference.c_str(), flags) != CURLUE_OK ||
+      curl_url_get(parsed.get(), CURLUPART_URL, &raw, 0) != CURLUE_OK || !raw)
+    throw PermanentError("\"" + redact_url(reference) + "\" is not a URL (relative to " +
+                         redact_url(base) + ")");
+  const std::unique_ptr<char, CurlFreeDeleter> owned(raw);
+  std::string url = raw;
+  const std::string origin = origin_of(url);
+  if (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0)
+    throw PermanentError("\"" + redact_url(url) + "\" is not an http or https URL");
+  return url;
+}
+
+struct HttpSession::Pool {
+  std::unique_ptr<CURLM, CurlMultiDeleter> multi;
+};
+
+HttpSession::HttpSession() : pool_(std::make_unique<Pool>()) {
+  global_init();
+  pool_->multi.reset(curl_multi_init());
+  if (!pool_->multi) throw Error("cannot create an HTTP handle (out of memory)");
+}
+
+HttpSession::~HttpSession() = default;
+
 void check_http_options(const HttpOptions& options) {
   if (options.min_bytes_per_second < 0)
     throw ConfigError("min_bytes_per_second: must be 0 or more");
@@ -146,13 +174,14 @@ void check_http_options(const HttpOptions& options) {
 }
 
 struct HttpGet::Handles {
-  std::unique_ptr<CURLM, CurlMultiDeleter> multi;
+  std::unique_ptr<CURLM, CurlMultiDeleter> own_multi;  // without a session
+  CURLM* multi = nullptr;                              // own_multi's or the session's
   std::unique_ptr<CURL, CurlEasyDeleter> easy;
   std::unique_ptr<curl_slist, CurlSlistDeleter> headers;
   bool attached = false;
 
   ~Handles() {
-    if (attached) curl_multi_remove_handle(multi.get(), easy.get());
+    if (attached) curl_multi_remove_handle(multi, easy.get());
   }
 };
 
@@ -199,15 +228,21 @@ void append_url_encoded(std::string& out, std::string_view value) {
   }
 }
 
-HttpGet::HttpGet(const HttpOptions& options, const std::string& url)
+HttpGet::HttpGet(const HttpOptions& options, const std::string& url, HttpSession* session)
     : options_((check_http_options(options), options)),
       redactor_(redactor_for(options)),
       url_(redactor_.redact(redact_url(url))),
       handles_(std::make_unique<Handles>()),
       idle_limit_(std::chrono::seconds(options.timeout_seconds)) {
   global_init();
-  origin_ = origin_of(url);
-  handles_->multi.reset(curl_multi_init());
+  origin_ = origin_of(options.credentials_origin.empty() ? url : options.credentials_origin);
+  send_secrets_ = origin_of(url) == origin_;
+  if (session) {
+    handles_->multi = session->pool_->multi.get();
+  } else {
+    handles_->own_multi.reset(curl_multi_init());
+    handles_->multi = handles_->own_multi.get();
+  }
   if (!handles_->multi) throw Error("cannot create an HTTP handle (out of memory)");
   start(url);
 }
@@ -216,7 +251,7 @@ HttpGet::HttpGet(const HttpOptions& options, const std::string& url)
 // a new easy handle (the multi handle keeps the connections for reuse).
 void HttpGet::start(const std::string& url) {
   if (handles_->attached) {
-    curl_multi_remove_handle(handles_->multi.get(), handles_->easy.get());
+    curl_multi_remove_handle(handles_->multi, handles_->easy.get());
     handles_->attached = false;
   }
   handles_->easy.reset(curl_easy_init());
@@ -263,7 +298,7 @@ void HttpGet::start(const std::string& url) {
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_text_);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &HttpGet::on_write);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
-  if (curl_multi_add_handle(handles_->multi.get(), h) != CURLM_OK)
+  if (curl_multi_add_handle(handles_->multi, h) != CURLM_OK)
     throw Error("cannot start an HTTP transfer");
   handles_->attached = true;
 }
@@ -353,7 +388,7 @@ void HttpGet::check_rate() {
 }
 
 void HttpGet::pump_until_data() {
-  CURLM* multi = handles_->multi.get();
+  CURLM* multi = handles_->multi;
   // Only the time spent here, waiting for the transfer, counts towards the
   // rate: while the reader is away the transfer is not being pulled.
   auto tick = std::chrono::steady_clock::now();
@@ -367,7 +402,7 @@ void HttpGet::pump_until_data() {
     if (mc != CURLM_OK) throw Error(where() + ": " + redactor_.redact(curl_multi_strerror(mc)));
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
-      if (msg->msg == CURLMSG_DONE) {
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == handles_->easy.get()) {
         done_ = true;
         result_ = msg->data.result;
       }
@@ -433,6 +468,19 @@ std::string HttpGet::content_type() {
   const char* type = nullptr;
   curl_easy_getinfo(handles_->easy.get(), CURLINFO_CONTENT_TYPE, &type);
   return type ? type : "";
+}
+
+std::vector<std::string> HttpGet::header_values(const char* name) {
+  std::vector<std::string> values;
+  curl_header* header = nullptr;
+  if (curl_easy_header(handles_->easy.get(), name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK)
+    return values;
+  const std::size_t amount = header->amount;
+  values.emplace_back(header->value);
+  for (std::size_t i = 1; i < amount; ++i)
+    if (curl_easy_header(handles_->easy.get(), name, i, CURLH_HEADER, -1, &header) == CURLHE_OK)
+      values.emplace_back(header->value);
+  return values;
 }
 
 std::optional<std::uint64_t> HttpGet::content_length() {

@@ -36,6 +36,11 @@ struct HttpOptions {
   // More secrets to mask in messages (values the configuration took from the
   // environment), beside the bearer token and the secret headers; may be null.
   std::shared_ptr<const Redactor> redactor;
+  // The origin (a URL, or only its scheme, host and port) the credentials
+  // belong to: a request to another origin (a next link pointing elsewhere) is
+  // sent without the bearer token and secret headers, as a redirect there is.
+  // Empty: the origin of each request's own URL.
+  std::string credentials_origin;
 };
 
 // Throws ConfigError if the options cannot make a well-formed request: a header
@@ -49,6 +54,32 @@ std::string redact_url(const std::string& url);
 
 // Appends `value` percent-encoded (RFC 3986 unreserved characters kept) to `out`.
 void append_url_encoded(std::string& out, std::string_view value);
+
+// `reference` (an absolute URL, or one relative to `base` as RFC 3986 resolves
+// it: "/path?q", "?page=2", "next") as an absolute URL. Throws PermanentError
+// when the result is not an http or https URL.
+std::string resolve_url(const std::string& base, const std::string& reference);
+
+// A URL's scheme, host and port ("http://127.0.0.1:80"), lower case; "" when
+// it cannot be parsed.
+std::string origin_of(const std::string& url);
+
+// The connections one stream's requests share: a request made with a session
+// reuses the connection (and, for https, the TLS session) the previous one
+// left open, and opens a new one only when that one has closed or failed.
+// Requests of one session run one after another, on one thread at a time.
+class HttpSession {
+ public:
+  HttpSession();
+  ~HttpSession();
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+ private:
+  friend class HttpGet;
+  struct Pool;
+  std::unique_ptr<Pool> pool_;
+};
 
 // Sets up libcurl's global state (TLS libraries included) on a thread of its
 // own, so that it overlaps other start-up work; the destructor waits for it.
@@ -80,7 +111,9 @@ class HttpWarmUp {
 // redactor(). Not copyable, not movable.
 class HttpGet {
  public:
-  HttpGet(const HttpOptions& options, const std::string& url);
+  // With a session, the request reuses its connections; without, it has
+  // connections of its own, closed when it ends.
+  HttpGet(const HttpOptions& options, const std::string& url, HttpSession* session = nullptr);
   ~HttpGet();
   HttpGet(const HttpGet&) = delete;
   HttpGet& operator=(const HttpGet&) = delete;
@@ -90,6 +123,8 @@ class HttpGet {
   // Seconds asked for by a Retry-After header (seconds or HTTP date), or -1.
   double retry_after_seconds();
   std::string content_type();
+  // Every value of the response header `name` (any case), in the order sent.
+  std::vector<std::string> header_values(const char* name);
   // The announced body size, when the server sent Content-Length.
   std::optional<std::uint64_t> content_length();
 

@@ -1,5 +1,6 @@
 #include "records.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include <rapidjson/error/en.h>
@@ -134,9 +135,12 @@ class Handler {
   // Deeper nesting is refused: it would cost stack in the parser and memory here.
   static constexpr int kMaxDepth = 256;
 
-  // Path: inside the object at depth `level_` of the records path.
+  // Path: inside an object outside the records, `outer_` deep below the root.
   enum class State { Root, Path, Records, Record, Done };
-  enum class Pending { None, Skip, Path, Field };
+  // After a key outside the records: Records, the records array; Descend, an
+  // object on the way to the records or a captured value; Capture, a
+  // captured value.
+  enum class Pending { None, Skip, Records, Descend, Capture, Field };
 
   bool fail(std::string message) {
     error_ = std::move(message);
@@ -160,9 +164,23 @@ class Handler {
                 describe_shape(shape_.records_path) + ")");
   }
   bool wrong_path_value() {
-    const bool last = level_ + 1 == shape_.records_path.size();
-    return fail("\"" + shape_.records_path[level_] + "\" is not " +
+    const std::size_t level = outer_.size();
+    const bool last = level + 1 == shape_.records_path.size();
+    return fail("\"" + shape_.records_path[level] + "\" is not " +
                 (last ? "an array" : "an object") + expected_deep());
+  }
+
+  // True when `path` goes through the current outer object and then `name`.
+  bool continues(const std::vector<std::string>& path, std::string_view name) const {
+    const std::size_t d = outer_.size();
+    return path.size() > d && std::equal(outer_.begin(), outer_.end(), path.begin()) &&
+           path[d] == name;
+  }
+
+  void captured(ValueKind kind, std::string_view text) {
+    value_.kind = kind;
+    value_.text.assign(text.data(), text.size());
+    visitor_.on_value(capture_index_, value_);
   }
 
   bool scalar(ValueKind kind, std::string_view text) {
@@ -172,8 +190,15 @@ class Handler {
       case Pending::Skip:
         pending_ = Pending::None;
         return true;
-      case Pending::Path:
+      case Pending::Records:
         return wrong_path_value();
+      case Pending::Descend:
+        pending_ = Pending::None;
+        return descend_records_ ? wrong_path_value() : true;
+      case Pending::Capture:
+        pending_ = Pending::None;
+        captured(kind, text);
+        return true;
       case Pending::Field: {
         pending_ = Pending::None;
         FieldValue& field = record_.fields[record_.size - 1];
@@ -204,16 +229,25 @@ class Handler {
         pending_ = Pending::None;
         skip_depth_ = 1;
         return true;
-      case Pending::Path:
+      case Pending::Records:
         pending_ = Pending::None;
-        if (level_ + 1 == shape_.records_path.size()) {
-          if (object) return wrong_path_value();
-          state_ = State::Records;
-          seen_records_ = true;
+        if (object) return wrong_path_value();
+        state_ = State::Records;
+        seen_records_ = true;
+        return true;
+      case Pending::Descend:
+        pending_ = Pending::None;
+        if (!object) {
+          if (descend_records_) return wrong_path_value();
+          skip_depth_ = 1;
           return true;
         }
-        if (!object) return wrong_path_value();
-        ++level_;
+        outer_.push_back(std::move(pending_key_));
+        return true;
+      case Pending::Capture:
+        pending_ = Pending::None;
+        captured(ValueKind::Json, {});
+        skip_depth_ = 1;
         return true;
       case Pending::Field:
         pending_ = Pending::None;
@@ -270,8 +304,8 @@ class Handler {
         state_ = shape_.records_path.empty() ? State::Done : State::Path;
         return true;
       case State::Path:
-        if (level_ > 0) {
-          --level_;
+        if (!outer_.empty()) {
+          outer_.pop_back();
           return true;
         }
         state_ = State::Done;
@@ -289,7 +323,23 @@ class Handler {
     if (nest_depth_ > 0)
       return writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
     if (state_ == State::Path) {
-      pending_ = name == shape_.records_path[level_] ? Pending::Path : Pending::Skip;
+      pending_ = Pending::Skip;
+      descend_records_ = false;
+      if (continues(shape_.records_path, name)) {
+        descend_records_ = true;
+        pending_ = outer_.size() + 1 == shape_.records_path.size() ? Pending::Records
+                                                                     : Pending::Descend;
+      }
+      for (std::size_t i = 0; i < shape_.capture.size() && pending_ != Pending::Records; ++i) {
+        if (!continues(shape_.capture[i], name)) continue;
+        if (shape_.capture[i].size() == outer_.size() + 1 && !descend_records_) {
+          pending_ = Pending::Capture;
+          capture_index_ = i;
+          break;
+        }
+        pending_ = Pending::Descend;
+      }
+      if (pending_ == Pending::Descend) pending_key_.assign(name.data(), name.size());
       return true;
     }
     FieldValue& field = record_.add();
@@ -359,7 +409,11 @@ class Handler {
   RecordVisitor& visitor_;
   State state_ = State::Root;
   Pending pending_ = Pending::None;
-  std::size_t level_ = 0;
+  std::vector<std::string> outer_;  // keys of the outer objects entered
+  std::string pending_key_;
+  bool descend_records_ = false;  // the pending Descend is on the records path
+  std::size_t capture_index_ = 0;
+  FieldValue value_;
   int skip_depth_ = 0;
   int nest_depth_ = 0;
   bool seen_records_ = false;

@@ -36,6 +36,10 @@ class RecordVisitor {
                                     std::string_view reason) {
     on_rejected(raw, reason);
   }
+  // The value at RecordShape::capture[index], outside the records: a scalar
+  // as in Record (a string unescaped, a number as its text), an object or
+  // array as kind Json with empty text. Called once per occurrence.
+  virtual void on_value(std::size_t /*index*/, const FieldValue& /*value*/) {}
 };
 
 // Where a stream's records sit in a response body and what every record must have.
@@ -50,6 +54,10 @@ struct RecordShape {
   // A field by which the API marks a record deleted ("deleted", "deletedAt");
   // empty for none. See is_tombstone().
   std::string delete_field;
+  // Paths from the body's root to values outside the records that the visitor
+  // wants (a next page's token, has_more, a total): {"paging", "next",
+  // "after"}. Each is reported with RecordVisitor::on_value.
+  std::vector<std::vector<std::string>> capture;
 };
 
 // True when `value` of a stream's delete_field marks its record deleted: true,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "columns.hpp"
+#include "pagination.hpp"
 #include "records.hpp"
 #include "table_writer.hpp"
 #include "timestamp.hpp"
@@ -30,7 +31,7 @@ struct StreamConfig {
   std::vector<std::string> primary_key{"id"};  // one or more fields
   std::string cursor_field = "updatedAt";
   CursorFormat cursor_format = CursorFormat::Iso8601;
-  std::string since_param = "since";
+  std::string since_param = "since";  // empty: the API has no updated filter (null)
   std::vector<std::string> records_path{"data"};            // empty: the body is the array
   std::vector<std::pair<std::string, std::string>> params;  // extra query parameters
   std::vector<HeaderSetting> headers;
@@ -42,9 +43,10 @@ struct StreamConfig {
   bool hard_delete = false;  // "on_delete": "hard" removes deleted rows (logged in _deleted)
   std::string delete_field;  // tombstones: a field that marks a record deleted; "" for none
   double max_delete_fraction = 0.5;  // a full pass deleting more of the live rows deletes nothing
+  Pagination pagination;             // how the API pages; none by default
 
   RecordShape shape() const {
-    return {records_path, cursor_field, cursor_format, primary_key, delete_field};
+    return {records_path, cursor_field, cursor_format, primary_key, delete_field, {}};
   }
   TableSpec table_spec() const {
     return {table, primary_key, cursor_field, cursor_format, columns, hard_delete};

@@ -231,29 +231,34 @@ std::string status_hint(long status, const StreamConfig& stream) {
   return "";
 }
 
-// One request and its whole response. Returns whether it brought newer records.
-bool fetch(const Config& config, const StreamConfig& stream, const HttpOptions& http,
-           const std::string& url, BackgroundWriter& writer, SyncObserver& observer,
-           RunCounters& io, Cursor& committed, std::int64_t& table_rows, Tally& tally) {
-  const Cursor asked = committed;
+// Sends one request and waits for its status: a transient fault status throws
+// TransientError, any other failure PermanentError, both naming the request.
+// `where` is set to "GET <url>: HTTP <status>" for messages about the body.
+std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const HttpOptions& http,
+                                       HttpSession& session, const std::string& url,
+                                       SyncObserver& observer, std::string& where) {
   observer.on_request(url);
-  HttpGet get(http, url);
-  const long status = get.status();
-  const auto length = get.content_length();
-  observer.on_response(status, length);
-  const std::string where = "GET " + get.url() + ": HTTP " + std::to_string(status);
+  auto get = std::make_unique<HttpGet>(http, url, &session);
+  const long status = get->status();
+  observer.on_response(status, get->content_length());
+  where = "GET " + get->url() + ": HTTP " + std::to_string(status);
   if (status == 408 || status == 429 || status >= 500) {
-    const std::string body = read_error_body(get);
-    throw TransientError(where + (body.empty() ? "" : ": " + body), get.retry_after_seconds());
+    const std::string body = read_error_body(*get);
+    throw TransientError(where + (body.empty() ? "" : ": " + body), get->retry_after_seconds());
   }
   if (status < 200 || status >= 300) {
-    const std::string body = read_error_body(get);
+    const std::string body = read_error_body(*get);
     throw PermanentError(where + (body.empty() ? "" : ": " + body) + status_hint(status, stream));
   }
+  return get;
+}
 
-  ResponseSink sink(writer, observer, io, asked, committed, config.checkpoint_rows, table_rows);
-  BodySource source(get, observer, io, writer, length);
-  const RecordShape shape = stream.shape();
+// Reads the records of a response into `sink`, which keeps what it read so far
+// when SIGINT/SIGTERM or the run's deadline stops it (Sink::finish_interrupted).
+template <typename Sink>
+void read_records(HttpGet& get, const std::string& where, const RecordShape& shape, Sink& sink,
+                  SyncObserver& observer, RunCounters& io, const BackgroundWriter& writer) {
+  BodySource source(get, observer, io, writer, get.content_length());
   try {
     parse_records(source, shape, sink);
   } catch (const Interrupted&) {
@@ -270,35 +275,54 @@ bool fetch(const Config& config, const StreamConfig& stream, const HttpOptions& 
     const std::string type = get.content_type();
     throw PermanentError(where + (type.empty() ? "" : " (" + type + ")") + ": " + e.what());
   }
-  sink.finish();
-  tally.accepted += sink.accepted();
-  tally.rejected += sink.rejected();
-  if (sink.accepted() == 0 && sink.rejected() > 0) {
+}
+
+void count_response(Tally& tally, std::int64_t accepted, std::int64_t rejected,
+                    const std::string& first_reason) {
+  tally.accepted += accepted;
+  tally.rejected += rejected;
+  if (accepted == 0 && rejected > 0) {
     ++tally.all_rejected_responses;
-    if (tally.first_reason.empty()) tally.first_reason = sink.first_reason();
+    if (tally.first_reason.empty()) tally.first_reason = first_reason;
   }
+}
+
+// One request and its whole response. Returns whether it brought newer records.
+bool fetch(const Config& config, const StreamConfig& stream, const HttpOptions& http,
+           HttpSession& session, const std::string& url, BackgroundWriter& writer,
+           SyncObserver& observer, RunCounters& io, Cursor& committed, std::int64_t& table_rows,
+           Tally& tally) {
+  const Cursor asked = committed;
+  std::string where;
+  const std::unique_ptr<HttpGet> get = open_response(stream, http, session, url, observer, where);
+  ResponseSink sink(writer, observer, io, asked, committed, config.checkpoint_rows, table_rows);
+  read_records(*get, where, stream.shape(), sink, observer, io, writer);
+  sink.finish();
+  count_response(tally, sink.accepted(), sink.rejected(), sink.first_reason());
   return sink.brought_newer();
+}
+
+// The since value a request starting from `committed` sends.
+std::string since_value(const StreamConfig& stream, const Cursor& committed) {
+  return stream.lookback_seconds > 0
+             ? format_cursor(stream.cursor_format,
+                             minus_seconds(committed.instant, stream.lookback_seconds))
+             : committed.text;
 }
 
 // The request URL: the stream's url, its fixed parameters, then since.
 std::string request_url(const StreamConfig& stream, const Cursor& committed) {
   std::string url = stream.url;
   char separator = '?';
-  for (const auto& [name, value] : stream.params) {
+  auto add = [&](const std::string& name, const std::string& value) {
     url += separator;
     append_url_encoded(url, name);
     url += '=';
     append_url_encoded(url, value);
     separator = '&';
-  }
-  url += separator;
-  append_url_encoded(url, stream.since_param);
-  url += '=';
-  append_url_encoded(url,
-                     stream.lookback_seconds > 0
-                         ? format_cursor(stream.cursor_format,
-                                         minus_seconds(committed.instant, stream.lookback_seconds))
-                         : committed.text);
+  };
+  for (const auto& [name, value] : stream.params) add(name, value);
+  if (!stream.since_param.empty()) add(stream.since_param, since_value(stream, committed));
   return url;
 }
 
@@ -309,6 +333,7 @@ HttpOptions http_options(const Config& config, const StreamConfig& stream) {
   http.bearer_token = stream.token;
   http.min_bytes_per_second = config.min_bytes_per_second;
   http.redactor = config.redactor;
+  http.credentials_origin = stream.url;
   for (const HeaderSetting& h : stream.headers)
     http.headers.push_back(HttpHeader{h.name, h.value, h.env.has_value()});
   return http;
@@ -344,6 +369,242 @@ class Backoff {
   std::mt19937_64 random_;
 };
 
+// Decides, after each transient fault of a stream's run, whether to try again
+// and how long to wait first: at most max_retries in a row, and at most
+// retry_budget_seconds of waiting in the run.
+class Retrier {
+ public:
+  Retrier(const Config& config, SyncObserver& observer, RunCounters& io)
+      : config_(config), observer_(observer), io_(io), backoff_(config) {}
+
+  // The attempt succeeded (or committed progress): the count starts afresh.
+  void reset() { retry_ = 0; }
+
+  // Waits before the next attempt after `e`, or throws Error when the retries
+  // or their budget are spent.
+  void after(const TransientError& e) {
+    if (retry_ >= config_.max_retries)
+      throw Error(std::string(e.what()) + " (gave up after " + std::to_string(retry_ + 1) +
+                  (retry_ == 0 ? " attempt" : " attempts") + "; max_retries is " +
+                  std::to_string(config_.max_retries) + ")");
+    ++retry_;
+    const double wait = backoff_.wait(retry_, e.retry_after_seconds());
+    if (waited_ + wait > config_.retry_budget_seconds) {
+      std::ostringstream why;
+      why << e.what() << " (gave up: waiting " << std::fixed << std::setprecision(1) << wait
+          << " s more, after " << waited_ << " s of retries, would exceed " << std::defaultfloat
+          << std::setprecision(6) << "retry_budget_seconds = " << config_.retry_budget_seconds
+          << ")";
+      throw Error(why.str());
+    }
+    observer_.on_retry(e.what(), wait, retry_, config_.max_retries);
+    ++io_.retries;
+    interruptible_sleep(wait);
+    waited_ += wait;
+  }
+
+ private:
+  const Config& config_;
+  SyncObserver& observer_;
+  RunCounters& io_;
+  Backoff backoff_;
+  int retry_ = 0;
+  double waited_ = 0;
+};
+
+// Receives the records of the pages of one chain. Every page's rows are
+// committed when the page has been read whole, without moving the cursor: the
+// cursor moves once, when the chain ends (ChainSink::finish), because records
+// of a positional page (an offset, a page number, a link that is one of them)
+// can slide past the pages while data changes at the API, and no page boundary
+// proves that everything before it was read. A record that comes twice in one
+// chain shows that data moved: the chain is then unsettled and the cursor
+// stays where the chain began (the next run reads it again).
+class ChainSink : public RecordVisitor {
+ public:
+  ChainSink(BackgroundWriter& writer, SyncObserver& observer, const RunCounters& io,
+            const StreamConfig& stream, bool track_keys)
+      : writer_(writer),
+        observer_(observer),
+        io_(io),
+        key_fields_(stream.primary_key),
+        last_field_(stream.pagination.type == PagingType::LastRecord ? stream.pagination.field
+                                                                     : std::string()),
+        track_keys_(track_keys) {}
+
+  // A page begins; its facts are filled in as it is read.
+  void begin_page(PageFacts& facts) {
+    facts_ = &facts;
+    page_keys_.clear();
+    page_repeats_ = 0;
+    page_accepted_ = page_rejected_ = 0;
+    page_newest_.reset();
+  }
+
+  void on_record(const Record& record) override {
+    ++page_accepted_;
+    page_record(&record);
+    writer_.upsert(record);
+    if (!page_newest_ || record.cursor > page_newest_->instant)
+      page_newest_ = Cursor{record.cursor_text, record.cursor};
+    if (++since_progress_ >= kProgressEvery) {
+      since_progress_ = 0;
+      announce_checkpoints(writer_, observer_);
+      observer_.on_progress(writer_.counters(), static_cast<std::uint64_t>(io_.bytes),
+                            std::nullopt);
+    }
+  }
+
+  void on_rejected(std::string_view raw, std::string_view reason) override {
+    reject(nullptr, raw, reason);
+  }
+
+  void on_rejected_with_key(const Record& record, std::string_view raw,
+                            std::string_view reason) override {
+    reject(&record, raw, reason);
+  }
+
+  void on_value(std::size_t index, const FieldValue& value) override {
+    facts_->values.at(index) = value;
+  }
+
+  // The page was read whole: its rows are committed (the cursor stays), and
+  // what it brought counts for the chain.
+  void end_page(Tally& tally) {
+    if (writer_.uncommitted_rows() > 0) writer_.commit(nullptr, io_);
+    seen_.merge(page_keys_);
+    repeats_ += page_repeats_;
+    if (page_newest_ && (!newest_ || page_newest_->instant > newest_->instant))
+      newest_ = page_newest_;
+    count_response(tally, page_accepted_, page_rejected_, first_reason_);
+  }
+
+  // True when the page brought records and every one had come before in
+  // this chain (an API that ignores the paging parameter looks like this).
+  bool page_only_repeats() const {
+    return track_keys_ && facts_->records > 0 && page_repeats_ == facts_->records;
+  }
+
+  // Stopped early: the rows read so far are kept, the cursor stays.
+  void finish_interrupted() {
+    if (writer_.uncommitted_rows() > 0) writer_.commit(nullptr, io_);
+  }
+
+  // Records read more than once in this chain.
+  std::int64_t repeats() const { return repeats_; }
+
+  // The chain has ended: the cursor moves to the newest value it brought when
+  // that is newer than `start`, unless a record came twice.
+  void finish(const Cursor& start) {
+    if (repeats_ == 0 && newest_ && newest_->instant > start.instant)
+      writer_.commit(&*newest_, io_);
+    else if (writer_.uncommitted_rows() > 0)
+      writer_.commit(nullptr, io_);
+  }
+
+ private:
+  void page_record(const Record* record) {
+    ++facts_->records;
+    if (!last_field_.empty()) {
+      const FieldValue* f = record ? record->find(last_field_) : nullptr;
+      if (f && f->kind != ValueKind::Null && f->kind != ValueKind::Json)
+        facts_->last_value = f->text;
+      else
+        facts_->last_value.reset();
+    }
+    if (!track_keys_ || !record) return;
+    const std::uint64_t h = SeenKeys::hash_of(*record, key_fields_);
+    if (seen_.contains(h) || !page_keys_.insert(h)) ++page_repeats_;
+  }
+
+  void reject(const Record* record, std::string_view raw, std::string_view reason) {
+    if (page_rejected_ == 0 && first_reason_.empty()) first_reason_.assign(reason);
+    ++page_rejected_;
+    page_record(record);
+    writer_.reject(raw, reason, record);
+    observer_.on_rejected(reason);
+  }
+
+  BackgroundWriter& writer_;
+  SyncObserver& observer_;
+  const RunCounters& io_;
+  const std::vector<std::string> key_fields_;
+  const std::string last_field_;
+  const bool track_keys_;
+  PageFacts* facts_ = nullptr;
+  SeenKeys seen_;       // keys of the chain's completed pages
+  SeenKeys page_keys_;  // keys of the page being read
+  std::int64_t page_repeats_ = 0;
+  std::int64_t repeats_ = 0;
+  std::int64_t page_accepted_ = 0;
+  std::int64_t page_rejected_ = 0;
+  std::string first_reason_;
+  std::optional<Cursor> page_newest_;
+  std::optional<Cursor> newest_;
+  std::int64_t since_progress_ = 0;
+};
+
+// The pager of a chain that starts from `start`: the stream's params and
+// since on the first request, and on the later ones as the pagination says.
+Pager make_pager(const StreamConfig& stream, const Cursor& start) {
+  std::vector<std::pair<std::string, std::string>> base(stream.params.begin(),
+                                                        stream.params.end());
+  std::vector<std::pair<std::string, std::string>> first_only;
+  if (!stream.since_param.empty()) {
+    auto& to = stream.pagination.repeat_since ? base : first_only;
+    to.emplace_back(stream.since_param, since_value(stream, start));
+  }
+  return Pager(stream.name, stream.pagination, stream.url, std::move(base),
+               std::move(first_only));
+}
+
+// Reads one chain of pages from `start` (README, "Paged APIs"): follows the
+// API's pages until the pagination says the chain has ended, retrying a page
+// after a transient fault, and commits the cursor with the chain's last rows.
+// Returns the number of records that came more than once (0: the chain is
+// settled, its cursor moved).
+std::int64_t read_chain(const Config& config, const StreamConfig& stream, const HttpOptions& http,
+                        BackgroundWriter& background, ReplicaWriter& writer,
+                        SyncObserver& observer, RunCounters& io, const Cursor& start,
+                        Tally& tally) {
+  HttpSession session;
+  Pager pager = make_pager(stream, start);
+  RecordShape shape = stream.shape();
+  shape.capture = pager.capture_paths();
+  // Keyset pages (the last record's key) cannot slide; every other kind can.
+  ChainSink sink(background, observer, io, stream,
+                 stream.pagination.type != PagingType::LastRecord);
+  Retrier retrier(config, observer, io);
+  std::string url = pager.first_url();
+  for (;;) {
+    ++io.requests;
+    PageFacts facts;
+    facts.values.resize(shape.capture.size());
+    try {
+      std::string where;
+      const std::unique_ptr<HttpGet> get =
+          open_response(stream, http, session, url, observer, where);
+      facts.link_headers = get->header_values("link");
+      sink.begin_page(facts);
+      read_records(*get, where, shape, sink, observer, io, background);
+      sink.end_page(tally);
+      retrier.reset();
+    } catch (const TransientError& e) {
+      background.settle();
+      announce_checkpoints(background, observer);
+      writer.rollback();
+      retrier.after(e);
+      continue;  // the same page again
+    }
+    announce_checkpoints(background, observer);
+    const std::optional<std::string> next = pager.next(url, facts, sink.page_only_repeats());
+    if (!next) break;
+    url = *next;
+  }
+  sink.finish(start);
+  return sink.repeats();
+}
+
 }  // namespace
 
 void sync_stream(const Config& config, const StreamConfig& stream, Replica& replica,
@@ -375,9 +636,6 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
   Tally tally;
 
   RunCounters io;
-  Backoff backoff(config);
-  double waited = 0;
-  int retry = 0;
   auto fill_report = [&] {
     report.counters = writer.committed();
     report.counters.requests = io.requests;
@@ -388,41 +646,33 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
   };
 
   try {
-    for (;;) {
-      const std::string url = request_url(stream, committed);
-      ++io.requests;
-      const Instant before = committed.instant;
-      bool newer = false;
-      try {
-        newer = fetch(config, stream, http, url, background, observer, io, committed, table_rows,
-                      tally);
-        retry = 0;
-      } catch (const TransientError& e) {
-        background.settle();
-        announce_checkpoints(background, observer);
-        writer.rollback();
-        if (committed.instant > before) retry = 0;  // progress was committed: a fresh start
-        if (retry >= config.max_retries)
-          throw Error(std::string(e.what()) + " (gave up after " + std::to_string(retry + 1) +
-                      (retry == 0 ? " attempt" : " attempts") + "; max_retries is " +
-                      std::to_string(config.max_retries) + ")");
-        ++retry;
-        const double wait = backoff.wait(retry, e.retry_after_seconds());
-        if (waited + wait > config.retry_budget_seconds) {
-          std::ostringstream why;
-          why << e.what() << " (gave up: waiting " << std::fixed << std::setprecision(1) << wait
-              << " s more, after " << waited << " s of retries, would exceed " << std::defaultfloat
-              << std::setprecision(6) << "retry_budget_seconds = " << config.retry_budget_seconds
-              << ")";
-          throw Error(why.str());
+    std::int64_t repeats = 0;
+    if (stream.pagination.paged()) {
+      repeats =
+          read_chain(config, stream, http, background, writer, observer, io, committed, tally);
+    } else {
+      HttpSession session;
+      Retrier retrier(config, observer, io);
+      for (;;) {
+        const std::string url = request_url(stream, committed);
+        ++io.requests;
+        const Instant before = committed.instant;
+        bool newer = false;
+        try {
+          newer = fetch(config, stream, http, session, url, background, observer, io, committed,
+                        table_rows, tally);
+          retrier.reset();
+        } catch (const TransientError& e) {
+          background.settle();
+          announce_checkpoints(background, observer);
+          writer.rollback();
+          if (committed.instant > before) retrier.reset();  // progress was committed
+          retrier.after(e);
+          continue;
         }
-        observer.on_retry(e.what(), wait, retry, config.max_retries);
-        ++io.retries;
-        interruptible_sleep(wait);
-        waited += wait;
-        continue;
+        // Without a since parameter, asking again would bring the same records.
+        if (!newer || stream.since_param.empty()) break;
       }
-      if (!newer) break;
     }
     background.drain();
     announce_checkpoints(background, observer);
@@ -439,7 +689,17 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
                   " (the first because: " + tally.first_reason + "); check the stream's " +
                   "cursor_field (\"" + stream.cursor_field + "\") and primary_key, and see " +
                   "the records in _rejected");
-    if (full) {
+    if (repeats > 0) {
+      const std::string moved =
+          std::to_string(repeats) + (repeats == 1 ? " record" : " records") +
+          " came twice while the pages were read: the data changed under the pages, which may "
+          "have moved another record past them, so the cursor stays where this run began (" +
+          committed.text + ") and the next run reads from there again" +
+          (full ? "; this full pass deletes nothing" : "");
+      report.warning = report.warning.empty() ? moved : report.warning + "; " + moved;
+      writer.set_warning(report.warning);
+    }
+    if (full && repeats == 0) {
       RunCounters counts = writer.committed();
       counts.requests = io.requests;
       counts.retries = io.retries;
