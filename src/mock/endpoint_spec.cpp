@@ -1,6 +1,8 @@
 #include "mock/endpoint_spec.hpp"
 
+#include <array>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace tsync::mock {
@@ -40,7 +42,89 @@ std::pair<std::string, std::string> name_and_value(std::string_view key, std::st
   return {std::string(item.substr(0, colon)), std::string(item.substr(colon + 1))};
 }
 
+bool boolean(std::string_view key, std::string_view value) {
+  if (value != "true" && value != "false") fail(key, quoted(value) + " is not true or false");
+  return value == "true";
+}
+
+constexpr std::array<std::pair<PagingStyle, std::string_view>, 8> kPagingNames{
+    {{PagingStyle::None, "none"},
+     {PagingStyle::LinkHeader, "link_header"},
+     {PagingStyle::NextUrl, "next_url"},
+     {PagingStyle::Token, "token"},
+     {PagingStyle::LastRecord, "last_record"},
+     {PagingStyle::Offset, "offset"},
+     {PagingStyle::PageNumber, "page_number"},
+     {PagingStyle::Keyset, "keyset"}}};
+constexpr std::array<std::pair<Order, std::string_view>, 3> kOrderNames{
+    {{Order::Ascending, "ascending"},
+     {Order::NewestFirst, "newest_first"},
+     {Order::ByKey, "by_key"}}};
+
+template <typename Enum, std::size_t N>
+std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& names,
+                         Enum value) {
+  for (const auto& [v, text] : names)
+    if (v == value) return text;
+  return "?";
+}
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> value_of(const std::array<std::pair<Enum, std::string_view>, N>& names,
+                             std::string_view name) {
+  for (const auto& [v, text] : names)
+    if (text == name) return v;
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::string_view paging_style_name(PagingStyle style) { return name_of(kPagingNames, style); }
+
+std::optional<PagingStyle> paging_style_from_name(std::string_view name) {
+  return value_of(kPagingNames, name);
+}
+
+std::string_view order_name(Order order) { return name_of(kOrderNames, order); }
+
+std::optional<Order> order_from_name(std::string_view name) { return value_of(kOrderNames, name); }
+
+PageLimits page_limits(PagingStyle style) {
+  switch (style) {
+    case PagingStyle::LinkHeader:
+      return {30, 100};
+    case PagingStyle::Token:
+    case PagingStyle::LastRecord:
+      return {10, 100};
+    case PagingStyle::NextUrl:
+    case PagingStyle::Offset:
+    case PagingStyle::PageNumber:
+      return {10, 50};
+    case PagingStyle::Keyset:
+      return {50, 0};
+    case PagingStyle::None:
+      break;
+  }
+  return {0, 0};
+}
+
+void check_serving(const ServingOptions& serving, const std::string& records_path) {
+  const bool body_style =
+      serving.paging != PagingStyle::None && serving.paging != PagingStyle::LinkHeader;
+  if (body_style && records_path.empty())
+    fail("records_path",
+         "must not be empty with paging=" + std::string(paging_style_name(serving.paging)) +
+             " (its paging fields are in the body object)");
+  if (serving.paging == PagingStyle::Keyset && serving.order != Order::Ascending)
+    fail("order", quoted(order_name(serving.order)) +
+                      " cannot page with keyset (it pages in ascending order only)");
+  if (serving.paging == PagingStyle::NextUrl && serving.next_field.empty())
+    fail("next_field", "must not be empty");
+  const std::string& origin = serving.next_origin;
+  if (!origin.empty() && (origin.rfind("http://", 0) != 0 || origin.size() <= 7 ||
+                          origin.find_first_of("/?# ", 7) != std::string::npos))
+    fail("next_origin", quoted(origin) + " is not an origin such as http://127.0.0.2:8080");
+}
 
 const char* const kEndpointSpecHelp =
     "Serves one more endpoint of generated records (repeatable). SPEC is comma-separated\n"
@@ -58,6 +142,20 @@ const char* const kEndpointSpecHelp =
     "  fields=name:kind;...      extra fields; kinds: string integer bigint float bool\n"
     "                            null object array numeric_string\n"
     "  page_size=0 since_mode=exclusive|inclusive|ignored unsorted=false rate=0\n"
+    "  paging=none|link_header|next_url|token|last_record|offset|page_number|keyset\n"
+    "                            how it pages, shaped like GitHub (link_header), Fivetran\n"
+    "                            and Graph (next_url, offset, page_number, keyset),\n"
+    "                            HubSpot (token) and Stripe (last_record); page_size is\n"
+    "                            then the default page size\n"
+    "  order=ascending|newest_first|by_key  the order records are paged in\n"
+    "  max_page_size=0           the largest page a request may ask for (0: the API's)\n"
+    "  strict=false              400 for a query parameter the endpoint does not know\n"
+    "  latency_ms=0              slept before every data response\n"
+    "  repeat=false              a looping API: the next page is the one just served\n"
+    "  next_field=next_page_url  the body key of the next URL (@odata.nextLink: Graph)\n"
+    "  next_origin=http://H:P    the origin of next links and URLs (default: its own)\n"
+    "  relative_next=false       next links and URLs as /path?query\n"
+    "  since_param=              (empty) no updated filter, as with Stripe\n"
     "Example: path=/v1/orders,records=1000,key=composite,cursor_field=updated_at,\n"
     "  cursor_format=unix_millis,since_param=updated_since,records_path=results,\n"
     "  require=api_version:2,fields=amount:float;qty:integer;tags:array";
@@ -91,7 +189,6 @@ EndpointSpec parse_endpoint_spec(std::string_view text) {
       if (!format) fail(key, quoted(value) + " is not iso8601, unix_seconds or unix_millis");
       spec.schema.cursor_format = *format;
     } else if (key == "since_param") {
-      if (value.empty()) fail(key, "must not be empty");
       spec.since_param = std::string(value);
     } else if (key == "records_path") {
       spec.records_path = std::string(value);
@@ -121,10 +218,36 @@ EndpointSpec parse_endpoint_spec(std::string_view text) {
         fail(key, quoted(value) + " is not exclusive, inclusive or ignored");
       }
     } else if (key == "unsorted") {
-      if (value != "true" && value != "false") fail(key, quoted(value) + " is not true or false");
-      spec.serving.unsorted = value == "true";
+      spec.serving.unsorted = boolean(key, value);
     } else if (key == "rate") {
       spec.serving.rate_limit_bytes_per_second = whole_number(key, value);
+    } else if (key == "paging") {
+      const auto style = paging_style_from_name(value);
+      if (!style)
+        fail(key, quoted(value) +
+                      " is not none, link_header, next_url, token, last_record, offset, "
+                      "page_number or keyset");
+      spec.serving.paging = *style;
+    } else if (key == "order") {
+      const auto order = order_from_name(value);
+      if (!order) fail(key, quoted(value) + " is not ascending, newest_first or by_key");
+      spec.serving.order = *order;
+    } else if (key == "strict") {
+      spec.serving.strict = boolean(key, value);
+    } else if (key == "repeat") {
+      spec.serving.repeat = boolean(key, value);
+    } else if (key == "relative_next") {
+      spec.serving.relative_next = boolean(key, value);
+    } else if (key == "latency_ms") {
+      spec.serving.latency =
+          std::chrono::milliseconds(static_cast<std::int64_t>(whole_number(key, value)));
+    } else if (key == "max_page_size") {
+      spec.serving.max_page_size = whole_number(key, value);
+    } else if (key == "next_field") {
+      if (value.empty()) fail(key, "must not be empty");
+      spec.serving.next_field = std::string(value);
+    } else if (key == "next_origin") {
+      spec.serving.next_origin = std::string(value);
     } else {
       throw std::invalid_argument("unknown key " + quoted(key) +
                                   " (see --help for the keys of --endpoint)");
@@ -144,6 +267,7 @@ void check_endpoint_spec(const EndpointSpec& spec) {
   if (!spec.records_path.empty())
     for (const std::string_view name : split(spec.records_path, '.'))
       if (name.empty()) fail("records_path", quoted(spec.records_path) + " has an empty name");
+  check_serving(spec.serving, spec.records_path);
 }
 
 }  // namespace tsync::mock

@@ -3,9 +3,11 @@
 // How one endpoint of the mock API serves its records: path, body shape, cursor,
 // `since` parameter, required parameters, and how it pages and reads `since`.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,16 +25,85 @@ enum class SinceMode {
   Ignored,    // every record, whatever since says
 };
 
+// How an endpoint pages, each style shaped like the real API it is named after.
+// Every style filters by since (per SinceMode), orders by Order, then slices; a
+// page may split the records of one instant, except with None and Keyset.
+//   None        today's contract: a response holds the records after since, at
+//               most page_size of them (rounded up so as not to split an instant)
+//   LinkHeader  GitHub REST: page, per_page; a `Link` header with rel="next",
+//               "last", and from page 2 on "prev" and "first"
+//   NextUrl     Fivetran's next_page_url, Microsoft Graph: page, per_page; the
+//               next URL in the body at next_field, null on the last page
+//   Token       HubSpot CRM v3: after, limit; {"paging": {"next": {"after", "link"}}}
+//               until the last page, which has no "paging"
+//   LastRecord  Stripe list: starting_after (an id), limit; "has_more"
+//   Offset      Fivetran's offset: offset, limit; "offset", "limit", "total"
+//   PageNumber  Fivetran's page_number: page, per_page; "page", "page_size",
+//               "total_pages", "total_items"
+//   Keyset      Fivetran's keyset: since first, then scroll_param alone: Base64 of
+//               the page's last cursor, later pages strictly after it
+enum class PagingStyle { None, LinkHeader, NextUrl, Token, LastRecord, Offset, PageNumber, Keyset };
+
+// The order records are paged in.
+//   Ascending:   by cursor instant, then creation (the serving order of the stores)
+//   NewestFirst: by cursor instant descending, then creation descending (Stripe)
+//   ByKey:       by creation, which is the order of integer keys; raw records last
+enum class Order { Ascending, NewestFirst, ByKey };
+
+// The command-line names: none link_header next_url token last_record offset
+// page_number keyset; ascending newest_first by_key.
+std::string_view paging_style_name(PagingStyle style);
+std::optional<PagingStyle> paging_style_from_name(std::string_view name);
+std::string_view order_name(Order order);
+std::optional<Order> order_from_name(std::string_view name);
+
+// The page sizes of a paging style: the default when the request names none and
+// page_size is 0, and the most a request may ask for when max_page_size is 0.
+// Keyset takes no size from the request: its page is page_size or 50 records.
+struct PageLimits {
+  std::size_t default_size = 0;
+  std::size_t max_size = 0;
+};
+PageLimits page_limits(PagingStyle style);
+
 // How an endpoint's responses are cut and ordered; changeable while serving.
 struct ServingOptions {
-  // Records per response at most; 0 serves everything in one response.
+  // With PagingStyle::None: records per response at most; 0 serves everything in
+  // one response. With a paging style: the page size when the request does not
+  // give one (0: the style's default), cut to the largest allowed.
   std::size_t page_size = 0;
   SinceMode since_mode = SinceMode::Exclusive;
   // Serve each response's records in a shuffled order.
   bool unsorted = false;
   // Body bytes per second per response; 0 for as fast as the socket takes them.
   std::size_t rate_limit_bytes_per_second = 0;
+  PagingStyle paging = PagingStyle::None;
+  Order order = Order::Ascending;
+  // 400 on any query parameter the endpoint does not know: its since parameter,
+  // its required parameters and its paging style's are known.
+  bool strict = false;
+  // Slept before every data response.
+  std::chrono::milliseconds latency{0};
+  // A looping API: the next link, next URL, token or scroll value points at the
+  // page just served; Offset, PageNumber and LastRecord ignore their position
+  // parameter and always serve the first page (LastRecord with has_more true).
+  bool repeat = false;
+  // "http://host:port" put in next links and next URLs instead of the server's
+  // own origin; empty for the server's own.
+  std::string next_origin;
+  // NextUrl: the body key that holds the next URL ("@odata.nextLink" for Graph).
+  std::string next_field = "next_page_url";
+  // LinkHeader and NextUrl: next URLs as "/path?query" instead of absolute.
+  bool relative_next = false;
+  // The largest page a request may ask for; 0 for the style's (page_limits).
+  std::size_t max_page_size = 0;
 };
+
+// Checks what the paging of `serving` needs from an endpoint whose records are
+// at `records_path`: a body style needs a body object (records_path not empty),
+// Keyset pages in ascending order only, a next origin is "http://host[:port]".
+// Throws std::invalid_argument naming the key.
+void check_serving(const ServingOptions& serving, const std::string& records_path);
 
 // A generic endpoint: GET <path>?<since_param>=T&<required params> serves the
 // records of a RecordStore built from (schema, records, seed).
@@ -44,6 +115,8 @@ struct EndpointSpec {
   // Dotted path of the records array in the body: "data" gives {"data":[...]},
   // "result.items" gives {"result":{"items":[...]}}, "" gives the bare array.
   std::string records_path = "data";
+  // The query parameter read as the cursor; empty for an endpoint without an
+  // updated filter (Stripe): no since is read and, when strict, one is refused.
   std::string since_param = "since";
   // Parameters every request must carry with exactly these values; a request
   // without one, or with another value, gets 400 and a JSON error naming it.
@@ -61,7 +134,9 @@ struct EndpointSpec {
 // since_param, records_path, require (name:value;...), fields (name:kind;...;
 // kinds: string integer bigint float bool null object array numeric_string),
 // page_size, since_mode (exclusive | inclusive | ignored), unsorted (true | false),
-// rate. Throws std::invalid_argument naming the offending key or value.
+// rate, paging (paging_style_name), order (order_name), strict, repeat,
+// relative_next (true | false), latency_ms, max_page_size, next_field,
+// next_origin. Throws std::invalid_argument naming the offending key or value.
 EndpointSpec parse_endpoint_spec(std::string_view text);
 
 // The help text of parse_endpoint_spec's syntax, for --help.
@@ -69,7 +144,7 @@ extern const char* const kEndpointSpecHelp;
 
 // Checks what parse_endpoint_spec cannot see in one key: a path that starts with
 // '/' and is not taken by the users or admin endpoints, a records path of
-// non-empty dotted names. Throws std::invalid_argument.
+// non-empty dotted names, and check_serving. Throws std::invalid_argument.
 void check_endpoint_spec(const EndpointSpec& spec);
 
 }  // namespace tsync::mock

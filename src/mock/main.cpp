@@ -2,7 +2,9 @@
 // does, and generated records of other shapes at the endpoints given with
 // --endpoint, for the demo, the benchmark and trying tsync without a real API.
 // Runs until SIGINT or SIGTERM.
+#include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <map>
@@ -39,7 +41,9 @@ int main(int argc, char** argv) {
       "GET /admin/stats[?endpoint=P] reports counts.");
   app.add_option("--users", options.users, "Number of users to serve")->capture_default_str();
   app.add_option("--port", port, "Port on 127.0.0.1; 0 picks a free one")->capture_default_str();
-  app.add_option("--page-size", options.page_size, "Records per response at most; 0 for all")
+  app.add_option("--page-size", options.page_size,
+                 "Records per response at most, 0 for all; with --paging, the default page size "
+                 "(0: the API's)")
       ->capture_default_str();
   app.add_option("--seed", options.seed, "Seed of the generated users")->capture_default_str();
   const std::map<std::string, tsync::mock::SinceMode> modes{
@@ -60,11 +64,41 @@ int main(int argc, char** argv) {
   app.add_option("--rate", options.rate_limit_bytes_per_second,
                  "Body bytes per second per response; 0 for no limit")
       ->capture_default_str();
+  const std::map<std::string, tsync::mock::PagingStyle> pagings{
+      {"none", tsync::mock::PagingStyle::None},
+      {"link_header", tsync::mock::PagingStyle::LinkHeader},
+      {"next_url", tsync::mock::PagingStyle::NextUrl},
+      {"token", tsync::mock::PagingStyle::Token},
+      {"last_record", tsync::mock::PagingStyle::LastRecord},
+      {"offset", tsync::mock::PagingStyle::Offset},
+      {"page_number", tsync::mock::PagingStyle::PageNumber},
+      {"keyset", tsync::mock::PagingStyle::Keyset}};
+  app.add_option("--paging", options.paging,
+                 "How the users are paged, shaped like GitHub (link_header), Fivetran and Graph "
+                 "(next_url, offset, page_number, keyset), HubSpot (token) or Stripe "
+                 "(last_record)")
+      ->transform(CLI::CheckedTransformer(pagings, CLI::ignore_case))
+      ->default_str("none");
+  const std::map<std::string, tsync::mock::Order> orders{
+      {"ascending", tsync::mock::Order::Ascending},
+      {"newest_first", tsync::mock::Order::NewestFirst},
+      {"by_key", tsync::mock::Order::ByKey}};
+  app.add_option("--order", options.order, "The order users are paged in")
+      ->transform(CLI::CheckedTransformer(orders, CLI::ignore_case))
+      ->default_str("ascending");
+  app.add_flag("--strict", options.strict, "Answer 400 to a query parameter it does not know");
+  std::size_t latency_ms = 0;
+  app.add_option("--latency-ms", latency_ms, "Milliseconds slept before every data response")
+      ->capture_default_str();
+  app.add_option("--max-page-size", options.max_page_size,
+                 "The largest page a request may ask for; 0 for the API's")
+      ->capture_default_str();
   std::vector<std::string> endpoint_texts;
   app.add_option("--endpoint", endpoint_texts, tsync::mock::kEndpointSpecHelp)
       ->type_name("SPEC")
       ->allow_extra_args(false);
   CLI11_PARSE(app, argc, argv);
+  options.latency = std::chrono::milliseconds(static_cast<std::int64_t>(latency_ms));
 
   std::vector<tsync::mock::EndpointSpec> endpoints;
   for (const std::string& text : endpoint_texts) {

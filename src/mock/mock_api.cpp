@@ -5,13 +5,17 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <numeric>
 #include <optional>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <thread>
+
+#include "mock/paging.hpp"
 
 #include <sys/socket.h>
 
@@ -27,11 +31,11 @@ constexpr const char* kJsonType = "application/json; charset=utf-8";
 struct Selection {
   std::shared_ptr<const Catalog> catalog;
   std::string prefix, suffix;           // the body around the records' array
-  std::size_t begin = 0, end = 0;       // a range of the catalog, in serving order...
-  std::vector<std::uint32_t> shuffled;  // ...or these indices, when not empty
+  std::size_t begin = 0, end = 0;      // a range of the catalog, in serving order...
+  std::vector<std::uint32_t> indices;  // ...or these catalog indices (then begin 0, end their count)
 
   std::size_t count() const { return end - begin; }
-  std::size_t index(std::size_t k) const { return shuffled.empty() ? begin + k : shuffled[k]; }
+  std::size_t index(std::size_t k) const { return indices.empty() ? begin + k : indices[k]; }
 };
 
 // The exact length of the body for `selection`.
@@ -140,16 +144,123 @@ std::string_view cursor_description(CursorFormat format) {
   return "an ISO 8601 timestamp";
 }
 
+// A request refused with 400 and `message`.
+struct Refusal {
+  std::string message;
+};
+
+// The whole number in query parameter `name`; nullopt when absent. Throws
+// Refusal when it is not a whole number.
+std::optional<std::size_t> whole_param(const httplib::Request& request, const std::string& name) {
+  if (!request.has_param(name)) return std::nullopt;
+  const std::string text = request.get_param_value(name);
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+    throw Refusal{name + " must be a whole number, not \"" + text + "\""};
+  return static_cast<std::size_t>(std::stoul(text));
+}
+
+// A page number: 1 when absent. Throws Refusal below 1.
+std::size_t page_param(const httplib::Request& request, const std::string& name) {
+  const std::size_t page = whole_param(request, name).value_or(1);
+  if (page < 1) throw Refusal{name + " must be 1 or more, not 0"};
+  return page;
+}
+
+// The page size a request asks for in `name`, or the endpoint's default; one
+// above the largest allowed is cut to it (`cut`) or refused.
+std::size_t size_param(const httplib::Request& request, const std::string& name,
+                       const ServingOptions& serving, bool cut) {
+  const PageLimits limits = page_limits(serving.paging);
+  const std::size_t most = serving.max_page_size ? serving.max_page_size : limits.max_size;
+  const std::size_t fallback =
+      std::min(serving.page_size ? serving.page_size : limits.default_size, most);
+  const auto asked = whole_param(request, name);
+  if (!asked) return fallback;
+  if (*asked < 1 || (*asked > most && !cut))
+    throw Refusal{name + " must be between 1 and " + std::to_string(most) + ", not " +
+                  std::to_string(*asked)};
+  return std::min(*asked, most);
+}
+
+// The query parameters a paging style reads, besides since and the required ones.
+std::vector<std::string> style_params(PagingStyle style) {
+  switch (style) {
+    case PagingStyle::LinkHeader:
+    case PagingStyle::NextUrl:
+    case PagingStyle::PageNumber:
+      return {"page", "per_page"};
+    case PagingStyle::Token:
+      return {"after", "limit"};
+    case PagingStyle::LastRecord:
+      return {"starting_after", "limit"};
+    case PagingStyle::Offset:
+      return {"offset", "limit"};
+    case PagingStyle::Keyset:
+      return {"scroll_param"};
+    case PagingStyle::None:
+      break;
+  }
+  return {};
+}
+
+// The records a request may page through: the catalog's records after since
+// (a range of the catalog, which is in serving order), in the order asked for.
+struct View {
+  std::shared_ptr<const Catalog> catalog;
+  std::size_t begin = 0, end = 0;
+  Order order = Order::Ascending;
+  // ByKey: the catalog indices of the range, in key order.
+  std::shared_ptr<const std::vector<std::uint32_t>> keyed;
+
+  std::size_t size() const { return end - begin; }
+  // The catalog index of the k-th record in the view's order.
+  std::uint32_t at(std::size_t k) const {
+    switch (order) {
+      case Order::NewestFirst:
+        return static_cast<std::uint32_t>(end - 1 - k);
+      case Order::ByKey:
+        return (*keyed)[k];
+      case Order::Ascending:
+        break;
+    }
+    return static_cast<std::uint32_t>(begin + k);
+  }
+};
+
+// The catalog indices of every record of `catalog`, in key order: by the record's
+// index in its store (which follows creation), raw records last.
+std::vector<std::uint32_t> key_order(const Catalog& catalog) {
+  std::vector<std::uint32_t> order(catalog.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return catalog.slot(a).record < catalog.slot(b).record;
+  });
+  return order;
+}
+
+// The instant just before `t` in the precision `format` serves.
+Instant just_before(Instant t, CursorFormat format) {
+  if (format == CursorFormat::UnixSeconds) return Instant{t.seconds - 1, t.nanos};
+  if (t.nanos >= 1'000'000) return Instant{t.seconds, t.nanos - 1'000'000};
+  return Instant{t.seconds - 1, t.nanos + 999'000'000};
+}
+
 // Where one data request's records come from, and how they are framed and filtered.
 struct Feed {
   std::string path;
-  std::shared_ptr<const Catalog> catalog;
-  std::string prefix, suffix;
+  std::string records_path = "data";
+  std::string prefix, suffix;  // the framing without paging fields
   std::string since_param = "since";
   CursorFormat format = CursorFormat::Iso8601;
   std::map<std::string, std::string> required;
-  ServingOptions serving;
   std::uint64_t seed = 1;
+  // Reads what is served right now into `catalog` and `serving`; called after
+  // the request hook, so that a hook's changes count for its request.
+  std::function<void(Feed&)> load;
+  // The store index of the record with an id, for LastRecord.
+  std::function<std::optional<std::uint32_t>(const std::string&)> record_index;
+  std::shared_ptr<const Catalog> catalog;
+  ServingOptions serving;
 };
 
 // A generic endpoint: its spec (whose `serving` MockApi::Impl::mutex guards),
@@ -157,21 +268,9 @@ struct Feed {
 struct Endpoint {
   explicit Endpoint(EndpointSpec s)
       : spec(std::move(s)), store(spec.schema, spec.records, spec.seed) {
-    std::size_t depth = 0;
-    if (!spec.records_path.empty()) {
-      std::size_t start = 0;
-      while (true) {
-        const std::size_t dot = spec.records_path.find('.', start);
-        prefix += "{";
-        append_json_string(prefix, spec.records_path.substr(start, dot - start));
-        prefix += ":";
-        ++depth;
-        if (dot == std::string::npos) break;
-        start = dot + 1;
-      }
-    }
-    prefix += "[";
-    suffix = "]" + std::string(depth, '}');
+    Framing framing = frame_records(spec.records_path);
+    prefix = std::move(framing.prefix);
+    suffix = std::move(framing.suffix);
   }
 
   EndpointSpec spec;
@@ -185,10 +284,20 @@ struct Endpoint {
 struct MockApi::Impl {
   explicit Impl(const Options& o) : options(o), store(o.users, o.seed, o.style) {}
 
-  // Records this data request and takes the fault queued for it, if any.
-  std::optional<Fault> begin_request(const std::string& path, const std::string& since) {
+  // Logs this data request and returns the request hook, if any.
+  std::function<void(std::size_t)> log_request(const httplib::Request& request,
+                                               const std::string& path,
+                                               const std::string& since) {
     const std::lock_guard lock(mutex);
     since_log.emplace_back(path, since);
+    target_log.push_back(request.target);
+    authorization_log.push_back(request.get_header_value("Authorization"));
+    return hook;
+  }
+
+  // Takes the fault queued for this data request, if any.
+  std::optional<Fault> take_fault() {
+    const std::lock_guard lock(mutex);
     if (faults.empty()) return std::nullopt;
     Fault fault = std::move(faults.front());
     faults.pop_front();
@@ -202,6 +311,21 @@ struct MockApi::Impl {
     return it == endpoints.end() ? nullptr : it->second.get();
   }
 
+  // Shuffles the records of `s` when the endpoint serves them unsorted.
+  static void shuffle(Selection& s, const Feed& feed, std::size_t request_number) {
+    if (!feed.serving.unsorted || s.count() < 2) return;
+    if (s.indices.empty()) {
+      s.indices.resize(s.count());
+      std::iota(s.indices.begin(), s.indices.end(), static_cast<std::uint32_t>(s.begin));
+      s.begin = 0;
+      s.end = s.indices.size();
+    }
+    std::mt19937_64 rng(feed.seed * 7919 + request_number);
+    std::shuffle(s.indices.begin(), s.indices.end(), rng);
+  }
+
+  // PagingStyle::None: the records after since, at most page_size of them unless
+  // that would split an instant.
   static Selection select(std::optional<Instant> since, const Feed& feed,
                           std::size_t request_number) {
     Selection s;
@@ -220,13 +344,247 @@ struct MockApi::Impl {
       const Instant last = c.slot(s.end - 1).updated;
       while (s.end < c.size() && c.slot(s.end).updated == last) ++s.end;
     }
-    if (o.unsorted && s.count() > 1) {
-      s.shuffled.resize(s.count());
-      std::iota(s.shuffled.begin(), s.shuffled.end(), static_cast<std::uint32_t>(s.begin));
-      std::mt19937_64 rng(feed.seed * 7919 + request_number);
-      std::shuffle(s.shuffled.begin(), s.shuffled.end(), rng);
-    }
+    shuffle(s, feed, request_number);
     return s;
+  }
+
+  // The key order of the catalog of the feed at `path`, computed once per catalog.
+  std::shared_ptr<const std::vector<std::uint32_t>> keyed(
+      const std::string& path, const std::shared_ptr<const Catalog>& catalog) {
+    {
+      const std::lock_guard lock(mutex);
+      const auto it = key_orders.find(path);
+      if (it != key_orders.end() && it->second.first.lock() == catalog) return it->second.second;
+    }
+    auto order = std::make_shared<const std::vector<std::uint32_t>>(key_order(*catalog));
+    const std::lock_guard lock(mutex);
+    key_orders[path] = {catalog, order};
+    return order;
+  }
+
+  // The records after since, in the order the feed pages them.
+  View view(const Feed& feed, std::optional<Instant> since) {
+    View v;
+    v.catalog = feed.catalog;
+    v.order = feed.serving.order;
+    const Catalog& c = *v.catalog;
+    if (since && feed.serving.since_mode == SinceMode::Exclusive) v.begin = c.first_after(*since);
+    if (since && feed.serving.since_mode == SinceMode::Inclusive)
+      v.begin = c.first_not_before(*since);
+    v.end = c.size();
+    if (v.order == Order::ByKey) {
+      auto all = keyed(feed.path, v.catalog);
+      if (v.begin == 0) {
+        v.keyed = std::move(all);
+      } else {
+        auto some = std::make_shared<std::vector<std::uint32_t>>();
+        some->reserve(v.size());
+        for (const std::uint32_t i : *all)
+          if (i >= v.begin) some->push_back(i);
+        v.keyed = std::move(some);
+      }
+    }
+    return v;
+  }
+
+  // The origin of next links and next URLs: "" when relative, the configured
+  // one, or the server's own.
+  std::string next_origin(const ServingOptions& serving) const {
+    if (serving.relative_next) return "";
+    if (!serving.next_origin.empty()) return serving.next_origin;
+    return "http://" + host + ":" + std::to_string(port);
+  }
+
+  // The request's own URL with parameter `name` set to `value`.
+  std::string url_with(const httplib::Request& request, const ServingOptions& serving,
+                       const std::string& name, std::size_t value) const {
+    const std::size_t mark = request.target.find('?');
+    const std::string_view target = request.target;
+    const std::string_view path = target.substr(0, mark);
+    const std::string_view query =
+        mark == std::string::npos ? std::string_view() : target.substr(mark + 1);
+    return next_origin(serving) + std::string(path) + "?" +
+           with_query_param(query, name, std::to_string(value));
+  }
+
+  // One page of a paging style: which records, the body around them and, for
+  // LinkHeader, the Link header. Throws Refusal for a request it cannot serve.
+  struct Page {
+    Selection selection;
+    std::string link;
+  };
+
+  Page page(const httplib::Request& request, const Feed& feed, std::optional<Instant> since,
+            std::size_t request_number) {
+    const ServingOptions& o = feed.serving;
+    Page page;
+    Selection& s = page.selection;
+    s.catalog = feed.catalog;
+    if (o.paging == PagingStyle::Keyset) {
+      keyset_page(request, feed, since, s);
+      shuffle(s, feed, request_number);
+      return page;
+    }
+
+    const View v = view(feed, since);
+    const std::size_t total = v.size();
+    std::size_t from = 0, size = 0;
+    std::string head, tail;
+    const auto number = [](std::size_t n) { return std::to_string(n); };
+    switch (o.paging) {
+      case PagingStyle::LinkHeader: {
+        size = size_param(request, "per_page", o, true);
+        const std::size_t number_asked = page_param(request, "page");
+        const std::size_t last = std::max<std::size_t>(1, (total + size - 1) / size);
+        from = std::min(total, (number_asked - 1) * size);
+        const bool more = o.repeat || number_asked < last;
+        if (more || number_asked > 1) {
+          std::vector<std::string> links;
+          if (number_asked > 1)
+            links.push_back("<" + url_with(request, o, "page", number_asked - 1) +
+                            ">; rel=\"prev\"");
+          if (more)
+            links.push_back("<" +
+                            url_with(request, o, "page",
+                                     o.repeat ? number_asked : number_asked + 1) +
+                            ">; rel=\"next\"");
+          links.push_back("<" + url_with(request, o, "page", last) + ">; rel=\"last\"");
+          if (number_asked > 1)
+            links.push_back("<" + url_with(request, o, "page", 1) + ">; rel=\"first\"");
+          for (const std::string& link : links)
+            page.link += (page.link.empty() ? "" : ", ") + link;
+        }
+        break;
+      }
+      case PagingStyle::NextUrl: {
+        size = size_param(request, "per_page", o, false);
+        const std::size_t number_asked = page_param(request, "page");
+        from = std::min(total, (number_asked - 1) * size);
+        tail = ",\"total_items\":" + number(total) + ",\"page\":" + number(number_asked) +
+               ",\"per_page\":" + number(size) + ",";
+        append_json_string(tail, o.next_field);
+        tail += ":";
+        if (o.repeat || from + size < total) {
+          append_json_string(
+              tail, url_with(request, o, "page", o.repeat ? number_asked : number_asked + 1));
+        } else {
+          tail += "null";
+        }
+        break;
+      }
+      case PagingStyle::Token: {
+        size = size_param(request, "limit", o, false);
+        if (request.has_param("after")) {
+          const std::string token = request.get_param_value("after");
+          const auto text = base64_decode(token);
+          std::string digits = text ? *text : "";
+          if (!digits.empty() && digits.back() == '\n') digits.pop_back();
+          if (digits.empty() || digits.size() > 9 ||
+              digits.find_first_not_of("0123456789") != std::string::npos)
+            throw Refusal{"after is not a paging token of this list: \"" + token + "\""};
+          from = std::min<std::size_t>(total, std::stoul(digits));
+        }
+        if (o.repeat || from + size < total) {
+          // As HubSpot's: Base64 of the next offset and a newline.
+          const std::string token =
+              base64_encode(number(o.repeat ? from : from + size) + "\n");
+          tail = ",\"paging\":{\"next\":{\"after\":";
+          append_json_string(tail, token);
+          tail += ",\"link\":";
+          append_json_string(tail, "?after=" + percent_encoded(token));
+          tail += "}}";
+        }
+        break;
+      }
+      case PagingStyle::LastRecord: {
+        size = size_param(request, "limit", o, false);
+        if (!o.repeat && request.has_param("starting_after")) {
+          const std::string id = request.get_param_value("starting_after");
+          const auto index = feed.record_index(id);
+          std::size_t k = 0;
+          while (index && k < total && feed.catalog->slot(v.at(k)).record != *index) ++k;
+          if (!index || k == total) throw Refusal{"No such object: '" + id + "'"};
+          from = k + 1;
+        }
+        head = "\"object\":\"list\",\"url\":";
+        append_json_string(head, feed.path);
+        head += ",\"has_more\":";
+        head += o.repeat || from + size < total ? "true," : "false,";
+        break;
+      }
+      case PagingStyle::Offset: {
+        size = size_param(request, "limit", o, false);
+        const std::size_t offset = o.repeat ? 0 : whole_param(request, "offset").value_or(0);
+        from = std::min(total, offset);
+        tail = ",\"offset\":" + number(offset) + ",\"limit\":" + number(size) +
+               ",\"total\":" + number(total);
+        break;
+      }
+      case PagingStyle::PageNumber: {
+        size = size_param(request, "per_page", o, false);
+        const std::size_t number_asked = o.repeat ? 1 : page_param(request, "page");
+        from = std::min(total, (number_asked - 1) * size);
+        tail = ",\"page\":" + number(number_asked) + ",\"page_size\":" + number(size) +
+               ",\"total_pages\":" + number((total + size - 1) / size) +
+               ",\"total_items\":" + number(total);
+        break;
+      }
+      case PagingStyle::Keyset:
+      case PagingStyle::None:
+        break;
+    }
+    const std::size_t to = std::min(total, from + size);
+    s.indices.reserve(to - from);
+    for (std::size_t k = from; k < to; ++k) s.indices.push_back(v.at(k));
+    s.end = s.indices.size();
+    Framing framing = frame_records(feed.records_path, head, tail);
+    s.prefix = std::move(framing.prefix);
+    s.suffix = std::move(framing.suffix);
+    shuffle(s, feed, request_number);
+    return page;
+  }
+
+  // Keyset: a page of page_size records (50 by default) after since or strictly
+  // after the scroll_param's cursor, extended so that it never splits an instant.
+  static void keyset_page(const httplib::Request& request, const Feed& feed,
+                          std::optional<Instant> since, Selection& s) {
+    const ServingOptions& o = feed.serving;
+    const Catalog& c = *feed.catalog;
+    const bool scroll = request.has_param("scroll_param");
+    if (scroll && !feed.since_param.empty() && request.has_param(feed.since_param))
+      throw Refusal{feed.since_param + " and scroll_param cannot be used together"};
+    if (scroll) {
+      const std::string value = request.get_param_value("scroll_param");
+      const auto text = base64_decode(value);
+      const auto after = text ? parse_cursor(feed.format, *text) : std::nullopt;
+      if (!after) throw Refusal{"scroll_param is not a scroll value of this list: \"" + value + "\""};
+      s.begin = c.first_after(*after);
+    } else if (since && o.since_mode == SinceMode::Exclusive) {
+      s.begin = c.first_after(*since);
+    } else if (since && o.since_mode == SinceMode::Inclusive) {
+      s.begin = c.first_not_before(*since);
+    }
+    const std::size_t size = o.page_size ? o.page_size : page_limits(PagingStyle::Keyset).default_size;
+    s.end = std::min(c.size(), s.begin + size);
+    if (s.end > s.begin) {
+      const Instant last = c.slot(s.end - 1).updated;
+      while (s.end < c.size() && c.slot(s.end).updated == last) ++s.end;
+    }
+    std::string tail = ",\"scroll_param\":";
+    if (o.repeat && c.size() > 0) {
+      // The cursor just before the page: strictly after it is this page again.
+      const Instant before = s.begin > 0 ? c.slot(s.begin - 1).updated
+                                         : just_before(c.slot(0).updated, feed.format);
+      append_json_string(tail, base64_encode(served_cursor_text(before, feed.format)));
+    } else if (s.end < c.size()) {
+      append_json_string(tail,
+                         base64_encode(served_cursor_text(c.slot(s.end - 1).updated, feed.format)));
+    } else {
+      tail += "null";
+    }
+    Framing framing = frame_records(feed.records_path, {}, tail);
+    s.prefix = std::move(framing.prefix);
+    s.suffix = std::move(framing.suffix);
   }
 
   // Sleeps `duration` in short steps; false when the server stops meanwhile or
@@ -240,17 +598,30 @@ struct MockApi::Impl {
     return true;
   }
 
+  // Sleeps `duration` in short steps, less when the server stops meanwhile.
+  void wait(std::chrono::milliseconds duration) const {
+    const auto until = std::chrono::steady_clock::now() + duration;
+    while (!stopping.load()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= until) return;
+      std::this_thread::sleep_for(
+          std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(10)));
+    }
+  }
+
   void serve_users(const httplib::Request& request, httplib::Response& response) {
     Feed feed;
     feed.path = kUsersPath;
-    feed.catalog = store.catalog();
-    feed.prefix = "{\"data\":[";
-    feed.suffix = "]}";
-    {
+    const Framing framing = frame_records(feed.records_path);
+    feed.prefix = framing.prefix;
+    feed.suffix = framing.suffix;
+    feed.load = [this](Feed& f) {
+      f.catalog = store.catalog();
       const std::lock_guard lock(mutex);
-      feed.serving = options;
-      feed.seed = options.seed;
-    }
+      f.serving = options;
+      f.seed = options.seed;
+    };
+    feed.record_index = [this](const std::string& id) { return store.record_index(id); };
     serve_feed(request, response, feed);
   }
 
@@ -260,42 +631,85 @@ struct MockApi::Impl {
     ++endpoint->requests;
     Feed feed;
     feed.path = endpoint->spec.path;
-    feed.catalog = endpoint->store.catalog();
+    feed.records_path = endpoint->spec.records_path;
     feed.prefix = endpoint->prefix;
     feed.suffix = endpoint->suffix;
     feed.since_param = endpoint->spec.since_param;
     feed.format = endpoint->spec.schema.cursor_format;
     feed.required = endpoint->spec.required_params;
     feed.seed = endpoint->spec.seed;
-    {
+    feed.load = [this, endpoint](Feed& f) {
+      f.catalog = endpoint->store.catalog();
       const std::lock_guard lock(mutex);
-      feed.serving = endpoint->spec.serving;
-    }
+      f.serving = endpoint->spec.serving;
+    };
+    feed.record_index = [endpoint](const std::string& id) {
+      return endpoint->store.record_index(id);
+    };
     serve_feed(request, response, feed);
   }
 
-  void serve_feed(const httplib::Request& request, httplib::Response& response, const Feed& feed) {
-    const bool has_since = request.has_param(feed.since_param);
+  // A 400 in the endpoint's form: Stripe's for LastRecord, {"error": ...} otherwise.
+  static void refuse(httplib::Response& response, const Feed& feed, const std::string& message) {
+    if (feed.serving.paging != PagingStyle::LastRecord) return reply_error(response, 400, message);
+    std::string body = R"({"error":{"type":"invalid_request_error","message":)";
+    append_json_string(body, message);
+    body += "}}";
+    response.status = 400;
+    response.set_content(body, "application/json");
+  }
+
+  // Refuses the first query parameter a strict endpoint does not know.
+  static void check_known_params(const httplib::Request& request, const Feed& feed) {
+    if (!feed.serving.strict) return;
+    std::set<std::string> known;
+    if (!feed.since_param.empty()) known.insert(feed.since_param);
+    for (const auto& [name, value] : feed.required) known.insert(name);
+    for (std::string& name : style_params(feed.serving.paging)) known.insert(std::move(name));
+    for (const auto& [name, value] : request.params) {
+      if (known.count(name)) continue;
+      if (feed.serving.paging == PagingStyle::LastRecord)
+        throw Refusal{"Received unknown parameter: " + name};
+      throw Refusal{"unknown parameter: " + name};
+    }
+  }
+
+  void serve_feed(const httplib::Request& request, httplib::Response& response, Feed& feed) {
+    const bool has_since = !feed.since_param.empty() && request.has_param(feed.since_param);
     const std::string since_text = has_since ? request.get_param_value(feed.since_param) : "";
     const std::size_t request_number = requests.fetch_add(1) + 1;
-    const std::optional<Fault> fault = begin_request(feed.path, since_text);
+    if (const auto request_hook = log_request(request, feed.path, since_text))
+      request_hook(request_number);
+    const std::optional<Fault> fault = take_fault();
+    feed.load(feed);
+    if (feed.serving.latency.count() > 0) wait(feed.serving.latency);
     for (const auto& [name, value] : feed.required) {
       if (!request.has_param(name))
-        return reply_error(response, 400, "missing required parameter " + name + "=" + value);
+        return refuse(response, feed, "missing required parameter " + name + "=" + value);
       const std::string sent = request.get_param_value(name);
       if (sent != value)
-        return reply_error(
-            response, 400,
-            "parameter " + name + " must be \"" + value + "\", not \"" + sent + "\"");
+        return refuse(response, feed,
+                      "parameter " + name + " must be \"" + value + "\", not \"" + sent + "\"");
     }
     std::optional<Instant> since;
     if (has_since) {
       since = parse_cursor(feed.format, since_text);
       if (!since)
-        return reply_error(response, 400,
-                           feed.since_param + " is not " +
-                               std::string(cursor_description(feed.format)) + ": \"" + since_text +
-                               "\"");
+        return refuse(response, feed,
+                      feed.since_param + " is not " +
+                          std::string(cursor_description(feed.format)) + ": \"" + since_text +
+                          "\"");
+    }
+    Page page;
+    try {
+      check_known_params(request, feed);
+      if (feed.serving.paging == PagingStyle::None) {
+        page.selection = select(since, feed, request_number);
+      } else {
+        page = this->page(request, feed, since, request_number);
+      }
+    } catch (const Refusal& refusal) {
+      return refuse(response, feed, refusal.message);
     }
     if (fault && fault->kind == Fault::Kind::Status) {
       response.status = fault->status;
@@ -310,7 +724,8 @@ struct MockApi::Impl {
       return;
     }
 
-    Selection selection = select(since, feed, request_number);
+    if (!page.link.empty()) response.set_header("Link", page.link);
+    Selection selection = std::move(page.selection);
     const std::size_t length = body_length(selection);
     auto writer = std::make_shared<BodyWriter>(std::move(selection));
     const std::size_t rate = feed.serving.rate_limit_bytes_per_second;
@@ -485,27 +900,50 @@ struct MockApi::Impl {
                          "application/json");
   }
 
-  mutable std::mutex mutex;  // guards options, faults, since_log, endpoints, their serving
+  // Guards options, faults, the logs, the hook, connections, key_orders,
+  // endpoints and their serving.
+  mutable std::mutex mutex;
   Options options;
   std::deque<Fault> faults;
   std::vector<std::pair<std::string, std::string>> since_log;  // (path, since)
+  std::vector<std::string> target_log, authorization_log;
+  std::function<void(std::size_t)> hook;
+  std::set<std::string> connections;  // "address:port" of every client seen
+  // Per feed path: the key order of its catalog, while that catalog is served.
+  std::map<std::string, std::pair<std::weak_ptr<const Catalog>,
+                                  std::shared_ptr<const std::vector<std::uint32_t>>>>
+      key_orders;
   std::map<std::string, std::unique_ptr<Endpoint>> endpoints;
   std::atomic<std::size_t> requests{0};
   std::atomic<bool> stopping{false};
   UserStore store;
   httplib::Server server;
   std::thread listener;
+  std::string host = "127.0.0.1";
   int port = 0;
 };
 
-MockApi::MockApi(Options options) : impl_(std::make_unique<Impl>(options)) {}
+MockApi::MockApi(Options options) {
+  check_serving(options, "data");
+  impl_ = std::make_unique<Impl>(options);
+}
 
 MockApi::~MockApi() { stop(); }
 
-int MockApi::start(int port) {
+int MockApi::start(int port, const std::string& host) {
   Impl& impl = *impl_;
   if (impl.listener.joinable()) throw std::runtime_error("the mock API is already running");
-  impl.server.set_keep_alive_timeout(1);
+  // One client connection can carry hundreds of pages; an idle one holds a
+  // worker thread until the timeout, hence more workers than the default.
+  impl.server.set_keep_alive_max_count(1'000'000);
+  impl.server.set_keep_alive_timeout(5);
+  impl.server.new_task_queue = [] { return new httplib::ThreadPool(32); };
+  impl.server.set_pre_routing_handler(
+      [&impl](const httplib::Request& request, httplib::Response&) {
+        const std::lock_guard lock(impl.mutex);
+        impl.connections.insert(request.remote_addr + ":" + std::to_string(request.remote_port));
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
   // cpp-httplib's default also sets SO_REUSEPORT, which lets a second server bind
   // the same port and take half of its connections: a stale mock would answer
   // for the new one. SO_REUSEADDR alone allows a quick restart and no sharing.
@@ -546,14 +984,17 @@ int MockApi::start(int port) {
   impl.server.Get(".*", [&impl](const httplib::Request& request, httplib::Response& response) {
     impl.serve_endpoint(request, response);
   });
+  impl.host = host;
   if (port == 0) {
-    impl.port = impl.server.bind_to_any_port("127.0.0.1");
+    impl.port = impl.server.bind_to_any_port(host);
   } else {
-    impl.port = impl.server.bind_to_port("127.0.0.1", port) ? port : -1;
+    impl.port = impl.server.bind_to_port(host, port) ? port : -1;
   }
-  if (impl.port <= 0)
-    throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(port) +
+  if (impl.port <= 0) {
+    impl.port = 0;
+    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
                              " (is another server using it?)");
+  }
   // The socket listens from here on: connections queue until the thread accepts.
   impl.listener = std::thread([&impl] { impl.server.listen_after_bind(); });
   // stop() only reaches a server that has begun its accept loop.
@@ -594,7 +1035,7 @@ std::string MockApi::add_endpoint(EndpointSpec spec) {
 }
 
 std::string MockApi::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(impl_->port) + path;
+  return "http://" + impl_->host + ":" + std::to_string(impl_->port) + path;
 }
 
 RecordStore& MockApi::records(const std::string& path) {
@@ -606,13 +1047,35 @@ RecordStore& MockApi::records(const std::string& path) {
 void MockApi::set_serving(const std::string& path, const ServingOptions& serving) {
   Endpoint* endpoint = impl_->find(path);
   if (!endpoint) throw std::out_of_range("no mock endpoint at " + path);
+  check_serving(serving, endpoint->spec.records_path);
   const std::lock_guard lock(impl_->mutex);
   endpoint->spec.serving = serving;
 }
 
 void MockApi::set_options(const Options& options) {
+  check_serving(options, "data");
   const std::lock_guard lock(impl_->mutex);
   impl_->options = options;
+}
+
+void MockApi::set_request_hook(std::function<void(std::size_t data_request_number)> hook) {
+  const std::lock_guard lock(impl_->mutex);
+  impl_->hook = std::move(hook);
+}
+
+std::vector<std::string> MockApi::target_log() const {
+  const std::lock_guard lock(impl_->mutex);
+  return impl_->target_log;
+}
+
+std::vector<std::string> MockApi::authorization_log() const {
+  const std::lock_guard lock(impl_->mutex);
+  return impl_->authorization_log;
+}
+
+std::size_t MockApi::connection_count() const {
+  const std::lock_guard lock(impl_->mutex);
+  return impl_->connections.size();
 }
 
 std::vector<std::string> MockApi::since_log() const {

@@ -1,6 +1,6 @@
 #pragma once
 
-// The bundled mock of the source API: an HTTP server on 127.0.0.1 that serves
+// The bundled mock of the source API: an HTTP server on loopback that serves
 // generated users the way DESIGN.md describes, generated records of other shapes
 // at any number of generic endpoints, and misbehaves on request. The tests run
 // it in-process; `tsync-mock-api` runs it for the demo and the benchmark.
@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,22 +73,27 @@ struct Fault {
 //                                                    (composite ids as "account_id/id")
 //   POST /admin/restore?endpoint=P&ids=a,b,c         RecordStore::restore({a, b, c})
 //   GET  /admin/stats?endpoint=P
-// Faults and the since log cover the data requests of every endpoint.
-// Responses of any size stream from pre-rendered text with constant memory.
+// Faults, the logs and the request hook cover the data requests of every
+// endpoint. Each pages as its ServingOptions say (PagingStyle), 400 for a bad
+// paging parameter. Responses of any size stream from pre-rendered text with
+// constant memory. A client connection is kept alive for up to 1,000,000
+// requests and 5 s idle.
 class MockApi {
  public:
+  // Throws std::invalid_argument for options that check_serving refuses.
   explicit MockApi(Options options = {});
   ~MockApi();  // stops the server
   MockApi(const MockApi&) = delete;
   MockApi& operator=(const MockApi&) = delete;
 
-  // Starts serving on 127.0.0.1:`port` (0: any free port) and returns the port.
-  // Throws std::runtime_error when the port cannot be bound.
-  int start(int port = 0);
+  // Starts serving on `host`:`port` (0: any free port) and returns the port.
+  // `host` is a loopback address: 127.0.0.2 serves as another origin than
+  // 127.0.0.1. Throws std::runtime_error when the port cannot be bound.
+  int start(int port = 0, const std::string& host = "127.0.0.1");
   // Stops serving; in-flight responses are cut. Safe to call twice.
   void stop();
 
-  // "http://127.0.0.1:<port>/incremental/timestamp".
+  // "http://<host>:<port>/incremental/timestamp".
   std::string base_url() const;
   UserStore& store();
 
@@ -95,24 +101,41 @@ class MockApi {
   // and returns url(spec.path). Throws std::invalid_argument for a spec that
   // check_endpoint_spec refuses or a path already served.
   std::string add_endpoint(EndpointSpec spec);
-  // "http://127.0.0.1:<port><path>" (the port is 0 before start()).
+  // "http://<host>:<port><path>" (the port is 0 before start()).
   std::string url(const std::string& path) const;
   // The records of the generic endpoint at `path`; std::out_of_range when none.
   RecordStore& records(const std::string& path);
-  // Replaces how the generic endpoint at `path` serves; std::out_of_range when none.
+  // Replaces how the generic endpoint at `path` serves; std::out_of_range when
+  // none, std::invalid_argument for options that check_serving refuses.
   void set_serving(const std::string& path, const ServingOptions& serving);
 
   // Queues a fault for the next data request that finds none queued before it.
   void push_fault(Fault fault);
-  // Replaces the serving options (users and seed are fixed at construction).
+  // Replaces the serving options (users and seed are fixed at construction);
+  // std::invalid_argument for options that check_serving refuses.
   void set_options(const Options& options);
+
+  // Called on the server thread at the start of every data request, before
+  // its fault is taken and its records are selected, with the request's number
+  // (1-based, as request_count() counts): hook(3) runs before the third data
+  // request is answered, so it can change the data or push a fault for it.
+  // Null removes it. The hook may call any member but stop().
+  void set_request_hook(std::function<void(std::size_t data_request_number)> hook);
 
   // The `since` of every data request so far, as sent (decoded), in order; empty
   // when the request had none. All endpoints, or those of `path` only.
   std::vector<std::string> since_log() const;
   std::vector<std::string> since_log(const std::string& path) const;
+  // The request target (path and query exactly as received) of every data
+  // request so far, in order.
+  std::vector<std::string> target_log() const;
+  // The Authorization header of every data request so far ("" when absent), in order.
+  std::vector<std::string> authorization_log() const;
   // Number of data requests so far, all endpoints, faulted ones included.
   std::size_t request_count() const;
+  // Number of distinct client connections (remote address and port) seen so
+  // far, by requests of any path.
+  std::size_t connection_count() const;
 
  private:
   struct Impl;

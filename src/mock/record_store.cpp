@@ -5,6 +5,7 @@
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "mock/random.hpp"
@@ -442,6 +443,17 @@ struct RecordStore::Impl {
     return latest;
   }
 
+  // The index of the record with key text `id`, extending the id index to the
+  // records added since the last look-up.
+  std::optional<std::uint32_t> find(const std::string& id) const {
+    for (; indexed < entries.size(); ++indexed)
+      by_id.emplace(key_text(static_cast<std::uint32_t>(indexed)),
+                    static_cast<std::uint32_t>(indexed));
+    const auto it = by_id.find(id);
+    if (it == by_id.end()) return std::nullopt;
+    return it->second;
+  }
+
   mutable std::mutex mutex;
   RecordSchema schema;
   std::uint64_t seed;
@@ -452,6 +464,9 @@ struct RecordStore::Impl {
   std::size_t removed = 0;     // entries not live
   std::shared_ptr<const Catalog> catalog;
   Instant latest = kEpochStart;
+  // Key text -> index of the first `indexed` records; a record's key never changes.
+  mutable std::unordered_map<std::string, std::uint32_t> by_id;
+  mutable std::size_t indexed = 0;
 };
 
 RecordStore::RecordStore(RecordSchema schema, std::size_t count, std::uint64_t seed)
@@ -580,6 +595,36 @@ void RecordStore::restore(const std::vector<std::string>& ids) {
   if (back.empty()) return;
   impl.removed -= back.size();
   impl.republish(marked, back);
+}
+
+void RecordStore::touch(const std::vector<std::string>& ids) {
+  Impl& impl = *impl_;
+  const std::lock_guard lock(impl.mutex);
+  const auto fields = static_cast<std::uint32_t>(impl.schema.fields.size());
+  std::vector<bool> marked(impl.entries.size(), false);
+  std::vector<std::uint32_t> changed;
+  bool first = true;
+  for (const std::string& id : ids) {
+    const auto index = impl.find(id);
+    if (!index || marked[*index] || impl.entries[*index].state != kLive) continue;
+    marked[*index] = true;
+    changed.push_back(*index);
+    Entry& e = impl.entries[*index];
+    ++e.version;
+    e.fields = fields;
+    e.updated = impl.next_timestamp(first);
+    first = false;
+  }
+  if (changed.empty()) return;
+  std::stable_sort(changed.begin(), changed.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return std::make_pair(impl.entries[a].updated, a) < std::make_pair(impl.entries[b].updated, b);
+  });
+  impl.republish(marked, changed);
+}
+
+std::optional<std::uint32_t> RecordStore::record_index(const std::string& id) const {
+  const std::lock_guard lock(impl_->mutex);
+  return impl_->find(id);
 }
 
 void RecordStore::add_field(FieldSpec field) {

@@ -136,6 +136,16 @@ class RecordStore {
   // served. Ids that name no removed record are ignored.
   void restore(const std::vector<std::string>& ids);
 
+  // Gives exactly the live records among `ids` (texts as remove() returns them)
+  // new versions, as mutate() gives the records it picks: new values, every
+  // field of the schema, and cursors later than every one so far, in the order
+  // of `ids`. Unknown ids, removed records and repeats are ignored.
+  void touch(const std::vector<std::string>& ids);
+
+  // The index of the record whose id is `id` (as remove() returns ids), which
+  // is Catalog::Slot::record of its slot; nullopt when no record has that id.
+  std::optional<std::uint32_t> record_index(const std::string& id) const;
+
   // Grows the schema by one field. Records keep their text until they change or
   // are added: a read before the next mutate() does not see the field.
   // Throws std::invalid_argument when the name is taken.

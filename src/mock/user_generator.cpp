@@ -8,6 +8,7 @@
 #include <mutex>
 #include <numeric>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace tsync::mock {
@@ -501,6 +502,16 @@ struct UserStore::Impl {
     publish(std::move(next));
   }
 
+  // The index of the user with id `id`, extending the id index to the users
+  // added since the last look-up.
+  std::optional<std::uint32_t> find(const std::string& id) const {
+    for (; indexed < recipes.size(); ++indexed)
+      by_id.emplace(id_text(recipes[indexed]), static_cast<std::uint32_t>(indexed));
+    const auto it = by_id.find(id);
+    if (it == by_id.end()) return std::nullopt;
+    return it->second;
+  }
+
   mutable std::mutex mutex;
   TimestampStyle style;
   Rng rng;  // drives mutations
@@ -508,6 +519,9 @@ struct UserStore::Impl {
   std::size_t removed = 0;  // recipes not live
   std::shared_ptr<const Catalog> catalog;
   Instant latest = kEpochStart;  // the latest timestamp served so far, raw positions included
+  // Id -> index of the first `indexed` users; a user's id never changes.
+  mutable std::unordered_map<std::string, std::uint32_t> by_id;
+  mutable std::size_t indexed = 0;
 };
 
 UserStore::UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style)
@@ -635,6 +649,31 @@ void UserStore::restore(const std::vector<std::string>& ids) {
   if (back.empty()) return;
   impl_->removed -= back.size();
   impl_->republish(marked, back);
+}
+
+void UserStore::touch(const std::vector<std::string>& ids) {
+  const std::lock_guard lock(impl_->mutex);
+  auto& recipes = impl_->recipes;
+  std::vector<bool> marked(recipes.size(), false);
+  std::vector<std::uint32_t> changed;
+  bool first = true;
+  for (const std::string& id : ids) {
+    const auto index = impl_->find(id);
+    if (!index || marked[*index] || recipes[*index].state != kLiveState) continue;
+    marked[*index] = true;
+    changed.push_back(*index);
+    Recipe& r = recipes[*index];
+    change_user(impl_->rng, r);
+    r.updated = impl_->next_timestamp(first);
+    first = false;
+  }
+  if (changed.empty()) return;
+  impl_->republish(marked, changed);
+}
+
+std::optional<std::uint32_t> UserStore::record_index(const std::string& id) const {
+  const std::lock_guard lock(impl_->mutex);
+  return impl_->find(id);
 }
 
 void UserStore::add_raw(const std::string& json_object, Instant position) {

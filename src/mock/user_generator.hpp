@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,15 @@ class UserStore {
   // changes a user, at new timestamps as in mutate(); their tombstones are no
   // longer served. Ids that name no removed user are ignored.
   void restore(const std::vector<std::string>& ids);
+
+  // Gives exactly the live users among `ids` new versions, as mutate() changes
+  // the users it picks, at new timestamps later than every one so far, in the
+  // order of `ids`. Unknown ids, removed users and repeats are ignored.
+  void touch(const std::vector<std::string>& ids);
+
+  // The index of the user whose id is `id`, which is Catalog::Slot::record of
+  // its slot; nullopt when no user has that id.
+  std::optional<std::uint32_t> record_index(const std::string& id) const;
 
   // Serves `json_object` verbatim among the users, positioned as if its updatedAt
   // were `position` (after the users of that instant). It is not a user: neither
