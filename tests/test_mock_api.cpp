@@ -10,9 +10,15 @@
 #include <httplib.h>
 #include <rapidjson/document.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "http_client.hpp"
 #include "mock/endpoint_spec.hpp"
 #include "mock/mock_api.hpp"
+#include "mock/paging.hpp"
 #include "mock/record_store.hpp"
 #include "mock/user_generator.hpp"
 #include "process.hpp"
@@ -1179,5 +1185,1014 @@ TEST_SUITE("mock_api") {
     }
     CHECK(joined(c.snapshot()) == joined(d.snapshot()));
     CHECK(c.size() == 300 - 20 - 10 + 5 + 10 - 5);
+  }
+}
+
+namespace {
+
+// One answer, with its Link headers and, when the body is JSON, the parsed body.
+struct Reply {
+  int status = 0;
+  std::string body;
+  std::vector<std::string> link_headers;
+  rapidjson::Document json;
+
+  // rel -> URL of the Link header, which must be one header when present.
+  std::map<std::string, std::string> links() const {
+    std::map<std::string, std::string> out;
+    if (link_headers.empty()) return out;
+    REQUIRE(link_headers.size() == 1);
+    const std::string& text = link_headers[0];
+    std::size_t start = 0;
+    while (start < text.size()) {
+      const std::size_t end = std::min(text.find(", <", start), text.size());
+      const std::string item = text.substr(start, end - start);
+      const std::size_t close = item.find(">; rel=\"");
+      REQUIRE(item.front() == '<');
+      REQUIRE(close != std::string::npos);
+      REQUIRE(item.back() == '"');
+      const std::string rel = item.substr(close + 8, item.size() - close - 9);
+      CHECK(out.count(rel) == 0);
+      out[rel] = item.substr(1, close - 1);
+      start = end + 2;
+    }
+    return out;
+  }
+  const rapidjson::Value& operator[](const char* name) const {
+    REQUIRE(json.IsObject());
+    REQUIRE(json.HasMember(name));
+    return json[name];
+  }
+  // The member names of the body object, in order.
+  std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    REQUIRE(json.IsObject());
+    for (const auto& m : json.GetObject()) out.emplace_back(m.name.GetString());
+    return out;
+  }
+};
+
+Reply read_reply(const httplib::Result& result) {
+  REQUIRE(result);
+  Reply reply;
+  reply.status = result->status;
+  reply.body = result->body;
+  for (std::size_t i = 0; i < result->get_header_value_count("Link"); ++i)
+    reply.link_headers.push_back(result->get_header_value("Link", i));
+  reply.json.Parse(reply.body.c_str(), reply.body.size());
+  REQUIRE_FALSE(reply.json.HasParseError());
+  return reply;
+}
+
+// GETs `target` from 127.0.0.1:`port`.
+Reply fetch_reply(int port, const std::string& target, const httplib::Headers& headers = {}) {
+  httplib::Client client("127.0.0.1", port);
+  return read_reply(client.Get(target, headers));
+}
+
+// GETs an absolute "http://host:port/path?query" URL.
+Reply fetch_url(const std::string& url) {
+  REQUIRE(url.rfind("http://", 0) == 0);
+  const std::size_t slash = url.find('/', 7);
+  const std::string authority = url.substr(7, slash - 7);
+  const std::size_t colon = authority.find(':');
+  httplib::Client client(authority.substr(0, colon), std::stoi(authority.substr(colon + 1)));
+  return read_reply(client.Get(url.substr(slash)));
+}
+
+// The Link header of the answer to GET `target`, read from a plain socket:
+// cpp-httplib's client decodes percent-escapes in header values.
+std::string raw_link(int port, const std::string& target) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+  const std::string request =
+      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  std::string reply;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0)
+    reply.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  const std::size_t start = reply.find("\r\nLink: ");
+  REQUIRE(start < reply.find("\r\n\r\n"));
+  const std::size_t value = start + 8;
+  return reply.substr(value, reply.find("\r\n", value) - value);
+}
+
+// The "id" of every record of `array`, as text.
+std::vector<std::string> ids_in(const rapidjson::Value& array) {
+  REQUIRE(array.IsArray());
+  std::vector<std::string> ids;
+  for (const auto& record : array.GetArray()) ids.push_back(member_text(record, "id"));
+  return ids;
+}
+
+std::vector<std::string> ids_of(const std::vector<ServedRecord>& records) {
+  std::vector<std::string> ids;
+  for (const auto& r : records) ids.push_back(r.id);
+  return ids;
+}
+
+std::vector<std::string> reversed(std::vector<std::string> ids) {
+  std::reverse(ids.begin(), ids.end());
+  return ids;
+}
+
+std::string text_of(const rapidjson::Value& value) {
+  REQUIRE(value.IsString());
+  return std::string(value.GetString(), value.GetStringLength());
+}
+
+// An endpoint of `records` records with integer keys at /v1/list, paged by `serving`.
+std::string add_list(MockApi& api, std::size_t records, const tsync::mock::ServingOptions& serving,
+                     const std::string& records_path = "data",
+                     const std::string& since_param = "since") {
+  EndpointSpec spec;
+  spec.path = "/v1/list";
+  spec.records = records;
+  spec.seed = 5;
+  spec.schema.key = KeyKind::Integer;
+  spec.records_path = records_path;
+  spec.since_param = since_param;
+  spec.serving = serving;
+  return api.add_endpoint(spec);
+}
+
+tsync::mock::ServingOptions paged(tsync::mock::PagingStyle style) {
+  tsync::mock::ServingOptions serving;
+  serving.paging = style;
+  return serving;
+}
+
+using tsync::mock::Order;
+using tsync::mock::PagingStyle;
+using tsync::mock::ServingOptions;
+
+}  // namespace
+
+TEST_SUITE("mock_api") {
+  TEST_CASE("paging text: Base64 both ways, a query with one parameter replaced, the framing") {
+    using namespace tsync::mock;
+    CHECK(base64_encode("525\n") == "NTI1Cg==");
+    CHECK(base64_encode("") == "");
+    CHECK(base64_encode("ab") == "YWI=");
+    CHECK(base64_decode("NTI1Cg==") == std::optional<std::string>("525\n"));
+    CHECK(base64_decode("NTI1Cg") == std::optional<std::string>("525\n"));
+    CHECK(base64_decode("not base64!") == std::nullopt);
+    CHECK(base64_decode("A") == std::nullopt);
+    const std::string all_bytes = [] {
+      std::string s;
+      for (int c = 0; c < 256; ++c) s.push_back(static_cast<char>(c));
+      return s;
+    }();
+    CHECK(base64_decode(base64_encode(all_bytes)) == std::optional<std::string>(all_bytes));
+
+    CHECK(with_query_param("", "page", "2") == "page=2");
+    CHECK(with_query_param("since=a%3Ab&page=1&x", "page", "2") == "since=a%3Ab&page=2&x");
+    CHECK(with_query_param("per_page=5", "page", "3") == "per_page=5&page=3");
+    CHECK(with_query_param("pages=1", "page", "3") == "pages=1&page=3");
+    CHECK(percent_encoded("NTI1Cg==") == "NTI1Cg%3D%3D");
+
+    const Framing nested = frame_records("result.items", "\"a\":1,", ",\"b\":2");
+    CHECK(nested.prefix + "1" + nested.suffix == R"({"a":1,"result":{"items":[1]},"b":2})");
+    const Framing bare = frame_records("");
+    CHECK(bare.prefix + bare.suffix == "[]");
+  }
+
+  TEST_CASE("link_header pages as GitHub: a bare array and one Link header with next, last, prev, first") {
+    MockApi api;
+    const int port = api.start();
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    add_list(api, 100, paged(PagingStyle::LinkHeader), "");
+    const auto served = ids_of(api.records("/v1/list").snapshot());
+
+    const Reply first = fetch_reply(port, "/v1/list?state=all");
+    CHECK(first.status == 200);
+    CHECK(ids_in(first.json) == std::vector<std::string>(served.begin(), served.begin() + 30));
+    CHECK(first.links() == std::map<std::string, std::string>{
+                               {"next", base + "/v1/list?state=all&page=2"},
+                               {"last", base + "/v1/list?state=all&page=4"}});
+    const Reply second = fetch_url(first.links().at("next"));
+    CHECK(second.link_headers[0] ==
+          "<" + base + "/v1/list?state=all&page=1>; rel=\"prev\", <" + base +
+              "/v1/list?state=all&page=3>; rel=\"next\", <" + base +
+              "/v1/list?state=all&page=4>; rel=\"last\", <" + base +
+              "/v1/list?state=all&page=1>; rel=\"first\"");
+
+    // Following next to the end gives every record once, in order.
+    std::vector<std::string> seen;
+    std::string next = base + "/v1/list?per_page=7";
+    std::size_t pages = 0;
+    while (!next.empty() && pages < 50) {
+      const Reply page = fetch_url(next);
+      REQUIRE(page.status == 200);
+      const auto ids = ids_in(page.json);
+      seen.insert(seen.end(), ids.begin(), ids.end());
+      const auto links = page.links();
+      CHECK(links.at("last") == base + "/v1/list?per_page=7&page=15");
+      next = links.count("next") ? links.at("next") : "";
+      if (next.empty()) CHECK(ids.size() == 2);  // the last page: 100 = 14 * 7 + 2
+      ++pages;
+    }
+    CHECK(pages == 15);
+    CHECK(seen == served);
+
+    // per_page above 100 is cut to 100, not refused: then one page and no Link at all.
+    const Reply cut = fetch_reply(port, "/v1/list?per_page=500");
+    CHECK(cut.status == 200);
+    CHECK(cut.json.Size() == 100);
+    CHECK(cut.link_headers.empty());
+    // Past the last page: empty, with prev, last and first.
+    const Reply beyond = fetch_reply(port, "/v1/list?page=9&per_page=50");
+    CHECK(beyond.json.Size() == 0);
+    CHECK(beyond.links().count("next") == 0);
+    CHECK(beyond.links().at("prev") == base + "/v1/list?page=8&per_page=50");
+    CHECK(fetch_reply(port, "/v1/list?page=0").status == 400);
+    CHECK(fetch_reply(port, "/v1/list?page=two").body ==
+          R"({"error":"page must be a whole number, not \"two\""})");
+    CHECK(fetch_reply(port, "/v1/list?per_page=0").body ==
+          R"({"error":"per_page must be between 1 and 100, not 0"})");
+
+    // The request's own parameters stay as they were sent, since included.
+    const auto records = api.records("/v1/list").snapshot();
+    std::size_t pivot = 9;
+    while (records[pivot].updated == records[pivot + 1].updated) ++pivot;
+    const std::string target = "/v1/list?" + query("since", records[pivot].cursor) + "&per_page=20";
+    const Reply filtered = fetch_reply(port, target);
+    CHECK(ids_in(filtered.json) == std::vector<std::string>(served.begin() + pivot + 1,
+                                                            served.begin() + pivot + 21));
+    // (cpp-httplib's client decodes header values: read this one from the socket.)
+    CHECK(raw_link(port, target) ==
+          "<" + base + target + "&page=2>; rel=\"next\", <" + base + target + "&page=" +
+              std::to_string((100 - pivot - 1 + 19) / 20) + ">; rel=\"last\"");
+  }
+
+  TEST_CASE("link_header on the users: records under data, page_size as the default per_page") {
+    Options options;
+    options.users = 45;
+    options.paging = PagingStyle::LinkHeader;
+    options.page_size = 20;
+    MockApi api(options);
+    const int port = api.start();
+    const auto users = api.store().snapshot();
+    std::vector<std::string> seen;
+    std::string next = api.base_url();
+    for (int guard = 0; guard < 10 && !next.empty(); ++guard) {
+      const Reply page = fetch_url(next);
+      const auto ids = ids_in(page["data"]);
+      CHECK(ids.size() == (seen.size() < 40 ? 20u : 5u));
+      seen.insert(seen.end(), ids.begin(), ids.end());
+      const auto links = page.links();
+      next = links.count("next") ? links.at("next") : "";
+    }
+    CHECK(seen == ids_of(users));
+    (void)port;
+  }
+
+  TEST_CASE("next_url pages as Fivetran's next_page_url, and as Microsoft Graph") {
+    MockApi api;
+    const int port = api.start();
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+
+    SUBCASE("Fivetran") {
+      add_list(api, 95, paged(PagingStyle::NextUrl), "data", "updated_since");
+      const auto served = ids_of(api.records("/v1/list").snapshot());
+      const Reply first = fetch_reply(port, "/v1/list?updated_since=2024-01-01T00:00:00Z");
+      CHECK(first.keys() ==
+            std::vector<std::string>{"data", "total_items", "page", "per_page", "next_page_url"});
+      CHECK(first["total_items"].GetInt() == 95);
+      CHECK(first["page"].GetInt() == 1);
+      CHECK(first["per_page"].GetInt() == 10);
+      CHECK(text_of(first["next_page_url"]) ==
+            base + "/v1/list?updated_since=2024-01-01T00:00:00Z&page=2");
+      CHECK(first.link_headers.empty());
+
+      std::vector<std::string> seen;
+      std::string next = base + "/v1/list?per_page=50&updated_since=2024-01-01T00:00:00Z";
+      int pages = 0;
+      while (!next.empty() && pages < 10) {
+        const Reply page = fetch_url(next);
+        REQUIRE(page.status == 200);
+        const auto ids = ids_in(page["data"]);
+        seen.insert(seen.end(), ids.begin(), ids.end());
+        CHECK(page["per_page"].GetInt() == 50);
+        next = page["next_page_url"].IsNull() ? "" : text_of(page["next_page_url"]);
+        ++pages;
+      }
+      CHECK(pages == 2);
+      CHECK(seen == served);
+
+      CHECK(fetch_reply(port, "/v1/list?per_page=51").body ==
+            R"({"error":"per_page must be between 1 and 50, not 51"})");
+      CHECK(fetch_reply(port, "/v1/list?per_page=0").status == 400);
+      CHECK(fetch_reply(port, "/v1/list?page=0").status == 400);
+      CHECK(fetch_reply(port, "/v1/list?page=10")["data"].Size() == 5);
+      CHECK(fetch_reply(port, "/v1/list?page=10")["next_page_url"].IsNull());
+      CHECK(fetch_reply(port, "/v1/list?page=11")["data"].Size() == 0);
+
+      ServingOptions larger = paged(PagingStyle::NextUrl);
+      larger.max_page_size = 200;
+      larger.page_size = 30;
+      api.set_serving("/v1/list", larger);
+      CHECK(fetch_reply(port, "/v1/list")["data"].Size() == 30);
+      CHECK(fetch_reply(port, "/v1/list?per_page=95")["next_page_url"].IsNull());
+      CHECK(fetch_reply(port, "/v1/list?per_page=201").status == 400);
+    }
+    SUBCASE("Graph") {
+      ServingOptions graph = paged(PagingStyle::NextUrl);
+      graph.next_field = "@odata.nextLink";
+      add_list(api, 25, graph, "value");
+      const Reply first = fetch_reply(port, "/v1/list?per_page=20");
+      CHECK(first.keys() ==
+            std::vector<std::string>{"value", "total_items", "page", "per_page", "@odata.nextLink"});
+      CHECK(first["value"].Size() == 20);
+      const Reply last = fetch_url(text_of(first["@odata.nextLink"]));
+      CHECK(last["value"].Size() == 5);
+      CHECK(last["@odata.nextLink"].IsNull());
+    }
+  }
+
+  TEST_CASE("token pages as HubSpot: after and limit, paging.next until the last page") {
+    MockApi api;
+    const int port = api.start();
+    add_list(api, 42, paged(PagingStyle::Token), "results");
+    const auto served = ids_of(api.records("/v1/list").snapshot());
+
+    const Reply first = fetch_reply(port, "/v1/list?archived=false");
+    CHECK(first.keys() == std::vector<std::string>{"results", "paging"});
+    CHECK(first["results"].Size() == 10);
+    const auto& next = first["paging"]["next"];
+    CHECK(text_of(next["after"]) == tsync::mock::base64_encode("10\n"));
+    CHECK(text_of(next["link"]) == "?after=" + tsync::mock::percent_encoded(text_of(next["after"])));
+
+    std::vector<std::string> seen;
+    std::string after;
+    int pages = 0;
+    while (pages < 20) {
+      const Reply page = fetch_reply(
+          port, "/v1/list?limit=8" + (after.empty() ? "" : "&" + query("after", after)));
+      REQUIRE(page.status == 200);
+      const auto ids = ids_in(page["results"]);
+      seen.insert(seen.end(), ids.begin(), ids.end());
+      ++pages;
+      if (!page.json.HasMember("paging")) break;
+      after = text_of(page["paging"]["next"]["after"]);
+    }
+    CHECK(pages == 6);
+    CHECK(seen == served);
+
+    CHECK(fetch_reply(port, "/v1/list?after=%21%21").body ==
+          R"({"error":"after is not a paging token of this list: \"!!\""})");
+    CHECK(fetch_reply(port, "/v1/list?after=" + tsync::mock::base64_encode("ten")).status == 400);
+    CHECK(fetch_reply(port, "/v1/list?limit=101").body ==
+          R"({"error":"limit must be between 1 and 100, not 101"})");
+    CHECK(fetch_reply(port, "/v1/list?limit=0").status == 400);
+    CHECK(fetch_reply(port, "/v1/list?limit=100")["results"].Size() == 42);
+  }
+
+  TEST_CASE("last_record pages as Stripe: newest first, starting_after, has_more") {
+    MockApi api;
+    const int port = api.start();
+    ServingOptions stripe = paged(PagingStyle::LastRecord);
+    stripe.order = Order::NewestFirst;
+    stripe.strict = true;
+    add_list(api, 33, stripe, "data", "");
+    const auto served = ids_of(api.records("/v1/list").snapshot());
+
+    const Reply first = fetch_reply(port, "/v1/list?limit=10");
+    CHECK(first.keys() == std::vector<std::string>{"object", "url", "has_more", "data"});
+    CHECK(text_of(first["object"]) == "list");
+    CHECK(text_of(first["url"]) == "/v1/list");
+    CHECK(first["has_more"].GetBool());
+
+    std::vector<std::string> seen;
+    std::string starting_after;
+    int pages = 0;
+    while (pages < 20) {
+      const Reply page = fetch_reply(
+          port, "/v1/list?limit=10" +
+                    (starting_after.empty() ? "" : "&starting_after=" + starting_after));
+      REQUIRE(page.status == 200);
+      const auto ids = ids_in(page["data"]);
+      seen.insert(seen.end(), ids.begin(), ids.end());
+      ++pages;
+      if (!page["has_more"].GetBool()) break;
+      starting_after = ids.back();
+    }
+    CHECK(pages == 4);
+    CHECK(seen == reversed(served));
+
+    CHECK(fetch_reply(port, "/v1/list?starting_after=999").body ==
+          R"({"error":{"type":"invalid_request_error","message":"No such object: '999'"}})");
+    CHECK(fetch_reply(port, "/v1/list?limit=101").body ==
+          R"({"error":{"type":"invalid_request_error","message":"limit must be between 1 and 100, not 101"}})");
+    CHECK(fetch_reply(port, "/v1/list?limit=0").status == 400);
+    // No updated filter: since is a parameter like any unknown one.
+    CHECK(fetch_reply(port, "/v1/list?since=2024-01-01T00:00:00Z").body ==
+          R"({"error":{"type":"invalid_request_error","message":"Received unknown parameter: since"}})");
+    CHECK(fetch_reply(port, "/v1/list?ending_before=3").status == 400);
+    CHECK(api.since_log("/v1/list").back().empty());
+
+    // The last page: has_more false; the oldest record starts nothing.
+    const Reply last = fetch_reply(port, "/v1/list?starting_after=" + served[1]);
+    CHECK(ids_in(last["data"]) == std::vector<std::string>{served[0]});
+    CHECK_FALSE(last["has_more"].GetBool());
+    const Reply after_oldest = fetch_reply(port, "/v1/list?starting_after=" + served[0]);
+    CHECK(after_oldest["data"].Size() == 0);
+    CHECK_FALSE(after_oldest["has_more"].GetBool());
+  }
+
+  TEST_CASE("offset and page_number page as Fivetran's") {
+    MockApi api;
+    const int port = api.start();
+
+    SUBCASE("offset") {
+      add_list(api, 57, paged(PagingStyle::Offset));
+      const auto served = ids_of(api.records("/v1/list").snapshot());
+      const Reply first = fetch_reply(port, "/v1/list");
+      CHECK(first.keys() == std::vector<std::string>{"data", "offset", "limit", "total"});
+      CHECK(first["offset"].GetInt() == 0);
+      CHECK(first["limit"].GetInt() == 10);
+      CHECK(first["total"].GetInt() == 57);
+      std::vector<std::string> seen;
+      std::size_t offset = 0;
+      int pages = 0;
+      while (pages < 20) {
+        const Reply page =
+            fetch_reply(port, "/v1/list?limit=25&offset=" + std::to_string(offset));
+        const auto ids = ids_in(page["data"]);
+        seen.insert(seen.end(), ids.begin(), ids.end());
+        ++pages;
+        offset = page["offset"].GetUint64() + ids.size();
+        if (offset >= page["total"].GetUint64()) break;
+      }
+      CHECK(pages == 3);
+      CHECK(seen == served);
+      CHECK(fetch_reply(port, "/v1/list?offset=80")["data"].Size() == 0);
+      CHECK(fetch_reply(port, "/v1/list?limit=51").body ==
+            R"({"error":"limit must be between 1 and 50, not 51"})");
+      CHECK(fetch_reply(port, "/v1/list?offset=-1").status == 400);
+    }
+    SUBCASE("page_number") {
+      add_list(api, 57, paged(PagingStyle::PageNumber));
+      const auto served = ids_of(api.records("/v1/list").snapshot());
+      const Reply first = fetch_reply(port, "/v1/list?per_page=20");
+      CHECK(first.keys() ==
+            std::vector<std::string>{"data", "page", "page_size", "total_pages", "total_items"});
+      CHECK(first["page"].GetInt() == 1);
+      CHECK(first["page_size"].GetInt() == 20);
+      CHECK(first["total_pages"].GetInt() == 3);
+      CHECK(first["total_items"].GetInt() == 57);
+      std::vector<std::string> seen;
+      for (int number = 1;; ++number) {
+        const Reply page = fetch_reply(port, "/v1/list?per_page=20&page=" + std::to_string(number));
+        const auto ids = ids_in(page["data"]);
+        seen.insert(seen.end(), ids.begin(), ids.end());
+        if (page["page"].GetInt() >= page["total_pages"].GetInt() || number > 10) break;
+      }
+      CHECK(seen == served);
+      CHECK(fetch_reply(port, "/v1/list")["data"].Size() == 10);
+      CHECK(fetch_reply(port, "/v1/list?per_page=51").status == 400);
+      CHECK(fetch_reply(port, "/v1/list?page=0").status == 400);
+    }
+  }
+
+  TEST_CASE("keyset pages as Fivetran's: since first, then scroll_param alone, never splitting an instant") {
+    MockApi api;
+    const int port = api.start();
+    ServingOptions keyset = paged(PagingStyle::Keyset);
+    keyset.since_mode = tsync::mock::SinceMode::Inclusive;
+    add_list(api, 1000, keyset, "data", "updated_since");
+    const auto records = api.records("/v1/list").snapshot();
+    const auto served = ids_of(records);
+    std::map<std::string, tsync::Instant> instant_of;
+    for (const auto& r : records) instant_of[r.id] = r.updated;
+
+    const Reply first = fetch_reply(port, "/v1/list?updated_since=2024-01-01T00:00:00.000Z");
+    CHECK(first.keys() == std::vector<std::string>{"data", "scroll_param"});
+    std::vector<std::string> seen;
+    std::string scroll = text_of(first["scroll_param"]);
+    const auto first_ids = ids_in(first["data"]);
+    CHECK(first_ids.size() >= 50);
+    CHECK(tsync::mock::base64_decode(scroll) ==
+          std::optional<std::string>(records[first_ids.size() - 1].cursor));
+    seen = first_ids;
+    int pages = 1;
+    while (pages < 40) {
+      const Reply page = fetch_reply(port, "/v1/list?" + query("scroll_param", scroll));
+      REQUIRE(page.status == 200);
+      const auto ids = ids_in(page["data"]);
+      REQUIRE_FALSE(ids.empty());
+      // Strictly after the last page's instant, and extended over ties.
+      CHECK(instant_of[ids.front()] > instant_of[seen.back()]);
+      if (ids.size() > 50) CHECK(instant_of[ids[49]] == instant_of[ids.back()]);
+      seen.insert(seen.end(), ids.begin(), ids.end());
+      ++pages;
+      if (page["scroll_param"].IsNull()) break;
+      scroll = text_of(page["scroll_param"]);
+    }
+    CHECK(seen == served);
+    CHECK(pages <= 20);
+    std::size_t ties = 0;
+    for (std::size_t i = 1; i < records.size(); ++i) ties += records[i - 1].updated == records[i].updated;
+    CHECK(ties > 10);  // instants a page of exactly 50 would have split
+
+    const Reply both =
+        fetch_reply(port, "/v1/list?updated_since=2024-01-01T00:00:00.000Z&scroll_param=" +
+                              tsync::mock::base64_encode(records[0].cursor));
+    CHECK(both.status == 400);
+    CHECK(both.body == R"({"error":"updated_since and scroll_param cannot be used together"})");
+    CHECK(fetch_reply(port, "/v1/list?scroll_param=bm90IGEgdGltZQ").status == 400);
+
+    ServingOptions page_size = keyset;
+    page_size.page_size = 300;
+    api.set_serving("/v1/list", page_size);
+    CHECK(fetch_reply(port, "/v1/list")["data"].Size() >= 300);
+    keyset.order = Order::NewestFirst;
+    CHECK_THROWS_WITH(api.set_serving("/v1/list", keyset),
+                      R"(order: "newest_first" cannot page with keyset (it pages in ascending )"
+                      R"(order only))");
+  }
+
+  TEST_CASE("strict endpoints refuse a parameter they do not know, naming it, in every style") {
+    const std::vector<std::pair<PagingStyle, std::string>> styles{
+        {PagingStyle::None, ""},
+        {PagingStyle::LinkHeader, "page=1&per_page=5"},
+        {PagingStyle::NextUrl, "page=1&per_page=5"},
+        {PagingStyle::Token, "limit=5&after=" + tsync::mock::base64_encode("5\n")},
+        {PagingStyle::LastRecord, "limit=5&starting_after=3"},
+        {PagingStyle::Offset, "offset=5&limit=5"},
+        {PagingStyle::PageNumber, "page=2&per_page=5"},
+        {PagingStyle::Keyset, "scroll_param=" + tsync::mock::base64_encode("0")}};
+    for (const auto& [style, known] : styles) {
+      CAPTURE(tsync::mock::paging_style_name(style));
+      MockApi api;
+      const int port = api.start();
+      ServingOptions serving = paged(style);
+      serving.strict = true;
+      EndpointSpec spec;
+      spec.path = "/v1/list";
+      spec.records = 30;
+      spec.schema.key = KeyKind::Integer;
+      spec.schema.cursor_format = CursorFormat::UnixMillis;
+      spec.required_params = {{"api_version", "2"}};
+      spec.serving = serving;
+      api.add_endpoint(spec);
+      const std::string base = "/v1/list?api_version=2";
+      CHECK(fetch_reply(port, base + (known.empty() ? "" : "&" + known)).status == 200);
+      if (style != PagingStyle::Keyset) CHECK(fetch_reply(port, base + "&since=0").status == 200);
+      const Reply refused = fetch_reply(port, base + "&colour=red");
+      CHECK(refused.status == 400);
+      CHECK(refused.body == (style == PagingStyle::LastRecord
+                                 ? R"({"error":{"type":"invalid_request_error","message":"Received unknown parameter: colour"}})"
+                                 : R"({"error":"unknown parameter: colour"})"));
+      // Another style's parameter is unknown too; required parameters still apply.
+      CHECK(fetch_reply(port, base + (style == PagingStyle::Token ? "&offset=1" : "&after=1"))
+                .status == 400);
+      CHECK(fetch_reply(port, "/v1/list").status == 400);
+
+      serving.strict = false;
+      api.set_serving("/v1/list", serving);
+      CHECK(fetch_reply(port, base + "&colour=red").status == 200);
+    }
+  }
+
+  TEST_CASE("repeat: every next link, URL, token and scroll value leads to the page just served") {
+    MockApi api;
+    const int port = api.start();
+    const auto first_ids = [&](const Reply& reply, const char* member) {
+      return ids_in(member ? reply[member] : reply.json);
+    };
+    SUBCASE("link_header") {
+      ServingOptions serving = paged(PagingStyle::LinkHeader);
+      serving.repeat = true;
+      add_list(api, 20, serving, "");
+      const Reply first = fetch_reply(port, "/v1/list?per_page=5&page=2");
+      const Reply again = fetch_url(first.links().at("next"));
+      CHECK(first.links().at("next").find("page=2") != std::string::npos);
+      CHECK(first_ids(again, nullptr) == first_ids(first, nullptr));
+      // Even a one-page answer and the last page point at themselves.
+      CHECK(fetch_reply(port, "/v1/list?per_page=50").links().count("next") == 1);
+    }
+    SUBCASE("next_url") {
+      ServingOptions serving = paged(PagingStyle::NextUrl);
+      serving.repeat = true;
+      add_list(api, 20, serving);
+      const Reply first = fetch_reply(port, "/v1/list?per_page=5&page=4");
+      REQUIRE(first["next_page_url"].IsString());
+      const Reply again = fetch_url(text_of(first["next_page_url"]));
+      CHECK(first_ids(again, "data") == first_ids(first, "data"));
+    }
+    SUBCASE("token") {
+      ServingOptions serving = paged(PagingStyle::Token);
+      serving.repeat = true;
+      add_list(api, 20, serving, "results");
+      const Reply first = fetch_reply(port, "/v1/list?limit=5");
+      const std::string after = text_of(first["paging"]["next"]["after"]);
+      const Reply second = fetch_reply(port, "/v1/list?limit=5&" + query("after", after));
+      CHECK(first_ids(second, "results") == first_ids(first, "results"));
+      CHECK(text_of(second["paging"]["next"]["after"]) == after);
+    }
+    SUBCASE("last_record, offset and page_number serve the first page whatever they are asked") {
+      for (const PagingStyle style :
+           {PagingStyle::LastRecord, PagingStyle::Offset, PagingStyle::PageNumber}) {
+        CAPTURE(tsync::mock::paging_style_name(style));
+        MockApi one;
+        const int one_port = one.start();
+        ServingOptions serving = paged(style);
+        serving.repeat = true;
+        add_list(one, 20, serving);
+        const Reply first = fetch_reply(one_port, "/v1/list?limit=5&per_page=5");
+        const Reply later = fetch_reply(
+            one_port, "/v1/list?limit=5&per_page=5&offset=5&page=3&starting_after=7");
+        CHECK(first_ids(later, "data") == first_ids(first, "data"));
+        if (style == PagingStyle::LastRecord) {
+          CHECK(later["has_more"].GetBool());
+          CHECK(fetch_reply(one_port, "/v1/list?limit=50")["has_more"].GetBool());
+        }
+      }
+    }
+    SUBCASE("keyset") {
+      ServingOptions serving = paged(PagingStyle::Keyset);
+      serving.repeat = true;
+      serving.page_size = 5;
+      add_list(api, 40, serving);
+      const Reply first = fetch_reply(port, "/v1/list");
+      const Reply again = fetch_reply(port, "/v1/list?" + query("scroll_param", text_of(first["scroll_param"])));
+      CHECK(first_ids(again, "data") == first_ids(first, "data"));
+      CHECK(text_of(again["scroll_param"]) == text_of(first["scroll_param"]));
+      const auto records = api.records("/v1/list").snapshot();
+      const Reply later = fetch_reply(port, "/v1/list?" + query("since", records[9].cursor));
+      const Reply later_again =
+          fetch_reply(port, "/v1/list?" + query("scroll_param", text_of(later["scroll_param"])));
+      CHECK(first_ids(later_again, "data") == first_ids(later, "data"));
+      CHECK(first_ids(later, "data").front() != first_ids(first, "data").front());
+    }
+  }
+
+  TEST_CASE("next links and next URLs: another origin, or relative") {
+    MockApi other;
+    const int other_port = other.start(0, "127.0.0.2");
+    const std::string other_origin = "http://127.0.0.2:" + std::to_string(other_port);
+    CHECK(other.base_url() == other_origin + "/incremental/timestamp");
+    CHECK(other.url("/v1/list") == other_origin + "/v1/list");
+    add_list(other, 20, paged(PagingStyle::NextUrl));
+
+    MockApi api;
+    const int port = api.start();
+    ServingOptions serving = paged(PagingStyle::NextUrl);
+    serving.next_origin = other_origin;
+    add_list(api, 20, serving);
+    const Reply first = fetch_reply(port, "/v1/list?per_page=5");
+    const std::string next = text_of(first["next_page_url"]);
+    CHECK(next == other_origin + "/v1/list?per_page=5&page=2");
+    // The other origin serves the same records (same spec), and logs the request.
+    const Reply second = fetch_url(next);
+    CHECK(second["data"].Size() == 5);
+    CHECK(other.target_log() == std::vector<std::string>{"/v1/list?per_page=5&page=2"});
+
+    serving.paging = PagingStyle::LinkHeader;
+    api.set_serving("/v1/list", serving);
+    CHECK(fetch_reply(port, "/v1/list?per_page=5").links().at("next") ==
+          other_origin + "/v1/list?per_page=5&page=2");
+    serving.relative_next = true;
+    api.set_serving("/v1/list", serving);
+    CHECK(fetch_reply(port, "/v1/list?per_page=5").links().at("last") == "/v1/list?per_page=5&page=4");
+    serving.paging = PagingStyle::NextUrl;
+    api.set_serving("/v1/list", serving);
+    CHECK(text_of(fetch_reply(port, "/v1/list?per_page=5")["next_page_url"]) ==
+          "/v1/list?per_page=5&page=2");
+
+    serving.next_origin = "127.0.0.2:80";
+    CHECK_THROWS_WITH(api.set_serving("/v1/list", serving),
+                      R"(next_origin: "127.0.0.2:80" is not an origin such as http://127.0.0.2:8080)");
+  }
+
+  TEST_CASE("orders: ascending, newest first and by key, after since") {
+    MockApi api;
+    const int port = api.start();
+    add_list(api, 60, paged(PagingStyle::Offset));
+    api.records("/v1/list").mutate(10, 5);  // creation order is no longer cursor order
+    const auto records = api.records("/v1/list").snapshot();
+    const auto served = ids_of(records);
+    auto by_key = served;
+    std::sort(by_key.begin(), by_key.end(),
+              [](const std::string& a, const std::string& b) { return std::stoi(a) < std::stoi(b); });
+    REQUIRE(by_key != served);
+    const auto all = [&](const std::string& extra) {
+      std::vector<std::string> seen;
+      for (std::size_t offset = 0; offset < 100; offset += 50) {
+        const Reply page =
+            fetch_reply(port, "/v1/list?limit=50&offset=" + std::to_string(offset) + extra);
+        const auto ids = ids_in(page["data"]);
+        seen.insert(seen.end(), ids.begin(), ids.end());
+      }
+      return seen;
+    };
+    ServingOptions serving = paged(PagingStyle::Offset);
+    CHECK(all("") == served);
+    serving.order = Order::NewestFirst;
+    api.set_serving("/v1/list", serving);
+    CHECK(all("") == reversed(served));
+    serving.order = Order::ByKey;
+    api.set_serving("/v1/list", serving);
+    CHECK(all("") == by_key);
+
+    // After since: the same orders of fewer records.
+    const auto& pivot = records[29];
+    std::set<std::string> newer;
+    for (const auto& r : records)
+      if (r.updated > pivot.updated) newer.insert(r.id);
+    std::vector<std::string> by_key_newer;
+    for (const auto& id : by_key)
+      if (newer.count(id)) by_key_newer.push_back(id);
+    CHECK(all("&" + query("since", pivot.cursor)) == by_key_newer);
+    CHECK(fetch_reply(port, "/v1/list?" + query("since", pivot.cursor))["total"].GetUint64() ==
+          newer.size());
+    serving.order = Order::NewestFirst;
+    api.set_serving("/v1/list", serving);
+    const auto newest = all("&" + query("since", pivot.cursor));
+    CHECK(newest == reversed(std::vector<std::string>(served.end() - newer.size(), served.end())));
+  }
+
+  TEST_CASE("the users page in every style, newest first and by key too") {
+    Options options;
+    options.users = 70;
+    MockApi api(options);
+    const int port = api.start();
+    const auto initial = api.store().snapshot();
+    api.store().mutate(10, 3);
+    const auto users = api.store().snapshot();
+    std::vector<std::string> served;
+    for (const auto& u : users) served.push_back(u.id);
+
+    options.paging = PagingStyle::LastRecord;
+    options.order = Order::NewestFirst;
+    api.set_options(options);
+    std::vector<std::string> seen;
+    std::string starting_after;
+    for (int guard = 0; guard < 20; ++guard) {
+      const Reply page = fetch_reply(
+          port, std::string(tsync::mock::kUsersPath) + "?limit=9" +
+                    (starting_after.empty() ? "" : "&starting_after=" + starting_after));
+      const auto ids = ids_in(page["data"]);
+      seen.insert(seen.end(), ids.begin(), ids.end());
+      if (!page["has_more"].GetBool()) break;
+      starting_after = ids.back();
+    }
+    CHECK(seen == reversed(served));
+
+    options.paging = PagingStyle::PageNumber;
+    options.order = Order::ByKey;
+    api.set_options(options);
+    seen.clear();
+    for (int number = 1; number <= 8; ++number) {
+      const auto ids = ids_in(fetch_reply(port, std::string(tsync::mock::kUsersPath) +
+                                                    "?per_page=10&page=" + std::to_string(number))["data"]);
+      seen.insert(seen.end(), ids.begin(), ids.end());
+    }
+    // By key (creation): the users first generated in their first order, changed
+    // or not, then those added.
+    REQUIRE(seen.size() == 73);
+    CHECK(std::vector<std::string>(seen.begin(), seen.begin() + 70) == ids_of(initial));
+    const std::set<std::string> old_ids(seen.begin(), seen.begin() + 70);
+    for (std::size_t i = 70; i < 73; ++i) CHECK(old_ids.count(seen[i]) == 0);
+
+    options.paging = PagingStyle::Keyset;
+    options.order = Order::NewestFirst;
+    CHECK_THROWS_AS(api.set_options(options), std::invalid_argument);
+    CHECK_THROWS_AS(MockApi{options}, std::invalid_argument);
+  }
+
+  TEST_CASE("latency is slept before every data response") {
+    MockApi api;
+    const int port = api.start();
+    ServingOptions serving = paged(PagingStyle::Offset);
+    serving.latency = std::chrono::milliseconds(150);
+    add_list(api, 10, serving);
+    const auto started = std::chrono::steady_clock::now();
+    CHECK(fetch_reply(port, "/v1/list").status == 200);
+    CHECK(fetch_reply(port, "/v1/list?limit=0").status == 400);
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    CHECK(elapsed >= std::chrono::milliseconds(300));
+    CHECK(elapsed < std::chrono::seconds(5));
+    httplib::Client client("127.0.0.1", port);
+    const auto admin_started = std::chrono::steady_clock::now();
+    CHECK(client.Get("/admin/stats"));
+    CHECK(std::chrono::steady_clock::now() - admin_started < std::chrono::milliseconds(150));
+  }
+
+  TEST_CASE("one kept-alive connection carries hundreds of pages, and connections are counted") {
+    MockApi api;
+    const int port = api.start();
+    ServingOptions serving = paged(PagingStyle::Offset);
+    add_list(api, 300, serving);
+    CHECK(api.connection_count() == 0);
+    {
+      httplib::Client client("127.0.0.1", port);
+      client.set_keep_alive(true);
+      for (int k = 0; k < 300; ++k) {
+        const auto result = client.Get("/v1/list?limit=1&offset=" + std::to_string(k));
+        REQUIRE(result);
+        CHECK(result->status == 200);
+      }
+      CHECK(client.Get("/admin/stats"));
+      CHECK(api.connection_count() == 1);
+    }
+    // A client without keep-alive: one connection per request.
+    httplib::Client once("127.0.0.1", port);
+    CHECK(once.Get("/v1/list"));
+    CHECK(once.Get("/v1/list"));
+    CHECK(api.connection_count() == 3);
+    CHECK(api.request_count() == 302);
+  }
+
+  TEST_CASE("the request hook runs before each data request's records are chosen") {
+    MockApi api;
+    const int port = api.start();
+    add_list(api, 30, paged(PagingStyle::PageNumber));
+    const auto before = api.records("/v1/list").snapshot();
+    std::vector<std::size_t> calls;
+    api.set_request_hook([&](std::size_t number) {
+      calls.push_back(number);
+      if (number == 2) api.records("/v1/list").touch({before[0].id, before[1].id});
+      if (number == 3) {
+        tsync::mock::Fault busy;
+        busy.status = 503;
+        api.push_fault(busy);
+      }
+    });
+    const Reply first = fetch_reply(port, "/v1/list?page=1");
+    CHECK(ids_in(first["data"]).front() == before[0].id);
+    // Touched by the hook of request 2, before its records were chosen: now last.
+    const Reply last = fetch_reply(port, "/v1/list?page=3");
+    CHECK(ids_in(last["data"]).back() == before[1].id);
+    CHECK(fetch_reply(port, "/v1/list?page=2").status == 503);
+    CHECK(fetch_reply(port, "/admin/stats?endpoint=/v1/list").status == 200);  // not a data request
+    CHECK(calls == std::vector<std::size_t>{1, 2, 3});
+    api.set_request_hook(nullptr);
+    CHECK(fetch_reply(port, "/v1/list?page=2").status == 200);
+    CHECK(calls.size() == 3);
+  }
+
+  TEST_CASE("the target and Authorization of every data request are logged as received") {
+    Options options;
+    options.users = 5;
+    MockApi api(options);
+    const int port = api.start();
+    add_list(api, 5, paged(PagingStyle::Token), "results");
+    fetch_reply(port, "/v1/list?limit=2&after=Mgo%3D", {{"Authorization", "Bearer abc"}});
+    fetch_reply(port, "/incremental/timestamp?since=2024-01-01T00%3A00%3A00Z");
+    fetch_reply(port, "/v1/list?limit=0", {{"Authorization", "Basic dTpw"}});
+    fetch_reply(port, "/admin/stats", {{"Authorization", "Bearer admin"}});
+    CHECK(api.target_log() == std::vector<std::string>{"/v1/list?limit=2&after=Mgo%3D",
+                                                       "/incremental/timestamp?since=2024-01-01T00%3A00%3A00Z",
+                                                       "/v1/list?limit=0"});
+    CHECK(api.authorization_log() == std::vector<std::string>{"Bearer abc", "", "Basic dTpw"});
+  }
+
+  TEST_CASE("touch gives exactly the named records new versions after every cursor so far") {
+    SUBCASE("generic records") {
+      RecordStore store(every_kind_spec(0).schema, 50, 4);
+      const auto before = store.snapshot();
+      const tsync::Instant latest = store.latest();
+      store.touch({before[7].id, "no such id", before[3].id, before[7].id});
+      const auto after = store.snapshot();
+      REQUIRE(after.size() == 50);
+      CHECK(std::set<std::string>{after[48].id, after[49].id} ==
+            std::set<std::string>{before[7].id, before[3].id});
+      CHECK(after[48].updated > latest);
+      for (std::size_t i = 0; i < 48; ++i) {
+        CHECK(after[i].updated <= latest);
+        CHECK(after[i].json == before[i < 3 ? i : i < 6 ? i + 1 : i + 2].json);
+      }
+      for (const auto& r : after)
+        if (r.id == before[7].id) CHECK(r.json != before[7].json);
+      const auto removed = store.remove(1);
+      store.touch(removed);  // a removed record is not served again
+      CHECK(store.snapshot().size() == 49);
+      CHECK(store.record_index(before[3].id) == std::optional<std::uint32_t>(3));
+      CHECK_FALSE(store.record_index("nope"));
+    }
+    SUBCASE("composite keys by account_id/id") {
+      tsync::mock::RecordSchema schema;
+      schema.key = KeyKind::Composite;
+      RecordStore store(schema, 20, 4);
+      const auto before = store.snapshot();
+      const std::string key = std::to_string(*before[2].account_id) + "/" + before[2].id;
+      store.touch({key});
+      const auto after = store.snapshot();
+      CHECK(after.back().id == before[2].id);
+      CHECK(after.back().account_id == before[2].account_id);
+    }
+    SUBCASE("users") {
+      UserStore store(40, 8);
+      const auto before = store.snapshot();
+      store.touch({before[5].id, before[0].id, "unknown"});
+      const auto after = store.snapshot();
+      REQUIRE(after.size() == 40);
+      CHECK(std::set<std::string>{after[38].id, after[39].id} ==
+            std::set<std::string>{before[5].id, before[0].id});
+      CHECK(after[38].updated > before.back().updated);
+      for (const auto& u : after)
+        if (u.id == before[5].id) CHECK(u.job != before[5].job);
+      UserStore twin(40, 8);
+      twin.touch({before[5].id, before[0].id});
+      CHECK(ids_of(twin.snapshot()) == ids_of(after));
+      CHECK(store.record_index(before[5].id).has_value());
+    }
+  }
+
+  TEST_CASE("endpoint specs read the paging keys, and name a bad one") {
+    using tsync::mock::parse_endpoint_spec;
+    const EndpointSpec spec = parse_endpoint_spec(
+        "path=/v1/c,paging=last_record,order=newest_first,strict=true,latency_ms=25,"
+        "repeat=true,next_field=@odata.nextLink,relative_next=true,max_page_size=500,"
+        "since_param=,next_origin=http://127.0.0.2:8080");
+    CHECK(spec.serving.paging == PagingStyle::LastRecord);
+    CHECK(spec.serving.order == Order::NewestFirst);
+    CHECK(spec.serving.strict);
+    CHECK(spec.serving.latency == std::chrono::milliseconds(25));
+    CHECK(spec.serving.repeat);
+    CHECK(spec.serving.next_field == "@odata.nextLink");
+    CHECK(spec.serving.relative_next);
+    CHECK(spec.serving.max_page_size == 500);
+    CHECK(spec.since_param.empty());
+    CHECK(spec.serving.next_origin == "http://127.0.0.2:8080");
+    for (const char* name : {"none", "link_header", "next_url", "token", "last_record", "offset",
+                             "page_number", "keyset"}) {
+      const auto style = tsync::mock::paging_style_from_name(name);
+      REQUIRE(style);
+      CHECK(tsync::mock::paging_style_name(*style) == name);
+      CHECK(parse_endpoint_spec(std::string("path=/x,paging=") + name).serving.paging == *style);
+    }
+    CHECK(parse_endpoint_spec("path=/x,order=by_key").serving.order == Order::ByKey);
+    CHECK(parse_endpoint_spec("path=/x,order=ascending").serving.order == Order::Ascending);
+
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,paging=cursor"),
+                      R"(paging: "cursor" is not none, link_header, next_url, token, last_record, )"
+                      R"(offset, page_number or keyset)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,order=oldest"),
+                      R"(order: "oldest" is not ascending, newest_first or by_key)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,strict=yes"),
+                      R"(strict: "yes" is not true or false)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,repeat=1"), R"(repeat: "1" is not true or false)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,relative_next=no"),
+                      R"(relative_next: "no" is not true or false)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,latency_ms=-5"),
+                      R"(latency_ms: "-5" is not a whole number)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,max_page_size=lots"),
+                      R"(max_page_size: "lots" is not a whole number)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,next_field="), "next_field: must not be empty");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,next_origin=ftp://h"),
+                      R"(next_origin: "ftp://h" is not an origin such as http://127.0.0.2:8080)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,records_path=,paging=token"),
+                      "records_path: must not be empty with paging=token (its paging fields are "
+                      "in the body object)");
+    CHECK(parse_endpoint_spec("path=/x,records_path=,paging=link_header").records_path.empty());
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,paging=keyset,order=by_key"),
+                      R"(order: "by_key" cannot page with keyset (it pages in ascending order only))");
+    CHECK(std::string(tsync::mock::kEndpointSpecHelp).find("paging=none|link_header") !=
+          std::string::npos);
+  }
+
+  TEST_CASE("tsync-mock-api pages the users and the --endpoint records as told") {
+    proc::Child child({TSYNC_MOCK_BINARY, "--users", "30", "--port", "0", "--paging", "offset",
+                       "--page-size", "7", "--order", "newest_first", "--strict", "--latency-ms",
+                       "1", "--max-page-size", "12", "--endpoint",
+                       "path=/v1/c,records=9,key=integer,paging=last_record,since_param=,"
+                       "order=newest_first,page_size=4"});
+    const std::string banner = child.read_line();
+    const std::string prefix = "tsync-mock-api: serving 30 users at http://127.0.0.1:";
+    REQUIRE(banner.rfind(prefix, 0) == 0);
+    const int port = std::stoi(banner.substr(prefix.size()));
+    child.read_line();
+    const Reply users = fetch_reply(port, "/incremental/timestamp");
+    CHECK(users["data"].Size() == 7);
+    CHECK(users["limit"].GetInt() == 7);
+    CHECK(users["total"].GetInt() == 30);
+    CHECK(fetch_reply(port, "/incremental/timestamp?limit=12")["data"].Size() == 12);
+    CHECK(fetch_reply(port, "/incremental/timestamp?limit=13").status == 400);
+    CHECK(fetch_reply(port, "/incremental/timestamp?colour=red").status == 400);
+    const Reply orders = fetch_reply(port, "/v1/c");
+    CHECK(ids_in(orders["data"]) == std::vector<std::string>{"9", "8", "7", "6"});
+    child.signal(SIGTERM);
+    CHECK(child.wait().exit_code == 0);
+
+    const auto refused = proc::run({TSYNC_MOCK_BINARY, "--paging", "cursor"});
+    CHECK(refused.exit_code != 0);
+    CHECK(refused.err.find("--paging") != std::string::npos);
+    const auto keyset = proc::run(
+        {TSYNC_MOCK_BINARY, "--port", "0", "--paging", "keyset", "--order", "by_key"});
+    CHECK(keyset.exit_code == 1);
+    CHECK(keyset.err ==
+          "tsync-mock-api: error: order: \"by_key\" cannot page with keyset (it pages in "
+          "ascending order only)\n");
   }
 }

@@ -937,6 +937,9 @@ int MockApi::start(int port, const std::string& host) {
   // worker thread until the timeout, hence more workers than the default.
   impl.server.set_keep_alive_max_count(1'000'000);
   impl.server.set_keep_alive_timeout(5);
+  // The head and the body go out in separate writes: without this, Nagle's
+  // algorithm and the client's delayed ACK hold each response back 40 ms.
+  impl.server.set_tcp_nodelay(true);
   impl.server.new_task_queue = [] { return new httplib::ThreadPool(32); };
   impl.server.set_pre_routing_handler(
       [&impl](const httplib::Request& request, httplib::Response&) {
