@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is missing, builds tsync, and runs
 # it end to end against the bundled mock API on 127.0.0.1 — a full sync of the
-# user stream and of an orders stream (integer ids, a unix_millis cursor) into
-# replica.db, a change at the API that brings a new field, an incremental sync,
+# user stream, of an orders stream (integer ids, a unix_millis cursor) and of a
+# customers stream paged the way Stripe pages (the last record's id, has_more,
+# newest first, no updated filter) into replica.db, a change at the API that brings a new field, an incremental sync,
 # a look at the replica with the sqlite3 shell. Starts replica.db afresh each time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,11 @@ log=$(mktemp)
 orders_spec="path=/v1/orders,records=2000,key=integer,cursor_field=updated_at"
 orders_spec+=",cursor_format=unix_millis,since_param=updated_since,records_path=results"
 orders_spec+=",require=api_version:2,fields=amount:float;qty:integer;paid:bool;lines:array"
-build/tsync-mock-api --users "$users" --port 0 --endpoint "$orders_spec" >"$log" 2>&1 &
+customers_spec="path=/v1/customers,records=1500,key=uuid,cursor_field=created"
+customers_spec+=",cursor_format=unix_seconds,since_param=,paging=last_record,page_size=100"
+customers_spec+=",order=newest_first,strict=true,fields=email:string;balance:integer"
+build/tsync-mock-api --users "$users" --port 0 --endpoint "$orders_spec" \
+  --endpoint "$customers_spec" >"$log" 2>&1 &
 mock=$!
 trap 'kill "$mock" 2>/dev/null || true; wait "$mock" 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 600); do
@@ -28,7 +33,8 @@ for _ in $(seq 1 600); do
 done
 base_url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/incremental/timestamp' "$log")
 api=${base_url%/incremental/timestamp}
-echo "mock API: $users users at $base_url, 2,000 orders at $api/v1/orders"
+echo "mock API: $users users at $base_url, 2,000 orders at $api/v1/orders,"
+echo "  1,500 customers at $api/v1/customers in pages of 100, newest first"
 
 config=build/demo-configuration.json
 cat >"$config" <<JSON
@@ -39,7 +45,12 @@ cat >"$config" <<JSON
     {"name": "orders", "url": "$api/v1/orders",
      "cursor_field": "updated_at", "cursor_format": "unix_millis",
      "since_param": "updated_since", "records_path": "results",
-     "params": {"api_version": "2"}, "columns": {"amount": "DOUBLE"}}
+     "params": {"api_version": "2"}, "columns": {"amount": "DOUBLE"}},
+    {"name": "customers", "url": "$api/v1/customers",
+     "cursor_field": "created", "cursor_format": "unix_seconds", "since_param": null,
+     "params": {"limit": "100"},
+     "pagination": {"type": "last_record", "field": "id", "param": "starting_after",
+                    "has_more_path": "has_more"}}
   ]
 }
 JSON
@@ -50,10 +61,12 @@ echo "== full sync"
 build/tsync sync --config "$config"
 
 echo
-echo "== the API changes: 250 users updated, 40 added; orders gain a field, coupon, on 30 changed and 10 new"
+echo "== the API changes: 250 users updated, 40 added; orders gain a field, coupon, on 30 changed and 10 new;"
+echo "   25 customers added"
 curl -fsS --data "" "$api/admin/mutate?update=250&add=40" >/dev/null
 curl -fsS --data "" "$api/admin/add_field?endpoint=/v1/orders&name=coupon&kind=string" >/dev/null
 curl -fsS --data "" "$api/admin/mutate?endpoint=/v1/orders&update=30&add=10" >/dev/null
+curl -fsS --data "" "$api/admin/mutate?endpoint=/v1/customers&update=0&add=25" >/dev/null
 
 echo
 echo "== incremental sync"
@@ -70,6 +83,11 @@ sqlite3 -header -column replica.db \
   "SELECT id, amount, qty, paid, lines, coupon, updated_at FROM orders ORDER BY updated_at DESC LIMIT 3;"
 sqlite3 -header -column replica.db \
   "SELECT count(*) AS orders, count(coupon) AS with_coupon, typeof(id) AS id_type FROM orders;"
+
+echo
+echo "== sqlite3 replica.db: customers, read page by page (16 pages of 100, newest first)"
+sqlite3 -header -column replica.db \
+  "SELECT count(*) AS customers, count(DISTINCT id) AS distinct_ids FROM customers;"
 
 echo
 echo "== sqlite3 replica.db: the runs"

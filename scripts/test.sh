@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds tsync with AddressSanitizer and UBSan,
 # runs the whole test suite through ctest, and, when clang is available,
-# fuzzes the JSON record stream for a short while.
+# fuzzes the JSON record stream and the Link header parser for a short while.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,14 +14,19 @@ cmake --build build-test -j "$jobs"
 if command -v clang++ >/dev/null 2>&1; then
   CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTSYNC_FUZZ=ON \
     -DTSYNC_TESTS=OFF >/dev/null
-  cmake --build build-fuzz -j "$jobs" --target fuzz_records
-  mkdir -p build-fuzz/corpus
+  cmake --build build-fuzz -j "$jobs" --target fuzz_records fuzz_link_header
   seconds=${TSYNC_FUZZ_SECONDS:-30}
-  echo "fuzz_records: running for ${seconds} s"
-  build-fuzz/fuzz_records -max_total_time="$seconds" -print_final_stats=1 \
-    build-fuzz/corpus tests/fuzz/corpus 2>build-fuzz/fuzz.log \
-    || { tail -40 build-fuzz/fuzz.log; exit 1; }
-  grep -E "stat::number_of_executed_units" build-fuzz/fuzz.log || true
+  # target, seed corpus, seconds
+  for run in "fuzz_records tests/fuzz/corpus $seconds" \
+             "fuzz_link_header tests/fuzz/link_corpus $(( (seconds + 2) / 3 ))"; do
+    set -- $run
+    mkdir -p "build-fuzz/corpus-$1"
+    echo "$1: running for $3 s"
+    "build-fuzz/$1" -max_total_time="$3" -print_final_stats=1 \
+      "build-fuzz/corpus-$1" "$2" 2>"build-fuzz/$1.log" \
+      || { tail -40 "build-fuzz/$1.log"; exit 1; }
+    grep -E "stat::number_of_executed_units" "build-fuzz/$1.log" || true
+  done
 fi
 
 ctest --test-dir build-test --output-on-failure -j "$jobs"

@@ -125,12 +125,15 @@ std::string value_text(const FieldValue& v) {
 }  // namespace
 
 std::string describe_path(const JsonPath& path) {
-  std::string text;
-  for (const std::string& key : path) {
-    if (!text.empty()) text += '.';
-    text += key.find('.') == std::string::npos ? key : "\"" + key + "\"";
+  const bool dotted = std::none_of(path.begin(), path.end(), [](const std::string& key) {
+    return key.find('.') != std::string::npos;
+  });
+  std::string text = dotted ? "\"" : "[";
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (i > 0) text += dotted ? "." : ", ";
+    text += dotted ? path[i] : "\"" + path[i] + "\"";
   }
-  return text;
+  return text + (dotted ? "\"" : "]");
 }
 
 const char* paging_type_name(PagingType type) {
@@ -221,8 +224,8 @@ const FieldValue* Pager::value(std::size_t index, bool required, const JsonPath&
   const std::optional<FieldValue>& v = facts.values.at(index);
   if (!v) {
     if (required)
-      fail("the response has no \"" + describe_path(path) +
-           "\" (check the path in the configuration: a wrong path must not end the pages "
+      fail("the response has no " + describe_path(path) +
+           " (check the path in the configuration: a wrong path must not end the pages "
            "early)");
     return nullptr;
   }
@@ -248,7 +251,7 @@ std::optional<std::string> Pager::next(const std::string& request_url, const Pag
 
   if (const FieldValue* more = value(has_more_at_, true, p_.has_more_path, facts)) {
     if (more->kind != ValueKind::Bool)
-      fail("\"" + describe_path(p_.has_more_path) + "\" is " + value_text(*more) +
+      fail(describe_path(p_.has_more_path) + " is " + value_text(*more) +
            ", not true or false");
     if (more->text == "false") return std::nullopt;
   }
@@ -258,7 +261,7 @@ std::optional<std::string> Pager::next(const std::string& request_url, const Pag
     const FieldValue* v = value(index, true, path, facts);
     if (!v) return std::nullopt;
     if (v->kind != ValueKind::Integer || v->text.size() > 18)
-      fail("\"" + describe_path(path) + "\" is " + value_text(*v) + ", not a whole number");
+      fail(describe_path(path) + " is " + value_text(*v) + ", not a whole number");
     return std::stoll(v->text);
   };
 
@@ -283,7 +286,7 @@ std::optional<std::string> Pager::next(const std::string& request_url, const Pag
       if (!v || v->kind == ValueKind::Null || (v->kind == ValueKind::String && v->text.empty()))
         return std::nullopt;
       if (v->kind != ValueKind::String)
-        fail("\"" + describe_path(p_.path) + "\" is " + value_text(*v) + ", not a URL");
+        fail(describe_path(p_.path) + " is " + value_text(*v) + ", not a URL");
       return follow(resolve_url(request_url, v->text), "next URL");
     }
     case PagingType::Token: {
@@ -291,7 +294,7 @@ std::optional<std::string> Pager::next(const std::string& request_url, const Pag
       if (!v || v->kind == ValueKind::Null || (v->kind == ValueKind::String && v->text.empty()))
         return std::nullopt;
       if (v->kind != ValueKind::String && v->kind != ValueKind::Integer)
-        fail("\"" + describe_path(p_.path) + "\" is " + value_text(*v) +
+        fail(describe_path(p_.path) + " is " + value_text(*v) +
              ", not a token (a string or a number)");
       return follow(url_with({{p_.param, v->text}}), "token");
     }

@@ -22,8 +22,8 @@ namespace tsync {
 // ["@odata.nextLink"].
 using JsonPath = std::vector<std::string>;
 
-// "paging.next.after" for {"paging", "next", "after"}; a key holding a dot is
-// quoted: "\"@odata.nextLink\"".
+// A path as messages show it: "paging.next.after" (with the quotes), or, when
+// a key holds a dot, the list form ["@odata.nextLink"].
 std::string describe_path(const JsonPath& path);
 
 enum class PagingType { None, LinkHeader, NextUrl, Token, LastRecord, Offset, Page };

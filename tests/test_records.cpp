@@ -62,8 +62,12 @@ class Collector final : public tsync::RecordVisitor {
   void on_rejected(std::string_view raw, std::string_view reason) override {
     rejected.push_back({std::string(raw), std::string(reason)});
   }
+  void on_value(std::size_t index, const tsync::FieldValue& value) override {
+    values.emplace_back(index, value);
+  }
   std::vector<Stored> stored;
   std::vector<Rejected> rejected;
+  std::vector<std::pair<std::size_t, tsync::FieldValue>> values;  // captured, in order
 };
 
 struct Parsed {
@@ -110,6 +114,57 @@ const std::string kFullUser =
 }  // namespace
 
 TEST_SUITE("records") {
+  TEST_CASE("values outside the records are captured at their paths, before or after them") {
+    tsync::RecordShape shape;
+    shape.records_path = {"result", "items"};
+    shape.capture = {{"paging", "next", "after"}, {"has_more"}, {"@odata.nextLink"},
+                     {"result", "total"}, {"paging", "prev"}, {"missing", "path"}};
+    const std::string body =
+        R"({"paging":{"prev":{"x":1},"next":{"link":"?after=NTI%3D","after":"NTI="}},)"
+        R"("missing":[1,2],"has_more":true,"result":{"total":2,"items":[)" +
+        kFullUser + "," + kFullUser +
+        R"(],"after":9},"@odata.nextLink":"https://h/x?$skiptoken=a\"b","z":{"has_more":false}})";
+    for (const std::size_t chunk : kChunkSizes) {
+      CAPTURE(chunk);
+      const auto parsed = parse(body, chunk, shape);
+      CHECK(parsed.seen.stored.size() == 2);
+      REQUIRE(parsed.seen.values.size() == 5);
+      auto at = [&](std::size_t k) { return parsed.seen.values[k]; };
+      CHECK(at(0).first == 4);  // paging.prev: an object, reported as such
+      CHECK(at(0).second.kind == tsync::ValueKind::Json);
+      CHECK(at(1).first == 0);
+      CHECK(at(1).second.text == "NTI=");
+      CHECK(at(2).first == 1);
+      CHECK(at(2).second.kind == tsync::ValueKind::Bool);
+      CHECK(at(2).second.text == "true");
+      CHECK(at(3).first == 3);
+      CHECK(at(3).second.kind == tsync::ValueKind::Integer);
+      CHECK(at(3).second.text == "2");
+      CHECK(at(4).first == 2);
+      CHECK(at(4).second.text == "https://h/x?$skiptoken=a\"b");
+    }
+  }
+
+  TEST_CASE("a captured path that is not an object on the way is absent, not an error") {
+    tsync::RecordShape shape;
+    shape.capture = {{"paging", "next"}};
+    const auto parsed = parse(R"({"paging":"none","data":[)" + kFullUser + "]}", 0, shape);
+    CHECK(parsed.seen.stored.size() == 1);
+    CHECK(parsed.seen.values.empty());
+  }
+
+  TEST_CASE("the records path still fails when it is not what it should be") {
+    tsync::RecordShape shape;
+    shape.records_path = {"result", "items"};
+    shape.capture = {{"result", "next"}};
+    CHECK_THROWS_WITH(parse(R"({"result":[]})", 0, shape),
+                      doctest::Contains("\"result\" is not an object"));
+    CHECK_THROWS_WITH(parse(R"({"result":{"next":"x","items":{}}})", 0, shape),
+                      doctest::Contains("\"items\" is not an array"));
+    CHECK_THROWS_WITH(parse(R"({"result":{"next":"x"}})", 0, shape),
+                      doctest::Contains("the body has no \"result.items\" array"));
+  }
+
   TEST_CASE("every field of a record arrives, whatever the chunk size") {
     const std::string body = R"({"data":[)" + kFullUser + "]}";
     for (const std::size_t chunk : kChunkSizes) {
