@@ -1365,7 +1365,9 @@ TEST_SUITE("mock_api") {
     CHECK(bare.prefix + bare.suffix == "[]");
   }
 
-  TEST_CASE("link_header pages as GitHub: a bare array and one Link header with next, last, prev, first") {
+  TEST_CASE(
+      "link_header pages as GitHub: a bare array and one Link header with next, last, prev, "
+      "first") {
     MockApi api;
     const int port = api.start();
     const std::string base = "http://127.0.0.1:" + std::to_string(port);
@@ -1375,15 +1377,14 @@ TEST_SUITE("mock_api") {
     const Reply first = fetch_reply(port, "/v1/list?state=all");
     CHECK(first.status == 200);
     CHECK(ids_in(first.json) == std::vector<std::string>(served.begin(), served.begin() + 30));
-    CHECK(first.links() == std::map<std::string, std::string>{
-                               {"next", base + "/v1/list?state=all&page=2"},
-                               {"last", base + "/v1/list?state=all&page=4"}});
+    CHECK(first.links() ==
+          std::map<std::string, std::string>{{"next", base + "/v1/list?state=all&page=2"},
+                                             {"last", base + "/v1/list?state=all&page=4"}});
     const Reply second = fetch_url(first.links().at("next"));
-    CHECK(second.link_headers[0] ==
-          "<" + base + "/v1/list?state=all&page=1>; rel=\"prev\", <" + base +
-              "/v1/list?state=all&page=3>; rel=\"next\", <" + base +
-              "/v1/list?state=all&page=4>; rel=\"last\", <" + base +
-              "/v1/list?state=all&page=1>; rel=\"first\"");
+    CHECK(second.link_headers[0] == "<" + base + "/v1/list?state=all&page=1>; rel=\"prev\", <" +
+                                        base + "/v1/list?state=all&page=3>; rel=\"next\", <" +
+                                        base + "/v1/list?state=all&page=4>; rel=\"last\", <" +
+                                        base + "/v1/list?state=all&page=1>; rel=\"first\"");
 
     // Following next to the end gives every record once, in order.
     std::vector<std::string> seen;
@@ -1425,12 +1426,12 @@ TEST_SUITE("mock_api") {
     while (records[pivot].updated == records[pivot + 1].updated) ++pivot;
     const std::string target = "/v1/list?" + query("since", records[pivot].cursor) + "&per_page=20";
     const Reply filtered = fetch_reply(port, target);
-    CHECK(ids_in(filtered.json) == std::vector<std::string>(served.begin() + pivot + 1,
-                                                            served.begin() + pivot + 21));
+    CHECK(ids_in(filtered.json) ==
+          std::vector<std::string>(served.begin() + pivot + 1, served.begin() + pivot + 21));
     // (cpp-httplib's client decodes header values: read this one from the socket.)
     CHECK(raw_link(port, target) ==
-          "<" + base + target + "&page=2>; rel=\"next\", <" + base + target + "&page=" +
-              std::to_string((100 - pivot - 1 + 19) / 20) + ">; rel=\"last\"");
+          "<" + base + target + "&page=2>; rel=\"next\", <" + base + target +
+              "&page=" + std::to_string((100 - pivot - 1 + 19) / 20) + ">; rel=\"last\"");
   }
 
   TEST_CASE("link_header on the users: records under data, page_size as the default per_page") {
@@ -1509,8 +1510,8 @@ TEST_SUITE("mock_api") {
       graph.next_field = "@odata.nextLink";
       add_list(api, 25, graph, "value");
       const Reply first = fetch_reply(port, "/v1/list?per_page=20");
-      CHECK(first.keys() ==
-            std::vector<std::string>{"value", "total_items", "page", "per_page", "@odata.nextLink"});
+      CHECK(first.keys() == std::vector<std::string>{"value", "total_items", "page", "per_page",
+                                                     "@odata.nextLink"});
       CHECK(first["value"].Size() == 20);
       const Reply last = fetch_url(text_of(first["@odata.nextLink"]));
       CHECK(last["value"].Size() == 5);
@@ -1529,7 +1530,8 @@ TEST_SUITE("mock_api") {
     CHECK(first["results"].Size() == 10);
     const auto& next = first["paging"]["next"];
     CHECK(text_of(next["after"]) == tsync::mock::base64_encode("10\n"));
-    CHECK(text_of(next["link"]) == "?after=" + tsync::mock::percent_encoded(text_of(next["after"])));
+    CHECK(text_of(next["link"]) ==
+          "?after=" + tsync::mock::percent_encoded(text_of(next["after"])));
 
     std::vector<std::string> seen;
     std::string after;
@@ -1590,12 +1592,14 @@ TEST_SUITE("mock_api") {
 
     CHECK(fetch_reply(port, "/v1/list?starting_after=999").body ==
           R"({"error":{"type":"invalid_request_error","message":"No such object: '999'"}})");
-    CHECK(fetch_reply(port, "/v1/list?limit=101").body ==
-          R"({"error":{"type":"invalid_request_error","message":"limit must be between 1 and 100, not 101"}})");
+    CHECK(
+        fetch_reply(port, "/v1/list?limit=101").body ==
+        R"({"error":{"type":"invalid_request_error","message":"limit must be between 1 and 100, not 101"}})");
     CHECK(fetch_reply(port, "/v1/list?limit=0").status == 400);
     // No updated filter: since is a parameter like any unknown one.
-    CHECK(fetch_reply(port, "/v1/list?since=2024-01-01T00:00:00Z").body ==
-          R"({"error":{"type":"invalid_request_error","message":"Received unknown parameter: since"}})");
+    CHECK(
+        fetch_reply(port, "/v1/list?since=2024-01-01T00:00:00Z").body ==
+        R"({"error":{"type":"invalid_request_error","message":"Received unknown parameter: since"}})");
     CHECK(fetch_reply(port, "/v1/list?ending_before=3").status == 400);
     CHECK(api.since_log("/v1/list").back().empty());
 
@@ -1624,8 +1628,7 @@ TEST_SUITE("mock_api") {
       std::size_t offset = 0;
       int pages = 0;
       while (pages < 20) {
-        const Reply page =
-            fetch_reply(port, "/v1/list?limit=25&offset=" + std::to_string(offset));
+        const Reply page = fetch_reply(port, "/v1/list?limit=25&offset=" + std::to_string(offset));
         const auto ids = ids_in(page["data"]);
         seen.insert(seen.end(), ids.begin(), ids.end());
         ++pages;
@@ -1663,7 +1666,9 @@ TEST_SUITE("mock_api") {
     }
   }
 
-  TEST_CASE("keyset pages as Fivetran's: since first, then scroll_param alone, never splitting an instant") {
+  TEST_CASE(
+      "keyset pages as Fivetran's: since first, then scroll_param alone, never splitting an "
+      "instant") {
     MockApi api;
     const int port = api.start();
     ServingOptions keyset = paged(PagingStyle::Keyset);
@@ -1700,7 +1705,8 @@ TEST_SUITE("mock_api") {
     CHECK(seen == served);
     CHECK(pages <= 20);
     std::size_t ties = 0;
-    for (std::size_t i = 1; i < records.size(); ++i) ties += records[i - 1].updated == records[i].updated;
+    for (std::size_t i = 1; i < records.size(); ++i)
+      ties += records[i - 1].updated == records[i].updated;
     CHECK(ties > 10);  // instants a page of exactly 50 would have split
 
     const Reply both =
@@ -1749,9 +1755,11 @@ TEST_SUITE("mock_api") {
       if (style != PagingStyle::Keyset) CHECK(fetch_reply(port, base + "&since=0").status == 200);
       const Reply refused = fetch_reply(port, base + "&colour=red");
       CHECK(refused.status == 400);
-      CHECK(refused.body == (style == PagingStyle::LastRecord
-                                 ? R"({"error":{"type":"invalid_request_error","message":"Received unknown parameter: colour"}})"
-                                 : R"({"error":"unknown parameter: colour"})"));
+      CHECK(
+          refused.body ==
+          (style == PagingStyle::LastRecord
+               ? R"({"error":{"type":"invalid_request_error","message":"Received unknown parameter: colour"}})"
+               : R"({"error":"unknown parameter: colour"})"));
       // Another style's parameter is unknown too; required parameters still apply.
       CHECK(fetch_reply(port, base + (style == PagingStyle::Token ? "&offset=1" : "&after=1"))
                 .status == 400);
@@ -1809,8 +1817,8 @@ TEST_SUITE("mock_api") {
         serving.repeat = true;
         add_list(one, 20, serving);
         const Reply first = fetch_reply(one_port, "/v1/list?limit=5&per_page=5");
-        const Reply later = fetch_reply(
-            one_port, "/v1/list?limit=5&per_page=5&offset=5&page=3&starting_after=7");
+        const Reply later =
+            fetch_reply(one_port, "/v1/list?limit=5&per_page=5&offset=5&page=3&starting_after=7");
         CHECK(first_ids(later, "data") == first_ids(first, "data"));
         if (style == PagingStyle::LastRecord) {
           CHECK(later["has_more"].GetBool());
@@ -1824,7 +1832,8 @@ TEST_SUITE("mock_api") {
       serving.page_size = 5;
       add_list(api, 40, serving);
       const Reply first = fetch_reply(port, "/v1/list");
-      const Reply again = fetch_reply(port, "/v1/list?" + query("scroll_param", text_of(first["scroll_param"])));
+      const Reply again =
+          fetch_reply(port, "/v1/list?" + query("scroll_param", text_of(first["scroll_param"])));
       CHECK(first_ids(again, "data") == first_ids(first, "data"));
       CHECK(text_of(again["scroll_param"]) == text_of(first["scroll_param"]));
       const auto records = api.records("/v1/list").snapshot();
@@ -1863,15 +1872,17 @@ TEST_SUITE("mock_api") {
           other_origin + "/v1/list?per_page=5&page=2");
     serving.relative_next = true;
     api.set_serving("/v1/list", serving);
-    CHECK(fetch_reply(port, "/v1/list?per_page=5").links().at("last") == "/v1/list?per_page=5&page=4");
+    CHECK(fetch_reply(port, "/v1/list?per_page=5").links().at("last") ==
+          "/v1/list?per_page=5&page=4");
     serving.paging = PagingStyle::NextUrl;
     api.set_serving("/v1/list", serving);
     CHECK(text_of(fetch_reply(port, "/v1/list?per_page=5")["next_page_url"]) ==
           "/v1/list?per_page=5&page=2");
 
     serving.next_origin = "127.0.0.2:80";
-    CHECK_THROWS_WITH(api.set_serving("/v1/list", serving),
-                      R"(next_origin: "127.0.0.2:80" is not an origin such as http://127.0.0.2:8080)");
+    CHECK_THROWS_WITH(
+        api.set_serving("/v1/list", serving),
+        R"(next_origin: "127.0.0.2:80" is not an origin such as http://127.0.0.2:8080)");
   }
 
   TEST_CASE("orders: ascending, newest first and by key, after since") {
@@ -1882,8 +1893,9 @@ TEST_SUITE("mock_api") {
     const auto records = api.records("/v1/list").snapshot();
     const auto served = ids_of(records);
     auto by_key = served;
-    std::sort(by_key.begin(), by_key.end(),
-              [](const std::string& a, const std::string& b) { return std::stoi(a) < std::stoi(b); });
+    std::sort(by_key.begin(), by_key.end(), [](const std::string& a, const std::string& b) {
+      return std::stoi(a) < std::stoi(b);
+    });
     REQUIRE(by_key != served);
     const auto all = [&](const std::string& extra) {
       std::vector<std::string> seen;
@@ -1953,8 +1965,9 @@ TEST_SUITE("mock_api") {
     api.set_options(options);
     seen.clear();
     for (int number = 1; number <= 8; ++number) {
-      const auto ids = ids_in(fetch_reply(port, std::string(tsync::mock::kUsersPath) +
-                                                    "?per_page=10&page=" + std::to_string(number))["data"]);
+      const auto ids =
+          ids_in(fetch_reply(port, std::string(tsync::mock::kUsersPath) +
+                                       "?per_page=10&page=" + std::to_string(number))["data"]);
       seen.insert(seen.end(), ids.begin(), ids.end());
     }
     // By key (creation): the users first generated in their first order, changed
@@ -2051,9 +2064,10 @@ TEST_SUITE("mock_api") {
     fetch_reply(port, "/incremental/timestamp?since=2024-01-01T00%3A00%3A00Z");
     fetch_reply(port, "/v1/list?limit=0", {{"Authorization", "Basic dTpw"}});
     fetch_reply(port, "/admin/stats", {{"Authorization", "Bearer admin"}});
-    CHECK(api.target_log() == std::vector<std::string>{"/v1/list?limit=2&after=Mgo%3D",
-                                                       "/incremental/timestamp?since=2024-01-01T00%3A00%3A00Z",
-                                                       "/v1/list?limit=0"});
+    CHECK(api.target_log() ==
+          std::vector<std::string>{"/v1/list?limit=2&after=Mgo%3D",
+                                   "/incremental/timestamp?since=2024-01-01T00%3A00%3A00Z",
+                                   "/v1/list?limit=0"});
     CHECK(api.authorization_log() == std::vector<std::string>{"Bearer abc", "", "Basic dTpw"});
   }
 
@@ -2142,7 +2156,8 @@ TEST_SUITE("mock_api") {
                       R"(order: "oldest" is not ascending, newest_first or by_key)");
     CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,strict=yes"),
                       R"(strict: "yes" is not true or false)");
-    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,repeat=1"), R"(repeat: "1" is not true or false)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,repeat=1"),
+                      R"(repeat: "1" is not true or false)");
     CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,relative_next=no"),
                       R"(relative_next: "no" is not true or false)");
     CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,latency_ms=-5"),
@@ -2156,8 +2171,9 @@ TEST_SUITE("mock_api") {
                       "records_path: must not be empty with paging=token (its paging fields are "
                       "in the body object)");
     CHECK(parse_endpoint_spec("path=/x,records_path=,paging=link_header").records_path.empty());
-    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,paging=keyset,order=by_key"),
-                      R"(order: "by_key" cannot page with keyset (it pages in ascending order only))");
+    CHECK_THROWS_WITH(
+        parse_endpoint_spec("path=/x,paging=keyset,order=by_key"),
+        R"(order: "by_key" cannot page with keyset (it pages in ascending order only))");
     CHECK(std::string(tsync::mock::kEndpointSpecHelp).find("paging=none|link_header") !=
           std::string::npos);
   }
@@ -2188,8 +2204,8 @@ TEST_SUITE("mock_api") {
     const auto refused = proc::run({TSYNC_MOCK_BINARY, "--paging", "cursor"});
     CHECK(refused.exit_code != 0);
     CHECK(refused.err.find("--paging") != std::string::npos);
-    const auto keyset = proc::run(
-        {TSYNC_MOCK_BINARY, "--port", "0", "--paging", "keyset", "--order", "by_key"});
+    const auto keyset =
+        proc::run({TSYNC_MOCK_BINARY, "--port", "0", "--paging", "keyset", "--order", "by_key"});
     CHECK(keyset.exit_code == 1);
     CHECK(keyset.err ==
           "tsync-mock-api: error: order: \"by_key\" cannot page with keyset (it pages in "

@@ -30,9 +30,10 @@ constexpr const char* kJsonType = "application/json; charset=utf-8";
 // Which catalog records one response serves, and in which order.
 struct Selection {
   std::shared_ptr<const Catalog> catalog;
-  std::string prefix, suffix;           // the body around the records' array
-  std::size_t begin = 0, end = 0;      // a range of the catalog, in serving order...
-  std::vector<std::uint32_t> indices;  // ...or these catalog indices (then begin 0, end their count)
+  std::string prefix, suffix;      // the body around the records' array
+  std::size_t begin = 0, end = 0;  // a range of the catalog, in serving order...
+  std::vector<std::uint32_t>
+      indices;  // ...or these catalog indices (then begin 0, end their count)
 
   std::size_t count() const { return end - begin; }
   std::size_t index(std::size_t k) const { return indices.empty() ? begin + k : indices[k]; }
@@ -286,8 +287,7 @@ struct MockApi::Impl {
 
   // Logs this data request and returns the request hook, if any.
   std::function<void(std::size_t)> log_request(const httplib::Request& request,
-                                               const std::string& path,
-                                               const std::string& since) {
+                                               const std::string& path, const std::string& since) {
     const std::lock_guard lock(mutex);
     since_log.emplace_back(path, since);
     target_log.push_back(request.target);
@@ -444,15 +444,13 @@ struct MockApi::Impl {
             links.push_back("<" + url_with(request, o, "page", number_asked - 1) +
                             ">; rel=\"prev\"");
           if (more)
-            links.push_back("<" +
-                            url_with(request, o, "page",
-                                     o.repeat ? number_asked : number_asked + 1) +
-                            ">; rel=\"next\"");
+            links.push_back(
+                "<" + url_with(request, o, "page", o.repeat ? number_asked : number_asked + 1) +
+                ">; rel=\"next\"");
           links.push_back("<" + url_with(request, o, "page", last) + ">; rel=\"last\"");
           if (number_asked > 1)
             links.push_back("<" + url_with(request, o, "page", 1) + ">; rel=\"first\"");
-          for (const std::string& link : links)
-            page.link += (page.link.empty() ? "" : ", ") + link;
+          for (const std::string& link : links) page.link += (page.link.empty() ? "" : ", ") + link;
         }
         break;
       }
@@ -486,8 +484,7 @@ struct MockApi::Impl {
         }
         if (o.repeat || from + size < total) {
           // As HubSpot's: Base64 of the next offset and a newline.
-          const std::string token =
-              base64_encode(number(o.repeat ? from : from + size) + "\n");
+          const std::string token = base64_encode(number(o.repeat ? from : from + size) + "\n");
           tail = ",\"paging\":{\"next\":{\"after\":";
           append_json_string(tail, token);
           tail += ",\"link\":";
@@ -557,14 +554,16 @@ struct MockApi::Impl {
       const std::string value = request.get_param_value("scroll_param");
       const auto text = base64_decode(value);
       const auto after = text ? parse_cursor(feed.format, *text) : std::nullopt;
-      if (!after) throw Refusal{"scroll_param is not a scroll value of this list: \"" + value + "\""};
+      if (!after)
+        throw Refusal{"scroll_param is not a scroll value of this list: \"" + value + "\""};
       s.begin = c.first_after(*after);
     } else if (since && o.since_mode == SinceMode::Exclusive) {
       s.begin = c.first_after(*since);
     } else if (since && o.since_mode == SinceMode::Inclusive) {
       s.begin = c.first_not_before(*since);
     }
-    const std::size_t size = o.page_size ? o.page_size : page_limits(PagingStyle::Keyset).default_size;
+    const std::size_t size =
+        o.page_size ? o.page_size : page_limits(PagingStyle::Keyset).default_size;
     s.end = std::min(c.size(), s.begin + size);
     if (s.end > s.begin) {
       const Instant last = c.slot(s.end - 1).updated;
@@ -573,8 +572,8 @@ struct MockApi::Impl {
     std::string tail = ",\"scroll_param\":";
     if (o.repeat && c.size() > 0) {
       // The cursor just before the page: strictly after it is this page again.
-      const Instant before = s.begin > 0 ? c.slot(s.begin - 1).updated
-                                         : just_before(c.slot(0).updated, feed.format);
+      const Instant before =
+          s.begin > 0 ? c.slot(s.begin - 1).updated : just_before(c.slot(0).updated, feed.format);
       append_json_string(tail, base64_encode(served_cursor_text(before, feed.format)));
     } else if (s.end < c.size()) {
       append_json_string(tail,
@@ -604,8 +603,8 @@ struct MockApi::Impl {
     while (!stopping.load()) {
       const auto now = std::chrono::steady_clock::now();
       if (now >= until) return;
-      std::this_thread::sleep_for(
-          std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(10)));
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          until - now, std::chrono::milliseconds(10)));
     }
   }
 
@@ -696,9 +695,8 @@ struct MockApi::Impl {
       since = parse_cursor(feed.format, since_text);
       if (!since)
         return refuse(response, feed,
-                      feed.since_param + " is not " +
-                          std::string(cursor_description(feed.format)) + ": \"" + since_text +
-                          "\"");
+                      feed.since_param + " is not " + std::string(cursor_description(feed.format)) +
+                          ": \"" + since_text + "\"");
     }
     Page page;
     try {
@@ -941,12 +939,11 @@ int MockApi::start(int port, const std::string& host) {
   // algorithm and the client's delayed ACK hold each response back 40 ms.
   impl.server.set_tcp_nodelay(true);
   impl.server.new_task_queue = [] { return new httplib::ThreadPool(32); };
-  impl.server.set_pre_routing_handler(
-      [&impl](const httplib::Request& request, httplib::Response&) {
-        const std::lock_guard lock(impl.mutex);
-        impl.connections.insert(request.remote_addr + ":" + std::to_string(request.remote_port));
-        return httplib::Server::HandlerResponse::Unhandled;
-      });
+  impl.server.set_pre_routing_handler([&impl](const httplib::Request& request, httplib::Response&) {
+    const std::lock_guard lock(impl.mutex);
+    impl.connections.insert(request.remote_addr + ":" + std::to_string(request.remote_port));
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
   // cpp-httplib's default also sets SO_REUSEPORT, which lets a second server bind
   // the same port and take half of its connections: a stale mock would answer
   // for the new one. SO_REUSEADDR alone allows a quick restart and no sharing.

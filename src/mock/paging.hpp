@@ -5,7 +5,6 @@
 // page's records. Pure functions, header-only.
 
 #include <algorithm>
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
