@@ -1,7 +1,7 @@
 # Installing tsync (cmake --install) and packaging it as a .deb (cpack -G DEB,
 # or scripts/package.sh), in the GNUInstallDirs places:
 #   bin/tsync, bin/tsync-mock-api
-#   share/man/man1/tsync.1.gz                  built from tsync.1.md by go-md2man
+#   share/man/man1/tsync.1.gz, tsync-mock-api.1.gz   built from *.1.md by go-md2man
 #   share/bash-completion/completions/tsync
 #   share/doc/tsync/examples/configuration.json
 #   lib/systemd/system/tsync.{service,timer}   /lib/systemd/system for the prefix /usr
@@ -13,28 +13,35 @@ install(FILES ${CMAKE_SOURCE_DIR}/configuration.json
 install(FILES ${CMAKE_SOURCE_DIR}/scripts/bash-completion/tsync
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 
-# The manual page.
-option(TSYNC_MAN_PAGE "Build and install the manual page (needs go-md2man)" ON)
+# Debian installs manual pages compressed with gzip -9n.
+find_program(TSYNC_GZIP gzip)
+
+# The manual pages, each written once in <name>.1.md beside README.md.
+option(TSYNC_MAN_PAGE "Build and install the manual pages (needs go-md2man)" ON)
 if(TSYNC_MAN_PAGE)
   find_program(TSYNC_GO_MD2MAN go-md2man)
-  find_program(TSYNC_GZIP gzip)
   if(TSYNC_GO_MD2MAN AND TSYNC_GZIP)
-    set(TSYNC_MAN_PAGE_FILE ${CMAKE_BINARY_DIR}/man/tsync.1.gz)
-    add_custom_command(
-      OUTPUT ${TSYNC_MAN_PAGE_FILE}
-      COMMAND ${CMAKE_COMMAND} -DSOURCE=${CMAKE_SOURCE_DIR}/tsync.1.md
-              -DREADME=${CMAKE_SOURCE_DIR}/README.md -DVERSION=${PROJECT_VERSION}
-              -DGO_MD2MAN=${TSYNC_GO_MD2MAN} -DGZIP=${TSYNC_GZIP}
-              -DOUTPUT=${TSYNC_MAN_PAGE_FILE} -P ${CMAKE_SOURCE_DIR}/cmake/man_page.cmake
-      DEPENDS ${CMAKE_SOURCE_DIR}/tsync.1.md ${CMAKE_SOURCE_DIR}/README.md
-              ${CMAKE_SOURCE_DIR}/cmake/man_page.cmake
-      COMMENT "Building the manual page from tsync.1.md"
-      VERBATIM)
     file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/man)
-    add_custom_target(tsync_man_page ALL DEPENDS ${TSYNC_MAN_PAGE_FILE})
-    install(FILES ${TSYNC_MAN_PAGE_FILE} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+    foreach(name IN ITEMS tsync tsync-mock-api)
+      set(page ${CMAKE_BINARY_DIR}/man/${name}.1.gz)
+      add_custom_command(
+        OUTPUT ${page}
+        COMMAND ${CMAKE_COMMAND} -DSOURCE=${CMAKE_SOURCE_DIR}/${name}.1.md
+                -DREADME=${CMAKE_SOURCE_DIR}/README.md -DVERSION=${PROJECT_VERSION}
+                -DGO_MD2MAN=${TSYNC_GO_MD2MAN} -DGZIP=${TSYNC_GZIP}
+                -DOUTPUT=${page} -P ${CMAKE_SOURCE_DIR}/cmake/man_page.cmake
+        DEPENDS ${CMAKE_SOURCE_DIR}/${name}.1.md ${CMAKE_SOURCE_DIR}/README.md
+                ${CMAKE_SOURCE_DIR}/cmake/man_page.cmake
+        COMMENT "Building the manual page from ${name}.1.md"
+        VERBATIM)
+      string(MAKE_C_IDENTIFIER "${name}_man_page" target)
+      add_custom_target(${target} ALL DEPENDS ${page})
+      install(FILES ${page} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+    endforeach()
+    set(TSYNC_MAN_PAGE_FILE ${CMAKE_BINARY_DIR}/man/tsync.1.gz)
+    set(TSYNC_MOCK_MAN_PAGE_FILE ${CMAKE_BINARY_DIR}/man/tsync-mock-api.1.gz)
   else()
-    message(WARNING "go-md2man or gzip not found: the manual page is neither built nor "
+    message(WARNING "go-md2man or gzip not found: the manual pages are neither built nor "
                     "installed (scripts/install-deps.sh installs go-md2man)")
   endif()
 endif()
@@ -94,8 +101,9 @@ last commit, and the next run carries on from there. Query the replica with the
 sqlite3 shell while a sync writes.
 .
 The package holds tsync, its manual page and bash completion, tsync-mock-api (a
-local API of generated users to try it with), a sample configuration, and
-systemd units for a sandboxed sync every night, installed disabled.")
+local API of generated users to try it with) and its manual page, a sample
+configuration, and systemd units for a sandboxed sync every night, installed
+disabled.")
 # systemd reads the units after an install; removing the package disables the
 # units an administrator enabled. No postrm: dpkg keeps a removed package that
 # has one in its database (state config-files) until it is purged.
@@ -105,10 +113,12 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)
 
 if(TSYNC_TESTS)
-  # The manual page documents every option and configuration key (quick).
+  # The manual pages document every option and configuration key (quick).
   add_test(NAME man_page
            COMMAND bash ${CMAKE_SOURCE_DIR}/scripts/check-man-page.sh $<TARGET_FILE:tsync>
-                   "$<$<BOOL:${TSYNC_MAN_PAGE_FILE}>:${TSYNC_MAN_PAGE_FILE}>")
+                   "$<$<BOOL:${TSYNC_MAN_PAGE_FILE}>:${TSYNC_MAN_PAGE_FILE}>"
+                   $<TARGET_FILE:tsync-mock-api>
+                   "$<$<BOOL:${TSYNC_MOCK_MAN_PAGE_FILE}>:${TSYNC_MOCK_MAN_PAGE_FILE}>")
   # Builds the .deb, installs it into this machine, checks what it installed and
   # removes it again. Only as root with apt-get and dpkg; else skipped.
   add_test(NAME package_install

@@ -1,10 +1,11 @@
-# Builds the manual page tsync.1 from tsync.1.md, at build time:
+# Builds a manual page, NAME.1.gz, from its Markdown source NAME.1.md, at build time:
 #   cmake -DSOURCE=tsync.1.md -DREADME=README.md -DVERSION=x.y.z -DGO_MD2MAN=...
-#         -DGZIP=... -DOUTPUT=tsync.1.gz -P man_page.cmake
+#         -DGZIP=... -DOUTPUT=man/tsync.1.gz -P man_page.cmake
 # HTML comments are dropped, @PROJECT_VERSION@ becomes the version, and each
 # @README_TABLE <cell>@ the table of README.md whose header row begins with that
 # cell, as a list: the README and the manual page share one text of the exit
-# codes and the configuration keys.
+# codes and the configuration keys. The Markdown as built is kept beside OUTPUT
+# as NAME.1.built.md (scripts/check-man-page.sh reads it).
 cmake_minimum_required(VERSION 3.20)
 file(READ "${SOURCE}" page)
 
@@ -25,9 +26,13 @@ while(TRUE)
   set(page "${head}${tail}")
 endwhile()
 
-file(READ "${README}" readme)
-string(REPLACE ";" "@SEMICOLON@" readme "${readme}")
-string(REPLACE "\n" ";" readme_lines "${readme}")
+# Every @README_TABLE <cell>@ of the page.
+string(REGEX MATCHALL "@README_TABLE [^@\n]+@" placeholders "${page}")
+if(placeholders)
+  file(READ "${README}" readme)
+  string(REPLACE ";" "@SEMICOLON@" readme "${readme}")
+  string(REPLACE "\n" ";" readme_lines "${readme}")
+endif()
 
 # readme_table(<first header cell> <out> <keys>): the README table whose header
 # row begins "| <cell> |", as a Markdown definition list, the way manual pages
@@ -81,8 +86,6 @@ function(readme_table cell out keys_out)
   set(${keys_out} "${keys}" PARENT_SCOPE)
 endfunction()
 
-# Every @README_TABLE <cell>@ of the page.
-string(REGEX MATCHALL "@README_TABLE [^@\n]+@" placeholders "${page}")
 set(readme_keys "")
 set(tables "")
 foreach(placeholder IN LISTS placeholders)
@@ -110,8 +113,10 @@ endforeach()
 string(REPLACE "@PROJECT_VERSION@" "${VERSION}" page "${page}")
 
 get_filename_component(dir "${OUTPUT}" DIRECTORY)
-set(md "${dir}/tsync.1.built.md")
-set(roff "${dir}/tsync.1")
+get_filename_component(name "${OUTPUT}" NAME)
+string(REGEX REPLACE "\\.gz$" "" name "${name}")
+set(md "${dir}/${name}.built.md")
+set(roff "${dir}/${name}")
 file(WRITE "${md}" "${page}")
 execute_process(COMMAND "${GO_MD2MAN}" -in "${md}" -out "${roff}" RESULT_VARIABLE failed)
 if(failed)
