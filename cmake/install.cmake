@@ -4,6 +4,7 @@
 #   share/man/man1/tsync.1.gz, tsync-mock-api.1.gz   built from *.1.md by go-md2man
 #   share/bash-completion/completions/tsync
 #   share/doc/tsync/examples/configuration.json
+#   share/doc/tsync/copyright                 scripts/debian/copyright (Debian's format)
 #   lib/systemd/system/tsync.{service,timer}   /lib/systemd/system for the prefix /usr
 include(GNUInstallDirs)
 
@@ -12,6 +13,11 @@ install(FILES ${CMAKE_SOURCE_DIR}/configuration.json
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(FILES ${CMAKE_SOURCE_DIR}/scripts/bash-completion/tsync
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+install(FILES ${CMAKE_SOURCE_DIR}/scripts/debian/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# The package's maintainer, in one place: the Maintainer field.
+set(TSYNC_MAINTAINER "tsync developers <tsync@users.noreply.github.com>" CACHE STRING
+    "The Debian package's maintainer, as \"Name <address>\"")
 
 # Debian installs manual pages compressed with gzip -9n.
 find_program(TSYNC_GZIP gzip)
@@ -76,8 +82,8 @@ install(CODE "
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME tsync)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_CONTACT "tsync maintainers <maintainers@localhost>" CACHE STRING
-    "The package's Maintainer field")
+set(CPACK_PACKAGE_CONTACT "${TSYNC_MAINTAINER}")
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${TSYNC_MAINTAINER}")
 # The package installs under /usr whatever prefix the build was configured with.
 # cpack installs with DESTDIR, so that the units' absolute folder lands in the
 # package and install(CODE) sees the package's prefix, /usr.
