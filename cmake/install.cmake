@@ -5,6 +5,7 @@
 #   share/bash-completion/completions/tsync
 #   share/doc/tsync/examples/configuration.json
 #   share/doc/tsync/copyright                 scripts/debian/copyright (Debian's format)
+#   share/doc/tsync/changelog.gz              CHANGELOG.md in Debian's changelog format
 #   lib/systemd/system/tsync.{service,timer}   /lib/systemd/system for the prefix /usr
 include(GNUInstallDirs)
 
@@ -15,12 +16,34 @@ install(FILES ${CMAKE_SOURCE_DIR}/scripts/bash-completion/tsync
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 install(FILES ${CMAKE_SOURCE_DIR}/scripts/debian/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
-# The package's maintainer, in one place: the Maintainer field.
+# The package's maintainer, in one place: the Maintainer field and the signature
+# of each entry of the Debian changelog.
 set(TSYNC_MAINTAINER "tsync developers <tsync@users.noreply.github.com>" CACHE STRING
     "The Debian package's maintainer, as \"Name <address>\"")
 
-# Debian installs manual pages compressed with gzip -9n.
+# Debian installs manual pages and changelogs compressed with gzip -9n.
 find_program(TSYNC_GZIP gzip)
+
+# The changelog: CHANGELOG.md, whose newest release must be PROJECT_VERSION, in
+# Debian's changelog format. The package is native (its version is tsync's own),
+# so Debian's name for it is changelog.gz.
+if(TSYNC_GZIP)
+  set(TSYNC_CHANGELOG_FILE ${CMAKE_BINARY_DIR}/debian/changelog.gz)
+  add_custom_command(
+    OUTPUT ${TSYNC_CHANGELOG_FILE}
+    COMMAND ${CMAKE_COMMAND} -DSOURCE=${CMAKE_SOURCE_DIR}/CHANGELOG.md
+            -DPACKAGE=${PROJECT_NAME} -DVERSION=${PROJECT_VERSION}
+            "-DMAINTAINER=${TSYNC_MAINTAINER}" -DGZIP=${TSYNC_GZIP}
+            -DOUTPUT=${TSYNC_CHANGELOG_FILE} -P ${CMAKE_SOURCE_DIR}/scripts/debian/changelog.cmake
+    DEPENDS ${CMAKE_SOURCE_DIR}/CHANGELOG.md ${CMAKE_SOURCE_DIR}/scripts/debian/changelog.cmake
+    COMMENT "Building the Debian changelog from CHANGELOG.md"
+    VERBATIM)
+  file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/debian)
+  add_custom_target(tsync_changelog ALL DEPENDS ${TSYNC_CHANGELOG_FILE})
+  install(FILES ${TSYNC_CHANGELOG_FILE} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+else()
+  message(WARNING "gzip not found: neither the changelog nor the manual pages are built")
+endif()
 
 # The manual pages, each written once in <name>.1.md beside README.md.
 option(TSYNC_MAN_PAGE "Build and install the manual pages (needs go-md2man)" ON)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The Debian package, end to end: builds it (scripts/package.sh), installs it
-# into this machine with apt-get, then checks what a user gets: tsync --version,
-# the manual page under man, the bash completion, systemd-analyze verify on the
-# units, a sync with the installed tsync against the installed mock API (as an
+# The Debian package, end to end: builds it (scripts/package.sh), runs lintian on
+# it (any error or warning fails), installs it into this machine with apt-get,
+# then checks what a user gets: tsync --version, the manual pages under man, the
+# copyright file and the changelog, the bash completion, systemd-analyze verify on
+# the units, a sync with the installed tsync against the installed mock API (as an
 # unprivileged user), and that removing the package leaves nothing behind.
 #   scripts/package-test.sh [build-folder]      (default: build-deb)
 # Exits 77 (skipped, for ctest) when not root or without apt-get and dpkg, or
@@ -33,6 +34,22 @@ case $(basename "$deb") in
 esac
 dpkg-deb -f "$deb" Depends | grep -q 'libcurl4' || fail "Depends does not name libcurl4"
 dpkg-deb -f "$deb" Depends | grep -q 'libsqlite3-0' || fail "Depends does not name libsqlite3-0"
+project_version=$(sed -n 's/^project(tsync VERSION \([^ ]*\) .*/\1/p' CMakeLists.txt)
+[ "$(dpkg-deb -f "$deb" Version)" = "$project_version" ] ||
+  fail "the package's version is not project(VERSION)'s $project_version"
+
+step "lintian $(basename "$deb")"
+# lintian unpacks the package: as nobody, in a folder of its own.
+command -v lintian >/dev/null || fail "lintian is not installed (scripts/install-deps.sh installs it)"
+lint=$(mktemp -d)
+cp "$deb" "$lint/"
+chown -R nobody:nogroup "$lint"
+# --fail-on error,warning: a tag of either kind fails the test. A tag accepted
+# for a reason goes into the package's lintian overrides, with that reason.
+setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$lint" TMPDIR="$lint" \
+  lintian --fail-on error,warning --display-info "$lint/$(basename "$deb")" 9>&- ||
+  { rm -rf "$lint"; fail "lintian reports errors or warnings (above)"; }
+rm -rf "$lint"
 
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -69,6 +86,28 @@ for section in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS CONFIGURATION "EXIT ST
 done
 grep -qE '^ +75 +another +sync +holds' "$work/man.txt" || fail "no exit code 75 in the page"
 sed -n '1p' "$work/man.txt"
+grep -q "^tsync $version" "$work/man.txt" || fail "the manual page does not name version $version"
+
+step "man tsync-mock-api"
+page=$(man -w tsync-mock-api)
+[ "$page" = /usr/share/man/man1/tsync-mock-api.1.gz ] || fail "man -w tsync-mock-api gives '$page'"
+MANWIDTH=80 man --warnings -l "$page" >"$work/man.txt" 2>"$work/man.err"
+[ -s "$work/man.err" ] && { cat "$work/man.err"; fail "man warns about the page"; }
+for section in NAME SYNOPSIS DESCRIPTION OPTIONS ENDPOINTS "ADMIN REQUESTS" "EXIT STATUS" \
+  EXAMPLES; do
+  grep -q "^$section" "$work/man.txt" || fail "tsync-mock-api's manual page has no $section section"
+done
+grep -q "^tsync $version" "$work/man.txt" || fail "the manual page does not name version $version"
+
+step "copyright and changelog"
+doc=/usr/share/doc/tsync
+grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' \
+  "$doc/copyright" || fail "$doc/copyright is not in Debian's machine-readable format"
+grep -qx 'License: Apache-2.0' "$doc/copyright" || fail "$doc/copyright does not name Apache-2.0"
+zcat "$doc/changelog.gz" >"$work/changelog"
+head -1 "$work/changelog"
+[ "$(dpkg-parsechangelog -l "$work/changelog" -S Version)" = "$version" ] ||
+  fail "the newest entry of $doc/changelog.gz is not version $version"
 
 step "bash completion"
 cat >"$work/configuration.json" <<'JSON'
@@ -132,7 +171,7 @@ while read -r path; do
   [ -d "$path" ] && continue  # folders are shared (/lib is a link to one)
   if [ -f "$path" ] || [ -L "$path" ]; then fail "$path is still there"; fi
 done <"$work/files"
-left=$(find /etc/systemd -name 'tsync.*' 2>/dev/null)
+left=$(find /etc/systemd /var/lib/systemd/deb-systemd-helper-enabled -name 'tsync.*' 2>/dev/null)
 [ -z "$left" ] || fail "left behind: $left"
 getent passwd tsync >/dev/null && fail "a user tsync exists"
 echo "package-test: ok"
