@@ -14,12 +14,16 @@
 #   bench/run.sh --plot FILE     the plot in FILE (from the current folder) instead
 #                                of bench/scaling.png
 #   bench/run.sh --wide-only     the generic-endpoint case alone; --wide 0 skips it
+#   bench/run.sh --paged-only    the paged cases alone (below); --paged 0 skips them
 #   bench/run.sh --smoke         a few thousand users, one run, scaling at 1k and 3k,
 #                                the sqlite3 shell's paged load too: checks the script
 #                                works; its plot is not kept unless --plot names a file
 #
 # Every tsync case runs the release build against tsync-mock-api on 127.0.0.1, one
-# response holding every record. Wall time is measured around the process; peak
+# response holding every record, except the paged cases: $paged users (100,000 by
+# default) read in pages of 100 with an offset (1,000 requests), with no latency
+# and with 20 ms added to every response, against the same users in one response
+# and against the floor the latency sets (requests x 20 ms). Wall time is measured around the process; peak
 # memory is the process's max RSS from GNU time. For the full syncs, re-syncs and
 # full passes, peak disk is the work folder's filesystem's used bytes (df), sampled
 # every 0.2 s during the run, less the figure before it: the replica's growth and
@@ -38,6 +42,9 @@ build=build
 smoke=false
 wide=1000000
 wide_only=false
+paged=100000
+paged_only=false
+paged_latency_ms=20
 plot=""
 # The sqlite3 shell reads a body with readfile(), which returns at most
 # 1,000,000,000 bytes (SQLITE_MAX_LENGTH): 3.5M users. Past one_piece_max users it
@@ -54,8 +61,11 @@ while [ $# -gt 0 ]; do
     --build-dir) build=$2; shift 2 ;;
     --wide) wide=$2; shift 2 ;;
     --wide-only) wide_only=true; shift ;;
+    --paged) paged=$2; shift 2 ;;
+    --paged-only) paged_only=true; shift ;;
     --plot) plot=$2; shift 2 ;;
-    --smoke) smoke=true; runs=1; users=3000; scaling="1000 3000"; wide=0
+    --smoke) smoke=true; runs=1; users=3000; scaling="1000 3000"; wide=0; paged=2000
+             paged_latency_ms=2
              one_piece_max=2000; page_records=1000; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
@@ -435,7 +445,64 @@ JSON
   rm -f "$work/wide.json" "$work"/wide-baseline.db* "$work"/wide-replica.db*
 }
 
-if $wide_only; then
+# The paged cases: $paged users in one response, in pages of 100 read with an
+# offset, and the same pages with $paged_latency_ms ms of latency added to each
+# response; each replica checked against the one-response sync's. Prints its
+# own table: medians, peak RSS, the ratio to one response, and the latency case
+# against its floor (pages x latency).
+paged_case() {
+  local n=$paged pages=$(( (paged + 99) / 100 ))
+  local page_config="$work/paged-config.json"
+  start_mock "$n"
+  for _ in $(seq 1 "$runs"); do
+    fresh_replica
+    measure "paged-one-response" "$n" "${sync_cmd[@]}"
+  done
+  local digest
+  digest=$(fields_digest "$work/replica.db")
+  for latency in 0 "$paged_latency_ms"; do
+    start_mock "$n" --paging offset --page-size 100 --max-page-size 100 --strict \
+      --latency-ms "$latency"
+    cat >"$page_config" <<JSON
+{"streams": [{"name": "user", "url": "$api/incremental/timestamp",
+  "pagination": {"type": "offset", "param": "offset", "limit_param": "limit", "limit": 100,
+                 "total_path": "total"}}]}
+JSON
+    local name="paged-100"
+    [ "$latency" -eq 0 ] || name="paged-100-latency-${latency}ms"
+    for _ in $(seq 1 "$runs"); do
+      fresh_replica
+      measure "$name" "$n" "$tsync" sync --quiet --config "$page_config" --db "$work/replica.db"
+      [ "$(fields_digest "$work/replica.db")" = "$digest" ] \
+        || { echo "bench: the paged sync differs from the one-response sync" >&2; exit 1; }
+      [ "$(sqlite3 "$work/replica.db" "SELECT requests FROM _sync_log ORDER BY run_id DESC LIMIT 1")" = "$pages" ] \
+        || { echo "bench: the paged sync did not take $pages requests" >&2; exit 1; }
+    done
+  done
+  stop_mock
+  grep '^paged-' "$work/results" >"$work/paged" || true
+  sed -i '/^paged-/d' "$work/results"
+  awk -v runs="$runs" -v n="$n" -v pages="$pages" -v ms="$paged_latency_ms" "$awk_median"'
+    { t[$1] = t[$1] " " $2; if ($3 > rss[$1]) rss[$1] = $3 }
+    END {
+      one = median(t["paged-one-response"])
+      printf "\npaged: %d users, pages of 100 (%d requests: the total ends the chain), medians of %d run(s)\n", n, pages, runs
+      printf "%-28s %9s %9s %9s %9s %14s\n", "case", "median s", "min s", "max s", "peak MiB", "vs one response"
+      split("paged-one-response paged-100 paged-100-latency-" ms "ms", order, " ")
+      for (i = 1; i <= 3; i++) {
+        c = order[i]; m = median(t[c])
+        printf "%-28s %9.3f %9.3f %9.3f %9.1f %14s\n", c, m, lo, hi, rss[c] / 1024, sprintf("%.2fx", m / one)
+      }
+      floor = pages * ms / 1000
+      m = median(t["paged-100-latency-" ms "ms"])
+      printf "latency floor: %d requests x %d ms = %.1f s; the paged sync took %.2fx the floor (goal: at most 1.10x)\n", pages, ms, floor, m / floor
+      printf "without latency: %.2fx the one-response sync (goal: at most 1.50x)\n", median(t["paged-100"]) / one
+    }' "$work/paged"
+}
+
+if $paged_only; then
+  echo "bench: paged cases, $paged users, $runs run(s); $(nproc) cores"
+elif $wide_only; then
   echo "bench: $wide wide records, $runs run(s); $(nproc) cores"
 else
   echo "bench: $users users, $runs run(s) per case, scaling at ${scaling:-no size}, wide $wide; $(nproc) cores"
@@ -457,13 +524,6 @@ fi
 : >"$work/wide"
 : >"$work/wide-notes"
 body_mb=0
-if ! $wide_only; then
-  users_cases
-fi
-if [ "$wide" -gt 0 ]; then
-  wide_case
-fi
-
 # median(list): the median of the space-separated numbers; sets lo and hi.
 awk_median='
   function median(list,   a, k, i, j, x) {
@@ -472,6 +532,20 @@ awk_median='
     lo = a[1]; hi = a[k]
     return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
   }'
+if $paged_only; then
+  paged_case
+  exit 0
+fi
+if ! $wide_only; then
+  users_cases
+fi
+if [ "$wide" -gt 0 ]; then
+  wide_case
+fi
+if [ "$paged" -gt 0 ]; then
+  paged_case >"$work/paged-table"
+fi
+
 
 # The table: median, min and max seconds per case, rows/s at the median, the
 # largest peak RSS, and the median's ratio to the sqlite3 shell's median (for a
@@ -607,3 +681,6 @@ if [ -s "$work/wide" ]; then
     }' "$work/wide"
   cat "$work/wide-notes"
 fi
+
+# The paged cases' table (paged_case).
+[ ! -s "$work/paged-table" ] || cat "$work/paged-table"

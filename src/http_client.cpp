@@ -135,6 +135,8 @@ std::string resolve_url(const std::string& base, const std::string& reference) {
 
 struct HttpSession::Pool {
   std::unique_ptr<CURLM, CurlMultiDeleter> multi;
+  std::unique_ptr<CURL, CurlEasyDeleter> spare;  // the last request's easy handle
+  std::string buffer;                            // the last request's body buffer
 };
 
 HttpSession::HttpSession() : pool_(std::make_unique<Pool>()) {
@@ -176,12 +178,19 @@ void check_http_options(const HttpOptions& options) {
 struct HttpGet::Handles {
   std::unique_ptr<CURLM, CurlMultiDeleter> own_multi;  // without a session
   CURLM* multi = nullptr;                              // own_multi's or the session's
+  HttpSession::Pool* pool = nullptr;                   // the session's, if any
   std::unique_ptr<CURL, CurlEasyDeleter> easy;
   std::unique_ptr<curl_slist, CurlSlistDeleter> headers;
   bool attached = false;
 
   ~Handles() {
     if (attached) curl_multi_remove_handle(multi, easy.get());
+    // The handle goes back to the session, after the list of headers it points
+    // to is gone: the next request resets it before use.
+    if (pool && easy) {
+      curl_easy_reset(easy.get());
+      pool->spare = std::move(easy);
+    }
   }
 };
 
@@ -238,7 +247,10 @@ HttpGet::HttpGet(const HttpOptions& options, const std::string& url, HttpSession
   origin_ = origin_of(options.credentials_origin.empty() ? url : options.credentials_origin);
   send_secrets_ = origin_of(url) == origin_;
   if (session) {
-    handles_->multi = session->pool_->multi.get();
+    handles_->pool = session->pool_.get();
+    handles_->multi = handles_->pool->multi.get();
+    handles_->easy = std::move(handles_->pool->spare);
+    buffer_.swap(handles_->pool->buffer);
   } else {
     handles_->own_multi.reset(curl_multi_init());
     handles_->multi = handles_->own_multi.get();
@@ -254,7 +266,10 @@ void HttpGet::start(const std::string& url) {
     curl_multi_remove_handle(handles_->multi, handles_->easy.get());
     handles_->attached = false;
   }
-  handles_->easy.reset(curl_easy_init());
+  if (handles_->easy)
+    curl_easy_reset(handles_->easy.get());  // a redirect's hop, or the session's spare
+  else
+    handles_->easy.reset(curl_easy_init());
   if (!handles_->easy) throw Error("cannot create an HTTP handle (out of memory)");
   current_url_ = url;
   buffer_.clear();
@@ -303,7 +318,12 @@ void HttpGet::start(const std::string& url) {
   handles_->attached = true;
 }
 
-HttpGet::~HttpGet() = default;
+HttpGet::~HttpGet() {
+  if (handles_ && handles_->pool) {
+    buffer_.clear();
+    handles_->pool->buffer.swap(buffer_);
+  }
+}
 
 std::size_t HttpGet::on_write(char* data, std::size_t size, std::size_t count, void* self) {
   auto* get = static_cast<HttpGet*>(self);

@@ -75,9 +75,12 @@ class HttpSession {
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
+  // The connections, and an easy handle and a body buffer kept from one request
+  // to the next (their memory is reused, not mapped again for every page).
+  struct Pool;
+
  private:
   friend class HttpGet;
-  struct Pool;
   std::unique_ptr<Pool> pool_;
 };
 

@@ -412,24 +412,32 @@ class Retrier {
   double waited_ = 0;
 };
 
-// Receives the records of the pages of one chain. Every page's rows are
-// committed when the page has been read whole, without moving the cursor: the
-// cursor moves once, when the chain ends (ChainSink::finish), because records
-// of a positional page (an offset, a page number, a link that is one of them)
-// can slide past the pages while data changes at the API, and no page boundary
-// proves that everything before it was read. A record that comes twice in one
-// chain shows that data moved: the chain is then unsettled and the cursor
-// stays where the chain began (the next run reads it again).
+// Receives the records of the pages of one chain. The cursor moves once, when
+// the chain ends (ChainSink::finish), because records of a positional page (an
+// offset, a page number, a link that is one of them) can slide past the pages
+// while data changes at the API, and no page boundary proves that everything
+// before it was read. A record that comes twice in one chain shows that data
+// moved: the chain is then unsettled and the cursor stays where the chain
+// began (the next run reads it again).
+// Rows are committed (without the cursor) at page boundaries when commit_due():
+// a commit per page would write the pages of SQLite's indexes again for every
+// page of the API. A transient fault rolls back to the last commit (rewind())
+// and the chain resumes from the page after it.
 class ChainSink : public RecordVisitor {
  public:
+  // Commit the rows at a page boundary once this much time went by since the
+  // last commit: a fault then reads again at most this many seconds of pages.
+  static constexpr double kCommitSeconds = 2.0;
+
   ChainSink(BackgroundWriter& writer, SyncObserver& observer, const RunCounters& io,
-            const StreamConfig& stream, bool track_keys)
+            const StreamConfig& stream, long long checkpoint_rows, bool track_keys)
       : writer_(writer),
         observer_(observer),
         io_(io),
         key_fields_(stream.primary_key),
         last_field_(stream.pagination.type == PagingType::LastRecord ? stream.pagination.field
                                                                      : std::string()),
+        checkpoint_rows_(checkpoint_rows),
         track_keys_(track_keys) {}
 
   // A page begins; its facts are filled in as it is read.
@@ -468,15 +476,14 @@ class ChainSink : public RecordVisitor {
     facts_->values.at(index) = value;
   }
 
-  // The page was read whole: its rows are committed (the cursor stays), and
-  // what it brought counts for the chain.
-  void end_page(Tally& tally) {
-    if (writer_.uncommitted_rows() > 0) writer_.commit(nullptr, io_);
-    seen_.merge(page_keys_);
-    repeats_ += page_repeats_;
-    if (page_newest_ && (!newest_ || page_newest_->instant > newest_->instant))
-      newest_ = page_newest_;
-    count_response(tally, page_accepted_, page_rejected_, first_reason_);
+  // The page was read whole: what it brought counts for the chain.
+  void end_page() {
+    pending_keys_.merge(page_keys_);
+    pending_.repeats += page_repeats_;
+    if (page_newest_ && (!pending_.newest || page_newest_->instant > pending_.newest->instant))
+      pending_.newest = page_newest_;
+    count_response(pending_.tally, page_accepted_, page_rejected_, page_first_reason_);
+    page_first_reason_.clear();
   }
 
   // True when the page brought records and every one had come before in
@@ -485,24 +492,73 @@ class ChainSink : public RecordVisitor {
     return track_keys_ && facts_->records > 0 && page_repeats_ == facts_->records;
   }
 
+  // At a page boundary: whether the rows read since the last commit should be
+  // committed now (checkpoint_rows of them, kCommitSeconds since the last
+  // commit, or the first page read whole after a fault).
+  bool commit_due() const {
+    const std::int64_t rows = writer_.uncommitted_rows();
+    if (rows == 0) return false;
+    return rows >= checkpoint_rows_ || after_fault_ ||
+           std::chrono::duration<double>(Clock::now() - last_commit_).count() >= kCommitSeconds;
+  }
+
+  // Commits the rows read so far, without moving the cursor; what the pages
+  // since the last commit brought now counts for good.
+  void commit_rows(Tally& tally) {
+    if (writer_.uncommitted_rows() > 0) writer_.commit(nullptr, io_);
+    settle_pending(tally);
+    last_commit_ = Clock::now();
+    after_fault_ = false;
+  }
+
+  // After a transient fault, once the writer has rolled back to the last
+  // commit: forgets what the pages since then brought, to be read again.
+  void rewind() {
+    pending_keys_.clear();
+    page_keys_.clear();
+    pending_ = Pending();
+    page_first_reason_.clear();
+    after_fault_ = true;
+  }
+
   // Stopped early: the rows read so far are kept, the cursor stays.
   void finish_interrupted() {
     if (writer_.uncommitted_rows() > 0) writer_.commit(nullptr, io_);
   }
 
-  // Records read more than once in this chain.
-  std::int64_t repeats() const { return repeats_; }
-
   // The chain has ended: the cursor moves to the newest value it brought when
-  // that is newer than `start`, unless a record came twice.
-  void finish(const Cursor& start) {
+  // that is newer than `start`, unless a record came twice. Returns the
+  // number of records that came more than once.
+  std::int64_t finish(const Cursor& start, Tally& tally) {
+    settle_pending(tally);
     if (repeats_ == 0 && newest_ && newest_->instant > start.instant)
       writer_.commit(&*newest_, io_);
     else if (writer_.uncommitted_rows() > 0)
       writer_.commit(nullptr, io_);
+    return repeats_;
   }
 
  private:
+  // What the pages read whole since the last commit brought.
+  struct Pending {
+    std::int64_t repeats = 0;
+    std::optional<Cursor> newest;
+    Tally tally;
+  };
+
+  void settle_pending(Tally& tally) {
+    seen_.merge(pending_keys_);
+    pending_keys_.clear();
+    repeats_ += pending_.repeats;
+    if (pending_.newest && (!newest_ || pending_.newest->instant > newest_->instant))
+      newest_ = pending_.newest;
+    tally.accepted += pending_.tally.accepted;
+    tally.rejected += pending_.tally.rejected;
+    tally.all_rejected_responses += pending_.tally.all_rejected_responses;
+    if (tally.first_reason.empty()) tally.first_reason = pending_.tally.first_reason;
+    pending_ = Pending();
+  }
+
   void page_record(const Record* record) {
     ++facts_->records;
     if (!last_field_.empty()) {
@@ -514,11 +570,11 @@ class ChainSink : public RecordVisitor {
     }
     if (!track_keys_ || !record) return;
     const std::uint64_t h = SeenKeys::hash_of(*record, key_fields_);
-    if (seen_.contains(h) || !page_keys_.insert(h)) ++page_repeats_;
+    if (seen_.contains(h) || pending_keys_.contains(h) || !page_keys_.insert(h)) ++page_repeats_;
   }
 
   void reject(const Record* record, std::string_view raw, std::string_view reason) {
-    if (page_rejected_ == 0 && first_reason_.empty()) first_reason_.assign(reason);
+    if (page_rejected_ == 0) page_first_reason_.assign(reason);
     ++page_rejected_;
     page_record(record);
     writer_.reject(raw, reason, record);
@@ -530,17 +586,22 @@ class ChainSink : public RecordVisitor {
   const RunCounters& io_;
   const std::vector<std::string> key_fields_;
   const std::string last_field_;
+  const long long checkpoint_rows_;
   const bool track_keys_;
   PageFacts* facts_ = nullptr;
-  SeenKeys seen_;       // keys of the chain's completed pages
-  SeenKeys page_keys_;  // keys of the page being read
+  SeenKeys seen_;          // keys of the pages committed
+  SeenKeys pending_keys_;  // keys of the pages read whole since the last commit
+  SeenKeys page_keys_;     // keys of the page being read
+  Pending pending_;
+  std::int64_t repeats_ = 0;      // records that came twice, in the pages committed
+  std::optional<Cursor> newest_;  // the newest cursor value of the pages committed
   std::int64_t page_repeats_ = 0;
-  std::int64_t repeats_ = 0;
   std::int64_t page_accepted_ = 0;
   std::int64_t page_rejected_ = 0;
-  std::string first_reason_;
+  std::string page_first_reason_;
   std::optional<Cursor> page_newest_;
-  std::optional<Cursor> newest_;
+  Clock::time_point last_commit_ = Clock::now();
+  bool after_fault_ = false;
   std::int64_t since_progress_ = 0;
 };
 
@@ -559,10 +620,11 @@ Pager make_pager(const StreamConfig& stream, const Cursor& start) {
 }
 
 // Reads one chain of pages from `start` (README, "Paged APIs"): follows the
-// API's pages until the pagination says the chain has ended, retrying a page
-// after a transient fault, and commits the cursor with the chain's last rows.
-// Returns the number of records that came more than once (0: the chain is
-// settled, its cursor moved).
+// API's pages until the pagination says the chain has ended and commits the
+// cursor with the chain's last rows. A transient fault rolls back to the last
+// commit and resumes the chain from the page after it, with the pager as it
+// was then. Returns the number of records that came more than once (0: the
+// chain is settled, its cursor moved).
 std::int64_t read_chain(const Config& config, const StreamConfig& stream, const HttpOptions& http,
                         BackgroundWriter& background, ReplicaWriter& writer,
                         SyncObserver& observer, RunCounters& io, const Cursor& start,
@@ -572,10 +634,14 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
   RecordShape shape = stream.shape();
   shape.capture = pager.capture_paths();
   // Keyset pages (the last record's key) cannot slide; every other kind can.
-  ChainSink sink(background, observer, io, stream,
+  ChainSink sink(background, observer, io, stream, config.checkpoint_rows,
                  stream.pagination.type != PagingType::LastRecord);
   Retrier retrier(config, observer, io);
   std::string url = pager.first_url();
+  // Where the chain resumes after a fault: the pager and the URL of the page
+  // after the last commit.
+  Pager resume_pager = pager;
+  std::string resume_url = url;
   for (;;) {
     ++io.requests;
     PageFacts facts;
@@ -587,22 +653,35 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
       facts.link_headers = get->header_values("link");
       sink.begin_page(facts);
       read_records(*get, where, shape, sink, observer, io, background);
-      sink.end_page(tally);
-      retrier.reset();
+      sink.end_page();
     } catch (const TransientError& e) {
       background.settle();
       announce_checkpoints(background, observer);
       writer.rollback();
+      sink.rewind();
+      pager = resume_pager;
+      url = resume_url;
       retrier.after(e);
-      continue;  // the same page again
+      continue;
     }
-    announce_checkpoints(background, observer);
-    const std::optional<std::string> next = pager.next(url, facts, sink.page_only_repeats());
+    std::optional<std::string> next;
+    try {
+      next = pager.next(url, facts, sink.page_only_repeats());
+    } catch (const PermanentError&) {
+      sink.commit_rows(tally);  // the pages read whole stay, the cursor does not move
+      throw;
+    }
     if (!next) break;
     url = *next;
+    if (sink.commit_due()) {
+      sink.commit_rows(tally);
+      announce_checkpoints(background, observer);
+      retrier.reset();  // progress was committed
+      resume_pager = pager;
+      resume_url = url;
+    }
   }
-  sink.finish(start);
-  return sink.repeats();
+  return sink.finish(start, tally);
 }
 
 }  // namespace

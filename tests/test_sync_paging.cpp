@@ -278,6 +278,63 @@ TEST_SUITE("sync_paging") {
     }
   }
 
+  TEST_CASE("transient faults in the middle of a chain: the chain resumes and stays exact") {
+    for (const Style& style : {styles()[0], styles()[3], styles()[5], styles()[7]}) {
+      CAPTURE(style.name);
+      e2e::Scene scene(0);
+      auto& [dir, api] = scene;
+      const std::string url = api.add_endpoint(spec_for(style, Order::Ascending));
+      const auto config = paged_config(dir, url, style.members);
+      // A 503 on page 3, and page 5 cut after 300 bytes of its body.
+      api.set_request_hook([&api](std::size_t n) {
+        if (n == 3) api.push_fault({});
+        if (n == 6) {
+          tsync::mock::Fault drop;
+          drop.kind = tsync::mock::Fault::Kind::DropAfterBytes;
+          drop.after_bytes = 300;
+          api.push_fault(drop);
+        }
+      });
+      const auto report = sync_once(config);
+      api.set_request_hook(nullptr);
+      REQUIRE_MESSAGE(report.status == "ok", report.error);
+      CHECK(report.counters.retries == 2);
+      CHECK(report.warning.empty());
+      e2e::check_table_equals(config.database, "items", api.records(kPath));
+      CHECK(saved(config.database) == api.records(kPath).snapshot().back().cursor);
+    }
+  }
+
+  TEST_CASE("a permanent fault on a later page: exit 1, the cursor does not move") {
+    e2e::Scene scene(0);
+    auto& [dir, api] = scene;
+    const Style style = styles()[5];
+    const std::string url = api.add_endpoint(spec_for(style, Order::Ascending));
+    const auto config = paged_config(dir, url, style.members);
+    api.set_request_hook([&api](std::size_t n) {
+      if (n == 3) {
+        tsync::mock::Fault bad;
+        bad.kind = tsync::mock::Fault::Kind::RawBody;
+        bad.status = 200;
+        bad.body = R"({"data": [{"id": "x", "updatedAt": "2024-01-01T00:00:00Z"} {]})";
+        api.push_fault(bad);
+      }
+    });
+    const auto report = sync_once(config);
+    api.set_request_hook(nullptr);
+    CHECK(report.status == "error");
+    CHECK(report.exit_code == tsync::kExitError);
+    CHECK(report.error.find("offset=100") != std::string::npos);
+    CHECK(report.error.find("response body at byte") != std::string::npos);
+    CHECK(saved(config.database).empty());
+    // Nothing of the bad page is stored.
+    CHECK(e2e::text_of(config.database, "SELECT count(*) FROM items WHERE id = 'x'") == "0");
+    // The next run reads the chain again and completes it.
+    const auto next = sync_once(config);
+    REQUIRE_MESSAGE(next.status == "ok", next.error);
+    e2e::check_table_equals(config.database, "items", api.records(kPath));
+  }
+
   TEST_CASE("a configured has_more or total path missing from the body is an error") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
