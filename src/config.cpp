@@ -13,6 +13,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "auth.hpp"
 #include "errors.hpp"
 #include "timestamp.hpp"
 
@@ -108,7 +109,8 @@ constexpr const char* kTopLevelKeys[] = {"base_url",
                                          "sorted_apply_rows",
                                          "min_bytes_per_second",
                                          "max_run_seconds",
-                                         "max_delete_fraction"};
+                                         "max_delete_fraction",
+                                         "auth"};
 
 constexpr const char* kStreamKeys[] = {"name",
                                        "url",
@@ -127,7 +129,8 @@ constexpr const char* kStreamKeys[] = {"name",
                                        "on_delete",
                                        "delete_field",
                                        "max_delete_fraction",
-                                       "pagination"};
+                                       "pagination",
+                                       "auth"};
 
 // Secrets shorter than this would make masking them hide innocent text.
 constexpr std::size_t kMinSecretLength = 4;
@@ -258,6 +261,191 @@ std::vector<std::string> string_list(const Checker& c, const char* key) {
   return out;
 }
 
+constexpr const char* kAuthKeys[] = {
+    "type",      "token_env",      "username",          "username_env",      "password_env",
+    "name",      "in",             "value_env",         "prefix",            "login_url",
+    "body",      "token_path",     "method",            "header",            "token_url",
+    "grant",     "client_id_env",  "client_secret_env", "refresh_token_env", "scope",
+    "client_auth", "credentials_file"};
+
+JsonPath read_json_path(const Checker& c, const char* key);
+
+// An "auth" object (README, "Signing in"), at the top level or in a stream.
+std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std::string& where) {
+  if (!v.IsObject())
+    throw ConfigError(where + ": must be an object with a \"type\" (bearer, basic, api_key, "
+                              "session or oauth2)");
+  check_keys(v, kAuthKeys, where);
+  const Checker c(v, where);
+  auto a = std::make_shared<AuthConfig>();
+  a->where = where;
+  const auto type = c.text("type");
+  if (!type) c.fail("type", "missing (bearer, basic, api_key, session or oauth2)");
+  std::vector<const char*> required, optional;
+  if (*type == "bearer") {
+    a->type = AuthType::Bearer;
+    required = {"token_env"};
+  } else if (*type == "basic") {
+    a->type = AuthType::Basic;
+    required = {"password_env"};
+    optional = {"username", "username_env"};
+  } else if (*type == "api_key") {
+    a->type = AuthType::ApiKey;
+    required = {"name", "in", "value_env"};
+    optional = {"prefix"};
+  } else if (*type == "session") {
+    a->type = AuthType::Session;
+    required = {"login_url", "body", "token_path"};
+    optional = {"method", "header", "prefix"};
+  } else if (*type == "oauth2") {
+    a->type = AuthType::OAuth2;
+    required = {"token_url", "grant", "client_id_env", "client_secret_env"};
+    optional = {"refresh_token_env", "scope", "client_auth", "credentials_file"};
+  } else {
+    c.fail("type", "\"" + *type + "\" is not a type of auth (bearer, basic, api_key, session or "
+                   "oauth2)");
+  }
+  for (const auto& member : v.GetObject()) {
+    const std::string key(member.name.GetString(), member.name.GetStringLength());
+    if (key == "type") continue;
+    bool takes = false;
+    for (const char* k : required) takes = takes || key == k;
+    for (const char* k : optional) takes = takes || key == k;
+    if (!takes) c.fail(key, "is not a key of type \"" + *type + "\"");
+  }
+  for (const char* key : required)
+    if (!c.find(key)) c.fail(key, "missing (type \"" + *type + "\" needs it)");
+  auto env = [&](const char* key, const std::string& what) {
+    EnvSecret secret;
+    secret.env = *c.text(key);
+    secret.value = secret_from_env(c, key, secret.env, what);
+    return secret;
+  };
+  switch (a->type) {
+    case AuthType::Bearer:
+      a->key = env("token_env", "the API token");
+      break;
+    case AuthType::Basic:
+      if (c.find("username") && c.find("username_env"))
+        c.fail("username", "give username or username_env, not both");
+      if (auto u = c.text("username")) {
+        a->username = *u;
+      } else if (c.find("username_env")) {
+        a->username_env = *c.text("username_env");
+        const char* value = std::getenv(a->username_env.c_str());
+        if (!value || !*value)
+          c.fail("username_env", "environment variable " + a->username_env + " is not set");
+        a->username = value;
+      } else {
+        c.fail("username", "missing (type \"basic\" needs username or username_env)");
+      }
+      if (a->username.find(':') != std::string::npos)
+        c.fail("username", "must not hold a ':' (HTTP Basic joins user and password with one)");
+      a->password = env("password_env", "the password");
+      break;
+    case AuthType::ApiKey: {
+      a->name = *c.text("name");
+      const std::string in = *c.text("in");
+      if (in != "header" && in != "query")
+        c.fail("in", "must be \"header\" or \"query\", not \"" + in + "\"");
+      a->in_query = in == "query";
+      if (!a->in_query && !std::all_of(a->name.begin(), a->name.end(), is_token_char))
+        c.fail("name", "\"" + a->name + "\" is not a valid header name");
+      if (const rapidjson::Value* p = c.find("prefix")) {
+        if (!p->IsString()) c.fail("prefix", "must be a string");
+        a->prefix.assign(p->GetString(), p->GetStringLength());
+      }
+      a->key = env("value_env", "the API key");
+      break;
+    }
+    case AuthType::Session: {
+      a->login_url = *c.text("login_url");
+      check_url(c, "login_url", a->login_url);
+      a->method = c.text("method").value_or("POST");
+      if (a->method != "POST") c.fail("method", "must be \"POST\"");
+      a->name = c.text("header").value_or("Authorization");
+      if (!std::all_of(a->name.begin(), a->name.end(), is_token_char))
+        c.fail("header", "\"" + a->name + "\" is not a valid header name");
+      if (const rapidjson::Value* p = c.find("prefix")) {
+        if (!p->IsString()) c.fail("prefix", "must be a string");
+        a->prefix.assign(p->GetString(), p->GetStringLength());
+      }
+      const rapidjson::Value& body = *c.find("body");
+      if (!body.IsObject()) c.fail("body", "must be a JSON object");
+      rapidjson::StringBuffer buffer;
+      rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+      writer.StartObject();
+      for (const auto& m : body.GetObject()) {
+        writer.Key(m.name.GetString(), m.name.GetStringLength());
+        const std::string field(m.name.GetString(), m.name.GetStringLength());
+        if (m.value.IsObject()) {
+          if (m.value.MemberCount() != 1 || !m.value.HasMember("env") ||
+              !m.value["env"].IsString())
+            c.fail("body", "\"" + field + "\": an object value must be {\"env\": \"NAME\"}");
+          const std::string name = m.value["env"].GetString();
+          const std::string value = secret_from_env(c, "body", name, "the login's " + field);
+          writer.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+          a->login_secrets.push_back(value);
+        } else {
+          m.value.Accept(writer);
+        }
+      }
+      writer.EndObject();
+      a->login_body.assign(buffer.GetString(), buffer.GetSize());
+      a->token_path = read_json_path(c, "token_path");
+      break;
+    }
+    case AuthType::OAuth2: {
+      a->token_url = *c.text("token_url");
+      check_url(c, "token_url", a->token_url);
+      const std::string grant = *c.text("grant");
+      if (grant != "client_credentials" && grant != "refresh_token")
+        c.fail("grant", "must be \"client_credentials\" or \"refresh_token\", not \"" + grant +
+                            "\"");
+      a->refresh_grant = grant == "refresh_token";
+      if (!a->refresh_grant && c.find("refresh_token_env"))
+        c.fail("refresh_token_env", "is for grant \"refresh_token\" only");
+      if (!a->refresh_grant && c.find("credentials_file"))
+        c.fail("credentials_file", "is for grant \"refresh_token\" only");
+      a->client_id = env("client_id_env", "the OAuth2 client id");
+      a->client_secret = env("client_secret_env", "the OAuth2 client secret");
+      if (c.find("refresh_token_env")) a->refresh_token = env("refresh_token_env", "a refresh token");
+      if (auto scope = c.text("scope")) a->scope = *scope;
+      const std::string client_auth = c.text("client_auth").value_or("body");
+      if (client_auth != "body" && client_auth != "basic")
+        c.fail("client_auth", "must be \"body\" or \"basic\", not \"" + client_auth + "\"");
+      a->client_auth_basic = client_auth == "basic";
+      if (auto file = c.text("credentials_file")) a->credentials_file = *file;
+      break;
+    }
+  }
+  return a;
+}
+
+// The secrets of an auth setting, for the redactor.
+void add_auth_secrets(const AuthConfig& a, Redactor& redactor) {
+  for (const EnvSecret* secret : {&a.password, &a.key, &a.client_id, &a.client_secret})
+    if (!secret->value.empty()) redactor.add_secret(secret->value);
+  if (a.refresh_token) redactor.add_secret(a.refresh_token->value);
+  if (a.type == AuthType::Basic) redactor.add_secret(a.username + ":" + a.password.value);
+  if (a.type == AuthType::ApiKey && !a.prefix.empty()) redactor.add_secret(a.prefix + a.key.value);
+  for (const std::string& value : a.login_secrets) redactor.add_secret(value);
+}
+
+// Gives stream `s` the auth setting `a`: a bearer token is the stream's token
+// (token_env's own path), every other type its AuthConfig.
+void apply_auth(const std::shared_ptr<const AuthConfig>& a, StreamConfig& s) {
+  if (a->type == AuthType::Bearer) {
+    s.token_env = a->key.env;
+    s.token = a->key.value;
+    s.auth.reset();
+  } else {
+    s.token_env.reset();
+    s.token.clear();
+    s.auth = a;
+  }
+}
+
 constexpr const char* kPaginationKeys[] = {
     "type",       "path", "param",     "has_more_path", "repeat_since",     "field", "limit_param",
     "limit",      "total_path", "size_param", "size", "first", "total_pages_path"};
@@ -381,7 +569,8 @@ Pagination read_pagination(const rapidjson::Value& v, const std::string& where, 
 }
 
 StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std::string& origin,
-                         const rapidjson::Value& top) {
+                         const rapidjson::Value& top,
+                         const std::shared_ptr<const AuthConfig>& top_auth) {
   const std::string at = origin + ": streams[" + std::to_string(index) + "]";
   if (!v.IsObject()) throw ConfigError(at + ": must be an object with \"name\" and \"url\"");
   const rapidjson::Value* name_value = nullptr;
@@ -524,6 +713,14 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
   read_defaults(Checker(top, origin), s.cursor_format, defaults);
   read_defaults(c, s.cursor_format, defaults);
   apply_defaults(c, defaults, s);
+  if (const rapidjson::Value* own = c.find("auth")) {
+    if (c.find("token_env"))
+      c.fail("auth", "token_env and auth: give one or the other (token_env is the short form of "
+                     "{\"type\": \"bearer\", \"token_env\": ...})");
+    apply_auth(read_auth(*own, where + ": auth"), s);
+  } else if (!c.find("token_env") && top_auth) {
+    apply_auth(top_auth, s);
+  }
   return s;
 }
 
@@ -548,6 +745,13 @@ Config parse_config(const std::string& text, const std::string& origin) {
 
   const Checker c(doc, origin);
   Config config;
+  std::shared_ptr<const AuthConfig> top_auth;
+  if (const rapidjson::Value* a = c.find("auth")) {
+    if (c.find("token_env"))
+      throw ConfigError(origin + ": auth: token_env and auth: give one or the other (token_env is "
+                                 "the short form of {\"type\": \"bearer\", \"token_env\": ...})");
+    top_auth = read_auth(*a, origin + ": auth");
+  }
   const bool has_streams = c.find("streams") != nullptr;
   if (has_streams && c.find("base_url"))
     throw ConfigError(origin +
@@ -565,13 +769,14 @@ Config parse_config(const std::string& text, const std::string& origin) {
     StreamDefaults defaults;
     read_defaults(c, s.cursor_format, defaults);
     apply_defaults(c, defaults, s);
+    if (top_auth) apply_auth(top_auth, s);
     config.streams.push_back(std::move(s));
   } else {
     const rapidjson::Value& streams = doc["streams"];
     if (!streams.IsArray()) c.fail("streams", "must be an array of stream objects");
     if (streams.Empty()) c.fail("streams", "must list at least one stream");
     for (rapidjson::SizeType i = 0; i < streams.Size(); ++i) {
-      StreamConfig s = read_stream(streams[i], i, origin, doc);
+      StreamConfig s = read_stream(streams[i], i, origin, doc, top_auth);
       for (const StreamConfig& other : config.streams) {
         if (other.name == s.name)
           throw ConfigError(origin + ": stream \"" + s.name + "\": name: two streams have it");
@@ -599,6 +804,7 @@ Config parse_config(const std::string& text, const std::string& origin) {
     if (!s.token.empty()) redactor->add_secret(s.token);
     for (const HeaderSetting& h : s.headers)
       if (h.env) redactor->add_secret(h.value);
+    if (s.auth) add_auth_secrets(*s.auth, *redactor);
   }
   config.redactor = std::move(redactor);
   if (auto v = c.text("ca_file")) {

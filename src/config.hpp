@@ -33,8 +33,9 @@ struct Config {
   // The longest a run may take; then it stops at a safe point and fails.
   long long max_run_seconds = 4 * 3600;
   // Masks every secret of every stream (tokens, headers taken from the
-  // environment) in whatever tsync writes: never null.
-  std::shared_ptr<const Redactor> redactor = std::make_shared<Redactor>();
+  // environment, auth's secrets, and those obtained at run time: session and
+  // access tokens) in whatever tsync writes: never null.
+  std::shared_ptr<Redactor> redactor = std::make_shared<Redactor>();
 
   // The stream named `name`, or nullptr.
   const StreamConfig* find_stream(const std::string& name) const;

@@ -90,6 +90,8 @@ bool is_secret(const HttpHeader& header) {
 Redactor redactor_for(const HttpOptions& options) {
   Redactor redactor = options.redactor ? *options.redactor : Redactor();
   if (!options.bearer_token.empty()) redactor.add_secret(options.bearer_token);
+  if (options.query_secret_value.size() >= Redactor::kMinSecretLength)
+    redactor.add_secret(options.query_secret_value);
   for (const auto& header : options.headers)
     if (is_secret(header)) redactor.add_secret(header.value);
   return redactor;
@@ -131,6 +133,35 @@ std::string resolve_url(const std::string& base, const std::string& reference) {
   if (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0)
     throw PermanentError("\"" + redact_url(url) + "\" is not an http or https URL");
   return url;
+}
+
+std::string with_query_param(const std::string& url, const std::string& name,
+                             const std::string& value) {
+  const std::size_t fragment = url.find('#');
+  const std::string base = url.substr(0, fragment);
+  const std::size_t question = base.find('?');
+  if (question != std::string::npos) {
+    std::string encoded_name;
+    append_url_encoded(encoded_name, name);
+    std::size_t start = question + 1;
+    while (start <= base.size()) {
+      const std::size_t end = std::min(base.find('&', start), base.size());
+      const std::string item = base.substr(start, end - start);
+      const std::string item_name = item.substr(0, item.find('='));
+      if (item_name == name || item_name == encoded_name) return url;
+      start = end + 1;
+    }
+  }
+  std::string out = base;
+  if (question == std::string::npos)
+    out += '?';
+  else if (out.back() != '?' && out.back() != '&')
+    out += '&';
+  append_url_encoded(out, name);
+  out += '=';
+  append_url_encoded(out, value);
+  if (fragment != std::string::npos) out += url.substr(fragment);
+  return out;
 }
 
 struct HttpSession::Pool {
@@ -246,6 +277,7 @@ HttpGet::HttpGet(const HttpOptions& options, const std::string& url, HttpSession
   global_init();
   origin_ = origin_of(options.credentials_origin.empty() ? url : options.credentials_origin);
   send_secrets_ = origin_of(url) == origin_;
+  post_ = options.method == "POST";
   if (session) {
     handles_->pool = session->pool_.get();
     handles_->multi = handles_->pool->multi.get();
@@ -256,7 +288,9 @@ HttpGet::HttpGet(const HttpOptions& options, const std::string& url, HttpSession
     handles_->multi = handles_->own_multi.get();
   }
   if (!handles_->multi) throw Error("cannot create an HTTP handle (out of memory)");
-  start(url);
+  start(send_secrets_ && !options.query_secret_name.empty()
+            ? with_query_param(url, options.query_secret_name, options.query_secret_value)
+            : url);
 }
 
 // Starts the request for `url`, the one asked for or a redirect's target, on
@@ -298,8 +332,15 @@ void HttpGet::start(const std::string& url) {
     curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
     curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, options_.bearer_token.c_str());
   }
+  if (post_) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(options_.body.size()));
+    curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, options_.body.c_str());
+  }
   handles_->headers.reset(curl_slist_append(nullptr, "Accept: application/json"));
   bool appended = handles_->headers != nullptr;
+  if (appended && post_ && !options_.content_type.empty())
+    appended = curl_slist_append(handles_->headers.get(),
+                                 ("Content-Type: " + options_.content_type).c_str()) != nullptr;
   for (const auto& header : options_.headers) {
     if (!appended) break;
     if (is_secret(header) && !send_secrets_) continue;
@@ -375,6 +416,13 @@ void HttpGet::follow(const std::string& target) {
     throw PermanentError(where() + ": redirected to " + shown +
                          ", which is not an http or https URL");
   if (origin != origin_) send_secrets_ = false;
+  long code = 0;
+  curl_easy_getinfo(handles_->easy.get(), CURLINFO_RESPONSE_CODE, &code);
+  if (post_ && code != 307 && code != 308) post_ = false;  // as browsers and curl do
+  if (post_ && !send_secrets_)
+    throw PermanentError(where() + ": redirected to " + shown +
+                         ", another origin: tsync does not send this request's body (it may hold "
+                         "credentials) there");
   ++redirects_;
   start(target);
 }
@@ -384,7 +432,7 @@ std::string HttpGet::redirected_to() const {
 }
 
 std::string HttpGet::where() const {
-  std::string text = "GET " + url_;
+  std::string text = options_.method + " " + url_;
   if (redirects_ > 0) text += " (redirected to " + redirected_to() + ")";
   return text;
 }

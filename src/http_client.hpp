@@ -41,6 +41,17 @@ struct HttpOptions {
   // sent without the bearer token and secret headers, as a redirect there is.
   // Empty: the origin of each request's own URL.
   std::string credentials_origin;
+  // A secret sent as a query parameter (an API key in the URL): added to the
+  // URL asked for, unless the URL already has that parameter, when its origin
+  // is the credentials' origin. Masked like every secret. Empty name: none.
+  std::string query_secret_name;
+  std::string query_secret_value;
+  // "POST" sends `body` with Content-Type `content_type` (a login, a token
+  // request); a redirect to another origin is then refused, as the body may
+  // hold credentials, and a 301, 302 or 303 turns it into a GET.
+  std::string method = "GET";
+  std::string body;
+  std::string content_type;
 };
 
 // Throws ConfigError if the options cannot make a well-formed request: a header
@@ -63,6 +74,11 @@ std::string resolve_url(const std::string& base, const std::string& reference);
 // A URL's scheme, host and port ("http://127.0.0.1:80"), lower case; "" when
 // it cannot be parsed.
 std::string origin_of(const std::string& url);
+
+// `url` with the query parameter name=value appended (both percent-encoded),
+// unless the query already has a parameter `name`.
+std::string with_query_param(const std::string& url, const std::string& name,
+                             const std::string& value);
 
 // The connections one stream's requests share: a request made with a session
 // reuses the connection (and, for https, the TLS session) the previous one
@@ -164,6 +180,7 @@ class HttpGet {
   std::string origin_;        // scheme://host:port of the URL asked for
   std::string current_url_;   // the URL of this hop (not masked)
   bool send_secrets_ = true;  // false once a redirect left origin_
+  bool post_ = false;         // this hop sends options_.body
   int redirects_ = 0;
   long status_ = -1;  // once the final response's head is in
   std::unique_ptr<Handles> handles_;

@@ -1,6 +1,7 @@
 #include "redact.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <stdexcept>
 
 namespace tsync {
@@ -113,6 +114,35 @@ std::size_t match_at(std::string_view text, std::size_t p, std::string_view patt
 
 }  // namespace
 
+Redactor::Redactor(const Redactor& other) {
+  const std::shared_lock lock(other.mutex_);
+  patterns_ = other.patterns_;
+}
+
+Redactor& Redactor::operator=(const Redactor& other) {
+  if (this == &other) return *this;
+  std::vector<std::string> copy;
+  {
+    const std::shared_lock lock(other.mutex_);
+    copy = other.patterns_;
+  }
+  const std::unique_lock lock(mutex_);
+  patterns_ = std::move(copy);
+  return *this;
+}
+
+bool Redactor::empty() const {
+  const std::shared_lock lock(mutex_);
+  return patterns_.empty();
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out = base64(bytes, kBase64);
+  out.append((3 - bytes.size() % 3) % 3, '=');
+  return out;
+}
+
+// Called with mutex_ held for writing.
 void Redactor::add_pattern(std::string pattern) {
   if (pattern.size() < kMinSecretLength) return;
   if (std::find(patterns_.begin(), patterns_.end(), pattern) != patterns_.end()) return;
@@ -125,6 +155,7 @@ void Redactor::add_secret(std::string_view value) {
   if (value.size() < kMinSecretLength)
     throw std::invalid_argument("a secret must have at least " + std::to_string(kMinSecretLength) +
                                 " characters, this one has " + std::to_string(value.size()));
+  const std::unique_lock lock(mutex_);
   add_forms(value);
   // "user:password": the password may also turn up on its own.
   const auto colon = value.find(':');
@@ -151,6 +182,7 @@ void Redactor::add_forms(std::string_view value) {
 }
 
 std::string Redactor::redact(std::string_view text) const {
+  const std::shared_lock lock(mutex_);
   if (patterns_.empty()) return std::string(text);
   std::vector<bool> masked(text.size(), false);
   bool any = false;

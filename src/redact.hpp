@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,10 +24,14 @@ namespace tsync {
 //     least kMinSecretLength characters).
 // Where matches overlap (a secret that overlaps itself, or one secret inside
 // another), the union of all matched ranges is masked, so no fragment of a
-// secret is left between two masks. Copyable; redact() may be called from
-// several threads at once.
+// secret is left between two masks. Copyable; thread-safe: a secret obtained
+// at run time (an access token) may be added while other threads redact.
 class Redactor {
  public:
+  Redactor() = default;
+  Redactor(const Redactor& other);
+  Redactor& operator=(const Redactor& other);
+
   static constexpr std::string_view kMask = "[redacted]";
   // A shorter secret would mask innocent text; add_secret refuses it.
   static constexpr std::size_t kMinSecretLength = 4;
@@ -37,13 +42,17 @@ class Redactor {
   // The text with every secret replaced by kMask.
   std::string redact(std::string_view text) const;
   // True when no secret was added: redact() returns its text unchanged.
-  bool empty() const { return patterns_.empty(); }
+  bool empty() const;
 
  private:
   void add_forms(std::string_view value);
   void add_pattern(std::string pattern);
 
+  mutable std::shared_mutex mutex_;    // guards patterns_
   std::vector<std::string> patterns_;  // every form of every secret, longest first
 };
+
+// Base64 (RFC 4648, standard alphabet, padded) of `bytes`: for Basic credentials.
+std::string base64_encode(std::string_view bytes);
 
 }  // namespace tsync

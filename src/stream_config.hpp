@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,6 +13,8 @@
 #include "timestamp.hpp"
 
 namespace tsync {
+
+struct AuthConfig;
 
 // One extra request header of a stream. A value taken from the environment is a
 // secret: it is never printed and never stored.
@@ -44,6 +47,9 @@ struct StreamConfig {
   std::string delete_field;  // tombstones: a field that marks a record deleted; "" for none
   double max_delete_fraction = 0.5;  // a full pass deleting more of the live rows deletes nothing
   Pagination pagination;             // how the API pages; none by default
+  // How requests are signed when not by `token` (Basic, an API key, a session,
+  // OAuth2); streams that use the top-level auth share one object.
+  std::shared_ptr<const AuthConfig> auth;
 
   RecordShape shape() const {
     return {records_path, cursor_field, cursor_format, primary_key, delete_field, {}};

@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cmath>
 #include <iomanip>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
 
+#include "auth.hpp"
 #include "background_writer.hpp"
 #include "errors.hpp"
 #include "http_client.hpp"
@@ -223,24 +225,45 @@ std::string read_error_body(HttpGet& get) {
   return text;
 }
 
-std::string status_hint(long status, const StreamConfig& stream) {
+std::string status_hint(long status, const StreamConfig& stream, const Authenticator* auth) {
+  if ((status == 401 || status == 403) && auth)
+    return " (stream \"" + stream.name + "\": the API refused " + auth->describe() + ")";
   if (status == 401 || status == 403)
     return stream.token_env ? " (check the token in $" + *stream.token_env + ")"
-                            : " (the API wants a token: set token_env in the configuration)";
+                            : " (the API wants credentials: set auth or token_env in the "
+                              "configuration)";
   if (status == 404) return " (check the stream's url)";
   return "";
 }
 
-// Sends one request and waits for its status: a transient fault status throws
-// TransientError, any other failure PermanentError, both naming the request.
+// Sends one request, signed by `auth` when there is one, and waits for its
+// status: a transient fault status throws TransientError, any other failure
+// PermanentError, both naming the request. A 401 to a session or access
+// token is answered once with a new login or token and the same request.
 // `where` is set to "GET <url>: HTTP <status>" for messages about the body.
 std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const HttpOptions& http,
                                        HttpSession& session, const std::string& url,
-                                       SyncObserver& observer, std::string& where) {
-  observer.on_request(url);
-  auto get = std::make_unique<HttpGet>(http, url, &session);
-  const long status = get->status();
-  observer.on_response(status, get->content_length());
+                                       SyncObserver& observer, std::string& where,
+                                       Authenticator* auth) {
+  std::unique_ptr<HttpGet> get;
+  long status = 0;
+  for (;;) {
+    observer.on_request(url);
+    if (auth) {
+      HttpOptions signed_options = http;
+      auth->apply(signed_options);
+      get = std::make_unique<HttpGet>(signed_options, url, &session);
+    } else {
+      get = std::make_unique<HttpGet>(http, url, &session);
+    }
+    status = get->status();
+    observer.on_response(status, get->content_length());
+    if (status == 401 && auth && !get->secrets_withheld() && auth->renew_after_refusal()) {
+      read_error_body(*get);  // the connection stays usable
+      continue;
+    }
+    break;
+  }
   where = "GET " + get->url() + ": HTTP " + std::to_string(status);
   if (status == 408 || status == 429 || status >= 500) {
     const std::string body = read_error_body(*get);
@@ -248,8 +271,10 @@ std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const HttpOpt
   }
   if (status < 200 || status >= 300) {
     const std::string body = read_error_body(*get);
-    throw PermanentError(where + (body.empty() ? "" : ": " + body) + status_hint(status, stream));
+    throw PermanentError(where + (body.empty() ? "" : ": " + body) +
+                         status_hint(status, stream, auth));
   }
+  if (auth) auth->accepted();
   return get;
 }
 
@@ -289,12 +314,13 @@ void count_response(Tally& tally, std::int64_t accepted, std::int64_t rejected,
 
 // One request and its whole response. Returns whether it brought newer records.
 bool fetch(const Config& config, const StreamConfig& stream, const HttpOptions& http,
-           HttpSession& session, const std::string& url, BackgroundWriter& writer,
-           SyncObserver& observer, RunCounters& io, Cursor& committed, std::int64_t& table_rows,
-           Tally& tally) {
+           HttpSession& session, Authenticator* auth, const std::string& url,
+           BackgroundWriter& writer, SyncObserver& observer, RunCounters& io, Cursor& committed,
+           std::int64_t& table_rows, Tally& tally) {
   const Cursor asked = committed;
   std::string where;
-  const std::unique_ptr<HttpGet> get = open_response(stream, http, session, url, observer, where);
+  const std::unique_ptr<HttpGet> get =
+      open_response(stream, http, session, url, observer, where, auth);
   ResponseSink sink(writer, observer, io, asked, committed, config.checkpoint_rows, table_rows);
   read_records(*get, where, stream.shape(), sink, observer, io, writer);
   sink.finish();
@@ -626,7 +652,7 @@ Pager make_pager(const StreamConfig& stream, const Cursor& start) {
 // was then. Returns the number of records that came more than once (0: the
 // chain is settled, its cursor moved).
 std::int64_t read_chain(const Config& config, const StreamConfig& stream, const HttpOptions& http,
-                        BackgroundWriter& background, ReplicaWriter& writer,
+                        Authenticator* auth, BackgroundWriter& background, ReplicaWriter& writer,
                         SyncObserver& observer, RunCounters& io, const Cursor& start,
                         Tally& tally) {
   HttpSession session;
@@ -649,7 +675,7 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
     try {
       std::string where;
       const std::unique_ptr<HttpGet> get =
-          open_response(stream, http, session, url, observer, where);
+          open_response(stream, http, session, url, observer, where, auth);
       facts.link_headers = get->header_values("link");
       sink.begin_page(facts);
       read_records(*get, where, shape, sink, observer, io, background);
@@ -686,9 +712,23 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
 
 }  // namespace
 
+std::shared_ptr<Authenticator> make_authenticator(const Config& config,
+                                                  const StreamConfig& stream) {
+  if (!stream.auth) return nullptr;
+  HttpOptions transport;
+  transport.timeout_seconds = config.timeout_seconds;
+  transport.ca_file = config.ca_file.value_or("");
+  transport.min_bytes_per_second = config.min_bytes_per_second;
+  return std::make_shared<Authenticator>(
+      stream.auth, transport, config.redactor,
+      credentials_path(config.database, stream.auth->credentials_file));
+}
+
 void sync_stream(const Config& config, const StreamConfig& stream, Replica& replica,
-                 SyncObserver& observer, SyncReport& report, bool full) {
+                 SyncObserver& observer, SyncReport& report, bool full,
+                 std::shared_ptr<Authenticator> auth) {
   const auto started = Clock::now();
+  if (stream.auth && !auth) auth = make_authenticator(config, stream);
   report.stream = stream.name;
   report.full = full;
   const std::optional<Cursor> saved = replica.cursor(stream.name, stream.cursor_format);
@@ -727,8 +767,8 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
   try {
     std::int64_t repeats = 0;
     if (stream.pagination.paged()) {
-      repeats =
-          read_chain(config, stream, http, background, writer, observer, io, committed, tally);
+      repeats = read_chain(config, stream, http, auth.get(), background, writer, observer, io,
+                           committed, tally);
     } else {
       HttpSession session;
       Retrier retrier(config, observer, io);
@@ -738,8 +778,8 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
         const Instant before = committed.instant;
         bool newer = false;
         try {
-          newer = fetch(config, stream, http, session, url, background, observer, io, committed,
-                        table_rows, tally);
+          newer = fetch(config, stream, http, session, auth.get(), url, background, observer, io,
+                        committed, table_rows, tally);
           retrier.reset();
         } catch (const TransientError& e) {
           background.settle();
@@ -831,6 +871,12 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
   const HttpWarmUp warm_up;  // libcurl's set-up overlaps opening the replica
   SyncLock lock(config.database);
   Replica replica(config.database, ReplicaOptions{config.cache_size_mib});
+  // Streams that share an auth setting (the top level's) share one login or
+  // access token.
+  std::map<const AuthConfig*, std::shared_ptr<Authenticator>> authenticators;
+  for (const StreamConfig* stream : selected)
+    if (stream->auth && !authenticators.count(stream->auth.get()))
+      authenticators[stream->auth.get()] = make_authenticator(config, *stream);
   std::vector<SyncReport> reports;
   for (const StreamConfig* stream : selected) {
     observer.on_stream(stream->name, selected.size());
@@ -838,7 +884,8 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
     SyncReport& report = reports.back();
     report.stream = stream->name;
     try {
-      sync_stream(config, *stream, replica, observer, report, full);
+      sync_stream(config, *stream, replica, observer, report, full,
+                  stream->auth ? authenticators.at(stream->auth.get()) : nullptr);
     } catch (const Interrupted& e) {
       report.status = "interrupted";
       report.error = e.what();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,8 @@
 #include "replica.hpp"
 
 namespace tsync {
+
+class Authenticator;
 
 // What a sync tells whoever runs it, as it happens. Every method has a no-op
 // default; they are called on the thread that called run_sync().
@@ -58,8 +61,11 @@ struct SyncReport {
 // With `full`, a full pass: it asks from the stream's first cursor whatever the
 // saved one, never moves the saved cursor backwards, and once the whole pass has
 // completed, marks deleted the rows it did not return (ReplicaWriter::reconcile).
+// `auth` signs the requests when the stream has an auth setting (one is made
+// when none is given); run_streams gives the streams of one setting one.
 void sync_stream(const Config& config, const StreamConfig& stream, Replica& replica,
-                 SyncObserver& observer, SyncReport& report, bool full = false);
+                 SyncObserver& observer, SyncReport& report, bool full = false,
+                 std::shared_ptr<Authenticator> auth = nullptr);
 
 // Syncs the streams named in `names` (every stream, in the configuration's
 // order, when empty) into the replica at `config.database`, under its sync lock.
