@@ -56,6 +56,13 @@ constexpr std::array<std::pair<PagingStyle, std::string_view>, 8> kPagingNames{
      {PagingStyle::Offset, "offset"},
      {PagingStyle::PageNumber, "page_number"},
      {PagingStyle::Keyset, "keyset"}}};
+constexpr std::array<std::pair<AuthRequirement::Kind, std::string_view>, 6> kAuthNames{
+    {{AuthRequirement::Kind::None, "none"},
+     {AuthRequirement::Kind::Bearer, "bearer"},
+     {AuthRequirement::Kind::Basic, "basic"},
+     {AuthRequirement::Kind::ApiKey, "api_key"},
+     {AuthRequirement::Kind::Session, "session"},
+     {AuthRequirement::Kind::OAuth2, "oauth2"}}};
 constexpr std::array<std::pair<Order, std::string_view>, 3> kOrderNames{
     {{Order::Ascending, "ascending"},
      {Order::NewestFirst, "newest_first"},
@@ -89,6 +96,108 @@ std::string_view order_name(Order order) { return name_of(kOrderNames, order); }
 
 std::optional<Order> order_from_name(std::string_view name) { return value_of(kOrderNames, name); }
 
+std::string_view auth_kind_name(AuthRequirement::Kind kind) { return name_of(kAuthNames, kind); }
+
+const char* const kAuthSpecHelp =
+    "none | basic:USER:PASSWORD | bearer:TOKEN | api_key:header:NAME:PREFIX:KEY |\n"
+    "api_key:query:NAME:PREFIX:KEY | session:USER:PASSWORD[:PREFIX] | oauth2\n"
+    "(':' separates the parts; PREFIX may be empty, as in api_key:query:api_key::KEY;\n"
+    "a session's PREFIX defaults to \"Token \"; oauth2 takes the --oauth-* settings)";
+
+AuthRequirement parse_auth_spec(std::string_view text) {
+  using Kind = AuthRequirement::Kind;
+  AuthRequirement auth;
+  const std::size_t colon = text.find(':');
+  const std::string_view kind_name = text.substr(0, colon);
+  const std::string_view rest =
+      colon == std::string_view::npos ? std::string_view() : text.substr(colon + 1);
+  const auto kind = value_of(kAuthNames, kind_name);
+  if (!kind)
+    throw std::invalid_argument(quoted(kind_name) +
+                                " is not none, basic, bearer, api_key, session or oauth2");
+  auth.kind = *kind;
+  // The parts of `rest`: the first `count` - 1 at each colon, the last the rest.
+  const auto parts = [&](std::size_t count) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (out.size() + 1 < count) {
+      const std::size_t end = rest.find(':', start);
+      if (end == std::string_view::npos) break;
+      out.emplace_back(rest.substr(start, end - start));
+      start = end + 1;
+    }
+    if (colon != std::string_view::npos) out.emplace_back(rest.substr(start));
+    return out;
+  };
+  const auto form = [&](const char* expected) {
+    return std::invalid_argument(std::string(kind_name) + " needs the form " + expected);
+  };
+  switch (auth.kind) {
+    case Kind::None:
+    case Kind::OAuth2:
+      if (colon != std::string_view::npos)
+        throw std::invalid_argument(std::string(kind_name) + " takes no parts after it");
+      break;
+    case Kind::Basic: {
+      const auto p = parts(2);
+      if (p.size() != 2 || p[0].empty() || p[1].empty()) throw form("basic:USER:PASSWORD");
+      auth.username = p[0];
+      auth.password = p[1];
+      break;
+    }
+    case Kind::Bearer:
+      if (rest.empty()) throw form("bearer:TOKEN");
+      auth.secret = std::string(rest);
+      break;
+    case Kind::ApiKey: {
+      const auto p = parts(4);
+      if (p.size() != 4 || (p[0] != "header" && p[0] != "query") || p[1].empty() || p[3].empty())
+        throw form("api_key:header:NAME:PREFIX:KEY or api_key:query:NAME:PREFIX:KEY");
+      auth.in_query = p[0] == "query";
+      auth.name = p[1];
+      auth.prefix = p[2];
+      auth.secret = p[3];
+      break;
+    }
+    case Kind::Session: {
+      const auto p = parts(3);
+      if (p.size() < 2 || p[0].empty() || p[1].empty())
+        throw form("session:USER:PASSWORD[:PREFIX]");
+      auth.username = p[0];
+      auth.password = p[1];
+      auth.prefix = p.size() == 3 ? p[2] : "Token ";
+      break;
+    }
+  }
+  return auth;
+}
+
+void check_auth(const AuthRequirement& auth) {
+  using Kind = AuthRequirement::Kind;
+  const std::string kind(auth_kind_name(auth.kind));
+  switch (auth.kind) {
+    case Kind::Basic:
+    case Kind::Session:
+      if (auth.username.empty() || auth.username.find(':') != std::string::npos)
+        fail("auth", kind + " needs a username without ':'");
+      if (auth.kind == Kind::Session && auth.name.empty())
+        fail("auth", "session needs the name of the header of its token");
+      break;
+    case Kind::Bearer:
+      if (auth.secret.empty()) fail("auth", "bearer needs a token");
+      break;
+    case Kind::ApiKey:
+      if (auth.secret.empty()) fail("auth", "api_key needs a key");
+      if (auth.name.empty())
+        fail("auth", std::string("api_key needs the name of its ") +
+                         (auth.in_query ? "query parameter" : "header"));
+      break;
+    case Kind::None:
+    case Kind::OAuth2:
+      break;
+  }
+}
+
 PageLimits page_limits(PagingStyle style) {
   switch (style) {
     case PagingStyle::LinkHeader:
@@ -108,7 +217,8 @@ PageLimits page_limits(PagingStyle style) {
   return {0, 0};
 }
 
-void check_serving(const ServingOptions& serving, const std::string& records_path) {
+void check_serving(const ServingOptions& serving, const std::string& records_path,
+                   const std::string& since_param) {
   const bool body_style =
       serving.paging != PagingStyle::None && serving.paging != PagingStyle::LinkHeader;
   if (body_style && records_path.empty())
@@ -124,6 +234,13 @@ void check_serving(const ServingOptions& serving, const std::string& records_pat
   if (!origin.empty() && (origin.rfind("http://", 0) != 0 || origin.size() <= 7 ||
                           origin.find_first_of("/?# ", 7) != std::string::npos))
     fail("next_origin", quoted(origin) + " is not an origin such as http://127.0.0.2:8080");
+  if (!serving.until_param.empty() && serving.until_param == since_param)
+    fail("until_param", quoted(serving.until_param) + " is the since parameter too");
+  if (serving.max_range_seconds < 0) fail("max_range_seconds", "must not be negative");
+  if (serving.max_range_seconds > 0 && serving.until_param.empty())
+    fail("max_range_seconds", "needs until_param (a range has two ends)");
+  if (serving.max_range_seconds > 0 && since_param.empty())
+    fail("max_range_seconds", "needs since_param (a range has two ends)");
 }
 
 const char* const kEndpointSpecHelp =
@@ -156,6 +273,12 @@ const char* const kEndpointSpecHelp =
     "  next_origin=http://H:P    the origin of next links and URLs (default: its own)\n"
     "  relative_next=false       next links and URLs as /path?query\n"
     "  since_param=              (empty) no updated filter, as with Stripe\n"
+    "  until_param=              the query parameter of the end: records before it only\n"
+    "  max_range_seconds=0       > 0: since and until required, at most this far apart\n"
+    "  auth=none                 what a request must carry (else 401), one of\n"
+    "                            basic:USER:PASSWORD bearer:TOKEN\n"
+    "                            api_key:header:NAME:PREFIX:KEY api_key:query:NAME:PREFIX:KEY\n"
+    "                            session:USER:PASSWORD[:PREFIX] oauth2 (as --auth)\n"
     "Example: path=/v1/orders,records=1000,key=composite,cursor_field=updated_at,\n"
     "  cursor_format=unix_millis,since_param=updated_since,records_path=results,\n"
     "  require=api_version:2,fields=amount:float;qty:integer;tags:array";
@@ -248,6 +371,16 @@ EndpointSpec parse_endpoint_spec(std::string_view text) {
       spec.serving.next_field = std::string(value);
     } else if (key == "next_origin") {
       spec.serving.next_origin = std::string(value);
+    } else if (key == "until_param") {
+      spec.serving.until_param = std::string(value);
+    } else if (key == "max_range_seconds") {
+      spec.serving.max_range_seconds = static_cast<std::int64_t>(whole_number(key, value));
+    } else if (key == "auth") {
+      try {
+        spec.auth = parse_auth_spec(value);
+      } catch (const std::invalid_argument& e) {
+        fail(key, e.what());
+      }
     } else {
       throw std::invalid_argument("unknown key " + quoted(key) +
                                   " (see --help for the keys of --endpoint)");
@@ -264,10 +397,13 @@ void check_endpoint_spec(const EndpointSpec& spec) {
     fail("path", quoted(spec.path) + " is not a path such as /v1/orders");
   if (spec.path == kUsersPath || spec.path.rfind("/admin/", 0) == 0)
     fail("path", quoted(spec.path) + " is taken by the users or admin endpoints");
+  if (spec.path == kLoginPath || spec.path == kTokenPath)
+    fail("path", quoted(spec.path) + " is taken by the sign-in endpoints");
   if (!spec.records_path.empty())
     for (const std::string_view name : split(spec.records_path, '.'))
       if (name.empty()) fail("records_path", quoted(spec.records_path) + " has an empty name");
-  check_serving(spec.serving, spec.records_path);
+  check_serving(spec.serving, spec.records_path, spec.since_param);
+  check_auth(spec.auth);
 }
 
 }  // namespace tsync::mock

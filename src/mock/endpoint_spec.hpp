@@ -17,6 +17,60 @@ namespace tsync::mock {
 
 // The path the users are served under; MockApi::base_url() ends with it.
 inline constexpr const char* kUsersPath = "/incremental/timestamp";
+// The sign-in endpoints, one of each for every endpoint of the mock: the session
+// login (shaped like the Fivetran playground's) and the OAuth2 token endpoint
+// (shaped like HubSpot's). Both are POST requests.
+inline constexpr const char* kLoginPath = "/auth/session_token/login";
+inline constexpr const char* kTokenPath = "/oauth/v1/token";
+
+// What a data request of an endpoint must carry; a request without it gets 401.
+//   None     nothing
+//   Bearer   `Authorization: Bearer <secret>`
+//   Basic    `Authorization: Basic <Base64 of username:password>`
+//   ApiKey   `<prefix><secret>` in header `name`, or in query parameter `name`
+//            when in_query
+//   Session  `<prefix><token>` in header `name`, the token one that a POST to
+//            kLoginPath with this username and password answered; an empty
+//            prefix means "Token ", the playground's
+//   OAuth2   `Authorization: Bearer <access token>`, an access token that
+//            kTokenPath issued and that has not expired
+// A refusal is a 401: with a small HTML page (as the Fivetran playground's) for
+// Bearer, Basic and ApiKey, and `WWW-Authenticate` for Bearer and Basic; with a
+// JSON error for Session and OAuth2.
+struct AuthRequirement {
+  enum class Kind { None, Bearer, Basic, ApiKey, Session, OAuth2 };
+  Kind kind = Kind::None;
+  std::string username, password;      // Basic; Session: the login's credentials
+  std::string secret;                  // Bearer: the token; ApiKey: the key
+  std::string name = "Authorization";  // ApiKey, Session: the header or query parameter name
+  bool in_query = false;               // ApiKey: a query parameter instead of a header
+  std::string prefix;  // ApiKey: e.g. "apiKey " or "Token " before the key; Session: before the
+                       // token (empty: "Token ")
+};
+
+// The command-line names: none bearer basic api_key session oauth2.
+std::string_view auth_kind_name(AuthRequirement::Kind kind);
+
+// Reads the command-line form of an AuthRequirement (':' separates its parts):
+//   none
+//   basic:USER:PASSWORD                 (USER without ':'; PASSWORD the rest)
+//   bearer:TOKEN
+//   api_key:header:NAME:PREFIX:KEY      (PREFIX may be empty; KEY the rest)
+//   api_key:query:NAME:PREFIX:KEY
+//   session:USER:PASSWORD[:PREFIX]      (PREFIX the rest; default "Token ")
+//   oauth2                              (the token endpoint's settings are the server's)
+// Throws std::invalid_argument saying which form was expected; the message does
+// not repeat the secrets.
+AuthRequirement parse_auth_spec(std::string_view text);
+
+// The help text of parse_auth_spec's syntax, for --help.
+extern const char* const kAuthSpecHelp;
+
+// Checks that `auth` names what its kind needs (a username without ':' for
+// Basic and Session, a token or key for Bearer and ApiKey, a header or
+// parameter name for ApiKey and Session). Throws std::invalid_argument
+// starting with "auth: ".
+void check_auth(const AuthRequirement& auth);
 
 // How the server reads `since`.
 enum class SinceMode {
@@ -97,13 +151,25 @@ struct ServingOptions {
   bool relative_next = false;
   // The largest page a request may ask for; 0 for the style's (page_limits).
   std::size_t max_page_size = 0;
+  // The query parameter of the window's end: "" for none; else only records
+  // with a cursor < until are served (in the endpoint's cursor format, read
+  // with parse_cursor as since is; since still applies per since_mode). Every
+  // page of every style holds to it; Keyset takes it beside scroll_param too.
+  std::string until_param;
+  // > 0: a request must carry both since (or Keyset's scroll_param) and
+  // until_param, with until - since <= this many seconds, else 400 with a JSON
+  // error saying so, as reporting APIs that answer at most a day per query.
+  std::int64_t max_range_seconds = 0;
 };
 
 // Checks what the paging of `serving` needs from an endpoint whose records are
-// at `records_path`: a body style needs a body object (records_path not empty),
-// Keyset pages in ascending order only, a next origin is "http://host[:port]".
-// Throws std::invalid_argument naming the key.
-void check_serving(const ServingOptions& serving, const std::string& records_path);
+// at `records_path` and whose since parameter is `since_param`: a body style
+// needs a body object (records_path not empty), Keyset pages in ascending order
+// only, a next origin is "http://host[:port]", an until parameter is not the
+// since parameter, and a largest range needs both parameters and is not
+// negative. Throws std::invalid_argument naming the key.
+void check_serving(const ServingOptions& serving, const std::string& records_path,
+                   const std::string& since_param = "since");
 
 // A generic endpoint: GET <path>?<since_param>=T&<required params> serves the
 // records of a RecordStore built from (schema, records, seed).
@@ -122,6 +188,8 @@ struct EndpointSpec {
   // without one, or with another value, gets 400 and a JSON error naming it.
   std::map<std::string, std::string> required_params;
   ServingOptions serving;
+  // What its data requests must carry.
+  AuthRequirement auth;
 };
 
 // Reads the command-line form of an EndpointSpec: comma-separated key=value
@@ -136,15 +204,17 @@ struct EndpointSpec {
 // page_size, since_mode (exclusive | inclusive | ignored), unsorted (true | false),
 // rate, paging (paging_style_name), order (order_name), strict, repeat,
 // relative_next (true | false), latency_ms, max_page_size, next_field,
-// next_origin. Throws std::invalid_argument naming the offending key or value.
+// next_origin, until_param, max_range_seconds, auth (parse_auth_spec's form).
+// Throws std::invalid_argument naming the offending key or value.
 EndpointSpec parse_endpoint_spec(std::string_view text);
 
 // The help text of parse_endpoint_spec's syntax, for --help.
 extern const char* const kEndpointSpecHelp;
 
 // Checks what parse_endpoint_spec cannot see in one key: a path that starts with
-// '/' and is not taken by the users or admin endpoints, a records path of
-// non-empty dotted names, and check_serving. Throws std::invalid_argument.
+// '/' and is not taken by the users, admin or sign-in endpoints, a records path
+// of non-empty dotted names, check_serving and check_auth. Throws
+// std::invalid_argument.
 void check_endpoint_spec(const EndpointSpec& spec);
 
 }  // namespace tsync::mock

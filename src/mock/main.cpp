@@ -38,7 +38,13 @@ int main(int argc, char** argv) {
       "  /admin/add_field?endpoint=P&name=X&kind=K     a new field X of kind K on the records\n"
       "                                                changed or added from now on\n"
       "  /admin/add_raw?endpoint=P[&position=T]        the POST body served verbatim at cursor T\n"
-      "GET /admin/stats[?endpoint=P] reports counts.");
+      "GET /admin/stats[?endpoint=P] reports counts.\n"
+      "Signing in (POST), for --auth and auth= of session and oauth2:\n"
+      "  /auth/session_token/login   JSON {\"username\", \"password\"} -> {\"token\"}\n"
+      "  /oauth/v1/token             form-encoded grant_type=client_credentials or\n"
+      "                              grant_type=refresh_token&refresh_token=T, the client as\n"
+      "                              Basic or client_id and client_secret in the body ->\n"
+      "                              {\"access_token\", \"token_type\", \"expires_in\"}");
   app.add_option("--users", options.users, "Number of users to serve")->capture_default_str();
   app.add_option("--port", port, "Port on 127.0.0.1; 0 picks a free one")->capture_default_str();
   app.add_option("--page-size", options.page_size,
@@ -93,12 +99,53 @@ int main(int argc, char** argv) {
   app.add_option("--max-page-size", options.max_page_size,
                  "The largest page a request may ask for; 0 for the API's")
       ->capture_default_str();
+  app.add_option("--until-param", options.until_param,
+                 "The query parameter of a range's end: only users updated before it are served")
+      ->type_name("NAME");
+  app.add_option("--max-range-seconds", options.max_range_seconds,
+                 "Above 0: a users request must carry since and --until-param, at most this many "
+                 "seconds apart (else 400)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  std::string auth_text;
+  app.add_option(
+         "--auth", auth_text,
+         std::string("What a users request must carry (else 401): ") + tsync::mock::kAuthSpecHelp)
+      ->type_name("SPEC");
+  tsync::mock::OAuthOptions oauth;
+  app.add_option("--oauth-client-id", oauth.client_id,
+                 "The client id the OAuth2 token endpoint (" +
+                     std::string(tsync::mock::kTokenPath) + ") accepts")
+      ->capture_default_str();
+  app.add_option("--oauth-client-secret", oauth.client_secret,
+                 "The client secret the OAuth2 token endpoint accepts")
+      ->capture_default_str();
+  app.add_option("--oauth-refresh-token", oauth.refresh_token,
+                 "The refresh token that works at the start")
+      ->capture_default_str();
+  app.add_option("--oauth-expires-in", oauth.expires_in_seconds,
+                 "Seconds an access token stays valid")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--oauth-rotate", oauth.rotate_refresh_token,
+               "Answer each refresh_token grant with a new refresh token; the old one stops "
+               "working");
+  app.add_flag("--oauth-invalid-grant", oauth.invalid_grant,
+               "Answer every refresh_token grant with invalid_grant");
   std::vector<std::string> endpoint_texts;
   app.add_option("--endpoint", endpoint_texts, tsync::mock::kEndpointSpecHelp)
       ->type_name("SPEC")
       ->allow_extra_args(false);
   CLI11_PARSE(app, argc, argv);
   options.latency = std::chrono::milliseconds(static_cast<std::int64_t>(latency_ms));
+  if (!auth_text.empty()) {
+    try {
+      options.auth = tsync::mock::parse_auth_spec(auth_text);
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "tsync-mock-api: error: --auth: %s\n", e.what());
+      return 2;
+    }
+  }
 
   std::vector<tsync::mock::EndpointSpec> endpoints;
   for (const std::string& text : endpoint_texts) {
@@ -120,8 +167,14 @@ int main(int argc, char** argv) {
 
   try {
     tsync::mock::MockApi api(options);
+    api.set_oauth(oauth);
+    using Kind = tsync::mock::AuthRequirement::Kind;
+    bool sessions = options.auth.kind == Kind::Session;
+    bool oauth2 = options.auth.kind == Kind::OAuth2;
     std::vector<std::string> paths;
     for (auto& endpoint : endpoints) {
+      sessions = sessions || endpoint.auth.kind == Kind::Session;
+      oauth2 = oauth2 || endpoint.auth.kind == Kind::OAuth2;
       paths.push_back(endpoint.path);
       api.add_endpoint(std::move(endpoint));
     }
@@ -132,6 +185,12 @@ int main(int argc, char** argv) {
       std::printf("tsync-mock-api: serving %zu records at %s\n", api.records(path).size(),
                   api.url(path).c_str());
     }
+    if (sessions)
+      std::printf("tsync-mock-api: session logins at %s\n",
+                  api.url(tsync::mock::kLoginPath).c_str());
+    if (oauth2)
+      std::printf("tsync-mock-api: OAuth2 tokens at %s\n",
+                  api.url(tsync::mock::kTokenPath).c_str());
     std::fflush(stdout);
     int received = 0;
     sigwait(&signals, &received);

@@ -1,6 +1,7 @@
 #include "mock/mock_api.hpp"
 
 #include <httplib.h>
+#include <rapidjson/document.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +16,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "mock/auth.hpp"
+#include "mock/load_meter.hpp"
 #include "mock/paging.hpp"
 
 #include <sys/socket.h>
@@ -262,6 +265,12 @@ struct Feed {
   std::function<std::optional<std::uint32_t>(const std::string&)> record_index;
   std::shared_ptr<const Catalog> catalog;
   ServingOptions serving;
+  AuthRequirement auth;
+  // The request's until (serving.until_param), when it has one.
+  std::optional<Instant> until;
+
+  // The end of the records before until: an index of the catalog.
+  std::size_t end() const { return until ? catalog->first_not_before(*until) : catalog->size(); }
 };
 
 // A generic endpoint: its spec (whose `serving` MockApi::Impl::mutex guards),
@@ -336,13 +345,14 @@ struct MockApi::Impl {
     const Catalog& c = *s.catalog;
     if (since && o.since_mode == SinceMode::Exclusive) s.begin = c.first_after(*since);
     if (since && o.since_mode == SinceMode::Inclusive) s.begin = c.first_not_before(*since);
-    s.end = c.size();
+    const std::size_t bound = std::max(s.begin, feed.end());
+    s.end = bound;
     if (o.page_size > 0 && s.end - s.begin > o.page_size) {
       // A page never splits the records of one instant: with an exclusive since
       // the rest of them could never be asked for again.
       s.end = s.begin + o.page_size;
       const Instant last = c.slot(s.end - 1).updated;
-      while (s.end < c.size() && c.slot(s.end).updated == last) ++s.end;
+      while (s.end < bound && c.slot(s.end).updated == last) ++s.end;
     }
     shuffle(s, feed, request_number);
     return s;
@@ -371,16 +381,16 @@ struct MockApi::Impl {
     if (since && feed.serving.since_mode == SinceMode::Exclusive) v.begin = c.first_after(*since);
     if (since && feed.serving.since_mode == SinceMode::Inclusive)
       v.begin = c.first_not_before(*since);
-    v.end = c.size();
+    v.end = std::max(v.begin, feed.end());
     if (v.order == Order::ByKey) {
       auto all = keyed(feed.path, v.catalog);
-      if (v.begin == 0) {
+      if (v.begin == 0 && v.end == c.size()) {
         v.keyed = std::move(all);
       } else {
         auto some = std::make_shared<std::vector<std::uint32_t>>();
         some->reserve(v.size());
         for (const std::uint32_t i : *all)
-          if (i >= v.begin) some->push_back(i);
+          if (i >= v.begin && i < v.end) some->push_back(i);
         v.keyed = std::move(some);
       }
     }
@@ -547,15 +557,7 @@ struct MockApi::Impl {
                           std::optional<Instant> since, Selection& s) {
     const ServingOptions& o = feed.serving;
     const Catalog& c = *feed.catalog;
-    const bool scroll = request.has_param("scroll_param");
-    if (scroll && !feed.since_param.empty() && request.has_param(feed.since_param))
-      throw Refusal{feed.since_param + " and scroll_param cannot be used together"};
-    if (scroll) {
-      const std::string value = request.get_param_value("scroll_param");
-      const auto text = base64_decode(value);
-      const auto after = text ? parse_cursor(feed.format, *text) : std::nullopt;
-      if (!after)
-        throw Refusal{"scroll_param is not a scroll value of this list: \"" + value + "\""};
+    if (const auto after = scroll_cursor(request, feed)) {
       s.begin = c.first_after(*after);
     } else if (since && o.since_mode == SinceMode::Exclusive) {
       s.begin = c.first_after(*since);
@@ -564,10 +566,11 @@ struct MockApi::Impl {
     }
     const std::size_t size =
         o.page_size ? o.page_size : page_limits(PagingStyle::Keyset).default_size;
-    s.end = std::min(c.size(), s.begin + size);
+    const std::size_t bound = std::max(s.begin, feed.end());
+    s.end = std::min(bound, s.begin + size);
     if (s.end > s.begin) {
       const Instant last = c.slot(s.end - 1).updated;
-      while (s.end < c.size() && c.slot(s.end).updated == last) ++s.end;
+      while (s.end < bound && c.slot(s.end).updated == last) ++s.end;
     }
     std::string tail = ",\"scroll_param\":";
     if (o.repeat && c.size() > 0) {
@@ -575,7 +578,7 @@ struct MockApi::Impl {
       const Instant before =
           s.begin > 0 ? c.slot(s.begin - 1).updated : just_before(c.slot(0).updated, feed.format);
       append_json_string(tail, base64_encode(served_cursor_text(before, feed.format)));
-    } else if (s.end < c.size()) {
+    } else if (s.end < bound) {
       append_json_string(tail,
                          base64_encode(served_cursor_text(c.slot(s.end - 1).updated, feed.format)));
     } else {
@@ -584,6 +587,20 @@ struct MockApi::Impl {
     Framing framing = frame_records(feed.records_path, {}, tail);
     s.prefix = std::move(framing.prefix);
     s.suffix = std::move(framing.suffix);
+  }
+
+  // Keyset: the cursor a request's scroll_param stands for; nullopt without one.
+  // Throws Refusal for a bad one, or one given with since.
+  static std::optional<Instant> scroll_cursor(const httplib::Request& request, const Feed& feed) {
+    if (feed.serving.paging != PagingStyle::Keyset || !request.has_param("scroll_param"))
+      return std::nullopt;
+    if (!feed.since_param.empty() && request.has_param(feed.since_param))
+      throw Refusal{feed.since_param + " and scroll_param cannot be used together"};
+    const std::string value = request.get_param_value("scroll_param");
+    const auto text = base64_decode(value);
+    const auto after = text ? parse_cursor(feed.format, *text) : std::nullopt;
+    if (!after) throw Refusal{"scroll_param is not a scroll value of this list: \"" + value + "\""};
+    return after;
   }
 
   // Sleeps `duration` in short steps; false when the server stops meanwhile or
@@ -618,6 +635,7 @@ struct MockApi::Impl {
       f.catalog = store.catalog();
       const std::lock_guard lock(mutex);
       f.serving = options;
+      f.auth = options.auth;
       f.seed = options.seed;
     };
     feed.record_index = [this](const std::string& id) { return store.record_index(id); };
@@ -641,6 +659,7 @@ struct MockApi::Impl {
       f.catalog = endpoint->store.catalog();
       const std::lock_guard lock(mutex);
       f.serving = endpoint->spec.serving;
+      f.auth = endpoint->spec.auth;
     };
     feed.record_index = [endpoint](const std::string& id) {
       return endpoint->store.record_index(id);
@@ -665,6 +684,9 @@ struct MockApi::Impl {
     if (!feed.since_param.empty()) known.insert(feed.since_param);
     for (const auto& [name, value] : feed.required) known.insert(name);
     for (std::string& name : style_params(feed.serving.paging)) known.insert(std::move(name));
+    if (!feed.serving.until_param.empty()) known.insert(feed.serving.until_param);
+    if (feed.auth.kind == AuthRequirement::Kind::ApiKey && feed.auth.in_query)
+      known.insert(feed.auth.name);
     for (const auto& [name, value] : request.params) {
       if (known.count(name)) continue;
       if (feed.serving.paging == PagingStyle::LastRecord)
@@ -673,15 +695,119 @@ struct MockApi::Impl {
     }
   }
 
+  // Refuses a request whose range is missing an end or longer than the feed's
+  // max_range_seconds; since is Keyset's scroll_param on its later pages.
+  static void check_range(const httplib::Request& request, const Feed& feed,
+                          std::optional<Instant> since) {
+    const std::int64_t most = feed.serving.max_range_seconds;
+    if (most <= 0) return;
+    std::string from_name = feed.since_param;
+    if (!since) {
+      since = scroll_cursor(request, feed);
+      if (since) from_name = "scroll_param";
+    }
+    const std::string& until_name = feed.serving.until_param;
+    const std::string limit = "at most " + std::to_string(most) + " seconds apart";
+    if (!since || !feed.until)
+      throw Refusal{feed.since_param + " and " + until_name + " are both required, " + limit};
+    const std::int64_t whole = feed.until->seconds - since->seconds;
+    if (whole > most || (whole == most && feed.until->nanos > since->nanos))
+      throw Refusal{"the range from " + from_name + " to " + until_name + " is longer than " +
+                    std::to_string(most) + " seconds: " + from_name + " and " + until_name +
+                    " must be " + limit};
+  }
+
+  // A 401 with the HTML page of a Basic, Bearer or API key endpoint and, unless
+  // empty, the challenge in WWW-Authenticate. Returns false.
+  static bool unauthorized_page(httplib::Response& response, const std::string& challenge) {
+    response.status = 401;
+    if (!challenge.empty()) response.set_header("WWW-Authenticate", challenge);
+    response.set_content(kUnauthorizedPage, "text/html; charset=utf-8");
+    return false;
+  }
+
+  // Whether the request carries what feed.auth asks for; when not, the 401 is set.
+  bool authorized(const httplib::Request& request, httplib::Response& response,
+                  const Feed& feed) const {
+    using Kind = AuthRequirement::Kind;
+    const AuthRequirement& auth = feed.auth;
+    const std::string authorization = request.get_header_value("Authorization");
+    const std::string realm = "realm=\"tsync-mock-api\"";
+    switch (auth.kind) {
+      case Kind::None:
+        return true;
+      case Kind::Basic: {
+        const auto given = basic_credentials(authorization);
+        if (given && given->first == auth.username && given->second == auth.password) return true;
+        return unauthorized_page(response, "Basic " + realm + ", charset=\"UTF-8\"");
+      }
+      case Kind::Bearer: {
+        const auto token = credentials_of(authorization, "Bearer");
+        if (token && *token == auth.secret) return true;
+        // RFC 6750 section 3.1: an error code only for a token that was sent.
+        return unauthorized_page(response,
+                                 "Bearer " + realm + (token ? ", error=\"invalid_token\"" : ""));
+      }
+      case Kind::ApiKey: {
+        const bool sent =
+            auth.in_query ? request.has_param(auth.name) : request.has_header(auth.name);
+        const std::string value = auth.in_query ? request.get_param_value(auth.name)
+                                                : request.get_header_value(auth.name);
+        if (sent && value == auth.prefix + auth.secret) return true;
+        return unauthorized_page(response, "");
+      }
+      case Kind::Session: {
+        const std::string prefix = auth.prefix.empty() ? "Token " : auth.prefix;
+        const std::string value = request.get_header_value(auth.name);
+        TokenBook::State state = TokenBook::State::Unknown;
+        if (request.has_header(auth.name) && value.rfind(prefix, 0) == 0) {
+          state = tokens.check(TokenBook::Kind::Session, value.substr(prefix.size()));
+          if (state == TokenBook::State::Valid) return true;
+        } else {
+          reply_error(response, 401,
+                      "a session token is required: log in with a POST to " +
+                          std::string(kLoginPath) + ", then send the token in " + auth.name +
+                          " after \"" + prefix + "\"");
+          return false;
+        }
+        reply_error(response, 401,
+                    state == TokenBook::State::Expired
+                        ? "the session token has expired: log in again"
+                        : "the session token is not one this server issued");
+        return false;
+      }
+      case Kind::OAuth2: {
+        const auto token = credentials_of(authorization, "Bearer");
+        const TokenBook::State state =
+            token ? tokens.check(TokenBook::Kind::Access, *token) : TokenBook::State::Unknown;
+        if (state == TokenBook::State::Valid) return true;
+        response.set_header("WWW-Authenticate",
+                            "Bearer " + realm + (token ? ", error=\"invalid_token\"" : ""));
+        reply_error(response, 401,
+                    !token ? "an access token is required: get one with a POST to " +
+                                 std::string(kTokenPath) +
+                                 ", then send \"Authorization: Bearer <token>\""
+                    : state == TokenBook::State::Expired
+                        ? "the access token has expired: get a new one"
+                        : "the access token is not one this server issued");
+        return false;
+      }
+    }
+    return false;
+  }
+
   void serve_feed(const httplib::Request& request, httplib::Response& response, Feed& feed) {
+    // In flight until the body has been produced: the content provider holds a copy.
+    const std::shared_ptr<void> ticket = load.start(feed.path);
     const bool has_since = !feed.since_param.empty() && request.has_param(feed.since_param);
     const std::string since_text = has_since ? request.get_param_value(feed.since_param) : "";
     const std::size_t request_number = requests.fetch_add(1) + 1;
     if (const auto request_hook = log_request(request, feed.path, since_text))
       request_hook(request_number);
-    const std::optional<Fault> fault = take_fault();
     feed.load(feed);
     if (feed.serving.latency.count() > 0) wait(feed.serving.latency);
+    if (!authorized(request, response, feed)) return;
+    const std::optional<Fault> fault = take_fault();
     for (const auto& [name, value] : feed.required) {
       if (!request.has_param(name))
         return refuse(response, feed, "missing required parameter " + name + "=" + value);
@@ -698,9 +824,19 @@ struct MockApi::Impl {
                       feed.since_param + " is not " + std::string(cursor_description(feed.format)) +
                           ": \"" + since_text + "\"");
     }
+    const std::string& until_param = feed.serving.until_param;
+    if (!until_param.empty() && request.has_param(until_param)) {
+      const std::string until_text = request.get_param_value(until_param);
+      feed.until = parse_cursor(feed.format, until_text);
+      if (!feed.until)
+        return refuse(response, feed,
+                      until_param + " is not " + std::string(cursor_description(feed.format)) +
+                          ": \"" + until_text + "\"");
+    }
     Page page;
     try {
       check_known_params(request, feed);
+      check_range(request, feed, since);
       if (feed.serving.paging == PagingStyle::None) {
         page.selection = select(since, feed, request_number);
       } else {
@@ -738,7 +874,7 @@ struct MockApi::Impl {
     auto stalled = std::make_shared<bool>(false);
 
     // Writes one more slice; false to cut the connection.
-    auto provide = [this, writer, buffer, stalled, slice, rate, started, mark, kind,
+    auto provide = [this, ticket, writer, buffer, stalled, slice, rate, started, mark, kind,
                     stall = fault ? fault->stall
                                   : std::chrono::milliseconds(0)](httplib::DataSink& sink) -> bool {
       if (stopping.load()) return false;
@@ -776,6 +912,158 @@ struct MockApi::Impl {
           length, kJsonType,
           [provide](std::size_t, std::size_t, httplib::DataSink& sink) { return provide(sink); });
     }
+  }
+
+  // Serves the sign-in fault queued next, if any; true when it did.
+  bool serve_sign_in_fault(httplib::Response& response) {
+    std::optional<Fault> fault;
+    {
+      const std::lock_guard lock(mutex);
+      if (sign_in_faults.empty()) return false;
+      fault = std::move(sign_in_faults.front());
+      sign_in_faults.pop_front();
+    }
+    response.status = fault->status;
+    if (fault->kind == Fault::Kind::RawBody) {
+      response.set_content(fault->body, fault->content_type);
+      return true;
+    }
+    if (!fault->retry_after.empty()) response.set_header("Retry-After", fault->retry_after);
+    response.set_content(json_error("injected fault: HTTP " + std::to_string(fault->status)),
+                         "application/json");
+    return true;
+  }
+
+  // Whether some Session endpoint signs in with these credentials.
+  bool session_credentials(const std::string& username, const std::string& password) const {
+    const auto matches = [&](const AuthRequirement& auth) {
+      return auth.kind == AuthRequirement::Kind::Session && auth.username == username &&
+             auth.password == password;
+    };
+    const std::lock_guard lock(mutex);
+    if (matches(options.auth)) return true;
+    return std::any_of(endpoints.begin(), endpoints.end(),
+                       [&](const auto& entry) { return matches(entry.second->spec.auth); });
+  }
+
+  // POST kLoginPath: {"username", "password"} -> {"token"}, as the Fivetran playground's.
+  void serve_login(const httplib::Request& request, httplib::Response& response) {
+    ++login_count;
+    if (serve_sign_in_fault(response)) return;
+    rapidjson::Document body;
+    body.Parse(request.body.c_str(), request.body.size());
+    const auto text = [&](const char* name) -> std::optional<std::string> {
+      if (!body.IsObject() || !body.HasMember(name) || !body[name].IsString()) return std::nullopt;
+      return std::string(body[name].GetString(), body[name].GetStringLength());
+    };
+    const auto username = body.HasParseError() ? std::nullopt : text("username");
+    const auto password = body.HasParseError() ? std::nullopt : text("password");
+    if (!username || !password)
+      return reply_error(response, 400,
+                         "the body must be a JSON object {\"username\": \"...\", \"password\": "
+                         "\"...\"}");
+    if (!session_credentials(*username, *password))
+      return reply_error(response, 401, "invalid username or password");
+    std::string answer = "{\"token\":";
+    append_json_string(answer, tokens.issue(TokenBook::Kind::Session, std::nullopt));
+    answer += "}";
+    response.set_content(answer, "application/json");
+  }
+
+  // An error of the token endpoint, as RFC 6749 section 5.2 writes it.
+  static void oauth_error(httplib::Response& response, int status, const std::string& error,
+                          const std::string& description) {
+    std::string body = "{\"error\":";
+    append_json_string(body, error);
+    body += ",\"error_description\":";
+    append_json_string(body, description);
+    body += "}";
+    response.status = status;
+    response.set_header("Cache-Control", "no-store");
+    response.set_header("Pragma", "no-cache");
+    response.set_content(body, "application/json");
+  }
+
+  // POST kTokenPath: the OAuth2 token endpoint (OAuthOptions).
+  void serve_token(const httplib::Request& request, httplib::Response& response) {
+    ++token_count;
+    if (serve_sign_in_fault(response)) return;
+    const std::string type = request.get_header_value("Content-Type");
+    if (type.rfind("application/x-www-form-urlencoded", 0) != 0)
+      return oauth_error(response, 400, "invalid_request",
+                         "the body must be application/x-www-form-urlencoded");
+    const auto items = decode_form(request.body);
+    if (!items)
+      return oauth_error(response, 400, "invalid_request", "the body is not form-encoded");
+    std::map<std::string, std::string> form;
+    for (const auto& [name, value] : *items)
+      if (!form.emplace(name, value).second)
+        return oauth_error(response, 400, "invalid_request", name + " is given more than once");
+    const auto param = [&](const char* name) -> std::optional<std::string> {
+      const auto it = form.find(name);
+      return it == form.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+    const auto grant = param("grant_type");
+    if (!grant) return oauth_error(response, 400, "invalid_request", "grant_type is missing");
+
+    // The client: as Basic (its parts form-encoded, RFC 6749 section 2.3.1) or in the body.
+    const std::string authorization = request.get_header_value("Authorization");
+    const bool basic = credentials_of(authorization, "Basic").has_value();
+    std::optional<std::string> client_id = param("client_id"), secret = param("client_secret");
+    if (basic) {
+      if (secret)
+        return oauth_error(response, 400, "invalid_request",
+                           "the client authenticates both in the Authorization header and in "
+                           "the body");
+      client_id.reset();
+      if (const auto pair = basic_credentials(authorization)) {
+        client_id = form_decoded(pair->first);
+        secret = form_decoded(pair->second);
+      }
+      // Tried, but not readable: a failed authentication rather than a missing one.
+      if (!client_id || !secret) client_id = secret = std::string();
+    }
+    const std::lock_guard lock(mutex);
+    if (!client_id || !secret || *client_id != oauth.client_id || *secret != oauth.client_secret) {
+      // RFC 6749 section 5.2: a client that tried Basic is answered a Basic challenge.
+      if (basic) response.set_header("WWW-Authenticate", "Basic realm=\"tsync-mock-api\"");
+      return oauth_error(response, 401, "invalid_client",
+                         !client_id && !secret ? "client authentication is missing"
+                                               : "client authentication failed");
+    }
+    std::optional<std::string> new_refresh_token;
+    if (*grant == "refresh_token") {
+      const auto presented = param("refresh_token");
+      if (!presented)
+        return oauth_error(response, 400, "invalid_request", "refresh_token is missing");
+      if (oauth.invalid_grant || *presented != refresh_token)
+        return oauth_error(response, 400, "invalid_grant",
+                           "the refresh token is invalid, expired or revoked");
+      if (oauth.rotate_refresh_token) {
+        refresh_token = tokens.random_token();
+        new_refresh_token = refresh_token;
+      }
+    } else if (*grant != "client_credentials") {
+      return oauth_error(
+          response, 400, "unsupported_grant_type",
+          "grant_type \"" + *grant + "\" is not supported (client_credentials, refresh_token)");
+    }
+    const int lifetime = oauth.expires_in_seconds;
+    std::string body = "{\"access_token\":";
+    append_json_string(body, tokens.issue(TokenBook::Kind::Access, std::chrono::seconds(lifetime)));
+    body += ",\"token_type\":\"bearer\",\"expires_in\":" + std::to_string(lifetime);
+    if (new_refresh_token) {
+      body += ",\"refresh_token\":";
+      append_json_string(body, *new_refresh_token);
+    }
+    if (const auto scope = param("scope")) {
+      body += ",\"scope\":";
+      append_json_string(body, *scope);
+    }
+    body += "}";
+    response.set_header("Cache-Control", "no-store");
+    response.set_header("Pragma", "no-cache");
+    response.set_content(body, "application/json");
   }
 
   void serve_mutate(const httplib::Request& request, httplib::Response& response) {
@@ -899,10 +1187,16 @@ struct MockApi::Impl {
   }
 
   // Guards options, faults, the logs, the hook, connections, key_orders,
-  // endpoints and their serving.
+  // endpoints and their serving and auth, oauth, refresh_token and sign_in_faults.
   mutable std::mutex mutex;
   Options options;
   std::deque<Fault> faults;
+  OAuthOptions oauth;
+  std::string refresh_token = OAuthOptions{}.refresh_token;  // the one that works now
+  std::deque<Fault> sign_in_faults;
+  TokenBook tokens;
+  LoadMeter load;  // outlives the server, whose responses hold its tickets
+  std::atomic<std::size_t> token_count{0}, login_count{0};
   std::vector<std::pair<std::string, std::string>> since_log;  // (path, since)
   std::vector<std::string> target_log, authorization_log;
   std::function<void(std::size_t)> hook;
@@ -923,6 +1217,7 @@ struct MockApi::Impl {
 
 MockApi::MockApi(Options options) {
   check_serving(options, "data");
+  check_auth(options.auth);
   impl_ = std::make_unique<Impl>(options);
 }
 
@@ -938,7 +1233,7 @@ int MockApi::start(int port, const std::string& host) {
   // The head and the body go out in separate writes: without this, Nagle's
   // algorithm and the client's delayed ACK hold each response back 40 ms.
   impl.server.set_tcp_nodelay(true);
-  impl.server.new_task_queue = [] { return new httplib::ThreadPool(32); };
+  impl.server.new_task_queue = [] { return new httplib::ThreadPool(64); };
   impl.server.set_pre_routing_handler([&impl](const httplib::Request& request, httplib::Response&) {
     const std::lock_guard lock(impl.mutex);
     impl.connections.insert(request.remote_addr + ":" + std::to_string(request.remote_port));
@@ -980,6 +1275,14 @@ int MockApi::start(int port, const std::string& host) {
                   [&impl](const httplib::Request& request, httplib::Response& response) {
                     impl.serve_stats(request, response);
                   });
+  impl.server.Post(kLoginPath,
+                   [&impl](const httplib::Request& request, httplib::Response& response) {
+                     impl.serve_login(request, response);
+                   });
+  impl.server.Post(kTokenPath,
+                   [&impl](const httplib::Request& request, httplib::Response& response) {
+                     impl.serve_token(request, response);
+                   });
   // Every other path: a generic endpoint, added before or after the start.
   impl.server.Get(".*", [&impl](const httplib::Request& request, httplib::Response& response) {
     impl.serve_endpoint(request, response);
@@ -1047,13 +1350,54 @@ RecordStore& MockApi::records(const std::string& path) {
 void MockApi::set_serving(const std::string& path, const ServingOptions& serving) {
   Endpoint* endpoint = impl_->find(path);
   if (!endpoint) throw std::out_of_range("no mock endpoint at " + path);
-  check_serving(serving, endpoint->spec.records_path);
+  check_serving(serving, endpoint->spec.records_path, endpoint->spec.since_param);
   const std::lock_guard lock(impl_->mutex);
   endpoint->spec.serving = serving;
 }
 
+void MockApi::set_auth(const std::string& path, const AuthRequirement& auth) {
+  Endpoint* endpoint = impl_->find(path);
+  if (!endpoint) throw std::out_of_range("no mock endpoint at " + path);
+  check_auth(auth);
+  const std::lock_guard lock(impl_->mutex);
+  endpoint->spec.auth = auth;
+}
+
+void MockApi::push_sign_in_fault(Fault fault) {
+  const std::lock_guard lock(impl_->mutex);
+  impl_->sign_in_faults.push_back(std::move(fault));
+}
+
+void MockApi::set_oauth(const OAuthOptions& options) {
+  const std::lock_guard lock(impl_->mutex);
+  impl_->oauth = options;
+  impl_->refresh_token = options.refresh_token;
+}
+
+std::string MockApi::current_refresh_token() const {
+  const std::lock_guard lock(impl_->mutex);
+  return impl_->refresh_token;
+}
+
+std::size_t MockApi::token_requests() const { return impl_->token_count.load(); }
+
+std::size_t MockApi::login_requests() const { return impl_->login_count.load(); }
+
+void MockApi::expire_tokens() { impl_->tokens.expire_all(); }
+
+std::size_t MockApi::peak_concurrent_requests() const { return impl_->load.peak_in_flight(); }
+
+std::size_t MockApi::peak_requests_per_second() const { return impl_->load.peak_per_second(); }
+
+std::size_t MockApi::peak_requests_per_second(const std::string& path) const {
+  return impl_->load.peak_per_second(path);
+}
+
+void MockApi::reset_load_counters() { impl_->load.reset(); }
+
 void MockApi::set_options(const Options& options) {
   check_serving(options, "data");
+  check_auth(options.auth);
   const std::lock_guard lock(impl_->mutex);
   impl_->options = options;
 }

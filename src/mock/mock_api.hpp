@@ -25,6 +25,26 @@ struct Options : ServingOptions {
   std::size_t users = 1000;
   std::uint64_t seed = 1;
   TimestampStyle style = TimestampStyle::Utc;
+  // What a users request must carry.
+  AuthRequirement auth;
+};
+
+// The OAuth2 token endpoint's settings (kTokenPath, RFC 6749 as HubSpot's):
+// a form-encoded POST with grant_type=client_credentials, or grant_type=
+// refresh_token and refresh_token=..., the client's credentials in the body
+// (client_id, client_secret) or as `Authorization: Basic`, an optional scope
+// (given back as it came). It answers {"access_token", "token_type": "bearer",
+// "expires_in"}, plus "refresh_token" (a new one) to a refresh_token grant when
+// rotating; errors as RFC 6749 section 5.2 says: 401 invalid_client, 400
+// invalid_grant, unsupported_grant_type or invalid_request.
+struct OAuthOptions {
+  std::string client_id = "tsync-client", client_secret = "client-secret-1234";
+  std::string refresh_token = "refresh-token-0001";  // the one valid refresh token at the start
+  int expires_in_seconds = 3600;                     // the access tokens' lifetime
+  // Each refresh_token grant answers a new refresh token; the one used stops
+  // working at once.
+  bool rotate_refresh_token = false;
+  bool invalid_grant = false;  // answer every refresh_token grant with invalid_grant
 };
 
 // One misbehaviour, served instead of the next data request's normal answer.
@@ -59,6 +79,12 @@ struct Fault {
 //                                          {"deleted": [ids...]}
 //   POST /admin/restore?ids=a,b,c          UserStore::restore({a, b, c})
 //   GET  /admin/stats                      {"users": .., "requests": ..}
+//   POST /auth/session_token/login         JSON {"username", "password"} of any
+//                                          Session endpoint -> {"token": ...}, a
+//                                          token for every Session endpoint; 401
+//                                          for other credentials, 400 for another
+//                                          body (errors as JSON)
+//   POST /oauth/v1/token                   the OAuth2 token endpoint (OAuthOptions)
 // and for a generic endpoint P (answering {"records":..,"fields":..,"requests":..},
 // 404 for an unknown P, 400 for a bad value):
 //   POST /admin/mutate?endpoint=P&update=N&add=M     RecordStore::mutate(N, M)
@@ -73,8 +99,10 @@ struct Fault {
 //                                                    (composite ids as "account_id/id")
 //   POST /admin/restore?endpoint=P&ids=a,b,c         RecordStore::restore({a, b, c})
 //   GET  /admin/stats?endpoint=P
-// Faults, the logs and the request hook cover the data requests of every
-// endpoint. Each pages as its ServingOptions say (PagingStyle), 400 for a bad
+// Faults, the logs, the load counters and the request hook cover the data
+// requests of every endpoint; a data request of an endpoint with an
+// AuthRequirement that does not carry it gets 401 after its hook and latency,
+// taking no fault. Each pages as its ServingOptions say (PagingStyle), 400 for a bad
 // paging parameter. Responses of any size stream from pre-rendered text with
 // constant memory. A client connection is kept alive for up to 1,000,000
 // requests and 5 s idle.
@@ -108,9 +136,29 @@ class MockApi {
   // Replaces how the generic endpoint at `path` serves; std::out_of_range when
   // none, std::invalid_argument for options that check_serving refuses.
   void set_serving(const std::string& path, const ServingOptions& serving);
+  // Replaces what the data requests of the generic endpoint at `path` must
+  // carry; std::out_of_range when none, std::invalid_argument for a requirement
+  // that check_auth refuses.
+  void set_auth(const std::string& path, const AuthRequirement& auth);
 
-  // Queues a fault for the next data request that finds none queued before it.
+  // Replaces the token endpoint's settings; the current refresh token becomes
+  // options.refresh_token. Access tokens issued before keep their expiry.
+  void set_oauth(const OAuthOptions& options);
+  // The refresh token that works now.
+  std::string current_refresh_token() const;
+  // POSTs to kTokenPath and to kLoginPath so far, refused and faulted ones included.
+  std::size_t token_requests() const;
+  std::size_t login_requests() const;
+  // Every access token and session token issued so far is refused from now on
+  // (to make a 401 happen in the middle of a sync); those issued later work.
+  void expire_tokens();
+
+  // Queues a fault for the next data request that finds none queued before it
+  // and is not refused for its credentials.
   void push_fault(Fault fault);
+  // Queues a fault for the next POST to the login or token endpoint (kinds
+  // Status and RawBody; the others are served as Status).
+  void push_sign_in_fault(Fault fault);
   // Replaces the serving options (users and seed are fixed at construction);
   // std::invalid_argument for options that check_serving refuses.
   void set_options(const Options& options);
@@ -136,6 +184,17 @@ class MockApi {
   // Number of distinct client connections (remote address and port) seen so
   // far, by requests of any path.
   std::size_t connection_count() const;
+
+  // The most data requests in flight at once so far: each counts from the
+  // start of its handler until its response body has been produced or its
+  // connection closed. The server answers at least 32 requests at once.
+  std::size_t peak_concurrent_requests() const;
+  // The most data requests started within any window of one second so far, of
+  // all endpoints or of the endpoint at `path` (kUsersPath for the users).
+  std::size_t peak_requests_per_second() const;
+  std::size_t peak_requests_per_second(const std::string& path) const;
+  // Starts both peaks afresh (requests in flight stay counted).
+  void reset_load_counters();
 
  private:
   struct Impl;
