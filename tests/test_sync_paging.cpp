@@ -475,7 +475,7 @@ TEST_SUITE("sync_paging") {
     }
   }
 
-  TEST_CASE("SIGKILL at random moments of a long paged sync; a last run completes it exactly") {
+  TEST_CASE("SIGKILL at random moments of a long paged sync, then a last run completes it exactly") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
     EndpointSpec spec = spec_for(styles()[5], Order::Ascending, 3000);
