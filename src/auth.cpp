@@ -292,6 +292,15 @@ bool Authenticator::expiring() const {
 }
 
 void Authenticator::apply(HttpOptions& options) {
+  try {
+    sign(options);
+  } catch (const PermanentError& e) {
+    // Names the setting (and so the stream) whose login or token was refused.
+    throw PermanentError(config_->where + ": " + e.what());
+  }
+}
+
+void Authenticator::sign(HttpOptions& options) {
   const AuthConfig& c = *config_;
   std::string header_name = "Authorization";
   std::string value;

@@ -121,6 +121,7 @@ class Authenticator {
   std::string describe() const;
 
  private:
+  void sign(HttpOptions& options);
   void log_in();
   void obtain_access_token();
   std::string post(const std::string& url, const std::string& content_type,

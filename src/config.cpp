@@ -110,7 +110,9 @@ constexpr const char* kTopLevelKeys[] = {"base_url",
                                          "min_bytes_per_second",
                                          "max_run_seconds",
                                          "max_delete_fraction",
-                                         "auth"};
+                                         "auth",
+                                         "max_concurrency",
+                                         "max_requests_per_second"};
 
 constexpr const char* kStreamKeys[] = {"name",
                                        "url",
@@ -130,7 +132,10 @@ constexpr const char* kStreamKeys[] = {"name",
                                        "delete_field",
                                        "max_delete_fraction",
                                        "pagination",
-                                       "auth"};
+                                       "auth",
+                                       "window_seconds",
+                                       "until_param",
+                                       "max_requests_per_second"};
 
 // Secrets shorter than this would make masking them hide innocent text.
 constexpr std::size_t kMinSecretLength = 4;
@@ -198,6 +203,7 @@ struct StreamDefaults {
   long long lookback_seconds = 0;
   std::optional<std::string> token_env;
   double max_delete_fraction = 0.5;
+  double max_requests_per_second = 0;
 };
 
 void read_start_timestamp(const Checker& c, CursorFormat format, std::optional<std::string>& out) {
@@ -230,6 +236,11 @@ void read_defaults(const Checker& c, CursorFormat format, StreamDefaults& d) {
   if (auto v = c.whole("lookback_seconds", 0, 10LL * 366 * 86400)) d.lookback_seconds = *v;
   if (auto v = c.text("token_env")) d.token_env = *v;
   if (auto v = c.number("max_delete_fraction", 0, 1)) d.max_delete_fraction = *v;
+  if (const rapidjson::Value* r = c.find("max_requests_per_second")) {
+    if (!r->IsNumber() || !(r->GetDouble() > 0) || r->GetDouble() > 1e6)
+      c.fail("max_requests_per_second", "must be a number above 0 (requests a second)");
+    d.max_requests_per_second = r->GetDouble();
+  }
 }
 
 void apply_defaults(const Checker& c, const StreamDefaults& d, StreamConfig& s) {
@@ -237,6 +248,7 @@ void apply_defaults(const Checker& c, const StreamDefaults& d, StreamConfig& s) 
   s.lookback_seconds = d.lookback_seconds;
   s.token_env = d.token_env;
   s.max_delete_fraction = d.max_delete_fraction;
+  s.max_requests_per_second = d.max_requests_per_second;
   if (s.token_env) s.token = secret_from_env(c, "token_env", *s.token_env, "the API token");
 }
 
@@ -713,6 +725,22 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
   read_defaults(Checker(top, origin), s.cursor_format, defaults);
   read_defaults(c, s.cursor_format, defaults);
   apply_defaults(c, defaults, s);
+  if (auto w = c.whole("window_seconds", 1, 100LL * 366 * 86400)) s.window_seconds = *w;
+  if (auto u = c.text("until_param")) s.until_param = *u;
+  if (!s.until_param.empty() && s.window_seconds == 0)
+    c.fail("until_param", "is for windows of time: set window_seconds too");
+  if (s.window_seconds > 0) {
+    if (s.until_param.empty())
+      c.fail("window_seconds", "needs until_param, the parameter that carries a window's end");
+    if (s.since_param.empty())
+      c.fail("window_seconds", "needs a since_param, the parameter that carries a window's start");
+    if (s.until_param == s.since_param)
+      c.fail("until_param", "must differ from since_param");
+    if (!s.start_timestamp)
+      c.fail("window_seconds",
+             "needs start_timestamp (here or at the top level): a first sync from year 1 in "
+             "windows would take millions of requests");
+  }
   if (const rapidjson::Value* own = c.find("auth")) {
     if (c.find("token_env"))
       c.fail("auth", "token_env and auth: give one or the other (token_env is the short form of "
@@ -799,6 +827,7 @@ Config parse_config(const std::string& text, const std::string& origin) {
   if (auto v = c.whole("sorted_apply_rows", 0, 1LL << 40)) config.sorted_apply_rows = *v;
   if (auto v = c.whole("min_bytes_per_second", 0, 1LL << 40)) config.min_bytes_per_second = *v;
   if (auto v = c.whole("max_run_seconds", 1, 30LL * 86400)) config.max_run_seconds = *v;
+  if (auto v = c.whole("max_concurrency", 1, 64)) config.max_concurrency = *v;
   auto redactor = std::make_shared<Redactor>();
   for (const StreamConfig& s : config.streams) {
     if (!s.token.empty()) redactor->add_secret(s.token);

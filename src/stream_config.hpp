@@ -47,6 +47,9 @@ struct StreamConfig {
   std::string delete_field;  // tombstones: a field that marks a record deleted; "" for none
   double max_delete_fraction = 0.5;  // a full pass deleting more of the live rows deletes nothing
   Pagination pagination;             // how the API pages; none by default
+  long long window_seconds = 0;      // > 0: the range is read in windows of time this long
+  std::string until_param;           // with windows: the parameter of a window's end
+  double max_requests_per_second = 0;  // 0: no limit
   // How requests are signed when not by `token` (Basic, an API key, a session,
   // OAuth2); streams that use the top-level auth share one object.
   std::shared_ptr<const AuthConfig> auth;

@@ -14,6 +14,7 @@
 #include "errors.hpp"
 #include "http_client.hpp"
 #include "records.hpp"
+#include "scheduler.hpp"
 
 namespace tsync {
 namespace {
@@ -229,9 +230,12 @@ std::string status_hint(long status, const StreamConfig& stream, const Authentic
   if ((status == 401 || status == 403) && auth)
     return " (stream \"" + stream.name + "\": the API refused " + auth->describe() + ")";
   if (status == 401 || status == 403)
-    return stream.token_env ? " (check the token in $" + *stream.token_env + ")"
-                            : " (the API wants credentials: set auth or token_env in the "
-                              "configuration)";
+    return " (stream \"" + stream.name + "\": " +
+           (stream.token_env ? "the API refused the bearer token: check the token in $" +
+                                   *stream.token_env
+                             : std::string("the API wants credentials: set auth or token_env in "
+                                           "the configuration")) +
+           ")";
   if (status == 404) return " (check the stream's url)";
   return "";
 }
@@ -244,10 +248,11 @@ std::string status_hint(long status, const StreamConfig& stream, const Authentic
 std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const HttpOptions& http,
                                        HttpSession& session, const std::string& url,
                                        SyncObserver& observer, std::string& where,
-                                       Authenticator* auth) {
+                                       Authenticator* auth, RateLimiter& rate) {
   std::unique_ptr<HttpGet> get;
   long status = 0;
   for (;;) {
+    rate.acquire();
     observer.on_request(url);
     if (auth) {
       HttpOptions signed_options = http;
@@ -265,6 +270,8 @@ std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const HttpOpt
     break;
   }
   where = "GET " + get->url() + ": HTTP " + std::to_string(status);
+  if (status == 429 && get->retry_after_seconds() > 0)
+    rate.pause(get->retry_after_seconds());  // every request to the stream waits
   if (status == 408 || status == 429 || status >= 500) {
     const std::string body = read_error_body(*get);
     throw TransientError(where + (body.empty() ? "" : ": " + body), get->retry_after_seconds());
@@ -314,13 +321,13 @@ void count_response(Tally& tally, std::int64_t accepted, std::int64_t rejected,
 
 // One request and its whole response. Returns whether it brought newer records.
 bool fetch(const Config& config, const StreamConfig& stream, const HttpOptions& http,
-           HttpSession& session, Authenticator* auth, const std::string& url,
+           HttpSession& session, Authenticator* auth, RateLimiter& rate, const std::string& url,
            BackgroundWriter& writer, SyncObserver& observer, RunCounters& io, Cursor& committed,
            std::int64_t& table_rows, Tally& tally) {
   const Cursor asked = committed;
   std::string where;
   const std::unique_ptr<HttpGet> get =
-      open_response(stream, http, session, url, observer, where, auth);
+      open_response(stream, http, session, url, observer, where, auth, rate);
   ResponseSink sink(writer, observer, io, asked, committed, config.checkpoint_rows, table_rows);
   read_records(*get, where, stream.shape(), sink, observer, io, writer);
   sink.finish();
@@ -555,10 +562,15 @@ class ChainSink : public RecordVisitor {
   // The chain has ended: the cursor moves to the newest value it brought when
   // that is newer than `start`, unless a record came twice. Returns the
   // number of records that came more than once.
-  std::int64_t finish(const Cursor& start, Tally& tally) {
+  // With `at_end` (a window of time), the cursor moves there instead, and only
+  // when no record came twice, even when the chain brought no record; with
+  // neither `at_end` nor `newest`, it does not move.
+  std::int64_t finish(const Cursor& start, Tally& tally,
+                      const std::optional<Cursor>& at_end = std::nullopt, bool newest = true) {
     settle_pending(tally);
-    if (repeats_ == 0 && newest_ && newest_->instant > start.instant)
-      writer_.commit(&*newest_, io_);
+    const std::optional<Cursor> target = at_end ? at_end : newest ? newest_ : std::nullopt;
+    if (repeats_ == 0 && target && target->instant > start.instant)
+      writer_.commit(&*target, io_);
     else if (writer_.uncommitted_rows() > 0)
       writer_.commit(nullptr, io_);
     return repeats_;
@@ -633,11 +645,16 @@ class ChainSink : public RecordVisitor {
 
 // The pager of a chain that starts from `start`: the stream's params and
 // since on the first request, and on the later ones as the pagination says.
-Pager make_pager(const StreamConfig& stream, const Cursor& start) {
+// A window of time asks since=<start> and until=<end> on every page.
+Pager make_pager(const StreamConfig& stream, const Cursor& start,
+                 const std::optional<Window>& window = std::nullopt) {
   std::vector<std::pair<std::string, std::string>> base(stream.params.begin(),
                                                         stream.params.end());
   std::vector<std::pair<std::string, std::string>> first_only;
-  if (!stream.since_param.empty()) {
+  if (window) {
+    base.emplace_back(stream.since_param, format_cursor(stream.cursor_format, window->start));
+    base.emplace_back(stream.until_param, format_cursor(stream.cursor_format, window->end));
+  } else if (!stream.since_param.empty()) {
     auto& to = stream.pagination.repeat_since ? base : first_only;
     to.emplace_back(stream.since_param, since_value(stream, start));
   }
@@ -651,12 +668,17 @@ Pager make_pager(const StreamConfig& stream, const Cursor& start) {
 // commit and resumes the chain from the page after it, with the pager as it
 // was then. Returns the number of records that came more than once (0: the
 // chain is settled, its cursor moved).
+// With a `window`, the chain asks for that window's records and, settled, moves
+// the cursor to `window_cursor` when there is one (the windows before it are
+// complete) and nowhere otherwise.
 std::int64_t read_chain(const Config& config, const StreamConfig& stream, const HttpOptions& http,
                         Authenticator* auth, BackgroundWriter& background, ReplicaWriter& writer,
                         SyncObserver& observer, RunCounters& io, const Cursor& start,
-                        Tally& tally) {
+                        Tally& tally, RateLimiter& rate,
+                        const std::optional<Window>& window = std::nullopt,
+                        const std::optional<Cursor>& window_cursor = std::nullopt) {
   HttpSession session;
-  Pager pager = make_pager(stream, start);
+  Pager pager = make_pager(stream, start, window);
   RecordShape shape = stream.shape();
   shape.capture = pager.capture_paths();
   // Keyset pages (the last record's key) cannot slide; every other kind can.
@@ -675,7 +697,7 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
     try {
       std::string where;
       const std::unique_ptr<HttpGet> get =
-          open_response(stream, http, session, url, observer, where, auth);
+          open_response(stream, http, session, url, observer, where, auth, rate);
       facts.link_headers = get->header_values("link");
       sink.begin_page(facts);
       read_records(*get, where, shape, sink, observer, io, background);
@@ -707,7 +729,60 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
       resume_url = url;
     }
   }
+  if (window) return sink.finish(start, tally, window_cursor, false);
   return sink.finish(start, tally);
+}
+
+// Reads a stream's range of time in windows of window_seconds (README,
+// "Windows of time"), from the cursor (`resume`: the saved one, else the
+// stream's first) to the second the run started, each window one chain of
+// pages. The cursor moves only through windows complete with every window
+// before them, to just below the end of the last of them. A window that fails
+// does not stop the others: their rows are stored, and the run fails at the
+// end naming every window that failed. Returns the records that came twice.
+std::int64_t read_windows(const Config& config, const StreamConfig& stream,
+                          const HttpOptions& http, Authenticator* auth,
+                          BackgroundWriter& background, ReplicaWriter& writer,
+                          SyncObserver& observer, RunCounters& io, const Cursor& from,
+                          Tally& tally, RateLimiter& rate) {
+  const auto wall = std::chrono::system_clock::now().time_since_epoch();
+  const Instant now{std::chrono::duration_cast<std::chrono::seconds>(wall).count(), 0};
+  std::int64_t repeats = 0;
+  bool prefix_complete = true;
+  std::vector<std::string> failures;
+  for (const Window& w : windows_between(from.instant, now, stream.window_seconds)) {
+    std::optional<Cursor> cursor;
+    if (prefix_complete) {
+      const Instant last = last_before(w.end, stream.cursor_format);
+      cursor = Cursor{format_cursor(stream.cursor_format, last), last};
+    }
+    try {
+      const std::int64_t twice = read_chain(config, stream, http, auth, background, writer,
+                                            observer, io, from, tally, rate, w, cursor);
+      repeats += twice;
+      if (twice > 0) prefix_complete = false;
+    } catch (const Interrupted&) {
+      throw;
+    } catch (const RunDeadline&) {
+      throw;
+    } catch (const Error& e) {
+      background.settle();  // a failure of the replica itself stops the stream
+      announce_checkpoints(background, observer);
+      writer.rollback();
+      prefix_complete = false;
+      failures.push_back("window " + format_cursor(stream.cursor_format, w.start) + " .. " +
+                         format_cursor(stream.cursor_format, w.end) + ": " + e.what());
+    }
+  }
+  if (!failures.empty()) {
+    std::string text = std::to_string(failures.size()) +
+                       (failures.size() == 1 ? " window failed" : " windows failed") +
+                       " (the cursor stays below the first; the next run reads it and the "
+                       "windows after it again): ";
+    for (std::size_t i = 0; i < failures.size(); ++i) text += (i ? "; " : "") + failures[i];
+    throw Error(text);
+  }
+  return repeats;
 }
 
 }  // namespace
@@ -764,11 +839,15 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
     report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   };
 
+  RateLimiter rate(stream.max_requests_per_second);
   try {
     std::int64_t repeats = 0;
-    if (stream.pagination.paged()) {
+    if (stream.window_seconds > 0) {
+      repeats = read_windows(config, stream, http, auth.get(), background, writer, observer, io,
+                             committed, tally, rate);
+    } else if (stream.pagination.paged()) {
       repeats = read_chain(config, stream, http, auth.get(), background, writer, observer, io,
-                           committed, tally);
+                           committed, tally, rate);
     } else {
       HttpSession session;
       Retrier retrier(config, observer, io);
@@ -778,8 +857,8 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
         const Instant before = committed.instant;
         bool newer = false;
         try {
-          newer = fetch(config, stream, http, session, auth.get(), url, background, observer, io,
-                        committed, table_rows, tally);
+          newer = fetch(config, stream, http, session, auth.get(), rate, url, background,
+                        observer, io, committed, table_rows, tally);
           retrier.reset();
         } catch (const TransientError& e) {
           background.settle();

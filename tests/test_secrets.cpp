@@ -116,7 +116,8 @@ TEST_SUITE("secrets") {
       CHECK(run.result.exit_code == tsync::kExitError);
       CHECK(api.seen == "Bearer " + kToken + " | " + kKey);  // they were sent
       CHECK(run.result.err.find("HTTP 401: {\"error\":\"bad token Bearer [redacted] | "
-                                "[redacted]\"} (check the token in $TSYNC_TEST_TOKEN)") !=
+                                "[redacted]\"} (stream \"user\": the API refused the bearer "
+                                "token: check the token in $TSYNC_TEST_TOKEN)") !=
             std::string::npos);
       SQLite::Database db(run.db, SQLite::OPEN_READONLY);
       CHECK(db.execAndGet("SELECT error FROM _sync_log").getString().find("[redacted]") !=

@@ -1,0 +1,463 @@
+// End to end: every way of signing in against the mock's protected endpoints;
+// tokens that expire or are refused in the middle of a sync, rotated refresh
+// tokens kept for the next run (and never half-written by a kill), invalid_grant,
+// two streams sharing one login; and after each, every output and file scanned
+// for every secret in every form.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "auth.hpp"
+#include "config.hpp"
+#include "e2e_support.hpp"
+#include "errors.hpp"
+#include "http_client.hpp"
+#include "process.hpp"
+#include "redact.hpp"
+#include "sync.hpp"
+
+using tsync::mock::AuthRequirement;
+using tsync::mock::EndpointSpec;
+
+namespace {
+
+constexpr const char* kPath = "/v1/items";
+
+EndpointSpec protected_items(const AuthRequirement& auth, const std::string& path = kPath) {
+  EndpointSpec spec;
+  spec.path = path;
+  spec.records = 120;
+  spec.seed = 5;
+  spec.schema.key = tsync::mock::KeyKind::Integer;
+  spec.auth = auth;
+  spec.serving.paging = tsync::mock::PagingStyle::Offset;
+  spec.serving.strict = true;
+  return spec;
+}
+
+constexpr const char* kOffset = R"("pagination": {"type": "offset", "param": "offset",
+    "limit_param": "limit", "limit": 25, "total_path": "total"})";
+
+// Sets environment variables for one test, then unsets them.
+class Env {
+ public:
+  explicit Env(std::vector<std::pair<std::string, std::string>> vars) : vars_(std::move(vars)) {
+    for (const auto& [name, value] : vars_) ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~Env() {
+    for (const auto& [name, value] : vars_) ::unsetenv(name.c_str());
+  }
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+  std::vector<std::string> args() const {
+    std::vector<std::string> out;
+    for (const auto& [name, value] : vars_) out.push_back(name + "=" + value);
+    return out;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> vars_;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Every form a secret may take in a text tsync writes.
+std::vector<std::string> forms_of(const std::vector<std::string>& secrets) {
+  std::vector<std::string> forms;
+  for (const std::string& s : secrets) {
+    forms.push_back(s);
+    forms.push_back(tsync::base64_encode(s));
+    std::string encoded;
+    tsync::append_url_encoded(encoded, s);
+    forms.push_back(encoded);
+  }
+  return forms;
+}
+
+// The credentials the mock received, as sent: the last word of every
+// Authorization header (a session or access token, a key, Basic's Base64).
+std::vector<std::string> received(const tsync::mock::MockApi& api) {
+  std::vector<std::string> out;
+  for (const std::string& header : api.authorization_log()) {
+    const std::string value = header.substr(header.rfind(' ') + 1);
+    if (value.size() >= 4) out.push_back(value);
+  }
+  return out;
+}
+
+// No secret in any form in stdout, stderr, the replica, its -wal and -shm, or
+// tsync status.
+void check_no_secret(std::vector<std::string> secrets, const std::string& out,
+                     const std::string& err, const std::string& db, const std::string& config,
+                     const tsync::mock::MockApi* api = nullptr) {
+  if (api)
+    for (const std::string& s : received(*api)) secrets.push_back(s);
+  const auto status = proc::run({TSYNC_BINARY, "status", "--config", config, "--db", db});
+  std::vector<std::pair<std::string, std::string>> texts{
+      {"stdout", out}, {"stderr", err}, {"status", status.out + status.err},
+      {"replica", slurp(db)}, {"-wal", slurp(db + "-wal")}, {"-shm", slurp(db + "-shm")}};
+  for (const std::string& form : forms_of(secrets))
+    for (const auto& [where, text] : texts) {
+      CAPTURE(where);
+      CAPTURE(form);
+      CHECK(text.find(form) == std::string::npos);
+    }
+}
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+Run sync_cli(const std::string& config, const Env& env) {
+  const auto r = proc::run({TSYNC_BINARY, "sync", "--config", config}, env.args());
+  return {r.exit_code, r.out, r.err};
+}
+
+// A configuration file with one stream "items" at `url` with `members`.
+std::string write_config(const e2e::ScratchDir& dir, const std::string& top,
+                         const std::string& streams) {
+  const std::string path = dir.file("configuration.json");
+  std::ofstream(path) << R"({"database": ")" << dir.file("replica.db")
+                      << R"(", "retry_base_seconds": 0.01, "timeout_seconds": 5, )" << top
+                      << R"("streams": [)" << streams << "]}";
+  return path;
+}
+
+std::string item_stream(const std::string& url, const std::string& auth,
+                        const std::string& name = "items") {
+  return R"({"name": ")" + name + R"(", "url": ")" + url + "\", " + kOffset +
+         (auth.empty() ? "" : ", \"auth\": " + auth) + "}";
+}
+
+}  // namespace
+
+TEST_SUITE("sync_auth") {
+  TEST_CASE("each scheme signs every page, and no secret shows anywhere") {
+    struct Case {
+      const char* name;
+      AuthRequirement need;
+      std::string auth;
+      std::vector<std::pair<std::string, std::string>> env;
+      std::vector<std::string> secrets;
+    };
+    AuthRequirement basic;
+    basic.kind = AuthRequirement::Kind::Basic;
+    basic.username = "ada";
+    basic.password = "s3cret-basic-pw";
+    AuthRequirement header_key;
+    header_key.kind = AuthRequirement::Kind::ApiKey;
+    header_key.secret = "key-in-header-42";
+    header_key.prefix = "apiKey ";
+    AuthRequirement query_key;
+    query_key.kind = AuthRequirement::Kind::ApiKey;
+    query_key.secret = "key-in-query-43";
+    query_key.name = "api_key";
+    query_key.in_query = true;
+    AuthRequirement session;
+    session.kind = AuthRequirement::Kind::Session;
+    session.username = "ada";
+    session.password = "s3cret-login-pw";
+    AuthRequirement bearer;
+    bearer.kind = AuthRequirement::Kind::Bearer;
+    bearer.secret = "bearer-token-777";
+    const std::vector<Case> cases{
+        {"basic", basic, R"({"type": "basic", "username": "ada", "password_env": "T_PW"})",
+         {{"T_PW", "s3cret-basic-pw"}}, {"s3cret-basic-pw", "ada:s3cret-basic-pw"}},
+        {"api key in a header with a prefix", header_key,
+         R"({"type": "api_key", "name": "Authorization", "in": "header", "prefix": "apiKey ",
+             "value_env": "T_KEY"})",
+         {{"T_KEY", "key-in-header-42"}}, {"key-in-header-42"}},
+        {"api key in the query", query_key,
+         R"({"type": "api_key", "name": "api_key", "in": "query", "value_env": "T_KEY"})",
+         {{"T_KEY", "key-in-query-43"}}, {"key-in-query-43"}},
+        {"session login", session,
+         R"({"type": "session", "login_url": "LOGIN", "body": {"username": "ada",
+             "password": {"env": "T_PW"}}, "token_path": "token", "prefix": "Token "})",
+         {{"T_PW", "s3cret-login-pw"}}, {"s3cret-login-pw"}},
+        {"bearer", bearer, R"({"type": "bearer", "token_env": "T_TOKEN"})",
+         {{"T_TOKEN", "bearer-token-777"}}, {"bearer-token-777"}},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.name);
+      e2e::Scene scene(0);
+      auto& [dir, api] = scene;
+      const std::string url = api.add_endpoint(protected_items(c.need));
+      std::string auth = c.auth;
+      if (const auto at = auth.find("LOGIN"); at != std::string::npos)
+        auth.replace(at, 5, api.url("/auth/session_token/login"));
+      const Env env(c.env);
+      const std::string config = write_config(dir, "", item_stream(url, auth));
+      const Run run = sync_cli(config, env);
+      CHECK_MESSAGE(run.code == 0, run.err);
+      e2e::check_table_equals(dir.file("replica.db"), "items", api.records(kPath));
+      // Every page was signed: no 401 was answered.
+      CHECK(api.target_log().size() == 5);
+      check_no_secret(c.secrets, run.out, run.err, dir.file("replica.db"), config, &api);
+      if (c.need.kind == AuthRequirement::Kind::Session) {
+        CHECK(api.login_requests() == 1);
+      }
+      // Refused credentials stop the stream with exit 1, naming them, never the value.
+      {
+        std::vector<std::pair<std::string, std::string>> wrong;
+        for (const auto& [name, value] : c.env) wrong.emplace_back(name, value + "-wrong");
+        const Env bad(wrong);
+        std::remove(dir.file("replica.db").c_str());
+        const Run refused = sync_cli(config, bad);
+        CHECK(refused.code == 1);
+        CHECK(refused.err.find("HTTP 401") != std::string::npos);
+        CHECK_MESSAGE(refused.err.find("stream \"items\"") != std::string::npos, refused.err);
+        std::vector<std::string> secrets;
+        for (const auto& [name, value] : wrong) secrets.push_back(value);
+        check_no_secret(secrets, refused.out, refused.err, dir.file("replica.db"), config, &api);
+      }
+    }
+  }
+
+  TEST_CASE("oauth2: both grants, both ways of sending the client's credentials") {
+    for (const bool refresh : {false, true}) {
+      for (const bool basic : {false, true}) {
+        CAPTURE(refresh);
+        CAPTURE(basic);
+        e2e::Scene scene(0);
+        auto& [dir, api] = scene;
+        AuthRequirement need;
+        need.kind = AuthRequirement::Kind::OAuth2;
+        const std::string url = api.add_endpoint(protected_items(need));
+        tsync::mock::OAuthOptions oauth;
+        api.set_oauth(oauth);
+        const Env env({{"T_CID", oauth.client_id},
+                       {"T_CSECRET", oauth.client_secret},
+                       {"T_RT", oauth.refresh_token}});
+        const std::string auth =
+            std::string(R"({"type": "oauth2", "token_url": ")") + api.url("/oauth/v1/token") +
+            R"(", "grant": ")" + (refresh ? "refresh_token" : "client_credentials") +
+            R"(", "client_id_env": "T_CID", "client_secret_env": "T_CSECRET")" +
+            (refresh ? R"(, "refresh_token_env": "T_RT")" : "") +
+            (basic ? R"(, "client_auth": "basic")" : "") + "}";
+        const std::string config = write_config(dir, "", item_stream(url, auth));
+        const Run run = sync_cli(config, env);
+        CHECK_MESSAGE(run.code == 0, run.err);
+        CHECK(api.token_requests() == 1);
+        e2e::check_table_equals(dir.file("replica.db"), "items", api.records(kPath));
+        check_no_secret({oauth.client_secret, oauth.refresh_token}, run.out, run.err,
+                        dir.file("replica.db"), config, &api);
+      }
+    }
+  }
+
+  TEST_CASE("an access token that expires during a long sync is renewed, nothing lost") {
+    e2e::Scene scene(0);
+    auto& [dir, api] = scene;
+    AuthRequirement need;
+    need.kind = AuthRequirement::Kind::OAuth2;
+    EndpointSpec spec = protected_items(need);
+    spec.records = 400;
+    spec.serving.latency = std::chrono::milliseconds(150);
+    const std::string url = api.add_endpoint(spec);
+    tsync::mock::OAuthOptions oauth;
+    oauth.expires_in_seconds = 2;  // renewed 0.2 s before it expires
+    api.set_oauth(oauth);
+    const Env env({{"T_CID", oauth.client_id}, {"T_CSECRET", oauth.client_secret}});
+    const std::string auth = R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") +
+                             R"(", "grant": "client_credentials", "client_id_env": "T_CID",
+                                 "client_secret_env": "T_CSECRET"})";
+    const std::string config = write_config(dir, "", item_stream(url, auth));
+    const Run run = sync_cli(config, env);
+    CHECK_MESSAGE(run.code == 0, run.err);
+    // 16 pages of 150 ms and more: at least one renewal before expiry.
+    CHECK(api.token_requests() >= 2);
+    CHECK(api.target_log().size() == 16);  // no page was refused
+    e2e::check_table_equals(dir.file("replica.db"), "items", api.records(kPath));
+  }
+
+  TEST_CASE("a 401 in the middle of a sync: a new login or token, then the sync carries on") {
+    for (const auto kind : {AuthRequirement::Kind::Session, AuthRequirement::Kind::OAuth2}) {
+      CAPTURE(static_cast<int>(kind));
+      e2e::Scene scene(0);
+      auto& [dir, api] = scene;
+      AuthRequirement need;
+      need.kind = kind;
+      need.username = "ada";
+      need.password = "login-password-1";
+      const std::string url = api.add_endpoint(protected_items(need));
+      tsync::mock::OAuthOptions oauth;
+      api.set_oauth(oauth);
+      api.set_request_hook([&api](std::size_t n) {
+        if (n == 3) api.expire_tokens();
+      });
+      const Env env({{"T_CID", oauth.client_id},
+                     {"T_CSECRET", oauth.client_secret},
+                     {"T_PW", "login-password-1"}});
+      const std::string auth =
+          kind == AuthRequirement::Kind::OAuth2
+              ? R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") +
+                    R"(", "grant": "client_credentials", "client_id_env": "T_CID",
+                       "client_secret_env": "T_CSECRET"})"
+              : R"({"type": "session", "login_url": ")" + api.url("/auth/session_token/login") +
+                    R"(", "body": {"username": "ada", "password": {"env": "T_PW"}},
+                       "token_path": "token", "prefix": "Token "})";
+      const std::string config = write_config(dir, "", item_stream(url, auth));
+      const Run run = sync_cli(config, env);
+      api.set_request_hook(nullptr);
+      CHECK_MESSAGE(run.code == 0, run.err);
+      CHECK(api.login_requests() + api.token_requests() == 2);
+      e2e::check_table_equals(dir.file("replica.db"), "items", api.records(kPath));
+    }
+  }
+
+  TEST_CASE("a rotated refresh token is kept for the next run, and refresh_token_env is not needed") {
+    e2e::Scene scene(0);
+    auto& [dir, api] = scene;
+    AuthRequirement need;
+    need.kind = AuthRequirement::Kind::OAuth2;
+    const std::string url = api.add_endpoint(protected_items(need));
+    tsync::mock::OAuthOptions oauth;
+    oauth.rotate_refresh_token = true;
+    api.set_oauth(oauth);
+    const std::string auth = R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") +
+                             R"(", "grant": "refresh_token", "client_id_env": "T_CID",
+                                 "client_secret_env": "T_CSECRET", "refresh_token_env": "T_RT"})";
+    const std::string config = write_config(dir, "", item_stream(url, auth));
+    const std::string credentials = dir.file("replica.db.credentials");
+    {
+      const Env env({{"T_CID", oauth.client_id},
+                     {"T_CSECRET", oauth.client_secret},
+                     {"T_RT", oauth.refresh_token}});
+      const Run first = sync_cli(config, env);
+      REQUIRE_MESSAGE(first.code == 0, first.err);
+      CHECK(tsync::read_saved_refresh_token(credentials) == api.current_refresh_token());
+      struct stat st {};
+      REQUIRE(::stat(credentials.c_str(), &st) == 0);
+      CHECK((st.st_mode & 0777) == 0600);
+      check_no_secret({api.current_refresh_token(), oauth.refresh_token}, first.out, first.err,
+                      dir.file("replica.db"), config, &api);
+    }
+    // The next run: the old refresh token is void at the API; the file's works.
+    api.records(kPath).mutate(10, 5);
+    {
+      const Env env({{"T_CID", oauth.client_id},
+                     {"T_CSECRET", oauth.client_secret},
+                     {"T_RT", oauth.refresh_token}});
+      const Run second = sync_cli(config, env);
+      CHECK_MESSAGE(second.code == 0, second.err);
+    }
+    // And without refresh_token_env at all.
+    api.records(kPath).mutate(10, 5);
+    const std::string no_rt_config = write_config(
+        dir, "",
+        item_stream(url, R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") +
+                             R"(", "grant": "refresh_token", "client_id_env": "T_CID",
+                                 "client_secret_env": "T_CSECRET"})"));
+    const Env env({{"T_CID", oauth.client_id}, {"T_CSECRET", oauth.client_secret}});
+    const Run third = sync_cli(no_rt_config, env);
+    CHECK_MESSAGE(third.code == 0, third.err);
+    e2e::check_table_equals(dir.file("replica.db"), "items", api.records(kPath));
+    CHECK(tsync::read_saved_refresh_token(credentials) == api.current_refresh_token());
+
+    SUBCASE("without the file and without refresh_token_env: exit 2 before any request") {
+      std::remove(credentials.c_str());
+      const std::size_t before = api.request_count();
+      const Run none = sync_cli(no_rt_config, env);
+      CHECK(none.code == 2);
+      CHECK(none.err.find("refresh_token_env: missing") != std::string::npos);
+      CHECK(api.request_count() == before);
+    }
+  }
+
+  TEST_CASE("SIGKILL at random moments of runs that rotate: never a truncated credentials file") {
+    e2e::Scene scene(0);
+    auto& [dir, api] = scene;
+    AuthRequirement need;
+    need.kind = AuthRequirement::Kind::OAuth2;
+    EndpointSpec spec = protected_items(need);
+    spec.serving.latency = std::chrono::milliseconds(10);
+    const std::string url = api.add_endpoint(spec);
+    tsync::mock::OAuthOptions oauth;
+    oauth.rotate_refresh_token = true;
+    oauth.expires_in_seconds = 1;  // a new token, and a rotation, every 0.9 s
+    api.set_oauth(oauth);
+    const std::string config = write_config(
+        dir, "",
+        item_stream(url, R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") +
+                             R"(", "grant": "refresh_token", "client_id_env": "T_CID",
+                                 "client_secret_env": "T_CSECRET", "refresh_token_env": "T_RT"})"));
+    const Env env({{"T_CID", oauth.client_id},
+                   {"T_CSECRET", oauth.client_secret},
+                   {"T_RT", oauth.refresh_token}});
+    const std::string credentials = dir.file("replica.db.credentials");
+    std::mt19937 random(7);
+    std::uniform_int_distribution<int> delay_ms(5, 200);
+    for (int round = 0; round < 10; ++round) {
+      proc::Child child({TSYNC_BINARY, "sync", "--quiet", "--config", config}, env.args());
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
+      child.signal(SIGKILL);
+      child.wait();
+      // The file is absent or whole; a leftover .new is never read.
+      if (std::filesystem::exists(credentials)) CHECK(tsync::read_saved_refresh_token(credentials));
+    }
+  }
+
+  TEST_CASE("invalid_grant: exit 1 with the endpoint's error and what to do") {
+    e2e::Scene scene(0);
+    auto& [dir, api] = scene;
+    AuthRequirement need;
+    need.kind = AuthRequirement::Kind::OAuth2;
+    const std::string url = api.add_endpoint(protected_items(need));
+    tsync::mock::OAuthOptions oauth;
+    oauth.invalid_grant = true;
+    api.set_oauth(oauth);
+    const Env env({{"T_CID", oauth.client_id},
+                   {"T_CSECRET", oauth.client_secret},
+                   {"T_RT", oauth.refresh_token}});
+    const std::string config = write_config(
+        dir, "",
+        item_stream(url, R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") +
+                             R"(", "grant": "refresh_token", "client_id_env": "T_CID",
+                                 "client_secret_env": "T_CSECRET", "refresh_token_env": "T_RT"})"));
+    const Run run = sync_cli(config, env);
+    CHECK(run.code == 1);
+    CHECK(run.err.find("/oauth/v1/token: HTTP 400: the token endpoint refused: invalid_grant") !=
+          std::string::npos);
+    CHECK(run.err.find("get a new one") != std::string::npos);
+    CHECK(api.target_log().empty());
+    check_no_secret({oauth.refresh_token, oauth.client_secret}, run.out, run.err,
+                    dir.file("replica.db"), config);
+  }
+
+  TEST_CASE("two streams under the top-level auth log in once") {
+    e2e::Scene scene(0);
+    auto& [dir, api] = scene;
+    AuthRequirement need;
+    need.kind = AuthRequirement::Kind::Session;
+    need.username = "ada";
+    need.password = "shared-login-pw";
+    const std::string a = api.add_endpoint(protected_items(need, "/v1/a"));
+    const std::string b = api.add_endpoint(protected_items(need, "/v1/b"));
+    const Env env({{std::string("T_PW"), std::string("shared-login-pw")}});
+    const std::string config = write_config(
+        dir,
+        R"("auth": {"type": "session", "login_url": ")" + api.url("/auth/session_token/login") +
+            R"(", "body": {"username": "ada", "password": {"env": "T_PW"}},
+                "token_path": "token", "prefix": "Token "}, )",
+        item_stream(a, "", "a") + ", " + item_stream(b, "", "b"));
+    const Run run = sync_cli(config, env);
+    CHECK_MESSAGE(run.code == 0, run.err);
+    CHECK(api.login_requests() == 1);
+    e2e::check_table_equals(dir.file("replica.db"), "a", api.records("/v1/a"));
+    e2e::check_table_equals(dir.file("replica.db"), "b", api.records("/v1/b"));
+    check_no_secret({"shared-login-pw"}, run.out, run.err, dir.file("replica.db"), config, &api);
+  }
+}
