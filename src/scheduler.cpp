@@ -34,10 +34,11 @@ Instant last_before(Instant end, CursorFormat format) {
 
 RateLimiter::RateLimiter(double per_second) {
   if (per_second > 0)
-    // A hair longer than 1/rate: requests one interval apart never put
-    // rate + 1 starts within one second.
+    // 2% longer than 1/rate: requests one interval apart never put rate + 1
+    // starts within one second, even as the API sees them, a few milliseconds
+    // of network jitter later.
     interval_ = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(1.0 / per_second * 1.001));
+        std::chrono::duration<double>(1.0 / per_second * 1.02));
 }
 
 void RateLimiter::acquire() {
