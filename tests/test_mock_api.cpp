@@ -1,10 +1,13 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <httplib.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "http_client.hpp"
+#include "mock/auth.hpp"
 #include "mock/endpoint_spec.hpp"
 #include "mock/mock_api.hpp"
 #include "mock/paging.hpp"
@@ -2210,5 +2214,1120 @@ TEST_SUITE("mock_api") {
     CHECK(keyset.err ==
           "tsync-mock-api: error: order: \"by_key\" cannot page with keyset (it pages in "
           "ascending order only)\n");
+  }
+}
+
+namespace {
+
+using tsync::mock::AuthRequirement;
+using tsync::mock::OAuthOptions;
+
+// The status, the headers that matter here and the body of one answer, whatever
+// its body is.
+struct Raw {
+  int status = 0;
+  std::string body, content_type;
+  std::string challenge;  // WWW-Authenticate
+  std::string cache_control, retry_after;
+  rapidjson::Document json;  // the body, when it is JSON
+
+  const rapidjson::Value& operator[](const char* name) const {
+    REQUIRE(json.IsObject());
+    REQUIRE(json.HasMember(name));
+    return json[name];
+  }
+  bool has(const char* name) const { return json.IsObject() && json.HasMember(name); }
+  std::string text(const char* name) const { return text_of((*this)[name]); }
+};
+
+Raw read_raw(const httplib::Result& result) {
+  REQUIRE(result);
+  Raw raw;
+  raw.status = result->status;
+  raw.body = result->body;
+  raw.content_type = result->get_header_value("Content-Type");
+  raw.challenge = result->get_header_value("WWW-Authenticate");
+  raw.cache_control = result->get_header_value("Cache-Control");
+  raw.retry_after = result->get_header_value("Retry-After");
+  if (raw.content_type.rfind("application/json", 0) == 0) {
+    raw.json.Parse(raw.body.c_str(), raw.body.size());
+    REQUIRE_FALSE(raw.json.HasParseError());
+  }
+  return raw;
+}
+
+Raw raw_get(int port, const std::string& target, const httplib::Headers& headers = {}) {
+  httplib::Client client("127.0.0.1", port);
+  return read_raw(client.Get(target, headers));
+}
+
+Raw raw_post(int port, const std::string& path, const std::string& body,
+             const std::string& content_type, const httplib::Headers& headers = {}) {
+  httplib::Client client("127.0.0.1", port);
+  return read_raw(client.Post(path, headers, body, content_type));
+}
+
+// A POST to the token endpoint with the form `form`.
+Raw token_request(int port, const std::string& form, const httplib::Headers& headers = {}) {
+  return raw_post(port, tsync::mock::kTokenPath, form, "application/x-www-form-urlencoded",
+                  headers);
+}
+
+// The form of a client_credentials grant with the default client in the body.
+const std::string kClientBody = "client_id=tsync-client&client_secret=client-secret-1234";
+
+std::string basic_header(const std::string& user, const std::string& password) {
+  return "Basic " + tsync::mock::base64_encode(user + ":" + password);
+}
+
+// A session token from the login endpoint; REQUIREs that it answers one.
+std::string log_in(int port, const std::string& username, const std::string& password) {
+  const Raw answer =
+      raw_post(port, tsync::mock::kLoginPath,
+               R"({"username": ")" + username + R"(", "password": ")" + password + R"("})",
+               "application/json");
+  REQUIRE(answer.status == 200);
+  return answer.text("token");
+}
+
+// An access token from a client_credentials grant; REQUIREs that it answers one.
+std::string access_token(int port) {
+  const Raw answer = token_request(port, "grant_type=client_credentials&" + kClientBody);
+  REQUIRE(answer.status == 200);
+  return answer.text("access_token");
+}
+
+// Serves 5 records with integer keys at `path`, guarded by `auth`.
+void add_guarded(MockApi& api, const std::string& path, const AuthRequirement& auth,
+                 const ServingOptions& serving = {}) {
+  EndpointSpec spec;
+  spec.path = path;
+  spec.records = 5;
+  spec.schema.key = KeyKind::Integer;
+  spec.auth = auth;
+  spec.serving = serving;
+  api.add_endpoint(spec);
+}
+
+AuthRequirement requirement(AuthRequirement::Kind kind) {
+  AuthRequirement auth;
+  auth.kind = kind;
+  return auth;
+}
+
+// The records of `answer`'s "data", counted.
+std::size_t data_size(const Raw& answer) {
+  REQUIRE(answer.status == 200);
+  return answer["data"].Size();
+}
+
+const std::string kHtml = "text/html; charset=utf-8";
+
+}  // namespace
+
+TEST_SUITE("mock_api") {
+  TEST_CASE("Basic: the right user and password pass; others get 401, a page and a challenge") {
+    AuthRequirement auth = requirement(AuthRequirement::Kind::Basic);
+    auth.username = "alice";
+    auth.password = "pa:ss word";
+    MockApi api;
+    const int port = api.start();
+    add_guarded(api, "/v1/basic", auth);
+    CHECK(data_size(raw_get(port, "/v1/basic",
+                            {{"Authorization", basic_header("alice", "pa:ss word")}})) == 5);
+    CHECK(data_size(raw_get(port, "/v1/basic",
+                            {{"Authorization",
+                              "basic " + tsync::mock::base64_encode("alice:pa:ss word")}})) == 5);
+    for (const std::string& sent :
+         {std::string(), basic_header("alice", "pa:ss"), basic_header("bob", "pa:ss word"),
+          std::string("Basic not-base64!"), std::string("Bearer alice"),
+          "Basic " + tsync::mock::base64_encode("alice")}) {
+      CAPTURE(sent);
+      httplib::Headers headers;
+      if (!sent.empty()) headers.emplace("Authorization", sent);
+      const Raw refused = raw_get(port, "/v1/basic", headers);
+      CHECK(refused.status == 401);
+      CHECK(refused.content_type == kHtml);
+      CHECK(refused.body == tsync::mock::kUnauthorizedPage);
+      CHECK(refused.body.find("<title>401 Unauthorized</title>") != std::string::npos);
+      CHECK(refused.challenge == R"(Basic realm="tsync-mock-api", charset="UTF-8")");
+    }
+    // Refused requests are data requests: logged and counted.
+    CHECK(api.request_count() == 8);
+    CHECK(api.authorization_log().at(2).empty());
+    CHECK(api.authorization_log().at(3) == basic_header("alice", "pa:ss"));
+
+    SUBCASE("a refused request takes no queued fault") {
+      tsync::mock::Fault busy;
+      busy.status = 503;
+      api.push_fault(busy);
+      CHECK(raw_get(port, "/v1/basic").status == 401);
+      const httplib::Headers right{{"Authorization", basic_header("alice", "pa:ss word")}};
+      CHECK(raw_get(port, "/v1/basic", right).status == 503);
+      CHECK(raw_get(port, "/v1/basic", right).status == 200);
+    }
+    SUBCASE("the users endpoint, protected through Options") {
+      Options options;
+      options.users = 7;
+      options.auth = auth;
+      MockApi users(options);
+      const int users_port = users.start();
+      CHECK(raw_get(users_port, tsync::mock::kUsersPath).status == 401);
+      CHECK(data_size(raw_get(users_port, tsync::mock::kUsersPath,
+                              {{"Authorization", basic_header("alice", "pa:ss word")}})) == 7);
+      options.auth = {};
+      users.set_options(options);
+      CHECK(data_size(raw_get(users_port, tsync::mock::kUsersPath)) == 7);
+    }
+  }
+
+  TEST_CASE("Bearer: the token passes; none gets a bare challenge, a wrong one invalid_token") {
+    AuthRequirement auth = requirement(AuthRequirement::Kind::Bearer);
+    auth.secret = "tok-123:456";
+    MockApi api;
+    const int port = api.start();
+    add_guarded(api, "/v1/bearer", auth);
+    CHECK(data_size(raw_get(port, "/v1/bearer", {{"Authorization", "Bearer tok-123:456"}})) == 5);
+    CHECK(data_size(raw_get(port, "/v1/bearer", {{"Authorization", "bearer tok-123:456"}})) == 5);
+    const Raw none = raw_get(port, "/v1/bearer");
+    CHECK(none.status == 401);
+    CHECK(none.content_type == kHtml);
+    CHECK(none.body == tsync::mock::kUnauthorizedPage);
+    CHECK(none.challenge == R"(Bearer realm="tsync-mock-api")");
+    const Raw wrong = raw_get(port, "/v1/bearer", {{"Authorization", "Bearer tok-123"}});
+    CHECK(wrong.status == 401);
+    CHECK(wrong.challenge == R"(Bearer realm="tsync-mock-api", error="invalid_token")");
+    CHECK(raw_get(port, "/v1/bearer", {{"Authorization", "Token tok-123:456"}}).status == 401);
+    CHECK(raw_get(port, "/v1/bearer", {{"Authorization", "tok-123:456"}}).status == 401);
+    CHECK(raw_get(port, "/v1/bearer?access_token=tok-123%3A456").status == 401);
+  }
+
+  TEST_CASE("API keys: in a header after a prefix, in a header of their own, in the query") {
+    MockApi api;
+    const int port = api.start();
+    AuthRequirement playground = requirement(AuthRequirement::Kind::ApiKey);
+    playground.prefix = "apiKey ";
+    playground.secret = "k-0123";
+    add_guarded(api, "/auth/api_key", playground);
+    CHECK(data_size(raw_get(port, "/auth/api_key", {{"Authorization", "apiKey k-0123"}})) == 5);
+    for (const std::string sent :
+         {"", "k-0123", "apiKey k-0124", "Token k-0123", "Bearer k-0123"}) {
+      CAPTURE(sent);
+      httplib::Headers headers;
+      if (!sent.empty()) headers.emplace("Authorization", sent);
+      const Raw refused = raw_get(port, "/auth/api_key", headers);
+      CHECK(refused.status == 401);
+      CHECK(refused.content_type == kHtml);
+      CHECK(refused.body == tsync::mock::kUnauthorizedPage);
+      CHECK(refused.challenge.empty());
+    }
+
+    AuthRequirement own_header = requirement(AuthRequirement::Kind::ApiKey);
+    own_header.name = "X-API-Key";
+    own_header.secret = "k-9";
+    add_guarded(api, "/v1/header", own_header);
+    CHECK(data_size(raw_get(port, "/v1/header", {{"X-API-Key", "k-9"}})) == 5);
+    CHECK(raw_get(port, "/v1/header", {{"Authorization", "k-9"}}).status == 401);
+    CHECK(raw_get(port, "/v1/header?X-API-Key=k-9").status == 401);
+
+    AuthRequirement query = requirement(AuthRequirement::Kind::ApiKey);
+    query.name = "api_key";
+    query.in_query = true;
+    query.secret = "k+y/=&z";
+    ServingOptions strict;
+    strict.strict = true;
+    add_guarded(api, "/v1/query", query, strict);
+    // A strict endpoint knows its key's parameter.
+    CHECK(data_size(raw_get(port, "/v1/query?api_key=k%2By%2F%3D%26z")) == 5);
+    CHECK(raw_get(port, "/v1/query?api_key=k%2By%2F%3D%26z&colour=red").status == 400);
+    CHECK(raw_get(port, "/v1/query").status == 401);
+    CHECK(raw_get(port, "/v1/query?api_key=k").status == 401);
+    CHECK(raw_get(port, "/v1/query?api_key=").status == 401);
+    CHECK(raw_get(port, "/v1/query", {{"api_key", "k+y/=&z"}}).status == 401);
+    CHECK(api.target_log().back() == "/v1/query");
+
+    query.prefix = "key-";
+    api.set_auth("/v1/query", query);
+    CHECK(raw_get(port, "/v1/query?api_key=k%2By%2F%3D%26z").status == 401);
+    CHECK(data_size(raw_get(port, "/v1/query?api_key=key-k%2By%2F%3D%26z")) == 5);
+    api.set_auth("/v1/query", {});
+    CHECK(data_size(raw_get(port, "/v1/query")) == 5);
+    CHECK_THROWS_AS(api.set_auth("/v1/none", {}), std::out_of_range);
+    query.secret.clear();
+    CHECK_THROWS_WITH(api.set_auth("/v1/query", query), "auth: api_key needs a key");
+  }
+
+  TEST_CASE("session: a login answers a token good for every session endpoint, errors as JSON") {
+    MockApi api;
+    const int port = api.start();
+    AuthRequirement alice = requirement(AuthRequirement::Kind::Session);
+    alice.username = "alice";
+    alice.password = "pw-1";
+    add_guarded(api, "/auth/session_token/data", alice);
+    AuthRequirement bob = requirement(AuthRequirement::Kind::Session);
+    bob.username = "bob";
+    bob.password = "pw-2";
+    bob.name = "X-Session";
+    bob.prefix = "Session ";
+    add_guarded(api, "/v1/b", bob);
+
+    const std::string token = log_in(port, "alice", "pw-1");
+    CHECK(token.size() >= 32);
+    CHECK(data_size(raw_get(port, "/auth/session_token/data",
+                            {{"Authorization", "Token " + token}})) == 5);
+    CHECK(data_size(raw_get(port, "/v1/b", {{"X-Session", "Session " + token}})) == 5);
+    const std::string other = log_in(port, "bob", "pw-2");
+    CHECK(other != token);
+    CHECK(data_size(raw_get(port, "/auth/session_token/data",
+                            {{"Authorization", "Token " + other}})) == 5);
+    CHECK(api.login_requests() == 2);
+
+    const Raw none = raw_get(port, "/auth/session_token/data");
+    CHECK(none.status == 401);
+    CHECK(none.content_type == "application/json");
+    CHECK(none.text("error") ==
+          "a session token is required: log in with a POST to /auth/session_token/login, then "
+          "send the token in Authorization after \"Token \"");
+    const Raw made_up =
+        raw_get(port, "/auth/session_token/data", {{"Authorization", "Token " + token + "0"}});
+    CHECK(made_up.status == 401);
+    CHECK(made_up.text("error") == "the session token is not one this server issued");
+    CHECK(
+        raw_get(port, "/auth/session_token/data", {{"Authorization", "Bearer " + token}}).status ==
+        401);
+    CHECK(raw_get(port, "/v1/b", {{"Authorization", "Session " + token}}).status == 401);
+    CHECK(raw_get(port, "/auth/session_token/data",
+                  {{"Authorization", "Token " + access_token(port)}})
+              .status == 401);
+
+    const auto login = [&](const std::string& body) {
+      return raw_post(port, tsync::mock::kLoginPath, body, "application/json");
+    };
+    const Raw wrong = login(R"({"username": "alice", "password": "pw-2"})");
+    CHECK(wrong.status == 401);
+    CHECK(wrong.text("error") == "invalid username or password");
+    CHECK(login(R"({"username": "carol", "password": "pw-1"})").status == 401);
+    for (const std::string& body : {std::string("username=alice&password=pw-1"), std::string("{}"),
+                                    std::string(R"({"username": "alice"})"),
+                                    std::string(R"({"username": 1, "password": "pw-1"})"),
+                                    std::string(R"(["alice", "pw-1"])"), std::string()}) {
+      CAPTURE(body);
+      const Raw bad = login(body);
+      CHECK(bad.status == 400);
+      CHECK(bad.text("error") ==
+            R"(the body must be a JSON object {"username": "...", "password": "..."})");
+    }
+    CHECK(api.login_requests() == 10);
+    CHECK(api.request_count() == 8);  // the logins are not data requests
+
+    api.expire_tokens();
+    const Raw expired =
+        raw_get(port, "/auth/session_token/data", {{"Authorization", "Token " + token}});
+    CHECK(expired.status == 401);
+    CHECK(expired.text("error") == "the session token has expired: log in again");
+    CHECK(raw_get(port, "/v1/b", {{"X-Session", "Session " + other}}).status == 401);
+    const std::string fresh = log_in(port, "alice", "pw-1");
+    CHECK(data_size(raw_get(port, "/auth/session_token/data",
+                            {{"Authorization", "Token " + fresh}})) == 5);
+  }
+
+  TEST_CASE("OAuth2 client_credentials: the client in the body or as Basic, errors per RFC 6749") {
+    MockApi api;
+    const int port = api.start();
+    add_guarded(api, "/crm/v3/objects/contacts", requirement(AuthRequirement::Kind::OAuth2));
+    const std::string path = "/crm/v3/objects/contacts";
+
+    const Raw body_client = token_request(
+        port, "grant_type=client_credentials&" + kClientBody + "&scope=crm.objects.read");
+    REQUIRE(body_client.status == 200);
+    CHECK(body_client.cache_control == "no-store");
+    CHECK(body_client.text("token_type") == "bearer");
+    CHECK(body_client["expires_in"].GetInt() == 3600);
+    CHECK(body_client.text("scope") == "crm.objects.read");
+    CHECK_FALSE(body_client.has("refresh_token"));
+    const std::string token = body_client.text("access_token");
+    CHECK(data_size(raw_get(port, path, {{"Authorization", "Bearer " + token}})) == 5);
+
+    const Raw basic_client =
+        token_request(port, "grant_type=client_credentials",
+                      {{"Authorization", basic_header("tsync-client", "client-secret-1234")}});
+    REQUIRE(basic_client.status == 200);
+    CHECK(basic_client.text("access_token") != token);
+    CHECK_FALSE(basic_client.has("scope"));
+    CHECK(data_size(raw_get(port, path,
+                            {{"Authorization", "Bearer " + basic_client.text("access_token")}})) ==
+          5);
+
+    // Data requests without a valid access token.
+    const Raw none = raw_get(port, path);
+    CHECK(none.status == 401);
+    CHECK(none.content_type == "application/json");
+    CHECK(none.challenge == R"(Bearer realm="tsync-mock-api")");
+    CHECK(none.text("error").find("an access token is required") == 0);
+    const Raw made_up = raw_get(port, path, {{"Authorization", "Bearer " + token + "0"}});
+    CHECK(made_up.status == 401);
+    CHECK(made_up.challenge == R"(Bearer realm="tsync-mock-api", error="invalid_token")");
+    CHECK(made_up.text("error") == "the access token is not one this server issued");
+    CHECK(raw_get(port, path, {{"Authorization", "Token " + token}}).status == 401);
+    CHECK(
+        raw_get(port, path, {{"Authorization", basic_header("tsync-client", "client-secret-1234")}})
+            .status == 401);
+
+    // The client's credentials: wrong, missing, or given twice.
+    const auto expect_error = [](const Raw& answer, int status, const std::string& error,
+                                 const std::string& description) {
+      CHECK(answer.status == status);
+      CHECK(answer.cache_control == "no-store");
+      CHECK(answer.text("error") == error);
+      CHECK(answer.text("error_description") == description);
+    };
+    const Raw wrong_body = token_request(
+        port, "grant_type=client_credentials&client_id=tsync-client&client_secret=nope");
+    expect_error(wrong_body, 401, "invalid_client", "client authentication failed");
+    CHECK(wrong_body.challenge.empty());
+    const Raw wrong_basic = token_request(port, "grant_type=client_credentials",
+                                          {{"Authorization", basic_header("tsync-client", "no")}});
+    expect_error(wrong_basic, 401, "invalid_client", "client authentication failed");
+    CHECK(wrong_basic.challenge == R"(Basic realm="tsync-mock-api")");
+    expect_error(
+        token_request(port, "grant_type=client_credentials", {{"Authorization", "Basic !!"}}), 401,
+        "invalid_client", "client authentication failed");
+    expect_error(token_request(port, "grant_type=client_credentials&client_id=tsync-client"), 401,
+                 "invalid_client", "client authentication failed");
+    expect_error(token_request(port, "grant_type=client_credentials"), 401, "invalid_client",
+                 "client authentication is missing");
+    expect_error(
+        token_request(port, "grant_type=client_credentials&" + kClientBody,
+                      {{"Authorization", basic_header("tsync-client", "client-secret-1234")}}),
+        400, "invalid_request",
+        "the client authenticates both in the Authorization header and in the body");
+
+    // The request itself.
+    expect_error(token_request(port, "grant_type=password&" + kClientBody), 400,
+                 "unsupported_grant_type",
+                 R"(grant_type "password" is not supported (client_credentials, refresh_token))");
+    expect_error(token_request(port, kClientBody), 400, "invalid_request", "grant_type is missing");
+    expect_error(
+        token_request(port,
+                      "grant_type=client_credentials&grant_type=client_credentials&" + kClientBody),
+        400, "invalid_request", "grant_type is given more than once");
+    expect_error(token_request(port, "grant_type=client_credentials&client_id=%zz"), 400,
+                 "invalid_request", "the body is not form-encoded");
+    expect_error(raw_post(port, tsync::mock::kTokenPath,
+                          R"({"grant_type": "client_credentials", "client_id": "tsync-client", )"
+                          R"("client_secret": "client-secret-1234"})",
+                          "application/json"),
+                 400, "invalid_request", "the body must be application/x-www-form-urlencoded");
+    CHECK(api.token_requests() == 13);
+    CHECK(api.login_requests() == 0);
+
+    SUBCASE("a client secret with reserved characters, form-encoded in Basic and in the body") {
+      OAuthOptions oauth;
+      oauth.client_id = "my app";
+      oauth.client_secret = "s3cr:t+x&y";
+      api.set_oauth(oauth);
+      CHECK(token_request(port, "grant_type=client_credentials",
+                          {{"Authorization", basic_header("my+app", "s3cr%3At%2Bx%26y")}})
+                .status == 200);
+      CHECK(
+          token_request(
+              port, "grant_type=client_credentials&client_id=my+app&client_secret=s3cr%3At%2Bx%26y")
+              .status == 200);
+      CHECK(token_request(port, "grant_type=client_credentials&" + kClientBody).status == 401);
+      // Tokens issued before keep working.
+      CHECK(data_size(raw_get(port, path, {{"Authorization", "Bearer " + token}})) == 5);
+    }
+  }
+
+  TEST_CASE("OAuth2 refresh_token: one valid token, rotation, invalid_grant and expiry") {
+    MockApi api;
+    const int port = api.start();
+    add_guarded(api, "/v1/o", requirement(AuthRequirement::Kind::OAuth2));
+    const auto refresh = [&](const std::string& refresh_token) {
+      return token_request(
+          port, "grant_type=refresh_token&refresh_token=" + refresh_token + "&" + kClientBody);
+    };
+    CHECK(api.current_refresh_token() == "refresh-token-0001");
+    const Raw first = refresh("refresh-token-0001");
+    REQUIRE(first.status == 200);
+    CHECK_FALSE(first.has("refresh_token"));
+    CHECK(data_size(raw_get(port, "/v1/o",
+                            {{"Authorization", "Bearer " + first.text("access_token")}})) == 5);
+    CHECK(refresh("refresh-token-0001").status == 200);  // without rotation, again and again
+    CHECK(api.current_refresh_token() == "refresh-token-0001");
+    const Raw unknown = refresh("refresh-token-0002");
+    CHECK(unknown.status == 400);
+    CHECK(unknown.text("error") == "invalid_grant");
+    CHECK(unknown.text("error_description") == "the refresh token is invalid, expired or revoked");
+    const Raw missing = token_request(port, "grant_type=refresh_token&" + kClientBody);
+    CHECK(missing.status == 400);
+    CHECK(missing.text("error") == "invalid_request");
+    CHECK(missing.text("error_description") == "refresh_token is missing");
+    // The client is checked first: a good refresh token from a wrong client.
+    CHECK(token_request(port, "grant_type=refresh_token&refresh_token=refresh-token-0001")
+              .text("error") == "invalid_client");
+
+    SUBCASE("rotation: each use answers a new refresh token, and the one used stops working") {
+      OAuthOptions oauth;
+      oauth.refresh_token = "rt-A";
+      oauth.rotate_refresh_token = true;
+      api.set_oauth(oauth);
+      CHECK(api.current_refresh_token() == "rt-A");
+      CHECK(refresh("refresh-token-0001").text("error") == "invalid_grant");
+      const Raw a = refresh("rt-A");
+      REQUIRE(a.status == 200);
+      const std::string b = a.text("refresh_token");
+      CHECK(b != "rt-A");
+      CHECK(b.size() >= 32);
+      CHECK(api.current_refresh_token() == b);
+      CHECK(refresh("rt-A").text("error") == "invalid_grant");
+      const Raw c = refresh(b);
+      REQUIRE(c.status == 200);
+      CHECK(c.text("refresh_token") != b);
+      CHECK(refresh(b).status == 400);
+      CHECK(api.current_refresh_token() == c.text("refresh_token"));
+      // A client_credentials grant answers no refresh token and rotates nothing.
+      CHECK_FALSE(
+          token_request(port, "grant_type=client_credentials&" + kClientBody).has("refresh_token"));
+      CHECK(api.current_refresh_token() == c.text("refresh_token"));
+    }
+    SUBCASE("invalid_grant: every refresh_token grant, while client_credentials still works") {
+      OAuthOptions oauth;
+      oauth.invalid_grant = true;
+      api.set_oauth(oauth);
+      const Raw refused = refresh("refresh-token-0001");
+      CHECK(refused.status == 400);
+      CHECK(refused.text("error") == "invalid_grant");
+      CHECK(token_request(port, "grant_type=client_credentials&" + kClientBody).status == 200);
+    }
+    SUBCASE("an access token expires after expires_in seconds") {
+      OAuthOptions oauth;
+      oauth.expires_in_seconds = 1;
+      api.set_oauth(oauth);
+      const Raw short_lived = refresh("refresh-token-0001");
+      CHECK(short_lived["expires_in"].GetInt() == 1);
+      const httplib::Headers bearer{
+          {"Authorization", "Bearer " + short_lived.text("access_token")}};
+      CHECK(raw_get(port, "/v1/o", bearer).status == 200);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1050));
+      const Raw expired = raw_get(port, "/v1/o", bearer);
+      CHECK(expired.status == 401);
+      CHECK(expired.text("error") == "the access token has expired: get a new one");
+      CHECK(expired.challenge == R"(Bearer realm="tsync-mock-api", error="invalid_token")");
+      // The one from before set_oauth has its hour still.
+      CHECK(raw_get(port, "/v1/o", {{"Authorization", "Bearer " + first.text("access_token")}})
+                .status == 200);
+      oauth.expires_in_seconds = 0;
+      api.set_oauth(oauth);
+      CHECK(raw_get(port, "/v1/o", {{"Authorization", "Bearer " + access_token(port)}}).status ==
+            401);
+    }
+  }
+
+  TEST_CASE("expire_tokens in the middle of a run: that request gets 401, a new token carries on") {
+    MockApi api;
+    const int port = api.start();
+    add_guarded(api, "/v1/o", requirement(AuthRequirement::Kind::OAuth2));
+    AuthRequirement session = requirement(AuthRequirement::Kind::Session);
+    session.username = "u";
+    session.password = "p";
+    add_guarded(api, "/v1/s", session);
+    api.set_request_hook([&](std::size_t number) {
+      if (number == 3) api.expire_tokens();
+    });
+    const httplib::Headers bearer{{"Authorization", "Bearer " + access_token(port)}};
+    const httplib::Headers token{{"Authorization", "Token " + log_in(port, "u", "p")}};
+    CHECK(raw_get(port, "/v1/o", bearer).status == 200);
+    CHECK(raw_get(port, "/v1/s", token).status == 200);
+    CHECK(raw_get(port, "/v1/o", bearer).status == 401);  // expired by the hook of request 3
+    CHECK(raw_get(port, "/v1/s", token).status == 401);
+    CHECK(raw_get(port, "/v1/o", {{"Authorization", "Bearer " + access_token(port)}}).status ==
+          200);
+    CHECK(raw_get(port, "/v1/s", {{"Authorization", "Token " + log_in(port, "u", "p")}}).status ==
+          200);
+    // The refresh token is not an access token: it survives.
+    CHECK(token_request(port,
+                        "grant_type=refresh_token&refresh_token=refresh-token-0001&" + kClientBody)
+              .status == 200);
+  }
+
+  TEST_CASE("sign-in faults are served by the login and token endpoints, in order") {
+    MockApi api;
+    const int port = api.start();
+    AuthRequirement session = requirement(AuthRequirement::Kind::Session);
+    session.username = "u";
+    session.password = "p";
+    add_guarded(api, "/v1/s", session);
+    tsync::mock::Fault busy;
+    busy.status = 503;
+    busy.retry_after = "2";
+    api.push_sign_in_fault(busy);
+    tsync::mock::Fault html;
+    html.kind = tsync::mock::Fault::Kind::RawBody;
+    html.status = 502;
+    html.body = "<html>Bad Gateway</html>";
+    html.content_type = "text/html";
+    api.push_sign_in_fault(html);
+    CHECK(raw_get(port, "/v1/s").status == 401);  // a data request takes no sign-in fault
+    const Raw first = token_request(port, "grant_type=client_credentials&" + kClientBody);
+    CHECK(first.status == 503);
+    CHECK(first.retry_after == "2");
+    const Raw second = raw_post(port, tsync::mock::kLoginPath, R"({"username":"u","password":"p"})",
+                                "application/json");
+    CHECK(second.status == 502);
+    CHECK(second.body == "<html>Bad Gateway</html>");
+    CHECK(second.content_type == "text/html");
+    CHECK(log_in(port, "u", "p").size() >= 32);
+    CHECK(access_token(port).size() >= 32);
+    CHECK(api.token_requests() == 2);
+    CHECK(api.login_requests() == 2);
+  }
+}
+
+TEST_SUITE("mock_api") {
+  TEST_CASE("until: only records before it, in every paging style, with since or without") {
+    MockApi api;
+    const int port = api.start();
+    ServingOptions serving;
+    serving.until_param = "until";
+    add_list(api, 100, serving);
+    const auto served = api.records("/v1/list").snapshot();
+    const tsync::Instant cut = served[60].updated, from = served[20].updated;
+    std::vector<std::string> before, between;
+    for (const auto& r : served) {
+      if (r.updated < cut) before.push_back(r.id);
+      if (r.updated > from && r.updated < cut) between.push_back(r.id);
+    }
+    const std::string until =
+        query("until", tsync::mock::served_cursor_text(cut, CursorFormat::Iso8601));
+    const std::string since =
+        query("since", tsync::mock::served_cursor_text(from, CursorFormat::Iso8601));
+    CHECK(ids_in(fetch_reply(port, "/v1/list?" + until)["data"]) == before);
+    CHECK(ids_in(fetch_reply(port, "/v1/list?" + since + "&" + until)["data"]) == between);
+    CHECK(
+        fetch_reply(port, "/v1/list?until=" + since.substr(6) + "&since=" + until.substr(6))["data"]
+            .Size() == 0);
+    const Reply bad = fetch_reply(port, "/v1/list?until=yesterday");
+    CHECK(bad.status == 400);
+    CHECK(text_of(bad["error"]) == R"(until is not an ISO 8601 timestamp: "yesterday")");
+
+    SUBCASE("pages of today's contract end at until") {
+      serving.page_size = 7;
+      serving.strict = true;
+      api.set_serving("/v1/list", serving);
+      std::vector<std::string> seen;
+      std::string last;
+      for (int guard = 0; guard < 30; ++guard) {
+        const Reply page = fetch_reply(
+            port, "/v1/list?" + until + (last.empty() ? "" : "&" + query("since", last)));
+        REQUIRE(page.status == 200);
+        const auto ids = ids_in(page["data"]);
+        if (ids.empty()) break;
+        seen.insert(seen.end(), ids.begin(), ids.end());
+        last = text_of(page["data"][page["data"].Size() - 1]["updatedAt"]);
+      }
+      CHECK(seen == before);
+    }
+    SUBCASE("every paging style, in one page") {
+      for (const PagingStyle style :
+           {PagingStyle::LinkHeader, PagingStyle::NextUrl, PagingStyle::Token,
+            PagingStyle::LastRecord, PagingStyle::Offset, PagingStyle::PageNumber,
+            PagingStyle::Keyset}) {
+        CAPTURE(tsync::mock::paging_style_name(style));
+        ServingOptions o = paged(style);
+        o.until_param = "until";
+        o.page_size = 1000;
+        o.max_page_size = 1000;
+        o.strict = true;
+        api.set_serving("/v1/list", o);
+        const Reply page = fetch_reply(port, "/v1/list?" + since + "&" + until);
+        REQUIRE(page.status == 200);
+        CHECK(ids_in(page["data"]) == between);
+        CHECK(page.link_headers.empty());
+        if (style == PagingStyle::NextUrl) CHECK(page["next_page_url"].IsNull());
+        if (style == PagingStyle::Token) CHECK_FALSE(page.json.HasMember("paging"));
+        if (style == PagingStyle::LastRecord) CHECK_FALSE(page["has_more"].GetBool());
+        if (style == PagingStyle::Offset) CHECK(page["total"].GetUint() == between.size());
+        if (style == PagingStyle::PageNumber)
+          CHECK(page["total_items"].GetUint() == between.size());
+        if (style == PagingStyle::Keyset) CHECK(page["scroll_param"].IsNull());
+      }
+    }
+    SUBCASE("keyset pages carry until beside scroll_param, to its end") {
+      ServingOptions o = paged(PagingStyle::Keyset);
+      o.until_param = "until";
+      o.page_size = 9;
+      api.set_serving("/v1/list", o);
+      std::vector<std::string> seen;
+      std::string target = "/v1/list?" + since + "&" + until;
+      for (int guard = 0; guard < 30 && !target.empty(); ++guard) {
+        const Reply page = fetch_reply(port, target);
+        REQUIRE(page.status == 200);
+        const auto ids = ids_in(page["data"]);
+        seen.insert(seen.end(), ids.begin(), ids.end());
+        target =
+            page["scroll_param"].IsNull()
+                ? ""
+                : "/v1/list?" + query("scroll_param", text_of(page["scroll_param"])) + "&" + until;
+      }
+      CHECK(seen == between);
+    }
+    SUBCASE("next links keep until; by key, the same records") {
+      ServingOptions o = paged(PagingStyle::LinkHeader);
+      o.until_param = "until";
+      o.order = Order::ByKey;
+      api.set_serving("/v1/list", o);
+      std::vector<std::string> seen;
+      Reply page = fetch_reply(port, "/v1/list?per_page=6&" + since + "&" + until);
+      for (int guard = 0; guard < 30; ++guard) {
+        const auto ids = ids_in(page["data"]);
+        seen.insert(seen.end(), ids.begin(), ids.end());
+        const auto links = page.links();
+        if (!links.count("next")) break;
+        CHECK(links.at("next").find("&until=") != std::string::npos);
+        page = fetch_url(links.at("next"));
+      }
+      CHECK(std::set<std::string>(seen.begin(), seen.end()) ==
+            std::set<std::string>(between.begin(), between.end()));
+      CHECK(seen.size() == between.size());
+    }
+  }
+
+  TEST_CASE("max_range_seconds: both ends required, at most that far apart, else 400 saying so") {
+    MockApi api;
+    const int port = api.start();
+    EndpointSpec spec;
+    spec.path = "/api/v2/report";
+    spec.records = 2000;
+    spec.schema.key = KeyKind::Integer;
+    spec.schema.cursor_format = CursorFormat::UnixSeconds;
+    spec.since_param = "start_time";
+    spec.serving.until_param = "end_time";
+    spec.serving.max_range_seconds = 86400;
+    spec.serving.since_mode = tsync::mock::SinceMode::Inclusive;
+    spec.serving.page_size = 1000;  // today's contract: one answer holds a day
+    api.add_endpoint(spec);
+    const std::int64_t january = 1704067200;  // 2024-01-01T00:00:00Z
+    const auto window = [&](std::int64_t start, std::int64_t end) {
+      return fetch_reply(port, "/api/v2/report?start_time=" + std::to_string(start) +
+                                   "&end_time=" + std::to_string(end));
+    };
+    CHECK(window(january, january + 86400).status == 200);
+    const Reply longer = window(january, january + 86401);
+    CHECK(longer.status == 400);
+    CHECK(text_of(longer["error"]) ==
+          "the range from start_time to end_time is longer than 86400 seconds: start_time and "
+          "end_time must be at most 86400 seconds apart");
+    for (const std::string target : {"/api/v2/report", "/api/v2/report?start_time=1704067200",
+                                     "/api/v2/report?end_time=1704067200"}) {
+      CAPTURE(target);
+      const Reply missing = fetch_reply(port, target);
+      CHECK(missing.status == 400);
+      CHECK(text_of(missing["error"]) ==
+            "start_time and end_time are both required, at most 86400 seconds apart");
+    }
+    // Daily windows [start, end) over January hold each of its records once.
+    std::vector<std::string> seen, expected;
+    for (std::int64_t day = 0; day < 31; ++day) {
+      const auto ids = ids_in(window(january + day * 86400, january + (day + 1) * 86400)["data"]);
+      seen.insert(seen.end(), ids.begin(), ids.end());
+    }
+    for (const auto& r : api.records("/api/v2/report").snapshot())
+      if (r.updated.seconds < january + 31 * 86400) expected.push_back(r.id);
+    CHECK(expected.size() > 31);
+    CHECK(seen == expected);
+
+    SUBCASE("in milliseconds, a millisecond too many is too long") {
+      EndpointSpec millis;
+      millis.path = "/v1/ms";
+      millis.schema.cursor_format = CursorFormat::UnixMillis;
+      millis.serving.until_param = "until";
+      millis.serving.max_range_seconds = 60;
+      api.add_endpoint(millis);
+      CHECK(fetch_reply(port, "/v1/ms?since=1704067200000&until=1704067260000").status == 200);
+      CHECK(fetch_reply(port, "/v1/ms?since=1704067200000&until=1704067260001").status == 400);
+      CHECK(fetch_reply(port, "/v1/ms?since=1704067200999&until=1704067260999").status == 200);
+    }
+    SUBCASE("keyset: scroll_param stands for since on later pages") {
+      EndpointSpec keyset;
+      keyset.path = "/v1/k";
+      keyset.schema.key = KeyKind::Integer;
+      keyset.serving.paging = PagingStyle::Keyset;
+      keyset.serving.page_size = 10;
+      keyset.serving.until_param = "until";
+      keyset.serving.max_range_seconds = 30 * 86400;
+      api.add_endpoint(keyset);
+      const std::string until = "&until=2024-03-31T00%3A00%3A00Z";
+      std::string target = "/v1/k?since=2024-03-01T00%3A00%3A00Z" + until;
+      std::size_t pages = 0, records = 0;
+      for (; pages < 30 && !target.empty(); ++pages) {
+        const Reply page = fetch_reply(port, target);
+        REQUIRE(page.status == 200);
+        records += page["data"].Size();
+        target = page["scroll_param"].IsNull()
+                     ? ""
+                     : "/v1/k?" + query("scroll_param", text_of(page["scroll_param"])) + until;
+      }
+      CHECK(pages > 3);
+      std::size_t expected_records = 0;
+      for (const auto& r : api.records("/v1/k").snapshot())
+        if (r.updated > instant("2024-03-01T00:00:00Z") &&
+            r.updated < instant("2024-03-31T00:00:00Z"))
+          ++expected_records;
+      CHECK(records == expected_records);
+      const std::string early =
+          query("scroll_param", tsync::mock::base64_encode("2024-02-01T00:00:00.000Z"));
+      const Reply too_long = fetch_reply(port, "/v1/k?" + early + until);
+      CHECK(too_long.status == 400);
+      CHECK(text_of(too_long["error"]) ==
+            "the range from scroll_param to until is longer than 2592000 seconds: scroll_param "
+            "and until must be at most 2592000 seconds apart");
+      CHECK(fetch_reply(port, "/v1/k?" + early).status == 400);
+    }
+    SUBCASE("the users endpoint, through Options") {
+      Options options;
+      options.users = 50;
+      options.until_param = "updated_before";
+      options.max_range_seconds = 366 * 86400;
+      MockApi users(options);
+      const int users_port = users.start();
+      CHECK(fetch_reply(users_port,
+                        "/incremental/timestamp?since=2024-01-01T00%3A00%3A00Z"
+                        "&updated_before=2025-01-01T00%3A00%3A00Z")["data"]
+                .Size() == 50);
+      CHECK(
+          fetch_reply(users_port, "/incremental/timestamp?since=2024-01-01T00%3A00%3A00Z").status ==
+          400);
+    }
+  }
+
+  TEST_CASE("peak concurrency: requests in flight together, until their bodies are produced") {
+    MockApi api;
+    const int port = api.start();
+    ServingOptions slow;
+    slow.latency = std::chrono::milliseconds(400);
+    add_list(api, 20, slow);
+    CHECK(api.peak_concurrent_requests() == 0);
+    const auto at_once = [&](int clients) {
+      std::vector<std::thread> threads;
+      std::atomic<int> answered{0};
+      for (int k = 0; k < clients; ++k)
+        threads.emplace_back([&] {
+          httplib::Client client("127.0.0.1", port);
+          client.set_read_timeout(10, 0);
+          const auto result = client.Get("/v1/list");
+          if (result && result->status == 200) ++answered;
+        });
+      for (auto& thread : threads) thread.join();
+      return answered.load();
+    };
+    CHECK(at_once(8) == 8);
+    CHECK(api.peak_concurrent_requests() == 8);
+    CHECK(api.peak_requests_per_second() == 8);
+    CHECK(api.peak_requests_per_second("/v1/list") == 8);
+    CHECK(api.peak_requests_per_second(tsync::mock::kUsersPath) == 0);
+    api.reset_load_counters();
+    CHECK(api.peak_concurrent_requests() == 0);
+    CHECK(api.peak_requests_per_second() == 0);
+    CHECK(api.peak_requests_per_second("/v1/list") == 0);
+
+    SUBCASE("one after another: one in flight") {
+      slow.latency = std::chrono::milliseconds(0);
+      api.set_serving("/v1/list", slow);
+      for (int k = 0; k < 3; ++k) CHECK(fetch_reply(port, "/v1/list").status == 200);
+      CHECK(api.peak_concurrent_requests() == 1);
+      CHECK(api.peak_requests_per_second() == 3);
+    }
+    SUBCASE("at least 32 at once") {
+      slow.latency = std::chrono::milliseconds(1500);
+      api.set_serving("/v1/list", slow);
+      CHECK(at_once(40) == 40);
+      CHECK(api.peak_concurrent_requests() >= 32);
+    }
+    SUBCASE("a body still being sent counts as in flight") {
+      Options options;
+      options.rate_limit_bytes_per_second = 200'000;  // the 1000 users' body takes over a second
+      api.set_options(options);
+      slow.latency = std::chrono::milliseconds(0);
+      api.set_serving("/v1/list", slow);
+      std::thread reader([&] {
+        httplib::Client client("127.0.0.1", port);
+        const auto result = client.Get(tsync::mock::kUsersPath);
+        CHECK(result);
+        CHECK(result->body.size() > 200'000);
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      CHECK(fetch_reply(port, "/v1/list").status == 200);
+      reader.join();
+      CHECK(api.peak_concurrent_requests() == 2);
+    }
+  }
+
+  TEST_CASE("peak requests per second: the most started within any one second, per endpoint") {
+    Options options;
+    options.users = 5;
+    MockApi api(options);
+    const int port = api.start();
+    add_list(api, 5, {});
+    for (int k = 0; k < 5; ++k) CHECK(fetch_reply(port, "/v1/list").status == 200);
+    for (int k = 0; k < 2; ++k) CHECK(fetch_reply(port, tsync::mock::kUsersPath).status == 200);
+    CHECK(fetch_reply(port, "/admin/stats").status == 200);  // not a data request
+    CHECK(api.peak_requests_per_second() == 7);
+    CHECK(api.peak_requests_per_second("/v1/list") == 5);
+    CHECK(api.peak_requests_per_second(tsync::mock::kUsersPath) == 2);
+    CHECK(api.peak_requests_per_second("/v1/none") == 0);
+    CHECK(api.peak_concurrent_requests() == 1);
+    api.reset_load_counters();
+    // Three requests 600 ms apart: no second holds more than two of them.
+    CHECK(fetch_reply(port, "/v1/list").status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    CHECK(fetch_reply(port, "/v1/list").status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    CHECK(fetch_reply(port, "/v1/list").status == 200);
+    CHECK(api.peak_requests_per_second() == 2);
+    CHECK(api.peak_requests_per_second("/v1/list") == 2);
+    CHECK(api.peak_requests_per_second(tsync::mock::kUsersPath) == 0);
+  }
+
+  TEST_CASE("sign-in text: form bodies decoded, credentials read from Authorization headers") {
+    using Items = std::vector<std::pair<std::string, std::string>>;
+    CHECK(tsync::mock::decode_form("a=1&b=x+y%21&&c&a=%3D") ==
+          std::optional<Items>(Items{{"a", "1"}, {"b", "x y!"}, {"c", ""}, {"a", "="}}));
+    CHECK(tsync::mock::decode_form("") == std::optional<Items>(Items{}));
+    CHECK_FALSE(tsync::mock::decode_form("a=%2"));
+    CHECK_FALSE(tsync::mock::decode_form("a=%g0"));
+    CHECK(tsync::mock::form_decoded("my+app%3A") == std::optional<std::string>("my app:"));
+    CHECK(tsync::mock::credentials_of("Bearer abc", "Bearer") == std::optional<std::string>("abc"));
+    CHECK(tsync::mock::credentials_of("BEARER  abc", "Bearer") ==
+          std::optional<std::string>("abc"));
+    CHECK_FALSE(tsync::mock::credentials_of("Bearerabc", "Bearer"));
+    CHECK_FALSE(tsync::mock::credentials_of("Bearer", "Bearer"));
+    CHECK_FALSE(tsync::mock::credentials_of("Basic abc", "Bearer"));
+    CHECK(tsync::mock::basic_credentials(basic_header("u", "p:q")) ==
+          std::optional<std::pair<std::string, std::string>>({"u", "p:q"}));
+    CHECK_FALSE(tsync::mock::basic_credentials("Basic " + tsync::mock::base64_encode("nocolon")));
+    CHECK_FALSE(tsync::mock::basic_credentials("Basic %%%"));
+
+    tsync::mock::TokenBook book;
+    using Book = tsync::mock::TokenBook;
+    const std::string session = book.issue(Book::Kind::Session, std::nullopt);
+    const std::string access = book.issue(Book::Kind::Access, std::chrono::seconds(3600));
+    const std::string spent = book.issue(Book::Kind::Access, std::chrono::seconds(0));
+    CHECK(session.size() == 40);
+    CHECK(session != access);
+    CHECK(book.check(Book::Kind::Session, session) == Book::State::Valid);
+    CHECK(book.check(Book::Kind::Access, session) == Book::State::Unknown);
+    CHECK(book.check(Book::Kind::Access, access) == Book::State::Valid);
+    CHECK(book.check(Book::Kind::Access, spent) == Book::State::Expired);
+    CHECK(book.check(Book::Kind::Access, book.random_token()) == Book::State::Unknown);
+    book.expire_all();
+    CHECK(book.check(Book::Kind::Session, session) == Book::State::Expired);
+    CHECK(book.check(Book::Kind::Access, access) == Book::State::Expired);
+    const std::string later = book.issue(Book::Kind::Session, std::nullopt);
+    CHECK(book.check(Book::Kind::Session, later) == Book::State::Valid);
+  }
+
+  TEST_CASE("auth specs and the window keys are read from the command-line form, mistakes named") {
+    using tsync::mock::parse_auth_spec;
+    using tsync::mock::parse_endpoint_spec;
+    using Kind = AuthRequirement::Kind;
+    CHECK(parse_auth_spec("none").kind == Kind::None);
+    const AuthRequirement basic = parse_auth_spec("basic:alice:pa:ss");
+    CHECK(basic.kind == Kind::Basic);
+    CHECK(basic.username == "alice");
+    CHECK(basic.password == "pa:ss");
+    const AuthRequirement bearer = parse_auth_spec("bearer:tok:1");
+    CHECK(bearer.kind == Kind::Bearer);
+    CHECK(bearer.secret == "tok:1");
+    const AuthRequirement header = parse_auth_spec("api_key:header:Authorization:apiKey :k:1");
+    CHECK(header.kind == Kind::ApiKey);
+    CHECK_FALSE(header.in_query);
+    CHECK(header.name == "Authorization");
+    CHECK(header.prefix == "apiKey ");
+    CHECK(header.secret == "k:1");
+    const AuthRequirement in_query = parse_auth_spec("api_key:query:api_key::k");
+    CHECK(in_query.in_query);
+    CHECK(in_query.name == "api_key");
+    CHECK(in_query.prefix.empty());
+    CHECK(in_query.secret == "k");
+    const AuthRequirement session = parse_auth_spec("session:bob:pw");
+    CHECK(session.kind == Kind::Session);
+    CHECK(session.username == "bob");
+    CHECK(session.password == "pw");
+    CHECK(session.prefix == "Token ");
+    CHECK(session.name == "Authorization");
+    CHECK(parse_auth_spec("session:bob:pw:Bearer ").prefix == "Bearer ");
+    CHECK(parse_auth_spec("oauth2").kind == Kind::OAuth2);
+    const std::vector<std::pair<Kind, std::string>> names{
+        {Kind::None, "none"},      {Kind::Bearer, "bearer"},   {Kind::Basic, "basic"},
+        {Kind::ApiKey, "api_key"}, {Kind::Session, "session"}, {Kind::OAuth2, "oauth2"}};
+    for (const auto& [kind, name] : names) CHECK(tsync::mock::auth_kind_name(kind) == name);
+
+    const std::string kinds = " is not none, basic, bearer, api_key, session or oauth2";
+    CHECK_THROWS_WITH(parse_auth_spec("digest:x"), ("\"digest\"" + kinds).c_str());
+    CHECK_THROWS_WITH(parse_auth_spec(""), ("\"\"" + kinds).c_str());
+    CHECK_THROWS_WITH(parse_auth_spec("basic:alice"), "basic needs the form basic:USER:PASSWORD");
+    CHECK_THROWS_WITH(parse_auth_spec("basic::pw"), "basic needs the form basic:USER:PASSWORD");
+    CHECK_THROWS_WITH(parse_auth_spec("bearer"), "bearer needs the form bearer:TOKEN");
+    const char* api_key_form =
+        "api_key needs the form api_key:header:NAME:PREFIX:KEY or api_key:query:NAME:PREFIX:KEY";
+    CHECK_THROWS_WITH(parse_auth_spec("api_key:cookie:n::k"), api_key_form);
+    CHECK_THROWS_WITH(parse_auth_spec("api_key:header:X:k"), api_key_form);
+    CHECK_THROWS_WITH(parse_auth_spec("api_key:query:::k"), api_key_form);
+    CHECK_THROWS_WITH(parse_auth_spec("api_key:query:n::"), api_key_form);
+    CHECK_THROWS_WITH(parse_auth_spec("session:bob"),
+                      "session needs the form session:USER:PASSWORD[:PREFIX]");
+    CHECK_THROWS_WITH(parse_auth_spec("oauth2:x"), "oauth2 takes no parts after it");
+
+    const EndpointSpec spec = parse_endpoint_spec(
+        "path=/v1/r,until_param=end_time,max_range_seconds=86400,auth=api_key:query:key::abc");
+    CHECK(spec.serving.until_param == "end_time");
+    CHECK(spec.serving.max_range_seconds == 86400);
+    CHECK(spec.auth.kind == Kind::ApiKey);
+    CHECK(spec.auth.in_query);
+    CHECK(spec.auth.name == "key");
+    CHECK(spec.auth.secret == "abc");
+    CHECK(parse_endpoint_spec("path=/x,auth=session:u:p:Bearer ").auth.prefix == "Bearer ");
+    CHECK(parse_endpoint_spec("path=/x").auth.kind == Kind::None);
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,auth=basic:alice"),
+                      "auth: basic needs the form basic:USER:PASSWORD");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,auth=kerberos"),
+                      ("auth: \"kerberos\"" + kinds).c_str());
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,max_range_seconds=day"),
+                      R"(max_range_seconds: "day" is not a whole number)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,max_range_seconds=60"),
+                      "max_range_seconds: needs until_param (a range has two ends)");
+    CHECK_THROWS_WITH(
+        parse_endpoint_spec("path=/x,since_param=,until_param=u,max_range_seconds=60"),
+        "max_range_seconds: needs since_param (a range has two ends)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,until_param=since"),
+                      R"(until_param: "since" is the since parameter too)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/oauth/v1/token"),
+                      R"(path: "/oauth/v1/token" is taken by the sign-in endpoints)");
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/auth/session_token/login"),
+                      R"(path: "/auth/session_token/login" is taken by the sign-in endpoints)");
+    const std::string help = tsync::mock::kEndpointSpecHelp;
+    CHECK(help.find("auth=none") != std::string::npos);
+    CHECK(help.find("until_param=") != std::string::npos);
+    CHECK(help.find("max_range_seconds=0") != std::string::npos);
+
+    // What check_auth and check_serving refuse in-process.
+    Options options;
+    options.auth.kind = Kind::Basic;
+    CHECK_THROWS_WITH(MockApi{options}, "auth: basic needs a username without ':'");
+    options.auth.username = "a:b";
+    CHECK_THROWS_WITH(MockApi{options}, "auth: basic needs a username without ':'");
+    options.auth = requirement(Kind::Bearer);
+    CHECK_THROWS_WITH(MockApi{options}, "auth: bearer needs a token");
+    options.auth = requirement(Kind::ApiKey);
+    options.auth.secret = "k";
+    options.auth.in_query = true;
+    options.auth.name.clear();
+    CHECK_THROWS_WITH(MockApi{options}, "auth: api_key needs the name of its query parameter");
+    options.auth = requirement(Kind::Session);
+    options.auth.username = "u";
+    options.auth.name.clear();
+    CHECK_THROWS_WITH(MockApi{options}, "auth: session needs the name of the header of its token");
+    options.auth = {};
+    options.max_range_seconds = -1;
+    CHECK_THROWS_WITH(MockApi{options}, "max_range_seconds: must not be negative");
+    options.max_range_seconds = 0;
+    options.until_param = "since";
+    CHECK_THROWS_WITH(MockApi{options}, R"(until_param: "since" is the since parameter too)");
+    MockApi api;
+    options.until_param = "";
+    options.max_range_seconds = 10;
+    CHECK_THROWS_WITH(api.set_options(options),
+                      "max_range_seconds: needs until_param (a range has two ends)");
+  }
+
+  TEST_CASE("tsync-mock-api signs in and checks ranges as its command line says") {
+    proc::Child child({TSYNC_MOCK_BINARY,
+                       "--users",
+                       "12",
+                       "--port",
+                       "0",
+                       "--auth",
+                       "basic:alice:pa:ss",
+                       "--until-param",
+                       "updated_before",
+                       "--max-range-seconds",
+                       "315619200",
+                       "--oauth-client-id",
+                       "cli-client",
+                       "--oauth-client-secret",
+                       "cli-secret",
+                       "--oauth-refresh-token",
+                       "cli-refresh",
+                       "--oauth-expires-in",
+                       "60",
+                       "--oauth-rotate",
+                       "--endpoint",
+                       "path=/v1/s,records=4,auth=session:bob:pw:Session ",
+                       "--endpoint",
+                       "path=/v1/o,records=3,auth=oauth2",
+                       "--endpoint",
+                       "path=/v1/k,records=2,auth=api_key:query:api_key::k-1"});
+    const std::string banner = child.read_line();
+    const std::string prefix = "tsync-mock-api: serving 12 users at http://127.0.0.1:";
+    REQUIRE(banner.rfind(prefix, 0) == 0);
+    const int port = std::stoi(banner.substr(prefix.size()));
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    CHECK(child.read_line() == "tsync-mock-api: serving 4 records at " + base + "/v1/s");
+    CHECK(child.read_line() == "tsync-mock-api: serving 3 records at " + base + "/v1/o");
+    CHECK(child.read_line() == "tsync-mock-api: serving 2 records at " + base + "/v1/k");
+    CHECK(child.read_line() ==
+          "tsync-mock-api: session logins at " + base + "/auth/session_token/login");
+    CHECK(child.read_line() == "tsync-mock-api: OAuth2 tokens at " + base + "/oauth/v1/token");
+
+    const std::string decade =
+        "/incremental/"
+        "timestamp?since=2020-01-01T00%3A00%3A00Z&updated_before=2030-01-01T00%3A00%3A00Z";
+    const httplib::Headers alice{{"Authorization", basic_header("alice", "pa:ss")}};
+    CHECK(raw_get(port, decade).status == 401);
+    CHECK(data_size(raw_get(port, decade, alice)) == 12);
+    CHECK(raw_get(port, "/incremental/timestamp", alice).status == 400);
+
+    const std::string token = log_in(port, "bob", "pw");
+    CHECK(data_size(raw_get(port, "/v1/s", {{"Authorization", "Session " + token}})) == 4);
+    CHECK(raw_get(port, "/v1/s", {{"Authorization", "Token " + token}}).status == 401);
+
+    const Raw refreshed = token_request(port,
+                                        "grant_type=refresh_token&refresh_token=cli-refresh&client_"
+                                        "id=cli-client&client_secret=cli-secret");
+    REQUIRE(refreshed.status == 200);
+    CHECK(refreshed["expires_in"].GetInt() == 60);
+    CHECK(refreshed.text("refresh_token") != "cli-refresh");
+    CHECK(token_request(port,
+                        "grant_type=refresh_token&refresh_token=cli-refresh&client_id=cli-client&"
+                        "client_secret=cli-secret")
+              .text("error") == "invalid_grant");
+    CHECK(data_size(raw_get(port, "/v1/o",
+                            {{"Authorization", "Bearer " + refreshed.text("access_token")}})) == 3);
+    CHECK(data_size(raw_get(port, "/v1/k?api_key=k-1")) == 2);
+    CHECK(raw_get(port, "/v1/k").status == 401);
+    child.signal(SIGTERM);
+    const auto result = child.wait();
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find("tsync-mock-api: stopped after 8 requests") != std::string::npos);
+
+    const auto bad_auth = proc::run({TSYNC_MOCK_BINARY, "--port", "0", "--auth", "basic:alice"});
+    CHECK(bad_auth.exit_code == 2);
+    CHECK(bad_auth.err ==
+          "tsync-mock-api: error: --auth: basic needs the form basic:USER:PASSWORD\n");
+    const auto bad_endpoint =
+        proc::run({TSYNC_MOCK_BINARY, "--port", "0", "--endpoint", "path=/v1/x,auth=bearer"});
+    CHECK(bad_endpoint.exit_code == 2);
+    CHECK(bad_endpoint.err ==
+          "tsync-mock-api: error: --endpoint \"path=/v1/x,auth=bearer\": auth: bearer needs the "
+          "form bearer:TOKEN\n");
+    const auto no_until =
+        proc::run({TSYNC_MOCK_BINARY, "--port", "0", "--max-range-seconds", "60"});
+    CHECK(no_until.exit_code == 1);
+    CHECK(no_until.err ==
+          "tsync-mock-api: error: max_range_seconds: needs until_param (a range has two ends)\n");
+    const auto negative = proc::run({TSYNC_MOCK_BINARY, "--oauth-expires-in", "-5"});
+    CHECK(negative.exit_code != 0);
+    CHECK(negative.err.find("--oauth-expires-in") != std::string::npos);
   }
 }

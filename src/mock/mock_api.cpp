@@ -797,8 +797,10 @@ struct MockApi::Impl {
   }
 
   void serve_feed(const httplib::Request& request, httplib::Response& response, Feed& feed) {
-    // In flight until the body has been produced: the content provider holds a copy.
-    const std::shared_ptr<void> ticket = load.start(feed.path);
+    // In flight until the answer is set or, for a streamed body, until its last
+    // slice has been produced (before it is sent: a client that has the whole
+    // body never sees its request still counted), or the connection closes.
+    std::shared_ptr<void> ticket = load.start(feed.path);
     const bool has_since = !feed.since_param.empty() && request.has_param(feed.since_param);
     const std::string since_text = has_since ? request.get_param_value(feed.since_param) : "";
     const std::size_t request_number = requests.fetch_add(1) + 1;
@@ -872,11 +874,12 @@ struct MockApi::Impl {
     auto buffer = std::make_shared<std::string>();
     buffer->reserve(slice);
     auto stalled = std::make_shared<bool>(false);
+    auto in_flight = std::make_shared<std::shared_ptr<void>>(std::move(ticket));
 
     // Writes one more slice; false to cut the connection.
-    auto provide = [this, ticket, writer, buffer, stalled, slice, rate, started, mark, kind,
-                    stall = fault ? fault->stall
-                                  : std::chrono::milliseconds(0)](httplib::DataSink& sink) -> bool {
+    auto provide = [this, in_flight, length, writer, buffer, stalled, slice, rate, started, mark,
+                    kind, stall = fault ? fault->stall : std::chrono::milliseconds(0)](
+                       httplib::DataSink& sink) -> bool {
       if (stopping.load()) return false;
       std::size_t limit = slice;
       const bool before_mark = writer->produced() < mark;
@@ -889,6 +892,7 @@ struct MockApi::Impl {
         }
       }
       if (!writer->next(*buffer, limit)) {
+        in_flight->reset();
         sink.done();
         return true;
       }
@@ -901,6 +905,7 @@ struct MockApi::Impl {
             !pause(std::chrono::duration_cast<std::chrono::milliseconds>(due - now), sink))
           return false;
       }
+      if (writer->produced() == length) in_flight->reset();
       return sink.write(buffer->data(), buffer->size());
     };
 
@@ -1242,9 +1247,11 @@ int MockApi::start(int port, const std::string& host) {
   // cpp-httplib's default also sets SO_REUSEPORT, which lets a second server bind
   // the same port and take half of its connections: a stale mock would answer
   // for the new one. SO_REUSEADDR alone allows a quick restart and no sharing.
-  impl.server.set_socket_options([](socket_t sock) {
+  socket_t listening = INVALID_SOCKET;
+  impl.server.set_socket_options([&listening](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listening = sock;
   });
   impl.server.set_write_timeout(30, 0);
   impl.server.Get(kUsersPath,
@@ -1298,6 +1305,10 @@ int MockApi::start(int port, const std::string& host) {
     throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
                              " (is another server using it?)");
   }
+  // cpp-httplib listens with a backlog of 5: a burst of new connections beyond it
+  // loses SYNs, which the clients send again a second later. Listening again
+  // sets a longer queue, so that many clients can connect at once.
+  if (listening != INVALID_SOCKET) ::listen(listening, SOMAXCONN);
   // The socket listens from here on: connections queue until the thread accepts.
   impl.listener = std::thread([&impl] { impl.server.listen_after_bind(); });
   // stop() only reaches a server that has begun its accept loop.
