@@ -32,8 +32,6 @@ struct Config {
   long long min_bytes_per_second = 1024;
   // The longest a run may take; then it stops at a safe point and fails.
   long long max_run_seconds = 4 * 3600;
-  // Requests in flight at once, across the streams and windows of a run.
-  long long max_concurrency = 4;
   // Masks every secret of every stream (tokens, headers taken from the
   // environment, auth's secrets, and those obtained at run time: session and
   // access tokens) in whatever tsync writes: never null.

@@ -226,8 +226,6 @@ TEST_SUITE("sync_windows") {
           at + "max_requests_per_second: must be a number above 0 (requests a second)");
     CHECK(error_of("\"table\": \"e\"", R"("max_requests_per_second": -1, )") ==
           "cfg.json: max_requests_per_second: must be a number above 0 (requests a second)");
-    CHECK(error_of("\"table\": \"e\"", R"("max_concurrency": 0, )") ==
-          "cfg.json: max_concurrency: must be between 1 and 64, not 0");
     CHECK(error_of(R"("window_seconds": 60, "until_param": "until",
                       "start_timestamp": "2024-01-01T00:00:00Z")") == "(no error)");
   }
