@@ -1218,6 +1218,7 @@ struct MockApi::Impl {
   std::thread listener;
   std::string host = "127.0.0.1";
   int port = 0;
+  socket_t listening = INVALID_SOCKET;  // the server's socket, once bound
 };
 
 MockApi::MockApi(Options options) {
@@ -1247,11 +1248,10 @@ int MockApi::start(int port, const std::string& host) {
   // cpp-httplib's default also sets SO_REUSEPORT, which lets a second server bind
   // the same port and take half of its connections: a stale mock would answer
   // for the new one. SO_REUSEADDR alone allows a quick restart and no sharing.
-  socket_t listening = INVALID_SOCKET;
-  impl.server.set_socket_options([&listening](socket_t sock) {
+  impl.server.set_socket_options([&impl](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    listening = sock;
+    impl.listening = sock;
   });
   impl.server.set_write_timeout(30, 0);
   impl.server.Get(kUsersPath,
@@ -1308,7 +1308,7 @@ int MockApi::start(int port, const std::string& host) {
   // cpp-httplib listens with a backlog of 5: a burst of new connections beyond it
   // loses SYNs, which the clients send again a second later. Listening again
   // sets a longer queue, so that many clients can connect at once.
-  if (listening != INVALID_SOCKET) ::listen(listening, SOMAXCONN);
+  if (impl.listening != INVALID_SOCKET) ::listen(impl.listening, SOMAXCONN);
   // The socket listens from here on: connections queue until the thread accepts.
   impl.listener = std::thread([&impl] { impl.server.listen_after_bind(); });
   // stop() only reaches a server that has begun its accept loop.
