@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmarks tsync against the sqlite3 shell loading the same JSON with
 # json_each, side by side on this machine: prints a table of every case, then a
 # scaling table with the targets of "ten million records in linear time and flat

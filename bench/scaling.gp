@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Draws bench/run.sh's scaling table: median seconds against rows for tsync's full
 # sync into a new replica, its re-sync with every row changed, its full pass with
 # nothing changed, and the sqlite3 shell's json_each load of the same JSON.

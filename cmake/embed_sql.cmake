@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Writes OUTPUT: a C++ source defining one std::string_view per sql/NAME.sql,
 # named tsync::sql::NAME, holding the file's text unchanged.
 set(body "// Generated from sql/*.sql by cmake/embed_sql.cmake. Do not edit.\n")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Installing tsync (cmake --install) and packaging it as a .deb (cpack -G DEB,
 # or scripts/package.sh), in the GNUInstallDirs places:
 #   bin/tsync, bin/tsync-mock-api

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Builds a manual page, NAME.1.gz, from its Markdown source NAME.1.md, at build time:
 #   cmake -DSOURCE=tsync.1.md -DREADME=README.md -DVERSION=x.y.z -DGO_MD2MAN=...
 #         -DGZIP=... -DOUTPUT=man/tsync.1.gz -P man_page.cmake

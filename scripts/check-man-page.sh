@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Keeps the manual pages and the bash completion in step with the programs and
 # the README: fails when an option that `tsync --help` lists (for tsync or any of
 # its commands) is not in the manual page or not offered by the completion, when a

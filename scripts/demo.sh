@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The README's first command: installs what is missing, builds tsync, and runs
 # it end to end against the bundled mock API on 127.0.0.1 — a full sync of the
 # user stream, of an orders stream (integer ids, a unix_millis cursor) and of a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages tsync needs to build, test and run its demo,
 # skipping those already installed. Uses sudo when not run as root.
 #

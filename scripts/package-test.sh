@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian package, end to end: builds it (scripts/package.sh), runs lintian on
 # it (any error or warning fails), installs it into this machine with apt-get,
 # then checks what a user gets: tsync --version, the manual pages under man, the

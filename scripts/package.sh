@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Debian package tsync_<version>_<arch>.deb: a Release build of tsync,
 # tsync-mock-api, their manual pages and the changelog, installed under /usr and
 # packed by cpack (cmake/install.cmake says what goes where). Prints the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what is missing, builds tsync with AddressSanitizer and UBSan,
 # runs the whole test suite through ctest, and, when clang is available,
 # fuzzes the JSON record stream and the Link header parser for a short while.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Template: applies the staged rows (create_stage.sql) to the stream's table in
 -- the order of its primary key, and in arrival order within one key. Rows come
 -- to the key's index in its own order, so each of its pages is read and written

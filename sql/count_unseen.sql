@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Template: the live rows of a stream's table, how many of them a completed full
 -- pass did not return, and how many keys it returned. {live} is "TRUE" while the
 -- table has no _tsync_deleted_at column yet.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Template: the keys a full pass of a stream has seen. They live in a file of
 -- their own beside the replica (not in memory: a pass over ten million rows
 -- needs no more memory than one over ten thousand), written by a connection of

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Template: the rows of a large transaction, staged in arrival order rather
 -- than written into the stream's table one by one, and applied to it in key
 -- order when the transaction commits (apply_stage.sql). The table lives in the

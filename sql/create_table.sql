@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Template: a stream's table, made the first time the stream syncs. {columns}
 -- defines the primary-key columns (NOT NULL), the declared columns and the
 -- cursor column (NOT NULL), each with the SQL type of its declared type; a field

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Template: indexes the keys a completed full pass has seen, built once from
 -- the whole file (a sorted build), before the replica's connection reads them.
 -- Keys are appended as they arrive (mark_seen.sql), so marking one costs the

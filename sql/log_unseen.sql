@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Template: keeps in _deleted (stream ?1, deleted at ?2, by run ?3) the key of
 -- every row a completed full pass did not return, before delete_unseen.sql
 -- removes them (a stream's "on_delete": "hard").

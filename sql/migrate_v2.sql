@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- From schema version 1 (one stream, user): _state names each stream's table,
 -- and _sync_log keeps a run's warning and the rows it deleted.
 ALTER TABLE _state ADD COLUMN table_name TEXT;

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Template: the newest runs first. {warning} and {rows_deleted} are _sync_log's
 -- columns, or NULL and 0 in a replica of schema version 1 opened read-only.
 SELECT run_id, stream, started_at, ifnull(finished_at, ''), status,

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Remembers which column holds a field of a stream's table (a field keeps its
 -- name unless SQLite cannot hold it as it is; see the README).
 INSERT INTO _columns (table_name, field, column_name, declared_type, added_at)

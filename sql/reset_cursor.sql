@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Forgets a stream's cursor: the next sync asks for everything again.
 UPDATE _state
 SET last_timestamp = NULL, last_timestamp_utc = NULL,

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Saves a stream's cursor; run in the transaction that commits the rows it covers.
 INSERT INTO _state (stream, last_timestamp, last_timestamp_utc, saved_at, table_name)
 VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4)

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- The replica's layout. Applied on every open; every statement is idempotent.
 -- Timestamps written by tsync are UTC text of one fixed width,
 -- 'YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ', so string order is time order and

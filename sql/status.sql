@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Template: one row per replicated stream: its cursor, its table and its rejected
 -- records. {table_name} is _state's table_name column, or the stream's name in a
 -- replica of schema version 1 opened read-only (whose streams' tables bear their names).

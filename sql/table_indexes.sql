@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- The indexes of table ?1 that a large apply (apply_stage.sql) drops and builds
 -- again, in the same transaction, rather than updating them row by row in an
 -- order that is random to them: those made by CREATE INDEX without UNIQUE (the

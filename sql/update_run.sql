@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Brings a run's row up to date; written in the transaction that commits the
 -- rows it counts, so the log is never ahead of or behind the data.
 UPDATE _sync_log

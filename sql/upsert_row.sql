@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Template: inserts a record into a stream's table or updates the stored one,
 -- unless the stored one is newer: an older version never overwrites a newer one,
 -- and an identical replay changes nothing (so sqlite3_changes() counts real

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // How a request is signed and its credentials kept alive: HTTP Basic, an API

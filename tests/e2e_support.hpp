@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Helpers for end-to-end tests: a replica in a temp dir synced from the
 // in-process mock API, and comparison of the replica with the mock's truth.

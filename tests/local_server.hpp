@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // An in-process HTTP server on a loopback address, for tests that need a
 // server of their own shape (the mock API serves only its own).

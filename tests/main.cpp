@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The test runner: doctest's own main, plus one guard. ctest runs each case by
 // name (doctest_discover_tests); a name that CMake mangled, as it does at a
 // ';', would match no case and pass without running anything. So a run whose

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The writer thread: work is done in order, nothing handed over after the last
 // commit survives a fault, and a failure on the thread reaches the caller.
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tsync command line, run as a real process: exit codes, messages,
 // --json, status and reset.
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The invariant under SIGKILL: a sync killed at random moments during a large,
 // slowly served response always leaves a sound replica whose cursor covers
 // only what it holds; a last run then brings it level with the API.

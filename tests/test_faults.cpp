@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end faults: transient HTTP faults are retried, permanent ones stop the
 // run with a clear message, and the replica always stays at a committed
 // checkpoint that honours the invariant.

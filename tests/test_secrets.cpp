@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end, as a user runs it: an API that echoes the secrets it was sent, in
 // error bodies, URL-encoded, or across a redirect to another host, can never make
 // tsync write a byte of a secret anywhere: stdout, stderr, the replica, its -wal

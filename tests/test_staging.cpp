@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Staged transactions (ReplicaWriter::set_stage_after, TableWriter::stage):
 // rows applied in key order at commit must leave exactly the table, the
 // counters and the bookkeeping that row-by-row upserts leave.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end: the sync loop against the mock API on a loopback port, into a
 // real replica file.
 #include <doctest/doctest.h>

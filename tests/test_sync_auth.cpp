@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end: every way of signing in against the mock's protected endpoints;
 // tokens that expire or are refused in the middle of a sync, rotated refresh
 // tokens kept for the next run (and never half-written by a kill), invalid_grant,

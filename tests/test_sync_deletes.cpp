@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end: deletions at the API reach the replica by a full pass (sync --full)
 // or by tombstones, and never on a bad day.
 #include <doctest/doctest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end: paged APIs shaped like GitHub, Stripe, HubSpot, Microsoft Graph
 // and the Fivetran playground, synced from the mock and compared with its truth
 // record by record; data that changes between pages, ties longer than a page,

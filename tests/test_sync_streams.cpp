@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end: streams other than the seed's user stream, declared in the
 // configuration's long form, synced from the mock's generic endpoints and
 // compared with the mock's truth field by field and type by type.

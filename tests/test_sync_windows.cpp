@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end: a stream read in windows of time (since and until on every page),
 // against a mock that refuses ranges longer than the window; a window that fails
 // in the middle; a run with nothing new; the per-stream request rate.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Writes the Debian changelog of the package from CHANGELOG.md, at build time:
 #   cmake -DSOURCE=CHANGELOG.md -DPACKAGE=tsync -DVERSION=x.y.z
 #         "-DMAINTAINER=Name <address>" -DGZIP=... -DOUTPUT=debian/changelog.gz

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // What the mock's sign-in endpoints read and issue: form-encoded bodies, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // What a mock endpoint serves at one moment: records' JSON text rendered once into

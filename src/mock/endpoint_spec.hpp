@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // How one endpoint of the mock API serves its records: path, body shape, cursor,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // How hard the mock's clients press it: the requests in flight at once and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tsync-mock-api: serves generated users on 127.0.0.1 the way the source API
 // does, and generated records of other shapes at the endpoints given with
 // --endpoint, for the demo, the benchmark and trying tsync without a real API.

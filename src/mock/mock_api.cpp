@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "mock/mock_api.hpp"
 
 #include <httplib.h>

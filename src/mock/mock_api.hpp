@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // The bundled mock of the source API: an HTTP server on loopback that serves

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // The text the mock's paging styles are made of: Base64 tokens, next URLs that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 
 // Generated records of any shape for the mock API's generic endpoints: integer,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "mock/user_generator.hpp"
 
 #include "mock/random.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the Link header parser (next_link): any bytes must
 // either give the URL of a link whose rel names "next", nothing, or
 // std::invalid_argument. A crash, a sanitizer report or a broken guarantee

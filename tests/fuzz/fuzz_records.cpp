@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for parse_records: any bytes, fed in chunks whose sizes come
 // from the input itself, read as one of four record shapes (the seed's
 // {"data": [...]}, a bare array, a nested records path with a composite key and
