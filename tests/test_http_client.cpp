@@ -73,6 +73,83 @@ tsync::HttpOptions quick_options() {
 }  // namespace
 
 TEST_SUITE("http_client") {
+  TEST_CASE("with_query_param adds a parameter once, before a fragment") {
+    CHECK(tsync::with_query_param("http://h/x", "api_key", "k y") == "http://h/x?api_key=k%20y");
+    CHECK(tsync::with_query_param("http://h/x?a=1", "api_key", "k") == "http://h/x?a=1&api_key=k");
+    CHECK(tsync::with_query_param("http://h/x?a=1&", "api_key", "k") == "http://h/x?a=1&api_key=k");
+    CHECK(tsync::with_query_param("http://h/x?api_key=old&b=2", "api_key", "k") ==
+          "http://h/x?api_key=old&b=2");
+    CHECK(tsync::with_query_param("http://h/x?page=2#top", "key", "v") ==
+          "http://h/x?page=2&key=v#top");
+  }
+
+  TEST_CASE("a POST sends its body and type; a redirect to another origin is refused") {
+    LocalServer other;
+    if (!other.start_on("127.0.0.2")) {
+      MESSAGE("127.0.0.2 cannot be bound here");
+      return;
+    }
+    std::string seen_body, seen_type;
+    bool other_called = false;
+    other.http.Post("/token", [&](const httplib::Request&, httplib::Response& response) {
+      other_called = true;
+      response.set_content("{}", "application/json");
+    });
+    LocalServer api;
+    api.http.Post("/token", [&](const httplib::Request& request, httplib::Response& response) {
+      seen_body = request.body;
+      seen_type = request.get_header_value("Content-Type");
+      response.set_content(R"({"access_token": "x"})", "application/json");
+    });
+    api.http.Post("/moved", [&](const httplib::Request&, httplib::Response& response) {
+      response.status = 307;
+      response.set_header("Location", other.url("/token"));
+    });
+    api.start();
+    tsync::HttpOptions options = quick_options();
+    options.method = "POST";
+    options.body = "grant_type=client_credentials&client_secret=cl13nt-s3cret";
+    options.content_type = "application/x-www-form-urlencoded";
+    {
+      tsync::HttpGet post(options, api.url("/token"));
+      CHECK(post.status() == 200);
+      CHECK(read_body(post) == R"({"access_token": "x"})");
+    }
+    CHECK(seen_body == options.body);
+    CHECK(seen_type == "application/x-www-form-urlencoded");
+    tsync::HttpGet moved(options, api.url("/moved"));
+    CHECK(error_of([&] { moved.status(); })
+              .find("another origin: tsync does not send this request's body") !=
+          std::string::npos);
+    CHECK_FALSE(other_called);
+  }
+
+  TEST_CASE("an API key in the query goes to the configured origin only") {
+    LocalServer api;
+    std::string seen_target;
+    api.http.Get("/data", [&](const httplib::Request& request, httplib::Response& response) {
+      seen_target = request.target;
+      response.set_content("[]", kPlainJson);
+    });
+    api.start();
+    tsync::HttpOptions options = quick_options();
+    options.query_secret_name = "api_key";
+    options.query_secret_value = "qu3ry-s3cret";
+    options.credentials_origin = api.url("/");
+    {
+      tsync::HttpGet get(options, api.url("/data?x=1"));
+      CHECK(get.status() == 200);
+      CHECK(get.url().find("qu3ry-s3cret") == std::string::npos);  // masked in messages
+    }
+    CHECK(seen_target == "/data?x=1&api_key=qu3ry-s3cret");
+    options.credentials_origin = "http://127.0.0.9:1";
+    {
+      tsync::HttpGet get(options, api.url("/data?x=2"));
+      CHECK(get.status() == 200);
+    }
+    CHECK(seen_target == "/data?x=2");
+  }
+
   TEST_CASE("redact_url hides credentials and nothing else") {
     CHECK(tsync::redact_url("https://user:pass@api.example.com/users?since=1") ==
           "https://***@api.example.com/users?since=1");
