@@ -29,8 +29,8 @@ std::string text_at(const rapidjson::Value& doc, const JsonPath& path) {
   const rapidjson::Value* v = &doc;
   for (const std::string& key : path) {
     if (!v->IsObject()) return "";
-    const auto it = v->FindMember(rapidjson::Value(key.c_str(), static_cast<rapidjson::SizeType>(
-                                                                    key.size())));
+    const auto it =
+        v->FindMember(rapidjson::Value(key.c_str(), static_cast<rapidjson::SizeType>(key.size())));
     if (it == v->MemberEnd()) return "";
     v = &it->value;
   }
@@ -58,10 +58,10 @@ std::string errno_text() { return std::strerror(errno); }
 
 }  // namespace
 
-TokenResponse parse_token_response(std::string_view body, long status,
-                                   const std::string& token_url, const Redactor& redactor) {
-  const std::string where = "POST " + redactor.redact(redact_url(token_url)) + ": HTTP " +
-                            std::to_string(status);
+TokenResponse parse_token_response(std::string_view body, long status, const std::string& token_url,
+                                   const Redactor& redactor) {
+  const std::string where =
+      "POST " + redactor.redact(redact_url(token_url)) + ": HTTP " + std::to_string(status);
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject())
@@ -77,7 +77,8 @@ TokenResponse parse_token_response(std::string_view body, long status,
              ? "; the refresh token is no longer valid: get a new one and put it in the "
                "environment variable the configuration names (and remove the credentials file "
                "if one was written)"
-             : error == "invalid_client" ? "; check the client id and secret" : ""));
+         : error == "invalid_client" ? "; check the client id and secret"
+                                     : ""));
   }
   TokenResponse out;
   out.access_token = text_at(doc, {"access_token"});
@@ -117,8 +118,9 @@ std::optional<std::string> read_saved_refresh_token(const std::string& path) {
     throw ConfigError(path + ": cannot read the credentials file: " + errno_text());
   }
   if ((st.st_mode & 077) != 0)
-    throw ConfigError(path + ": the credentials file can be read by others than its owner "
-                             "(chmod 600 it)");
+    throw ConfigError(path +
+                      ": the credentials file can be read by others than its owner "
+                      "(chmod 600 it)");
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
@@ -128,8 +130,9 @@ std::optional<std::string> read_saved_refresh_token(const std::string& path) {
   doc.Parse(body.c_str(), body.size());
   const std::string token = doc.HasParseError() ? "" : text_at(doc, {"refresh_token"});
   if (token.empty())
-    throw ConfigError(path + ": not a credentials file written by tsync (no refresh_token); "
-                             "remove it to start again from refresh_token_env");
+    throw ConfigError(path +
+                      ": not a credentials file written by tsync (no refresh_token); "
+                      "remove it to start again from refresh_token_env");
   return token;
 }
 
@@ -190,8 +193,10 @@ Authenticator::Authenticator(std::shared_ptr<const AuthConfig> config, HttpOptio
     } else if (config_->refresh_token) {
       refresh_token_ = config_->refresh_token->value;
     } else {
-      throw ConfigError(config_->where + ": refresh_token_env: missing, and there is no "
-                                         "credentials file " + credentials_file_ +
+      throw ConfigError(config_->where +
+                        ": refresh_token_env: missing, and there is no "
+                        "credentials file " +
+                        credentials_file_ +
                         " (give the first refresh token in an environment variable)");
     }
   }

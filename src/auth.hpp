@@ -70,8 +70,8 @@ struct TokenResponse {
 // `token_url`, the status and the answer's "error" and "error_description"
 // (RFC 6749, section 5.2) for an error, and for an answer without an
 // access_token; texts pass through `redactor`.
-TokenResponse parse_token_response(std::string_view body, long status,
-                                   const std::string& token_url, const Redactor& redactor);
+TokenResponse parse_token_response(std::string_view body, long status, const std::string& token_url,
+                                   const Redactor& redactor);
 
 // How long before it expires a token of `expires_in` seconds is renewed: a
 // tenth of its lifetime, at most 60 s.
@@ -125,9 +125,8 @@ class Authenticator {
   void sign(HttpOptions& options);
   void log_in();
   void obtain_access_token();
-  std::string post(const std::string& url, const std::string& content_type,
-                   const std::string& body, const std::vector<HttpHeader>& headers,
-                   long& status);
+  std::string post(const std::string& url, const std::string& content_type, const std::string& body,
+                   const std::vector<HttpHeader>& headers, long& status);
   bool expiring() const;
 
   std::shared_ptr<const AuthConfig> config_;

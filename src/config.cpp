@@ -273,20 +273,54 @@ std::vector<std::string> string_list(const Checker& c, const char* key) {
   return out;
 }
 
-constexpr const char* kAuthKeys[] = {
-    "type",      "token_env",      "username",          "username_env",      "password_env",
-    "name",      "in",             "value_env",         "prefix",            "login_url",
-    "body",      "token_path",     "method",            "header",            "token_url",
-    "grant",     "client_id_env",  "client_secret_env", "refresh_token_env", "scope",
-    "client_auth", "credentials_file"};
+constexpr const char* kAuthKeys[] = {"type",
+                                     "token_env",
+                                     "username",
+                                     "username_env",
+                                     "password_env",
+                                     "name",
+                                     "in",
+                                     "value_env",
+                                     "prefix",
+                                     "login_url",
+                                     "body",
+                                     "token_path",
+                                     "method",
+                                     "header",
+                                     "token_url",
+                                     "grant",
+                                     "client_id_env",
+                                     "client_secret_env",
+                                     "refresh_token_env",
+                                     "scope",
+                                     "client_auth",
+                                     "credentials_file"};
 
 JsonPath read_json_path(const Checker& c, const char* key);
+
+// An object with a "type" (auth, pagination) takes the keys its type names:
+// every one of `required`, any of `optional`, and no other.
+void check_type_keys(const rapidjson::Value& v, const Checker& c, const std::string& type,
+                     const std::vector<const char*>& required,
+                     const std::vector<const char*>& optional) {
+  for (const auto& member : v.GetObject()) {
+    const std::string key(member.name.GetString(), member.name.GetStringLength());
+    if (key == "type") continue;
+    bool takes = false;
+    for (const char* k : required) takes = takes || key == k;
+    for (const char* k : optional) takes = takes || key == k;
+    if (!takes) c.fail(key, "is not a key of type \"" + type + "\"");
+  }
+  for (const char* key : required)
+    if (!c.find(key)) c.fail(key, "missing (type \"" + type + "\" needs it)");
+}
 
 // An "auth" object (README, "Signing in"), at the top level or in a stream.
 std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std::string& where) {
   if (!v.IsObject())
-    throw ConfigError(where + ": must be an object with a \"type\" (bearer, basic, api_key, "
-                              "session or oauth2)");
+    throw ConfigError(where +
+                      ": must be an object with a \"type\" (bearer, basic, api_key, "
+                      "session or oauth2)");
   check_keys(v, kAuthKeys, where);
   const Checker c(v, where);
   auto a = std::make_shared<AuthConfig>();
@@ -314,19 +348,11 @@ std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std
     required = {"token_url", "grant", "client_id_env", "client_secret_env"};
     optional = {"refresh_token_env", "scope", "client_auth", "credentials_file"};
   } else {
-    c.fail("type", "\"" + *type + "\" is not a type of auth (bearer, basic, api_key, session or "
-                   "oauth2)");
+    c.fail("type", "\"" + *type +
+                       "\" is not a type of auth (bearer, basic, api_key, session or "
+                       "oauth2)");
   }
-  for (const auto& member : v.GetObject()) {
-    const std::string key(member.name.GetString(), member.name.GetStringLength());
-    if (key == "type") continue;
-    bool takes = false;
-    for (const char* k : required) takes = takes || key == k;
-    for (const char* k : optional) takes = takes || key == k;
-    if (!takes) c.fail(key, "is not a key of type \"" + *type + "\"");
-  }
-  for (const char* key : required)
-    if (!c.find(key)) c.fail(key, "missing (type \"" + *type + "\" needs it)");
+  check_type_keys(v, c, *type, required, optional);
   auto env = [&](const char* key, const std::string& what) {
     EnvSecret secret;
     secret.env = *c.text(key);
@@ -391,8 +417,7 @@ std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std
         writer.Key(m.name.GetString(), m.name.GetStringLength());
         const std::string field(m.name.GetString(), m.name.GetStringLength());
         if (m.value.IsObject()) {
-          if (m.value.MemberCount() != 1 || !m.value.HasMember("env") ||
-              !m.value["env"].IsString())
+          if (m.value.MemberCount() != 1 || !m.value.HasMember("env") || !m.value["env"].IsString())
             c.fail("body", "\"" + field + "\": an object value must be {\"env\": \"NAME\"}");
           const std::string name = m.value["env"].GetString();
           const std::string value = secret_from_env(c, "body", name, "the login's " + field);
@@ -412,8 +437,8 @@ std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std
       check_url(c, "token_url", a->token_url);
       const std::string grant = *c.text("grant");
       if (grant != "client_credentials" && grant != "refresh_token")
-        c.fail("grant", "must be \"client_credentials\" or \"refresh_token\", not \"" + grant +
-                            "\"");
+        c.fail("grant",
+               "must be \"client_credentials\" or \"refresh_token\", not \"" + grant + "\"");
       a->refresh_grant = grant == "refresh_token";
       if (!a->refresh_grant && c.find("refresh_token_env"))
         c.fail("refresh_token_env", "is for grant \"refresh_token\" only");
@@ -421,7 +446,8 @@ std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std
         c.fail("credentials_file", "is for grant \"refresh_token\" only");
       a->client_id = env("client_id_env", "the OAuth2 client id");
       a->client_secret = env("client_secret_env", "the OAuth2 client secret");
-      if (c.find("refresh_token_env")) a->refresh_token = env("refresh_token_env", "a refresh token");
+      if (c.find("refresh_token_env"))
+        a->refresh_token = env("refresh_token_env", "a refresh token");
       if (auto scope = c.text("scope")) a->scope = *scope;
       const std::string client_auth = c.text("client_auth").value_or("body");
       if (client_auth != "body" && client_auth != "basic")
@@ -459,8 +485,9 @@ void apply_auth(const std::shared_ptr<const AuthConfig>& a, StreamConfig& s) {
 }
 
 constexpr const char* kPaginationKeys[] = {
-    "type",       "path", "param",     "has_more_path", "repeat_since",     "field", "limit_param",
-    "limit",      "total_path", "size_param", "size", "first", "total_pages_path"};
+    "type",  "path",        "param",           "has_more_path", "repeat_since",
+    "field", "limit_param", "limit",           "total_path",    "size_param",
+    "size",  "first",       "total_pages_path"};
 
 // A "path" key of "pagination": "a.b.c", or a list of keys for names that
 // hold a dot (["@odata.nextLink"]).
@@ -484,8 +511,9 @@ JsonPath read_json_path(const Checker& c, const char* key) {
       path.emplace_back(item.GetString(), item.GetStringLength());
     }
   } else {
-    c.fail(key, "must be a dotted path (\"paging.next.after\") or a list of keys "
-                "([\"@odata.nextLink\"])");
+    c.fail(key,
+           "must be a dotted path (\"paging.next.after\") or a list of keys "
+           "([\"@odata.nextLink\"])");
   }
   return path;
 }
@@ -493,18 +521,21 @@ JsonPath read_json_path(const Checker& c, const char* key) {
 Pagination read_pagination(const rapidjson::Value& v, const std::string& where, bool bare_array) {
   const std::string at = where + ": pagination";
   if (!v.IsObject())
-    throw ConfigError(at + ": must be an object with a \"type\" (link_header, next_url, token, "
-                           "last_record, offset or page)");
+    throw ConfigError(at +
+                      ": must be an object with a \"type\" (link_header, next_url, token, "
+                      "last_record, offset or page)");
   check_keys(v, kPaginationKeys, at);
   const Checker c(v, at);
   Pagination p;
   const auto type = c.text("type");
-  if (!type)
-    c.fail("type", "missing (link_header, next_url, token, last_record, offset or page)");
+  if (!type) c.fail("type", "missing (link_header, next_url, token, last_record, offset or page)");
   static const std::pair<const char*, PagingType> kTypes[] = {
-      {"link_header", PagingType::LinkHeader}, {"next_url", PagingType::NextUrl},
-      {"token", PagingType::Token},            {"last_record", PagingType::LastRecord},
-      {"offset", PagingType::Offset},          {"page", PagingType::Page}};
+      {"link_header", PagingType::LinkHeader},
+      {"next_url", PagingType::NextUrl},
+      {"token", PagingType::Token},
+      {"last_record", PagingType::LastRecord},
+      {"offset", PagingType::Offset},
+      {"page", PagingType::Page}};
   bool known = false;
   for (const auto& [name, value] : kTypes)
     if (*type == name) {
@@ -542,22 +573,14 @@ Pagination read_pagination(const rapidjson::Value& v, const std::string& where, 
     case PagingType::None:
       break;
   }
-  for (const auto& member : v.GetObject()) {
-    const std::string key(member.name.GetString(), member.name.GetStringLength());
-    if (key == "type") continue;
-    bool takes = false;
-    for (const char* k : required) takes = takes || key == k;
-    for (const char* k : optional) takes = takes || key == k;
-    if (!takes) c.fail(key, "is not a key of type \"" + *type + "\"");
-  }
-  for (const char* key : required)
-    if (!c.find(key)) c.fail(key, "missing (type \"" + *type + "\" needs it)");
+  check_type_keys(v, c, *type, required, optional);
   const bool in_body = p.type == PagingType::NextUrl || p.type == PagingType::Token ||
                        c.find("has_more_path") || c.find("total_path") ||
                        c.find("total_pages_path");
   if (in_body && bare_array)
-    throw ConfigError(at + ": the records are a bare array (records_path \"\"), so the body "
-                           "has no other value to read the next page from");
+    throw ConfigError(at +
+                      ": the records are a bare array (records_path \"\"), so the body "
+                      "has no other value to read the next page from");
   if (c.find("path")) p.path = read_json_path(c, "path");
   if (c.find("has_more_path")) p.has_more_path = read_json_path(c, "has_more_path");
   if (c.find("total_path")) p.total_path = read_json_path(c, "total_path");
@@ -653,8 +676,8 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
   for (const std::string* paging :
        {&s.pagination.param, &s.pagination.limit_param, &s.pagination.size_param})
     if (!s.since_param.empty() && *paging == s.since_param)
-      c.fail("pagination", "\"" + s.since_param +
-                               "\" is the since parameter; the pagination needs another");
+      c.fail("pagination",
+             "\"" + s.since_param + "\" is the since parameter; the pagination needs another");
   if (const rapidjson::Value* p = c.find("params")) {
     if (!p->IsObject()) c.fail("params", "must be an object of strings");
     for (const auto& m : p->GetObject()) {
@@ -663,11 +686,12 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
       if (key.empty()) c.fail("params", "has an empty parameter name");
       if (key == s.since_param)
         c.fail("params", "\"" + key + "\" is the since parameter, which tsync sets itself");
-      for (const std::string* paging : {&s.pagination.param, &s.pagination.limit_param,
-                                        &s.pagination.size_param})
+      for (const std::string* paging :
+           {&s.pagination.param, &s.pagination.limit_param, &s.pagination.size_param})
         if (key == *paging)
-          c.fail("params", "\"" + key + "\" is a parameter of the pagination, which tsync "
-                           "sets itself");
+          c.fail("params", "\"" + key +
+                               "\" is a parameter of the pagination, which tsync "
+                               "sets itself");
       s.params.emplace_back(key, std::string(m.value.GetString(), m.value.GetStringLength()));
     }
   }
@@ -734,8 +758,7 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
       c.fail("window_seconds", "needs until_param, the parameter that carries a window's end");
     if (s.since_param.empty())
       c.fail("window_seconds", "needs a since_param, the parameter that carries a window's start");
-    if (s.until_param == s.since_param)
-      c.fail("until_param", "must differ from since_param");
+    if (s.until_param == s.since_param) c.fail("until_param", "must differ from since_param");
     if (!s.start_timestamp)
       c.fail("window_seconds",
              "needs start_timestamp (here or at the top level): a first sync from year 1 in "
@@ -743,8 +766,9 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
   }
   if (const rapidjson::Value* own = c.find("auth")) {
     if (c.find("token_env"))
-      c.fail("auth", "token_env and auth: give one or the other (token_env is the short form of "
-                     "{\"type\": \"bearer\", \"token_env\": ...})");
+      c.fail("auth",
+             "token_env and auth: give one or the other (token_env is the short form of "
+             "{\"type\": \"bearer\", \"token_env\": ...})");
     apply_auth(read_auth(*own, where + ": auth"), s);
   } else if (!c.find("token_env") && top_auth) {
     apply_auth(top_auth, s);
@@ -776,8 +800,9 @@ Config parse_config(const std::string& text, const std::string& origin) {
   std::shared_ptr<const AuthConfig> top_auth;
   if (const rapidjson::Value* a = c.find("auth")) {
     if (c.find("token_env"))
-      throw ConfigError(origin + ": auth: token_env and auth: give one or the other (token_env is "
-                                 "the short form of {\"type\": \"bearer\", \"token_env\": ...})");
+      throw ConfigError(origin +
+                        ": auth: token_env and auth: give one or the other (token_env is "
+                        "the short form of {\"type\": \"bearer\", \"token_env\": ...})");
     top_auth = read_auth(*a, origin + ": auth");
   }
   const bool has_streams = c.find("streams") != nullptr;

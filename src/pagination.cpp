@@ -252,8 +252,7 @@ std::optional<std::string> Pager::next(const std::string& request_url, const Pag
 
   if (const FieldValue* more = value(has_more_at_, true, p_.has_more_path, facts)) {
     if (more->kind != ValueKind::Bool)
-      fail(describe_path(p_.has_more_path) + " is " + value_text(*more) +
-           ", not true or false");
+      fail(describe_path(p_.has_more_path) + " is " + value_text(*more) + ", not true or false");
     if (more->text == "false") return std::nullopt;
   }
   if (facts.records == 0) return std::nullopt;

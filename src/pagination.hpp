@@ -120,9 +120,9 @@ class Pager {
   std::vector<JsonPath> captures_;
   // Indices into captures_ (or npos).
   std::size_t next_at_, has_more_at_, total_at_, total_pages_at_;
-  std::int64_t read_ = 0;   // records read in this chain
-  long long pages_ = 0;     // pages read in this chain
-  int repeated_pages_ = 0;  // pages in a row with only records read before
+  std::int64_t read_ = 0;                     // records read in this chain
+  long long pages_ = 0;                       // pages read in this chain
+  int repeated_pages_ = 0;                    // pages in a row with only records read before
   std::unordered_set<std::string> followed_;  // next URLs, tokens and keys sent
 };
 

@@ -328,8 +328,8 @@ class Handler {
       descend_records_ = false;
       if (continues(shape_.records_path, name)) {
         descend_records_ = true;
-        pending_ = outer_.size() + 1 == shape_.records_path.size() ? Pending::Records
-                                                                     : Pending::Descend;
+        pending_ =
+            outer_.size() + 1 == shape_.records_path.size() ? Pending::Records : Pending::Descend;
       }
       for (std::size_t i = 0; i < shape_.capture.size() && pending_ != Pending::Records; ++i) {
         if (!continues(shape_.capture[i], name)) continue;

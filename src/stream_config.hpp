@@ -35,8 +35,8 @@ struct StreamConfig {
   std::vector<std::string> primary_key{"id"};  // one or more fields
   std::string cursor_field = "updatedAt";
   CursorFormat cursor_format = CursorFormat::Iso8601;
-  std::string since_param = "since";  // empty: the API has no updated filter (null)
-  std::vector<std::string> records_path{"data"};            // empty: the body is the array
+  std::string since_param = "since";              // empty: the API has no updated filter (null)
+  std::vector<std::string> records_path{"data"};  // empty: the body is the array
   std::vector<std::pair<std::string, std::string>> params;  // extra query parameters
   std::vector<HeaderSetting> headers;
   std::vector<std::pair<std::string, ColumnType>> columns;  // declared types, in order
@@ -46,10 +46,10 @@ struct StreamConfig {
   std::string token;                     // its value (secret)
   bool hard_delete = false;  // "on_delete": "hard" removes deleted rows (logged in _deleted)
   std::string delete_field;  // tombstones: a field that marks a record deleted; "" for none
-  double max_delete_fraction = 0.5;  // a full pass deleting more of the live rows deletes nothing
-  Pagination pagination;             // how the API pages; none by default
-  long long window_seconds = 0;      // > 0: the range is read in windows of time this long
-  std::string until_param;           // with windows: the parameter of a window's end
+  double max_delete_fraction = 0.5;    // a full pass deleting more of the live rows deletes nothing
+  Pagination pagination;               // how the API pages; none by default
+  long long window_seconds = 0;        // > 0: the range is read in windows of time this long
+  std::string until_param;             // with windows: the parameter of a window's end
   double max_requests_per_second = 0;  // 0: no limit
   // How requests are signed when not by `token` (Basic, an API key, a session,
   // OAuth2); streams that use the top-level auth share one object.

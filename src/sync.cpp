@@ -232,10 +232,10 @@ std::string status_hint(long status, const StreamConfig& stream, const Authentic
     return " (stream \"" + stream.name + "\": the API refused " + auth->describe() + ")";
   if (status == 401 || status == 403)
     return " (stream \"" + stream.name + "\": " +
-           (stream.token_env ? "the API refused the bearer token: check the token in $" +
-                                   *stream.token_env
-                             : std::string("the API wants credentials: set auth or token_env in "
-                                           "the configuration")) +
+           (stream.token_env
+                ? "the API refused the bearer token: check the token in $" + *stream.token_env
+                : std::string("the API wants credentials: set auth or token_env in "
+                              "the configuration")) +
            ")";
   if (status == 404) return " (check the stream's url)";
   return "";
@@ -649,8 +649,7 @@ class ChainSink : public RecordVisitor {
 // A window of time asks since=<start> and until=<end> on every page.
 Pager make_pager(const StreamConfig& stream, const Cursor& start,
                  const std::optional<Window>& window = std::nullopt) {
-  std::vector<std::pair<std::string, std::string>> base(stream.params.begin(),
-                                                        stream.params.end());
+  std::vector<std::pair<std::string, std::string>> base(stream.params.begin(), stream.params.end());
   std::vector<std::pair<std::string, std::string>> first_only;
   if (window) {
     base.emplace_back(stream.since_param, format_cursor(stream.cursor_format, window->start));
@@ -659,8 +658,7 @@ Pager make_pager(const StreamConfig& stream, const Cursor& start,
     auto& to = stream.pagination.repeat_since ? base : first_only;
     to.emplace_back(stream.since_param, since_value(stream, start));
   }
-  return Pager(stream.name, stream.pagination, stream.url, std::move(base),
-               std::move(first_only));
+  return Pager(stream.name, stream.pagination, stream.url, std::move(base), std::move(first_only));
 }
 
 // Reads one chain of pages from `start` (README, "Paged APIs"): follows the
@@ -674,9 +672,8 @@ Pager make_pager(const StreamConfig& stream, const Cursor& start,
 // complete) and nowhere otherwise.
 std::int64_t read_chain(const Config& config, const StreamConfig& stream, const HttpOptions& http,
                         Authenticator* auth, BackgroundWriter& background, ReplicaWriter& writer,
-                        SyncObserver& observer, RunCounters& io, const Cursor& start,
-                        Tally& tally, RateLimiter& rate,
-                        const std::optional<Window>& window = std::nullopt,
+                        SyncObserver& observer, RunCounters& io, const Cursor& start, Tally& tally,
+                        RateLimiter& rate, const std::optional<Window>& window = std::nullopt,
                         const std::optional<Cursor>& window_cursor = std::nullopt) {
   HttpSession session;
   Pager pager = make_pager(stream, start, window);
@@ -741,11 +738,10 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
 // before them, to just below the end of the last of them. A window that fails
 // does not stop the others: their rows are stored, and the run fails at the
 // end naming every window that failed. Returns the records that came twice.
-std::int64_t read_windows(const Config& config, const StreamConfig& stream,
-                          const HttpOptions& http, Authenticator* auth,
-                          BackgroundWriter& background, ReplicaWriter& writer,
-                          SyncObserver& observer, RunCounters& io, const Cursor& from,
-                          Tally& tally, RateLimiter& rate) {
+std::int64_t read_windows(const Config& config, const StreamConfig& stream, const HttpOptions& http,
+                          Authenticator* auth, BackgroundWriter& background, ReplicaWriter& writer,
+                          SyncObserver& observer, RunCounters& io, const Cursor& from, Tally& tally,
+                          RateLimiter& rate) {
   const auto wall = std::chrono::system_clock::now().time_since_epoch();
   const Instant now{std::chrono::duration_cast<std::chrono::seconds>(wall).count(), 0};
   std::int64_t repeats = 0;
@@ -858,8 +854,8 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
         const Instant before = committed.instant;
         bool newer = false;
         try {
-          newer = fetch(config, stream, http, session, auth.get(), rate, url, background,
-                        observer, io, committed, table_rows, tally);
+          newer = fetch(config, stream, http, session, auth.get(), rate, url, background, observer,
+                        io, committed, table_rows, tally);
           retrier.reset();
         } catch (const TransientError& e) {
           background.settle();

@@ -84,14 +84,14 @@ TEST_SUITE("auth") {
                           "refused: invalid_grant (refresh token [redacted] was used); the "
                           "refresh token is no longer valid"),
         tsync::PermanentError);
-    CHECK_THROWS_WITH(tsync::parse_token_response(R"({"error": "invalid_client"})", 401,
-                                                  "http://h/t", redactor),
-                      doctest::Contains("invalid_client; check the client id and secret"));
+    CHECK_THROWS_WITH(
+        tsync::parse_token_response(R"({"error": "invalid_client"})", 401, "http://h/t", redactor),
+        doctest::Contains("invalid_client; check the client id and secret"));
     CHECK_THROWS_WITH(tsync::parse_token_response("<html>no</html>", 502, "http://h/t", redactor),
                       doctest::Contains("the token endpoint's answer is not a JSON object"));
-    CHECK_THROWS_WITH(tsync::parse_token_response(R"({"token_type": "bearer"})", 200,
-                                                  "http://h/t", redactor),
-                      doctest::Contains("has no access_token"));
+    CHECK_THROWS_WITH(
+        tsync::parse_token_response(R"({"token_type": "bearer"})", 200, "http://h/t", redactor),
+        doctest::Contains("has no access_token"));
     CHECK_THROWS_WITH(tsync::parse_token_response(R"({"access_token": "abcd", "expires_in": 0})",
                                                   200, "http://h/t", redactor),
                       doctest::Contains("expires_in is not a positive number"));
@@ -144,8 +144,11 @@ TEST_SUITE("auth") {
   }
 
   TEST_CASE("auth settings are read per type, top-level auth is shared") {
-    Env env({{"T_PASS", "pass-word-1"}, {"T_KEY", "key-value-1"}, {"T_CID", "client-id-1"},
-             {"T_CSECRET", "client-secret-1"}, {"T_RT", "refresh-token-1"},
+    Env env({{"T_PASS", "pass-word-1"},
+             {"T_KEY", "key-value-1"},
+             {"T_CID", "client-id-1"},
+             {"T_CSECRET", "client-secret-1"},
+             {"T_RT", "refresh-token-1"},
              {"T_TOKEN", "bearer-token-1"}});
     SUBCASE("basic") {
       const auto c = tsync::parse_config(
@@ -220,11 +223,12 @@ TEST_SUITE("auth") {
           at + "password_env: environment variable T_UNSET_X is not set (it must hold the "
                "password)");
     CHECK(error_of(stream_with(
-              R"("auth": {"type": "basic", "username": "u", "password_env": "T_SHORT"})"))
+                       R"("auth": {"type": "basic", "username": "u", "password_env": "T_SHORT"})"))
               .find("shorter than 4 characters") != std::string::npos);
-    CHECK(error_of(stream_with(
-              R"("auth": {"type": "api_key", "name": "k", "in": "cookie", "value_env": "T_PASS"})")) ==
-          at + "in: must be \"header\" or \"query\", not \"cookie\"");
+    CHECK(
+        error_of(stream_with(
+            R"("auth": {"type": "api_key", "name": "k", "in": "cookie", "value_env": "T_PASS"})")) ==
+        at + "in: must be \"header\" or \"query\", not \"cookie\"");
     CHECK(error_of(stream_with(
               R"("token_env": "T_TOKEN", "auth": {"type": "bearer", "token_env": "T_TOKEN"})")) ==
           "cfg.json: stream \"a\": auth: token_env and auth: give one or the other (token_env is "

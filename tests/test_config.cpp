@@ -734,24 +734,24 @@ TEST_SUITE("config") {
       CHECK_FALSE(s.pagination.repeat_since);
     }
     SUBCASE("last_record with since_param null") {
-      const auto s = stream(
-          R"("since_param": null, "pagination": {"type": "last_record", "field": "id", )"
-          R"("param": "starting_after", "has_more_path": "has_more"})");
+      const auto s =
+          stream(R"("since_param": null, "pagination": {"type": "last_record", "field": "id", )"
+                 R"("param": "starting_after", "has_more_path": "has_more"})");
       CHECK(s.since_param.empty());
       CHECK(s.pagination.field == "id");
       CHECK(s.pagination.repeat_since);
     }
     SUBCASE("offset") {
-      const auto s = stream(
-          R"("pagination": {"type": "offset", "param": "offset", "limit_param": "limit", )"
-          R"("limit": 50, "total_path": "total"})");
+      const auto s =
+          stream(R"("pagination": {"type": "offset", "param": "offset", "limit_param": "limit", )"
+                 R"("limit": 50, "total_path": "total"})");
       CHECK(s.pagination.limit == 50);
       CHECK(s.pagination.total_path == std::vector<std::string>{"total"});
     }
     SUBCASE("page, numbered from 0") {
-      const auto s = stream(
-          R"("pagination": {"type": "page", "param": "page", "size_param": "per_page", )"
-          R"("size": 50, "first": 0, "total_pages_path": "total_pages"})");
+      const auto s =
+          stream(R"("pagination": {"type": "page", "param": "page", "size_param": "per_page", )"
+                 R"("size": 50, "first": 0, "total_pages_path": "total_pages"})");
       CHECK(s.pagination.size == 50);
       CHECK(s.pagination.first == 0);
       CHECK(s.pagination.total_pages_path == std::vector<std::string>{"total_pages"});
@@ -775,8 +775,9 @@ TEST_SUITE("config") {
           at + "limit: missing (type \"offset\" needs it)");
     CHECK(with(R"("pagination": {"type": "token", "param": "after"})") ==
           at + "path: missing (type \"token\" needs it)");
-    CHECK(with(R"("pagination": {"type": "offset", "param": "o", "limit_param": "l", "limit": 0})") ==
-          at + "limit: must be between 1 and 1000000, not 0");
+    CHECK(
+        with(R"("pagination": {"type": "offset", "param": "o", "limit_param": "l", "limit": 0})") ==
+        at + "limit: must be between 1 and 1000000, not 0");
     CHECK(with(R"("pagination": {"type": "page", "param": "p", "size_param": "s", "size": -3})") ==
           at + "size: must be between 1 and 1000000, not -3");
     CHECK(with(R"("pagination": {"type": "link_header", "colour": "red"})") ==
@@ -788,18 +789,25 @@ TEST_SUITE("config") {
     CHECK(with(R"("pagination": {"type": "next_url", "path": []})") ==
           at + "path: must be a dotted path (\"paging.next.after\") or a list of keys "
                "([\"@odata.nextLink\"])");
-    CHECK(with(R"("pagination": {"type": "page", "param": "p", "size_param": "s", "size": 5, "first": 2})") ==
-          at + "first: must be between 0 and 1, not 2");
-    CHECK(with(R"("pagination": {"type": "token", "path": "t", "param": "a", "repeat_since": 1})") ==
-          at + "repeat_since: must be true or false");
+    CHECK(
+        with(
+            R"("pagination": {"type": "page", "param": "p", "size_param": "s", "size": 5, "first": 2})") ==
+        at + "first: must be between 0 and 1, not 2");
+    CHECK(
+        with(R"("pagination": {"type": "token", "path": "t", "param": "a", "repeat_since": 1})") ==
+        at + "repeat_since: must be true or false");
     CHECK(with(R"("records_path": "", "pagination": {"type": "next_url", "path": "next"})") ==
           at + "the records are a bare array (records_path \"\"), so the body has no other value "
                "to read the next page from");
-    CHECK(with(R"("pagination": {"type": "offset", "param": "since", "limit_param": "l", "limit": 5})") ==
-          "cfg.json: stream \"a\": pagination: \"since\" is the since parameter; the pagination "
-          "needs another");
-    CHECK(with(R"("params": {"offset": "3"}, "pagination": {"type": "offset", "param": "offset", "limit_param": "l", "limit": 5})") ==
-          "cfg.json: stream \"a\": params: \"offset\" is a parameter of the pagination, which "
-          "tsync sets itself");
+    CHECK(
+        with(
+            R"("pagination": {"type": "offset", "param": "since", "limit_param": "l", "limit": 5})") ==
+        "cfg.json: stream \"a\": pagination: \"since\" is the since parameter; the pagination "
+        "needs another");
+    CHECK(
+        with(
+            R"("params": {"offset": "3"}, "pagination": {"type": "offset", "param": "offset", "limit_param": "l", "limit": 5})") ==
+        "cfg.json: stream \"a\": params: \"offset\" is a parameter of the pagination, which "
+        "tsync sets itself");
   }
 }  // TEST_SUITE

@@ -118,9 +118,9 @@ TEST_SUITE("http_client") {
     CHECK(seen_body == options.body);
     CHECK(seen_type == "application/x-www-form-urlencoded");
     tsync::HttpGet moved(options, api.url("/moved"));
-    CHECK(error_of([&] { moved.status(); })
-              .find("another origin: tsync does not send this request's body") !=
-          std::string::npos);
+    CHECK(error_of([&] {
+            moved.status();
+          }).find("another origin: tsync does not send this request's body") != std::string::npos);
     CHECK_FALSE(other_called);
   }
 

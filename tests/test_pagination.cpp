@@ -179,21 +179,18 @@ TEST_SUITE("pagination") {
       p.has_more_path = {"meta", "has_more"};
       Pager pg = pager(p);
       REQUIRE(pg.capture_paths().size() == 2);
-      CHECK_FALSE(pg.next("u",
-                          page(100, {value(ValueKind::String, "t"),
-                                     value(ValueKind::Bool, "false")}),
-                          false));
-      CHECK(pg.next("u",
-                    page(100, {value(ValueKind::String, "t"), value(ValueKind::Bool, "true")}),
+      CHECK_FALSE(pg.next(
+          "u", page(100, {value(ValueKind::String, "t"), value(ValueKind::Bool, "false")}), false));
+      CHECK(pg.next("u", page(100, {value(ValueKind::String, "t"), value(ValueKind::Bool, "true")}),
                     false));
       CHECK_THROWS_WITH(
           pg.next("u", page(100, {value(ValueKind::String, "t2"), std::nullopt}), false),
           doctest::Contains("the response has no \"meta.has_more\""));
-      CHECK_THROWS_WITH(pg.next("u",
-                                page(100, {value(ValueKind::String, "t3"),
-                                           value(ValueKind::String, "false")}),
-                                false),
-                        doctest::Contains("\"meta.has_more\" is \"false\", not true or false"));
+      CHECK_THROWS_WITH(
+          pg.next("u",
+                  page(100, {value(ValueKind::String, "t3"), value(ValueKind::String, "false")}),
+                  false),
+          doctest::Contains("\"meta.has_more\" is \"false\", not true or false"));
     }
   }
 

@@ -118,8 +118,8 @@ TEST_SUITE("records") {
   TEST_CASE("values outside the records are captured at their paths, before or after them") {
     tsync::RecordShape shape;
     shape.records_path = {"result", "items"};
-    shape.capture = {{"paging", "next", "after"}, {"has_more"}, {"@odata.nextLink"},
-                     {"result", "total"}, {"paging", "prev"}, {"missing", "path"}};
+    shape.capture = {{"paging", "next", "after"}, {"has_more"},       {"@odata.nextLink"},
+                     {"result", "total"},         {"paging", "prev"}, {"missing", "path"}};
     const std::string body =
         R"({"paging":{"prev":{"x":1},"next":{"link":"?after=NTI%3D","after":"NTI="}},)"
         R"("missing":[1,2],"has_more":true,"result":{"total":2,"items":[)" +

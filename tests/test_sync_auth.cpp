@@ -106,9 +106,12 @@ void check_no_secret(std::vector<std::string> secrets, const std::string& out,
   if (api)
     for (const std::string& s : received(*api)) secrets.push_back(s);
   const auto status = proc::run({TSYNC_BINARY, "status", "--config", config, "--db", db});
-  std::vector<std::pair<std::string, std::string>> texts{
-      {"stdout", out}, {"stderr", err}, {"status", status.out + status.err},
-      {"replica", slurp(db)}, {"-wal", slurp(db + "-wal")}, {"-shm", slurp(db + "-shm")}};
+  std::vector<std::pair<std::string, std::string>> texts{{"stdout", out},
+                                                         {"stderr", err},
+                                                         {"status", status.out + status.err},
+                                                         {"replica", slurp(db)},
+                                                         {"-wal", slurp(db + "-wal")},
+                                                         {"-shm", slurp(db + "-shm")}};
   for (const std::string& form : forms_of(secrets))
     for (const auto& [where, text] : texts) {
       CAPTURE(where);
@@ -175,21 +178,33 @@ TEST_SUITE("sync_auth") {
     bearer.kind = AuthRequirement::Kind::Bearer;
     bearer.secret = "bearer-token-777";
     const std::vector<Case> cases{
-        {"basic", basic, R"({"type": "basic", "username": "ada", "password_env": "T_PW"})",
-         {{"T_PW", "s3cret-basic-pw"}}, {"s3cret-basic-pw", "ada:s3cret-basic-pw"}},
-        {"api key in a header with a prefix", header_key,
+        {"basic",
+         basic,
+         R"({"type": "basic", "username": "ada", "password_env": "T_PW"})",
+         {{"T_PW", "s3cret-basic-pw"}},
+         {"s3cret-basic-pw", "ada:s3cret-basic-pw"}},
+        {"api key in a header with a prefix",
+         header_key,
          R"({"type": "api_key", "name": "Authorization", "in": "header", "prefix": "apiKey ",
              "value_env": "T_KEY"})",
-         {{"T_KEY", "key-in-header-42"}}, {"key-in-header-42"}},
-        {"api key in the query", query_key,
+         {{"T_KEY", "key-in-header-42"}},
+         {"key-in-header-42"}},
+        {"api key in the query",
+         query_key,
          R"({"type": "api_key", "name": "api_key", "in": "query", "value_env": "T_KEY"})",
-         {{"T_KEY", "key-in-query-43"}}, {"key-in-query-43"}},
-        {"session login", session,
+         {{"T_KEY", "key-in-query-43"}},
+         {"key-in-query-43"}},
+        {"session login",
+         session,
          R"({"type": "session", "login_url": "LOGIN", "body": {"username": "ada",
              "password": {"env": "T_PW"}}, "token_path": "token", "prefix": "Token "})",
-         {{"T_PW", "s3cret-login-pw"}}, {"s3cret-login-pw"}},
-        {"bearer", bearer, R"({"type": "bearer", "token_env": "T_TOKEN"})",
-         {{"T_TOKEN", "bearer-token-777"}}, {"bearer-token-777"}},
+         {{"T_PW", "s3cret-login-pw"}},
+         {"s3cret-login-pw"}},
+        {"bearer",
+         bearer,
+         R"({"type": "bearer", "token_env": "T_TOKEN"})",
+         {{"T_TOKEN", "bearer-token-777"}},
+         {"bearer-token-777"}},
     };
     for (const Case& c : cases) {
       CAPTURE(c.name);
@@ -319,7 +334,8 @@ TEST_SUITE("sync_auth") {
     }
   }
 
-  TEST_CASE("a rotated refresh token is kept for the next run, and refresh_token_env is not needed") {
+  TEST_CASE(
+      "a rotated refresh token is kept for the next run, and refresh_token_env is not needed") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
     AuthRequirement need;

@@ -204,13 +204,12 @@ TEST_SUITE("sync_paging") {
         // 120 records at one instant, more than two pages of any style here.
         const tsync::Instant tie = api.records(kPath).latest();
         for (int i = 0; i < 120; ++i)
-          api.records(kPath).add_raw(R"({"id": "tie-)" + std::to_string(i) +
-                                         R"(", "title": "t", "updatedAt": ")" +
-                                         tsync::mock::served_cursor_text(
-                                             tsync::Instant{tie.seconds + 5, 0},
-                                             tsync::CursorFormat::Iso8601) +
-                                         "\"}",
-                                     tsync::Instant{tie.seconds + 5, 0});
+          api.records(kPath).add_raw(
+              R"({"id": "tie-)" + std::to_string(i) + R"(", "title": "t", "updatedAt": ")" +
+                  tsync::mock::served_cursor_text(tsync::Instant{tie.seconds + 5, 0},
+                                                  tsync::CursorFormat::Iso8601) +
+                  "\"}",
+              tsync::Instant{tie.seconds + 5, 0});
         const auto config = paged_config(dir, url, style.members);
         const auto report = sync_once(config);
         REQUIRE_MESSAGE(report.status == "ok", report.error);
@@ -434,8 +433,10 @@ TEST_SUITE("sync_paging") {
       CHECK(full.counters.rows_deleted == 12);
       CHECK(live() == 188);
       for (const std::string& id : removed)
-        CHECK(e2e::text_of(config.database, "SELECT _tsync_deleted_at IS NOT NULL FROM items "
-                                            "WHERE id = '" + id + "'") == "1");
+        CHECK(e2e::text_of(config.database,
+                           "SELECT _tsync_deleted_at IS NOT NULL FROM items "
+                           "WHERE id = '" +
+                               id + "'") == "1");
     }
   }
 
@@ -476,7 +477,8 @@ TEST_SUITE("sync_paging") {
     }
   }
 
-  TEST_CASE("SIGKILL at random moments of a long paged sync, then a last run completes it exactly") {
+  TEST_CASE(
+      "SIGKILL at random moments of a long paged sync, then a last run completes it exactly") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
     EndpointSpec spec = spec_for(styles()[5], Order::Ascending, 3000);
@@ -505,8 +507,7 @@ TEST_SUITE("sync_paging") {
       const auto c = *tsync::parse_timestamp(cursor);
       for (const auto& record : api.records(kPath).snapshot()) {
         if (record.updated > c) continue;
-        CHECK(e2e::text_of(db, "SELECT count(*) FROM items WHERE id = '" + record.id + "'") ==
-              "1");
+        CHECK(e2e::text_of(db, "SELECT count(*) FROM items WHERE id = '" + record.id + "'") == "1");
       }
     }
     CHECK(kills >= 5);

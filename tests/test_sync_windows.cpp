@@ -47,8 +47,8 @@ tsync::Config windows_config(const e2e::ScratchDir& dir, const std::string& url,
           R"(", "retry_base_seconds": 0.01, "max_retries": 2, "timeout_seconds": 5,
           "start_timestamp": "2024-01-01T00:00:00Z", "streams": [{"name": "events", "url": ")" +
           url + R"(", "since_param": "start_time", "until_param": "end_time",
-          "window_seconds": )" + std::to_string(kWindow) +
-          (pagination.empty() ? "" : ", " + pagination) + extra + "}]}",
+          "window_seconds": )" +
+          std::to_string(kWindow) + (pagination.empty() ? "" : ", " + pagination) + extra + "}]}",
       "test configuration");
 }
 
@@ -142,7 +142,8 @@ TEST_SUITE("sync_windows") {
       e2e::Scene twin(0);
       auto& [twin_dir, twin_api] = twin;
       const std::string twin_url = twin_api.add_endpoint(events(PagingStyle::Offset));
-      const auto twin_config = windows_config(twin_dir, twin_url, R"("pagination": {"type": "offset",
+      const auto twin_config =
+          windows_config(twin_dir, twin_url, R"("pagination": {"type": "offset",
           "param": "offset", "limit_param": "limit", "limit": 10, "total_path": "total"})");
       REQUIRE(sync_once(twin_config).status == "ok");
       for (const std::string& target : twin_api.target_log()) {
@@ -171,8 +172,8 @@ TEST_SUITE("sync_windows") {
     for (const auto& r : truth) {
       if (r.updated.seconds < fifth.seconds + kWindow) continue;
       ++later;
-      stored_later += e2e::text_of(config.database,
-                                   "SELECT count(*) FROM events WHERE id = " + r.id) == "1";
+      stored_later +=
+          e2e::text_of(config.database, "SELECT count(*) FROM events WHERE id = " + r.id) == "1";
     }
     CHECK(later > 0);
     CHECK(stored_later == later);
@@ -204,9 +205,9 @@ TEST_SUITE("sync_windows") {
   TEST_CASE("window settings are checked before anything runs") {
     auto error_of = [](const std::string& members, const std::string& top = "") {
       try {
-        tsync::parse_config(R"({)" + top + R"("streams": [{"name": "e", "url": "http://h/e", )" +
-                                members + "}]}",
-                            "cfg.json");
+        tsync::parse_config(
+            R"({)" + top + R"("streams": [{"name": "e", "url": "http://h/e", )" + members + "}]}",
+            "cfg.json");
       } catch (const tsync::ConfigError& e) {
         return std::string(e.what());
       }
