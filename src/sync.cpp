@@ -241,15 +241,27 @@ std::string status_hint(long status, const StreamConfig& stream, const Authentic
   return "";
 }
 
+// How a stream's requests go out: its options, its credentials (when it has
+// an auth setting), its rate, and the connections its requests share.
+struct Transport {
+  const HttpOptions& http;
+  Authenticator* auth;
+  RateLimiter& rate;
+  HttpSession& session;
+};
+
 // Sends one request, signed by `auth` when there is one, and waits for its
 // status: a transient fault status throws TransientError, any other failure
 // PermanentError, both naming the request. A 401 to a session or access
 // token is answered once with a new login or token and the same request.
 // `where` is set to "GET <url>: HTTP <status>" for messages about the body.
-std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const HttpOptions& http,
-                                       HttpSession& session, const std::string& url,
-                                       SyncObserver& observer, std::string& where,
-                                       Authenticator* auth, RateLimiter& rate) {
+std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const Transport& net,
+                                       const std::string& url, SyncObserver& observer,
+                                       std::string& where) {
+  const HttpOptions& http = net.http;
+  Authenticator* const auth = net.auth;
+  RateLimiter& rate = net.rate;
+  HttpSession& session = net.session;
   std::unique_ptr<HttpGet> get;
   long status = 0;
   for (;;) {
@@ -321,14 +333,12 @@ void count_response(Tally& tally, std::int64_t accepted, std::int64_t rejected,
 }
 
 // One request and its whole response. Returns whether it brought newer records.
-bool fetch(const Config& config, const StreamConfig& stream, const HttpOptions& http,
-           HttpSession& session, Authenticator* auth, RateLimiter& rate, const std::string& url,
-           BackgroundWriter& writer, SyncObserver& observer, RunCounters& io, Cursor& committed,
-           std::int64_t& table_rows, Tally& tally) {
+bool fetch(const Config& config, const StreamConfig& stream, const Transport& net,
+           const std::string& url, BackgroundWriter& writer, SyncObserver& observer,
+           RunCounters& io, Cursor& committed, std::int64_t& table_rows, Tally& tally) {
   const Cursor asked = committed;
   std::string where;
-  const std::unique_ptr<HttpGet> get =
-      open_response(stream, http, session, url, observer, where, auth, rate);
+  const std::unique_ptr<HttpGet> get = open_response(stream, net, url, observer, where);
   ResponseSink sink(writer, observer, io, asked, committed, config.checkpoint_rows, table_rows);
   read_records(*get, where, stream.shape(), sink, observer, io, writer);
   sink.finish();
@@ -670,12 +680,11 @@ Pager make_pager(const StreamConfig& stream, const Cursor& start,
 // With a `window`, the chain asks for that window's records and, settled, moves
 // the cursor to `window_cursor` when there is one (the windows before it are
 // complete) and nowhere otherwise.
-std::int64_t read_chain(const Config& config, const StreamConfig& stream, const HttpOptions& http,
-                        Authenticator* auth, BackgroundWriter& background, ReplicaWriter& writer,
-                        SyncObserver& observer, RunCounters& io, const Cursor& start, Tally& tally,
-                        RateLimiter& rate, const std::optional<Window>& window = std::nullopt,
+std::int64_t read_chain(const Config& config, const StreamConfig& stream, const Transport& net,
+                        BackgroundWriter& background, ReplicaWriter& writer, SyncObserver& observer,
+                        RunCounters& io, const Cursor& start, Tally& tally,
+                        const std::optional<Window>& window = std::nullopt,
                         const std::optional<Cursor>& window_cursor = std::nullopt) {
-  HttpSession session;
   Pager pager = make_pager(stream, start, window);
   RecordShape shape = stream.shape();
   shape.capture = pager.capture_paths();
@@ -694,8 +703,7 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
     facts.values.resize(shape.capture.size());
     try {
       std::string where;
-      const std::unique_ptr<HttpGet> get =
-          open_response(stream, http, session, url, observer, where, auth, rate);
+      const std::unique_ptr<HttpGet> get = open_response(stream, net, url, observer, where);
       facts.link_headers = get->header_values("link");
       sink.begin_page(facts);
       read_records(*get, where, shape, sink, observer, io, background);
@@ -738,10 +746,10 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
 // before them, to just below the end of the last of them. A window that fails
 // does not stop the others: their rows are stored, and the run fails at the
 // end naming every window that failed. Returns the records that came twice.
-std::int64_t read_windows(const Config& config, const StreamConfig& stream, const HttpOptions& http,
-                          Authenticator* auth, BackgroundWriter& background, ReplicaWriter& writer,
-                          SyncObserver& observer, RunCounters& io, const Cursor& from, Tally& tally,
-                          RateLimiter& rate) {
+std::int64_t read_windows(const Config& config, const StreamConfig& stream, const Transport& net,
+                          BackgroundWriter& background, ReplicaWriter& writer,
+                          SyncObserver& observer, RunCounters& io, const Cursor& from,
+                          Tally& tally) {
   const auto wall = std::chrono::system_clock::now().time_since_epoch();
   const Instant now{std::chrono::duration_cast<std::chrono::seconds>(wall).count(), 0};
   std::int64_t repeats = 0;
@@ -754,8 +762,8 @@ std::int64_t read_windows(const Config& config, const StreamConfig& stream, cons
       cursor = Cursor{format_cursor(stream.cursor_format, last), last};
     }
     try {
-      const std::int64_t twice = read_chain(config, stream, http, auth, background, writer,
-                                            observer, io, from, tally, rate, w, cursor);
+      const std::int64_t twice =
+          read_chain(config, stream, net, background, writer, observer, io, from, tally, w, cursor);
       repeats += twice;
       if (twice > 0) prefix_complete = false;
     } catch (const Interrupted&) {
@@ -837,16 +845,16 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
   };
 
   RateLimiter rate(stream.max_requests_per_second);
+  HttpSession session;  // every request of the stream, every window and page, shares it
+  const Transport net{http, auth.get(), rate, session};
   try {
     std::int64_t repeats = 0;
     if (stream.window_seconds > 0) {
-      repeats = read_windows(config, stream, http, auth.get(), background, writer, observer, io,
-                             committed, tally, rate);
+      repeats =
+          read_windows(config, stream, net, background, writer, observer, io, committed, tally);
     } else if (stream.pagination.paged()) {
-      repeats = read_chain(config, stream, http, auth.get(), background, writer, observer, io,
-                           committed, tally, rate);
+      repeats = read_chain(config, stream, net, background, writer, observer, io, committed, tally);
     } else {
-      HttpSession session;
       Retrier retrier(config, observer, io);
       for (;;) {
         const std::string url = request_url(stream, committed);
@@ -854,8 +862,8 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
         const Instant before = committed.instant;
         bool newer = false;
         try {
-          newer = fetch(config, stream, http, session, auth.get(), rate, url, background, observer,
-                        io, committed, table_rows, tally);
+          newer = fetch(config, stream, net, url, background, observer, io, committed, table_rows,
+                        tally);
           retrier.reset();
         } catch (const TransientError& e) {
           background.settle();

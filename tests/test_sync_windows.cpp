@@ -115,6 +115,9 @@ TEST_SUITE("sync_windows") {
       CHECK(cursor->seconds <= now);
       CHECK(cursor->seconds >= now - 60);
 
+      // Every window and page of the run went over one connection.
+      CHECK(api.connection_count() <= 2);
+
       // Nothing new: the next run asks one window only.
       const std::size_t before = api.target_log().size();
       const auto again = sync_once(config);
