@@ -459,7 +459,6 @@ TEST_SUITE("faults") {
   TEST_CASE("a reader never sees 'database is locked' while a sync writes") {
     e2e::Scene scene(20000);
     auto& [dir, api] = scene;
-    e2e::RecordingObserver observer;
     auto config = e2e::config_for(api, dir);
     config.checkpoint_rows = 500;
     {
@@ -472,8 +471,20 @@ TEST_SUITE("faults") {
     std::atomic<bool> done{false};
     std::atomic<int> reads{0};
     std::string reader_error;
+    // The reader opens once the sync is writing: a connection opening while
+    // another one rebuilds the WAL index (the first to open after the last one
+    // closed) may be told to wait, which is opening, not reading.
+    struct WritingObserver : e2e::RecordingObserver {
+      std::atomic<bool> writing{false};
+      void on_progress(const tsync::RunCounters&, std::uint64_t,
+                       std::optional<std::uint64_t>) override {
+        writing = true;
+      }
+    } writing_observer;
     std::thread reader([&] {
       try {
+        while (!writing_observer.writing && !done)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
         SQLite::Database db(config.database, SQLite::OPEN_READONLY);
         while (!done) {
           db.execAndGet("SELECT count(*) FROM user").getInt64();
@@ -483,7 +494,7 @@ TEST_SUITE("faults") {
         reader_error = e.what();
       }
     });
-    tsync::run_sync(config, observer);
+    tsync::run_sync(config, writing_observer);
     done = true;
     reader.join();
     CHECK(reader_error == "");

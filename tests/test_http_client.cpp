@@ -83,7 +83,7 @@ TEST_SUITE("http_client") {
           "http://h/x?page=2&key=v#top");
   }
 
-  TEST_CASE("a POST sends its body and type; a redirect to another origin is refused") {
+  TEST_CASE("a POST sends its body and type, and a redirect to another origin is refused") {
     LocalServer other;
     if (!other.start_on("127.0.0.2")) {
       MESSAGE("127.0.0.2 cannot be bound here");

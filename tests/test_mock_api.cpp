@@ -2327,7 +2327,7 @@ const std::string kHtml = "text/html; charset=utf-8";
 }  // namespace
 
 TEST_SUITE("mock_api") {
-  TEST_CASE("Basic: the right user and password pass; others get 401, a page and a challenge") {
+  TEST_CASE("Basic: the right user and password pass, others get 401, a page and a challenge") {
     AuthRequirement auth = requirement(AuthRequirement::Kind::Basic);
     auth.username = "alice";
     auth.password = "pa:ss word";
@@ -2382,7 +2382,7 @@ TEST_SUITE("mock_api") {
     }
   }
 
-  TEST_CASE("Bearer: the token passes; none gets a bare challenge, a wrong one invalid_token") {
+  TEST_CASE("Bearer: the token passes, none gets a bare challenge, a wrong one invalid_token") {
     AuthRequirement auth = requirement(AuthRequirement::Kind::Bearer);
     auth.secret = "tok-123:456";
     MockApi api;
