@@ -130,6 +130,16 @@ Run sync_cli(const std::string& config, const Env& env) {
   return {r.exit_code, r.out, r.err};
 }
 
+// An oauth2 auth setting against the mock's token endpoint, its client's
+// credentials in T_CID and T_CSECRET, a first refresh token in T_RT when
+// `refresh_env`.
+std::string oauth_setting(const tsync::mock::MockApi& api, const std::string& grant,
+                          bool refresh_env) {
+  return R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") + R"(", "grant": ")" +
+         grant + R"(", "client_id_env": "T_CID", "client_secret_env": "T_CSECRET")" +
+         (refresh_env ? R"(, "refresh_token_env": "T_RT")" : "") + "}";
+}
+
 // A configuration file with one stream "items" at `url` with `members`.
 std::string write_config(const e2e::ScratchDir& dir, const std::string& top,
                          const std::string& streams) {
@@ -287,9 +297,7 @@ TEST_SUITE("sync_auth") {
     oauth.expires_in_seconds = 2;  // renewed 0.2 s before it expires
     api.set_oauth(oauth);
     const Env env({{"T_CID", oauth.client_id}, {"T_CSECRET", oauth.client_secret}});
-    const std::string auth = R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") +
-                             R"(", "grant": "client_credentials", "client_id_env": "T_CID",
-                                 "client_secret_env": "T_CSECRET"})";
+    const std::string auth = oauth_setting(api, "client_credentials", false);
     const std::string config = write_config(dir, "", item_stream(url, auth));
     const Run run = sync_cli(config, env);
     CHECK_MESSAGE(run.code == 0, run.err);
@@ -319,9 +327,7 @@ TEST_SUITE("sync_auth") {
                      {"T_PW", "login-password-1"}});
       const std::string auth =
           kind == AuthRequirement::Kind::OAuth2
-              ? R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") +
-                    R"(", "grant": "client_credentials", "client_id_env": "T_CID",
-                       "client_secret_env": "T_CSECRET"})"
+              ? oauth_setting(api, "client_credentials", false)
               : R"({"type": "session", "login_url": ")" + api.url("/auth/session_token/login") +
                     R"(", "body": {"username": "ada", "password": {"env": "T_PW"}},
                        "token_path": "token", "prefix": "Token "})";
@@ -344,9 +350,7 @@ TEST_SUITE("sync_auth") {
     tsync::mock::OAuthOptions oauth;
     oauth.rotate_refresh_token = true;
     api.set_oauth(oauth);
-    const std::string auth = R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") +
-                             R"(", "grant": "refresh_token", "client_id_env": "T_CID",
-                                 "client_secret_env": "T_CSECRET", "refresh_token_env": "T_RT"})";
+    const std::string auth = oauth_setting(api, "refresh_token", true);
     const std::string config = write_config(dir, "", item_stream(url, auth));
     const std::string credentials = dir.file("replica.db.credentials");
     {
@@ -373,11 +377,8 @@ TEST_SUITE("sync_auth") {
     }
     // And without refresh_token_env at all.
     api.records(kPath).mutate(10, 5);
-    const std::string no_rt_config = write_config(
-        dir, "",
-        item_stream(url, R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") +
-                             R"(", "grant": "refresh_token", "client_id_env": "T_CID",
-                                 "client_secret_env": "T_CSECRET"})"));
+    const std::string no_rt_config =
+        write_config(dir, "", item_stream(url, oauth_setting(api, "refresh_token", false)));
     const Env env({{"T_CID", oauth.client_id}, {"T_CSECRET", oauth.client_secret}});
     const Run third = sync_cli(no_rt_config, env);
     CHECK_MESSAGE(third.code == 0, third.err);
@@ -406,11 +407,8 @@ TEST_SUITE("sync_auth") {
     oauth.rotate_refresh_token = true;
     oauth.expires_in_seconds = 1;  // a new token, and a rotation, every 0.9 s
     api.set_oauth(oauth);
-    const std::string config = write_config(
-        dir, "",
-        item_stream(url, R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") +
-                             R"(", "grant": "refresh_token", "client_id_env": "T_CID",
-                                 "client_secret_env": "T_CSECRET", "refresh_token_env": "T_RT"})"));
+    const std::string config =
+        write_config(dir, "", item_stream(url, oauth_setting(api, "refresh_token", true)));
     const Env env({{"T_CID", oauth.client_id},
                    {"T_CSECRET", oauth.client_secret},
                    {"T_RT", oauth.refresh_token}});
@@ -439,11 +437,8 @@ TEST_SUITE("sync_auth") {
     const Env env({{"T_CID", oauth.client_id},
                    {"T_CSECRET", oauth.client_secret},
                    {"T_RT", oauth.refresh_token}});
-    const std::string config = write_config(
-        dir, "",
-        item_stream(url, R"({"type": "oauth2", "token_url": ")" + api.url("/oauth/v1/token") +
-                             R"(", "grant": "refresh_token", "client_id_env": "T_CID",
-                                 "client_secret_env": "T_CSECRET", "refresh_token_env": "T_RT"})"));
+    const std::string config =
+        write_config(dir, "", item_stream(url, oauth_setting(api, "refresh_token", true)));
     const Run run = sync_cli(config, env);
     CHECK(run.code == 1);
     CHECK(run.err.find("/oauth/v1/token: HTTP 400: the token endpoint refused: invalid_grant") !=
