@@ -112,7 +112,8 @@ constexpr const char* kTopLevelKeys[] = {"base_url",
                                          "max_run_seconds",
                                          "max_delete_fraction",
                                          "auth",
-                                         "max_requests_per_second"};
+                                         "max_requests_per_second",
+                                         "max_concurrency"};
 
 constexpr const char* kStreamKeys[] = {"name",
                                        "url",
@@ -852,6 +853,7 @@ Config parse_config(const std::string& text, const std::string& origin) {
   if (auto v = c.whole("sorted_apply_rows", 0, 1LL << 40)) config.sorted_apply_rows = *v;
   if (auto v = c.whole("min_bytes_per_second", 0, 1LL << 40)) config.min_bytes_per_second = *v;
   if (auto v = c.whole("max_run_seconds", 1, 30LL * 86400)) config.max_run_seconds = *v;
+  if (auto v = c.whole("max_concurrency", 1, 64)) config.max_concurrency = static_cast<int>(*v);
   auto redactor = std::make_shared<Redactor>();
   for (const StreamConfig& s : config.streams) {
     if (!s.token.empty()) redactor->add_secret(s.token);

@@ -33,6 +33,9 @@ struct Config {
   long long min_bytes_per_second = 1024;
   // The longest a run may take; then it stops at a safe point and fails.
   long long max_run_seconds = 4 * 3600;
+  // The most requests in flight at once, across the streams of a run and the
+  // windows of a stream; 1: one request after another, in configuration order.
+  int max_concurrency = 4;
   // Masks every secret of every stream (tokens, headers taken from the
   // environment, auth's secrets, and those obtained at run time: session and
   // access tokens) in whatever tsync writes: never null.
