@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "report.hpp"
 
 namespace tsync {
@@ -36,7 +38,29 @@ void ConsoleObserver::line(const std::string& text) {
   std::fflush(out_);
 }
 
+void ConsoleObserver::on_concurrent_run(std::size_t streams, int /*max_concurrency*/) {
+  finish();
+  concurrent_ = true;
+  several_ = streams > 1;
+  start_ = std::chrono::steady_clock::now();
+  last_draw_ = {};
+}
+
+void ConsoleObserver::on_focus(const std::string& stream) {
+  stream_ = stream;
+  prefix_ = several_ ? stream + ": " : "";
+}
+
+void ConsoleObserver::on_stream_end(const std::string& name) {
+  under_way_.erase(std::remove(under_way_.begin(), under_way_.end(), name), under_way_.end());
+}
+
 void ConsoleObserver::on_stream(const std::string& name, std::size_t of) {
+  if (concurrent_) {
+    if (std::find(under_way_.begin(), under_way_.end(), name) == under_way_.end())
+      under_way_.push_back(name);
+    return;
+  }
   finish();
   stream_ = name;
   prefix_ = of > 1 ? name + ": " : "";
@@ -84,6 +108,18 @@ void ConsoleObserver::on_rejected(std::string_view reason) {
 
 void ConsoleObserver::on_progress(const RunCounters& written, std::uint64_t body_bytes,
                                   std::optional<std::uint64_t> content_length) {
+  if (concurrent_) {
+    // Responses of several requests interleave: only rows add up.
+    rows_of_[stream_] = written.rows_new + written.rows_updated;
+    rows_ = 0;
+    for (const auto& [name, rows] : rows_of_) rows_ += rows;
+    if (!progress_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_draw_ < kRedrawInterval) return;
+    last_draw_ = now;
+    draw();
+    return;
+  }
   rows_ = written.rows_new + written.rows_updated;
   if (body_bytes > bytes_response_) bytes_response_ = body_bytes;
   if (content_length) length_ = content_length;
@@ -97,6 +133,22 @@ void ConsoleObserver::on_progress(const RunCounters& written, std::uint64_t body
 void ConsoleObserver::draw() {
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  if (concurrent_) {
+    std::string names;
+    for (const std::string& name : under_way_) names += (names.empty() ? "" : ", ") + name;
+    char tail[96];
+    std::snprintf(tail, sizeof tail, " rows/s, %.1f s", elapsed);
+    const std::string text =
+        (names.empty() ? std::string("under way") : names + " under way") + ": " +
+        with_commas(rows_) + " rows, " +
+        with_commas(elapsed > 0.05 ? static_cast<std::int64_t>(static_cast<double>(rows_) / elapsed)
+                                   : 0) +
+        tail;
+    std::fprintf(out_, "\r\033[K%s", text.c_str());
+    std::fflush(out_);
+    shown_ = true;
+    return;
+  }
   const std::uint64_t bytes = bytes_total_ + bytes_response_;
   std::string text = stream_ + ": " + with_commas(rows_) + " rows, " + megabytes(bytes);
   if (elapsed > 0.05) {

@@ -3,8 +3,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "redact.hpp"
 #include "sync.hpp"
@@ -26,6 +28,12 @@ class ConsoleObserver : public SyncObserver {
   // Lines name the stream when a run syncs more than one; the progress line
   // always does, and starts afresh for each stream.
   void on_stream(const std::string& name, std::size_t of) override;
+  // With requests in flight, lines name their stream (when the run has more
+  // than one) and the progress line counts the rows of the run and names the
+  // streams under way.
+  void on_concurrent_run(std::size_t streams, int max_concurrency) override;
+  void on_focus(const std::string& stream) override;
+  void on_stream_end(const std::string& name) override;
   void on_request(const std::string& url) override;
   void on_response(long status, std::optional<std::uint64_t> content_length) override;
   void on_retry(const std::string& reason, double wait_seconds, int retry,
@@ -55,6 +63,10 @@ class ConsoleObserver : public SyncObserver {
   std::uint64_t bytes_total_ = 0;     // body bytes of earlier responses
   std::uint64_t bytes_response_ = 0;  // body bytes of the current response
   std::optional<std::uint64_t> length_;
+  bool concurrent_ = false;
+  bool several_ = false;                       // a concurrent run of several streams
+  std::vector<std::string> under_way_;         // streams begun and not ended
+  std::map<std::string, std::int64_t> rows_of_;  // rows written, per stream
 };
 
 // True when `file` is a terminal (for --progress defaults).

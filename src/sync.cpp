@@ -5,19 +5,25 @@
 #include <chrono>
 #include <cmath>
 #include <iomanip>
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
 
 #include "auth.hpp"
 #include "background_writer.hpp"
+#include "write_queue.hpp"
 #include "errors.hpp"
 #include "http_client.hpp"
 #include "records.hpp"
 #include "scheduler.hpp"
 
 namespace tsync {
+
+std::shared_ptr<Authenticator> make_authenticator(const Config& config, const StreamConfig& stream);
+
 namespace {
 
 constexpr std::size_t kErrorBodyLimit = 300;
@@ -26,7 +32,7 @@ constexpr std::int64_t kProgressEvery = 4096;
 using Clock = std::chrono::steady_clock;
 
 // Tells the observer of the checkpoints the writer thread has made durable.
-void announce_checkpoints(BackgroundWriter& writer, SyncObserver& observer) {
+void announce_checkpoints(RowWriter& writer, SyncObserver& observer) {
   for (const Cursor& cursor : writer.take_committed_cursors())
     observer.on_checkpoint(cursor, writer.counters());
 }
@@ -34,7 +40,7 @@ void announce_checkpoints(BackgroundWriter& writer, SyncObserver& observer) {
 // The body of one GET, as a ChunkSource for the record parser.
 class BodySource : public ChunkSource {
  public:
-  BodySource(HttpGet& get, SyncObserver& observer, RunCounters& io, const BackgroundWriter& writer,
+  BodySource(HttpGet& get, SyncObserver& observer, RunCounters& io, const RowWriter& writer,
              std::optional<std::uint64_t> length)
       : get_(get), observer_(observer), io_(io), writer_(writer), length_(length) {}
 
@@ -49,7 +55,7 @@ class BodySource : public ChunkSource {
   HttpGet& get_;
   SyncObserver& observer_;
   RunCounters& io_;
-  const BackgroundWriter& writer_;
+  const RowWriter& writer_;
   std::optional<std::uint64_t> length_;
 };
 
@@ -62,7 +68,7 @@ class BodySource : public ChunkSource {
 // started, in the transaction that stores the record.
 class ResponseSink : public RecordVisitor {
  public:
-  ResponseSink(BackgroundWriter& writer, SyncObserver& observer, const RunCounters& io,
+  ResponseSink(RowWriter& writer, SyncObserver& observer, const RunCounters& io,
                const Cursor& asked, Cursor& committed, long long checkpoint_rows,
                std::int64_t& table_rows)
       : writer_(writer),
@@ -100,7 +106,7 @@ class ResponseSink : public RecordVisitor {
   void on_rejected(std::string_view raw, std::string_view reason) override {
     if (rejected_ == 0) first_reason_.assign(reason);
     ++rejected_;
-    writer_.reject(raw, reason);
+    writer_.reject(raw, reason, nullptr);
     observer_.on_rejected(reason);
   }
 
@@ -166,7 +172,7 @@ class ResponseSink : public RecordVisitor {
 
   void commit(const Cursor& cursor) {
     // Queued behind the rows it covers; on a fault, the retry waits for the
-    // queue (BackgroundWriter::settle) before it asks from committed_.
+    // queue (RowWriter::rewind) before it asks from committed_.
     table_rows_ += writer_.uncommitted_rows();
     writer_.commit(&cursor, io_);
     committed_ = cursor;
@@ -177,7 +183,7 @@ class ResponseSink : public RecordVisitor {
     writer_.commit(nullptr, io_);
   }
 
-  BackgroundWriter& writer_;
+  RowWriter& writer_;
   SyncObserver& observer_;
   const RunCounters& io_;
   const Cursor asked_;
@@ -302,7 +308,7 @@ std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const Transpo
 // when SIGINT/SIGTERM or the run's deadline stops it (Sink::finish_interrupted).
 template <typename Sink>
 void read_records(HttpGet& get, const std::string& where, const RecordShape& shape, Sink& sink,
-                  SyncObserver& observer, RunCounters& io, const BackgroundWriter& writer) {
+                  SyncObserver& observer, RunCounters& io, const RowWriter& writer) {
   BodySource source(get, observer, io, writer, get.content_length());
   try {
     parse_records(source, shape, sink);
@@ -334,7 +340,7 @@ void count_response(Tally& tally, std::int64_t accepted, std::int64_t rejected,
 
 // One request and its whole response. Returns whether it brought newer records.
 bool fetch(const Config& config, const StreamConfig& stream, const Transport& net,
-           const std::string& url, BackgroundWriter& writer, SyncObserver& observer,
+           const std::string& url, RowWriter& writer, SyncObserver& observer,
            RunCounters& io, Cursor& committed, std::int64_t& table_rows, Tally& tally) {
   const Cursor asked = committed;
   std::string where;
@@ -473,7 +479,7 @@ class ChainSink : public RecordVisitor {
   // last commit: a fault then reads again at most this many seconds of pages.
   static constexpr double kCommitSeconds = 2.0;
 
-  ChainSink(BackgroundWriter& writer, SyncObserver& observer, const RunCounters& io,
+  ChainSink(RowWriter& writer, SyncObserver& observer, const RunCounters& io,
             const StreamConfig& stream, long long checkpoint_rows, bool track_keys)
       : writer_(writer),
         observer_(observer),
@@ -630,7 +636,7 @@ class ChainSink : public RecordVisitor {
     observer_.on_rejected(reason);
   }
 
-  BackgroundWriter& writer_;
+  RowWriter& writer_;
   SyncObserver& observer_;
   const RunCounters& io_;
   const std::vector<std::string> key_fields_;
@@ -681,15 +687,15 @@ Pager make_pager(const StreamConfig& stream, const Cursor& start,
 // the cursor to `window_cursor` when there is one (the windows before it are
 // complete) and nowhere otherwise.
 std::int64_t read_chain(const Config& config, const StreamConfig& stream, const Transport& net,
-                        BackgroundWriter& background, ReplicaWriter& writer, SyncObserver& observer,
-                        RunCounters& io, const Cursor& start, Tally& tally,
+                        RowWriter& rows, SyncObserver& observer, RunCounters& io,
+                        const Cursor& start, Tally& tally,
                         const std::optional<Window>& window = std::nullopt,
                         const std::optional<Cursor>& window_cursor = std::nullopt) {
   Pager pager = make_pager(stream, start, window);
   RecordShape shape = stream.shape();
   shape.capture = pager.capture_paths();
   // Keyset pages (the last record's key) cannot slide; every other kind can.
-  ChainSink sink(background, observer, io, stream, config.checkpoint_rows,
+  ChainSink sink(rows, observer, io, stream, config.checkpoint_rows,
                  stream.pagination.type != PagingType::LastRecord);
   Retrier retrier(config, observer, io);
   std::string url = pager.first_url();
@@ -706,12 +712,11 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
       const std::unique_ptr<HttpGet> get = open_response(stream, net, url, observer, where);
       facts.link_headers = get->header_values("link");
       sink.begin_page(facts);
-      read_records(*get, where, shape, sink, observer, io, background);
+      read_records(*get, where, shape, sink, observer, io, rows);
       sink.end_page();
     } catch (const TransientError& e) {
-      background.settle();
-      announce_checkpoints(background, observer);
-      writer.rollback();
+      rows.rewind();
+      announce_checkpoints(rows, observer);
       sink.rewind();
       pager = resume_pager;
       url = resume_url;
@@ -729,7 +734,7 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
     url = *next;
     if (sink.commit_due()) {
       sink.commit_rows(tally);
-      announce_checkpoints(background, observer);
+      announce_checkpoints(rows, observer);
       retrier.reset();  // progress was committed
       resume_pager = pager;
       resume_url = url;
@@ -737,6 +742,60 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
   }
   if (window) return sink.finish(start, tally, window_cursor, false);
   return sink.finish(start, tally);
+}
+
+// Reads an unpaged stream: asks from the cursor again while responses bring
+// newer records (README, "How a sync works"). Returns 0: a record can only
+// come twice in a chain of pages.
+std::int64_t read_unpaged(const Config& config, const StreamConfig& stream, const Transport& net,
+                          RowWriter& rows, SyncObserver& observer, RunCounters& io,
+                          Cursor& committed, std::int64_t& table_rows, Tally& tally) {
+  Retrier retrier(config, observer, io);
+  for (;;) {
+    const std::string url = request_url(stream, committed);
+    ++io.requests;
+    const Instant before = committed.instant;
+    bool newer = false;
+    try {
+      newer = fetch(config, stream, net, url, rows, observer, io, committed, table_rows, tally);
+      retrier.reset();
+    } catch (const TransientError& e) {
+      rows.rewind();
+      announce_checkpoints(rows, observer);
+      if (committed.instant > before) retrier.reset();  // progress was committed
+      retrier.after(e);
+      continue;
+    }
+    // Without a since parameter, asking again would bring the same records.
+    if (!newer || stream.since_param.empty()) return 0;
+  }
+}
+
+// The second a run's windows end at: the second it started.
+Instant now_second() {
+  const auto wall = std::chrono::system_clock::now().time_since_epoch();
+  return Instant{std::chrono::duration_cast<std::chrono::seconds>(wall).count(), 0};
+}
+
+std::string window_name(const StreamConfig& stream, const Window& w) {
+  return "window " + format_cursor(stream.cursor_format, w.start) + " .. " +
+         format_cursor(stream.cursor_format, w.end);
+}
+
+// The error of a stream whose windows `failures` failed (each "window A .. B: why").
+Error windows_failed(const std::vector<std::string>& failures) {
+  std::string text = std::to_string(failures.size()) +
+                     (failures.size() == 1 ? " window failed" : " windows failed") +
+                     " (the cursor stays below the first; the next run reads it and the "
+                     "windows after it again): ";
+  for (std::size_t i = 0; i < failures.size(); ++i) text += (i ? "; " : "") + failures[i];
+  return Error(text);
+}
+
+// The cursor that says every window up to `w` is complete: just below its end.
+Cursor cursor_through(const StreamConfig& stream, const Window& w) {
+  const Instant last = last_before(w.end, stream.cursor_format);
+  return Cursor{format_cursor(stream.cursor_format, last), last};
 }
 
 // Reads a stream's range of time in windows of window_seconds (README,
@@ -747,23 +806,17 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
 // does not stop the others: their rows are stored, and the run fails at the
 // end naming every window that failed. Returns the records that came twice.
 std::int64_t read_windows(const Config& config, const StreamConfig& stream, const Transport& net,
-                          BackgroundWriter& background, ReplicaWriter& writer,
-                          SyncObserver& observer, RunCounters& io, const Cursor& from,
-                          Tally& tally) {
-  const auto wall = std::chrono::system_clock::now().time_since_epoch();
-  const Instant now{std::chrono::duration_cast<std::chrono::seconds>(wall).count(), 0};
+                          RowWriter& rows, SyncObserver& observer, RunCounters& io,
+                          const Cursor& from, Tally& tally) {
   std::int64_t repeats = 0;
   bool prefix_complete = true;
   std::vector<std::string> failures;
-  for (const Window& w : windows_between(from.instant, now, stream.window_seconds)) {
+  for (const Window& w : windows_between(from.instant, now_second(), stream.window_seconds)) {
     std::optional<Cursor> cursor;
-    if (prefix_complete) {
-      const Instant last = last_before(w.end, stream.cursor_format);
-      cursor = Cursor{format_cursor(stream.cursor_format, last), last};
-    }
+    if (prefix_complete) cursor = cursor_through(stream, w);
     try {
       const std::int64_t twice =
-          read_chain(config, stream, net, background, writer, observer, io, from, tally, w, cursor);
+          read_chain(config, stream, net, rows, observer, io, from, tally, w, cursor);
       repeats += twice;
       if (twice > 0) prefix_complete = false;
     } catch (const Interrupted&) {
@@ -771,23 +824,162 @@ std::int64_t read_windows(const Config& config, const StreamConfig& stream, cons
     } catch (const RunDeadline&) {
       throw;
     } catch (const Error& e) {
-      background.settle();  // a failure of the replica itself stops the stream
-      announce_checkpoints(background, observer);
-      writer.rollback();
+      rows.rewind();  // a failure of the replica itself stops the stream
+      announce_checkpoints(rows, observer);
       prefix_complete = false;
-      failures.push_back("window " + format_cursor(stream.cursor_format, w.start) + " .. " +
-                         format_cursor(stream.cursor_format, w.end) + ": " + e.what());
+      failures.push_back(window_name(stream, w) + ": " + e.what());
     }
   }
-  if (!failures.empty()) {
-    std::string text = std::to_string(failures.size()) +
-                       (failures.size() == 1 ? " window failed" : " windows failed") +
-                       " (the cursor stays below the first; the next run reads it and the "
-                       "windows after it again): ";
-    for (std::size_t i = 0; i < failures.size(); ++i) text += (i ? "; " : "") + failures[i];
-    throw Error(text);
-  }
+  if (!failures.empty()) throw windows_failed(failures);
   return repeats;
+}
+
+// The records of a run of one request at a time go to the stream's
+// BackgroundWriter; a fault rolls its ReplicaWriter back to the last commit.
+class BackgroundRows : public RowWriter {
+ public:
+  BackgroundRows(BackgroundWriter& background, ReplicaWriter& writer)
+      : background_(background), writer_(writer) {}
+  void upsert(const Record& record) override { background_.upsert(record); }
+  void reject(std::string_view raw, std::string_view reason, const Record* keyed) override {
+    background_.reject(raw, reason, keyed);
+  }
+  void commit(const Cursor* cursor, const RunCounters& io) override {
+    background_.commit(cursor, io);
+  }
+  void rewind() override {
+    background_.settle();
+    writer_.rollback();
+  }
+  std::int64_t uncommitted_rows() const override { return background_.uncommitted_rows(); }
+  RunCounters counters() const override { return background_.counters(); }
+  std::vector<Cursor> take_committed_cursors() override {
+    return background_.take_committed_cursors();
+  }
+
+ private:
+  BackgroundWriter& background_;
+  ReplicaWriter& writer_;
+};
+
+// One stream's run: where it starts, its writer, and what it has counted.
+// Made and finished where the replica may be written (the caller's thread in
+// a run of one request at a time, the WriteQueue's in a run of many).
+struct StreamRun {
+  StreamRun(const Config& settings, const StreamConfig& of, Replica& replica, SyncReport& into,
+            bool full_pass, std::shared_ptr<Authenticator> authenticator)
+      : config(settings),
+        stream(of),
+        report(into),
+        full(full_pass),
+        auth(std::move(authenticator)),
+        http(http_options(config, stream)),
+        rate(stream.max_requests_per_second) {
+    if (stream.auth && !auth) auth = make_authenticator(config, stream);
+    report.stream = stream.name;
+    report.full = full;
+    const std::optional<Cursor> saved = replica.cursor(stream.name, stream.cursor_format);
+    if (saved) report.cursor_before = saved->text;
+    if (saved && !full) {
+      committed = *saved;
+    } else {
+      committed.text = stream.first_cursor();
+      committed.instant = *parse_cursor(stream.cursor_format, committed.text);
+    }
+    writer = std::make_unique<ReplicaWriter>(replica, stream.name, stream.table_spec(), saved);
+    writer->set_redactor(config.redactor);
+    writer->set_stage_after(config.sorted_apply_rows);
+    report.run_id = writer->run_id();
+    if (full) writer->begin_full_pass(saved);
+    table_rows = writer->estimated_rows();
+  }
+
+  void fill_report(const RunCounters& io) {
+    report.counters = writer->committed();
+    report.counters.requests = io.requests;
+    report.counters.retries = io.retries;
+    report.counters.bytes = io.bytes;
+    if (!writer->cursor().empty()) report.cursor_after = writer->cursor();
+    report.seconds =
+        std::chrono::duration<double>((ended ? *ended : Clock::now()) - started).count();
+  }
+
+  // Everything was read (`repeats` records came twice): warns of responses
+  // rejected whole and of records that came twice, fails a run that stored
+  // nothing and rejected everything, reconciles a full pass, and ends the run.
+  void finish_ok(const RunCounters& io) {
+    report.all_rejected_responses = tally.all_rejected_responses;
+    if (tally.all_rejected_responses > 0) {
+      report.warning = "every record of " + std::to_string(tally.all_rejected_responses) +
+                       (tally.all_rejected_responses == 1 ? " response" : " responses") +
+                       " was rejected (" + tally.first_reason +
+                       "; check the stream's cursor_field and primary_key)";
+      writer->set_warning(report.warning);
+    }
+    if (tally.accepted == 0 && tally.rejected > 0)
+      throw Error("stored no record and rejected all " + std::to_string(tally.rejected) +
+                  " (the first because: " + tally.first_reason + "); check the stream's " +
+                  "cursor_field (\"" + stream.cursor_field + "\") and primary_key, and see " +
+                  "the records in _rejected");
+    if (repeats > 0) {
+      const std::string moved =
+          std::to_string(repeats) + (repeats == 1 ? " record" : " records") +
+          " came twice while the pages were read: the data changed under the pages, which may "
+          "have moved another record past them, so the cursor stays where this run began (" +
+          committed.text + ") and the next run reads from there again" +
+          (full ? "; this full pass deletes nothing" : "");
+      report.warning = report.warning.empty() ? moved : report.warning + "; " + moved;
+      writer->set_warning(report.warning);
+    }
+    if (full && repeats == 0) {
+      RunCounters counts = writer->committed();
+      counts.requests = io.requests;
+      counts.retries = io.retries;
+      counts.bytes = io.bytes;
+      writer->reconcile(stream.max_delete_fraction, counts);
+    }
+    fill_report(io);
+    report.status = "ok";
+    writer->finish("ok", "", report.counters);
+  }
+
+  // The run stopped (`status` "interrupted") or failed ("error") with `e`.
+  void finish_failed(const RunCounters& io, std::string_view status, const std::exception& e) {
+    fill_report(io);
+    report.status = status;
+    report.error = e.what();
+    report.exit_code = kExitError;
+    if (const auto* error = dynamic_cast<const Error*>(&e)) report.exit_code = error->exit_code();
+    writer->finish(status, e.what(), report.counters);
+  }
+
+  const Config& config;
+  const StreamConfig& stream;
+  SyncReport& report;
+  const bool full;
+  std::shared_ptr<Authenticator> auth;
+  Clock::time_point started = Clock::now();
+  std::optional<Clock::time_point> ended;  // with requests in flight: its last job's end
+  Cursor committed;  // where the run starts; an unpaged run moves it
+  std::unique_ptr<ReplicaWriter> writer;
+  std::int64_t table_rows = 0;
+  const HttpOptions http;
+  RateLimiter rate;
+  Tally tally;
+  std::int64_t repeats = 0;
+};
+
+// Reads the whole of a stream, as its configuration says: in windows of time,
+// as one chain of pages, or asking from the cursor while there is more.
+std::int64_t read_stream(StreamRun& run, const Transport& net, RowWriter& rows,
+                         SyncObserver& observer, RunCounters& io) {
+  const StreamConfig& stream = run.stream;
+  if (stream.window_seconds > 0)
+    return read_windows(run.config, stream, net, rows, observer, io, run.committed, run.tally);
+  if (stream.pagination.paged())
+    return read_chain(run.config, stream, net, rows, observer, io, run.committed, run.tally);
+  return read_unpaged(run.config, stream, net, rows, observer, io, run.committed, run.table_rows,
+                      run.tally);
 }
 
 }  // namespace
@@ -807,132 +999,346 @@ std::shared_ptr<Authenticator> make_authenticator(const Config& config,
 void sync_stream(const Config& config, const StreamConfig& stream, Replica& replica,
                  SyncObserver& observer, SyncReport& report, bool full,
                  std::shared_ptr<Authenticator> auth) {
-  const auto started = Clock::now();
-  if (stream.auth && !auth) auth = make_authenticator(config, stream);
-  report.stream = stream.name;
-  report.full = full;
-  const std::optional<Cursor> saved = replica.cursor(stream.name, stream.cursor_format);
-  Cursor committed;
-  if (saved && full) {
-    report.cursor_before = saved->text;
-    committed.text = stream.first_cursor();
-    committed.instant = *parse_cursor(stream.cursor_format, committed.text);
-  } else if (saved) {
-    committed = *saved;
-    report.cursor_before = saved->text;
-  } else {
-    committed.text = stream.first_cursor();
-    committed.instant = *parse_cursor(stream.cursor_format, committed.text);
-  }
-  ReplicaWriter writer(replica, stream.name, stream.table_spec(), saved);
-  writer.set_redactor(config.redactor);
-  writer.set_stage_after(config.sorted_apply_rows);
-  report.run_id = writer.run_id();
-  if (full) writer.begin_full_pass(saved);
-  std::int64_t table_rows = writer.estimated_rows();
-  BackgroundWriter background(writer);
-  const HttpOptions http = http_options(config, stream);
-  Tally tally;
-
+  StreamRun run(config, stream, replica, report, full, std::move(auth));
+  BackgroundWriter background(*run.writer);
+  BackgroundRows rows(background, *run.writer);
   RunCounters io;
-  auto fill_report = [&] {
-    report.counters = writer.committed();
-    report.counters.requests = io.requests;
-    report.counters.retries = io.retries;
-    report.counters.bytes = io.bytes;
-    if (!writer.cursor().empty()) report.cursor_after = writer.cursor();
-    report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  };
-
-  RateLimiter rate(stream.max_requests_per_second);
   HttpSession session;  // every request of the stream, every window and page, shares it
-  const Transport net{http, auth.get(), rate, session};
+  const Transport net{run.http, run.auth.get(), run.rate, session};
   try {
-    std::int64_t repeats = 0;
-    if (stream.window_seconds > 0) {
-      repeats =
-          read_windows(config, stream, net, background, writer, observer, io, committed, tally);
-    } else if (stream.pagination.paged()) {
-      repeats = read_chain(config, stream, net, background, writer, observer, io, committed, tally);
-    } else {
-      Retrier retrier(config, observer, io);
-      for (;;) {
-        const std::string url = request_url(stream, committed);
-        ++io.requests;
-        const Instant before = committed.instant;
-        bool newer = false;
-        try {
-          newer = fetch(config, stream, net, url, background, observer, io, committed, table_rows,
-                        tally);
-          retrier.reset();
-        } catch (const TransientError& e) {
-          background.settle();
-          announce_checkpoints(background, observer);
-          writer.rollback();
-          if (committed.instant > before) retrier.reset();  // progress was committed
-          retrier.after(e);
-          continue;
-        }
-        // Without a since parameter, asking again would bring the same records.
-        if (!newer || stream.since_param.empty()) break;
-      }
-    }
+    run.repeats = read_stream(run, net, rows, observer, io);
     background.drain();
-    announce_checkpoints(background, observer);
-    report.all_rejected_responses = tally.all_rejected_responses;
-    if (tally.all_rejected_responses > 0) {
-      report.warning = "every record of " + std::to_string(tally.all_rejected_responses) +
-                       (tally.all_rejected_responses == 1 ? " response" : " responses") +
-                       " was rejected (" + tally.first_reason +
-                       "; check the stream's cursor_field and primary_key)";
-      writer.set_warning(report.warning);
-    }
-    if (tally.accepted == 0 && tally.rejected > 0)
-      throw Error("stored no record and rejected all " + std::to_string(tally.rejected) +
-                  " (the first because: " + tally.first_reason + "); check the stream's " +
-                  "cursor_field (\"" + stream.cursor_field + "\") and primary_key, and see " +
-                  "the records in _rejected");
-    if (repeats > 0) {
-      const std::string moved =
-          std::to_string(repeats) + (repeats == 1 ? " record" : " records") +
-          " came twice while the pages were read: the data changed under the pages, which may "
-          "have moved another record past them, so the cursor stays where this run began (" +
-          committed.text + ") and the next run reads from there again" +
-          (full ? "; this full pass deletes nothing" : "");
-      report.warning = report.warning.empty() ? moved : report.warning + "; " + moved;
-      writer.set_warning(report.warning);
-    }
-    if (full && repeats == 0) {
-      RunCounters counts = writer.committed();
-      counts.requests = io.requests;
-      counts.retries = io.retries;
-      counts.bytes = io.bytes;
-      writer.reconcile(stream.max_delete_fraction, counts);
-    }
-    fill_report();
-    report.status = "ok";
-    writer.finish("ok", "", report.counters);
+    announce_checkpoints(rows, observer);
+    run.finish_ok(io);
   } catch (const Interrupted& e) {
     background.settle_quietly();
-    announce_checkpoints(background, observer);
-    fill_report();
-    report.status = "interrupted";
-    report.error = e.what();
-    report.exit_code = e.exit_code();
-    writer.finish("interrupted", e.what(), report.counters);
+    announce_checkpoints(rows, observer);
+    run.finish_failed(io, "interrupted", e);
     throw;
   } catch (const std::exception& e) {
     background.settle_quietly();
-    announce_checkpoints(background, observer);
-    fill_report();
-    report.status = "error";
-    report.error = e.what();
-    report.exit_code = kExitError;
-    if (const auto* error = dynamic_cast<const Error*>(&e)) report.exit_code = error->exit_code();
-    writer.finish("error", e.what(), report.counters);
+    announce_checkpoints(rows, observer);
+    run.finish_failed(io, "error", e);
     throw;
   }
 }
+
+namespace {
+
+// The observer of one stream in a run with requests in flight: calls from
+// every thread, one at a time, each about another stream than the last
+// preceded by on_focus().
+class StreamObserver : public SyncObserver {
+ public:
+  struct Shared {
+    SyncObserver& target;
+    std::mutex mutex;
+    const std::string* focus = nullptr;
+  };
+
+  StreamObserver(Shared& shared, const std::string& name) : shared_(shared), name_(name) {}
+
+  void on_stream(const std::string& name, std::size_t of) override {
+    forward([&](SyncObserver& o) { o.on_stream(name, of); });
+  }
+  void on_stream_end(const std::string& name) override {
+    forward([&](SyncObserver& o) { o.on_stream_end(name); });
+  }
+  void on_request(const std::string& url) override {
+    forward([&](SyncObserver& o) { o.on_request(url); });
+  }
+  void on_response(long status, std::optional<std::uint64_t> length) override {
+    forward([&](SyncObserver& o) { o.on_response(status, length); });
+  }
+  void on_retry(const std::string& reason, double wait, int retry, int max_retries) override {
+    forward([&](SyncObserver& o) { o.on_retry(reason, wait, retry, max_retries); });
+  }
+  void on_checkpoint(const Cursor& cursor, const RunCounters& committed) override {
+    forward([&](SyncObserver& o) { o.on_checkpoint(cursor, committed); });
+  }
+  void on_progress(const RunCounters& written, std::uint64_t body_bytes,
+                   std::optional<std::uint64_t> length) override {
+    forward([&](SyncObserver& o) { o.on_progress(written, body_bytes, length); });
+  }
+  void on_rejected(std::string_view reason) override {
+    forward([&](SyncObserver& o) { o.on_rejected(reason); });
+  }
+
+ private:
+  template <typename Call>
+  void forward(Call call) {
+    const std::lock_guard lock(shared_.mutex);
+    if (shared_.focus != &name_) {
+      shared_.focus = &name_;
+      shared_.target.on_focus(name_);
+    }
+    call(shared_.target);
+  }
+
+  Shared& shared_;
+  const std::string& name_;
+};
+
+// The windows of a stream read in a run with requests in flight, and the
+// prefix of them that is complete: the cursor is committed through it.
+class WindowPrefix {
+ public:
+  explicit WindowPrefix(std::vector<Window> windows)
+      : windows_(std::move(windows)), state_(windows_.size(), kPending) {}
+
+  const std::vector<Window>& windows() const { return windows_; }
+
+  // Window `i` was read whole and settled (`complete`), or not. When that
+  // makes the prefix of complete windows longer, commits the cursor through
+  // it, behind the rows of those windows (each window's chain committed its
+  // rows before it ended).
+  void done(std::size_t i, bool complete, const StreamConfig& stream, RowWriter& rows,
+            const RunCounters& io) {
+    const std::lock_guard lock(mutex_);  // cursors are handed over in order
+    state_[i] = complete ? kComplete : kIncomplete;
+    const std::size_t before = prefix_;
+    while (prefix_ < state_.size() && state_[prefix_] == kComplete) ++prefix_;
+    if (prefix_ > before) {
+      const Cursor cursor = cursor_through(stream, windows_[prefix_ - 1]);
+      rows.commit(&cursor, io);
+    }
+  }
+
+ private:
+  static constexpr signed char kPending = 0, kComplete = 1, kIncomplete = -1;
+  std::mutex mutex_;
+  const std::vector<Window> windows_;
+  std::vector<signed char> state_;
+  std::size_t prefix_ = 0;
+};
+
+// A stream of a run with requests in flight: its run, its writes, and how its
+// jobs (its windows, or the whole stream) ended.
+struct ConcurrentStream {
+  std::unique_ptr<StreamRun> run;
+  std::unique_ptr<StreamLedger> ledger;
+  std::unique_ptr<StreamObserver> observer;
+  std::optional<WindowPrefix> windows;  // a windowed stream's
+  std::mutex mutex;                     // guards what follows
+  std::size_t of = 1;  // streams in the run
+  std::size_t jobs_left = 0;
+  bool started = false;
+  bool skipped = false;  // a job of it was not started: the run was stopped
+  std::exception_ptr stopped;  // Interrupted or RunDeadline
+  std::exception_ptr failed;   // the stream's failure (not a window's)
+  std::vector<std::string> window_failures;
+};
+
+struct Job {
+  ConcurrentStream* stream;
+  std::optional<std::size_t> window;  // index into the stream's windows
+};
+
+// Runs one job: a window of a stream, or a whole stream.
+void run_job(const Job& job, WriteQueue& queue, HttpSession& session) {
+  ConcurrentStream& cs = *job.stream;
+  StreamRun& run = *cs.run;
+  SyncObserver& observer = *cs.observer;
+  {
+    const std::lock_guard lock(cs.mutex);
+    if (!cs.started) {
+      run.started = Clock::now();
+      observer.on_stream(run.stream.name, cs.of);
+    }
+    cs.started = true;
+  }
+  UnitWriter rows(queue, *cs.ledger);
+  RunCounters io;
+  Tally tally;
+  std::int64_t repeats = 0;
+  const Transport net{run.http, run.auth.get(), run.rate, session};
+  auto settle = [&] {
+    try {
+      rows.count_io(io);
+      announce_checkpoints(rows, observer);
+    } catch (...) {
+    }
+  };
+  try {
+    if (job.window) {
+      const Window& w = cs.windows->windows()[*job.window];
+      repeats = read_chain(run.config, run.stream, net, rows, observer, io, run.committed, tally, w);
+      cs.windows->done(*job.window, repeats == 0, run.stream, rows, io);
+    } else {
+      repeats = read_stream(run, net, rows, observer, io);
+    }
+    rows.count_io(io);
+    cs.ledger->rethrow_failure();
+  } catch (const Interrupted&) {
+    settle();
+    const std::lock_guard lock(cs.mutex);
+    if (!cs.stopped) cs.stopped = std::current_exception();
+  } catch (const RunDeadline&) {
+    settle();
+    const std::lock_guard lock(cs.mutex);
+    if (!cs.stopped) cs.stopped = std::current_exception();
+  } catch (const std::exception& e) {
+    settle();
+    const std::lock_guard lock(cs.mutex);
+    if (job.window)
+      cs.window_failures.push_back(
+          window_name(run.stream, cs.windows->windows()[*job.window]) + ": " + e.what());
+    else
+      cs.failed = std::current_exception();
+    if (job.window) {
+      try {
+        cs.windows->done(*job.window, false, run.stream, rows, io);
+      } catch (...) {
+      }
+    }
+  }
+  announce_checkpoints(rows, observer);
+  const std::lock_guard lock(cs.mutex);
+  run.repeats += repeats;
+  Tally& total = run.tally;
+  total.accepted += tally.accepted;
+  total.rejected += tally.rejected;
+  total.all_rejected_responses += tally.all_rejected_responses;
+  if (total.first_reason.empty()) total.first_reason = tally.first_reason;
+  if (--cs.jobs_left == 0) {
+    run.ended = Clock::now();
+    observer.on_stream_end(run.stream.name);
+  }
+}
+
+// Ends a stream of a run with requests in flight, on the writer's thread once
+// every job has ended.
+void finish_concurrent(ConcurrentStream& cs) {
+  StreamRun& run = *cs.run;
+  const RunCounters io = cs.ledger->io();
+  try {
+    if (cs.stopped) std::rethrow_exception(cs.stopped);
+    cs.ledger->rethrow_failure();  // a failure of the replica itself
+    if (cs.failed) std::rethrow_exception(cs.failed);
+    if (!cs.window_failures.empty()) throw windows_failed(cs.window_failures);
+    run.finish_ok(io);
+  } catch (const Interrupted& e) {
+    run.finish_failed(io, "interrupted", e);
+  } catch (const std::exception& e) {
+    run.finish_failed(io, "error", e);
+  }
+}
+
+// The jobs of a run: each stream's windows, or the stream whole, taken in
+// turns from the streams so that every stream starts early.
+std::vector<Job> jobs_of(std::vector<std::unique_ptr<ConcurrentStream>>& streams) {
+  std::vector<std::vector<Job>> per_stream;
+  for (auto& cs : streams) {
+    std::vector<Job>& jobs = per_stream.emplace_back();
+    if (cs->windows)
+      for (std::size_t i = 0; i < cs->windows->windows().size(); ++i) jobs.push_back({cs.get(), i});
+    else
+      jobs.push_back({cs.get(), std::nullopt});
+    cs->jobs_left = jobs.size();
+  }
+  std::vector<Job> out;
+  for (std::size_t turn = 0;; ++turn) {
+    bool any = false;
+    for (const auto& jobs : per_stream)
+      if (turn < jobs.size()) {
+        out.push_back(jobs[turn]);
+        any = true;
+      }
+    if (!any) return out;
+  }
+}
+
+// How many requests a stream could have in flight at once: a windowed stream
+// one per window from where it starts, any other one.
+std::size_t parallel_jobs(const StreamConfig& stream, Replica& replica, bool full) {
+  if (stream.window_seconds <= 0) return 1;
+  const std::optional<Cursor> saved = replica.cursor(stream.name, stream.cursor_format);
+  const Instant from = saved && !full ? saved->instant
+                                      : *parse_cursor(stream.cursor_format, stream.first_cursor());
+  return windows_between(from, now_second(), stream.window_seconds).size();
+}
+
+// Syncs `selected` with up to max_concurrency requests in flight: worker
+// threads take the jobs (windows and streams) in turn, each over a connection
+// of its own, and hand their rows to one writer thread.
+void run_concurrently(const Config& config, const std::vector<const StreamConfig*>& selected,
+                      Replica& replica, SyncObserver& observer, bool full,
+                      std::map<const AuthConfig*, std::shared_ptr<Authenticator>>& authenticators,
+                      std::vector<SyncReport>& reports) {
+  reports.resize(selected.size());
+  StreamObserver::Shared shared{observer, {}, nullptr};
+  std::vector<std::unique_ptr<ConcurrentStream>> streams;
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    const StreamConfig& stream = *selected[i];
+    SyncReport& report = reports[i];
+    report.stream = stream.name;
+    auto cs = std::make_unique<ConcurrentStream>();
+    try {
+      cs->run = std::make_unique<StreamRun>(
+          config, stream, replica, report, full,
+          stream.auth ? authenticators.at(stream.auth.get()) : nullptr);
+    } catch (const std::exception& e) {
+      report.status = "error";
+      report.error = e.what();
+      const auto* error = dynamic_cast<const Error*>(&e);
+      report.exit_code = error ? error->exit_code() : kExitError;
+      continue;
+    }
+    // Transactions are small and many: applying one staged, in key order,
+    // would build the table's indexes again each time.
+    cs->run->writer->set_stage_after(0);
+    cs->ledger = std::make_unique<StreamLedger>(*cs->run->writer);
+    cs->observer = std::make_unique<StreamObserver>(shared, stream.name);
+    cs->of = selected.size();
+    if (stream.window_seconds > 0)
+      cs->windows.emplace(
+          windows_between(cs->run->committed.instant, now_second(), stream.window_seconds));
+    streams.push_back(std::move(cs));
+  }
+  const std::vector<Job> jobs = jobs_of(streams);
+  {
+    WriteQueue queue(2 * static_cast<std::size_t>(config.max_concurrency));
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> stop{false};
+    auto work = [&] {
+      HttpSession session;  // the jobs of one worker share its connection
+      for (;;) {
+        const std::size_t i = next.fetch_add(1);
+        if (i >= jobs.size()) return;
+        if (stop.load()) {
+          // Not started: the stream ends as the run was stopped.
+          ConcurrentStream& cs = *jobs[i].stream;
+          const std::lock_guard lock(cs.mutex);
+          cs.skipped = true;
+          if (--cs.jobs_left == 0 && cs.started) cs.observer->on_stream_end(cs.run->stream.name);
+          continue;
+        }
+        run_job(jobs[i], queue, session);
+        const std::lock_guard lock(jobs[i].stream->mutex);
+        if (jobs[i].stream->stopped) stop.store(true);
+      }
+    };
+    const std::size_t workers =
+        std::min(jobs.size(), static_cast<std::size_t>(config.max_concurrency));
+    std::vector<std::thread> threads;
+    for (std::size_t w = 1; w < workers; ++w) threads.emplace_back(work);
+    work();
+    for (std::thread& t : threads) t.join();
+    std::exception_ptr stopped;
+    for (auto& cs : streams)
+      if (cs->stopped && !stopped) stopped = cs->stopped;
+    queue.post([&] {
+      for (auto& cs : streams) {
+        // A stream of a stopped run whose jobs did not all run ends stopped.
+        if (stopped && !cs->stopped && cs->skipped) cs->stopped = stopped;
+        finish_concurrent(*cs);
+      }
+    });
+    queue.drain();
+  }
+}
+
+}  // namespace
 
 std::vector<SyncReport> run_streams(const Config& config, const std::vector<std::string>& names,
                                     SyncObserver& observer, bool full) {
@@ -962,6 +1368,15 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
     if (stream->auth && !authenticators.count(stream->auth.get()))
       authenticators[stream->auth.get()] = make_authenticator(config, *stream);
   std::vector<SyncReport> reports;
+  if (config.max_concurrency > 1) {
+    std::size_t jobs = 0;
+    for (const StreamConfig* stream : selected) jobs += parallel_jobs(*stream, replica, full);
+    if (jobs > 1) {
+      observer.on_concurrent_run(selected.size(), config.max_concurrency);
+      run_concurrently(config, selected, replica, observer, full, authenticators, reports);
+      return reports;
+    }
+  }
   for (const StreamConfig* stream : selected) {
     observer.on_stream(stream->name, selected.size());
     reports.emplace_back();

@@ -16,12 +16,22 @@ namespace tsync {
 class Authenticator;
 
 // What a sync tells whoever runs it, as it happens. Every method has a no-op
-// default; they are called on the thread that called run_sync().
+// default. They are called one at a time: on the thread that called
+// run_sync(), or, in a run with requests in flight, on whichever thread does
+// the work, each call about another stream than the last one preceded by
+// on_focus().
 class SyncObserver {
  public:
   virtual ~SyncObserver() = default;
+  // A run with requests in flight begins: `streams` streams are synced
+  // together, with up to `max_concurrency` requests at a time.
+  virtual void on_concurrent_run(std::size_t /*streams*/, int /*max_concurrency*/) {}
+  // In a run with requests in flight: the calls that follow are about `stream`.
+  virtual void on_focus(const std::string& /*stream*/) {}
   // A stream's sync begins; `of` streams are synced in this run.
   virtual void on_stream(const std::string& /*name*/, std::size_t /*of*/) {}
+  // In a run with requests in flight: every request of the stream has ended.
+  virtual void on_stream_end(const std::string& /*name*/) {}
   virtual void on_request(const std::string& /*url*/) {}
   virtual void on_response(long /*status*/, std::optional<std::uint64_t> /*content_length*/) {}
   // A transient fault; the request is repeated after `wait_seconds`.
@@ -71,8 +81,12 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
 // Syncs the streams named in `names` (every stream, in the configuration's
 // order, when empty) into the replica at `config.database`, under its sync lock.
 // A stream that fails does not stop the ones after it; SIGINT/SIGTERM, or the
-// run passing max_run_seconds, stops the run after the stream it interrupted. Returns a report per
-// stream synced. Throws LockedError when another sync holds the replica, ConfigError for a name the
+// run passing max_run_seconds, stops the run after the stream it interrupted.
+// With max_concurrency above 1 and more than one window or stream to read,
+// up to max_concurrency requests are in flight at once, across the streams
+// and their windows, and one writer thread does every write; a stop then ends
+// every stream at a safe point. Returns a report per stream synced, in the
+// order of `names` (or of the configuration). Throws LockedError when another sync holds the replica, ConfigError for a name the
 // configuration does not have, and Error when the replica cannot be opened.
 std::vector<SyncReport> run_streams(const Config& config, const std::vector<std::string>& names,
                                     SyncObserver& observer, bool full = false);
