@@ -3332,3 +3332,105 @@ TEST_SUITE("mock_api") {
     CHECK(negative.err.find("--oauth-expires-in") != std::string::npos);
   }
 }
+
+namespace {
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Checks that the users served at `port` are `count`, all updated after `from`
+// and before `to` (Unix seconds), the first and the last within a day of either
+// end.
+void check_users_within(int port, std::size_t count, std::int64_t from, std::int64_t to) {
+  const Answer answer = get(port, tsync::mock::kUsersPath);
+  REQUIRE(answer.status == 200);
+  REQUIRE(answer.size() == count);
+  std::vector<std::int64_t> seconds;
+  for (std::size_t i = 0; i < answer.size(); ++i)
+    seconds.push_back(instant(member_text(answer[i], "updatedAt")).seconds);
+  for (const std::int64_t at : seconds) {
+    CHECK(at > from);
+    CHECK(at < to);
+  }
+  CHECK(seconds.front() < from + 86400);
+  CHECK(seconds.back() > to - 86400);
+}
+
+}  // namespace
+
+TEST_SUITE("mock_api") {
+  TEST_CASE("a timeline: 2024 by default, or the days before an instant, never past its end") {
+    using tsync::mock::TimestampStyle;
+    using tsync::mock::Timeline;
+    // The default is 2024, as it always was.
+    const auto year = UserStore(300, 9).snapshot();
+    const auto same = UserStore(300, 9, TimestampStyle::Utc, tsync::mock::kYear2024).snapshot();
+    REQUIRE(year.size() == 300);
+    CHECK(ids_of(year) == ids_of(same));
+    CHECK(year.front().updatedAt.rfind("2024-01-", 0) == 0);
+    CHECK(year.back().updatedAt.rfind("2024-12-", 0) == 0);
+
+    const tsync::Instant end{1'800'000'000, 0};
+    SUBCASE("ten days before an instant: after its start, before its end") {
+      const Timeline days = tsync::mock::days_before(end, 10);
+      CHECK(days.start.seconds == end.seconds - 864000);
+      CHECK(days.seconds == 864000);
+      const auto users = UserStore(5000, 9, TimestampStyle::Fractional, days).snapshot();
+      REQUIRE(users.size() == 5000);
+      for (const auto& u : users) {
+        CHECK(u.updated > days.start);
+        CHECK(u.updated < end);
+        CHECK(instant(u.createdAt) <= u.updated);
+      }
+      CHECK(users.front().updated.seconds < days.start.seconds + 86400);
+      CHECK(users.back().updated.seconds > end.seconds - 86400);
+    }
+    SUBCASE("more users than the timeline's seconds: the last ones share its last millisecond") {
+      const Timeline tight{tsync::Instant{end.seconds - 100, 0}, 100, true};
+      const auto users = UserStore(300, 9, TimestampStyle::Fractional, tight).snapshot();
+      REQUIRE(users.size() == 300);
+      for (std::size_t i = 0; i < users.size(); ++i) {
+        CHECK(users[i].updated < end);
+        if (i > 0) CHECK(users[i - 1].updated <= users[i].updated);
+      }
+      CHECK(users.back().updated == tsync::Instant{end.seconds - 1, 999'000'000});
+    }
+    CHECK_THROWS_AS(tsync::mock::days_before(end, 0), std::invalid_argument);
+  }
+
+  TEST_CASE("updated_within_days: the users fall within the days before the mock started") {
+    Options options;
+    options.users = 400;
+    options.updated_within_days = 3;
+    const std::int64_t before = unix_now();
+    MockApi api(options);
+    const std::int64_t after = unix_now();
+    check_users_within(api.start(), 400, before - 3 * 86400, after + 1);
+
+    options.updated_within_days = -1;
+    CHECK_THROWS_WITH_AS(MockApi{options},
+                         "updated_within_days: must be a whole number from 0 to 36500",
+                         std::invalid_argument);
+  }
+
+  TEST_CASE("tsync-mock-api --updated-within-days puts the users within those days") {
+    const std::int64_t before = unix_now();
+    proc::Child child(
+        {TSYNC_MOCK_BINARY, "--users", "200", "--port", "0", "--updated-within-days", "2"});
+    const std::string banner = child.read_line();
+    const std::int64_t after = unix_now();
+    const std::string prefix = "tsync-mock-api: serving 200 users at http://127.0.0.1:";
+    REQUIRE(banner.rfind(prefix, 0) == 0);
+    check_users_within(std::stoi(banner.substr(prefix.size())), 200, before - 2 * 86400,
+                       after + 1);
+    child.signal(SIGTERM);
+    CHECK(child.wait().exit_code == 0);
+
+    const auto refused = proc::run({TSYNC_MOCK_BINARY, "--updated-within-days", "-1"});
+    CHECK(refused.exit_code != 0);
+    CHECK(refused.err.find("--updated-within-days") != std::string::npos);
+  }
+}

@@ -53,6 +53,11 @@ int main(int argc, char** argv) {
                  "(0: the API's)")
       ->capture_default_str();
   app.add_option("--seed", options.seed, "Seed of the generated users")->capture_default_str();
+  app.add_option("--updated-within-days", options.updated_within_days,
+                 "Above 0: the users' updatedAt values fall within this many days before the "
+                 "mock started; 0 spreads them over 2024")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, tsync::mock::kMaxUpdatedWithinDays));
   const std::map<std::string, tsync::mock::SinceMode> modes{
       {"exclusive", tsync::mock::SinceMode::Exclusive},
       {"inclusive", tsync::mock::SinceMode::Inclusive},

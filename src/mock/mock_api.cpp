@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -15,6 +16,7 @@
 #include <random>
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "mock/auth.hpp"
@@ -290,10 +292,19 @@ struct Endpoint {
   std::atomic<std::size_t> requests{0};
 };
 
+// The users' timeline: the `days` days before now, or 2024 for 0.
+Timeline timeline_of(std::int64_t days) {
+  if (days == 0) return kYear2024;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return days_before(Instant{now.count(), 0}, days);
+}
+
 }  // namespace
 
 struct MockApi::Impl {
-  explicit Impl(const Options& o) : options(o), store(o.users, o.seed, o.style) {}
+  explicit Impl(const Options& o)
+      : options(o), store(o.users, o.seed, o.style, timeline_of(o.updated_within_days)) {}
 
   // Logs this data request and returns the request hook, if any.
   std::function<void(std::size_t)> log_request(const httplib::Request& request,
@@ -1224,6 +1235,9 @@ struct MockApi::Impl {
 
 MockApi::MockApi(Options options) {
   check_serving(options, "data");
+  if (options.updated_within_days < 0 || options.updated_within_days > kMaxUpdatedWithinDays)
+    throw std::invalid_argument("updated_within_days: must be a whole number from 0 to " +
+                                std::to_string(kMaxUpdatedWithinDays));
   check_auth(options.auth);
   impl_ = std::make_unique<Impl>(options);
 }

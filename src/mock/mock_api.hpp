@@ -20,12 +20,19 @@
 
 namespace tsync::mock {
 
+// The longest timeline Options::updated_within_days may ask for: 100 years.
+inline constexpr std::int64_t kMaxUpdatedWithinDays = 36500;
+
 // The users endpoint's settings: which users (fixed at construction) and how
 // they are served.
 struct Options : ServingOptions {
   std::size_t users = 1000;
   std::uint64_t seed = 1;
   TimestampStyle style = TimestampStyle::Utc;
+  // Above 0: the users' updatedAt values are spread over this many days before
+  // the MockApi is constructed (days_before); 0: over 2024 (kYear2024). At most
+  // kMaxUpdatedWithinDays.
+  std::int64_t updated_within_days = 0;
   // What a users request must carry.
   AuthRequirement auth;
 };
@@ -109,7 +116,8 @@ struct Fault {
 // requests and 5 s idle.
 class MockApi {
  public:
-  // Throws std::invalid_argument for options that check_serving refuses.
+  // Throws std::invalid_argument for options that check_serving refuses and
+  // for an updated_within_days out of range.
   explicit MockApi(Options options = {});
   ~MockApi();  // stops the server
   MockApi(const MockApi&) = delete;

@@ -187,9 +187,6 @@ constexpr std::array<Offset, 10> kOffsets{{{0, "+00:00"},
                                            {-28800, "-08:00"},
                                            {-34200, "-09:30"}}};
 
-// 2024-01-01T00:00:00Z and the length of 2024 (a leap year) in seconds.
-constexpr std::int64_t kYearStart = 1704067200;
-constexpr std::int64_t kYearSeconds = std::int64_t{366} * 86400;
 // createdAt is at most this long before updatedAt.
 constexpr std::int64_t kMaxAgeMillis = 400LL * 86400 * 1000;
 
@@ -525,18 +522,25 @@ struct UserStore::Impl {
   mutable std::size_t indexed = 0;
 };
 
-UserStore::UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style)
+Timeline days_before(Instant end, std::int64_t days) {
+  if (days < 1) throw std::invalid_argument("a timeline of days needs at least one day");
+  return Timeline{Instant{end.seconds - days * 86400, 0}, days * 86400, true};
+}
+
+UserStore::UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style,
+                     Timeline timeline)
     : impl_(std::make_unique<Impl>(seed, style)) {
   if (count >= Catalog::kRaw) throw std::length_error("too many mock users");
   Rng rng(seed);
   auto& recipes = impl_->recipes;
   recipes.resize(count);
 
-  // A timeline over 2024: gaps average out to spread the users over the year,
-  // and about one user in 20 shares the previous user's updatedAt.
+  // Gaps average out to spread the users over the timeline, and about one user
+  // in 20 shares the previous user's updatedAt.
   const std::int64_t average_gap =
-      std::max<std::int64_t>(1, kYearSeconds / static_cast<std::int64_t>(count + 1));
-  std::int64_t updated_ms = kYearStart * 1000;
+      std::max<std::int64_t>(1, timeline.seconds / static_cast<std::int64_t>(count + 1));
+  const std::int64_t last_ms = (timeline.start.seconds + timeline.seconds) * 1000 - 1;
+  std::int64_t updated_ms = timeline.start.seconds * 1000;
   for (std::size_t i = 0; i < count; ++i) {
     Recipe& r = recipes[i];
     pick_person(rng, r);
@@ -547,6 +551,7 @@ UserStore::UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style
     const bool never_updated = rng.one_in(8);
     const auto age = static_cast<std::int64_t>(rng.below(kMaxAgeMillis));
     if (!tie) updated_ms = (updated_ms / 1000 + gap) * 1000 + ms;
+    if (timeline.bounded) updated_ms = std::min(updated_ms, last_ms);
     r.updated = instant_of(updated_ms, style);
     r.created = instant_of(never_updated ? updated_ms : updated_ms - age, style);
   }

@@ -29,20 +29,42 @@ struct User {
 //   Offset:     "2024-01-15T12:30:00+02:00" (each user has its own offset)
 enum class TimestampStyle { Utc, Fractional, Offset };
 
+// The stretch of time the users' updatedAt values are spread over when a
+// UserStore is built: `seconds` long from `start`, gaps averaging
+// seconds / (users + 1).
+struct Timeline {
+  Instant start;
+  std::int64_t seconds = 0;
+  // Every updatedAt before start + seconds: a user the random gaps would carry
+  // past it gets its last millisecond instead. Unbounded, the last users may run
+  // a little past the end.
+  bool bounded = false;
+};
+
+// 2024 (a leap year), unbounded: the users of every UserStore built without a
+// timeline.
+inline constexpr Timeline kYear2024{Instant{1704067200, 0}, std::int64_t{366} * 86400, false};
+
+// The `days` days before `end`, bounded: every updatedAt is after end - days and
+// before end.
+Timeline days_before(Instant end, std::int64_t days);
+
 // The JSON object text the API serves for `user`, keys in the order
 // id, name, email, address, company, job, updatedAt, createdAt.
 std::string render_user(const User& user);
 
 // The users the mock API serves, generated deterministically from a seed:
 // realistic names, emails derived from them, street addresses, companies, jobs,
-// UUID-like ids, createdAt <= updatedAt, updatedAt spread over 2024 with about
-// one user in 20 sharing the previous user's updatedAt. The same (count, seed,
-// style) always gives the same users and, after the same calls, the same changes.
+// UUID-like ids, createdAt <= updatedAt, updatedAt spread over `timeline` (2024
+// unless told) with about one user in 20 sharing the previous user's updatedAt.
+// The same (count, seed, style, timeline) always gives the same users and, after
+// the same calls, the same changes.
 // Each record's JSON text is rendered once and re-rendered only when it changes.
 // Thread-safe: every member locks an internal mutex.
 class UserStore {
  public:
-  UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style = TimestampStyle::Utc);
+  UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style = TimestampStyle::Utc,
+            Timeline timeline = kYear2024);
   ~UserStore();
   UserStore(const UserStore&) = delete;
   UserStore& operator=(const UserStore&) = delete;
