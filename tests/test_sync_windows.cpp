@@ -40,11 +40,14 @@ EndpointSpec events(PagingStyle paging) {
   return spec;
 }
 
+// One request at a time, windows in time order: these tests count and order
+// the requests (test_sync_concurrency.cpp reads windows at once).
 tsync::Config windows_config(const e2e::ScratchDir& dir, const std::string& url,
                              const std::string& pagination, const std::string& extra = "") {
   return tsync::parse_config(
       R"({"database": ")" + dir.file("replica.db") +
           R"(", "retry_base_seconds": 0.01, "max_retries": 2, "timeout_seconds": 5,
+          "max_concurrency": 1,
           "start_timestamp": "2024-01-01T00:00:00Z", "streams": [{"name": "events", "url": ")" +
           url + R"(", "since_param": "start_time", "until_param": "end_time",
           "window_seconds": )" +
