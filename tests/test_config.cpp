@@ -111,6 +111,7 @@ TEST_SUITE("config") {
     CHECK(c.cache_size_mib == 64);
     CHECK(c.checkpoint_rows == 200000);
     CHECK(c.sorted_apply_rows == 5000);
+    CHECK(c.max_concurrency == 4);
   }
 
   TEST_CASE("every key with a valid value is read") {
@@ -362,6 +363,7 @@ TEST_SUITE("config") {
         {R"("ca_file": [])", "cfg.json: ca_file: must be a string"},
         {R"("cache_size_mib": {})", "cfg.json: cache_size_mib: must be a whole number"},
         {R"("checkpoint_rows": "1000")", "cfg.json: checkpoint_rows: must be a whole number"},
+        {R"("max_concurrency": 2.5)", "cfg.json: max_concurrency: must be a whole number"},
     };
     for (const Case& c : cases) {
       CAPTURE(c.member);
@@ -386,6 +388,9 @@ TEST_SUITE("config") {
          "cfg.json: timeout_seconds: must be between 1 and 86400, not -30"},
         {R"("timeout_seconds": 86401)",
          "cfg.json: timeout_seconds: must be between 1 and 86400, not 86401"},
+        {R"("max_concurrency": 0)", "cfg.json: max_concurrency: must be between 1 and 64, not 0"},
+        {R"("max_concurrency": 65)",
+         "cfg.json: max_concurrency: must be between 1 and 64, not 65"},
         {R"("max_retries": -1)", "cfg.json: max_retries: must be between 0 and 100, not -1"},
         {R"("max_retries": 101)", "cfg.json: max_retries: must be between 0 and 100, not 101"},
         {R"("max_retries": 4294967297)",
@@ -428,8 +433,9 @@ TEST_SUITE("config") {
       const tsync::Config c = tsync::parse_config(
           with_url(R"("lookback_seconds": 0, "timeout_seconds": 1, "max_retries": 0,
                     "retry_base_seconds": 0.001, "retry_budget_seconds": 0,
-                    "cache_size_mib": 1, "checkpoint_rows": 1)"),
+                    "cache_size_mib": 1, "checkpoint_rows": 1, "max_concurrency": 1)"),
           "cfg.json");
+      CHECK(c.max_concurrency == 1);
       CHECK(c.streams.at(0).lookback_seconds == 0);
       CHECK(c.timeout_seconds == 1);
       CHECK(c.max_retries == 0);
@@ -442,8 +448,10 @@ TEST_SUITE("config") {
       const tsync::Config c = tsync::parse_config(
           with_url(R"("lookback_seconds": 316224000, "timeout_seconds": 86400, "max_retries": 100,
                     "retry_base_seconds": 3600, "retry_budget_seconds": 604800,
-                    "cache_size_mib": 1048576, "checkpoint_rows": 1099511627776)"),
+                    "cache_size_mib": 1048576, "checkpoint_rows": 1099511627776,
+                    "max_concurrency": 64)"),
           "cfg.json");
+      CHECK(c.max_concurrency == 64);
       CHECK(c.streams.at(0).lookback_seconds == 316224000);
       CHECK(c.timeout_seconds == 86400);
       CHECK(c.max_retries == 100);
