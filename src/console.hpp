@@ -64,8 +64,8 @@ class ConsoleObserver : public SyncObserver {
   std::uint64_t bytes_response_ = 0;  // body bytes of the current response
   std::optional<std::uint64_t> length_;
   bool concurrent_ = false;
-  bool several_ = false;                       // a concurrent run of several streams
-  std::vector<std::string> under_way_;         // streams begun and not ended
+  bool several_ = false;                         // a concurrent run of several streams
+  std::vector<std::string> under_way_;           // streams begun and not ended
   std::map<std::string, std::int64_t> rows_of_;  // rows written, per stream
 };
 

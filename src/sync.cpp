@@ -2,10 +2,10 @@
 #include "sync.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <iomanip>
-#include <atomic>
 #include <map>
 #include <mutex>
 #include <random>
@@ -14,11 +14,11 @@
 
 #include "auth.hpp"
 #include "background_writer.hpp"
-#include "write_queue.hpp"
 #include "errors.hpp"
 #include "http_client.hpp"
 #include "records.hpp"
 #include "scheduler.hpp"
+#include "write_queue.hpp"
 
 namespace tsync {
 
@@ -340,8 +340,8 @@ void count_response(Tally& tally, std::int64_t accepted, std::int64_t rejected,
 
 // One request and its whole response. Returns whether it brought newer records.
 bool fetch(const Config& config, const StreamConfig& stream, const Transport& net,
-           const std::string& url, RowWriter& writer, SyncObserver& observer,
-           RunCounters& io, Cursor& committed, std::int64_t& table_rows, Tally& tally) {
+           const std::string& url, RowWriter& writer, SyncObserver& observer, RunCounters& io,
+           Cursor& committed, std::int64_t& table_rows, Tally& tally) {
   const Cursor asked = committed;
   std::string where;
   const std::unique_ptr<HttpGet> get = open_response(stream, net, url, observer, where);
@@ -960,7 +960,7 @@ struct StreamRun {
   std::shared_ptr<Authenticator> auth;
   Clock::time_point started = Clock::now();
   std::optional<Clock::time_point> ended;  // with requests in flight: its last job's end
-  Cursor committed;  // where the run starts; an unpaged run moves it
+  Cursor committed;                        // where the run starts; an unpaged run moves it
   std::unique_ptr<ReplicaWriter> writer;
   std::int64_t table_rows = 0;
   const HttpOptions http;
@@ -1120,10 +1120,10 @@ struct ConcurrentStream {
   std::unique_ptr<StreamObserver> observer;
   std::optional<WindowPrefix> windows;  // a windowed stream's
   std::mutex mutex;                     // guards what follows
-  std::size_t of = 1;  // streams in the run
+  std::size_t of = 1;                   // streams in the run
   std::size_t jobs_left = 0;
   bool started = false;
-  bool skipped = false;  // a job of it was not started: the run was stopped
+  bool skipped = false;        // a job of it was not started: the run was stopped
   std::exception_ptr stopped;  // Interrupted or RunDeadline
   std::exception_ptr failed;   // the stream's failure (not a window's)
   std::vector<std::string> window_failures;
@@ -1162,7 +1162,8 @@ void run_job(const Job& job, WriteQueue& queue, HttpSession& session) {
   try {
     if (job.window) {
       const Window& w = cs.windows->windows()[*job.window];
-      repeats = read_chain(run.config, run.stream, net, rows, observer, io, run.committed, tally, w);
+      repeats =
+          read_chain(run.config, run.stream, net, rows, observer, io, run.committed, tally, w);
       cs.windows->done(*job.window, repeats == 0, run.stream, rows, io);
     } else {
       repeats = read_stream(run, net, rows, observer, io);
@@ -1181,8 +1182,8 @@ void run_job(const Job& job, WriteQueue& queue, HttpSession& session) {
     settle();
     const std::lock_guard lock(cs.mutex);
     if (job.window)
-      cs.window_failures.push_back(
-          window_name(run.stream, cs.windows->windows()[*job.window]) + ": " + e.what());
+      cs.window_failures.push_back(window_name(run.stream, cs.windows->windows()[*job.window]) +
+                                   ": " + e.what());
     else
       cs.failed = std::current_exception();
     if (job.window) {
@@ -1253,8 +1254,8 @@ std::vector<Job> jobs_of(std::vector<std::unique_ptr<ConcurrentStream>>& streams
 std::size_t parallel_jobs(const StreamConfig& stream, Replica& replica, bool full) {
   if (stream.window_seconds <= 0) return 1;
   const std::optional<Cursor> saved = replica.cursor(stream.name, stream.cursor_format);
-  const Instant from = saved && !full ? saved->instant
-                                      : *parse_cursor(stream.cursor_format, stream.first_cursor());
+  const Instant from =
+      saved && !full ? saved->instant : *parse_cursor(stream.cursor_format, stream.first_cursor());
   return windows_between(from, now_second(), stream.window_seconds).size();
 }
 
@@ -1274,9 +1275,9 @@ void run_concurrently(const Config& config, const std::vector<const StreamConfig
     report.stream = stream.name;
     auto cs = std::make_unique<ConcurrentStream>();
     try {
-      cs->run = std::make_unique<StreamRun>(
-          config, stream, replica, report, full,
-          stream.auth ? authenticators.at(stream.auth.get()) : nullptr);
+      cs->run =
+          std::make_unique<StreamRun>(config, stream, replica, report, full,
+                                      stream.auth ? authenticators.at(stream.auth.get()) : nullptr);
     } catch (const std::exception& e) {
       report.status = "error";
       report.error = e.what();

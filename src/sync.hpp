@@ -86,8 +86,9 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
 // up to max_concurrency requests are in flight at once, across the streams
 // and their windows, and one writer thread does every write; a stop then ends
 // every stream at a safe point. Returns a report per stream synced, in the
-// order of `names` (or of the configuration). Throws LockedError when another sync holds the replica, ConfigError for a name the
-// configuration does not have, and Error when the replica cannot be opened.
+// order of `names` (or of the configuration). Throws LockedError when another sync holds the
+// replica, ConfigError for a name the configuration does not have, and Error when the replica
+// cannot be opened.
 std::vector<SyncReport> run_streams(const Config& config, const std::vector<std::string>& names,
                                     SyncObserver& observer, bool full = false);
 

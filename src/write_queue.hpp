@@ -131,9 +131,7 @@ class UnitWriter : public RowWriter {
   void rewind() override;
   std::int64_t uncommitted_rows() const override { return uncommitted_; }
   RunCounters counters() const override { return ledger_.counters(); }
-  std::vector<Cursor> take_committed_cursors() override {
-    return ledger_.take_committed_cursors();
-  }
+  std::vector<Cursor> take_committed_cursors() override { return ledger_.take_committed_cursors(); }
   // Adds the chain's requests, retries and bytes not yet counted to the stream's.
   void count_io(const RunCounters& io);
 
