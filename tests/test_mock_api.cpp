@@ -3434,3 +3434,38 @@ TEST_SUITE("mock_api") {
     CHECK(refused.err.find("--updated-within-days") != std::string::npos);
   }
 }
+
+TEST_SUITE("mock_api") {
+  TEST_CASE("GET /admin/load reports the peaks in flight and per second, of all or of one path") {
+    Options options;
+    options.users = 5;
+    options.latency = std::chrono::milliseconds(300);
+    MockApi api(options);
+    const int port = api.start();
+    EndpointSpec spec;
+    spec.path = "/v1/list";
+    spec.records = 5;
+    api.add_endpoint(spec);
+    CHECK(fetch_reply(port, "/admin/load").body ==
+          R"({"peak_concurrent_requests":0,"peak_requests_per_second":0})");
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 3; ++k)
+      threads.emplace_back([port] {
+        httplib::Client client("127.0.0.1", port);
+        CHECK(client.Get(tsync::mock::kUsersPath));
+      });
+    for (auto& thread : threads) thread.join();
+    CHECK(fetch_reply(port, "/v1/list").status == 200);
+    CHECK(api.peak_concurrent_requests() == 3);
+    CHECK(fetch_reply(port, "/admin/load").body ==
+          R"({"peak_concurrent_requests":3,"peak_requests_per_second":4})");
+    CHECK(fetch_reply(port, "/admin/load?endpoint=/incremental/timestamp").body ==
+          R"({"peak_concurrent_requests":3,"peak_requests_per_second":3})");
+    CHECK(fetch_reply(port, "/admin/load?endpoint=/v1/list").body ==
+          R"({"peak_concurrent_requests":3,"peak_requests_per_second":1})");
+    const Reply unknown = fetch_reply(port, "/admin/load?endpoint=/v1/none");
+    CHECK(unknown.status == 404);
+    CHECK(unknown.body == R"({"error":"no endpoint at \"/v1/none\""})");
+    CHECK(api.request_count() == 4);  // /admin/load is not a data request
+  }
+}

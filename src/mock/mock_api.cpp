@@ -1196,6 +1196,21 @@ struct MockApi::Impl {
                          "application/json");
   }
 
+  // {"peak_concurrent_requests": .., "peak_requests_per_second": ..}: of every
+  // endpoint, or the rate of the endpoint at ?endpoint=P (the users' path for
+  // the users).
+  void serve_load(const httplib::Request& request, httplib::Response& response) const {
+    std::size_t per_second = load.peak_per_second();
+    if (request.has_param("endpoint")) {
+      const std::string path = request.get_param_value("endpoint");
+      if (path != kUsersPath && !admin_endpoint(request, response)) return;
+      per_second = load.peak_per_second(path);
+    }
+    response.set_content("{\"peak_concurrent_requests\":" + std::to_string(load.peak_in_flight()) +
+                             ",\"peak_requests_per_second\":" + std::to_string(per_second) + "}",
+                         "application/json");
+  }
+
   static void serve_endpoint_stats(const Endpoint& endpoint, httplib::Response& response) {
     response.set_content("{\"records\":" + std::to_string(endpoint.store.size()) + ",\"fields\":" +
                              std::to_string(endpoint.store.schema().fields.size()) +
@@ -1293,6 +1308,10 @@ int MockApi::start(int port, const std::string& host) {
                    [&impl](const httplib::Request& request, httplib::Response& response) {
                      impl.serve_add_raw(request, response);
                    });
+  impl.server.Get("/admin/load",
+                  [&impl](const httplib::Request& request, httplib::Response& response) {
+                    impl.serve_load(request, response);
+                  });
   impl.server.Get("/admin/stats",
                   [&impl](const httplib::Request& request, httplib::Response& response) {
                     impl.serve_stats(request, response);

@@ -87,6 +87,10 @@ struct Fault {
 //                                          {"deleted": [ids...]}
 //   POST /admin/restore?ids=a,b,c          UserStore::restore({a, b, c})
 //   GET  /admin/stats                      {"users": .., "requests": ..}
+//   GET  /admin/load[?endpoint=P]          {"peak_concurrent_requests": ..,
+//                                          "peak_requests_per_second": ..}: the
+//                                          peaks below, the rate of every endpoint
+//                                          or of P (kUsersPath for the users)
 //   POST /auth/session_token/login         JSON {"username", "password"} of any
 //                                          Session endpoint -> {"token": ...}, a
 //                                          token for every Session endpoint; 401
