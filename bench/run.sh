@@ -16,6 +16,12 @@
 #                                of bench/scaling.png
 #   bench/run.sh --wide-only     the generic-endpoint case alone; --wide 0 skips it
 #   bench/run.sh --paged-only    the paged cases alone (below); --paged 0 skips them
+#   bench/run.sh --concurrency-only
+#                                the requests-in-flight cases alone (below), with
+#                                100,000 users: about four minutes, most of it the
+#                                sequential syncs; --concurrency N adds them to any
+#                                run with N users (the full run leaves them out);
+#                                --concurrency-runs N runs each case N times (1)
 #   bench/run.sh --smoke         a few thousand users, one run, scaling at 1k and 3k,
 #                                the sqlite3 shell's paged load too: checks the script
 #                                works; its plot is not kept unless --plot names a file
@@ -24,7 +30,12 @@
 # response holding every record, except the paged cases: $paged users (100,000 by
 # default) read in pages of 100 with an offset (1,000 requests), with no latency
 # and with 20 ms added to every response, against the same users in one response
-# and against the floor the latency sets (requests x 20 ms). Wall time is measured around the process; peak
+# and against the floor the latency sets (requests x 20 ms), and the
+# requests-in-flight cases: $concurrency users updated within the last 10 days,
+# read in daily windows (an API that refuses a longer range) in pages of 100 with
+# 100 ms added to every response, with max_concurrency 1 and 8, and the same
+# number of records in four streams of a quarter each, with max_concurrency 1
+# and 4. Wall time is measured around the process; peak
 # memory is the process's max RSS from GNU time. For the full syncs, re-syncs and
 # full passes, peak disk is the work folder's filesystem's used bytes (df), sampled
 # every 0.2 s during the run, less the figure before it: the replica's growth and
@@ -46,6 +57,10 @@ wide_only=false
 paged=100000
 paged_only=false
 paged_latency_ms=20
+concurrency=""
+concurrency_only=false
+concurrency_runs=1
+concurrency_latency_ms=100
 plot=""
 # The sqlite3 shell reads a body with readfile(), which returns at most
 # 1,000,000,000 bytes (SQLITE_MAX_LENGTH): 3.5M users. Past one_piece_max users it
@@ -64,9 +79,12 @@ while [ $# -gt 0 ]; do
     --wide-only) wide_only=true; shift ;;
     --paged) paged=$2; shift 2 ;;
     --paged-only) paged_only=true; shift ;;
+    --concurrency) concurrency=$2; shift 2 ;;
+    --concurrency-only) concurrency_only=true; shift ;;
+    --concurrency-runs) concurrency_runs=$2; shift 2 ;;
     --plot) plot=$2; shift 2 ;;
     --smoke) smoke=true; runs=1; users=3000; scaling="1000 3000"; wide=0; paged=2000
-             paged_latency_ms=2
+             paged_latency_ms=2; concurrency=${concurrency:-2000}; concurrency_latency_ms=2
              one_piece_max=2000; page_records=1000; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
@@ -74,6 +92,9 @@ while [ $# -gt 0 ]; do
 done
 if $ten_million; then
   scaling+=" 10000000"
+fi
+if [ -z "$concurrency" ]; then
+  if $concurrency_only; then concurrency=100000; else concurrency=0; fi
 fi
 # Smallest first, each size once.
 scaling=$(for n in $scaling; do echo "$n"; done | sort -n -u | tr '\n' ' ')
@@ -501,7 +522,164 @@ JSON
     }' "$work/paged"
 }
 
-if $paged_only; then
+# The requests-in-flight cases, each run $concurrency_runs time(s) (1 by default:
+# the sequential syncs take about 100 s each).
+# Windows: $concurrency users updated within the 10 days before the mock started,
+# served in pages of 100 (an offset and the total) with $concurrency_latency_ms ms
+# of latency per response, only to requests whose since and until are at most a
+# day apart; tsync reads them in daily windows from a start_timestamp 10 days
+# before the mock started (11 windows: 10 days and the seconds since), with
+# max_concurrency 1 and 8, the same mock serving both.
+# Streams: four endpoints of $concurrency / 4 records each, the same pages and
+# latency, one stream each, with max_concurrency 1 and 4.
+# Each replica is checked against the sequential one (every column of every row)
+# and the mock's /admin/load gives the most requests it had in flight. Prints its
+# own table: medians, peak RSS, requests, requests in flight, the speed-ups and
+# the goals (at least 6x with 8 in flight and under 100 MB; at least 3x with 4).
+concurrency_case() {
+  local n=$concurrency quarter=$((concurrency / 4)) days=10 day=86400 latency=$concurrency_latency_ms
+  local config="$work/concurrency-config.json" started start_timestamp c name digest streams s
+  : >"$work/concurrency-rows"
+  # table_digest DB TABLE: every column of every row, in key order.
+  table_digest() { sqlite3 "$1" "SELECT * FROM \"$2\" ORDER BY id" | md5sum | cut -d' ' -f1; }
+  # last_requests: the requests of the new replica's one run, every stream's.
+  last_requests() { sqlite3 "$work/replica.db" "SELECT sum(requests) FROM _sync_log"; }
+  in_flight() {
+    curl -fsS "$api/admin/load" | sed 's/.*"peak_concurrent_requests":\([0-9]*\).*/\1/'
+  }
+
+  started=$(date +%s)
+  start_mock "$n" --updated-within-days "$days" --since-mode inclusive --paging offset \
+    --page-size 100 --max-page-size 100 --strict --latency-ms "$latency" \
+    --until-param until --max-range-seconds "$day"
+  start_timestamp=$(date -u -d "@$((started - days * day))" +%Y-%m-%dT%H:%M:%SZ)
+  # The requests of each window as tsync cuts them (the last one ends now, and the
+  # mock served nothing after it started): its total in pages of 100, or 1 when
+  # empty. They set the floor the latency allows.
+  local window_pages="" k from to total
+  for k in $(seq 0 "$days"); do
+    from=$((started - (days - k) * day))
+    to=$((from + day))
+    [ "$k" -lt "$days" ] || to=$(date +%s)
+    total=$(curl -fsS -G --data-urlencode "since=$(date -u -d "@$from" +%Y-%m-%dT%H:%M:%SZ)" \
+      --data-urlencode "until=$(date -u -d "@$to" +%Y-%m-%dT%H:%M:%SZ)" --data "offset=0&limit=1" \
+      "$api/incremental/timestamp" | sed 's/.*"total":\([0-9]*\).*/\1/')
+    window_pages+="${window_pages:+ }$(( total > 0 ? (total + 99) / 100 : 1 ))"
+  done
+  for c in 1 8; do
+    cat >"$config" <<JSON
+{"max_concurrency": $c,
+ "streams": [{"name": "user", "url": "$api/incremental/timestamp",
+  "until_param": "until", "window_seconds": $day, "start_timestamp": "$start_timestamp",
+  "pagination": {"type": "offset", "param": "offset", "limit_param": "limit", "limit": 100,
+                 "total_path": "total"}}]}
+JSON
+    name="windows-$c"
+    for _ in $(seq 1 "$concurrency_runs"); do
+      fresh_replica
+      measure "$name" "$n" "$tsync" sync --quiet --config "$config" --db "$work/replica.db"
+      [ "$(sqlite3 "$work/replica.db" 'SELECT count(*) FROM user')" = "$n" ] \
+        || { echo "bench: the windowed sync with max_concurrency $c does not hold $n users" >&2; exit 1; }
+      if [ "$c" -eq 1 ]; then
+        digest=$(table_digest "$work/replica.db" user)
+      else
+        [ "$(table_digest "$work/replica.db" user)" = "$digest" ] \
+          || { echo "bench: the replica with max_concurrency $c differs from the sequential one" >&2; exit 1; }
+      fi
+    done
+    echo "$name $(last_requests) $(in_flight)" >>"$work/concurrency-rows"
+  done
+  stop_mock
+
+  local fields="name:string;email:string;city:string;note:string;qty:integer;amount:float"
+  local specs=() list=""
+  for s in 1 2 3 4; do
+    specs+=(--endpoint "path=/v1/stream$s,records=$quarter,seed=$s,fields=$fields,paging=offset,page_size=100,max_page_size=100,strict=true,latency_ms=$latency")
+    list+="${list:+,
+  }{\"name\": \"stream$s\", \"url\": \"\$API/v1/stream$s\", \"table\": \"stream$s\",
+   \"pagination\": {\"type\": \"offset\", \"param\": \"offset\", \"limit_param\": \"limit\",
+                  \"limit\": 100, \"total_path\": \"total\"}}"
+  done
+  start_mock 0 "${specs[@]}"
+  streams=${list//\$API/$api}
+  for c in 1 4; do
+    printf '{"max_concurrency": %d,\n "streams": [%s]}\n' "$c" "$streams" >"$config"
+    name="streams-$c"
+    for _ in $(seq 1 "$concurrency_runs"); do
+      fresh_replica
+      measure "$name" "$((4 * quarter))" "$tsync" sync --quiet --config "$config" --db "$work/replica.db"
+      for s in 1 2 3 4; do
+        [ "$(sqlite3 "$work/replica.db" "SELECT count(*) FROM stream$s")" = "$quarter" ] \
+          || { echo "bench: stream$s with max_concurrency $c does not hold $quarter records" >&2; exit 1; }
+      done
+      local now=""
+      for s in 1 2 3 4; do now+="$(table_digest "$work/replica.db" "stream$s") "; done
+      if [ "$c" -eq 1 ]; then
+        digest=$now
+      else
+        [ "$now" = "$digest" ] \
+          || { echo "bench: the replica with max_concurrency $c differs from the sequential one" >&2; exit 1; }
+      fi
+    done
+    echo "$name $(last_requests) $(in_flight)" >>"$work/concurrency-rows"
+  done
+  stop_mock
+
+  grep -E '^(windows|streams)-' "$work/results" >"$work/concurrency" || true
+  sed -i -E '/^(windows|streams)-/d' "$work/results"
+  local stream_pages=$(( quarter > 0 ? (quarter + 99) / 100 : 1 ))
+  awk -v runs="$concurrency_runs" -v n="$n" -v quarter="$quarter" -v ms="$latency" \
+    -v window_pages="$window_pages" -v stream_pages="$stream_pages" "$awk_median"'
+    function verdict(ok) { return ok ? "PASS" : "MISS" }
+    # floor(pages, threads): the seconds the latency alone takes when each job (its
+    # requests in "pages") goes, in order, to the first of `threads` threads free,
+    # and the requests of a job come one after another.
+    function floor(pages, threads,   job, k, i, w, best, end) {
+      k = split(pages, job, " ")
+      for (w = 1; w <= threads; w++) busy[w] = 0
+      for (i = 1; i <= k; i++) {
+        best = 1
+        for (w = 2; w <= threads; w++) if (busy[w] < busy[best]) best = w
+        busy[best] += job[i]
+      }
+      end = 0
+      for (w = 1; w <= threads; w++) if (busy[w] > end) end = busy[w]
+      return end * ms / 1000
+    }
+    src == "rows" { requests[$1] = $2; flight[$1] = $3; next }
+    { t[$1] = t[$1] " " $2; if ($3 > rss[$1]) rss[$1] = $3 }
+    END {
+      printf "\nconcurrency: pages of 100 with %d ms a response; medians of %d run(s); replicas identical to the sequential ones\n", ms, runs
+      printf "%-56s %9s %9s %9s %10s\n", "case", "median s", "peak MiB", "requests", "in flight"
+      split("windows-1 windows-8 streams-1 streams-4", order, " ")
+      split(sprintf("%d users, daily windows over 10 days, max_concurrency 1|%d users, daily windows over 10 days, max_concurrency 8|4 streams of %d records, max_concurrency 1|4 streams of %d records, max_concurrency 4", n, n, quarter, quarter), label, "|")
+      for (i = 1; i <= 4; i++) {
+        c = order[i]; m[c] = median(t[c])
+        printf "%-56s %9.3f %9.1f %9d %10d\n", label[i], m[c], rss[c] / 1024, requests[c], flight[c]
+      }
+      one = floor(window_pages, 1); eight = floor(window_pages, 8)
+      printf "windows: %d windows of %s requests; the latency alone takes %.1f s one at a time, %.1f s with 8 in flight\n",
+        split(window_pages, unused, " "), window_pages, one, eight
+      printf "windows: the pages of a window come one after another, so 8 in flight gain at most %.2fx here; the syncs took %.2fx and %.2fx these floors\n",
+        one / eight, m["windows-1"] / one, m["windows-8"] / eight
+      x = m["windows-1"] / m["windows-8"]
+      printf "windows: %.2fx faster with 8 in flight (goal: at least 6x) %s\n", x, verdict(x >= 6)
+      # 100 MB is 95.4 MiB; GNU time reports KiB.
+      printf "windows: peak RSS %.1f MB with 8 in flight, %.1f MB with 1 (goal: under 100 MB) %s\n",
+        rss["windows-8"] * 1024 / 1000000, rss["windows-1"] * 1024 / 1000000,
+        verdict(rss["windows-8"] * 1024 < 100000000 && rss["windows-1"] * 1024 < 100000000)
+      streams4 = stream_pages " " stream_pages " " stream_pages " " stream_pages
+      one = floor(streams4, 1); four = floor(streams4, 4)
+      printf "streams: %d requests each; the latency alone takes %.1f s one at a time, %.1f s with 4 in flight; the syncs took %.2fx and %.2fx these floors\n",
+        stream_pages, one, four, m["streams-1"] / one, m["streams-4"] / four
+      x = m["streams-1"] / m["streams-4"]
+      printf "streams: %.2fx faster with 4 in flight (goal: at least 3x) %s\n", x, verdict(x >= 3)
+    }' src=rows "$work/concurrency-rows" src=times "$work/concurrency"
+}
+
+if $concurrency_only; then
+  echo "bench: requests-in-flight cases, $concurrency users, $concurrency_runs run(s); $(nproc) cores"
+elif $paged_only; then
   echo "bench: paged cases, $paged users, $runs run(s); $(nproc) cores"
 elif $wide_only; then
   echo "bench: $wide wide records, $runs run(s); $(nproc) cores"
@@ -533,8 +711,13 @@ awk_median='
     lo = a[1]; hi = a[k]
     return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
   }'
+if $concurrency_only; then
+  concurrency_case
+  exit 0
+fi
 if $paged_only; then
   paged_case
+  [ "$concurrency" -eq 0 ] || concurrency_case
   exit 0
 fi
 if ! $wide_only; then
@@ -545,6 +728,9 @@ if [ "$wide" -gt 0 ]; then
 fi
 if [ "$paged" -gt 0 ]; then
   paged_case >"$work/paged-table"
+fi
+if [ "$concurrency" -gt 0 ]; then
+  concurrency_case >"$work/concurrency-table"
 fi
 
 
@@ -685,3 +871,6 @@ fi
 
 # The paged cases' table (paged_case).
 [ ! -s "$work/paged-table" ] || cat "$work/paged-table"
+
+# The requests-in-flight cases' table (concurrency_case).
+[ ! -s "$work/concurrency-table" ] || cat "$work/concurrency-table"
