@@ -3363,8 +3363,8 @@ void check_users_within(int port, std::size_t count, std::int64_t from, std::int
 
 TEST_SUITE("mock_api") {
   TEST_CASE("a timeline: 2024 by default, or the days before an instant, never past its end") {
-    using tsync::mock::TimestampStyle;
     using tsync::mock::Timeline;
+    using tsync::mock::TimestampStyle;
     // The default is 2024, as it always was.
     const auto year = UserStore(300, 9).snapshot();
     const auto same = UserStore(300, 9, TimestampStyle::Utc, tsync::mock::kYear2024).snapshot();
@@ -3424,8 +3424,7 @@ TEST_SUITE("mock_api") {
     const std::int64_t after = unix_now();
     const std::string prefix = "tsync-mock-api: serving 200 users at http://127.0.0.1:";
     REQUIRE(banner.rfind(prefix, 0) == 0);
-    check_users_within(std::stoi(banner.substr(prefix.size())), 200, before - 2 * 86400,
-                       after + 1);
+    check_users_within(std::stoi(banner.substr(prefix.size())), 200, before - 2 * 86400, after + 1);
     child.signal(SIGTERM);
     CHECK(child.wait().exit_code == 0);
 

@@ -527,8 +527,7 @@ Timeline days_before(Instant end, std::int64_t days) {
   return Timeline{Instant{end.seconds - days * 86400, 0}, days * 86400, true};
 }
 
-UserStore::UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style,
-                     Timeline timeline)
+UserStore::UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style, Timeline timeline)
     : impl_(std::make_unique<Impl>(seed, style)) {
   if (count >= Catalog::kRaw) throw std::length_error("too many mock users");
   Rng rng(seed);
