@@ -14,9 +14,7 @@
 #include <csignal>
 #include <fstream>
 #include <functional>
-#include <map>
 #include <mutex>
-#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -343,8 +341,8 @@ std::string param_of(const std::string& target, const std::string& name) {
 }
 
 // Four streams of the mock synced together: two read in windows (offset pages,
-// and one request a window), two without (since after since, and offset pages
-// after one since), every response answered after `latency`.
+// and one request a window), two without (asking again with each newer since,
+// and offset pages from one since), every response answered after `latency`.
 struct Fleet {
   struct Member {
     std::string name, path;
@@ -791,6 +789,22 @@ TEST_SUITE("sync_concurrency") {
     const double stopping = std::chrono::duration<double>(Clock::now() - signalled).count();
     CHECK(r.exit_code == 128 + SIGTERM);
     CHECK(r.err.find("interrupted by SIGTERM") != std::string::npos);
+    // One summary line per stream, each saying it was interrupted.
+    for (const auto& member : fleet.members) {
+      CAPTURE(member.name);
+      std::size_t lines = 0;
+      for (std::size_t at = 0; at < r.err.size();) {
+        const std::size_t end = std::min(r.err.find('\n', at), r.err.size());
+        const std::string line = r.err.substr(at, end - at);
+        if (line.rfind(member.name + ": ", 0) == 0 && line.find(" rows (") != std::string::npos) {
+          ++lines;
+          CHECK(line.size() >= 11);
+          CHECK(line.substr(line.size() - 11) == "interrupted");
+        }
+        at = end + 1;
+      }
+      CHECK(lines == 1);
+    }
     CHECK(stopping < 3);
     check_invariants(db, api, fleet);
     std::int64_t rows = 0;
@@ -818,14 +832,17 @@ TEST_SUITE("sync_concurrency") {
     const auto reports = sync_all(config);
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     CHECK(seconds < 2.5);
-    REQUIRE(!reports.empty());
-    bool named = false;
-    for (const auto& report : reports) {
-      CAPTURE(report.stream);
-      CHECK(report.status != "ok");
-      named = named || report.error.find("max_run_seconds") != std::string::npos;
+    // One report per stream, in configuration order: every stream was under
+    // way and stopped at the deadline.
+    REQUIRE(reports.size() == fleet.members.size());
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+      CAPTURE(fleet.members[i].name);
+      CHECK(reports[i].stream == fleet.members[i].name);
+      CHECK(reports[i].status == "error");
+      CHECK(reports[i].exit_code == tsync::kExitError);
+      CHECK(reports[i].error.find("the run passed max_run_seconds = 1") != std::string::npos);
     }
-    CHECK(named);
+    CHECK(count(db, "SELECT count(*) FROM _sync_log WHERE status = 'error'") == 4);
     check_invariants(db, api, fleet);
 
     set_latency(api, fleet, milliseconds(5));
