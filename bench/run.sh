@@ -23,8 +23,11 @@
 #                                run with N users (the full run leaves them out);
 #                                --concurrency-runs N runs each case N times (1)
 #   bench/run.sh --smoke         a few thousand users, one run, scaling at 1k and 3k,
-#                                the sqlite3 shell's paged load too: checks the script
-#                                works; its plot is not kept unless --plot names a file
+#                                the sqlite3 shell's paged load too, and the
+#                                requests-in-flight cases with 2,000 users and 2 ms of
+#                                latency: checks the script works (their goals are
+#                                not for so few); its plot is not kept unless --plot
+#                                names a file
 #
 # Every tsync case runs the release build against tsync-mock-api on 127.0.0.1, one
 # response holding every record, except the paged cases: $paged users (100,000 by
@@ -96,6 +99,8 @@ fi
 if [ -z "$concurrency" ]; then
   if $concurrency_only; then concurrency=100000; else concurrency=0; fi
 fi
+[ "$concurrency" -eq 0 ] || [ "$concurrency" -ge 4 ] \
+  || { echo "bench: --concurrency takes 0 (none) or at least 4 (four streams of a quarter)" >&2; exit 2; }
 # Smallest first, each size once.
 scaling=$(for n in $scaling; do echo "$n"; done | sort -n -u | tr '\n' ' ')
 scaling=${scaling% }
