@@ -340,6 +340,29 @@ std::string param_of(const std::string& target, const std::string& name) {
   return "";
 }
 
+// The window a request asks for: its start_time and end_time, in seconds.
+struct Range {
+  std::int64_t start = 0, end = 0;
+};
+
+// On the proxy's threads: asserts nothing, {0, 0} for a request without both.
+Range range_of(const httplib::Request& request) {
+  const auto start = tsync::parse_timestamp(request.get_param_value("start_time"));
+  const auto end = tsync::parse_timestamp(request.get_param_value("end_time"));
+  if (!start || !end) return {};
+  return {start->seconds, end->seconds};
+}
+
+Range range_of(const std::string& target) {
+  auto decoded = [&](const char* name) {
+    const auto instant =
+        tsync::parse_timestamp(httplib::detail::decode_url(param_of(target, name), false));
+    REQUIRE_MESSAGE(instant, "no " << name << " in " << target);
+    return instant->seconds;
+  };
+  return {decoded("start_time"), decoded("end_time")};
+}
+
 // Four streams of the mock synced together: two read in windows (offset pages,
 // and one request a window), two without (asking again with each newer since,
 // and offset pages from one since), every response answered after `latency`.
@@ -535,6 +558,7 @@ TEST_SUITE("sync_concurrency") {
     CHECK(api.peak_concurrent_requests() <= 4);
 
     api.reset_load_counters();
+    set_latency(api, fleet, milliseconds(5));  // the same data, sooner
     const auto sequential = concurrent_config(dir.file("sequential.db"), 1, fleet.streams());
     const auto one_by_one = sync_all(sequential);
     REQUIRE(one_by_one.size() == 4);
@@ -556,14 +580,14 @@ TEST_SUITE("sync_concurrency") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
     api.add_endpoint(windowed_endpoint("/v1/events", PagingStyle::Offset, milliseconds(20)));
-    const long long first = tsync::parse_timestamp(kStart)->seconds;
-    const long long fifth = first + 4 * kWindow;
-    const std::string fifth_text = iso(fifth);
-    // Every request of the fifth window fails, past the retries.
+    // Every request of the window that holds this instant (the fifth window of
+    // 30 days, or the one a shorter cut puts there) fails, past the retries.
+    const long long held = tsync::parse_timestamp(kStart)->seconds + 4 * kWindow;
     std::atomic<bool> failing{true};
     Proxy proxy(api, [&](const httplib::Request& request) {
       Proxy::Answer answer;
-      if (failing && request.get_param_value("start_time") == fifth_text) answer.status = 500;
+      const Range range = range_of(request);
+      if (failing && range.start <= held && held < range.end) answer.status = 500;
       return answer;
     });
     const auto config =
@@ -572,30 +596,37 @@ TEST_SUITE("sync_concurrency") {
     const auto reports = sync_all(config);
     REQUIRE(reports.size() == 1);
     const auto& report = reports[0];
+    // The failed window, as its requests asked for it: the first try and two
+    // retries.
+    std::vector<Range> refused;
+    for (const auto& hit : proxy.hits())
+      if (hit.status == 500) refused.push_back(range_of(hit.target));
+    REQUIRE(refused.size() == 3);
+    const Range failed = refused[0];
+    for (const Range& range : refused) {
+      CHECK(range.start == failed.start);
+      CHECK(range.end == failed.end);
+    }
     CHECK(report.status == "error");
     CHECK(report.exit_code == tsync::kExitError);
     CHECK(report.error.find("1 window failed") != std::string::npos);
-    CHECK(report.error.find("window " + fifth_text) != std::string::npos);
-    std::size_t fifth_requests = 0;
-    for (const auto& hit : proxy.hits())
-      fifth_requests += param_of(hit.target, "start_time") == url_encoded(fifth_text);
-    CHECK(fifth_requests == 3);  // the first try and two retries
-    // The cursor: just below the fifth window's start (a record exactly there
-    // belongs to it), covering the four windows before it.
+    CHECK(report.error.find("window " + iso(failed.start)) != std::string::npos);
+    // The cursor: just below the failed window's start (a record exactly there
+    // belongs to it), covering the windows before it.
     const auto cursor = tsync::parse_timestamp(cursor_of(config.database, "events"));
     REQUIRE(cursor);
-    CHECK(cursor->seconds == fifth - 1);
+    CHECK(cursor->seconds == failed.start - 1);
     check_invariant(config.database, "events", "events", api.records("/v1/events"));
-    // The windows before and after it were read: their rows are stored, the
-    // fifth window's are not.
+    // The windows after it were read: their rows are stored, the failed
+    // window's are not.
     std::size_t later = 0, stored_later = 0, inside = 0, stored_inside = 0;
     for (const auto& r : api.records("/v1/events").snapshot()) {
       const bool stored =
           count(config.database, "SELECT count(*) FROM events WHERE id = " + r.id) == 1;
-      if (r.updated.seconds >= fifth + kWindow) {
+      if (r.updated.seconds >= failed.end) {
         ++later;
         stored_later += stored;
-      } else if (r.updated.seconds >= fifth) {
+      } else if (r.updated.seconds >= failed.start) {
         ++inside;
         stored_inside += stored;
       }
@@ -605,7 +636,7 @@ TEST_SUITE("sync_concurrency") {
     CHECK(inside > 0);
     CHECK(stored_inside == 0);
 
-    // The fault gone, the next run reads from the cursor on: the fifth window
+    // The fault gone, the next run reads from the cursor on: the failed window
     // and those after it (none before it), and completes exactly.
     failing = false;
     const std::size_t asked_before = proxy.hits().size();
@@ -615,15 +646,11 @@ TEST_SUITE("sync_concurrency") {
     e2e::check_table_equals(config.database, "events", api.records("/v1/events"));
     const auto hits = proxy.hits();
     REQUIRE(hits.size() > asked_before);
-    std::int64_t earliest = fifth + kWindow;
-    for (std::size_t i = asked_before; i < hits.size(); ++i) {
-      const auto start = tsync::parse_timestamp(
-          httplib::detail::decode_url(param_of(hits[i].target, "start_time"), false));
-      REQUIRE(start);
-      earliest = std::min(earliest, start->seconds);
-    }
-    CHECK(earliest >= fifth - 1);
-    CHECK(earliest <= fifth);
+    std::int64_t earliest = failed.end;
+    for (std::size_t i = asked_before; i < hits.size(); ++i)
+      earliest = std::min(earliest, range_of(hits[i].target).start);
+    CHECK(earliest >= failed.start - 1);
+    CHECK(earliest <= failed.start);
   }
 
   TEST_CASE("concurrency: a failing stream does not stop the others") {
@@ -656,11 +683,11 @@ TEST_SUITE("sync_concurrency") {
   TEST_CASE("concurrency: max_requests_per_second holds across requests in flight") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
-    // Windows of 120 days, pages of 10: about 15 requests for events; the
-    // stream "orders" in 11 responses of 25.
-    constexpr long long kLong = 120LL * 86400;
+    // Six windows of 200 days, pages of 10: about 15 requests for events;
+    // the stream "orders" in 11 responses of 25.
+    constexpr long long kLong = 200LL * 86400;
     const std::string events = api.add_endpoint(
-        windowed_endpoint("/v1/events", PagingStyle::Offset, milliseconds(50), 60, 3, kLong));
+        windowed_endpoint("/v1/events", PagingStyle::Offset, milliseconds(50), 100, 3, kLong));
     const std::string orders =
         api.add_endpoint(plain_endpoint("/v1/orders", 250, 5, milliseconds(50)));
     // Eight in flight allowed; events at the top-level rate of 5 a second,
@@ -693,13 +720,13 @@ TEST_SUITE("sync_concurrency") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
     api.add_endpoint(windowed_endpoint("/v1/events", PagingStyle::Offset, milliseconds(40)));
-    const long long first = tsync::parse_timestamp(kStart)->seconds;
-    const std::string third = iso(first + 2 * kWindow);
-    // The first request of the third window gets 429, Retry-After: 1.
+    // The first request of a window from the third on (of 30 days) gets 429,
+    // Retry-After: 1.
+    const long long third = tsync::parse_timestamp(kStart)->seconds + 2 * kWindow;
     std::atomic<bool> refused{false};
     Proxy proxy(api, [&](const httplib::Request& request) {
       Proxy::Answer answer;
-      if (request.get_param_value("start_time") == third && !refused.exchange(true)) {
+      if (range_of(request).start >= third && !refused.exchange(true)) {
         answer.status = 429;
         answer.retry_after = "1";
       }
