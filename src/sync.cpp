@@ -1259,6 +1259,27 @@ std::size_t parallel_jobs(const StreamConfig& stream, Replica& replica, bool ful
   return windows_between(from, now_second(), stream.window_seconds).size();
 }
 
+// The windows of a stream read with requests in flight. A window's pages come
+// one after another, so a range of a few long windows would leave most of the
+// requests allowed idle once the first windows end: a range of at least
+// max_concurrency windows (a first sync, a catch-up; not a nightly top-up of
+// a window or two) is cut into windows shorter than window_seconds, about
+// kWindowsPerRequest per request allowed in flight, at least a second each.
+// Shorter windows are still within what the API accepts, and the cursor rules
+// are the same.
+constexpr std::size_t kWindowsPerRequest = 6;
+
+std::vector<Window> windows_in_flight(Instant from, long long window_seconds,
+                                      const Config& config) {
+  const Instant now = now_second();
+  std::vector<Window> windows = windows_between(from, now, window_seconds);
+  const auto allowed = static_cast<std::size_t>(config.max_concurrency);
+  const std::size_t wanted = kWindowsPerRequest * allowed;
+  if (windows.size() < allowed || windows.size() >= wanted) return windows;
+  const auto parts = static_cast<long long>((wanted + windows.size() - 1) / windows.size());
+  return windows_between(from, now, std::max(1LL, (window_seconds + parts - 1) / parts));
+}
+
 // Syncs `selected` with up to max_concurrency requests in flight: worker
 // threads take the jobs (windows and streams) in turn, each over a connection
 // of its own, and hand their rows to one writer thread.
@@ -1293,7 +1314,7 @@ void run_concurrently(const Config& config, const std::vector<const StreamConfig
     cs->of = selected.size();
     if (stream.window_seconds > 0)
       cs->windows.emplace(
-          windows_between(cs->run->committed.instant, now_second(), stream.window_seconds));
+          windows_in_flight(cs->run->committed.instant, stream.window_seconds, config));
     streams.push_back(std::move(cs));
   }
   const std::vector<Job> jobs = jobs_of(streams);
