@@ -47,8 +47,10 @@ cp "$deb" "$lint/"
 chown -R nobody:nogroup "$lint"
 # --fail-on error,warning: a tag of either kind fails the test. A tag accepted
 # for a reason goes into the package's lintian overrides, with that reason.
-setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$lint" TMPDIR="$lint" \
-  lintian --fail-on error,warning --display-info "$lint/$(basename "$deb")" 9>&- ||
+# From inside that folder: nobody may not enter the one the test runs in (a clone
+# in a private temporary folder, say), and lintian goes back to it.
+(cd "$lint" && setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$lint" \
+  TMPDIR="$lint" lintian --fail-on error,warning --display-info "$(basename "$deb")" 9>&-) ||
   { rm -rf "$lint"; fail "lintian reports errors or warnings (above)"; }
 rm -rf "$lint"
 
