@@ -190,6 +190,9 @@ Replica::Replica(const std::string& path, const ReplicaOptions& options) : path_
     if (version > kSchemaVersion)
       throw Error(path + ": made by a newer tsync (schema version " + std::to_string(version) +
                   "); upgrade tsync to use it");
+    // Checkpoints run on a thread of their own (WalCheckpointer); this
+    // replaces SQLite's automatic checkpoint, which runs inside the commit.
+    sqlite3_wal_hook(db_->getHandle(), &Replica::on_commit, this);
     SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     db_->exec(sql_string(sql::schema));
     if (version == 1) db_->exec(sql_string(sql::migrate_v2));
@@ -198,6 +201,80 @@ Replica::Replica(const std::string& path, const ReplicaOptions& options) : path_
   } catch (const SQLite::Exception& e) {
     throw Error(describe(path, e));
   }
+}
+
+int Replica::on_commit(void* replica, sqlite3* db, const char*, int pages) {
+  auto* self = static_cast<Replica*>(replica);
+  if (pages < WalCheckpointer::kPages) return SQLITE_OK;
+  if (!self->checkpointer_) self->checkpointer_ = std::make_unique<WalCheckpointer>(self->path_);
+  if (self->checkpointer_->working()) {
+    self->checkpointer_->committed(pages);
+  } else {
+    // No second connection (the thread could not open one): checkpoint here,
+    // as SQLite's automatic checkpoint would.
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+  return SQLITE_OK;
+}
+
+WalCheckpointer::WalCheckpointer(std::string path) : path_(std::move(path)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+WalCheckpointer::~WalCheckpointer() {
+  {
+    const std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void WalCheckpointer::committed(int pages) {
+  if (pages < kPages) return;
+  {
+    const std::lock_guard lock(mutex_);
+    due_ = true;
+  }
+  wake_.notify_one();
+}
+
+bool WalCheckpointer::working() const {
+  const std::lock_guard lock(mutex_);
+  return !broken_;
+}
+
+int WalCheckpointer::checkpoints() const {
+  const std::lock_guard lock(mutex_);
+  return checkpoints_;
+}
+
+void WalCheckpointer::run() {
+  sqlite3* db = nullptr;
+  // The replica exists (the writer's connection made it): open it, change nothing.
+  if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    sqlite3_close(db);
+    const std::lock_guard lock(mutex_);
+    broken_ = true;
+    return;
+  }
+  // The log and the replica are synced as the writer's synchronous = NORMAL does.
+  sqlite3_exec(db, "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr);
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stop_ || due_; });
+    if (stop_) break;
+    due_ = false;
+    lock.unlock();
+    // A failure (a full disk, a reader's lock) leaves the pages in the log,
+    // where they are safe: the next checkpoint, or the writer's close, copies them.
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    lock.lock();
+    ++checkpoints_;
+  }
+  lock.unlock();
+  sqlite3_close(db);
 }
 
 Replica::Replica(const std::string& path, ReadOnly) : path_(path) {

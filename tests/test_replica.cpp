@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <SQLiteCpp/Database.h>
@@ -1016,6 +1018,27 @@ TEST_SUITE("replica") {
     CHECK(runs[0].status == "error");
     CHECK(runs[0].error == expected);
     CHECK(runs[0].rows_new == 3);
+  }
+
+  TEST_CASE("committed pages reach the replica file on the checkpointer's thread while it is open") {
+    TempDir dir;
+    const std::string path = dir.file("replica.db");
+    Replica replica(path);
+    ReplicaWriter writer(replica, "user", user_table(), std::nullopt);
+    // About 3,000 pages of 8 KiB: past the checkpointer's 1,000.
+    for (int i = 0; i < 3000; ++i)
+      writer.upsert(make_user("u" + std::to_string(i), "2024-01-15T10:30:00Z",
+                              std::string(6000, static_cast<char>('a' + i % 26))));
+    const Cursor last = cursor_at("2024-01-15T10:30:00Z");
+    writer.commit(&last, {});
+    // The copy happens on another thread: wait for it (at most 20 s).
+    for (int i = 0; i < 400 && replica.background_checkpoints() == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(replica.background_checkpoints() >= 1);
+    CHECK(std::filesystem::file_size(path) > 15u * 1000 * 1000);
+    auto reader = open_reader(path);
+    CHECK(count(reader, "SELECT count(*) FROM user") == 3000);
+    CHECK(reader.execAndGet("PRAGMA integrity_check").getString() == "ok");
   }
 
 }  // TEST_SUITE("replica")
