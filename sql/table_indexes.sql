@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The indexes of table ?1 that a large apply (apply_stage.sql) drops and builds
+-- The indexes of table ?1 that a large apply (TableWriter::apply_stage) drops and builds
 -- again, in the same transaction, rather than updating them row by row in an
 -- order that is random to them: those made by CREATE INDEX without UNIQUE (the
 -- cursor's, and any a user added). The primary key's index always stays.

@@ -486,9 +486,11 @@ void ReplicaWriter::upsert(const Record& record) {
     }
     if (stage_after_ > 0 &&
         (rows_at_begin_ + uncommitted_ >= stage_after_ || table_->staged_rows() > 0)) {
-      table_->stage(record, deleted_at_);
-      ++uncommitted_;
-      return;
+      if (table_->stage(record, deleted_at_)) {
+        ++uncommitted_;
+        return;
+      }
+      apply_stage();  // its key is not sorted with the staged rows: they go in first
     }
     switch (table_->upsert(record, deleted_at_)) {
       case TableWriter::Outcome::Inserted:

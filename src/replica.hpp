@@ -224,6 +224,11 @@ class ReplicaWriter {
   // further records of the transaction are staged and applied in key order
   // when it commits (TableWriter::stage); 0: never.
   void set_stage_after(std::int64_t rows) { stage_after_ = rows; }
+  // The memory staged rows take before a sorted run of them is written out
+  // (TableWriter::set_stage_memory); 0: a quarter of the page cache.
+  void set_stage_memory(std::size_t bytes) { table_->set_stage_memory(bytes); }
+  // Sorted runs written out in the open transaction, for tests.
+  std::size_t staged_runs() const { return table_->staged_runs(); }
   // A warning for _sync_log, written with the next commit or finish().
   void set_warning(std::string warning) { warning_ = std::move(warning); }
   // Masks secrets in the texts this writer stores: _sync_log's error and

@@ -42,6 +42,51 @@ std::string joined(const std::vector<std::string>& parts, std::string_view separ
   return out;
 }
 
+// Binds a row's values into a statement's parameters.
+struct StatementSink {
+  SQLite::Statement& stmt;
+  void null(int index) { stmt.bind(index); }
+  void integer(int index, std::int64_t n) { stmt.bind(index, n); }
+  void real(int index, double d) { stmt.bind(index, d); }
+  void text(int index, const std::string& text) { stmt.bindNoCopy(index, text); }
+  void unbound(int index) { stmt.bind(index); }  // a column the record does not carry
+};
+
+// Packs a row's values as StatementSink would bind them, and notes its key's.
+struct PackSink {
+  struct KeyValue {
+    StagedRows::Kind kind = StagedRows::Kind::Null;
+    std::int64_t n = 0;
+    std::string_view text;
+  };
+  StagedRows::Builder& row;
+  const std::vector<int>& key_part;
+  std::vector<KeyValue>& keys;
+
+  void key(int index, StagedRows::Kind kind, std::int64_t n, std::string_view text) {
+    const auto column = static_cast<std::size_t>(index - 1);
+    if (column < key_part.size() && key_part[column] >= 0)
+      keys[static_cast<std::size_t>(key_part[column])] = KeyValue{kind, n, text};
+  }
+  void null(int index) {
+    row.null(static_cast<std::size_t>(index - 1));
+    key(index, StagedRows::Kind::Null, 0, {});
+  }
+  void integer(int index, std::int64_t n) {
+    row.integer(static_cast<std::size_t>(index - 1), n);
+    key(index, StagedRows::Kind::Integer, n, {});
+  }
+  void real(int index, double d) {
+    row.real(static_cast<std::size_t>(index - 1), d);
+    key(index, StagedRows::Kind::Real, 0, {});
+  }
+  void text(int index, const std::string& text) {
+    row.text(static_cast<std::size_t>(index - 1), text);
+    key(index, StagedRows::Kind::Text, 0, text);
+  }
+  void unbound(int) {}  // NULL when the row is bound for the apply
+};
+
 }  // namespace
 
 ColumnType column_type_of(const TableSpec& spec, std::string_view field) {
@@ -143,13 +188,24 @@ void TableWriter::load() {
 
   std::vector<std::string> table_columns;
   std::vector<std::pair<int, std::string>> key_columns;
+  std::unordered_map<std::string, KeyAffinity> key_affinity_of;
   {
-    SQLite::Statement info(db_, "SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid");
+    SQLite::Statement info(db_,
+                           "SELECT name, pk, upper(type) FROM pragma_table_info(?1) ORDER BY cid");
     info.bind(1, spec_.table);
     while (info.executeStep()) {
       table_columns.push_back(info.getColumn(0).getString());
-      if (const int pk = info.getColumn(1).getInt(); pk > 0)
+      if (const int pk = info.getColumn(1).getInt(); pk > 0) {
         key_columns.emplace_back(pk, table_columns.back());
+        // SQLite's rules for a column's affinity from its declared type.
+        const std::string type = info.getColumn(2).getString();
+        auto has = [&](const char* part) { return type.find(part) != std::string::npos; };
+        key_affinity_of[table_columns.back()] =
+            has("INT")                                       ? KeyAffinity::Numeric
+            : has("CHAR") || has("CLOB") || has("TEXT")      ? KeyAffinity::Text
+            : type.empty() || has("BLOB")                    ? KeyAffinity::None
+                                                             : KeyAffinity::Numeric;
+      }
     }
   }
   std::unordered_map<std::string, std::string> column_of_field;
@@ -217,6 +273,8 @@ void TableWriter::load() {
   for (const auto& column : spec_.columns)
     if (by_field_.count(column.first) == 0) column_of(column.first, added);
   cursor_column_ = by_field_.at(spec_.cursor_field);
+  key_affinity_.clear();
+  for (const auto& kc : key_columns) key_affinity_.push_back(key_affinity_of[kc.second]);
   prepare();
 }
 
@@ -231,7 +289,6 @@ void TableWriter::add_column(const std::string& field, ColumnType type) {
     if (extra_column_ == kOverflow) {
       db_.exec(fill_template(
           sql::add_column, {{"table", quoted_table_}, {"column", quote_identifier(kExtraColumn)}}));
-      add_stage_column(quote_identifier(kExtraColumn));
       extra_column_ = columns_.size();
       columns_.push_back({std::string(kExtraColumn), ColumnType::Json});
     }
@@ -248,7 +305,6 @@ void TableWriter::add_column(const std::string& field, ColumnType type) {
   std::string definition = quote_identifier(name);
   if (!sql_type(type).empty()) definition += " " + std::string(sql_type(type));
   db_.exec(fill_template(sql::add_column, {{"table", quoted_table_}, {"column", definition}}));
-  add_stage_column(quote_identifier(name));
   remember_column(field, name, type);
   by_field_[field] = columns_.size();
   columns_.push_back({std::move(name), type});
@@ -292,31 +348,33 @@ std::vector<std::pair<std::string_view, std::string>> TableWriter::upsert_templa
           {"assignments", joined(assignments, ",\n  ")},
           {"cursor", quote_identifier(columns_[cursor_column_].name)},
           {"excluded", joined(excluded, ", ")},
-          {"current", joined(current, ", ")},
-          {"stage", stage_name()}};
+          {"current", joined(current, ", ")}};
 }
 
 void TableWriter::prepare() {
   upsert_ =
       std::make_unique<SQLite::Statement>(db_, fill_template(sql::upsert_row, upsert_template()));
-  stage_row_.reset();  // the columns changed: prepared again for the next staged row
   stamps_.assign(columns_.size(), 0);
   scratch_.resize(columns_.size());
+  key_part_.assign(columns_.size(), -1);
+  for (std::size_t i = 0; i < spec_.primary_key.size(); ++i)
+    key_part_[by_field_.at(spec_.primary_key[i])] = static_cast<int>(i);
 }
 
-void TableWriter::bind(SQLite::Statement& stmt, int index, std::size_t column,
-                       const FieldValue& value, const Record& record, bool is_cursor) {
+template <class Sink>
+void TableWriter::bind(Sink& sink, int index, std::size_t column, const FieldValue& value,
+                       const Record& record, bool is_cursor) {
   const ColumnType type = columns_[column].type;
   const bool as_text = type == ColumnType::String || type == ColumnType::Decimal;
   switch (value.kind) {
     case ValueKind::Null:
-      stmt.bind(index);
+      sink.null(index);
       return;
     case ValueKind::Bool:
       if (as_text)
-        stmt.bindNoCopy(index, value.text);
+        sink.text(index, value.text);
       else
-        stmt.bind(index, value.text == "true" ? 1 : 0);
+        sink.integer(index, value.text == "true" ? 1 : 0);
       return;
     case ValueKind::String:
       if (type == ColumnType::UtcDatetime) {
@@ -326,38 +384,44 @@ void TableWriter::bind(SQLite::Statement& stmt, int index, std::size_t column,
           std::string& text = scratch_[column];
           text.resize(kNormalisedWidth);
           format_utc(*instant, text.data());
-          stmt.bindNoCopy(index, text);
+          sink.text(index, text);
           return;
         }
       }
-      stmt.bindNoCopy(index, value.text);
+      sink.text(index, value.text);
       return;
     case ValueKind::Integer: {
       std::int64_t n = 0;
       const char* end = value.text.data() + value.text.size();
       const auto parsed = std::from_chars(value.text.data(), end, n);
       if (!as_text && parsed.ec == std::errc() && parsed.ptr == end) {
-        stmt.bind(index, n);
+        sink.integer(index, n);
         return;
       }
-      stmt.bindNoCopy(index, value.text);  // beyond 64 bits: its digits
+      sink.text(index, value.text);  // beyond 64 bits: its digits
       return;
     }
     case ValueKind::Real: {
       if (!as_text) {
         const double d = std::strtod(value.text.c_str(), nullptr);
         if (std::isfinite(d)) {
-          stmt.bind(index, d);
+          sink.real(index, d);
           return;
         }
       }
-      stmt.bindNoCopy(index, value.text);
+      sink.text(index, value.text);
       return;
     }
     case ValueKind::Json:
-      stmt.bindNoCopy(index, value.text);
+      sink.text(index, value.text);
       return;
   }
+}
+
+void TableWriter::bind(SQLite::Statement& stmt, int index, std::size_t column,
+                       const FieldValue& value, const Record& record, bool is_cursor) {
+  StatementSink sink{stmt};
+  bind(sink, index, column, value, record, is_cursor);
 }
 
 void TableWriter::resolve(const Record& record) {
@@ -380,8 +444,8 @@ void TableWriter::resolve(const Record& record) {
   }
 }
 
-void TableWriter::bind_row(SQLite::Statement& stmt, const Record& record,
-                           const std::string& deleted_at) {
+template <class Sink>
+void TableWriter::bind_row(Sink& sink, const Record& record, const std::string& deleted_at) {
   ++stamp_;
   bool has_extra = false;
   for (std::size_t i = 0; i < record.size; ++i) {
@@ -416,27 +480,28 @@ void TableWriter::bind_row(SQLite::Statement& stmt, const Record& record,
       }
       continue;
     }
-    bind(stmt, static_cast<int>(column + 1), column, f, record, i == record.cursor_index);
+    bind(sink, static_cast<int>(column + 1), column, f, record, i == record.cursor_index);
     stamps_[column] = stamp_;
   }
   if (has_extra) {
     extra_writer_.EndObject();
     extra_text_.assign(extra_.GetString(), extra_.GetSize());
-    stmt.bindNoCopy(static_cast<int>(extra_column_ + 1), extra_text_);  // as TEXT
+    sink.text(static_cast<int>(extra_column_ + 1), extra_text_);  // as TEXT
     stamps_[extra_column_] = stamp_;
   }
   if (record.tombstone) {
-    stmt.bindNoCopy(static_cast<int>(deleted_column_ + 1), deleted_at);
+    sink.text(static_cast<int>(deleted_column_ + 1), deleted_at);
     stamps_[deleted_column_] = stamp_;
   }
   for (std::size_t c = 0; c < columns_.size(); ++c)
-    if (stamps_[c] != stamp_) stmt.bind(static_cast<int>(c + 1));
+    if (stamps_[c] != stamp_) sink.unbound(static_cast<int>(c + 1));
 }
 
 TableWriter::Outcome TableWriter::upsert(const Record& record, const std::string& deleted_at) {
   resolve(record);
   if (record.tombstone) ensure_deleted_column();
-  bind_row(*upsert_, record, deleted_at);
+  StatementSink sink{*upsert_};
+  bind_row(sink, record, deleted_at);
 
   sqlite3* handle = db_.getHandle();
   sqlite3_set_last_insert_rowid(handle, 0);
@@ -454,7 +519,6 @@ void TableWriter::ensure_deleted_column() {
   db_.exec(fill_template(
       sql::add_column,
       {{"table", quoted_table_}, {"column", quote_identifier(kDeletedColumn) + " TEXT"}}));
-  add_stage_column(quote_identifier(kDeletedColumn));
   deleted_column_ = columns_.size();
   columns_.push_back({std::string(kDeletedColumn), ColumnType::String});
   prepare();
@@ -634,68 +698,60 @@ namespace {
 // updating them row by row costs less than building them again.
 constexpr std::int64_t kRebuildIndexesRows = 50000;
 
-// tsync_count(kind): counts one row of `kind` (0 to 3) and returns 1 (apply_stage.sql).
-void count_rows_of_kind(sqlite3_context* context, int, sqlite3_value** argv) {
-  auto* counts = static_cast<std::int64_t*>(sqlite3_user_data(context));
-  const int kind = sqlite3_value_int(argv[0]);
-  if (kind >= 0 && kind < 4) ++counts[kind];
-  sqlite3_result_int(context, 1);
-}
-
 }  // namespace
 
-std::string TableWriter::stage_name() const {
-  return "temp." + quote_identifier("tsync_stage_" + spec_.table);
-}
-
-void TableWriter::add_stage_column(const std::string& definition) {
-  if (!stage_open_) return;
-  db_.exec(fill_template(sql::add_column, {{"table", stage_name()}, {"column", definition}}));
-  stage_row_.reset();
-}
-
-void TableWriter::stage(const Record& record, const std::string& deleted_at) {
+bool TableWriter::stage(const Record& record, const std::string& deleted_at) {
   resolve(record);
   if (record.tombstone) ensure_deleted_column();
-  if (!stage_open_) {
-    std::vector<std::string> names;
-    for (const Column& c : columns_) names.push_back(quote_identifier(c.name));
-    stage_seq_ = "_tsync_seq";
-    auto taken = [&] {
-      for (const Column& c : columns_)
-        if (same_column_name(c.name, stage_seq_)) return true;
+  packing_.clear();
+  std::vector<PackSink::KeyValue> keys(key_affinity_.size());
+  PackSink sink{packing_, key_part_, keys};
+  bind_row(sink, record, deleted_at);
+  // The key as the table will hold it, so that keys SQLite takes for equal
+  // are equal here too: an integer in a TEXT column becomes its digits. A REAL,
+  // or a text that a numeric column may turn into a number, is not sorted here.
+  char digits[24];
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const PackSink::KeyValue& key = keys[i];
+    if (key.kind == StagedRows::Kind::Integer) {
+      if (key_affinity_[i] == KeyAffinity::Text) {
+        const auto end = std::to_chars(digits, digits + sizeof digits, key.n).ptr;
+        packing_.key_text(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+      } else {
+        packing_.key_integer(key.n);
+      }
+    } else if (key.kind == StagedRows::Kind::Text && key_affinity_[i] != KeyAffinity::Numeric) {
+      packing_.key_text(key.text);
+    } else {
       return false;
-    };
-    while (taken()) stage_seq_ += "_";
-    db_.exec(fill_template(sql::create_stage, {{"stage", stage_name()},
-                                               {"seq", quote_identifier(stage_seq_)},
-                                               {"columns", joined(names, ", ")}}));
-    // The staging table is written once and read once, in order: 1 MiB of
-    // cache is plenty (left alone, it would take as much as the replica's).
-    db_.exec("PRAGMA temp.cache_size = -1024");
-    stage_open_ = true;
+    }
   }
-  if (!stage_row_)
-    stage_row_ =
-        std::make_unique<SQLite::Statement>(db_, fill_template(sql::stage_row, upsert_template()));
-  bind_row(*stage_row_, record, deleted_at);
-  exec_once(*stage_row_);
-  ++(record.tombstone ? staged_tombstones_ : staged_live_);
+  if (!staged_) {
+    std::size_t memory = stage_memory_;
+    if (memory == 0) {
+      // A quarter of the page cache's size, as SQLite's own sorts took.
+      const std::int64_t cache = db_.execAndGet("PRAGMA main.cache_size").getInt64();
+      const std::int64_t page = db_.execAndGet("PRAGMA main.page_size").getInt64();
+      const std::int64_t bytes = cache < 0 ? -cache * 1024 : cache * page;
+      memory = static_cast<std::size_t>(std::clamp<std::int64_t>(bytes / 4, 1 << 20, 1LL << 30));
+    }
+    staged_ = std::make_unique<StagedRows>(memory, db_.getFilename());
+  }
+  staged_->add(packing_, record.tombstone);
   if (in_pass_) mark_seen(record);
+  return true;
 }
 
 StageCounts TableWriter::apply_stage() {
   StageCounts out;
-  if (!stage_open_) return out;
-  stage_row_.reset();
+  if (staged_rows() == 0) return out;
   const std::int64_t staged = staged_rows();
 
   if (!cache_shared_) {
-    // A sort keeps up to a page cache's worth of rows in memory. From the first
-    // apply on (before it drops an index, which reads every page of it), the
-    // writer's page cache and its sorts take a quarter of cache_size_mib each: a sorted apply reads
-    // each page about once and needs no large cache, and the rows of a large transaction go to the
-    // staging table, not to the cache. The destructor gives the cache its size back.
+    // From the first apply on (before it drops an index, which reads every page
+    // of it), the writer's page cache keeps a quarter of its size: a sorted
+    // apply reads each page about once and needs no large cache, and the staged
+    // rows take a quarter of their own. The destructor gives the cache its size back.
     cache_before_ = db_.execAndGet("PRAGMA main.cache_size").getInt64();
     const std::int64_t cache_kib = std::max<std::int64_t>(2048, std::abs(cache_before_) / 4);
     db_.exec("PRAGMA main.cache_size = -" + std::to_string(cache_kib));
@@ -716,40 +772,59 @@ StageCounts TableWriter::apply_stage() {
     for (const std::string& name : names) db_.exec("DROP INDEX " + quote_identifier(name));
   }
 
-  std::int64_t* counts = apply_counts_;
-  std::fill(counts, counts + 4, 0);
-  if (sqlite3_create_function_v2(db_.getHandle(), "tsync_count", 1, SQLITE_UTF8, counts,
-                                 count_rows_of_kind, nullptr, nullptr, nullptr) != SQLITE_OK)
-    throw SQLite::Exception(db_.getHandle());
-  auto values = upsert_template();
-  const std::string deleted =
-      deleted_column_ == kOverflow
-          ? std::string("0")
-          : "(excluded." + quote_identifier(kDeletedColumn) + " IS NOT NULL)";
-  values.emplace_back("seq", quote_identifier(stage_seq_));
-  values.emplace_back("conflict_kind", deleted);
-  values.emplace_back("update_kind", "2 + " + deleted);
-  db_.exec(fill_template(sql::apply_stage, values));
+  // upsert()'s statement, prepared here to bind the packed values as they lie
+  // in the merge's buffers (SQLITE_STATIC: no copy).
+  sqlite3* handle = db_.getHandle();
+  sqlite3_stmt* raw = nullptr;
+  const std::string sql = fill_template(sql::upsert_row, upsert_template());
+  if (const int rc = sqlite3_prepare_v3(handle, sql.c_str(), static_cast<int>(sql.size() + 1),
+                                        SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+      rc != SQLITE_OK)
+    throw SQLite::Exception(handle, rc);
+  const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, sqlite3_finalize);
+  sqlite3_stmt* stmt = statement.get();
+  staged_->merge([&](const StagedRows::Row& row) {
+    sqlite3_clear_bindings(stmt);  // a column the row does not carry is NULL
+    row.each_value([&](std::size_t column, StagedRows::Kind kind, std::int64_t n, double d,
+                       std::string_view text) {
+      const int index = static_cast<int>(column + 1);
+      switch (kind) {
+        case StagedRows::Kind::Null:
+          break;
+        case StagedRows::Kind::Integer:
+          sqlite3_bind_int64(stmt, index, n);
+          break;
+        case StagedRows::Kind::Real:
+          sqlite3_bind_double(stmt, index, d);
+          break;
+        case StagedRows::Kind::Text:
+          sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()),
+                            SQLITE_STATIC);
+          break;
+      }
+    });
+    sqlite3_set_last_insert_rowid(handle, 0);
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) throw SQLite::Exception(handle, rc);
+    const int changes = sqlite3_changes(handle);
+    // As upsert() tells them apart; a tombstone's row inserted or updated is deleted.
+    if (changes == 0)
+      ++out.unchanged;
+    else if (row.tombstone())
+      ++out.deleted;
+    else if (sqlite3_last_insert_rowid(handle) != 0)
+      ++out.inserted;
+    else
+      ++out.updated;
+  });
   for (const std::string& index : rebuild) db_.exec(index);
-  db_.exec(fill_template(sql::drop_stage, {{"stage", stage_name()}}));
-  stage_open_ = false;
-
-  const std::int64_t conflicts_live = counts[0], conflicts_tombstones = counts[1];
-  const std::int64_t updated_live = counts[2], updated_tombstones = counts[3];
-  out.inserted = staged_live_ - conflicts_live;
-  out.updated = updated_live;
-  out.deleted = (staged_tombstones_ - conflicts_tombstones) + updated_tombstones;
-  out.unchanged = (conflicts_live - updated_live) + (conflicts_tombstones - updated_tombstones);
-  staged_live_ = 0;
-  staged_tombstones_ = 0;
+  staged_->clear();
   return out;
 }
 
 void TableWriter::discard_stage() {
-  stage_row_.reset();
-  stage_open_ = false;
-  staged_live_ = 0;
-  staged_tombstones_ = 0;
+  if (staged_) staged_->clear();
 }
 
 std::int64_t TableWriter::estimated_rows() {

@@ -16,6 +16,7 @@
 
 #include "columns.hpp"
 #include "record.hpp"
+#include "staged_rows.hpp"
 
 namespace tsync {
 
@@ -81,17 +82,25 @@ class TableWriter {
   // comes back is live again. During a full pass the record's key is marked seen.
   Outcome upsert(const Record& record, const std::string& deleted_at);
   // Staging, for a large transaction: stage() keeps the record's row, bound
-  // exactly as upsert() binds it, in a TEMP table in arrival order instead of
-  // writing it into the table, and apply_stage() (in the same transaction,
-  // before it commits) applies every staged row in key order with upsert()'s
-  // rules (sql/apply_stage.sql). When the staged rows are many against the
-  // table, its plain indexes are dropped and built again after, in the same
-  // transaction (a reader never sees them missing). discard_stage() forgets the
-  // staged rows after a rollback removed them.
-  void stage(const Record& record, const std::string& deleted_at);
-  std::int64_t staged_rows() const { return staged_live_ + staged_tombstones_; }
+  // exactly as upsert() binds it, in StagedRows (memory, then sorted runs in a
+  // temporary file) instead of writing it into the table, and apply_stage() (in
+  // the same transaction, before it commits) upserts every staged row in key
+  // order, arrival order within a key, with upsert()'s rules. When the staged
+  // rows are many against the table, its plain indexes are dropped and built
+  // again after, in the same transaction (a reader never sees them missing).
+  // discard_stage() forgets the staged rows after a rollback.
+  // stage() returns false, keeping nothing, for a record whose key cannot be
+  // put in SQLite's order without SQLite (a REAL, or a text in a numeric
+  // column): the caller applies the staged rows and upserts it.
+  bool stage(const Record& record, const std::string& deleted_at);
+  std::int64_t staged_rows() const { return staged_ ? staged_->rows() : 0; }
   StageCounts apply_stage();
   void discard_stage();
+  // The memory staged rows take before they are written out as a sorted run;
+  // 0 (the default): a quarter of the page cache's size at the first stage().
+  void set_stage_memory(std::size_t bytes) { stage_memory_ = bytes; }
+  // Runs written to the temporary file in the open transaction, for tests.
+  std::size_t staged_runs() const { return staged_ ? staged_->runs() : 0; }
   // Removes the row of a tombstone unless the stored row is newer; returns its
   // key as a JSON array, or nothing when no row was removed.
   std::optional<std::string> remove(const Record& record);
@@ -141,18 +150,19 @@ class TableWriter {
   // Records in _columns that `column` holds `field`, declared as `type`.
   void remember_column(const std::string& field, const std::string& column, ColumnType type);
   std::size_t column_of(const std::string& field, bool& added);
-  // The values of upsert_row.sql's placeholders (and stage_row.sql's,
-  // apply_stage.sql's but for its kinds) for the table's columns now.
+  // The values of upsert_row.sql's placeholders for the table's columns now.
   std::vector<std::pair<std::string_view, std::string>> upsert_template() const;
   void prepare();
+  // Binds into a Sink: the upsert statement, or a StagedRows row being packed.
+  template <class Sink>
+  void bind(Sink& sink, int index, std::size_t column, const FieldValue& value,
+            const Record& record, bool is_cursor);
   void bind(SQLite::Statement& stmt, int index, std::size_t column, const FieldValue& value,
             const Record& record, bool is_cursor);
   void resolve(const Record& record);
   // Binds every column of the record's row into `stmt` (?1 .. ?n in column order).
-  void bind_row(SQLite::Statement& stmt, const Record& record, const std::string& deleted_at);
-  // Adds a column to the staging table when one is open (the table got it too).
-  void add_stage_column(const std::string& definition);
-  std::string stage_name() const;
+  template <class Sink>
+  void bind_row(Sink& sink, const Record& record, const std::string& deleted_at);
   void mark_seen(const Record& record);
   void ensure_deleted_column();
   std::string key_match() const;
@@ -183,12 +193,13 @@ class TableWriter {
   rapidjson::Writer<rapidjson::StringBuffer> extra_writer_;
   std::string extra_text_;
   std::unique_ptr<SQLite::Statement> upsert_;
-  bool stage_open_ = false;  // the TEMP staging table exists in this transaction
-  std::string stage_seq_;    // its arrival-order column
-  std::unique_ptr<SQLite::Statement> stage_row_;
-  std::int64_t staged_live_ = 0;
-  std::int64_t staged_tombstones_ = 0;
-  std::int64_t apply_counts_[4] = {0, 0, 0, 0};  // tsync_count()'s, during apply_stage()
+  // How SQLite's affinity treats a key column's values, in the key's order.
+  enum class KeyAffinity { None, Text, Numeric };
+  std::vector<KeyAffinity> key_affinity_;
+  std::vector<int> key_part_;  // per column: its place in the key, or -1
+  std::unique_ptr<StagedRows> staged_;
+  StagedRows::Builder packing_;
+  std::size_t stage_memory_ = 0;
   bool cache_shared_ = false;                    // the page cache gave the sorts part of its memory
   std::int64_t cache_before_ = 0;  // PRAGMA cache_size before that, restored at the end
 };

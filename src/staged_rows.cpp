@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "staged_rows.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "errors.hpp"
+
+namespace tsync {
+
+// A packed row: u32 size of what follows, u8 tombstone, u8 key parts, u32 size
+// of the key, the key (per part: u8 kind, then 8 bytes of integer or u32 size
+// and the text), then the values (per value: u16 column, u8 kind, then 8 bytes
+// of integer or double, u32 size and the text, or nothing for NULL).
+namespace {
+
+constexpr std::size_t kHeader = 4 + 1 + 1 + 4;
+// A run is read back through a buffer of at least this size.
+constexpr std::size_t kMinReadBuffer = 64 * 1024;
+
+template <class T>
+void put(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  out.append(bytes, sizeof(T));
+}
+
+template <class T>
+T get(const char* p) {
+  T value;
+  std::memcpy(&value, p, sizeof(T));
+  return value;
+}
+
+std::uint32_t body_size(const char* row) { return get<std::uint32_t>(row); }
+
+// SQLite's temporary folder, as its unix VFS picks it.
+std::string temporary_folder() {
+  for (const char* name : {"SQLITE_TMPDIR", "TMPDIR"}) {
+    const char* value = std::getenv(name);
+    if (value && *value) {
+      struct stat st {};
+      if (::stat(value, &st) == 0 && S_ISDIR(st.st_mode) && ::access(value, W_OK | X_OK) == 0)
+        return value;
+    }
+  }
+  for (const char* folder : {"/var/tmp", "/usr/tmp", "/tmp"}) {
+    struct stat st {};
+    if (::stat(folder, &st) == 0 && S_ISDIR(st.st_mode) && ::access(folder, W_OK | X_OK) == 0)
+      return folder;
+  }
+  return ".";
+}
+
+}  // namespace
+
+int compare_staged_keys(const char* a, const char* b) {
+  const unsigned parts = static_cast<unsigned char>(a[5]);
+  a += kHeader;
+  b += kHeader;
+  for (unsigned i = 0; i < parts; ++i) {
+    const auto ka = static_cast<StagedRows::Kind>(static_cast<unsigned char>(*a++));
+    const auto kb = static_cast<StagedRows::Kind>(static_cast<unsigned char>(*b++));
+    // As SQLite orders them: integers before texts.
+    if (ka != kb) return ka == StagedRows::Kind::Integer ? -1 : 1;
+    if (ka == StagedRows::Kind::Integer) {
+      const auto na = get<std::int64_t>(a), nb = get<std::int64_t>(b);
+      if (na != nb) return na < nb ? -1 : 1;
+      a += 8;
+      b += 8;
+      continue;
+    }
+    const auto sa = get<std::uint32_t>(a), sb = get<std::uint32_t>(b);
+    const int c = std::memcmp(a + 4, b + 4, std::min(sa, sb));
+    if (c != 0) return c;
+    if (sa != sb) return sa < sb ? -1 : 1;
+    a += 4 + sa;
+    b += 4 + sb;
+  }
+  return 0;
+}
+
+// ---- Builder ----
+
+void StagedRows::Builder::clear() {
+  keys_.clear();
+  values_.clear();
+  key_parts_ = 0;
+}
+
+void StagedRows::Builder::key_integer(std::int64_t n) {
+  keys_.push_back(static_cast<char>(Kind::Integer));
+  put(keys_, n);
+  ++key_parts_;
+}
+
+void StagedRows::Builder::key_text(std::string_view text) {
+  keys_.push_back(static_cast<char>(Kind::Text));
+  put(keys_, static_cast<std::uint32_t>(text.size()));
+  keys_.append(text);
+  ++key_parts_;
+}
+
+void StagedRows::Builder::null(std::size_t column) {
+  put(values_, static_cast<std::uint16_t>(column));
+  values_.push_back(static_cast<char>(Kind::Null));
+}
+
+void StagedRows::Builder::integer(std::size_t column, std::int64_t n) {
+  put(values_, static_cast<std::uint16_t>(column));
+  values_.push_back(static_cast<char>(Kind::Integer));
+  put(values_, n);
+}
+
+void StagedRows::Builder::real(std::size_t column, double d) {
+  put(values_, static_cast<std::uint16_t>(column));
+  values_.push_back(static_cast<char>(Kind::Real));
+  put(values_, d);
+}
+
+void StagedRows::Builder::text(std::size_t column, std::string_view text) {
+  put(values_, static_cast<std::uint16_t>(column));
+  values_.push_back(static_cast<char>(Kind::Text));
+  put(values_, static_cast<std::uint32_t>(text.size()));
+  values_.append(text);
+}
+
+// ---- Sources of merge(): the rows in memory, or one run of the file ----
+
+class StagedRows::Source {
+ public:
+  // The rows in memory, in the order of `order`.
+  Source(const std::string& arena, const std::vector<std::uint32_t>& order)
+      : arena_(&arena), order_(&order) {}
+  // One run of the file, read through a buffer of `buffer` bytes.
+  Source(const StagedRows& owner, Run run, std::size_t buffer)
+      : owner_(&owner), next_(run.offset), end_(run.offset + run.bytes) {
+    buffer_.resize(buffer);
+  }
+
+  // The current row, or nullptr past the last one.
+  const char* row() const { return row_; }
+
+  void advance() {
+    if (arena_) {
+      row_ = next_ < order_->size() ? arena_->data() + (*order_)[next_++] : nullptr;
+      return;
+    }
+    begin_ += row_ ? 4 + body_size(row_) : 0;
+    row_ = nullptr;
+    if (!have(4)) return;
+    const std::size_t size = 4 + body_size(buffer_.data() + begin_);
+    if (!have(size)) owner_->fail("reading", EIO);  // a run ends inside a row
+    row_ = buffer_.data() + begin_;
+  }
+
+ private:
+  // True when `bytes` bytes from begin_ are in the buffer, reading more as needed;
+  // false at the end of the run.
+  bool have(std::size_t bytes) {
+    if (filled_ - begin_ >= bytes) return true;
+    if (next_ == end_) {
+      if (filled_ != begin_) owner_->fail("reading", EIO);
+      return false;
+    }
+    // Keep the part of the row that is in, and fill the rest.
+    std::memmove(buffer_.data(), buffer_.data() + begin_, filled_ - begin_);
+    filled_ -= begin_;
+    begin_ = 0;
+    if (buffer_.size() < bytes) buffer_.resize(bytes);
+    while (filled_ < bytes && next_ < end_) {
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buffer_.size() - filled_, end_ - next_));
+      const ssize_t got =
+          ::pread(owner_->fd_, buffer_.data() + filled_, want, static_cast<off_t>(next_));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) owner_->fail("reading", got < 0 ? errno : EIO);
+      filled_ += static_cast<std::size_t>(got);
+      next_ += static_cast<std::uint64_t>(got);
+    }
+    return filled_ - begin_ >= bytes;
+  }
+
+  const std::string* arena_ = nullptr;
+  const std::vector<std::uint32_t>* order_ = nullptr;
+  const StagedRows* owner_ = nullptr;
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0, filled_ = 0;
+  std::uint64_t next_ = 0, end_ = 0;  // in memory: next_ indexes order_
+  const char* row_ = nullptr;
+};
+
+// ---- StagedRows ----
+
+StagedRows::StagedRows(std::size_t memory, std::string owner)
+    : memory_(std::max<std::size_t>(memory, 4096)), owner_(std::move(owner)) {}
+
+StagedRows::~StagedRows() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void StagedRows::fail(const std::string& what, int error) const {
+  throw Error(owner_ + ": " + what + " a large transaction's staged rows in a temporary file in " +
+              folder_ + " failed: " + std::strerror(error) +
+              " (free some disk space there, or name a folder with room in SQLITE_TMPDIR, "
+              "else TMPDIR; the replica keeps its last committed state)");
+}
+
+void StagedRows::add(const Builder& row, bool tombstone) {
+  const std::size_t body = 1 + 1 + 4 + row.keys_.size() + row.values_.size();
+  if (!arena_.empty() && arena_.size() + 4 + body > memory_) spill();
+  order_.push_back(static_cast<std::uint32_t>(arena_.size()));
+  put(arena_, static_cast<std::uint32_t>(body));
+  arena_.push_back(static_cast<char>(tombstone ? 1 : 0));
+  arena_.push_back(static_cast<char>(row.key_parts_));
+  put(arena_, static_cast<std::uint32_t>(row.keys_.size()));
+  arena_.append(row.keys_);
+  arena_.append(row.values_);
+  ++rows_;
+}
+
+void StagedRows::sort_memory() {
+  // Offsets are in arrival order: a stable sort keeps the rows of one key so.
+  std::stable_sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return compare_staged_keys(arena_.data() + a, arena_.data() + b) < 0;
+  });
+}
+
+void StagedRows::write_out(const char* data, std::size_t size) {
+  if (fd_ < 0) {
+    folder_ = temporary_folder();
+    fd_ = ::open(folder_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd_ < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == ENOENT)) {
+      // A filesystem without unnamed files: a named one, unlinked at once.
+      std::string name = folder_ + "/tsync-stage-XXXXXX";
+      fd_ = ::mkostemp(name.data(), O_CLOEXEC);
+      if (fd_ >= 0) ::unlink(name.c_str());
+    }
+    if (fd_ < 0) fail("writing", errno);
+  }
+  while (size > 0) {
+    const ssize_t put_bytes = ::pwrite(fd_, data, size, static_cast<off_t>(file_bytes_));
+    if (put_bytes < 0 && errno == EINTR) continue;
+    if (put_bytes <= 0) fail("writing", put_bytes < 0 ? errno : ENOSPC);
+    data += put_bytes;
+    size -= static_cast<std::size_t>(put_bytes);
+    file_bytes_ += static_cast<std::uint64_t>(put_bytes);
+  }
+}
+
+void StagedRows::spill() {
+  sort_memory();
+  Run run;
+  run.offset = file_bytes_;
+  out_.clear();
+  for (const std::uint32_t offset : order_) {
+    const char* row = arena_.data() + offset;
+    out_.append(row, 4 + body_size(row));
+    if (out_.size() >= (1u << 20)) {
+      write_out(out_.data(), out_.size());
+      out_.clear();
+    }
+  }
+  write_out(out_.data(), out_.size());
+  run.bytes = file_bytes_ - run.offset;
+  runs_.push_back(run);
+  arena_.clear();
+  order_.clear();
+  out_.clear();
+  out_.shrink_to_fit();
+}
+
+void StagedRows::merge(const std::function<void(const Row&)>& visit) {
+  sort_memory();
+  // The runs in the order they were written, then the rows in memory: on equal
+  // keys the source written first came first.
+  std::vector<Source> sources;
+  sources.reserve(runs_.size() + 1);
+  const std::size_t buffer =
+      runs_.empty() ? 0 : std::max(kMinReadBuffer, memory_ / runs_.size());
+  for (const Run& run : runs_) sources.emplace_back(*this, run, buffer);
+  sources.emplace_back(arena_, order_);
+  std::vector<std::size_t> heap;
+  // std heaps put the greatest first: "greater" means later in key order.
+  auto later = [&](std::size_t a, std::size_t b) {
+    const int c = compare_staged_keys(sources[a].row(), sources[b].row());
+    return c != 0 ? c > 0 : a > b;
+  };
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    sources[i].advance();
+    if (sources[i].row()) heap.push_back(i);
+  }
+  std::make_heap(heap.begin(), heap.end(), later);
+  Row row;
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    Source& source = sources[heap.back()];
+    const char* packed = source.row();
+    row.tombstone_ = packed[4] != 0;
+    row.values_ = packed + kHeader + get<std::uint32_t>(packed + 6);
+    row.end_ = packed + 4 + body_size(packed);
+    visit(row);
+    source.advance();
+    if (source.row())
+      std::push_heap(heap.begin(), heap.end(), later);
+    else
+      heap.pop_back();
+  }
+}
+
+void StagedRows::clear() {
+  arena_.clear();
+  order_.clear();
+  runs_.clear();
+  rows_ = 0;
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  file_bytes_ = 0;
+  if (arena_.capacity() > memory_ * 2) std::string().swap(arena_);
+}
+
+}  // namespace tsync

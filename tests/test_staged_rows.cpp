@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+// StagedRows: the external sort behind a staged transaction. Rows come back in
+// key order, arrival order within a key, whether they stayed in memory or went
+// through sorted runs in the temporary file; a run that cannot be written is an
+// error that says where and what to do.
+#include <doctest/doctest.h>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "errors.hpp"
+#include "staged_rows.hpp"
+
+using tsync::StagedRows;
+
+namespace {
+
+// A staged row of the test: an integer or a text key, and two values: its
+// arrival number (column 0) and a text of its own (column 1).
+struct Item {
+  bool integer_key = false;
+  std::int64_t n = 0;
+  std::string text;
+  std::int64_t arrival = 0;
+  std::string payload;
+};
+
+// SQLite's order: integers before texts, texts by their bytes; then arrival.
+bool before(const Item& a, const Item& b) {
+  if (a.integer_key != b.integer_key) return a.integer_key;
+  if (a.integer_key ? a.n != b.n : a.text != b.text)
+    return a.integer_key ? a.n < b.n : a.text < b.text;
+  return a.arrival < b.arrival;
+}
+
+std::vector<Item> items(unsigned seed, int count) {
+  std::mt19937 rng(seed);
+  std::vector<Item> out;
+  for (int i = 0; i < count; ++i) {
+    Item item;
+    item.arrival = i;
+    if (rng() % 4 == 0) {
+      item.integer_key = true;
+      item.n = static_cast<std::int64_t>(rng() % 200) - 100;  // negative ones too
+    } else {
+      // Few distinct keys, so that many arrive more than once; a NUL inside one.
+      item.text = "k" + std::to_string(rng() % 300);
+      if (rng() % 50 == 0) item.text += std::string(1, '\0') + "x";
+    }
+    item.payload = std::string(rng() % 40, static_cast<char>('a' + i % 26));
+    out.push_back(item);
+  }
+  return out;
+}
+
+void add(StagedRows& rows, StagedRows::Builder& b, const Item& item) {
+  b.clear();
+  if (item.integer_key)
+    b.key_integer(item.n);
+  else
+    b.key_text(item.text);
+  b.integer(0, item.arrival);
+  b.text(1, item.payload);
+  if (item.arrival % 7 == 0) b.null(2);
+  if (item.arrival % 5 == 0) b.real(3, 0.5 * static_cast<double>(item.arrival));
+  rows.add(b, item.arrival % 3 == 0);
+}
+
+// What merge() hands over, as (arrival, payload, tombstone, values seen).
+std::vector<std::tuple<std::int64_t, std::string, bool, int>> merged(StagedRows& rows) {
+  std::vector<std::tuple<std::int64_t, std::string, bool, int>> out;
+  rows.merge([&](const StagedRows::Row& row) {
+    std::int64_t arrival = -1;
+    std::string payload;
+    int values = 0;
+    row.each_value([&](std::size_t column, StagedRows::Kind kind, std::int64_t n, double d,
+                       std::string_view text) {
+      ++values;
+      if (column == 0 && kind == StagedRows::Kind::Integer) arrival = n;
+      if (column == 1 && kind == StagedRows::Kind::Text) payload.assign(text);
+      if (column == 2) CHECK(kind == StagedRows::Kind::Null);
+      if (column == 3) CHECK(d == 0.5 * static_cast<double>(arrival));
+    });
+    out.emplace_back(arrival, payload, row.tombstone(), values);
+  });
+  return out;
+}
+
+void check_order(const std::vector<Item>& in, StagedRows& rows) {
+  std::vector<Item> expected = in;
+  std::stable_sort(expected.begin(), expected.end(), before);
+  const auto got = merged(rows);
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CAPTURE(i);
+    const Item& e = expected[i];
+    CHECK(std::get<0>(got[i]) == e.arrival);
+    CHECK(std::get<1>(got[i]) == e.payload);
+    CHECK(std::get<2>(got[i]) == (e.arrival % 3 == 0));
+    CHECK(std::get<3>(got[i]) == 2 + (e.arrival % 7 == 0) + (e.arrival % 5 == 0));
+  }
+}
+
+// How many of this process's open files lie in `folder` (named or not).
+int open_files_in(const std::string& folder) {
+  int found = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code error;
+    const auto target = std::filesystem::read_symlink(entry.path(), error).string();
+    if (!error && target.rfind(folder + "/", 0) == 0) ++found;
+  }
+  return found;
+}
+
+}  // namespace
+
+TEST_SUITE("staged rows") {
+  TEST_CASE("rows held in memory come back in key order, arrival order within a key") {
+    const auto in = items(1, 2000);
+    StagedRows rows(64 << 20, "replica.db");
+    StagedRows::Builder b;
+    for (const Item& item : in) add(rows, b, item);
+    CHECK(rows.rows() == 2000);
+    CHECK(rows.runs() == 0);
+    check_order(in, rows);
+  }
+
+  TEST_CASE("rows past the memory budget go through sorted runs and merge into one order") {
+    for (unsigned seed : {2u, 3u}) {
+      CAPTURE(seed);
+      const auto in = items(seed, 20000);
+      StagedRows rows(16 * 1024, "replica.db");  // dozens of rows a run
+      StagedRows::Builder b;
+      for (const Item& item : in) add(rows, b, item);
+      CHECK(rows.runs() > 20);
+      check_order(in, rows);
+      // Cleared, the rows and the file are gone; the next transaction starts afresh.
+      rows.clear();
+      CHECK(rows.rows() == 0);
+      CHECK(rows.runs() == 0);
+      const auto again = items(seed + 10, 3000);
+      for (const Item& item : again) add(rows, b, item);
+      check_order(again, rows);
+    }
+  }
+
+  TEST_CASE("a row larger than the memory budget and the read buffers passes whole") {
+    StagedRows rows(4096, "replica.db");
+    StagedRows::Builder b;
+    std::vector<Item> in;
+    for (int i = 0; i < 40; ++i) {
+      Item item;
+      item.text = "k" + std::to_string(39 - i);
+      item.arrival = i;
+      item.payload = std::string(i % 4 == 0 ? 300000 : 10, static_cast<char>('a' + i % 26));
+      in.push_back(item);
+      add(rows, b, item);
+    }
+    CHECK(rows.runs() >= 4);
+    check_order(in, rows);
+  }
+
+  TEST_CASE("a run that cannot be written fails with where and what to do") {
+    int pipe_fds[2];
+    REQUIRE(::pipe(pipe_fds) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      // No file of this process may grow past 256 KB: the runs' does.
+      ::signal(SIGXFSZ, SIG_IGN);
+      const rlimit limit{256 << 10, 256 << 10};
+      ::setrlimit(RLIMIT_FSIZE, &limit);
+      int status = 0;
+      try {
+        StagedRows rows(16 * 1024, "replica.db");
+        StagedRows::Builder b;
+        for (const Item& item : items(4, 20000)) add(rows, b, item);
+      } catch (const tsync::Error& e) {
+        const ssize_t written = ::write(pipe_fds[1], e.what(), std::strlen(e.what()));
+        status = written > 0 ? 3 : 4;
+      }
+      ::_exit(status);
+    }
+    ::close(pipe_fds[1]);
+    std::string message;
+    char buffer[512];
+    for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;)
+      message.append(buffer, static_cast<std::size_t>(n));
+    ::close(pipe_fds[0]);
+    int wait_status = 0;
+    REQUIRE(::waitpid(child, &wait_status, 0) == child);
+    CAPTURE(message);
+    REQUIRE(WIFEXITED(wait_status));
+    CHECK(WEXITSTATUS(wait_status) == 3);
+    CHECK(message.find("replica.db: writing a large transaction's staged rows") == 0);
+    CHECK(message.find("File too large") != std::string::npos);
+    CHECK(message.find("SQLITE_TMPDIR") != std::string::npos);
+    CHECK(message.find("the replica keeps its last committed state") != std::string::npos);
+  }
+
+  TEST_CASE("the temporary file goes where SQLITE_TMPDIR says, with no name left behind") {
+    char folder[] = "/tmp/tsync-staged-XXXXXX";
+    REQUIRE(::mkdtemp(folder) != nullptr);
+    const char* before = std::getenv("SQLITE_TMPDIR");
+    const std::string saved = before ? before : "";
+    ::setenv("SQLITE_TMPDIR", folder, 1);
+    {
+      StagedRows rows(4096, "replica.db");
+      StagedRows::Builder b;
+      const auto in = items(5, 3000);
+      for (const Item& item : in) add(rows, b, item);
+      CHECK(rows.runs() > 0);
+      CHECK(open_files_in(folder) == 1);
+      check_order(in, rows);
+    }
+    if (before)
+      ::setenv("SQLITE_TMPDIR", saved.c_str(), 1);
+    else
+      ::unsetenv("SQLITE_TMPDIR");
+    CHECK(open_files_in(folder) == 0);
+    CHECK(::rmdir(folder) == 0);  // empty: nothing was left in it
+  }
+}
