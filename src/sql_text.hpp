@@ -29,6 +29,7 @@ extern const std::string_view log_unseen;
 extern const std::string_view delete_unseen;
 extern const std::string_view hard_delete_row;
 extern const std::string_view log_deleted;
+extern const std::string_view apply_stage;
 extern const std::string_view table_indexes;
 extern const std::string_view index_seen;
 extern const std::string_view attach_seen;

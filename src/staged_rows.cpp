@@ -276,53 +276,72 @@ void StagedRows::spill() {
   out_.shrink_to_fit();
 }
 
-void StagedRows::merge(const std::function<void(const Row&)>& visit) {
+void StagedRows::begin_merge() {
   sort_memory();
   // The runs in the order they were written, then the rows in memory: on equal
   // keys the source written first came first.
-  std::vector<Source> sources;
-  sources.reserve(runs_.size() + 1);
+  sources_.clear();
+  sources_.reserve(runs_.size() + 1);
   const std::size_t buffer =
       runs_.empty() ? 0 : std::max(kMinReadBuffer, memory_ / runs_.size());
-  for (const Run& run : runs_) sources.emplace_back(*this, run, buffer);
-  sources.emplace_back(arena_, order_);
-  std::vector<std::size_t> heap;
-  // std heaps put the greatest first: "greater" means later in key order.
-  auto later = [&](std::size_t a, std::size_t b) {
-    const int c = compare_staged_keys(sources[a].row(), sources[b].row());
-    return c != 0 ? c > 0 : a > b;
-  };
-  for (std::size_t i = 0; i < sources.size(); ++i) {
-    sources[i].advance();
-    if (sources[i].row()) heap.push_back(i);
+  for (const Run& run : runs_) sources_.emplace_back(*this, run, buffer);
+  sources_.emplace_back(arena_, order_);
+  heap_.clear();
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    sources_[i].advance();
+    if (sources_[i].row()) heap_.push_back(i);
   }
-  std::make_heap(heap.begin(), heap.end(), later);
-  Row row;
-  while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), later);
-    Source& source = sources[heap.back()];
-    const char* packed = source.row();
-    row.tombstone_ = packed[4] != 0;
-    row.values_ = packed + kHeader + get<std::uint32_t>(packed + 6);
-    row.end_ = packed + 4 + body_size(packed);
-    visit(row);
+  std::make_heap(heap_.begin(), heap_.end(), [this](std::size_t a, std::size_t b) {
+    return later(a, b);
+  });
+  returned_ = 0;
+}
+
+bool StagedRows::later(std::size_t a, std::size_t b) const {
+  // std heaps put the greatest first: "greater" means later in key order.
+  const int c = compare_staged_keys(sources_[a].row(), sources_[b].row());
+  return c != 0 ? c > 0 : a > b;
+}
+
+const StagedRows::Row* StagedRows::next_row() {
+  auto later_source = [this](std::size_t a, std::size_t b) { return later(a, b); };
+  if (returned_ > 0) {
+    // The row returned last is done with: its source moves on.
+    Source& source = sources_[returned_ - 1];
     source.advance();
     if (source.row())
-      std::push_heap(heap.begin(), heap.end(), later);
+      std::push_heap(heap_.begin(), heap_.end(), later_source);
     else
-      heap.pop_back();
+      heap_.pop_back();
+    returned_ = 0;
   }
+  if (heap_.empty()) return nullptr;
+  std::pop_heap(heap_.begin(), heap_.end(), later_source);
+  returned_ = heap_.back() + 1;
+  const char* packed = sources_[heap_.back()].row();
+  row_.tombstone_ = packed[4] != 0;
+  row_.values_ = packed + kHeader + get<std::uint32_t>(packed + 6);
+  row_.end_ = packed + 4 + body_size(packed);
+  return &row_;
+}
+
+void StagedRows::merge(const std::function<void(const Row&)>& visit) {
+  begin_merge();
+  while (const Row* row = next_row()) visit(*row);
 }
 
 void StagedRows::clear() {
-  arena_.clear();
-  order_.clear();
+  // Every buffer goes back to the system, not only its contents.
+  std::vector<Source>().swap(sources_);
+  heap_.clear();
+  returned_ = 0;
+  std::string().swap(arena_);
+  std::vector<std::uint32_t>().swap(order_);
   runs_.clear();
   rows_ = 0;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   file_bytes_ = 0;
-  if (arena_.capacity() > memory_ * 2) std::string().swap(arena_);
 }
 
 }  // namespace tsync

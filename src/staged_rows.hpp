@@ -76,6 +76,10 @@ class StagedRows {
   // Calls visit(row) for every row, in key order. Throws Error when the file
   // cannot be read, and whatever visit throws.
   void merge(const std::function<void(const Row&)>& visit);
+  // The same, a row at a time: begin_merge(), then next_row() until it returns
+  // nullptr. A row stays valid until the next call.
+  void begin_merge();
+  const Row* next_row();
   // Forgets every row, and gives the temporary file's space back.
   void clear();
 
@@ -87,6 +91,7 @@ class StagedRows {
 
   void spill();
   void sort_memory();
+  bool later(std::size_t a, std::size_t b) const;  // for the merge's heap
   void write_out(const char* data, std::size_t size);
   [[noreturn]] void fail(const std::string& what, int error) const;
 
@@ -100,6 +105,11 @@ class StagedRows {
   std::string folder_;  // where the temporary file is
   std::uint64_t file_bytes_ = 0;
   std::string out_;  // a run on its way to the file
+  // The merge under way.
+  std::vector<Source> sources_;
+  std::vector<std::size_t> heap_;
+  std::size_t returned_ = 0;  // the source of the row next_row() returned last, +1
+  Row row_;
 };
 
 // The key compare of packed rows (each starting at its key), for tests.

@@ -4,10 +4,12 @@
 #include <malloc.h>
 #include <sqlite3.h>
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 
 #include <SQLiteCpp/Transaction.h>
 
@@ -15,6 +17,18 @@
 #include "sql_text.hpp"
 
 namespace tsync {
+
+// The staged rows as a virtual table, for apply_stage.sql: a scan of it hands
+// over the rows of the merge (StagedRows::next_row) in key order, each value as
+// it was bound. Made in the TEMP schema for one apply and dropped after it.
+struct TableWriter::StageScan {
+  StagedRows* rows = nullptr;
+  std::string declaration;  // CREATE TABLE x(...): the stream table's columns
+  std::size_t columns = 0;
+  std::exception_ptr failure;  // from reading the runs back: rethrown as it was
+  std::string module;          // the module's name on the connection
+};
+
 namespace {
 
 // Columns kept free below SQLite's limit for tsync's own bookkeeping columns.
@@ -116,6 +130,9 @@ TableWriter::TableWriter(SQLite::Database& db, TableSpec spec)
 }
 
 TableWriter::~TableWriter() {
+  // The module reads scan_, which goes with this writer: it goes first.
+  if (scan_) sqlite3_create_module_v2(db_.getHandle(), scan_->module.c_str(), nullptr, nullptr,
+                                      nullptr);
   if (!cache_shared_) return;
   try {
     db_.exec("PRAGMA main.cache_size = " + std::to_string(cache_before_));
@@ -692,11 +709,156 @@ void TableWriter::end_pass() {
 
 // ---- Staging: large transactions applied in key order ----
 
+
 namespace {
 
 // Staged rows fewer than this are applied with the table's indexes in place:
 // updating them row by row costs less than building them again.
 constexpr std::int64_t kRebuildIndexesRows = 50000;
+
+// tsync_count(kind): counts one row of `kind` (0 to 3) and returns 1 (apply_stage.sql).
+void count_rows_of_kind(sqlite3_context* context, int, sqlite3_value** argv) {
+  auto* counts = static_cast<std::int64_t*>(sqlite3_user_data(context));
+  const int kind = sqlite3_value_int(argv[0]);
+  if (kind >= 0 && kind < 4) ++counts[kind];
+  sqlite3_result_int(context, 1);
+}
+
+struct StageValue {
+  StagedRows::Kind kind = StagedRows::Kind::Null;
+  std::int64_t n = 0;
+  double d = 0;
+  std::string_view text;
+};
+
+struct StageVtab {
+  sqlite3_vtab base{};
+  TableWriter::StageScan* scan = nullptr;
+};
+
+struct StageCursor {
+  sqlite3_vtab_cursor base{};
+  const StagedRows::Row* row = nullptr;
+  std::vector<StageValue> values;  // the current row's, by column
+  std::vector<std::size_t> set;    // columns the current row set
+  sqlite3_int64 rowid = 0;
+};
+
+int stage_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char**) {
+  auto* scan = static_cast<TableWriter::StageScan*>(aux);
+  if (const int rc = sqlite3_declare_vtab(db, scan->declaration.c_str()); rc != SQLITE_OK) return rc;
+  auto* table = new StageVtab;
+  table->scan = scan;
+  *out = &table->base;
+  return SQLITE_OK;
+}
+
+int stage_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
+  const auto* table = reinterpret_cast<StageVtab*>(vtab);
+  info->estimatedRows = table->scan->rows ? table->scan->rows->rows() : 0;
+  info->estimatedCost = static_cast<double>(info->estimatedRows) + 1;
+  return SQLITE_OK;
+}
+
+int stage_disconnect(sqlite3_vtab* vtab) {
+  delete reinterpret_cast<StageVtab*>(vtab);
+  return SQLITE_OK;
+}
+
+int stage_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
+  auto* cursor = new StageCursor;
+  cursor->values.resize(reinterpret_cast<StageVtab*>(vtab)->scan->columns);
+  *out = &cursor->base;
+  return SQLITE_OK;
+}
+
+int stage_close(sqlite3_vtab_cursor* base) {
+  delete reinterpret_cast<StageCursor*>(base);
+  return SQLITE_OK;
+}
+
+// Moves to the merge's next row and spreads its values over the columns.
+int stage_step(sqlite3_vtab_cursor* base, bool first) {
+  auto* cursor = reinterpret_cast<StageCursor*>(base);
+  TableWriter::StageScan* scan = reinterpret_cast<StageVtab*>(base->pVtab)->scan;
+  for (const std::size_t column : cursor->set) cursor->values[column] = StageValue{};
+  cursor->set.clear();
+  try {
+    if (first) scan->rows->begin_merge();
+    cursor->row = scan->rows->next_row();
+  } catch (...) {
+    scan->failure = std::current_exception();
+    cursor->row = nullptr;
+    return SQLITE_ERROR;
+  }
+  if (!cursor->row) return SQLITE_OK;
+  ++cursor->rowid;
+  cursor->row->each_value([&](std::size_t column, StagedRows::Kind kind, std::int64_t n,
+                              double d, std::string_view text) {
+    if (column >= cursor->values.size()) return;  // never: columns are only added
+    cursor->values[column] = StageValue{kind, n, d, text};
+    cursor->set.push_back(column);
+  });
+  return SQLITE_OK;
+}
+
+int stage_filter(sqlite3_vtab_cursor* base, int, const char*, int, sqlite3_value**) {
+  return stage_step(base, true);
+}
+
+int stage_next(sqlite3_vtab_cursor* base) { return stage_step(base, false); }
+
+int stage_eof(sqlite3_vtab_cursor* base) {
+  return reinterpret_cast<StageCursor*>(base)->row == nullptr;
+}
+
+int stage_column(sqlite3_vtab_cursor* base, sqlite3_context* context, int column) {
+  const auto* cursor = reinterpret_cast<StageCursor*>(base);
+  const StageValue& value = cursor->values[static_cast<std::size_t>(column)];
+  switch (value.kind) {
+    case StagedRows::Kind::Null:
+      sqlite3_result_null(context);
+      break;
+    case StagedRows::Kind::Integer:
+      sqlite3_result_int64(context, value.n);
+      break;
+    case StagedRows::Kind::Real:
+      sqlite3_result_double(context, value.d);
+      break;
+    case StagedRows::Kind::Text:
+      // Copied: the merge's buffers move on with the next row.
+      sqlite3_result_text(context, value.text.data(), static_cast<int>(value.text.size()),
+                          SQLITE_TRANSIENT);
+      break;
+  }
+  return SQLITE_OK;
+}
+
+int stage_rowid(sqlite3_vtab_cursor* base, sqlite3_int64* rowid) {
+  *rowid = reinterpret_cast<StageCursor*>(base)->rowid;
+  return SQLITE_OK;
+}
+
+const sqlite3_module* stage_module() {
+  static const sqlite3_module module = [] {
+    sqlite3_module m{};
+    m.iVersion = 1;
+    m.xCreate = stage_connect;
+    m.xConnect = stage_connect;
+    m.xBestIndex = stage_best_index;
+    m.xDisconnect = stage_disconnect;
+    m.xDestroy = stage_disconnect;
+    m.xOpen = stage_open;
+    m.xClose = stage_close;
+    m.xFilter = stage_filter;
+    m.xNext = stage_next;
+    m.xEof = stage_eof;
+    m.xColumn = stage_column;
+    m.xRowid = stage_rowid;
+    return m;
+  }();
+  return &module;
+}
 
 }  // namespace
 
@@ -738,6 +900,7 @@ bool TableWriter::stage(const Record& record, const std::string& deleted_at) {
     staged_ = std::make_unique<StagedRows>(memory, db_.getFilename());
   }
   staged_->add(packing_, record.tombstone);
+  if (record.tombstone) ++staged_tombstones_;
   if (in_pass_) mark_seen(record);
   return true;
 }
@@ -772,61 +935,69 @@ StageCounts TableWriter::apply_stage() {
     for (const std::string& name : names) db_.exec("DROP INDEX " + quote_identifier(name));
   }
 
-  // upsert()'s statement, prepared here to bind the packed values as they lie
-  // in the merge's buffers (SQLITE_STATIC: no copy).
-  sqlite3* handle = db_.getHandle();
-  sqlite3_stmt* raw = nullptr;
-  const std::string sql = fill_template(sql::upsert_row, upsert_template());
-  if (const int rc = sqlite3_prepare_v3(handle, sql.c_str(), static_cast<int>(sql.size() + 1),
-                                        SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
-      rc != SQLITE_OK)
-    throw SQLite::Exception(handle, rc);
-  const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(raw, sqlite3_finalize);
-  sqlite3_stmt* stmt = statement.get();
-  staged_->merge([&](const StagedRows::Row& row) {
-    sqlite3_clear_bindings(stmt);  // a column the row does not carry is NULL
-    row.each_value([&](std::size_t column, StagedRows::Kind kind, std::int64_t n, double d,
-                       std::string_view text) {
-      const int index = static_cast<int>(column + 1);
-      switch (kind) {
-        case StagedRows::Kind::Null:
-          break;
-        case StagedRows::Kind::Integer:
-          sqlite3_bind_int64(stmt, index, n);
-          break;
-        case StagedRows::Kind::Real:
-          sqlite3_bind_double(stmt, index, d);
-          break;
-        case StagedRows::Kind::Text:
-          sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()),
-                            SQLITE_STATIC);
-          break;
-      }
-    });
-    sqlite3_set_last_insert_rowid(handle, 0);
-    const int rc = sqlite3_step(stmt);
-    sqlite3_reset(stmt);
-    if (rc != SQLITE_DONE) throw SQLite::Exception(handle, rc);
-    const int changes = sqlite3_changes(handle);
-    // As upsert() tells them apart; a tombstone's row inserted or updated is deleted.
-    if (changes == 0)
-      ++out.unchanged;
-    else if (row.tombstone())
-      ++out.deleted;
-    else if (sqlite3_last_insert_rowid(handle) != 0)
-      ++out.inserted;
-    else
-      ++out.updated;
-  });
-  for (const std::string& index : rebuild) db_.exec(index);
+  // The module, once per writer: its name is this writer's on the connection.
+  if (!scan_) {
+    static std::atomic<unsigned> writers{0};
+    scan_ = std::make_unique<StageScan>();
+    scan_->module = "tsync_staged_" + std::to_string(++writers);
+    if (const int rc = sqlite3_create_module_v2(db_.getHandle(), scan_->module.c_str(),
+                                                stage_module(), scan_.get(), nullptr);
+        rc != SQLITE_OK)
+      throw SQLite::Exception(db_.getHandle(), rc);
+  }
+  std::vector<std::string> names;
+  for (const Column& c : columns_) names.push_back(quote_identifier(c.name));
+  scan_->rows = staged_.get();
+  scan_->columns = columns_.size();
+  scan_->declaration = "CREATE TABLE x(" + joined(names, ", ") + ")";
+  scan_->failure = nullptr;
+  const std::string stage = "temp." + quote_identifier(scan_->module);
+
+  std::int64_t* counts = apply_counts_;
+  std::fill(counts, counts + 4, 0);
+  if (sqlite3_create_function_v2(db_.getHandle(), "tsync_count", 1, SQLITE_UTF8, counts,
+                                 count_rows_of_kind, nullptr, nullptr, nullptr) != SQLITE_OK)
+    throw SQLite::Exception(db_.getHandle());
+  auto values = upsert_template();
+  const std::string deleted =
+      deleted_column_ == kOverflow
+          ? std::string("0")
+          : "(excluded." + quote_identifier(kDeletedColumn) + " IS NOT NULL)";
+  values.emplace_back("stage", stage);
+  values.emplace_back("conflict_kind", deleted);
+  values.emplace_back("update_kind", "2 + " + deleted);
+  db_.exec("CREATE VIRTUAL TABLE " + stage + " USING " + quote_identifier(scan_->module));
+  try {
+    db_.exec(fill_template(sql::apply_stage, values));
+  } catch (...) {
+    try {
+      db_.exec("DROP TABLE IF EXISTS " + stage);
+    } catch (...) {
+      // The rollback that follows removes it with the transaction.
+    }
+    if (scan_->failure) std::rethrow_exception(scan_->failure);  // the runs' own error
+    throw;
+  }
+  db_.exec("DROP TABLE " + stage);
+  // The staged rows' memory goes back before the index builds take theirs.
   staged_->clear();
+  for (const std::string& index : rebuild) db_.exec(index);
+
+  const std::int64_t staged_live = staged - staged_tombstones_;
+  const std::int64_t conflicts_live = counts[0], conflicts_tombstones = counts[1];
+  const std::int64_t updated_live = counts[2], updated_tombstones = counts[3];
+  out.inserted = staged_live - conflicts_live;
+  out.updated = updated_live;
+  out.deleted = (staged_tombstones_ - conflicts_tombstones) + updated_tombstones;
+  out.unchanged = (conflicts_live - updated_live) + (conflicts_tombstones - updated_tombstones);
+  staged_tombstones_ = 0;
   return out;
 }
 
 void TableWriter::discard_stage() {
   if (staged_) staged_->clear();
+  staged_tombstones_ = 0;
 }
-
 std::int64_t TableWriter::estimated_rows() {
   return db_.execAndGet(fill_template(sql::count_rows, {{"table", quoted_table_}})).getInt64();
 }

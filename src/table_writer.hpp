@@ -101,6 +101,8 @@ class TableWriter {
   void set_stage_memory(std::size_t bytes) { stage_memory_ = bytes; }
   // Runs written to the temporary file in the open transaction, for tests.
   std::size_t staged_runs() const { return staged_ ? staged_->runs() : 0; }
+  // What the virtual table that hands the merged rows to apply_stage.sql reads.
+  struct StageScan;
   // Removes the row of a tombstone unless the stored row is newer; returns its
   // key as a JSON array, or nothing when no row was removed.
   std::optional<std::string> remove(const Record& record);
@@ -198,8 +200,11 @@ class TableWriter {
   std::vector<KeyAffinity> key_affinity_;
   std::vector<int> key_part_;  // per column: its place in the key, or -1
   std::unique_ptr<StagedRows> staged_;
+  std::int64_t staged_tombstones_ = 0;
   StagedRows::Builder packing_;
   std::size_t stage_memory_ = 0;
+  std::unique_ptr<StageScan> scan_;
+  std::int64_t apply_counts_[4] = {0, 0, 0, 0};  // tsync_count()'s, during apply_stage()
   bool cache_shared_ = false;                    // the page cache gave the sorts part of its memory
   std::int64_t cache_before_ = 0;  // PRAGMA cache_size before that, restored at the end
 };

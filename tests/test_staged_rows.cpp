@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,16 +114,49 @@ void check_order(const std::vector<Item>& in, StagedRows& rows) {
   }
 }
 
-// How many of this process's open files lie in `folder` (named or not).
-int open_files_in(const std::string& folder) {
-  int found = 0;
+// The descriptors of this process's open files that lie in `folder` (named or not).
+std::vector<int> open_files_in_folder(const std::string& folder) {
+  std::vector<int> found;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
     std::error_code error;
     const auto target = std::filesystem::read_symlink(entry.path(), error).string();
-    if (!error && target.rfind(folder + "/", 0) == 0) ++found;
+    if (!error && target.rfind(folder + "/", 0) == 0)
+      found.push_back(std::stoi(entry.path().filename().string()));
   }
   return found;
 }
+
+int open_files_in(const std::string& folder) {
+  return static_cast<int>(open_files_in_folder(folder).size());
+}
+
+// Sets SQLITE_TMPDIR to a new folder for the lifetime of the object.
+class ScopedTmpdir {
+ public:
+  ScopedTmpdir() {
+    char folder[] = "/tmp/tsync-staged-XXXXXX";
+    REQUIRE(::mkdtemp(folder) != nullptr);
+    path_ = folder;
+    const char* before = std::getenv("SQLITE_TMPDIR");
+    had_ = before != nullptr;
+    if (had_) saved_ = before;
+    ::setenv("SQLITE_TMPDIR", path_.c_str(), 1);
+  }
+  ~ScopedTmpdir() {
+    if (had_)
+      ::setenv("SQLITE_TMPDIR", saved_.c_str(), 1);
+    else
+      ::unsetenv("SQLITE_TMPDIR");
+    std::filesystem::remove_all(path_);
+  }
+  ScopedTmpdir(const ScopedTmpdir&) = delete;
+  ScopedTmpdir& operator=(const ScopedTmpdir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_, saved_;
+  bool had_ = false;
+};
 
 }  // namespace
 
@@ -231,5 +265,28 @@ TEST_SUITE("staged rows") {
       ::unsetenv("SQLITE_TMPDIR");
     CHECK(open_files_in(folder) == 0);
     CHECK(::rmdir(folder) == 0);  // empty: nothing was left in it
+  }
+
+  TEST_CASE("a run cut short under the merge fails with where and what to do") {
+    ScopedTmpdir tmp;
+    StagedRows rows(4096, "replica.db");
+    StagedRows::Builder b;
+    for (const Item& item : items(6, 3000)) add(rows, b, item);
+    REQUIRE(rows.runs() > 2);
+    const auto files = open_files_in_folder(tmp.path());
+    REQUIRE(files.size() == 1);
+    struct stat st {};
+    REQUIRE(::fstat(files[0], &st) == 0);
+    REQUIRE(::ftruncate(files[0], st.st_size / 2) == 0);
+    try {
+      rows.merge([](const StagedRows::Row&) {});
+      FAIL("the merge read a run that was cut short");
+    } catch (const tsync::Error& e) {
+      const std::string message = e.what();
+      CAPTURE(message);
+      CHECK(message.find("replica.db: reading a large transaction's staged rows") == 0);
+      CHECK(message.find(tmp.path()) != std::string::npos);
+      CHECK(message.find("the replica keeps its last committed state") != std::string::npos);
+    }
   }
 }

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -393,6 +394,62 @@ TEST_SUITE("staging") {
     CHECK(message.find("SQLITE_TMPDIR") != std::string::npos);
     CHECK(message.find("the replica keeps its last committed state") != std::string::npos);
 
+    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    CHECK(reader.execAndGet("PRAGMA integrity_check").getString() == "ok");
+    CHECK(reader.execAndGet("SELECT count(*) FROM items").getInt() == 1);
+    CHECK(
+        reader.execAndGet("SELECT last_timestamp FROM _state WHERE stream = 'items'").getString() ==
+        c1.text);
+  }
+
+  TEST_CASE("a staged apply whose runs cannot be read back fails the commit, which keeps nothing") {
+    tsync::test::TempDir dir;
+    const std::string path = dir.file("replica.db");
+    const std::string tmp = dir.file("tmp");
+    std::filesystem::create_directory(tmp);
+    const char* before = std::getenv("SQLITE_TMPDIR");
+    const std::string saved = before ? before : "";
+    ::setenv("SQLITE_TMPDIR", tmp.c_str(), 1);
+    const Cursor c1{"2024-01-01T00:00:00Z", tsync::test::instant_of("2024-01-01T00:00:00Z")};
+    const Cursor c2{"2024-01-02T00:00:00Z", tsync::test::instant_of("2024-01-02T00:00:00Z")};
+    std::string message;
+    {
+      tsync::Replica replica(path);
+      tsync::ReplicaWriter writer(replica, "items", items_spec(), std::nullopt);
+      writer.upsert(make_record({{"id", ValueKind::String, "first"},
+                                 {"updatedAt", ValueKind::String, c1.text}}));
+      writer.commit(&c1, {});
+      writer.set_stage_after(1);
+      writer.set_stage_memory(4096);
+      for (int i = 0; i < 3000; ++i)
+        writer.upsert(make_record({{"id", ValueKind::String, "id" + std::to_string(i)},
+                                   {"updatedAt", ValueKind::String, c2.text},
+                                   {"name", ValueKind::String, std::string(100, 'x')}}));
+      REQUIRE(writer.staged_runs() > 2);
+      // Cut the runs' file short, as a failing disk would.
+      int cut = 0;
+      for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code error;
+        const auto target = std::filesystem::read_symlink(entry.path(), error).string();
+        if (error || target.rfind(tmp + "/", 0) != 0) continue;
+        const int fd = std::stoi(entry.path().filename().string());
+        REQUIRE(::ftruncate(fd, 1000) == 0);
+        ++cut;
+      }
+      REQUIRE(cut == 1);
+      try {
+        writer.commit(&c2, {});
+      } catch (const tsync::Error& e) {
+        message = e.what();
+      }
+    }
+    if (before)
+      ::setenv("SQLITE_TMPDIR", saved.c_str(), 1);
+    else
+      ::unsetenv("SQLITE_TMPDIR");
+    CAPTURE(message);
+    CHECK(message.find(path + ": reading a large transaction's staged rows") == 0);
+    CHECK(message.find("the replica keeps its last committed state") != std::string::npos);
     SQLite::Database reader(path, SQLite::OPEN_READONLY);
     CHECK(reader.execAndGet("PRAGMA integrity_check").getString() == "ok");
     CHECK(reader.execAndGet("SELECT count(*) FROM items").getInt() == 1);
