@@ -895,7 +895,7 @@ bool TableWriter::stage(const Record& record, const std::string& deleted_at) {
       const std::int64_t cache = db_.execAndGet("PRAGMA main.cache_size").getInt64();
       const std::int64_t page = db_.execAndGet("PRAGMA main.page_size").getInt64();
       const std::int64_t bytes = cache < 0 ? -cache * 1024 : cache * page;
-      memory = static_cast<std::size_t>(std::clamp<std::int64_t>(bytes / 4, 1 << 20, 1LL << 30));
+      memory = static_cast<std::size_t>(std::clamp<std::int64_t>(bytes / 4, 256 << 10, 1LL << 30));
     }
     staged_ = std::make_unique<StagedRows>(memory, db_.getFilename());
   }
