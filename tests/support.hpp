@@ -6,6 +6,10 @@
 
 #include <array>
 #include <atomic>
+#include <csignal>
+#include <cstring>
+#include <exception>
+#include <functional>
 #include <filesystem>
 #include <optional>
 #include <random>
@@ -16,6 +20,8 @@
 #include <tuple>
 #include <vector>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "record.hpp"
@@ -162,6 +168,56 @@ inline UserRecord make_user(std::string_view id, std::string_view updated_at,
   record[UserRecord::kUpdatedAt].set(format_utc(record.updated));
   record[UserRecord::kCreatedAt].set(utc_text(created_at));
   return record;
+}
+
+// Runs `body` in a child process whose files may not grow past `file_limit`
+// bytes (a write past it fails with EFBIG), and returns the message of the
+// exception it threw; exited() is 3 when it threw, 0 when it returned.
+struct ChildOutcome {
+  int exited = -1;
+  std::string message;
+};
+inline ChildOutcome run_with_file_limit(rlim_t file_limit, const std::function<void()>& body) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
+  const pid_t child = ::fork();
+  if (child < 0) throw std::runtime_error("fork failed");
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{file_limit, file_limit};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    int status = 0;
+    try {
+      body();
+    } catch (const std::exception& e) {
+      const ssize_t written = ::write(pipe_fds[1], e.what(), std::strlen(e.what()));
+      status = written > 0 ? 3 : 4;
+    }
+    ::_exit(status);
+  }
+  ::close(pipe_fds[1]);
+  ChildOutcome out;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;)
+    out.message.append(buffer, static_cast<std::size_t>(n));
+  ::close(pipe_fds[0]);
+  int wait_status = 0;
+  if (::waitpid(child, &wait_status, 0) == child && WIFEXITED(wait_status))
+    out.exited = WEXITSTATUS(wait_status);
+  return out;
+}
+
+// The descriptors of this process's open files that lie in `folder`, named or
+// not (an unnamed temporary file shows there too).
+inline std::vector<int> open_files_in(const std::string& folder) {
+  std::vector<int> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code error;
+    const auto target = std::filesystem::read_symlink(entry.path(), error).string();
+    if (!error && target.rfind(folder + "/", 0) == 0)
+      found.push_back(std::stoi(entry.path().filename().string()));
+  }
+  return found;
 }
 
 }  // namespace tsync::test

@@ -23,6 +23,7 @@
 
 #include "errors.hpp"
 #include "staged_rows.hpp"
+#include "support.hpp"
 
 using tsync::StagedRows;
 
@@ -114,22 +115,6 @@ void check_order(const std::vector<Item>& in, StagedRows& rows) {
   }
 }
 
-// The descriptors of this process's open files that lie in `folder` (named or not).
-std::vector<int> open_files_in_folder(const std::string& folder) {
-  std::vector<int> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-    std::error_code error;
-    const auto target = std::filesystem::read_symlink(entry.path(), error).string();
-    if (!error && target.rfind(folder + "/", 0) == 0)
-      found.push_back(std::stoi(entry.path().filename().string()));
-  }
-  return found;
-}
-
-int open_files_in(const std::string& folder) {
-  return static_cast<int>(open_files_in_folder(folder).size());
-}
-
 // Sets SQLITE_TMPDIR to a new folder for the lifetime of the object.
 class ScopedTmpdir {
  public:
@@ -207,37 +192,15 @@ TEST_SUITE("staged rows") {
   }
 
   TEST_CASE("a run that cannot be written fails with where and what to do") {
-    int pipe_fds[2];
-    REQUIRE(::pipe(pipe_fds) == 0);
-    const pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      // No file of this process may grow past 256 KB: the runs' does.
-      ::signal(SIGXFSZ, SIG_IGN);
-      const rlimit limit{256 << 10, 256 << 10};
-      ::setrlimit(RLIMIT_FSIZE, &limit);
-      int status = 0;
-      try {
-        StagedRows rows(16 * 1024, "replica.db");
-        StagedRows::Builder b;
-        for (const Item& item : items(4, 20000)) add(rows, b, item);
-      } catch (const tsync::Error& e) {
-        const ssize_t written = ::write(pipe_fds[1], e.what(), std::strlen(e.what()));
-        status = written > 0 ? 3 : 4;
-      }
-      ::_exit(status);
-    }
-    ::close(pipe_fds[1]);
-    std::string message;
-    char buffer[512];
-    for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;)
-      message.append(buffer, static_cast<std::size_t>(n));
-    ::close(pipe_fds[0]);
-    int wait_status = 0;
-    REQUIRE(::waitpid(child, &wait_status, 0) == child);
+    // No file of the child may grow past 256 KB: the runs' does.
+    const auto outcome = tsync::test::run_with_file_limit(256 << 10, [] {
+      StagedRows rows(16 * 1024, "replica.db");
+      StagedRows::Builder b;
+      for (const Item& item : items(4, 20000)) add(rows, b, item);
+    });
+    const std::string& message = outcome.message;
     CAPTURE(message);
-    REQUIRE(WIFEXITED(wait_status));
-    CHECK(WEXITSTATUS(wait_status) == 3);
+    CHECK(outcome.exited == 3);
     CHECK(message.find("replica.db: writing a large transaction's staged rows") == 0);
     CHECK(message.find("File too large") != std::string::npos);
     CHECK(message.find("SQLITE_TMPDIR") != std::string::npos);
@@ -256,14 +219,14 @@ TEST_SUITE("staged rows") {
       const auto in = items(5, 3000);
       for (const Item& item : in) add(rows, b, item);
       CHECK(rows.runs() > 0);
-      CHECK(open_files_in(folder) == 1);
+      CHECK(tsync::test::open_files_in(folder).size() == 1);
       check_order(in, rows);
     }
     if (before)
       ::setenv("SQLITE_TMPDIR", saved.c_str(), 1);
     else
       ::unsetenv("SQLITE_TMPDIR");
-    CHECK(open_files_in(folder) == 0);
+    CHECK(tsync::test::open_files_in(folder).empty());
     CHECK(::rmdir(folder) == 0);  // empty: nothing was left in it
   }
 
@@ -273,7 +236,7 @@ TEST_SUITE("staged rows") {
     StagedRows::Builder b;
     for (const Item& item : items(6, 3000)) add(rows, b, item);
     REQUIRE(rows.runs() > 2);
-    const auto files = open_files_in_folder(tmp.path());
+    const auto files = tsync::test::open_files_in(tmp.path());
     REQUIRE(files.size() == 1);
     struct stat st {};
     REQUIRE(::fstat(files[0], &st) == 0);

@@ -356,40 +356,18 @@ TEST_SUITE("staging") {
       writer.upsert(item(0, c1.text));
       writer.commit(&c1, {});
     }
-    int pipe_fds[2];
-    REQUIRE(::pipe(pipe_fds) == 0);
-    const pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      // No file of this process may grow past 4 MB: the staging table's does.
-      ::signal(SIGXFSZ, SIG_IGN);
-      const rlimit limit{4 << 20, 4 << 20};
-      ::setrlimit(RLIMIT_FSIZE, &limit);
-      int status = 0;
-      try {
-        tsync::Replica replica(path);
-        tsync::ReplicaWriter writer(replica, "items", items_spec(), std::nullopt);
-        writer.set_stage_after(1);
-        for (int i = 1; i <= 40000; ++i) writer.upsert(item(i, "2024-01-02T00:00:00Z"));
-        const Cursor c2{"2024-01-02T00:00:00Z", tsync::test::instant_of("2024-01-02T00:00:00Z")};
-        writer.commit(&c2, {});
-      } catch (const std::exception& e) {
-        const ssize_t written = ::write(pipe_fds[1], e.what(), std::strlen(e.what()));
-        status = written > 0 ? 3 : 4;
-      }
-      ::_exit(status);
-    }
-    ::close(pipe_fds[1]);
-    std::string message;
-    char buffer[512];
-    for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;)
-      message.append(buffer, static_cast<std::size_t>(n));
-    ::close(pipe_fds[0]);
-    int wait_status = 0;
-    REQUIRE(::waitpid(child, &wait_status, 0) == child);
+    // No file of the child may grow past 4 MB: the staged rows' would.
+    const auto outcome = tsync::test::run_with_file_limit(4 << 20, [&] {
+      tsync::Replica replica(path);
+      tsync::ReplicaWriter writer(replica, "items", items_spec(), std::nullopt);
+      writer.set_stage_after(1);
+      for (int i = 1; i <= 40000; ++i) writer.upsert(item(i, "2024-01-02T00:00:00Z"));
+      const Cursor c2{"2024-01-02T00:00:00Z", tsync::test::instant_of("2024-01-02T00:00:00Z")};
+      writer.commit(&c2, {});
+    });
+    const std::string& message = outcome.message;
     CAPTURE(message);
-    REQUIRE(WIFEXITED(wait_status));
-    CHECK(WEXITSTATUS(wait_status) == 3);
+    CHECK(outcome.exited == 3);
     CHECK(message.find(path + ": ") == 0);
     CHECK(message.find("SQLITE_TMPDIR") != std::string::npos);
     CHECK(message.find("the replica keeps its last committed state") != std::string::npos);
@@ -427,16 +405,9 @@ TEST_SUITE("staging") {
                                    {"name", ValueKind::String, std::string(100, 'x')}}));
       REQUIRE(writer.staged_runs() > 2);
       // Cut the runs' file short, as a failing disk would.
-      int cut = 0;
-      for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-        std::error_code error;
-        const auto target = std::filesystem::read_symlink(entry.path(), error).string();
-        if (error || target.rfind(tmp + "/", 0) != 0) continue;
-        const int fd = std::stoi(entry.path().filename().string());
-        REQUIRE(::ftruncate(fd, 1000) == 0);
-        ++cut;
-      }
-      REQUIRE(cut == 1);
+      const auto files = tsync::test::open_files_in(tmp);
+      REQUIRE(files.size() == 1);
+      REQUIRE(::ftruncate(files[0], 1000) == 0);
       try {
         writer.commit(&c2, {});
       } catch (const tsync::Error& e) {
