@@ -138,11 +138,10 @@ class StagedRows::Source {
   // The rows in memory, in the order of `order`.
   Source(const std::string& arena, const std::vector<std::uint32_t>& order)
       : arena_(&arena), order_(&order) {}
-  // One run of the file, read through a buffer of `buffer` bytes.
-  Source(const StagedRows& owner, Run run, std::size_t buffer)
-      : owner_(&owner), next_(run.offset), end_(run.offset + run.bytes) {
-    buffer_.resize(buffer);
-  }
+  // One run of the file, read through the `size` bytes at `buffer` (memory the
+  // owner keeps between merges), or a buffer of its own for a row larger than that.
+  Source(const StagedRows& owner, Run run, char* buffer, std::size_t size)
+      : owner_(&owner), buffer_(buffer), size_(size), next_(run.offset), end_(run.offset + run.bytes) {}
 
   // The current row, or nullptr past the last one.
   const char* row() const { return row_; }
@@ -155,9 +154,9 @@ class StagedRows::Source {
     begin_ += row_ ? 4 + body_size(row_) : 0;
     row_ = nullptr;
     if (!have(4)) return;
-    const std::size_t size = 4 + body_size(buffer_.data() + begin_);
+    const std::size_t size = 4 + body_size(buffer_ + begin_);
     if (!have(size)) owner_->fail("reading", EIO);  // a run ends inside a row
-    row_ = buffer_.data() + begin_;
+    row_ = buffer_ + begin_;
   }
 
  private:
@@ -170,15 +169,19 @@ class StagedRows::Source {
       return false;
     }
     // Keep the part of the row that is in, and fill the rest.
-    std::memmove(buffer_.data(), buffer_.data() + begin_, filled_ - begin_);
+    std::memmove(buffer_, buffer_ + begin_, filled_ - begin_);
     filled_ -= begin_;
     begin_ = 0;
-    if (buffer_.size() < bytes) buffer_.resize(bytes);
+    if (size_ < bytes) {
+      own_.resize(bytes);
+      std::memcpy(own_.data(), buffer_, filled_);
+      buffer_ = own_.data();
+      size_ = own_.size();
+    }
     while (filled_ < bytes && next_ < end_) {
       const std::size_t want =
-          static_cast<std::size_t>(std::min<std::uint64_t>(buffer_.size() - filled_, end_ - next_));
-      const ssize_t got =
-          ::pread(owner_->fd_, buffer_.data() + filled_, want, static_cast<off_t>(next_));
+          static_cast<std::size_t>(std::min<std::uint64_t>(size_ - filled_, end_ - next_));
+      const ssize_t got = ::pread(owner_->fd_, buffer_ + filled_, want, static_cast<off_t>(next_));
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0) owner_->fail("reading", got < 0 ? errno : EIO);
       filled_ += static_cast<std::size_t>(got);
@@ -190,7 +193,9 @@ class StagedRows::Source {
   const std::string* arena_ = nullptr;
   const std::vector<std::uint32_t>* order_ = nullptr;
   const StagedRows* owner_ = nullptr;
-  std::vector<char> buffer_;
+  char* buffer_ = nullptr;
+  std::size_t size_ = 0;
+  std::vector<char> own_;
   std::size_t begin_ = 0, filled_ = 0;
   std::uint64_t next_ = 0, end_ = 0;  // in memory: next_ indexes order_
   const char* row_ = nullptr;
@@ -202,6 +207,14 @@ StagedRows::StagedRows(std::size_t memory, std::string owner)
     : memory_(std::max<std::size_t>(memory, 4096)), owner_(std::move(owner)) {}
 
 StagedRows::~StagedRows() {
+  if (thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -213,8 +226,12 @@ void StagedRows::fail(const std::string& what, int error) const {
 }
 
 void StagedRows::add(const Builder& row, bool tombstone) {
+  if (failed_.load(std::memory_order_relaxed)) wait_for_spill();
+  // Each half reserved once, so that it never moves and is never copied as it grows.
+  if (arena_.capacity() < memory_ / 2) arena_.reserve(memory_ / 2);
   const std::size_t body = 1 + 1 + 4 + row.keys_.size() + row.values_.size();
-  if (!arena_.empty() && arena_.size() + 4 + body > memory_) spill();
+  // Half the budget each: the rows being packed, and the run being written.
+  if (!arena_.empty() && arena_.size() + 4 + body > memory_ / 2) hand_off();
   order_.push_back(static_cast<std::uint32_t>(arena_.size()));
   put(arena_, static_cast<std::uint32_t>(body));
   arena_.push_back(static_cast<char>(tombstone ? 1 : 0));
@@ -225,10 +242,15 @@ void StagedRows::add(const Builder& row, bool tombstone) {
   ++rows_;
 }
 
-void StagedRows::sort_memory() {
+std::size_t StagedRows::runs() {
+  wait_for_spill();
+  return runs_.size();
+}
+
+void StagedRows::sort(const std::string& arena, std::vector<std::uint32_t>& order) {
   // Offsets are in arrival order: a stable sort keeps the rows of one key so.
-  std::stable_sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return compare_staged_keys(arena_.data() + a, arena_.data() + b) < 0;
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return compare_staged_keys(arena.data() + a, arena.data() + b) < 0;
   });
 }
 
@@ -254,13 +276,63 @@ void StagedRows::write_out(const char* data, std::size_t size) {
   }
 }
 
+void StagedRows::hand_off() {
+  wait_for_spill();
+  arena_.swap(spill_arena_);
+  order_.swap(spill_order_);
+  arena_.clear();
+  order_.clear();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    spilling_ = true;
+  }
+  if (!thread_.joinable())
+    thread_ = std::thread([this] { spill_thread(); });
+  else
+    changed_.notify_all();
+}
+
+void StagedRows::wait_for_spill() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [this] { return !spilling_; });
+  if (failure_) {
+    // Once: the caller gives up the transaction, and clear() starts afresh.
+    std::exception_ptr failure = std::move(failure_);
+    failure_ = nullptr;
+    failed_.store(false, std::memory_order_relaxed);
+    std::rethrow_exception(failure);
+  }
+}
+
+void StagedRows::spill_thread() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    changed_.wait(lock, [this] { return spilling_ || stopping_; });
+    if (!spilling_) return;  // stopping, with no run to write
+    lock.unlock();
+    std::exception_ptr failure;
+    try {
+      spill();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    lock.lock();
+    if (failure) {
+      failure_ = failure;
+      failed_.store(true, std::memory_order_relaxed);
+    }
+    spilling_ = false;
+    changed_.notify_all();
+  }
+}
+
 void StagedRows::spill() {
-  sort_memory();
+  sort(spill_arena_, spill_order_);
   Run run;
   run.offset = file_bytes_;
   out_.clear();
-  for (const std::uint32_t offset : order_) {
-    const char* row = arena_.data() + offset;
+  for (const std::uint32_t offset : spill_order_) {
+    const char* row = spill_arena_.data() + offset;
     out_.append(row, 4 + body_size(row));
     if (out_.size() >= (1u << 20)) {
       write_out(out_.data(), out_.size());
@@ -270,21 +342,25 @@ void StagedRows::spill() {
   write_out(out_.data(), out_.size());
   run.bytes = file_bytes_ - run.offset;
   runs_.push_back(run);
-  arena_.clear();
-  order_.clear();
+  spill_arena_.clear();
+  spill_order_.clear();
   out_.clear();
-  out_.shrink_to_fit();
 }
 
 void StagedRows::begin_merge() {
-  sort_memory();
+  wait_for_spill();
+  sort(arena_, order_);
   // The runs in the order they were written, then the rows in memory: on equal
-  // keys the source written first came first.
+  // keys the source written first came first. The runs are read through the
+  // spill thread's half of the memory, idle until the next transaction.
   sources_.clear();
   sources_.reserve(runs_.size() + 1);
-  const std::size_t buffer =
-      runs_.empty() ? 0 : std::max(kMinReadBuffer, memory_ / runs_.size());
-  for (const Run& run : runs_) sources_.emplace_back(*this, run, buffer);
+  if (!runs_.empty()) {
+    const std::size_t buffer = std::max(kMinReadBuffer, memory_ / 2 / runs_.size());
+    spill_arena_.resize(std::max(spill_arena_.capacity(), buffer * runs_.size()));
+    for (std::size_t i = 0; i < runs_.size(); ++i)
+      sources_.emplace_back(*this, runs_[i], spill_arena_.data() + i * buffer, buffer);
+  }
   sources_.emplace_back(arena_, order_);
   heap_.clear();
   for (std::size_t i = 0; i < sources_.size(); ++i) {
@@ -331,12 +407,20 @@ void StagedRows::merge(const std::function<void(const Row&)>& visit) {
 }
 
 void StagedRows::clear() {
-  // Every buffer goes back to the system, not only its contents.
-  std::vector<Source>().swap(sources_);
+  try {
+    wait_for_spill();
+  } catch (...) {
+    // The transaction the failed run belonged to is given up with these rows.
+  }
+  // The buffers keep their memory for the next transaction: taking it from the
+  // system again costs a page fault for every 4 KiB, as much time as sorting them.
+  sources_.clear();
   heap_.clear();
   returned_ = 0;
-  std::string().swap(arena_);
-  std::vector<std::uint32_t>().swap(order_);
+  arena_.clear();
+  order_.clear();
+  spill_arena_.clear();
+  spill_order_.clear();
   runs_.clear();
   rows_ = 0;
   if (fd_ >= 0) ::close(fd_);

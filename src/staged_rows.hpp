@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace tsync {
@@ -13,11 +18,14 @@ namespace tsync {
 // The rows of a large transaction, each bound as its statement will bind it,
 // kept for its commit and handed back in the order of their keys (rows of one
 // key in arrival order): an external merge sort. Rows are packed one after the
-// other in memory; once they fill the memory budget they are sorted by key and
-// written out as one run to a temporary file; merge() sorts the rows still in
-// memory and merges them with the runs. Every row is written once and read
-// once, and the memory in use never passes about twice the budget, however
-// large the transaction.
+// other in memory; once they fill half the memory budget they are handed to a
+// thread of the object's own, which sorts them by key and writes them out as one
+// run to a temporary file while the caller packs the next half: sorting and
+// writing cost the caller's thread nothing but the wait for the run before.
+// merge() sorts the rows still in memory and merges them with the runs. Every
+// row is written once and read once, and the memory in use never passes about
+// one and a half times the budget (the rows in memory, and the merge's read
+// buffers over the runs), however large the transaction.
 //
 // The temporary file is made in SQLite's temporary folder (SQLITE_TMPDIR, else
 // TMPDIR, else /var/tmp, /usr/tmp, /tmp) with no name, so that its space comes
@@ -67,20 +75,23 @@ class StagedRows {
   StagedRows(const StagedRows&) = delete;
   StagedRows& operator=(const StagedRows&) = delete;
 
-  // Keeps the row that `row` holds. Throws Error when its run cannot be written
-  // to the temporary file (no room: the message says where it was written).
+  // Keeps the row that `row` holds. Throws Error when a run could not be
+  // written to the temporary file (no room: the message says where it was
+  // written); the failure of a run being written shows at the first call after it.
   void add(const Builder& row, bool tombstone);
   std::int64_t rows() const { return rows_; }
-  // Runs written to the temporary file so far.
-  std::size_t runs() const { return runs_.size(); }
-  // Calls visit(row) for every row, in key order. Throws Error when the file
-  // cannot be read, and whatever visit throws.
+  // Runs written to the temporary file so far, once the one being written is.
+  // Throws as add() does.
+  std::size_t runs();
+  // Calls visit(row) for every row, in key order. Throws Error when a run could
+  // not be written or the file cannot be read, and whatever visit throws.
   void merge(const std::function<void(const Row&)>& visit);
   // The same, a row at a time: begin_merge(), then next_row() until it returns
   // nullptr. A row stays valid until the next call.
   void begin_merge();
   const Row* next_row();
-  // Forgets every row, and gives the temporary file's space back.
+  // Forgets every row (with the failure of a run, if one failed), and gives
+  // the temporary file's space back; the memory stays for the next transaction.
   void clear();
 
  private:
@@ -89,8 +100,11 @@ class StagedRows {
   };
   class Source;
 
-  void spill();
-  void sort_memory();
+  void hand_off();         // the rows in memory become the spill thread's run
+  void wait_for_spill();   // until no run is being written; rethrows its failure
+  void spill_thread();
+  void spill();            // on the spill thread: sorts and writes spill_arena_
+  static void sort(const std::string& arena, std::vector<std::uint32_t>& order);
   bool later(std::size_t a, std::size_t b) const;  // for the merge's heap
   void write_out(const char* data, std::size_t size);
   [[noreturn]] void fail(const std::string& what, int error) const;
@@ -99,8 +113,20 @@ class StagedRows {
   std::string owner_;
   std::string arena_;                  // packed rows, in arrival order
   std::vector<std::uint32_t> order_;   // their offsets in arena_
-  std::vector<Run> runs_;
   std::int64_t rows_ = 0;
+
+  // The spill thread, started at the first run. While spilling_ is true it
+  // alone uses spill_arena_, spill_order_, runs_, fd_, folder_, file_bytes_ and
+  // out_; the caller's thread touches them only after wait_for_spill().
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool spilling_ = false, stopping_ = false;
+  std::exception_ptr failure_;        // a run that could not be written
+  std::atomic<bool> failed_{false};   // failure_ is set: add() looks without the lock
+  std::string spill_arena_;
+  std::vector<std::uint32_t> spill_order_;
+  std::vector<Run> runs_;
   int fd_ = -1;
   std::string folder_;  // where the temporary file is
   std::uint64_t file_bytes_ = 0;

@@ -979,7 +979,7 @@ StageCounts TableWriter::apply_stage() {
     throw;
   }
   db_.exec("DROP TABLE " + stage);
-  // The staged rows' memory goes back before the index builds take theirs.
+  // The temporary file's space goes back before the index builds take theirs.
   staged_->clear();
   for (const std::string& index : rebuild) db_.exec(index);
 

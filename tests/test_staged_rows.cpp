@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -205,6 +206,48 @@ TEST_SUITE("staged rows") {
     CHECK(message.find("File too large") != std::string::npos);
     CHECK(message.find("SQLITE_TMPDIR") != std::string::npos);
     CHECK(message.find("the replica keeps its last committed state") != std::string::npos);
+  }
+
+  TEST_CASE("a run that fails on the spill thread after the last row fails the merge") {
+    // One run only, handed to the spill thread by the last rows added: no add()
+    // follows to report its failure, so the merge must.
+    const auto outcome = tsync::test::run_with_file_limit(1024, [] {
+      StagedRows rows(16 * 1024, "replica.db");
+      StagedRows::Builder b;
+      const auto in = items(7, 400);
+      std::size_t bytes = 0;
+      for (const Item& item : in) {
+        add(rows, b, item);
+        bytes += 30 + item.text.size() + item.payload.size();
+        if (bytes > 12 * 1024) break;  // past half the budget, short of all of it
+      }
+      rows.merge([](const StagedRows::Row&) {});
+      std::fputs("the merge went on over a run that was never written", stderr);
+      ::_exit(5);
+    });
+    const std::string& message = outcome.message;
+    CAPTURE(message);
+    CHECK(outcome.exited == 3);
+    CHECK(message.find("replica.db: writing a large transaction's staged rows") == 0);
+    CHECK(message.find("File too large") != std::string::npos);
+  }
+
+  TEST_CASE("memory kept from one transaction to the next holds none of its rows") {
+    // Cleared after a merge, and after a run that failed (the rollback's case),
+    // the next transaction sees its own rows only.
+    StagedRows rows(16 * 1024, "replica.db");
+    StagedRows::Builder b;
+    for (unsigned seed : {8u, 9u, 10u}) {
+      CAPTURE(seed);
+      const auto in = items(seed, seed == 9 ? 300 : 5000);  // 9: no run at all
+      for (const Item& item : in) add(rows, b, item);
+      check_order(in, rows);
+      rows.clear();
+      // Half a transaction given up before its merge.
+      for (const Item& item : items(seed + 100, 2000)) add(rows, b, item);
+      rows.clear();
+      CHECK(rows.rows() == 0);
+    }
   }
 
   TEST_CASE("the temporary file goes where SQLITE_TMPDIR says, with no name left behind") {
