@@ -428,4 +428,14 @@ void StagedRows::clear() {
   file_bytes_ = 0;
 }
 
+void StagedRows::release() {
+  clear();
+  std::vector<Source>().swap(sources_);
+  std::string().swap(arena_);
+  std::vector<std::uint32_t>().swap(order_);
+  std::string().swap(spill_arena_);
+  std::vector<std::uint32_t>().swap(spill_order_);
+  std::string().swap(out_);
+}
+
 }  // namespace tsync

@@ -93,6 +93,9 @@ class StagedRows {
   // Forgets every row (with the failure of a run, if one failed), and gives
   // the temporary file's space back; the memory stays for the next transaction.
   void clear();
+  // The same, and gives the memory back too: before work that needs memory of
+  // its own more than the next transaction needs this.
+  void release();
 
  private:
   struct Run {

@@ -979,8 +979,16 @@ StageCounts TableWriter::apply_stage() {
     throw;
   }
   db_.exec("DROP TABLE " + stage);
-  // The temporary file's space goes back before the index builds take theirs.
-  staged_->clear();
+  // The temporary file's space goes back before the index builds take theirs,
+  // and the staged rows' memory too when there are builds: they sort the whole
+  // table, a transaction large enough to call for them comes about once each
+  // time the table doubles, and the two peaks would add up (at 10M users, with
+  // the memory kept through the builds, a full pass peaked at 97.7 MiB; given
+  // back, 87.3 MiB).
+  if (rebuild.empty())
+    staged_->clear();
+  else
+    staged_->release();
   for (const std::string& index : rebuild) db_.exec(index);
 
   const std::int64_t staged_live = staged - staged_tombstones_;

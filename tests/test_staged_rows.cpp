@@ -233,8 +233,8 @@ TEST_SUITE("staged rows") {
   }
 
   TEST_CASE("memory kept from one transaction to the next holds none of its rows") {
-    // Cleared after a merge, and after a run that failed (the rollback's case),
-    // the next transaction sees its own rows only.
+    // Cleared after a merge, and after half a transaction (the rollback's
+    // case), or given back, the next transaction sees its own rows only.
     StagedRows rows(16 * 1024, "replica.db");
     StagedRows::Builder b;
     for (unsigned seed : {8u, 9u, 10u}) {
@@ -248,6 +248,14 @@ TEST_SUITE("staged rows") {
       rows.clear();
       CHECK(rows.rows() == 0);
     }
+    // Given back (before an index build), the memory is taken again as needed.
+    for (const Item& item : items(11, 700)) add(rows, b, item);
+    rows.release();
+    CHECK(rows.rows() == 0);
+    CHECK(rows.runs() == 0);
+    const auto in = items(12, 4000);
+    for (const Item& item : in) add(rows, b, item);
+    check_order(in, rows);
   }
 
   TEST_CASE("the temporary file goes where SQLITE_TMPDIR says, with no name left behind") {
