@@ -23,9 +23,11 @@ namespace tsync {
 // run to a temporary file while the caller packs the next half: sorting and
 // writing cost the caller's thread nothing but the wait for the run before.
 // merge() sorts the rows still in memory and merges them with the runs. Every
-// row is written once and read once, and the memory in use never passes about
-// one and a half times the budget (the rows in memory, and the merge's read
-// buffers over the runs), however large the transaction.
+// row is written once and read once, and the memory in use stays about the
+// budget, however large the transaction: half for the rows being packed, half
+// for the run being written, and during the merge the runs are read through
+// that second half (64 KiB a run at least, so past 128 runs of the default
+// budget the read buffers take a little more).
 //
 // The temporary file is made in SQLite's temporary folder (SQLITE_TMPDIR, else
 // TMPDIR, else /var/tmp, /usr/tmp, /tmp) with no name, so that its space comes
