@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -103,6 +104,24 @@ struct PackSink {
 
 }  // namespace
 
+std::string seen_path_of(const std::string& replica_path, const std::string& table) {
+  // Table names ignore case, as SQLite's do; the file's name keeps letters,
+  // digits, '-' and '_' of the name and adds a hash of the whole lower-cased
+  // name, so that two tables never share a file.
+  std::string lower, shown;
+  std::uint64_t hash = 1469598103934665603ULL;  // FNV-1a
+  for (const char ch : table) {
+    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    lower.push_back(c);
+    hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    if (shown.size() < 48)
+      shown.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_');
+  }
+  char suffix[24];
+  std::snprintf(suffix, sizeof suffix, "-%08llx", static_cast<unsigned long long>(hash & 0xffffffffULL));
+  return replica_path + "-tsync-seen-" + shown + suffix;
+}
+
 ColumnType column_type_of(const TableSpec& spec, std::string_view field) {
   for (const auto& [name, type] : spec.columns)
     if (name == field) return type;
@@ -115,7 +134,7 @@ TableWriter::TableWriter(SQLite::Database& db, TableSpec spec)
     : db_(db),
       spec_(std::move(spec)),
       quoted_table_(quote_identifier(spec_.table)),
-      seen_path_(db_.getFilename() + "-tsync-seen") {
+      seen_path_(seen_path_of(db_.getFilename(), spec_.table)) {
   const int limit = sqlite3_limit(db_.getHandle(), SQLITE_LIMIT_COLUMN, -1);
   max_columns_ = static_cast<std::size_t>(limit) > kReservedColumns + 16
                      ? static_cast<std::size_t>(limit) - kReservedColumns

@@ -52,6 +52,11 @@ struct StageCounts {
 // field UTC_DATETIME (iso8601) or LONG (epoch formats), else Any.
 ColumnType column_type_of(const TableSpec& spec, std::string_view field);
 
+// The file beside the replica where a full pass of `table` keeps the keys it
+// has seen: one per table, so that the full passes of several streams, run at
+// once, never share one.
+std::string seen_path_of(const std::string& replica_path, const std::string& table);
+
 // Writes the records of one stream into its table. Every top-level field of a
 // record is kept: a field seen for the first time becomes a new column (ALTER
 // TABLE ... ADD COLUMN) in the transaction that stores the row bringing it, and
@@ -131,7 +136,7 @@ class TableWriter {
   // About how many rows the table holds, without scanning it.
   std::int64_t estimated_rows();
   const TableSpec& spec() const { return spec_; }
-  // The file where a full pass keeps the keys it has seen.
+  // The file where a full pass of this table keeps the keys it has seen.
   const std::string& seen_path() const { return seen_path_; }
 
  private:

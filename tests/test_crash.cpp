@@ -15,6 +15,7 @@
 
 #include "e2e_support.hpp"
 #include "process.hpp"
+#include "table_writer.hpp"
 
 using tsync::mock::MockApi;
 using tsync::mock::Options;
@@ -244,6 +245,6 @@ TEST_SUITE("crash") {
     CHECK(done.exit_code == 0);
     CHECK(marked() == gone);
     check_sound(db, api);
-    CHECK_FALSE(std::filesystem::exists(db + "-tsync-seen"));  // a killed pass's file is gone
+    CHECK_FALSE(std::filesystem::exists(tsync::seen_path_of(db, "user")));  // a killed pass's file is gone
   }
 }

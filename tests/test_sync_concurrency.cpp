@@ -12,7 +12,10 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <functional>
 #include <mutex>
 #include <random>
@@ -31,6 +34,7 @@
 #include "local_server.hpp"
 #include "process.hpp"
 #include "sync.hpp"
+#include "table_writer.hpp"
 #include "timestamp.hpp"
 
 using tsync::mock::EndpointSpec;
@@ -143,6 +147,8 @@ std::string plain_stream(const std::string& name, const std::string& url,
   if (paging == PagingStyle::Offset)
     members += R"(, "pagination": {"type": "offset", "param": "offset", "limit_param": "limit",
                    "limit": 25, "total_path": "total"})";
+  else  // answers of at most 25 along since, never splitting an instant
+    members += R"(, "pagination": {"type": "since"})";
   return members + extra + "}";
 }
 
@@ -573,6 +579,40 @@ TEST_SUITE("sync_concurrency") {
       // windowed one's is below the second its run started, which differs.
       if (name == "orders" || name == "items")
         CHECK(cursor_of(parallel.database, name) == cursor_of(sequential.database, name));
+    }
+  }
+
+  TEST_CASE("concurrency: full passes of four streams at once mark what each API removed") {
+    for (const int concurrency : {4, 1}) {
+      CAPTURE(concurrency);
+      e2e::Scene scene(0);
+      auto& [dir, api] = scene;
+      const Fleet fleet = four_streams(api, milliseconds(5), 150);
+      const auto config =
+          concurrent_config(dir.file("replica.db"), concurrency, fleet.streams());
+      for (const auto& report : sync_all(config)) CHECK_MESSAGE(report.status == "ok", report.error);
+      std::map<std::string, std::set<std::string>> removed;
+      for (const auto& member : fleet.members) {
+        const auto ids = api.records(member.path).remove(3);
+        removed[member.name].insert(ids.begin(), ids.end());
+      }
+      SafeObserver observer;
+      const auto reports = tsync::run_streams(config, {}, observer, true);
+      REQUIRE(reports.size() == fleet.members.size());
+      for (std::size_t i = 0; i < reports.size(); ++i) {
+        const std::string& name = fleet.members[i].name;
+        CAPTURE(name);
+        CHECK_MESSAGE(reports[i].status == "ok", reports[i].error);
+        CHECK(reports[i].full);
+        CHECK(reports[i].counters.rows_deleted == 3);
+        SQLite::Database d(config.database, SQLite::OPEN_READONLY);
+        SQLite::Statement q(d, "SELECT id FROM " + e2e::quoted(name) +
+                                   " WHERE _tsync_deleted_at IS NOT NULL ORDER BY id");
+        std::set<std::string> marked;
+        while (q.executeStep()) marked.insert(q.getColumn(0).getString());
+        CHECK(marked == removed[name]);
+        CHECK_FALSE(std::filesystem::exists(tsync::seen_path_of(config.database, name)));
+      }
     }
   }
 

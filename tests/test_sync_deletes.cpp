@@ -15,6 +15,7 @@
 #include "e2e_support.hpp"
 #include "errors.hpp"
 #include "process.hpp"
+#include "table_writer.hpp"
 #include "sync.hpp"
 
 using tsync::mock::Tombstone;
@@ -70,7 +71,7 @@ TEST_SUITE("sync_deletes") {
                 "SELECT count(*) FROM user WHERE length(_tsync_deleted_at) = 30") == 20);
     CHECK(count(config.database, "SELECT rows_deleted FROM _sync_log ORDER BY run_id DESC") == 20);
     CHECK(e2e::saved_cursor(config.database) == cursor);  // never backwards
-    CHECK_FALSE(std::filesystem::exists(config.database + "-tsync-seen"));
+    CHECK_FALSE(std::filesystem::exists(tsync::seen_path_of(config.database, "user")));
 
     SUBCASE("a second full pass with nothing changed deletes nothing and rewrites no row") {
       const std::string before =
@@ -127,7 +128,7 @@ TEST_SUITE("sync_deletes") {
     const auto config = e2e::config_for(api, dir);
     REQUIRE(sync_one(config, false).status == "ok");
     api.store().remove(5);
-    const std::string seen = config.database + "-tsync-seen";
+    const std::string seen = tsync::seen_path_of(config.database, "user");
     std::filesystem::create_directories(seen + "/in-the-way");
     const auto report = sync_one(config, true);
     CHECK(report.status == "error");
@@ -271,7 +272,7 @@ TEST_SUITE("sync_deletes") {
       CHECK(count(config.database,
                   "SELECT count(*) FROM pragma_table_info('user') WHERE name = "
                   "'_tsync_deleted_at'") == 0);
-      CHECK_FALSE(std::filesystem::exists(config.database + "-tsync-seen"));
+      CHECK_FALSE(std::filesystem::exists(tsync::seen_path_of(config.database, "user")));
     }
   }
 

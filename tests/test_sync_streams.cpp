@@ -58,7 +58,7 @@ EndpointSpec orders_endpoint() {
 const char* const kOrdersStream = R"({"name": "orders", "url": "URL",
      "cursor_field": "updated_at", "cursor_format": "unix_millis",
      "since_param": "updated_since", "records_path": "results",
-     "params": {"api_version": "2"}})";
+     "params": {"api_version": "2"}, "pagination": {"type": "since"}})";
 
 // An endpoint of `records` generated records with integer ids at `path`, for
 // tests that serve records of their own with add_raw; returns its URL.
