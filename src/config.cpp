@@ -524,19 +524,21 @@ Pagination read_pagination(const rapidjson::Value& v, const std::string& where, 
   if (!v.IsObject())
     throw ConfigError(at +
                       ": must be an object with a \"type\" (link_header, next_url, token, "
-                      "last_record, offset or page)");
+                      "last_record, offset, page or since)");
   check_keys(v, kPaginationKeys, at);
   const Checker c(v, at);
   Pagination p;
   const auto type = c.text("type");
-  if (!type) c.fail("type", "missing (link_header, next_url, token, last_record, offset or page)");
+  if (!type)
+    c.fail("type", "missing (link_header, next_url, token, last_record, offset, page or since)");
   static const std::pair<const char*, PagingType> kTypes[] = {
       {"link_header", PagingType::LinkHeader},
       {"next_url", PagingType::NextUrl},
       {"token", PagingType::Token},
       {"last_record", PagingType::LastRecord},
       {"offset", PagingType::Offset},
-      {"page", PagingType::Page}};
+      {"page", PagingType::Page},
+      {"since", PagingType::Since}};
   bool known = false;
   for (const auto& [name, value] : kTypes)
     if (*type == name) {
@@ -546,7 +548,7 @@ Pagination read_pagination(const rapidjson::Value& v, const std::string& where, 
   if (!known)
     c.fail("type", "\"" + *type +
                        "\" is not a paging type (link_header, next_url, token, last_record, "
-                       "offset or page)");
+                       "offset, page or since)");
   // The keys each type takes: required ones, then optional ones.
   std::vector<const char*> required, optional;
   switch (p.type) {
@@ -572,6 +574,7 @@ Pagination read_pagination(const rapidjson::Value& v, const std::string& where, 
       optional = {"first", "total_pages_path", "repeat_since"};
       break;
     case PagingType::None:
+    case PagingType::Since:
       break;
   }
   check_type_keys(v, c, *type, required, optional);

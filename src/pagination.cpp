@@ -141,6 +141,8 @@ const char* paging_type_name(PagingType type) {
   switch (type) {
     case PagingType::None:
       return "none";
+    case PagingType::Since:
+      return "since";
     case PagingType::LinkHeader:
       return "link_header";
     case PagingType::NextUrl:
@@ -267,6 +269,7 @@ std::optional<std::string> Pager::next(const std::string& request_url, const Pag
 
   switch (p_.type) {
     case PagingType::None:
+    case PagingType::Since:
       return std::nullopt;
     case PagingType::LinkHeader: {
       std::optional<std::string> link;
@@ -344,6 +347,18 @@ std::uint64_t SeenKeys::hash_of(const Record& record, const std::vector<std::str
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
   return h == 0 ? 1 : h;
+}
+
+std::uint64_t SeenKeys::with_version(std::uint64_t key_hash, std::string_view cursor_text) {
+  std::uint64_t h = key_hash ^ 0x9e3779b97f4a7c15ULL;
+  for (const char c : cursor_text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 32;
+  return h == 0 ? 2 : h;
 }
 
 bool SeenKeys::contains(std::uint64_t hash) const {

@@ -27,10 +27,13 @@ using JsonPath = std::vector<std::string>;
 // a key holds a dot, the list form ["@odata.nextLink"].
 std::string describe_path(const JsonPath& path);
 
-enum class PagingType { None, LinkHeader, NextUrl, Token, LastRecord, Offset, Page };
+enum class PagingType { None, Since, LinkHeader, NextUrl, Token, LastRecord, Offset, Page };
 
 // A stream's "pagination" setting (README, "Paged APIs"). None keeps the seed's
-// behaviour: ask again with the newest cursor until nothing newer comes.
+// behaviour: ask again with the newest cursor until nothing newer comes,
+// watching for answers that look capped (README, "Capped answers"). Since says
+// that the API answers a page at a time along since and never splits the
+// records of one instant between answers: asked the same way, without that watch.
 struct Pagination {
   PagingType type = PagingType::None;
   JsonPath path;              // next_url, token: where the next URL or token sits
@@ -46,7 +49,8 @@ struct Pagination {
   long long first = 1;        // page: the number of the first page, 0 or 1
   JsonPath total_pages_path;  // page: the number of pages
 
-  bool paged() const { return type != PagingType::None; }
+  // True for a chain of pages; None and Since ask again with since instead.
+  bool paged() const { return type != PagingType::None && type != PagingType::Since; }
 };
 
 // The name a configuration uses for `type` ("link_header", ...).
@@ -133,6 +137,9 @@ class SeenKeys {
  public:
   // The hash of the key of `record` (its `key_fields`), never 0.
   static std::uint64_t hash_of(const Record& record, const std::vector<std::string>& key_fields);
+  // The hash of a key (`key_hash`, from hash_of) at one version, its cursor
+  // value as sent: never 0, and not the hash of a key.
+  static std::uint64_t with_version(std::uint64_t key_hash, std::string_view cursor_text);
   bool contains(std::uint64_t hash) const;
   // Adds `hash`; true when it was not there.
   bool insert(std::uint64_t hash);

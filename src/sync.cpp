@@ -68,16 +68,24 @@ class BodySource : public ChunkSource {
 // started, in the transaction that stores the record.
 class ResponseSink : public RecordVisitor {
  public:
+  // `asked` is the cursor the request asked from, `committed` the saved one,
+  // which the sink moves. With `hold_newest`, the response's newest instant is
+  // not committed by finish() (an API that caps its answers may have more
+  // records there than the response held); without `may_checkpoint`, the
+  // cursor does not move at all while the response is read.
   ResponseSink(RowWriter& writer, SyncObserver& observer, const RunCounters& io,
                const Cursor& asked, Cursor& committed, long long checkpoint_rows,
-               std::int64_t& table_rows)
+               std::int64_t& table_rows, bool hold_newest = false, bool may_checkpoint = true)
       : writer_(writer),
         observer_(observer),
         io_(io),
         asked_(asked),
+        floor_(committed),
         committed_(committed),
         checkpoint_rows_(checkpoint_rows),
-        table_rows_(table_rows) {}
+        table_rows_(table_rows),
+        hold_newest_(hold_newest),
+        may_checkpoint_(may_checkpoint) {}
 
   void on_record(const Record& record) override {
     ++accepted_;
@@ -86,7 +94,7 @@ class ResponseSink : public RecordVisitor {
         if (sorted_) sorted_ = false;
         if (checkpointed_ && record.cursor <= committed_.instant) {
           writer_.upsert(record);
-          commit(asked_);
+          commit(floor_);
           checkpointed_ = false;
           note(record);
           return;
@@ -123,18 +131,24 @@ class ResponseSink : public RecordVisitor {
   std::int64_t rejected() const { return rejected_; }
   const std::string& first_reason() const { return first_reason_; }
 
-  // The body is complete: commit every row with the newest timestamp as cursor.
+  // The body is complete: commit every row with the newest timestamp as cursor
+  // (with hold_newest, the rows alone: the cursor moves once the run has read
+  // to the end).
   void finish() {
-    if (newest_ && newest_->instant > committed_.instant)
+    if (!hold_newest_ && newest_ && newest_->instant > committed_.instant)
       commit(*newest_);
     else
       commit_rows_only();
   }
 
+  // The response is given up after it was read whole: its rows are kept, the
+  // cursor does not move.
+  void finish_rows_only() { commit_rows_only(); }
+
   // Stopped early (SIGINT/SIGTERM): keep the rows read so far, with the cursor
   // only as far as every record up to it is known to be stored.
   void finish_interrupted() {
-    if (sorted_ && safe_ && safe_->instant > committed_.instant)
+    if (may_checkpoint_ && sorted_ && safe_ && safe_->instant > committed_.instant)
       commit(*safe_);
     else if (writer_.uncommitted_rows() > 0)
       commit_rows_only();
@@ -142,9 +156,23 @@ class ResponseSink : public RecordVisitor {
 
   // True when the response held a record newer than the cursor it asked with.
   bool brought_newer() const { return newest_ && newest_->instant > asked_.instant; }
+  // The newest cursor value of the response, if it held a record.
+  const std::optional<Cursor>& newest() const { return newest_; }
+  // The newest instant every record up to which was read, when the records
+  // came sorted: what the cursor may cover even if the response was cut short.
+  std::optional<Cursor> safe() const {
+    return sorted_ && safe_ ? safe_ : std::nullopt;
+  }
+  // True when every record of the response was at the instant it asked from.
+  bool all_at_asked() const { return accepted_ > 0 && !beyond_asked_; }
+  // True when the response held a record older than the instant it asked
+  // from: the API ignores since, and sends everything each time.
+  bool before_asked() const { return before_asked_; }
 
  private:
   void note(const Record& record) {
+    if (record.cursor != asked_.instant) beyond_asked_ = true;
+    if (record.cursor < asked_.instant) before_asked_ = true;
     if (!newest_ || record.cursor > newest_->instant)
       newest_ = Cursor{record.cursor_text, record.cursor};
     prev_.instant = record.cursor;
@@ -166,6 +194,7 @@ class ResponseSink : public RecordVisitor {
   // sync of N rows applies about 2N in all, and a fault takes back at most
   // half of what the run has done.
   bool checkpoint_due() const {
+    if (!may_checkpoint_) return false;
     const std::int64_t rows = writer_.uncommitted_rows();
     return rows >= checkpoint_rows_ && rows >= table_rows_;
   }
@@ -187,11 +216,16 @@ class ResponseSink : public RecordVisitor {
   SyncObserver& observer_;
   const RunCounters& io_;
   const Cursor asked_;
+  const Cursor floor_;  // the saved cursor when the response began
   Cursor& committed_;
   long long checkpoint_rows_;
   // Rows in the table: when the run began, plus every row committed since,
   // counted as new (an upper bound, as an update adds none).
   std::int64_t& table_rows_;
+  const bool hold_newest_;
+  const bool may_checkpoint_;
+  bool beyond_asked_ = false;
+  bool before_asked_ = false;
   bool sorted_ = true;
   bool checkpointed_ = false;
   bool have_prev_ = false;
@@ -204,13 +238,59 @@ class ResponseSink : public RecordVisitor {
   std::string first_reason_;
 };
 
-// What the responses of one stream's run brought, for the all-rejected check.
+// Keys a message names at most, of the records that came twice.
+constexpr std::size_t kKeysNamed = 5;
+
+// What the responses of one stream's run brought: for the all-rejected check,
+// and the keys that came twice in a chain of pages, with a new version (the
+// data moved under the pages) or the same one (the API's own duplicate), the
+// first kKeysNamed of each as messages name them.
 struct Tally {
   std::int64_t accepted = 0;
   std::int64_t rejected = 0;
   std::int64_t all_rejected_responses = 0;
   std::string first_reason;
+  std::int64_t duplicates = 0;
+  std::vector<std::string> moved_keys, duplicate_keys;
+
+  void add(const Tally& other) {
+    accepted += other.accepted;
+    rejected += other.rejected;
+    all_rejected_responses += other.all_rejected_responses;
+    if (first_reason.empty()) first_reason = other.first_reason;
+    duplicates += other.duplicates;
+    for (const std::string& key : other.moved_keys) note_key(moved_keys, key);
+    for (const std::string& key : other.duplicate_keys) note_key(duplicate_keys, key);
+  }
+
+  static void note_key(std::vector<std::string>& keys, const std::string& key) {
+    if (keys.size() < kKeysNamed) keys.push_back(key);
+  }
 };
+
+// The primary key of `record` as messages show it: its values, comma-separated.
+std::string key_text(const Record& record, const std::vector<std::string>& key_fields) {
+  std::string text;
+  for (const std::string& name : key_fields) {
+    const FieldValue* f = record.find(name);
+    if (!text.empty()) text += ", ";
+    text += f ? f->text.substr(0, 64) : std::string("null");
+  }
+  return text;
+}
+
+// "keys 12, 17 and 40" for messages ("key 12" for one; "..." after the first
+// kKeysNamed of more).
+std::string keys_named(const std::vector<std::string>& keys, std::int64_t count) {
+  std::string text = keys.size() == 1 ? "key " : "keys ";
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == keys.size() && count <= static_cast<std::int64_t>(keys.size())
+                              ? " and "
+                              : ", ") +
+            keys[i];
+  if (count > static_cast<std::int64_t>(keys.size())) text += ", ...";
+  return text;
+}
 
 std::string read_error_body(HttpGet& get) {
   std::string text;
@@ -338,18 +418,72 @@ void count_response(Tally& tally, std::int64_t accepted, std::int64_t rejected,
   }
 }
 
-// One request and its whole response. Returns whether it brought newer records.
-bool fetch(const Config& config, const StreamConfig& stream, const Transport& net,
-           const std::string& url, RowWriter& writer, SyncObserver& observer, RunCounters& io,
-           Cursor& committed, std::int64_t& table_rows, Tally& tally) {
-  const Cursor asked = committed;
+// What one answer of an unpaged stream brought.
+struct Answer {
+  bool newer = false;            // a record newer than the cursor it asked from
+  std::int64_t records = 0;      // records in it, stored or rejected
+  std::optional<Cursor> newest;  // its newest cursor value
+  std::optional<Cursor> safe;    // the instant before its newest, when it came sorted
+  bool capped = false;           // as many records as the answer before it
+  bool all_at_asked = false;     // every record at the instant it asked from
+  std::string url;               // the URL that answered, after redirects
+};
+
+// The error of an unpaged stream whose answers look capped: `records`, as many
+// as the answer before, in the answer to `url`.
+Error capped_answers(const StreamConfig& stream, const std::string& url, std::int64_t records,
+                     bool all_at_asked, const Cursor& asked, const Cursor& committed) {
+  const std::string n = std::to_string(records);
+  std::string what =
+      "GET " + url + ": the API answered " + n + " records, as many as the answer before it";
+  what += all_at_asked ? ", all at " + asked.text +
+                             ", the instant it asked from: an API that caps its answers at " + n +
+                             " cannot get past the records of that instant"
+                       : ": the API seems to cap its answers at " + n +
+                             " records, and an answer cut in the middle of the records of one "
+                             "instant makes the next request skip the rest of them";
+  return Error(what + ". " +
+               (committed.text.empty() ? std::string("No cursor is saved")
+                                       : "The cursor stays at " + committed.text) +
+               ", below what may have been skipped. Stream \"" + stream.name +
+               "\" has no \"pagination\": configure the API's own paging there (README, "
+               "\"Capped answers\"), or, for an API that answers a page at a time along since "
+               "and never splits the records of one instant between answers, \"pagination\": "
+               "{\"type\": \"since\"}");
+}
+
+// One request and its whole response, asked from `asked`. With `watch_cap`
+// (an unpaged stream), the response's newest instant is not committed, the
+// cursor moves only in the first answer of the run (`first`), and an answer of
+// as many records as `previous` (the answer before it) is marked capped, its
+// rows committed and the cursor left alone.
+Answer fetch(const Config& config, const StreamConfig& stream, const Transport& net,
+             const std::string& url, RowWriter& writer, SyncObserver& observer, RunCounters& io,
+             const Cursor& asked, Cursor& committed, std::int64_t& table_rows, Tally& tally,
+             bool watch_cap, bool first, std::optional<std::int64_t> previous) {
   std::string where;
   const std::unique_ptr<HttpGet> get = open_response(stream, net, url, observer, where);
-  ResponseSink sink(writer, observer, io, asked, committed, config.checkpoint_rows, table_rows);
+  ResponseSink sink(writer, observer, io, asked, committed, config.checkpoint_rows, table_rows,
+                    watch_cap, !watch_cap || first);
   read_records(*get, where, stream.shape(), sink, observer, io, writer);
-  sink.finish();
+  Answer answer;
+  answer.newer = sink.brought_newer();
+  answer.records = sink.accepted() + sink.rejected();
+  answer.newest = sink.newest();
+  answer.safe = sink.safe();
+  // An API that ignores since answers with everything each time, of one size
+  // too; only an API that honours it can be caught capping.
+  answer.capped = watch_cap && previous && *previous == answer.records &&
+                  answer.records >= 2 && !sink.before_asked();
+  if (answer.capped) {
+    answer.all_at_asked = sink.all_at_asked();
+    answer.url = get->url();
+    sink.finish_rows_only();
+  } else {
+    sink.finish();
+  }
   count_response(tally, sink.accepted(), sink.rejected(), sink.first_reason());
-  return sink.brought_newer();
+  return answer;
 }
 
 // The since value a request starting from `committed` sends.
@@ -494,7 +628,9 @@ class ChainSink : public RecordVisitor {
   void begin_page(PageFacts& facts) {
     facts_ = &facts;
     page_keys_.clear();
-    page_repeats_ = 0;
+    page_repeats_ = page_duplicates_ = 0;
+    page_moved_keys_.clear();
+    page_duplicate_keys_.clear();
     page_accepted_ = page_rejected_ = 0;
     page_newest_.reset();
   }
@@ -533,13 +669,18 @@ class ChainSink : public RecordVisitor {
     if (page_newest_ && (!pending_.newest || page_newest_->instant > pending_.newest->instant))
       pending_.newest = page_newest_;
     count_response(pending_.tally, page_accepted_, page_rejected_, page_first_reason_);
+    pending_.tally.duplicates += page_duplicates_;
+    for (const std::string& key : page_moved_keys_) Tally::note_key(pending_.tally.moved_keys, key);
+    for (const std::string& key : page_duplicate_keys_)
+      Tally::note_key(pending_.tally.duplicate_keys, key);
     page_first_reason_.clear();
   }
 
   // True when the page brought records and every one had come before in
   // this chain (an API that ignores the paging parameter looks like this).
   bool page_only_repeats() const {
-    return track_keys_ && facts_->records > 0 && page_repeats_ == facts_->records;
+    return track_keys_ && facts_->records > 0 &&
+           page_repeats_ + page_duplicates_ == facts_->records;
   }
 
   // At a page boundary: whether the rows read since the last commit should be
@@ -607,10 +748,7 @@ class ChainSink : public RecordVisitor {
     repeats_ += pending_.repeats;
     if (pending_.newest && (!newest_ || pending_.newest->instant > newest_->instant))
       newest_ = pending_.newest;
-    tally.accepted += pending_.tally.accepted;
-    tally.rejected += pending_.tally.rejected;
-    tally.all_rejected_responses += pending_.tally.all_rejected_responses;
-    if (tally.first_reason.empty()) tally.first_reason = pending_.tally.first_reason;
+    tally.add(pending_.tally);
     pending_ = Pending();
   }
 
@@ -624,8 +762,20 @@ class ChainSink : public RecordVisitor {
         facts_->last_value.reset();
     }
     if (!track_keys_ || !record) return;
+    // Each key is kept twice: alone, and with its version (its cursor value).
     const std::uint64_t h = SeenKeys::hash_of(*record, key_fields_);
-    if (seen_.contains(h) || pending_keys_.contains(h) || !page_keys_.insert(h)) ++page_repeats_;
+    const std::uint64_t v = SeenKeys::with_version(h, record->cursor_text);
+    auto seen = [&](std::uint64_t x) {
+      return seen_.contains(x) || pending_keys_.contains(x) || page_keys_.contains(x);
+    };
+    if (seen(h)) {
+      const bool same_version = seen(v);
+      ++(same_version ? page_duplicates_ : page_repeats_);
+      auto& keys = same_version ? page_duplicate_keys_ : page_moved_keys_;
+      if (keys.size() < kKeysNamed) keys.push_back(key_text(*record, key_fields_));
+    }
+    page_keys_.insert(h);
+    page_keys_.insert(v);
   }
 
   void reject(const Record* record, std::string_view raw, std::string_view reason) {
@@ -650,7 +800,9 @@ class ChainSink : public RecordVisitor {
   Pending pending_;
   std::int64_t repeats_ = 0;      // records that came twice, in the pages committed
   std::optional<Cursor> newest_;  // the newest cursor value of the pages committed
-  std::int64_t page_repeats_ = 0;
+  std::int64_t page_repeats_ = 0;     // keys of the page that came before with another version
+  std::int64_t page_duplicates_ = 0;  // keys of the page that came before with the same version
+  std::vector<std::string> page_moved_keys_, page_duplicate_keys_;
   std::int64_t page_accepted_ = 0;
   std::int64_t page_rejected_ = 0;
   std::string page_first_reason_;
@@ -744,31 +896,64 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
   return sink.finish(start, tally);
 }
 
-// Reads an unpaged stream: asks from the cursor again while responses bring
-// newer records (README, "How a sync works"). Returns 0: a record can only
-// come twice in a chain of pages.
+// Reads an unpaged stream: asks from the newest record read so far again while
+// answers bring newer records (README, "How a sync works"). Without a declared
+// pagination the answers are watched for the signs of an API that caps them
+// (README, "Capped answers"): the cursor moves past the newest instant of an
+// answer only once the run has read to the end, and two answers in a row of
+// the same size fail the stream. With "pagination": {"type": "since"} the API
+// is taken at its word that an answer never splits an instant: each answer
+// commits its newest record as the cursor. Returns 0: a record can only come
+// twice in a chain of pages.
 std::int64_t read_unpaged(const Config& config, const StreamConfig& stream, const Transport& net,
                           RowWriter& rows, SyncObserver& observer, RunCounters& io,
                           Cursor& committed, std::int64_t& table_rows, Tally& tally) {
+  const bool watch_cap = stream.pagination.type == PagingType::None;
   Retrier retrier(config, observer, io);
+  Cursor position = committed;  // where the next request asks from
+  std::optional<std::int64_t> previous;
+  std::optional<Cursor> first_safe;  // what the first answer covers for certain
+  bool first = true;
   for (;;) {
-    const std::string url = request_url(stream, committed);
+    const std::string url = request_url(stream, position);
     ++io.requests;
     const Instant before = committed.instant;
-    bool newer = false;
+    Answer answer;
     try {
-      newer = fetch(config, stream, net, url, rows, observer, io, committed, table_rows, tally);
+      answer = fetch(config, stream, net, url, rows, observer, io, position, committed,
+                     table_rows, tally, watch_cap, first, previous);
       retrier.reset();
     } catch (const TransientError& e) {
       rows.rewind();
       announce_checkpoints(rows, observer);
+      if (first) position = committed;  // the answers after the first commit no cursor
       if (committed.instant > before) retrier.reset();  // progress was committed
       retrier.after(e);
       continue;
     }
+    if (answer.capped) {
+      // The first answer was read whole up to its newest instant, which the
+      // cap may have cut.
+      if (first_safe && first_safe->instant > committed.instant) {
+        rows.commit(&*first_safe, io);
+        committed = *first_safe;
+      }
+      throw capped_answers(stream, answer.url, answer.records, answer.all_at_asked, position,
+                           committed);
+    }
+    if (first) first_safe = answer.safe;
+    first = false;
+    previous = answer.records;
+    if (answer.newest && answer.newest->instant > position.instant) position = *answer.newest;
     // Without a since parameter, asking again would bring the same records.
-    if (!newer || stream.since_param.empty()) return 0;
+    if (!answer.newer || stream.since_param.empty()) break;
   }
+  if (position.instant > committed.instant) {
+    table_rows += rows.uncommitted_rows();
+    rows.commit(&position, io);
+    committed = position;
+  }
+  return 0;
 }
 
 // The second a run's windows end at: the second it started.
@@ -921,11 +1106,24 @@ struct StreamRun {
                   " (the first because: " + tally.first_reason + "); check the stream's " +
                   "cursor_field (\"" + stream.cursor_field + "\") and primary_key, and see " +
                   "the records in _rejected");
+    if (tally.duplicates > 0) {
+      const std::string twice =
+          std::to_string(tally.duplicates) + (tally.duplicates == 1 ? " record" : " records") +
+          " came twice with the same " + stream.cursor_field + " (" +
+          keys_named(tally.duplicate_keys, tally.duplicates) +
+          "): the API sent one key for two records, or one record twice; the row holds the "
+          "later one" +
+          (full ? ", and this full pass still marks what the API did not send" : "");
+      report.warning = report.warning.empty() ? twice : report.warning + "; " + twice;
+      writer->set_warning(report.warning);
+    }
     if (repeats > 0) {
       const std::string moved =
           std::to_string(repeats) + (repeats == 1 ? " record" : " records") +
-          " came twice while the pages were read: the data changed under the pages, which may "
-          "have moved another record past them, so the cursor stays where this run began (" +
+          " came twice with a newer " + stream.cursor_field + " while the pages were read (" +
+          keys_named(tally.moved_keys, repeats) +
+          "): the data changed under the pages, which may have moved another record past "
+          "them, so the cursor stays where this run began (" +
           committed.text + ") and the next run reads from there again" +
           (full ? "; this full pass deletes nothing" : "");
       report.warning = report.warning.empty() ? moved : report.warning + "; " + moved;
@@ -1196,11 +1394,7 @@ void run_job(const Job& job, WriteQueue& queue, HttpSession& session) {
   announce_checkpoints(rows, observer);
   const std::lock_guard lock(cs.mutex);
   run.repeats += repeats;
-  Tally& total = run.tally;
-  total.accepted += tally.accepted;
-  total.rejected += tally.rejected;
-  total.all_rejected_responses += tally.all_rejected_responses;
-  if (total.first_reason.empty()) total.first_reason = tally.first_reason;
+  run.tally.add(tally);
   if (--cs.jobs_left == 0) {
     run.ended = Clock::now();
     observer.on_stream_end(run.stream.name);

@@ -773,12 +773,12 @@ TEST_SUITE("config") {
     const std::string at = "cfg.json: stream \"a\": pagination: ";
     CHECK(with(R"("pagination": "offset")") ==
           at + "must be an object with a \"type\" (link_header, next_url, token, last_record, "
-               "offset or page)");
+               "offset, page or since)");
     CHECK(with(R"("pagination": {})") ==
-          at + "type: missing (link_header, next_url, token, last_record, offset or page)");
+          at + "type: missing (link_header, next_url, token, last_record, offset, page or since)");
     CHECK(with(R"("pagination": {"type": "cursor"})") ==
           at + "type: \"cursor\" is not a paging type (link_header, next_url, token, "
-               "last_record, offset or page)");
+               "last_record, offset, page or since)");
     CHECK(with(R"("pagination": {"type": "offset", "param": "o", "limit_param": "l"})") ==
           at + "limit: missing (type \"offset\" needs it)");
     CHECK(with(R"("pagination": {"type": "token", "param": "after"})") ==

@@ -4,12 +4,81 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <vector>
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include "e2e_support.hpp"
 #include "errors.hpp"
+#include "local_server.hpp"
 #include "replica.hpp"
+#include "timestamp.hpp"
+
+namespace {
+
+// An API that answers at most `cap` records to any request, oldest first, and
+// names no page (as many do by default): 500 users, 300 of them at one instant
+// in the middle. Its since is exclusive or inclusive.
+class CappedApi {
+ public:
+  static constexpr std::size_t kCap = 100;
+
+  explicit CappedApi(bool inclusive) {
+    for (int i = 0; i < 500; ++i) {
+      const long long second = i < 100 ? 1704067200 + i : i < 400 ? 1704153600 : 1704240000 + i;
+      char id[16];
+      std::snprintf(id, sizeof id, "u%03d", i);
+      users_.push_back({id, second});
+    }
+    server_.http.Get("/users", [this, inclusive](const httplib::Request& request,
+                                                 httplib::Response& response) {
+      ++requests_;
+      const auto since = tsync::parse_timestamp(request.get_param_value("since"));
+      std::string body = "{\"data\": [";
+      std::size_t sent = 0;
+      for (const User& u : users_) {
+        if (since && (inclusive ? u.second < since->seconds : u.second <= since->seconds))
+          continue;
+        if (sent == kCap) break;
+        body += (sent++ ? "," : "") + std::string("{\"id\": \"") + u.id +
+                "\", \"updatedAt\": \"" + iso(u.second) + "\"}";
+      }
+      response.set_content(body + "]}", "application/json");
+    });
+    server_.start();
+  }
+
+  std::string url() const { return server_.url("/users"); }
+  std::size_t users() const { return users_.size(); }
+  // The users whose updatedAt is at or before `cursor`.
+  std::vector<std::string> covered_by(const std::string& cursor) const {
+    std::vector<std::string> ids;
+    const auto c = tsync::parse_timestamp(cursor);
+    for (const User& u : users_)
+      if (c && u.second <= c->seconds) ids.push_back(u.id);
+    return ids;
+  }
+  int requests() const { return requests_.load(); }
+
+  static std::string iso(long long second) {
+    return tsync::format_cursor(tsync::CursorFormat::Iso8601, tsync::Instant{second, 0});
+  }
+
+ private:
+  struct User {
+    std::string id;
+    long long second;
+  };
+  std::vector<User> users_;
+  std::atomic<int> requests_{0};
+  tsync::test::LocalServer server_;  // last: stopped before the users go
+};
+
+}  // namespace
 
 using tsync::mock::MockApi;
 using tsync::mock::Options;
@@ -80,13 +149,78 @@ TEST_SUITE("sync") {
     e2e::Scene scene(options);
     auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
-    const auto config = e2e::config_for(api, dir);
+    auto config = e2e::config_for(api, dir);
+    config.streams.front().pagination.type = tsync::PagingType::Since;
 
     const tsync::SyncReport report = tsync::run_sync(config, observer);
 
     CHECK(report.counters.rows_new == 230);
     CHECK(report.counters.requests >= 5);
     e2e::check_replica_equals(config.database, api);
+  }
+
+  TEST_CASE("an API that caps its answers, with no pagination configured, fails and loses nothing") {
+    bool inclusive = false;
+    SUBCASE("exclusive since") {}
+    SUBCASE("inclusive since") { inclusive = true; }
+    CappedApi capped(inclusive);
+    e2e::ScratchDir dir;
+    tsync::Config config;
+    config.streams = {tsync::user_stream(capped.url())};
+    config.database = dir.file("replica.db");
+    config.retry_base_seconds = 0.01;
+    e2e::RecordingObserver observer;
+
+    for (int run = 0; run < 2; ++run) {
+      CAPTURE(run);
+      const auto reports = tsync::run_streams(config, {}, observer);
+      REQUIRE(reports.size() == 1);
+      const tsync::SyncReport& report = reports.front();
+      CHECK(report.status == "error");
+      CHECK(report.exit_code == tsync::kExitError);
+      CHECK(report.error.find("the API answered 100 records, as many as the answer before it") !=
+            std::string::npos);
+      CHECK(report.error.find("has no \"pagination\"") != std::string::npos);
+      // The cursor covers only what was stored, whatever was stored after it.
+      const std::string cursor = e2e::saved_cursor(config.database);
+      REQUIRE_FALSE(cursor.empty());
+      CHECK(cursor < "2024-01-02T00:00:00Z");  // below the instant an answer was cut in
+      SQLite::Database d(config.database, SQLite::OPEN_READONLY);
+      for (const std::string& id : capped.covered_by(cursor)) {
+        SQLite::Statement q(d, "SELECT count(*) FROM user WHERE id = ?1");
+        q.bind(1, id);
+        q.executeStep();
+        CHECK_MESSAGE(q.getColumn(0).getInt() == 1, id << " is covered by " << cursor);
+      }
+    }
+  }
+
+  TEST_CASE("pagination since: an API that pages along since without splitting an instant") {
+    Options options;
+    options.users = 230;
+    options.page_size = 50;
+    SUBCASE("exclusive") {}
+    SUBCASE("inclusive") { options.since_mode = tsync::mock::SinceMode::Inclusive; }
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
+    e2e::RecordingObserver observer;
+    auto config = e2e::config_for(api, dir);
+
+    SUBCASE("declared: read to the end, exact") {
+      config.streams.front().pagination.type = tsync::PagingType::Since;
+      const tsync::SyncReport report = tsync::run_sync(config, observer);
+      CHECK(report.status == "ok");
+      e2e::check_replica_equals(config.database, api);
+      CHECK(e2e::saved_cursor(config.database) == e2e::newest_text(api));
+    }
+    SUBCASE("not declared: answers of one size look capped") {
+      const auto reports = tsync::run_streams(config, {}, observer);
+      REQUIRE(reports.size() == 1);
+      const tsync::SyncReport& report = reports.front();
+      CHECK(report.status == "error");
+      CHECK(report.error.find("\"pagination\": {\"type\": \"since\"}") != std::string::npos);
+      CHECK(e2e::saved_cursor(config.database) < e2e::newest_text(api));
+    }
   }
 
   TEST_CASE("servers whose since is inclusive or ignored still end with everything stored") {
@@ -101,7 +235,8 @@ TEST_SUITE("sync") {
     e2e::Scene scene(options);
     auto& [dir, api] = scene;
     e2e::RecordingObserver observer;
-    const auto config = e2e::config_for(api, dir);
+    auto config = e2e::config_for(api, dir);
+    if (options.page_size > 0) config.streams.front().pagination.type = tsync::PagingType::Since;
 
     const tsync::SyncReport report = tsync::run_sync(config, observer);
 

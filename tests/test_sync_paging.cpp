@@ -245,7 +245,9 @@ TEST_SUITE("sync_paging") {
       const auto report = sync_once(config);
       api.set_request_hook(nullptr);
       CHECK(report.status == "ok");
-      CHECK(report.warning.find("came twice while the pages were read") != std::string::npos);
+      CHECK(report.warning.find("came twice with a newer updatedAt while the pages were read (") !=
+            std::string::npos);
+      for (const std::string& id : page_one) CHECK(report.warning.find(id) != std::string::npos);
       // The cursor stays where the run began (none yet): the records that slid
       // back are asked for again by the next run.
       CHECK(rows(config.database) < 200);
@@ -440,13 +442,19 @@ TEST_SUITE("sync_paging") {
     }
   }
 
+  // An offset endpoint that reports its total, of the suite's records, read once.
+  tsync::Config synced_offset_endpoint(e2e::Scene& scene) {
+    const Style style = styles()[5];
+    const std::string url = scene.api.add_endpoint(spec_for(style, Order::Ascending));
+    auto config = paged_config(scene.dir, url, style.members);
+    REQUIRE(sync_once(config).status == "ok");
+    return config;
+  }
+
   TEST_CASE("a full pass whose pages moved under it deletes nothing") {
     e2e::Scene scene(0);
-    auto& [dir, api] = scene;
-    const Style style = styles()[5];  // offset with total
-    const std::string url = api.add_endpoint(spec_for(style, Order::Ascending));
-    const auto config = paged_config(dir, url, style.members);
-    REQUIRE(sync_once(config).status == "ok");
+    auto& api = scene.api;
+    const auto config = synced_offset_endpoint(scene);
     api.records(kPath).remove(3);
     const auto truth = api.records(kPath).snapshot();
     const std::vector<std::string> first{truth[0].id, truth[1].id};
@@ -459,6 +467,32 @@ TEST_SUITE("sync_paging") {
     CHECK(full.status == "ok");
     CHECK(full.warning.find("this full pass deletes nothing") != std::string::npos);
     CHECK(full.counters.rows_deleted == 0);
+  }
+
+  TEST_CASE("a key the API sends twice with the same version is its duplicate, not data moving") {
+    e2e::Scene scene(0);
+    auto& api = scene.api;
+    const auto config = synced_offset_endpoint(scene);
+    // Two records served twice, exactly as they are (an API that gave one id to
+    // two records, or serves one twice), and three removed.
+    const auto removed = api.records(kPath).remove(3);
+    const auto served = api.records(kPath).snapshot();
+    REQUIRE(served.size() == 197);
+    const std::vector<tsync::mock::ServedRecord> twice{served[10], served[120]};
+    for (const auto& record : twice) api.records(kPath).add_raw(record.json, record.updated);
+    const auto full = sync_once(config, true);
+    CHECK(full.status == "ok");
+    CHECK(full.warning.find("2 records came twice with the same updatedAt (keys ") !=
+          std::string::npos);
+    CHECK(full.warning.find(twice[0].id) != std::string::npos);
+    CHECK(full.warning.find(twice[1].id) != std::string::npos);
+    CHECK(full.warning.find("the API sent one key for two records, or one record twice") !=
+          std::string::npos);
+    CHECK(full.warning.find("deletes nothing") == std::string::npos);
+    CHECK(full.counters.rows_deleted == 3);
+    CHECK(std::stoll(e2e::text_of(config.database,
+                                  "SELECT count(*) FROM items WHERE _tsync_deleted_at IS NOT NULL")) ==
+          3);
   }
 
   TEST_CASE("repeat_since false sends since on the first request only") {
