@@ -5,16 +5,22 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Transaction.h>
+
 #include "e2e_support.hpp"
 #include "process.hpp"
+#include "replica.hpp"
 
 namespace {
 
@@ -85,9 +91,107 @@ class ShellReader {
   std::thread thread_;
 };
 
+mode_t file_mode(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 0777;
+}
+
+std::vector<std::string> names_in(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void add_rows(tsync::Replica& replica, int from, int to) {
+  SQLite::Transaction transaction(replica.db());
+  replica.db().exec("CREATE TABLE IF NOT EXISTS t (x INTEGER)");
+  for (int i = from; i < to; ++i)
+    replica.db().exec("INSERT INTO t VALUES (" + std::to_string(i) + ")");
+  transaction.commit();
+}
+
 }  // namespace
 
 TEST_SUITE("readers") {
+  TEST_CASE("closing the replica empties its log without removing it: the file alone holds "
+            "every commit") {
+    e2e::ScratchDir dir;
+    const std::string path = dir.file("replica.db");
+    {
+      tsync::Replica replica(path);
+      add_rows(replica, 0, 5000);
+    }
+    // The last connection to close would take an exclusive lock to remove
+    // the log and its index; a reader opening then is refused.
+    REQUIRE(exists(path + "-wal"));
+    CHECK(std::filesystem::file_size(path + "-wal") == 0);
+    CHECK(exists(path + "-shm"));
+    // A copy of the file alone, as a backup takes it, has every row.
+    e2e::ScratchDir elsewhere;
+    std::filesystem::copy_file(path, elsewhere.file("copy.db"));
+    SQLite::Database copy(elsewhere.file("copy.db"), SQLite::OPEN_READONLY);
+    CHECK(copy.execAndGet("SELECT count(*) FROM t").getInt() == 5000);
+  }
+
+  TEST_CASE("a reader still reading older pages when the replica closes keeps them, and the "
+            "next close empties the log") {
+    e2e::ScratchDir dir;
+    const std::string path = dir.file("replica.db");
+    auto replica = std::make_unique<tsync::Replica>(path);
+    add_rows(*replica, 0, 100);
+    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    reader.exec("BEGIN");
+    CHECK(reader.execAndGet("SELECT count(*) FROM t").getInt() == 100);
+    add_rows(*replica, 100, 3000);
+    replica.reset();  // waits Replica::kCloseWaitMs for the reader, then gives up
+    CHECK(std::filesystem::file_size(path + "-wal") > 0);
+    CHECK(reader.execAndGet("SELECT count(*) FROM t").getInt() == 100);
+    reader.exec("COMMIT");
+    CHECK(reader.execAndGet("SELECT count(*) FROM t").getInt() == 3000);
+
+    replica = std::make_unique<tsync::Replica>(path);
+    CHECK(replica->db().execAndGet("SELECT count(*) FROM t").getInt() == 3000);
+    replica.reset();
+    CHECK(std::filesystem::file_size(path + "-wal") == 0);
+  }
+
+  TEST_CASE("a new replica takes the place of the empty file a reader's shell left, private") {
+    e2e::ScratchDir dir;
+    const std::string path = dir.file("replica.db");
+    std::ofstream{path};  // what `sqlite3 replica.db 'select ...'` leaves before any sync
+    REQUIRE(::chmod(path.c_str(), 0644) == 0);
+    {
+      tsync::Replica replica(path);
+      CHECK(replica.db().execAndGet("PRAGMA journal_mode").getString() == "wal");
+    }
+    CHECK(file_mode(path) == 0600);
+    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    CHECK(reader.execAndGet("SELECT count(*) FROM _state").getInt() == 0);
+    // Nothing of the making is left beside it.
+    CHECK(names_in(dir.path()) ==
+          std::vector<std::string>{"replica.db", "replica.db-shm", "replica.db-wal"});
+  }
+
+  TEST_CASE("a log left beside a replica that is gone is not read into the new one") {
+    e2e::ScratchDir dir;
+    const std::string path = dir.file("replica.db");
+    // Another database's log, with a committed table in it, under the name
+    // the new replica's log will have.
+    SQLite::Database other(dir.file("other.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    other.exec("PRAGMA page_size = 8192; PRAGMA journal_mode = WAL");
+    other.exec("CREATE TABLE stale (x); INSERT INTO stale VALUES (1)");
+    REQUIRE(std::filesystem::file_size(dir.file("other.db-wal")) > 0);
+    std::filesystem::copy_file(dir.file("other.db-wal"), path + "-wal");
+
+    tsync::Replica replica(path);
+    CHECK(replica.db().execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = 'stale'")
+              .getInt() == 0);
+    CHECK(replica.db().execAndGet("SELECT count(*) FROM _state").getInt() == 0);
+  }
+
   TEST_CASE("the sqlite3 shell with no busy timeout is never refused while syncs create, write "
             "and close the replica on a busy machine") {
     const std::string shell = sqlite3_shell();
