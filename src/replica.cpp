@@ -166,45 +166,124 @@ void configure_sqlite_once() {
 }
 }  // namespace
 
-Replica::Replica(const std::string& path, const ReplicaOptions& options) : path_(path) {
+namespace {
+
+// Opens the replica at `path` read-write and brings its settings and schema up
+// to date: page size and WAL mode (on a new file), synchronous, temp store,
+// cache, the tables of sql/schema.sql and user_version.
+std::unique_ptr<SQLite::Database> open_writable(const std::string& path,
+                                                const ReplicaOptions& options) {
+  // NOMUTEX: the connection is only ever used by one thread at a time (the
+  // BackgroundWriter hands it over and back), so SQLite's per-call mutex is
+  // pure cost: about 4% of a re-sync's time went to locking it.
+  auto db = std::make_unique<SQLite::Database>(
+      path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
+      options.busy_timeout_ms);
+  // A double-quoted name that is no column is an error, not a string: tsync
+  // quotes every identifier that way, and a typo must not pass silently.
+  sqlite3_db_config(db->getHandle(), SQLITE_DBCONFIG_DQS_DML, 0, nullptr);
+  sqlite3_db_config(db->getHandle(), SQLITE_DBCONFIG_DQS_DDL, 0, nullptr);
+  // 8 KiB pages: fewer, fuller pages in the random-key id index (measured:
+  // about 8% faster for a million-row sync). Takes effect on a new file only.
+  db->exec("PRAGMA page_size = 8192");
+  db->exec("PRAGMA journal_mode = WAL");
+  db->exec("PRAGMA synchronous = NORMAL");
+  // Large transactions stage their rows in the TEMP database and sort them
+  // (TableWriter::stage): in files, as the memory they need grows with the sync.
+  db->exec("PRAGMA temp_store = FILE");
+  db->exec("PRAGMA cache_size = -" + std::to_string(options.cache_size_mib * 1024));
+  const int version = db->execAndGet("PRAGMA user_version").getInt();
+  if (version > kSchemaVersion)
+    throw Error(path + ": made by a newer tsync (schema version " + std::to_string(version) +
+                "); upgrade tsync to use it");
+  SQLite::Transaction transaction(*db, SQLite::TransactionBehavior::IMMEDIATE);
+  db->exec(sql_string(sql::schema));
+  if (version == 1) db->exec(sql_string(sql::migrate_v2));
+  db->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+  transaction.commit();
+  return db;
+}
+
+// A replica's file, if it is an empty one: as the sqlite3 shell leaves it when
+// asked about a replica that does not exist yet.
+bool empty_file(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
+void remove_quietly(const std::string& path) { ::unlink(path.c_str()); }
+
+// Makes a new replica at `path` whole or not at all, when nothing (or an empty
+// file) is there: built under a temporary name beside it, then linked into
+// place. A reader opening `path` meanwhile finds no file, or the empty one,
+// and then a replica with its schema, in WAL mode: never a file half made, nor
+// the exclusive lock a new file takes to switch to WAL mode. Returns false when
+// the file system cannot link files: the caller then makes it in place.
+bool create_whole(const std::string& path, const ReplicaOptions& options) {
+  std::string temporary = path + ".tsync-new-XXXXXX";
+  const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);  // mode 0600
+  if (fd < 0) throw Error(path + ": cannot create the replica: " + std::strerror(errno));
+  ::close(fd);
+  struct Cleanup {
+    const std::string& file;
+    ~Cleanup() {
+      for (const char* suffix : {"", "-wal", "-shm"}) remove_quietly(file + suffix);
+    }
+  } cleanup{temporary};
+  {
+    auto db = open_writable(temporary, options);
+    // Everything into the file itself, so that the file alone is the replica.
+    if (sqlite3_wal_checkpoint_v2(db->getHandle(), "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                  nullptr) != SQLITE_OK)
+      throw Error(temporary + ": cannot write the new replica: " +
+                  sqlite3_errmsg(db->getHandle()));
+  }
+  // The -wal and -shm of an earlier file of that name belong to no replica:
+  // SQLite would read that log into the new one.
+  for (const char* suffix : {"-wal", "-shm"}) remove_quietly(path + suffix);
+  if (::link(temporary.c_str(), path.c_str()) == 0) return true;
+  if (errno == EEXIST) {
+    // An empty file came first (a reader's shell made it): the replica takes
+    // its place; a file with content is opened as it is.
+    if (empty_file(path) && ::rename(temporary.c_str(), path.c_str()) != 0)
+      throw Error(path + ": cannot create the replica: " + std::strerror(errno));
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Replica::Replica(const std::string& path, const ReplicaOptions& options)
+    : path_(path), writable_(true) {
   configure_sqlite_once();
   try {
-    create_private_file(path);
     if (auto problem = write_access_problem(path); !problem.empty()) throw Error(problem);
-    // NOMUTEX: the connection is only ever used by one thread at a time (the
-    // BackgroundWriter hands it over and back), so SQLite's per-call mutex is
-    // pure cost: about 4% of a re-sync's time went to locking it.
-    db_ = std::make_unique<SQLite::Database>(
-        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
-        options.busy_timeout_ms);
-    // A double-quoted name that is no column is an error, not a string: tsync
-    // quotes every identifier that way, and a typo must not pass silently.
-    sqlite3_db_config(db_->getHandle(), SQLITE_DBCONFIG_DQS_DML, 0, nullptr);
-    sqlite3_db_config(db_->getHandle(), SQLITE_DBCONFIG_DQS_DDL, 0, nullptr);
-    // 8 KiB pages: fewer, fuller pages in the random-key id index (measured:
-    // about 8% faster for a million-row sync). Takes effect on a new file only.
-    db_->exec("PRAGMA page_size = 8192");
-    db_->exec("PRAGMA journal_mode = WAL");
-    db_->exec("PRAGMA synchronous = NORMAL");
-    // Large transactions stage their rows in the TEMP database and sort them
-    // (TableWriter::stage): in files, as the memory they need grows with the sync.
-    db_->exec("PRAGMA temp_store = FILE");
-    db_->exec("PRAGMA cache_size = -" + std::to_string(options.cache_size_mib * 1024));
-    const int version = db_->execAndGet("PRAGMA user_version").getInt();
-    if (version > kSchemaVersion)
-      throw Error(path + ": made by a newer tsync (schema version " + std::to_string(version) +
-                  "); upgrade tsync to use it");
+    struct stat st {};
+    const bool absent = ::lstat(path.c_str(), &st) != 0 && errno == ENOENT;
+    if ((absent || empty_file(path)) && !create_whole(path, options)) create_private_file(path);
+    db_ = open_writable(path, options);
+    // Closing never takes the exclusive lock SQLite's last connection takes
+    // to checkpoint and remove the log (see ~Replica).
+    sqlite3_db_config(db_->getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     // Checkpoints run on a thread of their own (WalCheckpointer); this
     // replaces SQLite's automatic checkpoint, which runs inside the commit.
     sqlite3_wal_hook(db_->getHandle(), &Replica::on_commit, this);
-    SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    db_->exec(sql_string(sql::schema));
-    if (version == 1) db_->exec(sql_string(sql::migrate_v2));
-    db_->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
-    transaction.commit();
   } catch (const SQLite::Exception& e) {
     throw Error(describe(path, e));
   }
+}
+
+Replica::~Replica() {
+  checkpointer_.reset();  // waits for a checkpoint under way
+  if (!writable_ || !db_) return;
+  // Copies the log into the replica and empties it, waiting a little for
+  // readers still reading older pages from it, without ever stopping a reader:
+  // new readers read the replica itself meanwhile. What a reader still holds
+  // after that stays in the log, where it is safe: the next run copies it.
+  sqlite3* db = db_->getHandle();
+  sqlite3_busy_timeout(db, kCloseWaitMs);
+  sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
 }
 
 int Replica::on_commit(void* replica, sqlite3* db, const char*, int pages) {
@@ -263,6 +342,8 @@ void WalCheckpointer::run() {
     broken_ = true;
     return;
   }
+  // Closed before the writer's connection: never the one to checkpoint on closing.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   // The log and the replica are synced as the writer's synchronous = NORMAL does.
   sqlite3_exec(db, "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr);
   std::unique_lock lock(mutex_);
@@ -287,6 +368,8 @@ Replica::Replica(const std::string& path, ReadOnly) : path_(path) {
     throw Error(path + ": no such replica (run `tsync sync` first, or name one with --db)");
   try {
     db_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY, 10000);
+    // A reader like any other, that leaves the log as it found it on closing.
+    sqlite3_db_config(db_->getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     db_->execAndGet("SELECT count(*) FROM sqlite_schema");
   } catch (const SQLite::Exception& e) {
     throw Error(describe(path, e));

@@ -117,12 +117,22 @@ class WalCheckpointer {
 };
 
 // The local SQLite replica: a table per stream, and _state, _columns, _rejected,
-// _sync_log (sql/schema.sql), in WAL mode so readers never block the sync.
+// _sync_log (sql/schema.sql), in WAL mode so readers never block the sync, and
+// the sync never locks a reader out: no connection of tsync takes SQLite's
+// exclusive lock, neither making a new replica nor closing one.
 class Replica {
  public:
   // Opens the replica, creating it readable by its owner only (0600) when it does
-  // not exist, and brings the schema up to date.
+  // not exist, and brings the schema up to date. A new replica appears whole: a
+  // reader finds no file, or one with its schema in WAL mode.
   explicit Replica(const std::string& path, const ReplicaOptions& options = {});
+  // Copies the log into the replica and empties it before closing, waiting up
+  // to kCloseWaitMs for readers of older pages; never locks a reader out.
+  ~Replica();
+  Replica(const Replica&) = delete;
+  Replica& operator=(const Replica&) = delete;
+  // How long closing waits for readers still reading pages of the log.
+  static constexpr int kCloseWaitMs = 2000;
   // Opens an existing replica without creating or changing anything.
   static std::unique_ptr<Replica> open_existing(const std::string& path);
 
@@ -153,9 +163,9 @@ class Replica {
   static int on_commit(void* replica, sqlite3* db, const char* schema, int pages);
 
   std::string path_;
+  bool writable_ = false;
   std::unique_ptr<SQLite::Database> db_;
-  // Destroyed before db_: the writer's connection closes last, and so
-  // checkpoints what is left and removes the log.
+  // Stopped before the writer's connection makes its last checkpoint.
   std::unique_ptr<WalCheckpointer> checkpointer_;
 
  public:
