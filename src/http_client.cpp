@@ -540,15 +540,24 @@ std::string HttpGet::content_type() {
 }
 
 std::vector<std::string> HttpGet::header_values(const char* name) {
+  // libcurl trims a header's value, except an empty one: "Link: " comes as
+  // "\r" (libcurl 7.88). What is left of any value after the white space
+  // around it is what the server sent.
+  auto trimmed = [](std::string_view value) {
+    constexpr std::string_view kSpace = " \t\r\n";
+    const std::size_t start = value.find_first_not_of(kSpace);
+    if (start == std::string_view::npos) return std::string();
+    return std::string(value.substr(start, value.find_last_not_of(kSpace) - start + 1));
+  };
   std::vector<std::string> values;
   curl_header* header = nullptr;
   if (curl_easy_header(handles_->easy.get(), name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK)
     return values;
   const std::size_t amount = header->amount;
-  values.emplace_back(header->value);
+  values.push_back(trimmed(header->value));
   for (std::size_t i = 1; i < amount; ++i)
     if (curl_easy_header(handles_->easy.get(), name, i, CURLH_HEADER, -1, &header) == CURLHE_OK)
-      values.emplace_back(header->value);
+      values.push_back(trimmed(header->value));
   return values;
 }
 

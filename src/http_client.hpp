@@ -143,7 +143,8 @@ class HttpGet {
   // Seconds asked for by a Retry-After header (seconds or HTTP date), or -1.
   double retry_after_seconds();
   std::string content_type();
-  // Every value of the response header `name` (any case), in the order sent.
+  // Every value of the response header `name` (any case), in the order sent,
+  // without the white space around it: a header sent empty gives "".
   std::vector<std::string> header_values(const char* name);
   // The announced body size, when the server sent Content-Length.
   std::optional<std::uint64_t> content_length();

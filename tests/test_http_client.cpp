@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <httplib.h>
 
@@ -186,6 +187,26 @@ TEST_SUITE("http_client") {
     CHECK(get.bytes_received() == 11);
     CHECK(seen_accept == "application/json");
     CHECK(seen_agent.rfind("tsync/", 0) == 0);
+  }
+
+  TEST_CASE("header values come without the white space around them, an empty one as \"\"") {
+    // json-server 0.17.4 sends "Link: " when its answer fits one page; libcurl
+    // hands that value over as "\r".
+    LocalServer server;
+    server.http.Get("/users", [&](const httplib::Request&, httplib::Response& response) {
+      response.set_header("Link", "");
+      response.set_header("X-Total-Count", "7");
+      response.set_header("X-Padded", "\t a b \t");
+      response.set_content("[]", kPlainJson);
+    });
+    server.start();
+    tsync::HttpGet get(quick_options(), server.url("/users"));
+    CHECK(get.status() == 200);
+    CHECK(get.header_values("link") == std::vector<std::string>{""});
+    CHECK(get.header_values("x-total-count") == std::vector<std::string>{"7"});
+    CHECK(get.header_values("x-padded") == std::vector<std::string>{"a b"});
+    CHECK(get.header_values("x-absent").empty());
+    CHECK(read_body(get) == "[]");
   }
 
   TEST_CASE("requests made while an HttpWarmUp is still setting libcurl up succeed") {

@@ -1439,6 +1439,95 @@ TEST_SUITE("mock_api") {
               "&page=" + std::to_string((100 - pivot - 1 + 19) / 20) + ">; rel=\"last\"");
   }
 
+  TEST_CASE(
+      "json_server pages as json-server 0.17.4: _page, _limit, _sort, _order, X-Total-Count, "
+      "and an empty Link when the answer fits one page") {
+    MockApi api;
+    const int port = api.start();
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    ServingOptions serving = paged(PagingStyle::JsonServer);
+    serving.since_mode = tsync::mock::SinceMode::Inclusive;
+    add_list(api, 25, serving, "", "updatedAt_gte");
+    api.records("/v1/list").mutate(5, 0);  // updated records keep their place in creation order
+    const auto records = api.records("/v1/list").snapshot();
+    const auto served = ids_of(records);  // by updatedAt, then creation
+    std::vector<std::string> created = served;
+    std::sort(created.begin(), created.end(),
+              [](const std::string& a, const std::string& b) { return std::stoll(a) < std::stoll(b); });
+    REQUIRE(created != served);
+    httplib::Client client("127.0.0.1", port);
+    auto header = [&](const std::string& target, const char* name) {
+      const auto result = client.Get(target);
+      REQUIRE(result);
+      return result->has_header(name) ? std::optional<std::string>(result->get_header_value(name))
+                                      : std::nullopt;
+    };
+
+    // No paging parameter: every record in the order they were added, no headers.
+    const Reply all = fetch_reply(port, "/v1/list");
+    CHECK(ids_in(all.json) == created);
+    CHECK(all.link_headers.empty());
+    CHECK_FALSE(header("/v1/list", "X-Total-Count"));
+
+    // Three pages of 10 by updatedAt: first, prev, next and last as json-server
+    // writes them (the first "page=N" of the URL replaced), X-Total-Count.
+    const std::string target = "/v1/list?_page=1&_limit=10&_sort=updatedAt,id&_order=asc,asc";
+    auto at = [&](int page) {
+      std::string t = target;
+      t.replace(t.find("_page=1"), 7, "_page=" + std::to_string(page));
+      return t;
+    };
+    const Reply first = fetch_reply(port, at(1));
+    CHECK(ids_in(first.json) == std::vector<std::string>(served.begin(), served.begin() + 10));
+    CHECK(header(at(1), "X-Total-Count") == std::optional<std::string>("25"));
+    CHECK(header(at(1), "Access-Control-Expose-Headers") ==
+          std::optional<std::string>("X-Total-Count, Link"));
+    CHECK(raw_link(port, at(1)) == "<" + base + at(1) + ">; rel=\"first\", <" + base + at(2) +
+                                       ">; rel=\"next\", <" + base + at(3) + ">; rel=\"last\"");
+    const Reply second = fetch_reply(port, at(2));
+    CHECK(ids_in(second.json) ==
+          std::vector<std::string>(served.begin() + 10, served.begin() + 20));
+    CHECK(raw_link(port, at(2)) == "<" + base + at(1) + ">; rel=\"first\", <" + base + at(1) +
+                                       ">; rel=\"prev\", <" + base + at(3) + ">; rel=\"next\", <" +
+                                       base + at(3) + ">; rel=\"last\"");
+    const Reply third = fetch_reply(port, at(3));
+    CHECK(ids_in(third.json) == std::vector<std::string>(served.begin() + 20, served.end()));
+    CHECK(raw_link(port, at(3)) == "<" + base + at(1) + ">; rel=\"first\", <" + base + at(2) +
+                                       ">; rel=\"prev\", <" + base + at(3) + ">; rel=\"last\"");
+    // Past the end: nothing, and an empty Link.
+    CHECK(fetch_reply(port, at(4)).json.Size() == 0);
+    CHECK(raw_link(port, at(4)).empty());
+    CHECK(header(at(4), "X-Total-Count") == std::optional<std::string>("25"));
+
+    // One page holds every record: `Link: ` with nothing in it.
+    const std::string single = "/v1/list?_page=1&_limit=25&_sort=updatedAt";
+    CHECK(fetch_reply(port, single).json.Size() == 25);
+    CHECK(raw_link(port, single).empty());
+    // _limit alone: the first records, X-Total-Count, no Link.
+    CHECK(ids_in(fetch_reply(port, "/v1/list?_limit=5").json) ==
+          std::vector<std::string>(created.begin(), created.begin() + 5));
+    CHECK(header("/v1/list?_limit=5", "X-Total-Count") == std::optional<std::string>("25"));
+    CHECK_FALSE(header("/v1/list?_limit=5", "Link"));
+    // _page that is not a number is page 1; _limit that is not one is 10.
+    CHECK(fetch_reply(port, "/v1/list?_page=two&_limit=x").json.Size() == 10);
+    // Newest first.
+    CHECK(ids_in(fetch_reply(port, "/v1/list?_page=1&_limit=5&_sort=updatedAt&_order=DESC").json) ==
+          std::vector<std::string>(served.rbegin(), served.rbegin() + 5));
+    // A sort the mock cannot do is refused, naming it.
+    const Reply by_name = fetch_reply(port, "/v1/list?_sort=name");
+    CHECK(by_name.status == 400);
+    CHECK(by_name.body == R"({"error":"_sort: the mock sorts by updatedAt only, not \"name\""})");
+
+    // updatedAt_gte is inclusive: the records at that instant come again.
+    const std::string& from = records[12].cursor;
+    std::size_t k = 12;
+    while (k > 0 && records[k - 1].updated == records[12].updated) --k;
+    const Reply since = fetch_reply(port, "/v1/list?_page=1&_limit=100&_sort=updatedAt&" +
+                                              query("updatedAt_gte", from));
+    CHECK(ids_in(since.json) == std::vector<std::string>(served.begin() + static_cast<long>(k),
+                                                         served.end()));
+  }
+
   TEST_CASE("link_header on the users: records under data, page_size as the default per_page") {
     Options options;
     options.users = 45;
@@ -2156,7 +2245,12 @@ TEST_SUITE("mock_api") {
 
     CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,paging=cursor"),
                       R"(paging: "cursor" is not none, link_header, next_url, token, last_record, )"
-                      R"(offset, page_number or keyset)");
+                      R"(offset, page_number, keyset or json_server)");
+    CHECK(parse_endpoint_spec("path=/x,records_path=,paging=json_server").serving.paging ==
+          PagingStyle::JsonServer);
+    CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,paging=json_server"),
+                      "records_path: must be empty with paging=json_server (json-server answers "
+                      "a bare array)");
     CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,order=oldest"),
                       R"(order: "oldest" is not ascending, newest_first or by_key)");
     CHECK_THROWS_WITH(parse_endpoint_spec("path=/x,strict=yes"),

@@ -68,6 +68,26 @@ TEST_SUITE("pagination") {
       CHECK_FALSE(tsync::next_link(""));
       CHECK_FALSE(tsync::next_link(R"(<a>; rel="nextish")"));
     }
+    SUBCASE("an empty header, and empty elements of the list, are skipped (RFC 9110, 5.6.1)") {
+      CHECK_FALSE(tsync::next_link(" "));
+      CHECK_FALSE(tsync::next_link(" \t "));
+      CHECK_FALSE(tsync::next_link(","));
+      CHECK_FALSE(tsync::next_link(" , ,\t, "));
+      CHECK(tsync::next_link(R"(<a>; rel="prev", , <b>; rel="next", , <c>; rel="last")") == "b");
+      CHECK(tsync::next_link(R"(, <b>; rel="next")") == "b");
+      CHECK(tsync::next_link(R"(<b>; rel="next",)") == "b");
+      CHECK(tsync::next_link(R"(,,<b>; rel="next" , ,)") == "b");
+    }
+    SUBCASE("json-server's links: first, prev and last alone end the chain") {
+      CHECK_FALSE(tsync::next_link(
+          R"(<http://h/users?_page=1&_limit=2>; rel="first", )"
+          R"(<http://h/users?_page=2&_limit=2>; rel="prev", )"
+          R"(<http://h/users?_page=3&_limit=2>; rel="last")"));
+      CHECK(tsync::next_link(R"(<http://h/users?_page=1&_limit=2>; rel="first", )"
+                             R"(<http://h/users?_page=2&_limit=2>; rel="next", )"
+                             R"(<http://h/users?_page=3&_limit=2>; rel="last")") ==
+            "http://h/users?_page=2&_limit=2");
+    }
     SUBCASE("the first next link wins") {
       CHECK(tsync::next_link(R"(<a>; rel=next, <b>; rel=next)") == "a");
     }
@@ -120,6 +140,26 @@ TEST_SUITE("pagination") {
       PageFacts empty = page(0);
       empty.link_headers = {R"(</v1/orders?page=3>; rel="next")"};
       CHECK_FALSE(pg.next("http://127.0.0.1:9/v1/orders?page=2", empty, false));
+    }
+    SUBCASE("an empty Link header, or one of empty elements, ends the chain") {
+      for (const char* header : {"", " ", ",", " , , "}) {
+        CAPTURE(header);
+        PageFacts single = page(30);
+        single.link_headers = {header};
+        CHECK_FALSE(pg.next("http://127.0.0.1:9/v1/orders?page=2", single, false));
+      }
+    }
+    SUBCASE("a Link header with only first, prev and last ends the chain") {
+      PageFacts last = page(30);
+      last.link_headers = {R"(</v1/orders?page=1>; rel="first", </v1/orders?page=1>; rel="prev")",
+                           R"(</v1/orders?page=2>; rel="last")"};
+      CHECK_FALSE(pg.next("http://127.0.0.1:9/v1/orders?page=2", last, false));
+    }
+    SUBCASE("an empty Link header beside one with next: next is followed") {
+      PageFacts two = page(30);
+      two.link_headers = {"", R"(</v1/orders?page=3>; rel="next")"};
+      CHECK(pg.next("http://127.0.0.1:9/v1/orders?page=2", two, false) ==
+            "http://127.0.0.1:9/v1/orders?page=3");
     }
     SUBCASE("a malformed header is an error, not the end") {
       PageFacts bad = page(30);

@@ -48,7 +48,7 @@ bool boolean(std::string_view key, std::string_view value) {
   return value == "true";
 }
 
-constexpr std::array<std::pair<PagingStyle, std::string_view>, 8> kPagingNames{
+constexpr std::array<std::pair<PagingStyle, std::string_view>, 9> kPagingNames{
     {{PagingStyle::None, "none"},
      {PagingStyle::LinkHeader, "link_header"},
      {PagingStyle::NextUrl, "next_url"},
@@ -56,7 +56,8 @@ constexpr std::array<std::pair<PagingStyle, std::string_view>, 8> kPagingNames{
      {PagingStyle::LastRecord, "last_record"},
      {PagingStyle::Offset, "offset"},
      {PagingStyle::PageNumber, "page_number"},
-     {PagingStyle::Keyset, "keyset"}}};
+     {PagingStyle::Keyset, "keyset"},
+     {PagingStyle::JsonServer, "json_server"}}};
 constexpr std::array<std::pair<AuthRequirement::Kind, std::string_view>, 6> kAuthNames{
     {{AuthRequirement::Kind::None, "none"},
      {AuthRequirement::Kind::Bearer, "bearer"},
@@ -212,6 +213,8 @@ PageLimits page_limits(PagingStyle style) {
       return {10, 50};
     case PagingStyle::Keyset:
       return {50, 0};
+    case PagingStyle::JsonServer:
+      return {10, 0};
     case PagingStyle::None:
       break;
   }
@@ -220,12 +223,16 @@ PageLimits page_limits(PagingStyle style) {
 
 void check_serving(const ServingOptions& serving, const std::string& records_path,
                    const std::string& since_param) {
-  const bool body_style =
-      serving.paging != PagingStyle::None && serving.paging != PagingStyle::LinkHeader;
+  const bool body_style = serving.paging != PagingStyle::None &&
+                          serving.paging != PagingStyle::LinkHeader &&
+                          serving.paging != PagingStyle::JsonServer;
   if (body_style && records_path.empty())
     fail("records_path",
          "must not be empty with paging=" + std::string(paging_style_name(serving.paging)) +
              " (its paging fields are in the body object)");
+  if (serving.paging == PagingStyle::JsonServer && !records_path.empty())
+    fail("records_path", "must be empty with paging=json_server (json-server answers a bare "
+                         "array)");
   if (serving.paging == PagingStyle::Keyset && serving.order != Order::Ascending)
     fail("order", quoted(order_name(serving.order)) +
                       " cannot page with keyset (it pages in ascending order only)");
@@ -260,11 +267,14 @@ const char* const kEndpointSpecHelp =
     "  fields=name:kind;...      extra fields; kinds: string integer bigint float bool\n"
     "                            null object array numeric_string\n"
     "  page_size=0 since_mode=exclusive|inclusive|ignored unsorted=false rate=0\n"
-    "  paging=none|link_header|next_url|token|last_record|offset|page_number|keyset\n"
-    "                            how it pages, shaped like GitHub (link_header), Fivetran\n"
+    "  paging=none|link_header|next_url|token|last_record|offset|page_number|keyset|\n"
+    "         json_server        how it pages, shaped like GitHub (link_header), Fivetran\n"
     "                            and Graph (next_url, offset, page_number, keyset),\n"
-    "                            HubSpot (token) and Stripe (last_record); page_size is\n"
-    "                            then the default page size\n"
+    "                            HubSpot (token), Stripe (last_record) and json-server\n"
+    "                            0.17.4 (json_server: _page, _limit, _sort, _order, a\n"
+    "                            bare array, an empty Link on one page; with\n"
+    "                            since_param=updatedAt_gte,since_mode=inclusive as its\n"
+    "                            filter); page_size is then the default page size\n"
     "  order=ascending|newest_first|by_key  the order records are paged in\n"
     "  max_page_size=0           the largest page a request may ask for (0: the API's)\n"
     "  strict=false              400 for a query parameter the endpoint does not know\n"
@@ -350,7 +360,7 @@ EndpointSpec parse_endpoint_spec(std::string_view text) {
       if (!style)
         fail(key, quoted(value) +
                       " is not none, link_header, next_url, token, last_record, offset, "
-                      "page_number or keyset");
+                      "page_number, keyset or json_server");
       spec.serving.paging = *style;
     } else if (key == "order") {
       const auto order = order_from_name(value);

@@ -97,7 +97,24 @@ enum class SinceMode {
 //               "total_pages", "total_items"
 //   Keyset      Fivetran's keyset: since first, then scroll_param alone: Base64 of
 //               the page's last cursor, later pages strictly after it
-enum class PagingStyle { None, LinkHeader, NextUrl, Token, LastRecord, Offset, PageNumber, Keyset };
+//   JsonServer  json-server 0.17.4: _page, _limit (default 10, no largest),
+//               _sort (the cursor field; none: creation order), _order (asc or
+//               desc); a bare array; with _page or _limit `X-Total-Count`; with
+//               _page a `Link` header of first, prev, next, last as json-server
+//               makes them, and `Link: ` with nothing in it when the answer fits
+//               one page or the page is past the end. Its `<field>_gte` filter is
+//               inclusive: name it as the since parameter with SinceMode::Inclusive.
+enum class PagingStyle {
+  None,
+  LinkHeader,
+  NextUrl,
+  Token,
+  LastRecord,
+  Offset,
+  PageNumber,
+  Keyset,
+  JsonServer
+};
 
 // The order records are paged in.
 //   Ascending:   by cursor instant, then creation (the serving order of the stores)
@@ -106,7 +123,7 @@ enum class PagingStyle { None, LinkHeader, NextUrl, Token, LastRecord, Offset, P
 enum class Order { Ascending, NewestFirst, ByKey };
 
 // The command-line names: none link_header next_url token last_record offset
-// page_number keyset; ascending newest_first by_key.
+// page_number keyset json_server; ascending newest_first by_key.
 std::string_view paging_style_name(PagingStyle style);
 std::optional<PagingStyle> paging_style_from_name(std::string_view name);
 std::string_view order_name(Order order);
@@ -114,7 +131,8 @@ std::optional<Order> order_from_name(std::string_view name);
 
 // The page sizes of a paging style: the default when the request names none and
 // page_size is 0, and the most a request may ask for when max_page_size is 0.
-// Keyset takes no size from the request: its page is page_size or 50 records.
+// Keyset takes no size from the request: its page is page_size or 50 records;
+// JsonServer has no largest (max_size 0).
 struct PageLimits {
   std::size_t default_size = 0;
   std::size_t max_size = 0;
@@ -165,7 +183,8 @@ struct ServingOptions {
 
 // Checks what the paging of `serving` needs from an endpoint whose records are
 // at `records_path` and whose since parameter is `since_param`: a body style
-// needs a body object (records_path not empty), Keyset pages in ascending order
+// needs a body object (records_path not empty), JsonServer a bare array
+// (records_path empty), Keyset pages in ascending order
 // only, a next origin is "http://host[:port]", an until parameter is not the
 // since parameter, and a largest range needs both parameters and is not
 // negative. Throws std::invalid_argument naming the key.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -204,10 +205,24 @@ std::vector<std::string> style_params(PagingStyle style) {
       return {"offset", "limit"};
     case PagingStyle::Keyset:
       return {"scroll_param"};
+    case PagingStyle::JsonServer:
+      return {"_page", "_limit", "_sort", "_order"};
     case PagingStyle::None:
       break;
   }
   return {};
+}
+
+// A whole number as JavaScript's parseInt reads the start of `text`, when it is
+// 1 or more; nullopt otherwise (json-server then takes its default).
+std::optional<std::size_t> js_positive_int(const std::string& text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && digits < 9 && text[digits] >= '0' && text[digits] <= '9')
+    ++digits;
+  if (digits == 0) return std::nullopt;
+  const std::size_t n = std::stoul(text.substr(0, digits));
+  if (n < 1) return std::nullopt;
+  return n;
 }
 
 // The records a request may page through: the catalog's records after since
@@ -258,6 +273,7 @@ struct Feed {
   std::string records_path = "data";
   std::string prefix, suffix;  // the framing without paging fields
   std::string since_param = "since";
+  std::string cursor_field = "updatedAt";
   CursorFormat format = CursorFormat::Iso8601;
   std::map<std::string, std::string> required;
   std::uint64_t seed = 1;
@@ -384,11 +400,11 @@ struct MockApi::Impl {
     return order;
   }
 
-  // The records after since, in the order the feed pages them.
-  View view(const Feed& feed, std::optional<Instant> since) {
+  // The records after since, in `order`.
+  View view(const Feed& feed, std::optional<Instant> since, Order order) {
     View v;
     v.catalog = feed.catalog;
-    v.order = feed.serving.order;
+    v.order = order;
     const Catalog& c = *v.catalog;
     if (since && feed.serving.since_mode == SinceMode::Exclusive) v.begin = c.first_after(*since);
     if (since && feed.serving.since_mode == SinceMode::Inclusive)
@@ -429,12 +445,75 @@ struct MockApi::Impl {
            with_query_param(query, name, std::to_string(value));
   }
 
-  // One page of a paging style: which records, the body around them and, for
-  // LinkHeader, the Link header. Throws Refusal for a request it cannot serve.
+  // One page of a paging style: which records, the body around them and the
+  // headers that go with them (Link, X-Total-Count). Throws Refusal for a
+  // request it cannot serve.
   struct Page {
     Selection selection;
-    std::string link;
+    std::vector<std::pair<std::string, std::string>> headers;
   };
+
+  // JsonServer: the order _sort and _order ask for: creation order without
+  // _sort (json-server's is the order records were added in), else by the
+  // cursor, ties in creation order (lodash's orderBy is stable). Sorting by any
+  // other field is refused: the mock cannot.
+  static Order json_server_order(const httplib::Request& request, const Feed& feed) {
+    if (!request.has_param("_sort")) return Order::ByKey;
+    const std::string sort = request.get_param_value("_sort");
+    const std::string first = sort.substr(0, sort.find(','));
+    if (first != feed.cursor_field)
+      throw Refusal{"_sort: the mock sorts by " + feed.cursor_field + " only, not \"" + sort +
+                    "\""};
+    std::string order = request.get_param_value("_order");
+    order = order.substr(0, order.find(','));
+    std::transform(order.begin(), order.end(), order.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return order == "desc" ? Order::NewestFirst : Order::Ascending;
+  }
+
+  // JsonServer, as lib/server/router/plural.js of json-server 0.17.4: with
+  // _page, the records of that page (from 1; 10 without _limit) and a Link of
+  // first, prev, next and last, each the request's URL with its first
+  // "page=<current>" replaced (utils.getPage: no links at all, and so `Link: `
+  // with nothing in it, for a page past the end or one that holds every
+  // record); with _limit alone, the first _limit records; with either,
+  // X-Total-Count. Sets `from` and `size`.
+  void json_server_page(const httplib::Request& request, const ServingOptions& o,
+                        std::size_t total, Page& page, std::size_t& from,
+                        std::size_t& size) const {
+    const bool paged = request.has_param("_page");
+    size = total;
+    if (!paged && !request.has_param("_limit")) return;
+    page.headers.emplace_back("X-Total-Count", std::to_string(total));
+    page.headers.emplace_back("Access-Control-Expose-Headers",
+                              paged ? "X-Total-Count, Link" : "X-Total-Count");
+    const auto limit = js_positive_int(request.get_param_value("_limit"));
+    if (!paged) {
+      size = limit.value_or(total);
+      return;
+    }
+    size = limit.value_or(o.page_size ? o.page_size : page_limits(o.paging).default_size);
+    const std::size_t current = js_positive_int(request.get_param_value("_page")).value_or(1);
+    from = std::min(total, (current - 1) * size);
+    const std::size_t to = std::min(total, current * size);
+    const std::string full = next_origin(o) + request.target;
+    const auto link = [&](std::size_t target, const char* rel) {
+      std::string url = full;
+      const std::string was = "page=" + std::to_string(current);
+      const std::size_t at = url.find(was);
+      if (at != std::string::npos) url.replace(at, was.size(), "page=" + std::to_string(target));
+      return "<" + url + ">; rel=\"" + rel + "\"";
+    };
+    std::vector<std::string> links;
+    if (to > from && to - from != total) links.push_back(link(1, "first"));
+    if (to > from && current > 1) links.push_back(link(current - 1, "prev"));
+    if (to > from && (o.repeat || to < total))
+      links.push_back(link(o.repeat ? current : current + 1, "next"));
+    if (to > from && to - from != total) links.push_back(link((total + size - 1) / size, "last"));
+    std::string header;
+    for (const std::string& l : links) header += (header.empty() ? "" : ", ") + l;
+    page.headers.emplace_back("Link", header);
+  }
 
   Page page(const httplib::Request& request, const Feed& feed, std::optional<Instant> since,
             std::size_t request_number) {
@@ -448,7 +527,9 @@ struct MockApi::Impl {
       return page;
     }
 
-    const View v = view(feed, since);
+    const View v = view(
+        feed, since,
+        o.paging == PagingStyle::JsonServer ? json_server_order(request, feed) : o.order);
     const std::size_t total = v.size();
     std::size_t from = 0, size = 0;
     std::string head, tail;
@@ -472,7 +553,9 @@ struct MockApi::Impl {
           links.push_back("<" + url_with(request, o, "page", last) + ">; rel=\"last\"");
           if (number_asked > 1)
             links.push_back("<" + url_with(request, o, "page", 1) + ">; rel=\"first\"");
-          for (const std::string& link : links) page.link += (page.link.empty() ? "" : ", ") + link;
+          std::string header;
+          for (const std::string& link : links) header += (header.empty() ? "" : ", ") + link;
+          page.headers.emplace_back("Link", header);
         }
         break;
       }
@@ -548,6 +631,9 @@ struct MockApi::Impl {
                ",\"total_items\":" + number(total);
         break;
       }
+      case PagingStyle::JsonServer:
+        json_server_page(request, o, total, page, from, size);
+        break;
       case PagingStyle::Keyset:
       case PagingStyle::None:
         break;
@@ -664,6 +750,7 @@ struct MockApi::Impl {
     feed.prefix = endpoint->prefix;
     feed.suffix = endpoint->suffix;
     feed.since_param = endpoint->spec.since_param;
+    feed.cursor_field = endpoint->spec.schema.cursor_field;
     feed.format = endpoint->spec.schema.cursor_format;
     feed.required = endpoint->spec.required_params;
     feed.seed = endpoint->spec.seed;
@@ -872,7 +959,7 @@ struct MockApi::Impl {
       return;
     }
 
-    if (!page.link.empty()) response.set_header("Link", page.link);
+    for (const auto& [name, value] : page.headers) response.set_header(name, value);
     Selection selection = std::move(page.selection);
     const std::size_t length = body_length(selection);
     auto writer = std::make_shared<BodyWriter>(std::move(selection));
