@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -729,5 +730,97 @@ TEST_SUITE("sync_auth") {
       CHECK(json.out.find(oauth2 ? "\"logins\":0,\"token_requests\":1"
                                  : "\"logins\":1,\"token_requests\":0") != std::string::npos);
     }
+  }
+
+  TEST_CASE("the README's playground sign-in configuration, against the mock's playground") {
+    // The mock makes its credentials at random, as the playground does, and
+    // prints them: the test reads them as a user would.
+    proc::Child mock({TSYNC_MOCK_BINARY, "--port", "0", "--users", "5", "--playground-auth"});
+    const std::string first = mock.read_line();
+    const std::size_t at = first.find("http://127.0.0.1:");
+    REQUIRE_MESSAGE(at != std::string::npos, first);
+    const std::string origin = first.substr(at, first.find('/', at + 17) - at);
+    std::map<std::string, std::string> printed;  // the table's rows by their first column
+    for (int rules = 0; rules < 3;) {
+      const std::string line = mock.read_line();
+      REQUIRE_FALSE(line.empty());
+      if (line == std::string(140, '-')) {
+        ++rules;
+        continue;
+      }
+      const std::size_t bar = line.find(" | ");
+      if (rules >= 1 && bar != std::string::npos)
+        printed[line.substr(0, line.find_last_not_of(' ', bar) + 1)] = line;
+    }
+    const auto after = [&](const std::string& row, const std::string& label) {
+      const std::string& line = printed.at(row);
+      const std::size_t start = line.find(label);
+      REQUIRE_MESSAGE(start != std::string::npos, line);
+      const std::size_t begin = start + label.size();
+      return line.substr(begin, line.find(' ', begin) - begin);
+    };
+    const std::string basic_user = after("Http Basic Auth", "Username: ");
+    const std::string basic_password = after("Http Basic Auth", "Password: ");
+    const std::string session_user = after("Session Token Auth Login", "Username: ");
+    const std::string session_password = after("Session Token Auth Login", "Password: ");
+    CHECK(basic_user.size() == 17);
+    CHECK(basic_user.substr(5) == "@example.com");
+    CHECK(basic_password.size() == 8);
+    CHECK(session_password.size() == 10);
+    CHECK(session_user != basic_user);
+    CHECK(session_password != basic_password);
+    const std::vector<std::string> env{"PLAYGROUND_BASIC_USER=" + basic_user,
+                                       "PLAYGROUND_BASIC_PASSWORD=" + basic_password,
+                                       "PLAYGROUND_BEARER_TOKEN=" + after("HTTP Bearer", "Token: "),
+                                       "PLAYGROUND_API_KEY=" + after("Auth API Key", "Key: "),
+                                       "PLAYGROUND_SESSION_USER=" + session_user,
+                                       "PLAYGROUND_SESSION_PASSWORD=" + session_password};
+
+    const std::string readme = slurp(std::string(TSYNC_SOURCE_DIR) + "/README.md");
+    const std::size_t intro = readme.find("The Fivetran API playground's four signed endpoints");
+    REQUIRE(intro != std::string::npos);
+    const std::size_t open = readme.find("```json\n", intro) + 8;
+    std::string config_text = readme.substr(open, readme.find("```", open) - open);
+    // The README's export line names the same variables.
+    const std::size_t shell = readme.find("export PLAYGROUND_", open);
+    REQUIRE(shell != std::string::npos);
+    for (const std::string& assignment : env) {
+      const std::string name = assignment.substr(0, assignment.find('=') + 1);
+      CHECK_MESSAGE(readme.find(name, shell) < readme.find("```", shell), name);
+    }
+    for (std::size_t p = config_text.find("http://127.0.0.1:5001"); p != std::string::npos;
+         p = config_text.find("http://127.0.0.1:5001", p))
+      config_text.replace(p, 21, origin);
+    e2e::ScratchDir dir;
+    std::ofstream(dir.file("configuration.json")) << config_text;
+    const auto run = proc::run({TSYNC_BINARY, "sync", "--verbose"}, env, dir.path().string());
+    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    for (const char* table : {"user_basic", "user_bearer", "user_key", "user_session"}) {
+      CAPTURE(table);
+      CHECK(e2e::text_of(dir.file("replica.db"), std::string("SELECT count(*) FROM ") + table) ==
+            "20");
+    }
+    CHECK(run.out.find("session_users: 20 rows (20 new, 0 updated, 0 rejected)") !=
+          std::string::npos);
+    CHECK(run.out.find(", 1 login\n") != std::string::npos);
+    std::vector<std::string> secrets;
+    for (const std::string& assignment : env) secrets.push_back(assignment.substr(assignment.find('=') + 1));
+    secrets.erase(secrets.begin());  // the Basic user name is shown as configured
+    for (const std::string& secret : secrets) {
+      CAPTURE(secret);
+      CHECK(run.out.find(secret) == std::string::npos);
+      CHECK(run.err.find(secret) == std::string::npos);
+    }
+    // A session password from the Basic row is refused, naming the variable.
+    std::vector<std::string> swapped = env;
+    swapped[5] = "PLAYGROUND_SESSION_PASSWORD=" + basic_password;
+    std::remove(dir.file("replica.db").c_str());
+    const auto refused = proc::run({TSYNC_BINARY, "sync", "--stream", "session_users"}, swapped,
+                                   dir.path().string());
+    CHECK(refused.exit_code == 1);
+    CHECK_MESSAGE(refused.err.find("$PLAYGROUND_SESSION_PASSWORD") != std::string::npos,
+                  refused.err);
+    mock.signal(SIGTERM);
+    mock.wait();
   }
 }
