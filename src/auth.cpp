@@ -203,7 +203,7 @@ TokenResponse parse_token_response(std::string_view body, long status, const std
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   const bool form_type = content_type.substr(0, 33) == "application/x-www-form-urlencoded";
-  if (!form_type && !doc.HasParseError() && doc.IsObject()) {
+  if (!doc.HasParseError() && doc.IsObject()) {
     fields = json_fields(doc);
   } else if (auto form = form_fields(body);
              form && (form_type || form->count("access_token") || form->count("error"))) {

@@ -321,10 +321,14 @@ TEST_SUITE("sync_auth") {
     const Env env({{"T_CID", oauth.client_id}, {"T_CSECRET", oauth.client_secret}});
     const std::string auth = oauth_setting(api, "client_credentials", false);
     const std::string config = write_config(dir, "", item_stream(url, auth));
-    const Run run = sync_cli(config, env);
+    const Run run = sync_cli(config, env, "--verbose");
     CHECK_MESSAGE(run.code == 0, run.err);
     // 16 pages of 150 ms and more: at least one renewal before expiry.
     CHECK(api.token_requests() >= 2);
+    CHECK(run.err.find("/oauth/v1/token: a new access token (it expires in 1 s)") !=
+          std::string::npos);
+    CHECK(run.out.find("; 16 requests, " + std::to_string(api.token_requests()) +
+                       " token requests\n") != std::string::npos);
     CHECK(api.target_log().size() == 16);  // no page was refused
     e2e::check_table_equals(dir.file("replica.db"), "items", api.records(kPath));
   }
