@@ -196,6 +196,26 @@ TEST_SUITE("auth") {
                           "and put it in $RT"));
   }
 
+  TEST_CASE("for status and reset, a secret's variable may be unset; one that is set is masked") {
+    const std::string text = R"({"token_env": "T_TOK", "streams": [
+        {"name": "a", "url": "http://h/a", "headers": {"X-Key": {"env": "T_HDR"}},
+         "auth": {"type": "oauth2", "token_url": "http://h/t", "grant": "refresh_token",
+                  "client_id_env": "T_CID", "client_secret_env": "T_CS", "refresh_token_env": "T_RT"}},
+        {"name": "b", "url": "http://h/b", "auth": {"type": "basic", "username_env": "T_U",
+         "password_env": "T_P"}},
+        {"name": "c", "url": "http://h/c", "auth": {"type": "session", "login_url": "http://h/l",
+         "body": {"password": {"env": "T_LP"}}, "token_path": "token"}}]})";
+    CHECK_THROWS_WITH_AS(tsync::parse_config(text, "cfg.json"), doctest::Contains("is not set"),
+                         tsync::ConfigError);
+    const Env env{{"T_CS", "client-secret-55"}};
+    const tsync::Config config = tsync::parse_config(text, "cfg.json", tsync::Secrets::IfSet);
+    REQUIRE(config.streams.size() == 3);
+    CHECK(config.redactor->redact("a client-secret-55 b") == "a [redacted] b");
+    CHECK(config.streams[0].auth->client_id.env == "T_CID");
+    CHECK(config.streams[0].auth->client_id.value.empty());
+    CHECK(config.streams[2].auth->login_secret_envs == std::vector<std::string>{"T_LP"});
+  }
+
   TEST_CASE("a token is renewed when a tenth of its lifetime is left, at most a minute before") {
     CHECK(tsync::renew_margin_seconds(3600) == 60);
     CHECK(tsync::renew_margin_seconds(600) == 60);
