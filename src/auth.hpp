@@ -7,6 +7,7 @@
 // refresh tokens kept in a credentials file beside the replica).
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -47,7 +48,8 @@ struct AuthConfig {
   std::string login_url;
   std::string method = "POST";
   std::string login_body;  // JSON, with the environment's values in place (a secret)
-  std::vector<std::string> login_secrets;  // the environment's values in it
+  std::vector<std::string> login_secrets;      // the environment's values in it
+  std::vector<std::string> login_secret_envs;  // and the variables they came from
   JsonPath token_path;
   // oauth2
   std::string token_url;
@@ -66,12 +68,26 @@ struct TokenResponse {
   std::optional<std::string> refresh_token;
 };
 
-// Reads a token endpoint's JSON answer. Throws PermanentError naming
-// `token_url`, the status and the answer's "error" and "error_description"
-// (RFC 6749, section 5.2) for an error, and for an answer without an
-// access_token; texts pass through `redactor`.
+// Reads a token endpoint's answer: a JSON object, or form-encoded fields
+// (`content_type` application/x-www-form-urlencoded, or a body of fields with
+// an access_token or an error, as GitHub's endpoint answers unless asked for
+// JSON). Throws PermanentError naming `token_url`, the status and the answer's
+// "error" and "error_description" (RFC 6749, section 5.2) for an error, with
+// what to do naming the environment variables of `config` when given; for an
+// answer without an access_token; and for an answer of another format, quoted
+// by quote_answer. Every text of the answer passes through quote_answer.
 TokenResponse parse_token_response(std::string_view body, long status, const std::string& token_url,
-                                   const Redactor& redactor);
+                                   const Redactor& redactor, std::string_view content_type = "",
+                                   const AuthConfig* config = nullptr);
+
+// An answer of a login or token endpoint made fit for a message, whatever its
+// format (JSON, form-encoded, plain text, HTML): the values of access_token,
+// refresh_token, id_token, token and of the last key of `token_path` masked
+// wherever they appear (field_values, and in JSON at any depth), every secret
+// of `redactor` masked, control characters made spaces, and cut after 300
+// characters ("..." then ends it).
+std::string quote_answer(std::string_view body, const Redactor& redactor,
+                         const JsonPath& token_path = {});
 
 // How long before it expires a token of `expires_in` seconds is renewed: a
 // tenth of its lifetime, at most 60 s.
@@ -92,6 +108,18 @@ std::optional<std::string> read_saved_refresh_token(const std::string& path);
 // Throws Error naming the file.
 void save_refresh_token(const std::string& path, const std::string& refresh_token);
 
+// A login or token request that Authenticator::apply() is about to send: for
+// -v and the run's counts.
+struct SignIn {
+  enum class Kind { Login, TokenRequest };
+  Kind kind = Kind::Login;
+  std::string url;  // the login or token URL, credentials masked
+  // Why: "none yet", "it expires in 12 s", "the API answered 401".
+  std::string reason;
+  bool renewal = false;  // a new token or login in place of one the run had
+};
+using SignInListener = std::function<void(const SignIn&)>;
+
 // Signs the requests of the streams that share one auth setting: one login or
 // one access token for all of them, renewed when it is about to expire or the
 // API refuses it. Every secret it obtains (a session token, an access token, a
@@ -106,9 +134,10 @@ class Authenticator {
 
   // Puts the credentials on the options of the next request: a header, or a
   // query parameter; logs in or obtains an access token first when there is
-  // none yet or it is about to expire. Login and token faults are thrown as
+  // none yet or it is about to expire, telling `listener` (when set) before it
+  // sends the login or token request. Login and token faults are thrown as
   // any request's are (TransientError, PermanentError naming the endpoint).
-  void apply(HttpOptions& options);
+  void apply(HttpOptions& options, const SignInListener& listener = nullptr);
 
   // The API answered 401 to a request signed by apply(): true when a new
   // session or access token is worth one more try (the first 401 since the
@@ -122,12 +151,17 @@ class Authenticator {
   std::string describe() const;
 
  private:
-  void sign(HttpOptions& options);
+  void sign(HttpOptions& options, const SignInListener& listener);
+  void announce(SignIn::Kind kind, const std::string& url, const SignInListener& listener);
   void log_in();
   void obtain_access_token();
+  // The answer of a POST of `body`; `status` and `answer_type` (its
+  // Content-Type) are set.
   std::string post(const std::string& url, const std::string& content_type, const std::string& body,
-                   const std::vector<HttpHeader>& headers, long& status);
+                   const std::vector<HttpHeader>& headers, long& status, std::string& answer_type);
   bool expiring() const;
+  // "the login body's credentials, with $A and $B", for a refused login.
+  std::string login_credentials() const;
 
   std::shared_ptr<const AuthConfig> config_;
   HttpOptions transport_;
@@ -136,8 +170,10 @@ class Authenticator {
   std::mutex mutex_;
   std::string token_;  // the session or access token now; empty before the first
   std::optional<std::chrono::steady_clock::time_point> renew_at_;
+  double lifetime_ = 0;  // the access token's expires_in
   std::string refresh_token_;  // the refresh token to use next
   bool renewed_after_refusal_ = false;
+  bool refused_ = false;  // the next login or token request follows a 401
 };
 
 }  // namespace tsync

@@ -178,10 +178,13 @@ void check_url(const Checker& c, const char* key, const std::string& url) {
       c.fail(key, "must not contain spaces or control characters");
 }
 
-// The value of environment variable `name`, which must hold a secret.
+// The value of environment variable `name`, which must hold a secret; with
+// Secrets::IfSet, "" when it is not set or too short to be one.
 std::string secret_from_env(const Checker& c, const char* key, const std::string& name,
-                            const std::string& what) {
+                            const std::string& what, Secrets secrets) {
   const char* value = std::getenv(name.c_str());
+  if (secrets == Secrets::IfSet)
+    return value && std::string_view(value).size() >= kMinSecretLength ? value : "";
   if (!value || !*value)
     c.fail(key, "environment variable " + name + " is not set (it must hold " + what + ")");
   std::string secret = value;
@@ -244,13 +247,13 @@ void read_defaults(const Checker& c, CursorFormat format, StreamDefaults& d) {
   }
 }
 
-void apply_defaults(const Checker& c, const StreamDefaults& d, StreamConfig& s) {
+void apply_defaults(const Checker& c, const StreamDefaults& d, StreamConfig& s, Secrets secrets) {
   s.start_timestamp = d.start_timestamp;
   s.lookback_seconds = d.lookback_seconds;
   s.token_env = d.token_env;
   s.max_delete_fraction = d.max_delete_fraction;
   s.max_requests_per_second = d.max_requests_per_second;
-  if (s.token_env) s.token = secret_from_env(c, "token_env", *s.token_env, "the API token");
+  if (s.token_env) s.token = secret_from_env(c, "token_env", *s.token_env, "the API token", secrets);
 }
 
 std::vector<std::string> string_list(const Checker& c, const char* key) {
@@ -317,7 +320,8 @@ void check_type_keys(const rapidjson::Value& v, const Checker& c, const std::str
 }
 
 // An "auth" object (README, "Signing in"), at the top level or in a stream.
-std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std::string& where) {
+std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std::string& where,
+                                            Secrets secrets) {
   if (!v.IsObject())
     throw ConfigError(where +
                       ": must be an object with a \"type\" (bearer, basic, api_key, "
@@ -357,7 +361,7 @@ std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std
   auto env = [&](const char* key, const std::string& what) {
     EnvSecret secret;
     secret.env = *c.text(key);
-    secret.value = secret_from_env(c, key, secret.env, what);
+    secret.value = secret_from_env(c, key, secret.env, what, secrets);
     return secret;
   };
   switch (a->type) {
@@ -372,9 +376,9 @@ std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std
       } else if (c.find("username_env")) {
         a->username_env = *c.text("username_env");
         const char* value = std::getenv(a->username_env.c_str());
-        if (!value || !*value)
+        if ((!value || !*value) && secrets == Secrets::Required)
           c.fail("username_env", "environment variable " + a->username_env + " is not set");
-        a->username = value;
+        a->username = value ? value : "";
       } else {
         c.fail("username", "missing (type \"basic\" needs username or username_env)");
       }
@@ -421,9 +425,11 @@ std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std
           if (m.value.MemberCount() != 1 || !m.value.HasMember("env") || !m.value["env"].IsString())
             c.fail("body", "\"" + field + "\": an object value must be {\"env\": \"NAME\"}");
           const std::string name = m.value["env"].GetString();
-          const std::string value = secret_from_env(c, "body", name, "the login's " + field);
+          const std::string value =
+              secret_from_env(c, "body", name, "the login's " + field, secrets);
           writer.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-          a->login_secrets.push_back(value);
+          if (!value.empty()) a->login_secrets.push_back(value);
+          a->login_secret_envs.push_back(name);
         } else {
           m.value.Accept(writer);
         }
@@ -461,12 +467,16 @@ std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std
   return a;
 }
 
-// The secrets of an auth setting, for the redactor.
+// The secrets of an auth setting, for the redactor; those not read (not set,
+// with Secrets::IfSet) are left out. A client id is not a secret (RFC 6749,
+// section 2.2): messages may name it.
 void add_auth_secrets(const AuthConfig& a, Redactor& redactor) {
-  for (const EnvSecret* secret : {&a.password, &a.key, &a.client_id, &a.client_secret})
+  for (const EnvSecret* secret : {&a.password, &a.key, &a.client_secret})
     if (!secret->value.empty()) redactor.add_secret(secret->value);
-  if (a.refresh_token) redactor.add_secret(a.refresh_token->value);
-  if (a.type == AuthType::Basic) redactor.add_secret(a.username + ":" + a.password.value);
+  if (a.refresh_token && !a.refresh_token->value.empty())
+    redactor.add_secret(a.refresh_token->value);
+  if (a.type == AuthType::Basic && !a.password.value.empty())
+    redactor.add_secret(a.username + ":" + a.password.value);
   if (a.type == AuthType::ApiKey && !a.prefix.empty()) redactor.add_secret(a.prefix + a.key.value);
   for (const std::string& value : a.login_secrets) redactor.add_secret(value);
 }
@@ -609,7 +619,7 @@ Pagination read_pagination(const rapidjson::Value& v, const std::string& where, 
 
 StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std::string& origin,
                          const rapidjson::Value& top,
-                         const std::shared_ptr<const AuthConfig>& top_auth) {
+                         const std::shared_ptr<const AuthConfig>& top_auth, Secrets secrets) {
   const std::string at = origin + ": streams[" + std::to_string(index) + "]";
   if (!v.IsObject()) throw ConfigError(at + ": must be an object with \"name\" and \"url\"");
   const rapidjson::Value* name_value = nullptr;
@@ -713,7 +723,7 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
                  m.value["env"].IsString() && m.value["env"].GetStringLength() > 0) {
         header.env = m.value["env"].GetString();
         header.value =
-            secret_from_env(c, "headers", *header.env, "the value of header " + header.name);
+            secret_from_env(c, "headers", *header.env, "the value of header " + header.name, secrets);
       } else {
         c.fail("headers", "\"" + header.name +
                               "\" must be a string, or {\"env\": \"VARIABLE\"} to take a "
@@ -752,7 +762,7 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
   StreamDefaults defaults;
   read_defaults(Checker(top, origin), s.cursor_format, defaults);
   read_defaults(c, s.cursor_format, defaults);
-  apply_defaults(c, defaults, s);
+  apply_defaults(c, defaults, s, secrets);
   if (auto w = c.whole("window_seconds", 1, 100LL * 366 * 86400)) s.window_seconds = *w;
   if (auto u = c.text("until_param")) s.until_param = *u;
   if (!s.until_param.empty() && s.window_seconds == 0)
@@ -773,7 +783,7 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
       c.fail("auth",
              "token_env and auth: give one or the other (token_env is the short form of "
              "{\"type\": \"bearer\", \"token_env\": ...})");
-    apply_auth(read_auth(*own, where + ": auth"), s);
+    apply_auth(read_auth(*own, where + ": auth", secrets), s);
   } else if (!c.find("token_env") && top_auth) {
     apply_auth(top_auth, s);
   }
@@ -788,7 +798,7 @@ const StreamConfig* Config::find_stream(const std::string& name) const {
   return nullptr;
 }
 
-Config parse_config(const std::string& text, const std::string& origin) {
+Config parse_config(const std::string& text, const std::string& origin, Secrets secrets) {
   rapidjson::Document doc;
   doc.Parse(text.c_str(), text.size());
   if (doc.HasParseError()) {
@@ -807,7 +817,7 @@ Config parse_config(const std::string& text, const std::string& origin) {
       throw ConfigError(origin +
                         ": auth: token_env and auth: give one or the other (token_env is "
                         "the short form of {\"type\": \"bearer\", \"token_env\": ...})");
-    top_auth = read_auth(*a, origin + ": auth");
+    top_auth = read_auth(*a, origin + ": auth", secrets);
   }
   const bool has_streams = c.find("streams") != nullptr;
   if (has_streams && c.find("base_url"))
@@ -825,7 +835,7 @@ Config parse_config(const std::string& text, const std::string& origin) {
     StreamConfig s = user_stream(*base_url);
     StreamDefaults defaults;
     read_defaults(c, s.cursor_format, defaults);
-    apply_defaults(c, defaults, s);
+    apply_defaults(c, defaults, s, secrets);
     if (top_auth) apply_auth(top_auth, s);
     config.streams.push_back(std::move(s));
   } else {
@@ -833,7 +843,7 @@ Config parse_config(const std::string& text, const std::string& origin) {
     if (!streams.IsArray()) c.fail("streams", "must be an array of stream objects");
     if (streams.Empty()) c.fail("streams", "must list at least one stream");
     for (rapidjson::SizeType i = 0; i < streams.Size(); ++i) {
-      StreamConfig s = read_stream(streams[i], i, origin, doc, top_auth);
+      StreamConfig s = read_stream(streams[i], i, origin, doc, top_auth, secrets);
       for (const StreamConfig& other : config.streams) {
         if (other.name == s.name)
           throw ConfigError(origin + ": stream \"" + s.name + "\": name: two streams have it");
@@ -861,7 +871,7 @@ Config parse_config(const std::string& text, const std::string& origin) {
   for (const StreamConfig& s : config.streams) {
     if (!s.token.empty()) redactor->add_secret(s.token);
     for (const HeaderSetting& h : s.headers)
-      if (h.env) redactor->add_secret(h.value);
+      if (h.env && !h.value.empty()) redactor->add_secret(h.value);
     if (s.auth) add_auth_secrets(*s.auth, *redactor);
   }
   config.redactor = std::move(redactor);
@@ -874,7 +884,7 @@ Config parse_config(const std::string& text, const std::string& origin) {
   return config;
 }
 
-Config load_config(const std::string& path) {
+Config load_config(const std::string& path, Secrets secrets) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw ConfigError(path +
@@ -883,7 +893,7 @@ Config load_config(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(path + ": cannot read the configuration file");
-  return parse_config(text.str(), path);
+  return parse_config(text.str(), path, secrets);
 }
 
 }  // namespace tsync

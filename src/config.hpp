@@ -45,12 +45,19 @@ struct Config {
   const StreamConfig* find_stream(const std::string& name) const;
 };
 
+// What a configuration is loaded for. A sync needs every secret: each
+// environment variable a secret comes from must be set (Required). status
+// and reset only read the replica: a secret whose variable is set is kept to
+// mask it, and one that is not is left empty without an error (IfSet).
+enum class Secrets { Required, IfSet };
+
 // Reads and checks a configuration file. Throws ConfigError naming the file, the
 // key (with its stream) and what is wrong (with line and column for invalid
 // JSON), before anything is opened or written.
-Config load_config(const std::string& path);
+Config load_config(const std::string& path, Secrets secrets = Secrets::Required);
 
 // Checks a configuration given as JSON text; `origin` names it in messages.
-Config parse_config(const std::string& json_text, const std::string& origin);
+Config parse_config(const std::string& json_text, const std::string& origin,
+                    Secrets secrets = Secrets::Required);
 
 }  // namespace tsync

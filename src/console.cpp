@@ -96,6 +96,15 @@ void ConsoleObserver::on_retry(const std::string& reason, double wait_seconds, i
        wait + " s");
 }
 
+void ConsoleObserver::on_sign_in(bool login, const std::string& url, const std::string& reason,
+                                 bool renewal) {
+  if (verbosity_ != Verbosity::Verbose) return;
+  const std::string what = login ? (renewal ? "logging in again" : "logging in")
+                                 : (renewal ? "a new access token" : "an access token");
+  line("POST " + url + ": " + what + " (" + reason + ")" +
+       (reason == "the API answered 401" ? "; then the request again" : ""));
+}
+
 void ConsoleObserver::on_checkpoint(const Cursor& cursor, const RunCounters& committed) {
   if (verbosity_ == Verbosity::Verbose)
     line("checkpoint: cursor " + cursor.text + ", " +

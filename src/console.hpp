@@ -38,6 +38,8 @@ class ConsoleObserver : public SyncObserver {
   void on_response(long status, std::optional<std::uint64_t> content_length) override;
   void on_retry(const std::string& reason, double wait_seconds, int retry,
                 int max_retries) override;
+  void on_sign_in(bool login, const std::string& url, const std::string& reason,
+                  bool renewal) override;
   void on_checkpoint(const Cursor& cursor, const RunCounters& committed) override;
   void on_progress(const RunCounters& written, std::uint64_t body_bytes,
                    std::optional<std::uint64_t> content_length) override;

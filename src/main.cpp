@@ -39,10 +39,11 @@ tsync::Config sync_config(const Options& o) {
 
 // status and reset need the replica's path: --db, else the configuration's
 // database when the file exists, else the default.
-// The configuration when one is named or configuration.json exists.
+// The configuration when one is named or configuration.json exists; its
+// secrets' environment variables need not be set.
 std::optional<tsync::Config> optional_config(const Options& o, const CLI::Option* config_given) {
   if (config_given->count() > 0 || std::filesystem::exists(o.config))
-    return tsync::load_config(o.config);
+    return tsync::load_config(o.config, tsync::Secrets::IfSet);
   return std::nullopt;
 }
 

@@ -2,6 +2,7 @@
 #include "redact.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 #include <stdexcept>
 
@@ -113,7 +114,89 @@ std::size_t match_at(std::string_view text, std::size_t p, std::string_view patt
   return *std::max_element(ends.begin(), ends.end());
 }
 
+bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+bool ends_value(char c) {
+  return static_cast<unsigned char>(c) <= ' ' ||
+         std::string_view("\"'&,;<>{}[]()\\").find(c) != std::string_view::npos;
+}
+
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+// The [begin, end) ranges of the values field_values finds, in text order.
+std::vector<std::pair<std::size_t, std::size_t>> value_ranges(
+    std::string_view text, const std::vector<std::string>& names) {
+  std::string folded(text);
+  for (char& c : folded) c = lower(c);
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;
+  const auto skip = [&](std::size_t& p, std::string_view chars) {
+    while (p < text.size() && (static_cast<unsigned char>(text[p]) <= ' ' ||
+                               chars.find(text[p]) != std::string_view::npos))
+      ++p;
+  };
+  for (const std::string& name : names) {
+    if (name.empty()) continue;
+    std::string key = name;
+    for (char& c : key) c = lower(c);
+    for (std::size_t at = folded.find(key); at != std::string::npos;
+         at = folded.find(key, at + 1)) {
+      const std::size_t end = at + key.size();
+      if ((at > 0 && name_char(text[at - 1])) || (end < text.size() && name_char(text[end])))
+        continue;
+      std::size_t p = end;
+      skip(p, "\"'\\");
+      bool separated = false;
+      if (p < text.size() && (text[p] == '=' || text[p] == ':')) {
+        ++p;
+        separated = true;
+      } else {
+        // HTML: tags between a name and its value, or an attribute value="...".
+        while (p < text.size() && text[p] == '<') {
+          const std::size_t close = text.find('>', p);
+          if (close == std::string_view::npos) break;
+          p = close + 1;
+          skip(p, "");
+          separated = true;
+        }
+        if (!separated && folded.compare(p, 6, "value=") == 0) {
+          p += 6;
+          separated = true;
+        }
+      }
+      if (!separated) continue;
+      skip(p, "\"'\\");
+      const std::size_t begin = p;
+      while (p < text.size() && !ends_value(text[p])) ++p;
+      if (p > begin) ranges.emplace_back(begin, p);
+    }
+  }
+  std::sort(ranges.begin(), ranges.end());
+  return ranges;
+}
+
 }  // namespace
+
+std::vector<std::string> field_values(std::string_view text, const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& [begin, end] : value_ranges(text, names))
+    out.emplace_back(text.substr(begin, end - begin));
+  return out;
+}
+
+std::string mask_field_values(std::string_view text, const std::vector<std::string>& names) {
+  std::string out;
+  std::size_t copied = 0;
+  for (const auto& [begin, end] : value_ranges(text, names)) {
+    if (end <= copied) continue;  // inside a range already masked
+    if (begin >= copied) {
+      out.append(text.substr(copied, begin - copied));
+      out += Redactor::kMask;
+    }
+    copied = end;
+  }
+  out.append(text.substr(copied));
+  return out;
+}
 
 Redactor::Redactor(const Redactor& other) {
   const std::shared_lock lock(other.mutex_);

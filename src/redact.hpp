@@ -53,6 +53,19 @@ class Redactor {
   std::vector<std::string> patterns_;  // every form of every secret, longest first
 };
 
+// The values of the fields named `names` in `text`, whatever its format: JSON
+// ("access_token": "v"), form-encoded (access_token=v&...), plain text
+// (access_token: v) or HTML (<td>access_token</td><td>v</td>, name="token"
+// value="v"). A name matches whole, without regard to case; a value runs to
+// the next quote, '&', ',', ';', '<', '>', bracket, backslash or white space.
+// For the secrets a login or token endpoint puts in its answers: every value
+// found is masked by mask_field_values, and may be added to a Redactor.
+std::vector<std::string> field_values(std::string_view text, const std::vector<std::string>& names);
+
+// `text` with the value of every field named `names` (field_values) replaced
+// by Redactor::kMask.
+std::string mask_field_values(std::string_view text, const std::vector<std::string>& names);
+
 // Base64 (RFC 4648, standard alphabet, padded) of `bytes`: for Basic credentials.
 std::string base64_encode(std::string_view bytes);
 

@@ -179,6 +179,8 @@ struct RunCounters {
   std::int64_t rows_deleted = 0;    // by tombstones and by a completed full pass
   std::int64_t rows_unchanged = 0;  // records stored before exactly as received (not logged)
   std::int64_t requests = 0, retries = 0, bytes = 0;
+  // Sign-in requests (not in `requests`): session logins and OAuth2 token requests.
+  std::int64_t logins = 0, token_requests = 0;
 };
 
 // The writes of one sync run of one stream. Rows and rejected records go into an open

@@ -83,8 +83,11 @@ std::string summary_line(const SyncReport& r) {
       " s; cursor " + r.cursor_before.value_or("(none)") + " -> " +
       r.cursor_after.value_or("(none)") + "; " + with_commas(c.requests) +
       (c.requests == 1 ? " request" : " requests");
-  if (c.retries > 0)
-    line += ", " + with_commas(c.retries) + (c.retries == 1 ? " retry" : " retries");
+  if (c.retries > 0) line += " (" + with_commas(c.retries) + " retried)";
+  if (c.token_requests > 0)
+    line += ", " + with_commas(c.token_requests) +
+            (c.token_requests == 1 ? " token request" : " token requests");
+  if (c.logins > 0) line += ", " + with_commas(c.logins) + (c.logins == 1 ? " login" : " logins");
   if (r.status != "ok") line += "; " + r.status;
   if (!r.warning.empty()) line += "; WARNING: " + r.warning;
   return line;
@@ -105,6 +108,8 @@ std::string summary_json(const SyncReport& r) {
   put(w, "requests", r.counters.requests);
   put(w, "retries", r.counters.retries);
   put(w, "bytes", r.counters.bytes);
+  put(w, "logins", r.counters.logins);
+  put(w, "token_requests", r.counters.token_requests);
   w.Key("seconds");
   w.Double(r.seconds);
   put(w, "cursor_before", r.cursor_before);

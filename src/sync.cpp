@@ -343,19 +343,24 @@ struct Transport {
 // `where` is set to "GET <url>: HTTP <status>" for messages about the body.
 std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const Transport& net,
                                        const std::string& url, SyncObserver& observer,
-                                       std::string& where) {
+                                       RunCounters& io, std::string& where) {
   const HttpOptions& http = net.http;
   Authenticator* const auth = net.auth;
   RateLimiter& rate = net.rate;
   HttpSession& session = net.session;
   std::unique_ptr<HttpGet> get;
   long status = 0;
+  const auto signing_in = [&](const SignIn& sign_in) {
+    const bool login = sign_in.kind == SignIn::Kind::Login;
+    ++(login ? io.logins : io.token_requests);
+    observer.on_sign_in(login, sign_in.url, sign_in.reason, sign_in.renewal);
+  };
   for (;;) {
     rate.acquire();
     observer.on_request(url);
     if (auth) {
       HttpOptions signed_options = http;
-      auth->apply(signed_options);
+      auth->apply(signed_options, signing_in);
       get = std::make_unique<HttpGet>(signed_options, url, &session);
     } else {
       get = std::make_unique<HttpGet>(http, url, &session);
@@ -364,6 +369,8 @@ std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const Transpo
     observer.on_response(status, get->content_length());
     if (status == 401 && auth && !get->secrets_withheld() && auth->renew_after_refusal()) {
       read_error_body(*get);  // the connection stays usable
+      ++io.requests;  // the same request again, with a new login or token
+      ++io.retries;
       continue;
     }
     break;
@@ -462,7 +469,7 @@ Answer fetch(const Config& config, const StreamConfig& stream, const Transport& 
              const Cursor& asked, Cursor& committed, std::int64_t& table_rows, Tally& tally,
              bool watch_cap, bool first, std::optional<std::int64_t> previous) {
   std::string where;
-  const std::unique_ptr<HttpGet> get = open_response(stream, net, url, observer, where);
+  const std::unique_ptr<HttpGet> get = open_response(stream, net, url, observer, io, where);
   ResponseSink sink(writer, observer, io, asked, committed, config.checkpoint_rows, table_rows,
                     watch_cap, !watch_cap || first);
   read_records(*get, where, stream.shape(), sink, observer, io, writer);
@@ -861,7 +868,7 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
     facts.values.resize(shape.capture.size());
     try {
       std::string where;
-      const std::unique_ptr<HttpGet> get = open_response(stream, net, url, observer, where);
+      const std::unique_ptr<HttpGet> get = open_response(stream, net, url, observer, io, where);
       facts.link_headers = get->header_values("link");
       sink.begin_page(facts);
       read_records(*get, where, shape, sink, observer, io, rows);
@@ -1084,6 +1091,8 @@ struct StreamRun {
     report.counters.requests = io.requests;
     report.counters.retries = io.retries;
     report.counters.bytes = io.bytes;
+    report.counters.logins = io.logins;
+    report.counters.token_requests = io.token_requests;
     if (!writer->cursor().empty()) report.cursor_after = writer->cursor();
     report.seconds =
         std::chrono::duration<double>((ended ? *ended : Clock::now()) - started).count();
@@ -1250,6 +1259,10 @@ class StreamObserver : public SyncObserver {
   }
   void on_retry(const std::string& reason, double wait, int retry, int max_retries) override {
     forward([&](SyncObserver& o) { o.on_retry(reason, wait, retry, max_retries); });
+  }
+  void on_sign_in(bool login, const std::string& url, const std::string& reason,
+                  bool renewal) override {
+    forward([&](SyncObserver& o) { o.on_sign_in(login, url, reason, renewal); });
   }
   void on_checkpoint(const Cursor& cursor, const RunCounters& committed) override {
     forward([&](SyncObserver& o) { o.on_checkpoint(cursor, committed); });

@@ -55,6 +55,8 @@ void StreamLedger::add_io(const RunCounters& delta) {
   io_.requests += delta.requests;
   io_.retries += delta.retries;
   io_.bytes += delta.bytes;
+  io_.logins += delta.logins;
+  io_.token_requests += delta.token_requests;
 }
 
 RunCounters StreamLedger::io() const {
@@ -168,6 +170,8 @@ void UnitWriter::count_io(const RunCounters& io) {
   delta.requests = io.requests - io_counted_.requests;
   delta.retries = io.retries - io_counted_.retries;
   delta.bytes = io.bytes - io_counted_.bytes;
+  delta.logins = io.logins - io_counted_.logins;
+  delta.token_requests = io.token_requests - io_counted_.token_requests;
   ledger_.add_io(delta);
   io_counted_ = io;
 }

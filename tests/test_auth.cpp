@@ -7,6 +7,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "auth.hpp"
 #include "config.hpp"
@@ -88,13 +89,131 @@ TEST_SUITE("auth") {
         tsync::parse_token_response(R"({"error": "invalid_client"})", 401, "http://h/t", redactor),
         doctest::Contains("invalid_client; check the client id and secret"));
     CHECK_THROWS_WITH(tsync::parse_token_response("<html>no</html>", 502, "http://h/t", redactor),
-                      doctest::Contains("the token endpoint's answer is not a JSON object"));
+                      doctest::Contains("the token endpoint's answer is neither a JSON object "
+                                        "nor form-encoded: <html>no</html>"));
     CHECK_THROWS_WITH(
         tsync::parse_token_response(R"({"token_type": "bearer"})", 200, "http://h/t", redactor),
         doctest::Contains("has no access_token"));
     CHECK_THROWS_WITH(tsync::parse_token_response(R"({"access_token": "abcd", "expires_in": 0})",
                                                   200, "http://h/t", redactor),
                       doctest::Contains("expires_in is not a positive number"));
+  }
+
+  TEST_CASE("a form-encoded token answer is read as a JSON one is") {
+    const tsync::Redactor redactor;
+    SUBCASE("with its content type, as GitHub answers unless asked for JSON") {
+      const auto t = tsync::parse_token_response(
+          "access_token=gho_16C7e42F292c&expires_in=5&token_type=bearer&scope=repo%2Cgist", 200,
+          "http://h/t", redactor, "application/x-www-form-urlencoded; charset=utf-8");
+      CHECK(t.access_token == "gho_16C7e42F292c");
+      CHECK(t.expires_in == 5);
+      CHECK_FALSE(t.refresh_token);
+    }
+    SUBCASE("without it, the fields are enough; values are form-decoded") {
+      const auto t = tsync::parse_token_response(
+          "access_token=a%2Bb+c%3D&refresh_token=rt-0002\n", 200, "http://h/t", redactor,
+          "text/plain");
+      CHECK(t.access_token == "a+b c=");
+      CHECK(t.refresh_token == "rt-0002");
+    }
+    SUBCASE("an error, form-encoded") {
+      CHECK_THROWS_WITH(
+          tsync::parse_token_response("error=bad_verification_code&error_description=The+code+"
+                                      "passed+is+incorrect", 200, "http://h/t", redactor,
+                                      "application/x-www-form-urlencoded"),
+          "POST http://h/t: HTTP 200: the token endpoint refused: bad_verification_code (The "
+          "code passed is incorrect)");
+    }
+    SUBCASE("expires_in that is not a number") {
+      CHECK_THROWS_WITH(tsync::parse_token_response("access_token=abcd&expires_in=5s", 200,
+                                                    "http://h/t", redactor),
+                        doctest::Contains("expires_in is not a number"));
+    }
+  }
+
+  TEST_CASE("an answer quoted in a message has its tokens masked in every format, and is cut") {
+    tsync::Redactor redactor;
+    redactor.add_secret("client-secret-77");
+    const std::string token = "IK70N0live-token";
+    struct Case {
+      const char* format;
+      std::string body;
+      std::string quoted;
+    };
+    const std::vector<Case> cases{
+        {"JSON, the token at any depth and in a description",
+         R"({"error":"invalid_scope","error_description":"token )" + token +
+             R"( has no scope","access_token":")" + token +
+             R"(","data":{"id_token":"eyJhbGciOi.x.y"}})",
+         R"({"error":"invalid_scope","error_description":"token [redacted] has no scope","access_token":"[redacted]","data":{"id_token":"[redacted]"}})"},
+        {"form-encoded", "access_token=" + token + "&expires_in=5&refresh_token=rt-1",
+         "access_token=[redacted]&expires_in=5&refresh_token=[redacted]"},
+        {"plain text", "Your token: " + token + ". Keep it; client secret client-secret-77.",
+         "Your token: [redacted] Keep it; client secret [redacted]."},
+        {"HTML", "<table><tr><td>access_token</td><td>" + token +
+                     "</td></tr></table><input name=\"token\" value=\"sess-42\">",
+         "<table><tr><td>access_token</td><td>[redacted]</td></tr></table><input "
+         "name=\"token\" value=\"[redacted]\">"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.format);
+      CHECK(tsync::quote_answer(c.body, redactor) == c.quoted);
+    }
+    SUBCASE("the configured token path's key too") {
+      CHECK(tsync::quote_answer(R"({"session": {"key": "s-123456"}})", redactor,
+                                {"session", "key"}) == R"({"session": {"key": "[redacted]"}})");
+    }
+    SUBCASE("cut after 300 characters, never inside a mask, on one line") {
+      const std::string body = std::string(290, 'x') + "\naccess_token=" + token + "\n" +
+                               std::string(500, 'y');
+      const std::string quoted = tsync::quote_answer(body, redactor);
+      CHECK(quoted.size() <= 303);
+      CHECK(quoted.find('\n') == std::string::npos);
+      CHECK(quoted.find(token.substr(0, 4)) == std::string::npos);
+      CHECK(quoted.substr(quoted.size() - 3) == "...");
+      CHECK(quoted.find("[redac...") == std::string::npos);
+    }
+  }
+
+  TEST_CASE("a refused client or refresh token names the environment variables, not a value") {
+    tsync::AuthConfig config;
+    config.client_id = {"CID", "tsync-client"};
+    config.client_secret = {"CSECRET", "client-secret-1234"};
+    config.refresh_token = tsync::EnvSecret{"RT", "rt-0001"};
+    tsync::Redactor redactor;
+    redactor.add_secret(config.client_secret.value);
+    CHECK_THROWS_WITH(
+        tsync::parse_token_response(
+            R"({"error": "invalid_client", "error_description": "client authentication failed for tsync-client"})",
+            401, "http://h/t", redactor, "application/json", &config),
+        "POST http://h/t: HTTP 401: the token endpoint refused: invalid_client (client "
+        "authentication failed for tsync-client); check the client id in $CID and the client "
+        "secret in $CSECRET");
+    CHECK_THROWS_WITH(
+        tsync::parse_token_response(R"({"error": "invalid_grant"})", 400, "http://h/t", redactor,
+                                    "application/json", &config),
+        doctest::Contains("invalid_grant; the refresh token is no longer valid: get a new one "
+                          "and put it in $RT"));
+  }
+
+  TEST_CASE("for status and reset, a secret's variable may be unset; one that is set is masked") {
+    const std::string text = R"({"token_env": "T_TOK", "streams": [
+        {"name": "a", "url": "http://h/a", "headers": {"X-Key": {"env": "T_HDR"}},
+         "auth": {"type": "oauth2", "token_url": "http://h/t", "grant": "refresh_token",
+                  "client_id_env": "T_CID", "client_secret_env": "T_CS", "refresh_token_env": "T_RT"}},
+        {"name": "b", "url": "http://h/b", "auth": {"type": "basic", "username_env": "T_U",
+         "password_env": "T_P"}},
+        {"name": "c", "url": "http://h/c", "auth": {"type": "session", "login_url": "http://h/l",
+         "body": {"password": {"env": "T_LP"}}, "token_path": "token"}}]})";
+    CHECK_THROWS_WITH_AS(tsync::parse_config(text, "cfg.json"), doctest::Contains("is not set"),
+                         tsync::ConfigError);
+    const Env env{{"T_CS", "client-secret-55"}};
+    const tsync::Config config = tsync::parse_config(text, "cfg.json", tsync::Secrets::IfSet);
+    REQUIRE(config.streams.size() == 3);
+    CHECK(config.redactor->redact("a client-secret-55 b") == "a [redacted] b");
+    CHECK(config.streams[0].auth->client_id.env == "T_CID");
+    CHECK(config.streams[0].auth->client_id.value.empty());
+    CHECK(config.streams[2].auth->login_secret_envs == std::vector<std::string>{"T_LP"});
   }
 
   TEST_CASE("a token is renewed when a tenth of its lifetime is left, at most a minute before") {

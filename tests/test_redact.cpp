@@ -144,4 +144,18 @@ TEST_SUITE("redact") {
     CHECK(redactor.redact("s3cr3t\\u00") == "s3cr3t\\u00");
     CHECK(redactor.redact("%") == "%");
   }
+
+  TEST_CASE("field values are found in JSON, forms, plain text and HTML, names whole") {
+    const std::vector<std::string> names{"access_token", "token"};
+    CHECK(tsync::field_values(R"({"access_token": "a1", "token_type": "bearer"})", names) ==
+          std::vector<std::string>{"a1"});
+    CHECK(tsync::field_values("x=1&ACCESS_TOKEN=a%2F2&mytoken=no", names) ==
+          std::vector<std::string>{"a%2F2"});
+    CHECK(tsync::field_values("the token endpoint; token: t-3, done", names) ==
+          std::vector<std::string>{"t-3"});
+    CHECK(tsync::field_values("<dt>Token</dt> <dd>t-4</dd>", names) ==
+          std::vector<std::string>{"t-4"});
+    CHECK(tsync::mask_field_values("a=1&token=xyz&b=2", names) == "a=1&token=[redacted]&b=2");
+    CHECK(tsync::mask_field_values("no secret here", names) == "no secret here");
+  }
 }

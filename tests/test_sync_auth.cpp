@@ -10,10 +10,14 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include "auth.hpp"
 #include "config.hpp"
@@ -120,13 +124,31 @@ void check_no_secret(std::vector<std::string> secrets, const std::string& out,
     }
 }
 
+// Every text value of every table of the replica at `db`, one per line.
+std::string replica_texts(const std::string& db) {
+  SQLite::Database d(db, SQLite::OPEN_READONLY);
+  std::vector<std::string> tables;
+  SQLite::Statement list(d, "SELECT name FROM sqlite_master WHERE type = 'table'");
+  while (list.executeStep()) tables.push_back(list.getColumn(0).getString());
+  std::string out;
+  for (const std::string& table : tables) {
+    SQLite::Statement rows(d, "SELECT * FROM \"" + table + "\"");
+    while (rows.executeStep())
+      for (int i = 0; i < rows.getColumnCount(); ++i)
+        if (rows.getColumn(i).isText()) out += rows.getColumn(i).getString() + "\n";
+  }
+  return out;
+}
+
 struct Run {
   int code;
   std::string out, err;
 };
 
-Run sync_cli(const std::string& config, const Env& env) {
-  const auto r = proc::run({TSYNC_BINARY, "sync", "--config", config}, env.args());
+Run sync_cli(const std::string& config, const Env& env, const char* flag = nullptr) {
+  std::vector<std::string> args{TSYNC_BINARY, "sync", "--config", config};
+  if (flag) args.push_back(flag);
+  const auto r = proc::run(args, env.args());
   return {r.exit_code, r.out, r.err};
 }
 
@@ -299,10 +321,14 @@ TEST_SUITE("sync_auth") {
     const Env env({{"T_CID", oauth.client_id}, {"T_CSECRET", oauth.client_secret}});
     const std::string auth = oauth_setting(api, "client_credentials", false);
     const std::string config = write_config(dir, "", item_stream(url, auth));
-    const Run run = sync_cli(config, env);
+    const Run run = sync_cli(config, env, "--verbose");
     CHECK_MESSAGE(run.code == 0, run.err);
     // 16 pages of 150 ms and more: at least one renewal before expiry.
     CHECK(api.token_requests() >= 2);
+    CHECK(run.err.find("/oauth/v1/token: a new access token (it expires in 1 s)") !=
+          std::string::npos);
+    CHECK(run.out.find("; 16 requests, " + std::to_string(api.token_requests()) +
+                       " token requests\n") != std::string::npos);
     CHECK(api.target_log().size() == 16);  // no page was refused
     e2e::check_table_equals(dir.file("replica.db"), "items", api.records(kPath));
   }
@@ -471,5 +497,334 @@ TEST_SUITE("sync_auth") {
     e2e::check_table_equals(dir.file("replica.db"), "a", api.records("/v1/a"));
     e2e::check_table_equals(dir.file("replica.db"), "b", api.records("/v1/b"));
     check_no_secret({"shared-login-pw"}, run.out, run.err, dir.file("replica.db"), config, &api);
+  }
+
+  TEST_CASE("a token answer in any format never shows its tokens: output, replica, status") {
+    const std::string live = "IK70N0-live-access-token-5150";
+    struct Case {
+      const char* format;
+      int status;
+      const char* type;
+      std::string body;
+      const char* shown;  // a part of the message that must be there
+    };
+    const std::vector<Case> cases{
+        {"JSON with an error", 400, "application/json",
+         R"({"error":"invalid_scope","error_description":"scope x is not granted to )" + live +
+             R"(","access_token":")" + live + R"("})",
+         "the token endpoint refused: invalid_scope (scope x is not granted to [redacted])"},
+        {"form-encoded with an error", 400, "application/x-www-form-urlencoded",
+         "error=unauthorized_client&error_description=revoked+" + live + "&refresh_token=" + live,
+         "the token endpoint refused: unauthorized_client (revoked [redacted])"},
+        {"plain text", 200, "text/plain",
+         "Your access token: " + live + "\nIt expires in 5 seconds.\n",
+         "neither a JSON object nor form-encoded: Your access token: [redacted]"},
+        {"HTML", 200, "text/html",
+         "<html><body><h1>Signed in</h1><table><tr><td>access_token</td><td>" + live +
+             "</td></tr><tr><td>expires_in</td><td>5</td></tr></table>" + std::string(400, ' ') +
+             "</body></html>",
+         "<td>access_token</td><td>[redacted]</td>"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.format);
+      e2e::Scene scene(0);
+      auto& [dir, api] = scene;
+      AuthRequirement need;
+      need.kind = AuthRequirement::Kind::OAuth2;
+      const std::string url = api.add_endpoint(protected_items(need));
+      tsync::mock::OAuthOptions oauth;
+      api.set_oauth(oauth);
+      tsync::mock::Fault answer;
+      answer.kind = tsync::mock::Fault::Kind::RawBody;
+      answer.status = c.status;
+      answer.content_type = c.type;
+      answer.body = c.body;
+      api.push_sign_in_fault(answer);
+      const Env env({{"T_CID", oauth.client_id}, {"T_CSECRET", oauth.client_secret}});
+      const std::string config =
+          write_config(dir, "", item_stream(url, oauth_setting(api, "client_credentials", false)));
+      const Run run = sync_cli(config, env, "--verbose");
+      CHECK(run.code == 1);
+      CHECK_MESSAGE(run.err.find(c.shown) != std::string::npos, run.err);
+      CHECK(run.err.find("/oauth/v1/token: HTTP " + std::to_string(c.status)) != std::string::npos);
+      // No line of the message is the whole answer.
+      CHECK(run.err.find(std::string(300, ' ')) == std::string::npos);
+      const Run json = sync_cli(config, env, "--json");
+      const auto status = proc::run({TSYNC_BINARY, "status", "--db", dir.file("replica.db")});
+      CHECK(status.exit_code == 0);
+      const std::string db = dir.file("replica.db");
+      for (const auto& [where, text] :
+           std::vector<std::pair<std::string, std::string>>{{"stdout", run.out},
+                                                            {"stderr", run.err},
+                                                            {"--json", json.out + json.err},
+                                                            {"replica's texts", replica_texts(db)},
+                                                            {"status", status.out + status.err}}) {
+        CAPTURE(where);
+        CHECK(text.find(live) == std::string::npos);
+        CHECK(text.find(live.substr(0, 6)) == std::string::npos);
+      }
+      CHECK(replica_texts(db).find("[redacted]") != std::string::npos);  // the error was logged
+      check_no_secret({live, oauth.client_secret}, run.out, run.err, db, config, &api);
+    }
+  }
+
+  TEST_CASE("a token endpoint that answers form-encoded: read, and nothing leaks") {
+    for (const auto format : {tsync::mock::OAuthOptions::Format::Form,
+                              tsync::mock::OAuthOptions::Format::FormUnlessJsonAccepted}) {
+      CAPTURE(static_cast<int>(format));
+      e2e::Scene scene(0);
+      auto& [dir, api] = scene;
+      AuthRequirement need;
+      need.kind = AuthRequirement::Kind::OAuth2;
+      const std::string url = api.add_endpoint(protected_items(need));
+      tsync::mock::OAuthOptions oauth;
+      oauth.format = format;
+      oauth.rotate_refresh_token = true;
+      api.set_oauth(oauth);
+      const Env env({{"T_CID", oauth.client_id},
+                     {"T_CSECRET", oauth.client_secret},
+                     {"T_RT", oauth.refresh_token}});
+      const std::string config =
+          write_config(dir, "", item_stream(url, oauth_setting(api, "refresh_token", true)));
+      const Run run = sync_cli(config, env, "--verbose");
+      CHECK_MESSAGE(run.code == 0, run.err);
+      e2e::check_table_equals(dir.file("replica.db"), "items", api.records(kPath));
+      CHECK(tsync::read_saved_refresh_token(dir.file("replica.db.credentials")) ==
+            api.current_refresh_token());
+      check_no_secret({api.current_refresh_token(), oauth.refresh_token, oauth.client_secret},
+                      run.out, run.err, dir.file("replica.db"), config, &api);
+    }
+  }
+
+  TEST_CASE("a refused client names $T_CID and $T_CSECRET, and shows the client id") {
+    e2e::Scene scene(0);
+    auto& [dir, api] = scene;
+    AuthRequirement need;
+    need.kind = AuthRequirement::Kind::OAuth2;
+    const std::string url = api.add_endpoint(protected_items(need));
+    tsync::mock::OAuthOptions oauth;
+    api.set_oauth(oauth);
+    const Env env({{"T_CID", oauth.client_id}, {"T_CSECRET", "not-the-secret-99"}});
+    const std::string config =
+        write_config(dir, "", item_stream(url, oauth_setting(api, "client_credentials", false)));
+    const Run run = sync_cli(config, env);
+    CHECK(run.code == 1);
+    CHECK_MESSAGE(run.err.find("HTTP 401: the token endpoint refused: invalid_client (client "
+                               "authentication failed); check the client id in $T_CID and the "
+                               "client secret in $T_CSECRET") != std::string::npos,
+                  run.err);
+    check_no_secret({"not-the-secret-99"}, run.out, run.err, dir.file("replica.db"), config, &api);
+  }
+
+  TEST_CASE("a refused login names the variables of its body's secrets") {
+    e2e::Scene scene(0);
+    auto& [dir, api] = scene;
+    AuthRequirement need;
+    need.kind = AuthRequirement::Kind::Session;
+    need.username = "ada";
+    need.password = "login-password-1";
+    const std::string url = api.add_endpoint(protected_items(need));
+    const Env env({{std::string("T_PW"), std::string("wrong-password-2")}});
+    const std::string config = write_config(
+        dir, "",
+        item_stream(url, R"({"type": "session", "login_url": ")" +
+                             api.url("/auth/session_token/login") +
+                             R"(", "body": {"username": "ada", "password": {"env": "T_PW"}},
+                                "token_path": "token", "prefix": "Token "})"));
+    const Run run = sync_cli(config, env);
+    CHECK(run.code == 1);
+    CHECK_MESSAGE(run.err.find("HTTP 401: the login was refused: {\"error\":\"invalid username "
+                               "or password\"} (check the login body's credentials, with $T_PW)") !=
+                      std::string::npos,
+                  run.err);
+    check_no_secret({"wrong-password-2"}, run.out, run.err, dir.file("replica.db"), config, &api);
+  }
+
+  TEST_CASE("status and reset run without the secrets' environment variables") {
+    e2e::Scene scene(0);
+    auto& [dir, api] = scene;
+    AuthRequirement need;
+    need.kind = AuthRequirement::Kind::OAuth2;
+    const std::string url = api.add_endpoint(protected_items(need));
+    tsync::mock::OAuthOptions oauth;
+    api.set_oauth(oauth);
+    const Env sync_env({{"T_CID", oauth.client_id},
+                        {"T_CSECRET", oauth.client_secret},
+                        {"T_RT", oauth.refresh_token}});
+    const std::string one =
+        write_config(dir, "", item_stream(url, oauth_setting(api, "refresh_token", true)));
+    REQUIRE(sync_cli(one, sync_env).code == 0);
+    // Every kind of secret from the environment: a bearer token, a header,
+    // Basic's user and password, OAuth2's client and refresh token.
+    const std::string both = dir.file("both.json");
+    std::rename(write_config(dir, R"("token_env": "T_TOKEN", )",
+                             item_stream(url, oauth_setting(api, "refresh_token", true)) +
+                                 R"(, {"name": "other", "url": ")" + url +
+                                 R"(", "headers": {"X-Key": {"env": "T_KEY"}},
+                  "auth": {"type": "basic", "username_env": "T_USER", "password_env": "T_PW"}})")
+                    .c_str(),
+                both.c_str());
+    const Run needs = sync_cli(both, sync_env);
+    CHECK(needs.code == 2);  // a sync needs them all
+    CHECK(needs.err.find("is not set") != std::string::npos);
+    for (const char* name : {"T_CID", "T_CSECRET", "T_RT"}) ::unsetenv(name);
+    for (const char* name : {"T_TOKEN", "T_KEY", "T_USER", "T_PW"})
+      REQUIRE(std::getenv(name) == nullptr);
+    const auto status = proc::run({TSYNC_BINARY, "status", "--config", both});
+    CHECK_MESSAGE(status.exit_code == 0, status.err);
+    CHECK(status.out.find("items") != std::string::npos);
+    const auto reset = proc::run({TSYNC_BINARY, "reset", "--config", both});
+    CHECK_MESSAGE(reset.exit_code == 0, reset.err);
+    CHECK(reset.out.find("items: cursor forgotten") != std::string::npos);
+  }
+
+  TEST_CASE("logins, token requests, renewals and retries show in -v and are counted apart") {
+    for (const auto kind : {AuthRequirement::Kind::OAuth2, AuthRequirement::Kind::Session}) {
+      const bool oauth2 = kind == AuthRequirement::Kind::OAuth2;
+      CAPTURE(oauth2);
+      e2e::Scene scene(0);
+      auto& [dir, api] = scene;
+      AuthRequirement need;
+      need.kind = kind;
+      need.username = "ada";
+      need.password = "login-password-1";
+      const std::string url = api.add_endpoint(protected_items(need));
+      tsync::mock::OAuthOptions oauth;
+      api.set_oauth(oauth);
+      // The second and fourth data requests find every token expired: each is
+      // refused, a new token or login is had, and the request is sent again.
+      api.set_request_hook([&api](std::size_t n) {
+        if (n == 2 || n == 4) api.expire_tokens();
+      });
+      const Env env({{"T_CID", oauth.client_id},
+                     {"T_CSECRET", oauth.client_secret},
+                     {"T_PW", "login-password-1"}});
+      const std::string auth =
+          oauth2 ? oauth_setting(api, "client_credentials", false)
+                 : R"({"type": "session", "login_url": ")" + api.url("/auth/session_token/login") +
+                       R"(", "body": {"username": "ada", "password": {"env": "T_PW"}},
+                          "token_path": "token", "prefix": "Token "})";
+      const std::string config = write_config(dir, "", item_stream(url, auth));
+      const Run run = sync_cli(config, env, "--verbose");
+      api.set_request_hook(nullptr);
+      REQUIRE_MESSAGE(run.code == 0, run.err);
+      // What the API saw: five pages, two of them twice; three sign-ins.
+      CHECK(api.request_count() == 7);
+      CHECK(api.token_requests() + api.login_requests() == 3);
+      const std::string sign_ins = oauth2 ? "3 token requests" : "3 logins";
+      CHECK_MESSAGE(run.out.find("; 7 requests (2 retried), " + sign_ins + "\n") != std::string::npos,
+                    run.out);
+      const std::string endpoint =
+          "POST " + api.url(oauth2 ? "/oauth/v1/token" : "/auth/session_token/login") + ": ";
+      const std::string first = oauth2 ? "an access token (none yet)" : "logging in (none yet)";
+      const std::string again =
+          (oauth2 ? std::string("a new access token") : std::string("logging in again")) +
+          " (the API answered 401); then the request again";
+      CHECK(run.err.find("tsync: " + endpoint + first + "\n") != std::string::npos);
+      std::size_t renewals = 0;
+      for (std::size_t at = run.err.find(endpoint + again); at != std::string::npos;
+           at = run.err.find(endpoint + again, at + 1))
+        ++renewals;
+      CHECK_MESSAGE(renewals == 2, run.err);
+      const Run json = [&] {
+        api.records(kPath).mutate(3, 0);
+        return sync_cli(config, env, "--json");
+      }();
+      REQUIRE_MESSAGE(json.code == 0, json.err);
+      CHECK(json.out.find(oauth2 ? "\"logins\":0,\"token_requests\":1"
+                                 : "\"logins\":1,\"token_requests\":0") != std::string::npos);
+    }
+  }
+
+  TEST_CASE("the README's playground sign-in configuration, against the mock's playground") {
+    // The mock makes its credentials at random, as the playground does, and
+    // prints them: the test reads them as a user would.
+    proc::Child mock({TSYNC_MOCK_BINARY, "--port", "0", "--users", "5", "--playground-auth"});
+    const std::string first = mock.read_line();
+    const std::size_t at = first.find("http://127.0.0.1:");
+    REQUIRE_MESSAGE(at != std::string::npos, first);
+    const std::string origin = first.substr(at, first.find('/', at + 17) - at);
+    std::map<std::string, std::string> printed;  // the table's rows by their first column
+    for (int rules = 0; rules < 3;) {
+      const std::string line = mock.read_line();
+      REQUIRE_FALSE(line.empty());
+      if (line == std::string(140, '-')) {
+        ++rules;
+        continue;
+      }
+      const std::size_t bar = line.find(" | ");
+      if (rules >= 1 && bar != std::string::npos)
+        printed[line.substr(0, line.find_last_not_of(' ', bar) + 1)] = line;
+    }
+    const auto after = [&](const std::string& row, const std::string& label) {
+      const std::string& line = printed.at(row);
+      const std::size_t start = line.find(label);
+      REQUIRE_MESSAGE(start != std::string::npos, line);
+      const std::size_t begin = start + label.size();
+      return line.substr(begin, line.find(' ', begin) - begin);
+    };
+    const std::string basic_user = after("Http Basic Auth", "Username: ");
+    const std::string basic_password = after("Http Basic Auth", "Password: ");
+    const std::string session_user = after("Session Token Auth Login", "Username: ");
+    const std::string session_password = after("Session Token Auth Login", "Password: ");
+    CHECK(basic_user.size() == 17);
+    CHECK(basic_user.substr(5) == "@example.com");
+    CHECK(basic_password.size() == 8);
+    CHECK(session_password.size() == 10);
+    CHECK(session_user != basic_user);
+    CHECK(session_password != basic_password);
+    const std::vector<std::string> env{"PLAYGROUND_BASIC_USER=" + basic_user,
+                                       "PLAYGROUND_BASIC_PASSWORD=" + basic_password,
+                                       "PLAYGROUND_BEARER_TOKEN=" + after("HTTP Bearer", "Token: "),
+                                       "PLAYGROUND_API_KEY=" + after("Auth API Key", "Key: "),
+                                       "PLAYGROUND_SESSION_USER=" + session_user,
+                                       "PLAYGROUND_SESSION_PASSWORD=" + session_password};
+
+    const std::string readme = slurp(std::string(TSYNC_SOURCE_DIR) + "/README.md");
+    const std::size_t intro = readme.find("The Fivetran API playground's four signed endpoints");
+    REQUIRE(intro != std::string::npos);
+    const std::size_t open = readme.find("```json\n", intro) + 8;
+    std::string config_text = readme.substr(open, readme.find("```", open) - open);
+    // The README's export line names the same variables.
+    const std::size_t shell = readme.find("export PLAYGROUND_", open);
+    REQUIRE(shell != std::string::npos);
+    for (const std::string& assignment : env) {
+      const std::string name = assignment.substr(0, assignment.find('=') + 1);
+      CHECK_MESSAGE(readme.find(name, shell) < readme.find("```", shell), name);
+    }
+    for (std::size_t p = config_text.find("http://127.0.0.1:5001"); p != std::string::npos;
+         p = config_text.find("http://127.0.0.1:5001", p))
+      config_text.replace(p, 21, origin);
+    e2e::ScratchDir dir;
+    std::ofstream(dir.file("configuration.json")) << config_text;
+    const auto run = proc::run({TSYNC_BINARY, "sync", "--verbose"}, env, dir.path().string());
+    REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+    for (const char* table : {"user_basic", "user_bearer", "user_key", "user_session"}) {
+      CAPTURE(table);
+      CHECK(e2e::text_of(dir.file("replica.db"), std::string("SELECT count(*) FROM ") + table) ==
+            "20");
+    }
+    CHECK(run.out.find("session_users: 20 rows (20 new, 0 updated, 0 rejected)") !=
+          std::string::npos);
+    CHECK(run.out.find(", 1 login\n") != std::string::npos);
+    std::vector<std::string> secrets;
+    for (const std::string& assignment : env) secrets.push_back(assignment.substr(assignment.find('=') + 1));
+    secrets.erase(secrets.begin());  // the Basic user name is shown as configured
+    for (const std::string& secret : secrets) {
+      CAPTURE(secret);
+      CHECK(run.out.find(secret) == std::string::npos);
+      CHECK(run.err.find(secret) == std::string::npos);
+    }
+    // A session password from the Basic row is refused, naming the variable.
+    std::vector<std::string> swapped = env;
+    swapped[5] = "PLAYGROUND_SESSION_PASSWORD=" + basic_password;
+    std::remove(dir.file("replica.db").c_str());
+    const auto refused = proc::run({TSYNC_BINARY, "sync", "--stream", "session_users"}, swapped,
+                                   dir.path().string());
+    CHECK(refused.exit_code == 1);
+    CHECK_MESSAGE(refused.err.find("$PLAYGROUND_SESSION_PASSWORD") != std::string::npos,
+                  refused.err);
+    mock.signal(SIGTERM);
+    mock.wait();
   }
 }

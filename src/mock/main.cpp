@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "mock/mock_api.hpp"
+#include "mock/playground.hpp"
 
 int main(int argc, char** argv) {
   tsync::mock::Options options;
@@ -139,6 +142,21 @@ int main(int argc, char** argv) {
                "working");
   app.add_flag("--oauth-invalid-grant", oauth.invalid_grant,
                "Answer every refresh_token grant with invalid_grant");
+  bool playground_auth = false;
+  app.add_flag("--playground-auth", playground_auth,
+               "Serve the Fivetran API playground's signed endpoints (/auth/http_basic, "
+               "/auth/http_bearer, /auth/api_key, /auth/session_token/data), 20 users each, "
+               "with a Basic user and password, a bearer token, an API key and a session user "
+               "and password made at random, printed at start as the playground prints them");
+  const std::map<std::string, tsync::mock::OAuthOptions::Format> formats{
+      {"json", tsync::mock::OAuthOptions::Format::Json},
+      {"form", tsync::mock::OAuthOptions::Format::Form},
+      {"form_unless_json", tsync::mock::OAuthOptions::Format::FormUnlessJsonAccepted}};
+  app.add_option("--oauth-format", oauth.format,
+                 "How the token endpoint writes its answers: JSON, form-encoded, or form-encoded "
+                 "unless the request's Accept asks for JSON (as GitHub's)")
+      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
+      ->default_str("json");
   std::vector<std::string> endpoint_texts;
   app.add_option("--endpoint", endpoint_texts, tsync::mock::kEndpointSpecHelp)
       ->type_name("SPEC")
@@ -163,6 +181,14 @@ int main(int argc, char** argv) {
                    e.what());
       return 2;
     }
+  }
+
+  std::optional<tsync::mock::PlaygroundCredentials> playground;
+  if (playground_auth) {
+    std::mt19937_64 random{std::random_device{}()};
+    playground = tsync::mock::random_playground_credentials(random);
+    for (auto& spec : tsync::mock::playground_auth_endpoints(*playground, options.seed))
+      endpoints.push_back(std::move(spec));
   }
 
   // Signals are taken synchronously by this thread; the server threads never see them.
@@ -198,6 +224,11 @@ int main(int argc, char** argv) {
     if (oauth2)
       std::printf("tsync-mock-api: OAuth2 tokens at %s\n",
                   api.url(tsync::mock::kTokenPath).c_str());
+    if (playground)
+      std::fputs(tsync::mock::playground_credentials_table(
+                     "http://127.0.0.1:" + std::to_string(bound), *playground)
+                     .c_str(),
+                 stdout);
     std::fflush(stdout);
     int received = 0;
     sigwait(&signals, &received);

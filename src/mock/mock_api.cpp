@@ -1074,18 +1074,41 @@ struct MockApi::Impl {
     response.set_content(answer, "application/json");
   }
 
-  // An error of the token endpoint, as RFC 6749 section 5.2 writes it.
-  static void oauth_error(httplib::Response& response, int status, const std::string& error,
-                          const std::string& description) {
-    std::string body = "{\"error\":";
-    append_json_string(body, error);
-    body += ",\"error_description\":";
-    append_json_string(body, description);
-    body += "}";
+  // The answer of the token endpoint: `fields` as JSON (numbers unquoted) or
+  // form-encoded, as `format` and the request's Accept say.
+  static void token_answer(const httplib::Request& request, httplib::Response& response,
+                           OAuthOptions::Format format, int status,
+                           const std::vector<std::pair<std::string, std::string>>& fields) {
+    const bool form = format == OAuthOptions::Format::Form ||
+                      (format == OAuthOptions::Format::FormUnlessJsonAccepted &&
+                       request.get_header_value("Accept").find("application/json") ==
+                           std::string::npos);
+    std::string body;
+    for (const auto& [name, value] : fields) {
+      if (form) {
+        body += (body.empty() ? "" : "&") + percent_encoded(name) + "=" + percent_encoded(value);
+        continue;
+      }
+      body += body.empty() ? "{" : ",";
+      append_json_string(body, name);
+      body += ":";
+      if (name == "expires_in")
+        body += value;
+      else
+        append_json_string(body, value);
+    }
+    if (!form) body += "}";
     response.status = status;
     response.set_header("Cache-Control", "no-store");
     response.set_header("Pragma", "no-cache");
-    response.set_content(body, "application/json");
+    response.set_content(body, form ? "application/x-www-form-urlencoded" : "application/json");
+  }
+
+  // An error of the token endpoint, as RFC 6749 section 5.2 writes it.
+  void oauth_error(const httplib::Request& request, httplib::Response& response, int status,
+                   const std::string& error, const std::string& description) const {
+    token_answer(request, response, oauth.format, status,
+                 {{"error", error}, {"error_description", description}});
   }
 
   // POST kTokenPath: the OAuth2 token endpoint (OAuthOptions).
@@ -1094,21 +1117,21 @@ struct MockApi::Impl {
     if (serve_sign_in_fault(response)) return;
     const std::string type = request.get_header_value("Content-Type");
     if (type.rfind("application/x-www-form-urlencoded", 0) != 0)
-      return oauth_error(response, 400, "invalid_request",
+      return oauth_error(request, response, 400, "invalid_request",
                          "the body must be application/x-www-form-urlencoded");
     const auto items = decode_form(request.body);
     if (!items)
-      return oauth_error(response, 400, "invalid_request", "the body is not form-encoded");
+      return oauth_error(request, response, 400, "invalid_request", "the body is not form-encoded");
     std::map<std::string, std::string> form;
     for (const auto& [name, value] : *items)
       if (!form.emplace(name, value).second)
-        return oauth_error(response, 400, "invalid_request", name + " is given more than once");
+        return oauth_error(request, response, 400, "invalid_request", name + " is given more than once");
     const auto param = [&](const char* name) -> std::optional<std::string> {
       const auto it = form.find(name);
       return it == form.end() ? std::nullopt : std::optional<std::string>(it->second);
     };
     const auto grant = param("grant_type");
-    if (!grant) return oauth_error(response, 400, "invalid_request", "grant_type is missing");
+    if (!grant) return oauth_error(request, response, 400, "invalid_request", "grant_type is missing");
 
     // The client: as Basic (its parts form-encoded, RFC 6749 section 2.3.1) or in the body.
     const std::string authorization = request.get_header_value("Authorization");
@@ -1116,7 +1139,7 @@ struct MockApi::Impl {
     std::optional<std::string> client_id = param("client_id"), secret = param("client_secret");
     if (basic) {
       if (secret)
-        return oauth_error(response, 400, "invalid_request",
+        return oauth_error(request, response, 400, "invalid_request",
                            "the client authenticates both in the Authorization header and in "
                            "the body");
       client_id.reset();
@@ -1131,7 +1154,7 @@ struct MockApi::Impl {
     if (!client_id || !secret || *client_id != oauth.client_id || *secret != oauth.client_secret) {
       // RFC 6749 section 5.2: a client that tried Basic is answered a Basic challenge.
       if (basic) response.set_header("WWW-Authenticate", "Basic realm=\"tsync-mock-api\"");
-      return oauth_error(response, 401, "invalid_client",
+      return oauth_error(request, response, 401, "invalid_client",
                          !client_id && !secret ? "client authentication is missing"
                                                : "client authentication failed");
     }
@@ -1139,9 +1162,9 @@ struct MockApi::Impl {
     if (*grant == "refresh_token") {
       const auto presented = param("refresh_token");
       if (!presented)
-        return oauth_error(response, 400, "invalid_request", "refresh_token is missing");
+        return oauth_error(request, response, 400, "invalid_request", "refresh_token is missing");
       if (oauth.invalid_grant || *presented != refresh_token)
-        return oauth_error(response, 400, "invalid_grant",
+        return oauth_error(request, response, 400, "invalid_grant",
                            "the refresh token is invalid, expired or revoked");
       if (oauth.rotate_refresh_token) {
         refresh_token = tokens.random_token();
@@ -1149,25 +1172,17 @@ struct MockApi::Impl {
       }
     } else if (*grant != "client_credentials") {
       return oauth_error(
-          response, 400, "unsupported_grant_type",
+          request, response, 400, "unsupported_grant_type",
           "grant_type \"" + *grant + "\" is not supported (client_credentials, refresh_token)");
     }
     const int lifetime = oauth.expires_in_seconds;
-    std::string body = "{\"access_token\":";
-    append_json_string(body, tokens.issue(TokenBook::Kind::Access, std::chrono::seconds(lifetime)));
-    body += ",\"token_type\":\"bearer\",\"expires_in\":" + std::to_string(lifetime);
-    if (new_refresh_token) {
-      body += ",\"refresh_token\":";
-      append_json_string(body, *new_refresh_token);
-    }
-    if (const auto scope = param("scope")) {
-      body += ",\"scope\":";
-      append_json_string(body, *scope);
-    }
-    body += "}";
-    response.set_header("Cache-Control", "no-store");
-    response.set_header("Pragma", "no-cache");
-    response.set_content(body, "application/json");
+    std::vector<std::pair<std::string, std::string>> fields{
+        {"access_token", tokens.issue(TokenBook::Kind::Access, std::chrono::seconds(lifetime))},
+        {"token_type", "bearer"},
+        {"expires_in", std::to_string(lifetime)}};
+    if (new_refresh_token) fields.emplace_back("refresh_token", *new_refresh_token);
+    if (const auto scope = param("scope")) fields.emplace_back("scope", *scope);
+    token_answer(request, response, oauth.format, 200, fields);
   }
 
   void serve_mutate(const httplib::Request& request, httplib::Response& response) {

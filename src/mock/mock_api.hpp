@@ -53,6 +53,13 @@ struct OAuthOptions {
   // working at once.
   bool rotate_refresh_token = false;
   bool invalid_grant = false;  // answer every refresh_token grant with invalid_grant
+  // How answers and errors are written: JSON; form-encoded
+  // (access_token=...&expires_in=...&token_type=bearer, Content-Type
+  // application/x-www-form-urlencoded) unless the request's Accept names
+  // application/json, as GitHub's OAuth endpoint does; or form-encoded always,
+  // as a proxy that re-encodes the answers does.
+  enum class Format { Json, FormUnlessJsonAccepted, Form };
+  Format format = Format::Json;
 };
 
 // One misbehaviour, served instead of the next data request's normal answer.
