@@ -235,8 +235,8 @@ bool create_whole(const std::string& path, const ReplicaOptions& options) {
     // Everything into the file itself, so that the file alone is the replica.
     if (sqlite3_wal_checkpoint_v2(db->getHandle(), "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr,
                                   nullptr) != SQLITE_OK)
-      throw Error(temporary + ": cannot write the new replica: " +
-                  sqlite3_errmsg(db->getHandle()));
+      throw Error(path + ": cannot make the replica (in " + temporary +
+                  "): " + sqlite3_errmsg(db->getHandle()));
   }
   // The -wal and -shm of an earlier file of that name belong to no replica:
   // SQLite would read that log into the new one.
