@@ -249,17 +249,22 @@ TEST_SUITE("secrets") {
     e2e::ScratchDir dir;
     const std::string config = dir.file("configuration.json");
     std::ofstream(config) << R"({"database": ")" << dir.file("replica.db") << R"(", "streams": [
-        {"name": "a", "url": ")" << server.url("/data") << R"(", "auth": {"type": "session",
-         "login_url": ")" << server.url("/login") << R"(", "body": {"password": {"env": "T_LP"}},
+        {"name": "a", "url": ")"
+                          << server.url("/data") << R"(", "auth": {"type": "session",
+         "login_url": ")" << server.url("/login")
+                          << R"(", "body": {"password": {"env": "T_LP"}},
          "token_path": "token"}},
-        {"name": "b", "url": ")" << server.url("/data") << R"(", "auth": {"type": "oauth2",
-         "token_url": ")" << server.url("/token") << R"(", "grant": "client_credentials",
+        {"name": "b", "url": ")"
+                          << server.url("/data") << R"(", "auth": {"type": "oauth2",
+         "token_url": ")" << server.url("/token")
+                          << R"(", "grant": "client_credentials",
          "client_id_env": "T_CID", "client_secret_env": "T_CS"}}]})";
     const auto r = proc::run({TSYNC_BINARY, "sync", "--config", config},
                              {"T_LP=login-pw-1", "T_CID=client-1", "T_CS=client-secret-1"});
     CHECK_MESSAGE(r.exit_code == 0, r.err);
     std::sort(accepts.begin(), accepts.end());  // the two streams run at once
-    CHECK(accepts == std::vector<std::string>{"login: application/json", "token: application/json"});
+    CHECK(accepts ==
+          std::vector<std::string>{"login: application/json", "token: application/json"});
     CHECK(r.out.find("a: 1 rows") != std::string::npos);
     CHECK(r.out.find("b: 1 rows") != std::string::npos);
   }
