@@ -6,12 +6,12 @@
 #include <unistd.h>
 #include <algorithm>
 #include <cctype>
-#include <map>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <rapidjson/document.h>
@@ -63,12 +63,14 @@ void collect_json_values(const rapidjson::Value& v, const std::vector<std::strin
   for (const auto& m : v.GetObject()) {
     const std::string_view key(m.name.GetString(), m.name.GetStringLength());
     const bool named = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
-      return n.size() == key.size() && std::equal(n.begin(), n.end(), key.begin(), [](char a, char b) {
+      return n.size() == key.size() &&
+             std::equal(n.begin(), n.end(), key.begin(), [](char a, char b) {
                return std::tolower(static_cast<unsigned char>(a)) ==
                       std::tolower(static_cast<unsigned char>(b));
              });
     });
-    if (named && m.value.IsString()) out.emplace_back(m.value.GetString(), m.value.GetStringLength());
+    if (named && m.value.IsString())
+      out.emplace_back(m.value.GetString(), m.value.GetStringLength());
     collect_json_values(m.value, names, out);
   }
 }
@@ -210,19 +212,21 @@ TokenResponse parse_token_response(std::string_view body, long status, const std
     fields = std::move(*form);
   } else {
     throw PermanentError(where + ": the token endpoint's answer is neither a JSON object nor " +
-                         "form-encoded" + (body.empty() ? "" : ": " + quote_answer(body, redactor)));
+                         "form-encoded" +
+                         (body.empty() ? "" : ": " + quote_answer(body, redactor)));
   }
   // Texts of the answer pass through quote_answer: a token may hide in any of them.
   const auto quoted = [&](const std::string& text) { return quote_answer(text, redactor); };
   Redactor masks = redactor;
   for (const char* name : {"access_token", "refresh_token", "id_token"})
-    if (field(fields, name).size() >= Redactor::kMinSecretLength) masks.add_secret(field(fields, name));
+    if (field(fields, name).size() >= Redactor::kMinSecretLength)
+      masks.add_secret(field(fields, name));
   const std::string error = field(fields, "error");
   if (!error.empty() || status < 200 || status >= 300) {
     const std::string description = field(fields, "error_description");
     throw PermanentError(
-        where + ": the token endpoint refused: " +
-        masks.redact(error.empty() ? "?" : quoted(error)) +
+        where +
+        ": the token endpoint refused: " + masks.redact(error.empty() ? "?" : quoted(error)) +
         (description.empty() ? "" : " (" + masks.redact(quoted(description)) + ")") +
         refusal_hint(error, config));
   }
@@ -430,7 +434,8 @@ void Authenticator::obtain_access_token() {
   std::string type;
   const std::string answer =
       post(c.token_url, "application/x-www-form-urlencoded", form, headers, status, type);
-  const TokenResponse token = parse_token_response(answer, status, c.token_url, *redactor_, type, &c);
+  const TokenResponse token =
+      parse_token_response(answer, status, c.token_url, *redactor_, type, &c);
   if (token.access_token.size() >= Redactor::kMinSecretLength)
     redactor_->add_secret(token.access_token);
   if (token.refresh_token && *token.refresh_token != refresh_token_ && c.refresh_grant) {

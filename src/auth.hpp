@@ -170,7 +170,7 @@ class Authenticator {
   std::mutex mutex_;
   std::string token_;  // the session or access token now; empty before the first
   std::optional<std::chrono::steady_clock::time_point> renew_at_;
-  double lifetime_ = 0;  // the access token's expires_in
+  double lifetime_ = 0;        // the access token's expires_in
   std::string refresh_token_;  // the refresh token to use next
   bool renewed_after_refusal_ = false;
   bool refused_ = false;  // the next login or token request follows a 401

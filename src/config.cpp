@@ -253,7 +253,8 @@ void apply_defaults(const Checker& c, const StreamDefaults& d, StreamConfig& s, 
   s.token_env = d.token_env;
   s.max_delete_fraction = d.max_delete_fraction;
   s.max_requests_per_second = d.max_requests_per_second;
-  if (s.token_env) s.token = secret_from_env(c, "token_env", *s.token_env, "the API token", secrets);
+  if (s.token_env)
+    s.token = secret_from_env(c, "token_env", *s.token_env, "the API token", secrets);
 }
 
 std::vector<std::string> string_list(const Checker& c, const char* key) {
@@ -722,8 +723,8 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
       } else if (m.value.IsObject() && m.value.MemberCount() == 1 && m.value.HasMember("env") &&
                  m.value["env"].IsString() && m.value["env"].GetStringLength() > 0) {
         header.env = m.value["env"].GetString();
-        header.value =
-            secret_from_env(c, "headers", *header.env, "the value of header " + header.name, secrets);
+        header.value = secret_from_env(c, "headers", *header.env,
+                                       "the value of header " + header.name, secrets);
       } else {
         c.fail("headers", "\"" + header.name +
                               "\" must be a string, or {\"env\": \"VARIABLE\"} to take a "

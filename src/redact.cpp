@@ -176,7 +176,8 @@ std::vector<std::pair<std::size_t, std::size_t>> value_ranges(
 
 }  // namespace
 
-std::vector<std::string> field_values(std::string_view text, const std::vector<std::string>& names) {
+std::vector<std::string> field_values(std::string_view text,
+                                      const std::vector<std::string>& names) {
   std::vector<std::string> out;
   for (const auto& [begin, end] : value_ranges(text, names))
     out.emplace_back(text.substr(begin, end - begin));

@@ -369,7 +369,7 @@ std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const Transpo
     observer.on_response(status, get->content_length());
     if (status == 401 && auth && !get->secrets_withheld() && auth->renew_after_refusal()) {
       read_error_body(*get);  // the connection stays usable
-      ++io.requests;  // the same request again, with a new login or token
+      ++io.requests;          // the same request again, with a new login or token
       ++io.retries;
       continue;
     }

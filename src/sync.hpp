@@ -40,8 +40,8 @@ class SyncObserver {
   // A session login or OAuth2 token request is sent to `url` before the
   // request just announced; `reason` says why ("none yet", "it expires in 3 s",
   // "the API answered 401"), `renewal` whether it replaces one the run had.
-  virtual void on_sign_in(bool /*login*/, const std::string& /*url*/,
-                          const std::string& /*reason*/, bool /*renewal*/) {}
+  virtual void on_sign_in(bool /*login*/, const std::string& /*url*/, const std::string& /*reason*/,
+                          bool /*renewal*/) {}
   virtual void on_checkpoint(const Cursor& /*cursor*/, const RunCounters& /*committed*/) {}
   // Called every few thousand records and once per chunk of body.
   virtual void on_progress(const RunCounters& /*written*/, std::uint64_t /*body_bytes*/,

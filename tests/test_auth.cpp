@@ -110,16 +110,16 @@ TEST_SUITE("auth") {
       CHECK_FALSE(t.refresh_token);
     }
     SUBCASE("without it, the fields are enough; values are form-decoded") {
-      const auto t = tsync::parse_token_response(
-          "access_token=a%2Bb+c%3D&refresh_token=rt-0002\n", 200, "http://h/t", redactor,
-          "text/plain");
+      const auto t = tsync::parse_token_response("access_token=a%2Bb+c%3D&refresh_token=rt-0002\n",
+                                                 200, "http://h/t", redactor, "text/plain");
       CHECK(t.access_token == "a+b c=");
       CHECK(t.refresh_token == "rt-0002");
     }
     SUBCASE("an error, form-encoded") {
       CHECK_THROWS_WITH(
           tsync::parse_token_response("error=bad_verification_code&error_description=The+code+"
-                                      "passed+is+incorrect", 200, "http://h/t", redactor,
+                                      "passed+is+incorrect",
+                                      200, "http://h/t", redactor,
                                       "application/x-www-form-urlencoded"),
           "POST http://h/t: HTTP 200: the token endpoint refused: bad_verification_code (The "
           "code passed is incorrect)");
@@ -150,8 +150,9 @@ TEST_SUITE("auth") {
          "access_token=[redacted]&expires_in=5&refresh_token=[redacted]"},
         {"plain text", "Your token: " + token + ". Keep it; client secret client-secret-77.",
          "Your token: [redacted] Keep it; client secret [redacted]."},
-        {"HTML", "<table><tr><td>access_token</td><td>" + token +
-                     "</td></tr></table><input name=\"token\" value=\"sess-42\">",
+        {"HTML",
+         "<table><tr><td>access_token</td><td>" + token +
+             "</td></tr></table><input name=\"token\" value=\"sess-42\">",
          "<table><tr><td>access_token</td><td>[redacted]</td></tr></table><input "
          "name=\"token\" value=\"[redacted]\">"},
     };
@@ -164,8 +165,8 @@ TEST_SUITE("auth") {
                                 {"session", "key"}) == R"({"session": {"key": "[redacted]"}})");
     }
     SUBCASE("cut after 300 characters, never inside a mask, on one line") {
-      const std::string body = std::string(290, 'x') + "\naccess_token=" + token + "\n" +
-                               std::string(500, 'y');
+      const std::string body =
+          std::string(290, 'x') + "\naccess_token=" + token + "\n" + std::string(500, 'y');
       const std::string quoted = tsync::quote_answer(body, redactor);
       CHECK(quoted.size() <= 303);
       CHECK(quoted.find('\n') == std::string::npos);

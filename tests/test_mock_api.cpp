@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -24,6 +25,7 @@
 #include "mock/endpoint_spec.hpp"
 #include "mock/mock_api.hpp"
 #include "mock/paging.hpp"
+#include "mock/playground.hpp"
 #include "mock/record_store.hpp"
 #include "mock/user_generator.hpp"
 #include "process.hpp"
@@ -2843,6 +2845,75 @@ TEST_SUITE("mock_api") {
     // The refresh token is not an access token: it survives.
     CHECK(token_request(port,
                         "grant_type=refresh_token&refresh_token=refresh-token-0001&" + kClientBody)
+              .status == 200);
+  }
+
+  TEST_CASE("the token endpoint answers form-encoded always, or unless asked for JSON") {
+    MockApi api;
+    const int port = api.start();
+    OAuthOptions oauth;
+    oauth.format = OAuthOptions::Format::FormUnlessJsonAccepted;  // GitHub's
+    api.set_oauth(oauth);
+    const std::string grant = "grant_type=client_credentials&scope=a+b&" + kClientBody;
+    const Raw form = token_request(port, grant, {{"Accept", "*/*"}});
+    CHECK(form.status == 200);
+    CHECK(form.content_type == "application/x-www-form-urlencoded");
+    const auto fields = tsync::mock::decode_form(form.body);
+    REQUIRE(fields);
+    REQUIRE(fields->size() == 4);
+    CHECK((*fields)[0].first == "access_token");
+    CHECK((*fields)[0].second.size() == 40);
+    CHECK((*fields)[1] == std::pair<std::string, std::string>{"token_type", "bearer"});
+    CHECK((*fields)[2] == std::pair<std::string, std::string>{"expires_in", "3600"});
+    CHECK((*fields)[3] == std::pair<std::string, std::string>{"scope", "a b"});
+    const Raw json = token_request(port, grant, {{"Accept", "application/json"}});
+    CHECK(json.content_type == "application/json");
+    CHECK(json.text("token_type") == "bearer");
+    CHECK(json.json["expires_in"].GetInt() == 3600);
+    // Errors too.
+    const Raw refused = token_request(port, "grant_type=client_credentials");
+    CHECK(refused.status == 401);
+    CHECK(refused.body ==
+          "error=invalid_client&error_description=client%20authentication%20is%20missing");
+    oauth.format = OAuthOptions::Format::Form;  // a proxy that re-encodes every answer
+    api.set_oauth(oauth);
+    CHECK(token_request(port, grant, {{"Accept", "application/json"}}).content_type ==
+          "application/x-www-form-urlencoded");
+  }
+
+  TEST_CASE("the playground's credentials: made at random, each kind apart, printed as it does") {
+    std::mt19937_64 random(42);
+    const auto c = tsync::mock::random_playground_credentials(random);
+    CHECK(c.basic_username.size() == 17);
+    CHECK(c.basic_username.substr(5) == "@example.com");
+    CHECK(c.basic_password.size() == 8);
+    CHECK(c.session_password.size() == 10);
+    CHECK(c.bearer_token.size() == 36);
+    CHECK(c.bearer_token[14] == '4');
+    CHECK(c.api_key != c.bearer_token);
+    CHECK(c.session_username != c.basic_username);
+    const std::string table = tsync::mock::playground_credentials_table("http://127.0.0.1:5001", c);
+    CHECK(table.find("Http Basic Auth                | GET http://127.0.0.1:5001/auth/http_basic"
+                     "          | Username: " +
+                     c.basic_username + " Password: " + c.basic_password) != std::string::npos);
+    CHECK(table.find("| Username: " + c.session_username + "  Password: " + c.session_password) !=
+          std::string::npos);
+    MockApi api;
+    const int port = api.start();
+    for (auto& spec : tsync::mock::playground_auth_endpoints(c)) api.add_endpoint(std::move(spec));
+    const auto get = [&](const std::string& path, const std::string& authorization) {
+      return raw_get(port, path + "?since=2999-01-01T00:00:00Z",
+                     {{"Authorization", authorization}});
+    };
+    CHECK(get("/auth/http_basic", basic_header(c.basic_username, c.basic_password)).status == 200);
+    CHECK(get("/auth/http_basic", basic_header(c.basic_username, c.session_password)).status ==
+          401);
+    CHECK(get("/auth/http_bearer", "Bearer " + c.bearer_token).status == 200);
+    const Raw keyed = get("/auth/api_key", "apiKey " + c.api_key);
+    CHECK(keyed.status == 200);
+    CHECK(keyed.json["data"].Size() == 20);  // whatever since says
+    CHECK(get("/auth/session_token/data",
+              "Token " + log_in(port, c.session_username, c.session_password))
               .status == 200);
   }
 

@@ -5,6 +5,7 @@
 // and -shm files.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -226,5 +227,45 @@ TEST_SUITE("secrets") {
     CHECK(d.execAndGet("SELECT reason FROM _rejected").getString() ==
           "updatedAt is not an ISO 8601 timestamp: \"[redacted]\"");
     CHECK(d.execAndGet("SELECT raw FROM _rejected").getString().find(kToken) != std::string::npos);
+  }
+
+  TEST_CASE("login and token requests ask for JSON") {
+    LocalServer server;
+    std::vector<std::string> accepts;
+    server.http.Post("/login", [&](const httplib::Request& req, httplib::Response& res) {
+      accepts.push_back("login: " + req.get_header_value("Accept"));
+      res.set_content(R"({"token": "session-token-1234"})", "application/json");
+    });
+    server.http.Post("/token", [&](const httplib::Request& req, httplib::Response& res) {
+      accepts.push_back("token: " + req.get_header_value("Accept"));
+      res.set_content("access_token=access-token-5678&token_type=bearer",
+                      "application/x-www-form-urlencoded");
+    });
+    server.http.Get("/data", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"data":[{"id":"1","updatedAt":"2024-01-15T10:30:00Z"}]})",
+                      "application/json");
+    });
+    server.start();
+    e2e::ScratchDir dir;
+    const std::string config = dir.file("configuration.json");
+    std::ofstream(config) << R"({"database": ")" << dir.file("replica.db") << R"(", "streams": [
+        {"name": "a", "url": ")"
+                          << server.url("/data") << R"(", "auth": {"type": "session",
+         "login_url": ")" << server.url("/login")
+                          << R"(", "body": {"password": {"env": "T_LP"}},
+         "token_path": "token"}},
+        {"name": "b", "url": ")"
+                          << server.url("/data") << R"(", "auth": {"type": "oauth2",
+         "token_url": ")" << server.url("/token")
+                          << R"(", "grant": "client_credentials",
+         "client_id_env": "T_CID", "client_secret_env": "T_CS"}}]})";
+    const auto r = proc::run({TSYNC_BINARY, "sync", "--config", config},
+                             {"T_LP=login-pw-1", "T_CID=client-1", "T_CS=client-secret-1"});
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    std::sort(accepts.begin(), accepts.end());  // the two streams run at once
+    CHECK(accepts ==
+          std::vector<std::string>{"login: application/json", "token: application/json"});
+    CHECK(r.out.find("a: 1 rows") != std::string::npos);
+    CHECK(r.out.find("b: 1 rows") != std::string::npos);
   }
 }

@@ -712,8 +712,9 @@ TEST_SUITE("sync_auth") {
       CHECK(api.request_count() == 7);
       CHECK(api.token_requests() + api.login_requests() == 3);
       const std::string sign_ins = oauth2 ? "3 token requests" : "3 logins";
-      CHECK_MESSAGE(run.out.find("; 7 requests (2 retried), " + sign_ins + "\n") != std::string::npos,
-                    run.out);
+      CHECK_MESSAGE(
+          run.out.find("; 7 requests (2 retried), " + sign_ins + "\n") != std::string::npos,
+          run.out);
       const std::string endpoint =
           "POST " + api.url(oauth2 ? "/oauth/v1/token" : "/auth/session_token/login") + ": ";
       const std::string first = oauth2 ? "an access token (none yet)" : "logging in (none yet)";
@@ -808,7 +809,8 @@ TEST_SUITE("sync_auth") {
           std::string::npos);
     CHECK(run.out.find(", 1 login\n") != std::string::npos);
     std::vector<std::string> secrets;
-    for (const std::string& assignment : env) secrets.push_back(assignment.substr(assignment.find('=') + 1));
+    for (const std::string& assignment : env)
+      secrets.push_back(assignment.substr(assignment.find('=') + 1));
     secrets.erase(secrets.begin());  // the Basic user name is shown as configured
     for (const std::string& secret : secrets) {
       CAPTURE(secret);

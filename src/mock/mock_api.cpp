@@ -1079,10 +1079,10 @@ struct MockApi::Impl {
   static void token_answer(const httplib::Request& request, httplib::Response& response,
                            OAuthOptions::Format format, int status,
                            const std::vector<std::pair<std::string, std::string>>& fields) {
-    const bool form = format == OAuthOptions::Format::Form ||
-                      (format == OAuthOptions::Format::FormUnlessJsonAccepted &&
-                       request.get_header_value("Accept").find("application/json") ==
-                           std::string::npos);
+    const bool form =
+        format == OAuthOptions::Format::Form ||
+        (format == OAuthOptions::Format::FormUnlessJsonAccepted &&
+         request.get_header_value("Accept").find("application/json") == std::string::npos);
     std::string body;
     for (const auto& [name, value] : fields) {
       if (form) {
@@ -1125,13 +1125,15 @@ struct MockApi::Impl {
     std::map<std::string, std::string> form;
     for (const auto& [name, value] : *items)
       if (!form.emplace(name, value).second)
-        return oauth_error(request, response, 400, "invalid_request", name + " is given more than once");
+        return oauth_error(request, response, 400, "invalid_request",
+                           name + " is given more than once");
     const auto param = [&](const char* name) -> std::optional<std::string> {
       const auto it = form.find(name);
       return it == form.end() ? std::nullopt : std::optional<std::string>(it->second);
     };
     const auto grant = param("grant_type");
-    if (!grant) return oauth_error(request, response, 400, "invalid_request", "grant_type is missing");
+    if (!grant)
+      return oauth_error(request, response, 400, "invalid_request", "grant_type is missing");
 
     // The client: as Basic (its parts form-encoded, RFC 6749 section 2.3.1) or in the body.
     const std::string authorization = request.get_header_value("Authorization");

@@ -58,7 +58,7 @@ inline PlaygroundCredentials random_playground_credentials(std::mt19937_64& rand
 // Token <token>`, the token from POST kLoginPath with the session's user and
 // password).
 inline std::vector<EndpointSpec> playground_auth_endpoints(const PlaygroundCredentials& c,
-                                                          std::uint64_t seed = 1) {
+                                                           std::uint64_t seed = 1) {
   std::vector<EndpointSpec> out;
   const auto add = [&](const char* path, AuthRequirement auth) {
     EndpointSpec spec;
