@@ -36,6 +36,7 @@
 #include "sync.hpp"
 #include "table_writer.hpp"
 #include "timestamp.hpp"
+#include "wait.hpp"
 
 using tsync::mock::EndpointSpec;
 using tsync::mock::PagingStyle;
@@ -849,7 +850,8 @@ TEST_SUITE("sync_concurrency") {
     const std::string config =
         write_file(dir, "configuration.json", config_text(db, 4, fleet.streams()));
     proc::Child child({TSYNC_BINARY, "sync", "--config", config});
-    std::this_thread::sleep_for(milliseconds(700));
+    // Two requests a stream started: each stream has read a page whole.
+    tsync::test::wait_until("eight requests", [&] { return api.request_count() >= 8; });
     const auto signalled = Clock::now();
     child.signal(SIGTERM);
     const auto r = child.wait();
