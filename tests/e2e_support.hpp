@@ -226,6 +226,20 @@ inline std::string quoted(const std::string& name) {
   return q + "\"";
 }
 
+// The rows of `table` a reader sees now: 0 while the replica or the table does
+// not exist yet or cannot be read at this moment. For waiting on a sync that
+// runs in another process.
+inline std::int64_t committed_rows(const std::string& db_path, const std::string& table) {
+  try {
+    if (!std::filesystem::exists(db_path)) return 0;
+    SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+    if (!db.tableExists(table)) return 0;
+    return db.execAndGet("SELECT count(*) FROM " + quoted(table)).getInt64();
+  } catch (const SQLite::Exception&) {
+    return 0;
+  }
+}
+
 // Checks that a stored SQLite value is what tsync promises for a field of an
 // undeclared column (or the cursor field, stored by its format).
 inline void check_value(const SQLite::Column& stored, const TruthField& sent, bool iso_cursor,

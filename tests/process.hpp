@@ -76,7 +76,7 @@ class Child {
 
   // Reads one line the child printed to stdout, newline excluded; gives up after
   // `timeout_ms` without output. What wait() returns later starts after it.
-  std::string read_line(int timeout_ms = 10000) {
+  std::string read_line(int timeout_ms = 60000) {
     std::string line;
     char c = 0;
     pollfd fd{out_fd_, POLLIN, 0};

@@ -14,6 +14,7 @@
 #include "errors.hpp"
 #include "process.hpp"
 #include "replica.hpp"
+#include "wait.hpp"
 
 using tsync::mock::MockApi;
 using tsync::mock::Options;
@@ -288,7 +289,9 @@ TEST_SUITE("cli") {
     SUBCASE("SIGINT") { sig = SIGINT; }
 
     proc::Child child({kTsync, "sync", "--config", config, "--db", db});
-    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    tsync::test::wait_until("the sync's first committed rows", [&] {
+      return e2e::committed_rows(db, "user") > 0;
+    });
     child.signal(sig);
     const auto r = child.wait();
 
@@ -550,34 +553,33 @@ TEST_SUITE("cli") {
   }
 
   TEST_CASE("tsync status names a sync that is running now") {
-    Options options;
-    options.users = 20000;
-    options.rate_limit_bytes_per_second = 300000;
-    e2e::Scene scene(options);
+    e2e::Scene scene(200);
     auto& [dir, api] = scene;
     const std::string db = dir.file("replica.db");
     const std::string config =
         write_config(dir, config_json(api, ", \"database\": \"" + db + "\""));
     REQUIRE(proc::run({kTsync, "sync", "--config", config}).exit_code == 0);  // a first, quick one
-    api.set_options(options);
     REQUIRE(proc::run({kTsync, "reset", "--config", config}).exit_code == 0);
     auto idle = proc::run({kTsync, "status", "--db", db, "--json"});
     CHECK(idle.out.find("\"running\":null") != std::string::npos);
 
+    // The mock holds the sync's first request until the test has looked: by
+    // then the sync holds the lock and has logged its run.
+    tsync::test::Gate gate;
+    api.set_request_hook([&gate](std::size_t) { gate.hold(); });
     proc::Child child({kTsync, "sync", "--quiet", "--config", config});
-    std::string seen;
-    for (int i = 0; i < 100 && seen.find("sync running now") == std::string::npos; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      seen = proc::run({kTsync, "status", "--db", db}).out;
-    }
-    CHECK(seen.find("sync running now: pid " + std::to_string(child.pid()) +
-                    ", stream user since ") != std::string::npos);
+    gate.wait_for_arrival("the sync's first request");
+    const auto seen = proc::run({kTsync, "status", "--db", db});
+    CHECK(seen.out.find("sync running now: pid " + std::to_string(child.pid()) +
+                        ", stream user since ") != std::string::npos);
     const auto json = proc::run({kTsync, "status", "--db", db, "--json"});
     CHECK(json.out.find("\"running\":{\"pid\":" + std::to_string(child.pid()) +
                         ",\"stream\":\"user\"") != std::string::npos);
-    child.signal(SIGTERM);
-    CHECK(child.wait().exit_code == 128 + SIGTERM);
+    gate.open();
+    CHECK(child.wait().exit_code == 0);
+    api.set_request_hook(nullptr);
     const auto after = proc::run({kTsync, "status", "--db", db});
     CHECK(after.out.find("sync running now") == std::string::npos);
+    e2e::check_replica_equals(db, api);
   }
 }

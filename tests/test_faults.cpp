@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -18,6 +19,7 @@
 #include "errors.hpp"
 #include "process.hpp"
 #include "replica.hpp"
+#include "wait.hpp"
 
 using tsync::mock::Fault;
 using tsync::mock::MockApi;
@@ -427,12 +429,21 @@ TEST_SUITE("faults") {
     options.rate_limit_bytes_per_second = 400000;
     e2e::Scene scene(options);
     auto& [dir, api] = scene;
-    e2e::RecordingObserver observer;
+    // SIGINT comes once the sync has written rows.
+    struct ProgressObserver : e2e::RecordingObserver {
+      std::atomic<std::int64_t> written{0};
+      void on_progress(const tsync::RunCounters& counters, std::uint64_t,
+                       std::optional<std::uint64_t>) override {
+        written = counters.rows_new;
+      }
+    } observer;
     auto config = e2e::config_for(api, dir);
     config.checkpoint_rows = 50;
     tsync::install_interrupt_handlers();
-    std::thread interrupter([] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    std::thread interrupter([&observer] {
+      const auto limit = std::chrono::steady_clock::now() + tsync::test::kEventLimit;
+      while (observer.written == 0 && std::chrono::steady_clock::now() < limit)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
       std::raise(SIGINT);
     });
     tsync::SyncReport report;

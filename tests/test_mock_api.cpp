@@ -30,6 +30,7 @@
 #include "mock/user_generator.hpp"
 #include "process.hpp"
 #include "timestamp.hpp"
+#include "wait.hpp"
 
 using tsync::mock::CursorFormat;
 using tsync::mock::EndpointSpec;
@@ -3216,13 +3217,15 @@ TEST_SUITE("mock_api") {
       api.set_options(options);
       slow.latency = std::chrono::milliseconds(0);
       api.set_serving("/v1/list", slow);
+      const std::size_t requests = api.request_count();
       std::thread reader([&] {
         httplib::Client client("127.0.0.1", port);
         const auto result = client.Get(tsync::mock::kUsersPath);
         CHECK(result);
         CHECK(result->body.size() > 200'000);
       });
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      tsync::test::wait_until("the users' request",
+                              [&] { return api.request_count() > requests; });
       CHECK(fetch_reply(port, "/v1/list").status == 200);
       reader.join();
       CHECK(api.peak_concurrent_requests() == 2);

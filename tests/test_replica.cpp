@@ -24,6 +24,7 @@
 #include "errors.hpp"
 #include "replica.hpp"
 #include "support.hpp"
+#include "wait.hpp"
 
 namespace {
 
@@ -1031,10 +1032,9 @@ TEST_SUITE("replica") {
                               std::string(6000, static_cast<char>('a' + i % 26))));
     const Cursor last = cursor_at("2024-01-15T10:30:00Z");
     writer.commit(&last, {});
-    // The copy happens on another thread: wait for it (at most 20 s).
-    for (int i = 0; i < 400 && replica.background_checkpoints() == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    CHECK(replica.background_checkpoints() >= 1);
+    // The copy happens on another thread: wait for it.
+    tsync::test::wait_until("a checkpoint on the checkpointer's thread",
+                            [&] { return replica.background_checkpoints() >= 1; });
     CHECK(std::filesystem::file_size(path) > 15u * 1000 * 1000);
     auto reader = open_reader(path);
     CHECK(count(reader, "SELECT count(*) FROM user") == 3000);

@@ -17,6 +17,7 @@
 #include "process.hpp"
 #include "table_writer.hpp"
 #include "sync.hpp"
+#include "wait.hpp"
 
 using tsync::mock::Tombstone;
 
@@ -289,8 +290,10 @@ TEST_SUITE("sync_deletes") {
     api.store().remove(100);
     options.rate_limit_bytes_per_second = 400000;
     api.set_options(options);
+    const std::size_t requests = api.request_count();
     proc::Child child({TSYNC_BINARY, "sync", "--full", "--quiet", "--config", config});
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    tsync::test::wait_until("the full pass's first request",
+                            [&] { return api.request_count() > requests; });
     child.signal(SIGTERM);
     CHECK(child.wait().exit_code == 128 + SIGTERM);
     CHECK(count(db,
