@@ -12,6 +12,7 @@
 
 #include "config.hpp"
 #include "console.hpp"
+#include "error_text.hpp"
 #include "errors.hpp"
 #include "replica.hpp"
 #include "report.hpp"
@@ -55,8 +56,13 @@ int run_sync(const Options& o) {
   const tsync::Config config = sync_config(o);
   // Everything printed passes through the redactor: no secret reaches a log.
   const tsync::Redactor& redactor = *config.redactor;
+  // A closed output stops the run at a safe point (write_text).
   auto print = [&](std::FILE* to, const std::string& text) {
-    std::fprintf(to, "%s\n", redactor.redact(text).c_str());
+    tsync::write_text(to, redactor.redact(text) + "\n");
+  };
+  // An error for a person: said once, cut short; --json keeps it whole.
+  auto print_error = [&](const std::string& text) {
+    print(stderr, tsync::human_text("tsync: error: " + text));
   };
   tsync::install_interrupt_handlers();
   const auto verbosity = o.quiet     ? tsync::Verbosity::Quiet
@@ -70,7 +76,7 @@ int run_sync(const Options& o) {
   } catch (const tsync::Error& e) {
     // Nothing was synced: the replica could not be locked or opened.
     console.finish();
-    print(stderr, std::string("tsync: error: ") + e.what());
+    print_error(e.what());
     if (o.json && e.exit_code() != tsync::kExitLocked && e.exit_code() != tsync::kExitUsage) {
       tsync::SyncReport report;
       report.stream = o.streams.empty() ? config.streams.front().name : o.streams.front();
@@ -86,7 +92,7 @@ int run_sync(const Options& o) {
     if (!report.error.empty()) {
       // Named by its stream where the configuration has more than one.
       const std::string prefix = config.streams.size() > 1 ? report.stream + ": " : "";
-      print(stderr, "tsync: error: " + prefix + report.error);
+      print_error(prefix + report.error);
     }
     if (report.exit_code != tsync::kExitOk &&
         (code == tsync::kExitOk || report.status == "interrupted"))
@@ -204,7 +210,7 @@ int main(int argc, char** argv) {
     if (*status) return run_status(o, config_status);
     return run_reset(o, config_reset);
   } catch (const tsync::Error& e) {
-    std::fprintf(stderr, "tsync: error: %s\n", e.what());
+    tsync::write_text(stderr, tsync::human_text(std::string("tsync: error: ") + e.what()) + "\n");
     return e.exit_code();
   } catch (const SQLite::Exception& e) {
     std::fprintf(stderr, "tsync: error: replica: %s\n", e.what());

@@ -374,6 +374,16 @@ std::optional<RunningSync> Replica::running_sync() {
   return running;
 }
 
+int Replica::mark_died_runs(const SyncLock& /*lock*/) {
+  try {
+    SQLite::Statement update(*db_, sql_string(sql::mark_died));
+    update.bind(1, static_cast<std::int64_t>(::getpid()));
+    return update.exec();
+  } catch (const SQLite::Exception& e) {
+    throw Error(describe(path_, e));
+  }
+}
+
 int Replica::schema_version() { return db_->execAndGet("PRAGMA user_version").getInt(); }
 
 std::vector<RunRecord> Replica::recent_runs(int limit) {

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "error_text.hpp"
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -73,21 +75,23 @@ std::string with_commas(std::int64_t n) {
   return n < 0 ? "-" + out : out;
 }
 
+std::string counted(std::int64_t n, const char* one, const char* many) {
+  return with_commas(n) + " " + (n == 1 ? one : many);
+}
+
 std::string summary_line(const SyncReport& r) {
   const RunCounters& c = r.counters;
   std::string line =
-      r.stream + ": " + with_commas(c.rows_new + c.rows_updated) + " rows (" +
+      r.stream + ": " + counted(c.rows_new + c.rows_updated, "row", "rows") + " (" +
       with_commas(c.rows_new) + " new, " + with_commas(c.rows_updated) + " updated, " +
       (c.rows_deleted > 0 || r.full ? with_commas(c.rows_deleted) + " deleted, " : std::string()) +
       with_commas(c.rows_rejected) + " rejected) in " + fixed(r.seconds, r.seconds < 10 ? 2 : 1) +
       " s; cursor " + r.cursor_before.value_or("(none)") + " -> " +
-      r.cursor_after.value_or("(none)") + "; " + with_commas(c.requests) +
-      (c.requests == 1 ? " request" : " requests");
-  if (c.retries > 0)
-    line += ", " + with_commas(c.retries) + (c.retries == 1 ? " retry" : " retries");
+      r.cursor_after.value_or("(none)") + "; " + counted(c.requests, "request", "requests");
+  if (c.retries > 0) line += ", " + counted(c.retries, "retry", "retries");
   if (r.status != "ok") line += "; " + r.status;
   if (!r.warning.empty()) line += "; WARNING: " + r.warning;
-  return line;
+  return human_text(line);
 }
 
 std::string summary_json(const SyncReport& r) {
@@ -131,7 +135,7 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
   if (streams.empty()) out += "  no stream synced yet\n";
   for (const StreamStatus& s : streams) {
     out += "  " + s.stream + (s.table == s.stream ? "" : " (table " + s.table + ")") + ": " +
-           with_commas(s.rows) + " rows" +
+           counted(s.rows, "row", "rows") +
            (s.deleted > 0 ? " (" + with_commas(s.deleted) + " marked deleted)" : std::string()) +
            ", " + with_commas(s.rejected) + " rejected, cursor " +
            s.cursor.value_or("(none: the next sync is a full sync)") +
@@ -139,13 +143,15 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
   }
   if (!runs.empty()) out += "recent runs (newest first):\n";
   for (const RunRecord& r : runs) {
-    out += "  #" + std::to_string(r.run_id) + " " + r.started_at + " " + r.status + ": " +
-           with_commas(r.rows_new) + " new, " + with_commas(r.rows_updated) + " updated, " +
-           (r.rows_deleted > 0 ? with_commas(r.rows_deleted) + " deleted, " : std::string()) +
-           with_commas(r.rows_rejected) + " rejected, " + with_commas(r.requests) + " requests";
-    if (!r.cursor_after.empty()) out += ", cursor " + r.cursor_after;
-    if (!r.error.empty()) out += "\n      " + r.error;
-    if (!r.warning.empty()) out += "\n      warning: " + r.warning;
+    std::string line =
+        "  #" + std::to_string(r.run_id) + " " + r.stream + " " + r.started_at + " " + r.status +
+        ": " + with_commas(r.rows_new) + " new, " + with_commas(r.rows_updated) + " updated, " +
+        (r.rows_deleted > 0 ? with_commas(r.rows_deleted) + " deleted, " : std::string()) +
+        with_commas(r.rows_rejected) + " rejected, " + counted(r.requests, "request", "requests");
+    if (!r.cursor_after.empty()) line += ", cursor " + r.cursor_after;
+    out += human_line(line);
+    if (!r.error.empty()) out += "\n" + human_text("      " + r.error);
+    if (!r.warning.empty()) out += "\n" + human_text("      warning: " + r.warning);
     out += "\n";
   }
   return out;

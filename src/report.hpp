@@ -12,9 +12,12 @@ namespace tsync {
 
 // 1234567 -> "1,234,567".
 std::string with_commas(std::int64_t n);
+// A count and its noun: (1, "row", "rows") -> "1 row"; (1000, ...) -> "1,000 rows".
+std::string counted(std::int64_t n, const char* one, const char* many);
 
 // The one-line human summary of a run:
 // "user: 1,000 rows (990 new, 10 updated, 0 rejected) in 0.4 s; cursor A -> B; 2 requests".
+// A long error or warning is cut (human_text); summary_json keeps it whole.
 std::string summary_line(const SyncReport& report);
 
 // The run as one JSON object (one line), for schedulers and scripts.
