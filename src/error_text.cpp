@@ -9,6 +9,8 @@ namespace {
 constexpr std::string_view kEllipsis = "…";
 constexpr std::string_view kCutNote = "… (cut; the whole text: --json, or _sync_log)";
 constexpr std::string_view kEachNote = " (each in full: --json, or _sync_log)";
+// The most of a line one shape of failure takes.
+constexpr std::size_t kShapeChars = kMaxLineChars / 3;
 
 // Replaces the value of every query parameter of each http(s) URL in `text`
 // with "…". A URL runs to the next space; ':' ',' ';' ')' at its end are not
@@ -68,39 +70,39 @@ std::string failure_shape(const Failure& failure) {
   return shape;
 }
 
+std::vector<std::vector<std::size_t>> alike(const std::vector<Failure>& failures) {
+  std::vector<std::string> shapes;
+  std::vector<std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < failures.size(); ++i) {
+    std::string shape = failure_shape(failures[i]);
+    const auto it = std::find(shapes.begin(), shapes.end(), shape);
+    if (it == shapes.end()) {
+      shapes.push_back(std::move(shape));
+      groups.push_back({i});
+    } else {
+      groups[static_cast<std::size_t>(it - shapes.begin())].push_back(i);
+    }
+  }
+  return groups;
+}
+
 GroupedFailures group_failures(std::vector<Failure>& failures) {
   std::stable_sort(failures.begin(), failures.end(),
                    [](const Failure& a, const Failure& b) { return a.order < b.order; });
-  struct Group {
-    std::string shape;
-    const Failure* first;
-    const Failure* last;
-    std::size_t count;
-  };
-  std::vector<Group> groups;
-  for (const Failure& f : failures) {
-    std::string shape = failure_shape(f);
-    auto it = std::find_if(groups.begin(), groups.end(),
-                           [&](const Group& g) { return g.shape == shape; });
-    if (it == groups.end()) {
-      groups.push_back({std::move(shape), &f, &f, 1});
-    } else {
-      it->last = &f;
-      ++it->count;
-    }
-  }
-  constexpr std::size_t kShapeChars = kMaxLineChars / 3;
+  const auto groups = alike(failures);
   GroupedFailures grouped;
   grouped.ways = groups.size();
-  for (const Group& g : groups) {
+  for (const auto& group : groups) {
+    const Failure& first = failures[group.front()];
+    const Failure& last = failures[group.back()];
     if (!grouped.text.empty()) grouped.text += "; ";
     if (groups.size() > 1)
-      grouped.text += std::to_string(g.count) + (g.count == 1 ? ": " : " alike: ");
-    if (g.count == 1)
-      grouped.text += g.first->where + ": " + cut(g.first->why, kShapeChars);
+      grouped.text += std::to_string(group.size()) + (group.size() == 1 ? ": " : " alike: ");
+    if (group.size() == 1)
+      grouped.text += first.where + ": " + cut(first.why, kShapeChars);
     else
-      grouped.text += cut(g.shape, kShapeChars) + " (first " + g.first->where + ", last " +
-                      g.last->where + ")";
+      grouped.text += cut(failure_shape(first), kShapeChars) + " (first " + first.where +
+                      ", last " + last.where + ")";
   }
   return grouped;
 }

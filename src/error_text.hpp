@@ -33,6 +33,10 @@ struct Failure {
 // ("GET http://h/e?since=…&until=…: HTTP 400"). Failures of one shape failed alike.
 std::string failure_shape(const Failure& failure);
 
+// The indices of `failures` grouped by shape: a group per shape, in the order
+// of its first occurrence, each in the order given.
+std::vector<std::vector<std::size_t>> alike(const std::vector<Failure>& failures);
+
 // Failures said once per shape, in the order of their first occurrence.
 struct GroupedFailures {
   std::size_t ways = 0;  // the number of shapes

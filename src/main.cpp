@@ -88,12 +88,10 @@ int run_sync(const Options& o) {
   }
   console.finish();
   int code = tsync::kExitOk;
-  for (const tsync::SyncReport& report : reports) {
-    if (!report.error.empty()) {
-      // Named by its stream where the configuration has more than one.
-      const std::string prefix = config.streams.size() > 1 ? report.stream + ": " : "";
-      print_error(prefix + report.error);
-    }
+  const auto errors = tsync::stream_errors(reports, config.streams.size() > 1);
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    const tsync::SyncReport& report = reports[i];
+    if (!errors[i].empty()) print_error(errors[i]);
     if (report.exit_code != tsync::kExitOk &&
         (code == tsync::kExitOk || report.status == "interrupted"))
       code = report.exit_code;

@@ -94,6 +94,30 @@ std::string summary_line(const SyncReport& r) {
   return human_text(line);
 }
 
+std::vector<std::string> stream_errors(const std::vector<SyncReport>& reports, bool named) {
+  std::vector<std::string> errors(reports.size());
+  std::vector<Failure> failures;
+  std::vector<std::size_t> report_of;
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    if (reports[i].error.empty()) continue;
+    failures.push_back({reports[i].stream, reports[i].error, {}, 0});
+    report_of.push_back(i);
+  }
+  for (const auto& group : alike(failures)) {
+    const Failure& first = failures[group.front()];
+    std::string& error = errors[report_of[group.front()]];
+    if (group.size() == 1) {
+      error = (named ? first.where + ": " : "") + first.why;
+      continue;
+    }
+    std::string names;
+    for (std::size_t k = 0; k < group.size(); ++k)
+      names += (k == 0 ? "" : k + 1 == group.size() ? " and " : ", ") + failures[group[k]].where;
+    error = "streams " + names + ": " + failure_shape(first);
+  }
+  return errors;
+}
+
 std::string summary_json(const SyncReport& r) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);

@@ -20,6 +20,12 @@ std::string counted(std::int64_t n, const char* one, const char* many);
 // A long error or warning is cut (human_text); summary_json keeps it whole.
 std::string summary_line(const SyncReport& report);
 
+// The error each report's stream has to say, by index: "" for none, or when
+// the stream failed alike with an earlier one (a shared login refused), which
+// then says it once for them all: "streams a, b and c: <error, its URL's query
+// values set aside>". With `named`, an error of one stream begins "<stream>: ".
+std::vector<std::string> stream_errors(const std::vector<SyncReport>& reports, bool named);
+
 // The run as one JSON object (one line), for schedulers and scripts.
 std::string summary_json(const SyncReport& report);
 

@@ -40,6 +40,32 @@ TEST_SUITE("report") {
           "1 request, 1 retry");
   }
 
+  TEST_CASE("streams that failed alike are said once, others each on their own") {
+    auto failed = [](const std::string& stream, const std::string& error) {
+      tsync::SyncReport r;
+      r.stream = stream;
+      r.status = error.empty() ? "ok" : "error";
+      r.error = error;
+      return r;
+    };
+    const std::string refused = "POST http://h/login: HTTP 401: wrong password";
+    const std::vector<tsync::SyncReport> reports{
+        failed("a", "GET http://h/x?kind=a&since=2024-01-01T00%3A00%3A00Z: HTTP 400"),
+        failed("b", refused),
+        failed("c", ""),
+        failed("d", "GET http://h/x?kind=d&since=2024-02-01T00%3A00%3A00Z: HTTP 400"),
+        failed("e", refused),
+        failed("f", "GET http://h/y?since=2024-01-01T00%3A00%3A00Z: HTTP 500")};
+    CHECK(tsync::stream_errors(reports, true) ==
+          std::vector<std::string>{"streams a and d: GET http://h/x?kind=…&since=…: HTTP 400",
+                                   "streams b and e: " + refused, "", "", "",
+                                   "f: GET http://h/y?since=2024-01-01T00%3A00%3A00Z: HTTP 500"});
+    CHECK(tsync::stream_errors({reports[1]}, false) == std::vector<std::string>{refused});
+    const std::vector<tsync::SyncReport> three{failed("a", refused), failed("b", refused),
+                                               failed("c", refused)};
+    CHECK(tsync::stream_errors(three, true).front() == "streams a, b and c: " + refused);
+  }
+
   TEST_CASE("status names each run's stream, says died runs so, and keeps lines short") {
     std::vector<tsync::StreamStatus> streams(1);
     streams[0].stream = "orders";
