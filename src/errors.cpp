@@ -24,10 +24,6 @@ std::int64_t now_nanos() {
 
 extern "C" void on_signal(int signal_number) { g_signal.store(signal_number); }
 
-}  // namespace
-
-namespace {
-
 std::string interrupted_text(int signal_number) {
   if (signal_number == SIGPIPE)
     return "stopped because its output was closed (the program reading tsync's output, "

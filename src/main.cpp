@@ -60,10 +60,12 @@ int run_sync(const Options& o) {
   auto print = [&](std::FILE* to, const std::string& text) {
     tsync::write_text(to, redactor.redact(text) + "\n");
   };
-  // An error for a person: said once, cut short; --json keeps it whole.
-  auto print_error = [&](const std::string& text) {
-    print(stderr, tsync::human_text("tsync: error: " + text));
+  // For a person: masked, then cut short (no secret is cut in half); --json
+  // keeps every detail.
+  auto print_human = [&](std::FILE* to, const std::string& text) {
+    tsync::write_text(to, tsync::human_text(redactor.redact(text)) + "\n");
   };
+  auto print_error = [&](const std::string& text) { print_human(stderr, "tsync: error: " + text); };
   tsync::install_interrupt_handlers();
   const auto verbosity = o.quiet     ? tsync::Verbosity::Quiet
                          : o.verbose ? tsync::Verbosity::Verbose
@@ -99,7 +101,8 @@ int run_sync(const Options& o) {
       print(stdout, tsync::summary_json(report));
     } else if (report.run_id != 0 && (!o.quiet || report.exit_code != tsync::kExitOk)) {
       // A run that never began has nothing to sum up beyond its error.
-      print(report.exit_code == tsync::kExitOk ? stdout : stderr, tsync::summary_line(report));
+      print_human(report.exit_code == tsync::kExitOk ? stdout : stderr,
+                  tsync::summary_line(report));
     }
   }
   std::fflush(stdout);
@@ -111,12 +114,16 @@ int run_status(const Options& o, const CLI::Option* config_given) {
   const std::string path = replica_path(o, config);
   const auto replica = tsync::Replica::open_existing(path);
   const auto streams = replica->status();
-  const auto runs = replica->recent_runs(o.runs);
+  auto runs = replica->recent_runs(o.runs);
   const auto running = replica->running_sync();
   // The replica holds texts already masked; with a configuration, mask again
-  // with today's secrets.
+  // with today's secrets, before status_text cuts long ones.
   tsync::Redactor none;
   const tsync::Redactor& redactor = config ? *config->redactor : none;
+  for (tsync::RunRecord& r : runs) {
+    r.error = redactor.redact(r.error);
+    r.warning = redactor.redact(r.warning);
+  }
   if (o.json)
     std::printf("%s\n", redactor.redact(tsync::status_json(path, streams, runs, running)).c_str());
   else

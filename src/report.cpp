@@ -3,10 +3,10 @@
 
 #include <cstdio>
 
-#include "error_text.hpp"
-
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include "error_text.hpp"
 
 namespace tsync {
 namespace {
@@ -91,7 +91,7 @@ std::string summary_line(const SyncReport& r) {
   if (c.retries > 0) line += ", " + counted(c.retries, "retry", "retries");
   if (r.status != "ok") line += "; " + r.status;
   if (!r.warning.empty()) line += "; WARNING: " + r.warning;
-  return human_text(line);
+  return line;
 }
 
 std::vector<std::string> stream_errors(const std::vector<SyncReport>& reports, bool named) {

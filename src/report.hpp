@@ -17,7 +17,7 @@ std::string counted(std::int64_t n, const char* one, const char* many);
 
 // The one-line human summary of a run:
 // "user: 1,000 rows (990 new, 10 updated, 0 rejected) in 0.4 s; cursor A -> B; 2 requests".
-// A long error or warning is cut (human_text); summary_json keeps it whole.
+// Whole, however long: the caller masks secrets, then cuts it (human_text).
 std::string summary_line(const SyncReport& report);
 
 // The error each report's stream has to say, by index: "" for none, or when
@@ -30,7 +30,9 @@ std::vector<std::string> stream_errors(const std::vector<SyncReport>& reports, b
 std::string summary_json(const SyncReport& report);
 
 // `tsync status` as text and as JSON.
-// `running` is the sync holding the replica now, if any.
+// `running` is the sync holding the replica now, if any. The text says each
+// run's error and warning for a person (human_text): their secrets must be
+// masked before, or a cut could leave part of one unmasked.
 std::string status_text(const std::string& path, const std::vector<StreamStatus>& streams,
                         const std::vector<RunRecord>& runs,
                         const std::optional<RunningSync>& running = std::nullopt);

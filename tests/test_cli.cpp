@@ -425,6 +425,33 @@ TEST_SUITE("cli") {
     }
   }
 
+  TEST_CASE("status cuts a long error after masking its secrets, never through one") {
+    e2e::Scene scene(10);
+    auto& [dir, api] = scene;
+    const std::string secret = "s3cr3t-t0ken-value-0123456789-abcdefghij";
+    const std::string config =
+        write_config(dir, config_json(api, ", \"token_env\": \"TSYNC_TEST_TOKEN\""));
+    const std::string db = dir.file("replica.db");
+    REQUIRE(proc::run({kTsync, "sync", "--config", config, "--db", db},
+                      {"TSYNC_TEST_TOKEN=" + secret})
+                .exit_code == 0);
+    {
+      // A text stored before this secret was the one configured: where a line
+      // is cut (about 950 bytes in), the secret begins.
+      SQLite::Database d(db, SQLite::OPEN_READWRITE);
+      SQLite::Statement update(d, "UPDATE _sync_log SET error = ?1");
+      update.bind(1, std::string(930, 'x') + secret + std::string(200, 'y'));
+      update.exec();
+    }
+    const auto r =
+        proc::run({kTsync, "status", "--config", config, "--db", db}, {"TSYNC_TEST_TOKEN=" + secret});
+    INFO(r.out);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find(secret.substr(0, 8)) == std::string::npos);
+    CHECK(r.out.find("[redacted]yyy") != std::string::npos);
+    CHECK(r.out.find("y… (cut; the whole text: --json, or _sync_log)\n") != std::string::npos);
+  }
+
   TEST_CASE("SIGTERM and SIGINT stop a sync with 143 and 130, keeping committed rows") {
     Options options;
     options.users = 4000;
