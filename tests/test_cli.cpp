@@ -366,14 +366,20 @@ TEST_SUITE("cli") {
     e2e::Scene scene(options);
     auto& [dir, api] = scene;
     const std::string db = dir.file("replica.db");
-    const std::string config = write_config(
-        dir, "{\"database\": \"" + db +
-                 "\", \"retry_base_seconds\": 0.01, \"streams\": [{\"name\": \"user\", "
-                 "\"url\": \"" +
-                 api.base_url() +
+    // One stream, or two read at once (the default max_concurrency) from one API.
+    std::vector<std::string> tables{"user"};
+    SUBCASE("one stream") {}
+    SUBCASE("two streams at once") { tables.push_back("user_copy"); }
+    std::string streams;
+    for (const std::string& table : tables)
+      streams += std::string(streams.empty() ? "" : ", ") + "{\"name\": \"" + table +
+                 "\", \"url\": \"" + api.base_url() +
                  "\", \"pagination\": {\"type\": \"offset\", \"param\": \"offset\", "
-                 "\"limit_param\": \"limit\", \"limit\": 20, \"total_path\": \"total\"}}]}");
-    // The 15th page waits until the reader has gone: the run cannot end before.
+                 "\"limit_param\": \"limit\", \"limit\": 20, \"total_path\": \"total\"}}";
+    const std::string config = write_config(
+        dir, "{\"database\": \"" + db + "\", \"retry_base_seconds\": 0.01, \"streams\": [" +
+                 streams + "]}");
+    // The 15th request waits until the reader has gone: the run cannot end before.
     std::mutex mutex;
     std::condition_variable changed;
     bool closed = false;
@@ -396,32 +402,44 @@ TEST_SUITE("cli") {
     const auto r = child.wait();
     api.set_request_hook(nullptr);
     INFO(seen);
-    CHECK(seen.find("tsync: GET ") != std::string::npos);
+    CHECK(seen.find(": GET http://127.0.0.1:") != std::string::npos);
 
     CHECK(r.exit_code == 128 + SIGPIPE);
     SQLite::Database d(db, SQLite::OPEN_READONLY);
     CHECK(d.execAndGet("PRAGMA integrity_check").getString() == "ok");
-    CHECK(d.execAndGet("SELECT status FROM _sync_log").getString() == "interrupted");
-    CHECK(d.execAndGet("SELECT error FROM _sync_log").getString() ==
-          "stopped because its output was closed (the program reading tsync's output, such as "
-          "head, exited); everything committed before it is kept");
+    SQLite::Statement runs(d, "SELECT stream, status, error FROM _sync_log ORDER BY run_id");
+    std::size_t logged = 0;
+    while (runs.executeStep()) {
+      ++logged;
+      INFO(runs.getColumn(0).getString());
+      CHECK(runs.getColumn(1).getString() == "interrupted");
+      CHECK(runs.getColumn(2).getString() ==
+            "stopped because its output was closed (the program reading tsync's output, such "
+            "as head, exited); everything committed before it is kept");
+    }
+    CHECK(logged == tables.size());
     // The pages read before the stop are committed: at least the nine whose
     // next request the reader saw.
-    const auto kept = d.execAndGet("SELECT count(*) FROM user").getInt64();
+    std::int64_t kept = 0;
+    for (const std::string& table : tables)
+      kept += d.execAndGet("SELECT count(*) FROM " + table).getInt64();
     CHECK(kept >= 9 * 20);
-    CHECK(kept < 3000);
+    CHECK(kept < 3000 * static_cast<std::int64_t>(tables.size()));
 
     const auto next = proc::run({kTsync, "sync", "--config", config});
     CHECK_MESSAGE(next.exit_code == 0, next.err);
-    std::map<std::string, std::string> stored;
-    SQLite::Statement rows(d, "SELECT id, updatedAt FROM user");
-    while (rows.executeStep()) stored[rows.getColumn(0).getString()] = rows.getColumn(1).getString();
     const auto truth = api.store().snapshot();
-    CHECK(stored.size() == truth.size());
-    for (const auto& u : truth) {
-      const auto it = stored.find(u.id);
-      REQUIRE_MESSAGE(it != stored.end(), "user " << u.id << " is not in the replica");
-      CHECK(tsync::parse_timestamp(it->second) == u.updated);
+    for (const std::string& table : tables) {
+      std::map<std::string, std::string> stored;
+      SQLite::Statement rows(d, "SELECT id, updatedAt FROM " + table);
+      while (rows.executeStep())
+        stored[rows.getColumn(0).getString()] = rows.getColumn(1).getString();
+      CHECK(stored.size() == truth.size());
+      for (const auto& u : truth) {
+        const auto it = stored.find(u.id);
+        REQUIRE_MESSAGE(it != stored.end(), "user " << u.id << " is not in " << table);
+        CHECK(tsync::parse_timestamp(it->second) == u.updated);
+      }
     }
   }
 
