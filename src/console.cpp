@@ -92,8 +92,9 @@ void ConsoleObserver::on_response(long status, std::optional<std::uint64_t> cont
   length_ = content_length;
   if (verbosity_ == Verbosity::Verbose)
     line("HTTP " + std::to_string(status) +
-         (content_length ? ", " + with_commas(static_cast<std::int64_t>(*content_length)) + " bytes"
-                         : ""));
+         (content_length
+              ? ", " + counted(static_cast<std::int64_t>(*content_length), "byte", "bytes")
+              : ""));
 }
 
 void ConsoleObserver::on_retry(const std::string& reason, double wait_seconds, int retry,

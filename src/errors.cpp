@@ -35,8 +35,7 @@ std::string interrupted_text(int signal_number) {
 }  // namespace
 
 Interrupted::Interrupted(int signal_number)
-    : Error(interrupted_text(signal_number), 128 + signal_number),
-      signal_number_(signal_number) {}
+    : Error(interrupted_text(signal_number), 128 + signal_number), signal_number_(signal_number) {}
 
 void install_interrupt_handlers() {
   struct sigaction action {};

@@ -973,10 +973,11 @@ std::string window_name(const StreamConfig& stream, const Window& w) {
 
 // A window's failure, for windows_failed.
 Failure window_failure(const StreamConfig& stream, const Window& w, std::string why) {
-  return Failure{window_name(stream, w), std::move(why),
-                 {format_cursor(stream.cursor_format, w.start),
-                  format_cursor(stream.cursor_format, w.end)},
-                 w.start.seconds};
+  return Failure{
+      window_name(stream, w),
+      std::move(why),
+      {format_cursor(stream.cursor_format, w.start), format_cursor(stream.cursor_format, w.end)},
+      w.start.seconds};
 }
 
 // The error of a stream whose windows `failures` failed: windows that failed

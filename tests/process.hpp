@@ -119,8 +119,7 @@ class Child {
     std::string line;
     char c = 0;
     pollfd p{fd, POLLIN, 0};
-    while (::poll(&p, 1, timeout_ms) > 0 && ::read(fd, &c, 1) == 1 && c != '\n')
-      line.push_back(c);
+    while (::poll(&p, 1, timeout_ms) > 0 && ::read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
     return line;
   }
 

@@ -310,9 +310,9 @@ TEST_SUITE("cli") {
     e2e::Scene scene(options);
     auto& [dir, api] = scene;
     const std::string db = dir.file("replica.db");
-    const std::string config = write_config(
-        dir, "{\"base_url\": \"" + api.base_url() +
-                 "\", \"retry_base_seconds\": 0.01, \"checkpoint_rows\": 50}");
+    const std::string config =
+        write_config(dir, "{\"base_url\": \"" + api.base_url() +
+                              "\", \"retry_base_seconds\": 0.01, \"checkpoint_rows\": 50}");
 
     proc::Child killed({kTsync, "sync", "--quiet", "--config", config, "--db", db});
     // Killed once the run has committed rows, while it reads on.
@@ -376,9 +376,9 @@ TEST_SUITE("cli") {
                  "\", \"url\": \"" + api.base_url() +
                  "\", \"pagination\": {\"type\": \"offset\", \"param\": \"offset\", "
                  "\"limit_param\": \"limit\", \"limit\": 20, \"total_path\": \"total\"}}";
-    const std::string config = write_config(
-        dir, "{\"database\": \"" + db + "\", \"retry_base_seconds\": 0.01, \"streams\": [" +
-                 streams + "]}");
+    const std::string config =
+        write_config(dir, "{\"database\": \"" + db +
+                              "\", \"retry_base_seconds\": 0.01, \"streams\": [" + streams + "]}");
     // The 15th request waits until the reader has gone: the run cannot end before.
     std::mutex mutex;
     std::condition_variable changed;
@@ -450,9 +450,9 @@ TEST_SUITE("cli") {
     const std::string config =
         write_config(dir, config_json(api, ", \"token_env\": \"TSYNC_TEST_TOKEN\""));
     const std::string db = dir.file("replica.db");
-    REQUIRE(proc::run({kTsync, "sync", "--config", config, "--db", db},
-                      {"TSYNC_TEST_TOKEN=" + secret})
-                .exit_code == 0);
+    REQUIRE(
+        proc::run({kTsync, "sync", "--config", config, "--db", db}, {"TSYNC_TEST_TOKEN=" + secret})
+            .exit_code == 0);
     {
       // A text stored before this secret was the one configured: where a line
       // is cut (about 950 bytes in), the secret begins.
@@ -461,8 +461,8 @@ TEST_SUITE("cli") {
       update.bind(1, std::string(930, 'x') + secret + std::string(200, 'y'));
       update.exec();
     }
-    const auto r =
-        proc::run({kTsync, "status", "--config", config, "--db", db}, {"TSYNC_TEST_TOKEN=" + secret});
+    const auto r = proc::run({kTsync, "status", "--config", config, "--db", db},
+                             {"TSYNC_TEST_TOKEN=" + secret});
     INFO(r.out);
     CHECK(r.exit_code == 0);
     CHECK(r.out.find(secret.substr(0, 8)) == std::string::npos);

@@ -11,10 +11,10 @@ using tsync::Failure;
 namespace {
 
 Failure window(int day, const std::string& why) {
-  const std::string start = "2024-01-" + std::string(day < 10 ? "0" : "") + std::to_string(day) +
-                            "T00:00:00Z";
-  const std::string end = "2024-01-" + std::string(day + 1 < 10 ? "0" : "") +
-                          std::to_string(day + 1) + "T00:00:00Z";
+  const std::string start =
+      "2024-01-" + std::string(day < 10 ? "0" : "") + std::to_string(day) + "T00:00:00Z";
+  const std::string end =
+      "2024-01-" + std::string(day + 1 < 10 ? "0" : "") + std::to_string(day + 1) + "T00:00:00Z";
   return Failure{"window " + start + " .. " + end, why, {start, end}, day};
 }
 

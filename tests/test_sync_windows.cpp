@@ -221,10 +221,9 @@ TEST_SUITE("sync_windows") {
     const tsync::Instant first = *tsync::parse_timestamp("2024-01-01T00:00:00Z");
     auto window_text = [&](std::size_t i) {
       return "window " +
-             tsync::format_cursor(tsync::CursorFormat::Iso8601,
-                                  tsync::Instant{first.seconds + static_cast<std::int64_t>(i) *
-                                                                     kWindow,
-                                                 0}) +
+             tsync::format_cursor(
+                 tsync::CursorFormat::Iso8601,
+                 tsync::Instant{first.seconds + static_cast<std::int64_t>(i) * kWindow, 0}) +
              " .. ";
     };
 
@@ -250,16 +249,15 @@ TEST_SUITE("sync_windows") {
     doc.Parse(as_json.out.c_str());
     REQUIRE(doc.IsObject());
     const std::string whole = doc["error"].GetString();
-    const std::string logged = e2e::text_of(
-        config.database, "SELECT error FROM _sync_log ORDER BY run_id DESC LIMIT 1");
+    const std::string logged =
+        e2e::text_of(config.database, "SELECT error FROM _sync_log ORDER BY run_id DESC LIMIT 1");
     CHECK(logged == whole);
     for (std::size_t i = 0; i < windows; ++i) {
       std::string encoded;
       tsync::append_url_encoded(
-          encoded, tsync::format_cursor(tsync::CursorFormat::Iso8601,
-                                        tsync::Instant{first.seconds +
-                                                           static_cast<std::int64_t>(i) * kWindow,
-                                                       0}));
+          encoded, tsync::format_cursor(
+                       tsync::CursorFormat::Iso8601,
+                       tsync::Instant{first.seconds + static_cast<std::int64_t>(i) * kWindow, 0}));
       CHECK(whole.find("\n" + window_text(i)) != std::string::npos);
       CHECK(whole.find("?start_time=" + encoded + "&end_time=") != std::string::npos);
     }
