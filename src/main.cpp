@@ -116,6 +116,7 @@ int run_status(const Options& o, const CLI::Option* config_given) {
   const auto streams = replica->status();
   auto runs = replica->recent_runs(o.runs);
   const auto running = replica->running_sync();
+  replica->show_died_runs(runs);
   // The replica holds texts already masked; with a configuration, mask again
   // with today's secrets, before status_text cuts long ones.
   tsync::Redactor none;

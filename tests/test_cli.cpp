@@ -323,6 +323,15 @@ TEST_SUITE("cli") {
     killed.signal(SIGKILL);
     REQUIRE(killed.wait().exit_code == 128 + SIGKILL);
     CHECK(peek(db, "SELECT status FROM _sync_log WHERE run_id = 1") == "running");
+    // Before the next sync, status already tells it: no sync holds the lock.
+    const auto before = proc::run({kTsync, "status", "--db", db});
+    CHECK(before.out.find("#1 user ") != std::string::npos);
+    CHECK(before.out.find(" died: ") != std::string::npos);
+    CHECK(before.out.find("its process ended without finishing (killed, or the machine "
+                          "stopped): no sync holds the replica's lock") != std::string::npos);
+    CHECK(
+        parse_json(proc::run({kTsync, "status", "--json", "--db", db}).out)["runs"][0]["status"] ==
+        "died");
 
     options.rate_limit_bytes_per_second = 0;
     api.set_options(options);
