@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS _sync_log (
   stream        TEXT NOT NULL,
   started_at    TEXT NOT NULL,
   finished_at   TEXT,
-  status        TEXT NOT NULL,   -- running, ok, error, interrupted
+  status        TEXT NOT NULL,   -- running, ok, error, interrupted, or died: found
+                                 -- running by a later sync (its process was killed)
   rows_new      INTEGER NOT NULL DEFAULT 0,
   rows_updated  INTEGER NOT NULL DEFAULT 0,
   rows_rejected INTEGER NOT NULL DEFAULT 0,

@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
+#include "error_text.hpp"
+#include "errors.hpp"
 #include "report.hpp"
 
 namespace tsync {
@@ -22,6 +25,14 @@ std::string megabytes(std::uint64_t bytes) {
 
 bool is_terminal(std::FILE* file) { return ::isatty(::fileno(file)) == 1; }
 
+void write_text(std::FILE* file, const std::string& text) {
+  errno = 0;
+  const bool failed = std::fputs(text.c_str(), file) == EOF || std::fflush(file) == EOF;
+  if (!failed) return;
+  if (errno == EPIPE) output_closed();
+  std::clearerr(file);
+}
+
 ConsoleObserver::ConsoleObserver(std::FILE* out, Verbosity verbosity, bool progress,
                                  std::shared_ptr<const Redactor> redactor)
     : out_(out),
@@ -31,11 +42,9 @@ ConsoleObserver::ConsoleObserver(std::FILE* out, Verbosity verbosity, bool progr
       start_(std::chrono::steady_clock::now()) {}
 
 void ConsoleObserver::line(const std::string& text) {
-  if (shown_) std::fputs("\r\033[K", out_);
-  shown_ = false;
   const std::string shown = redactor_ ? redactor_->redact(text) : text;
-  std::fprintf(out_, "tsync: %s%s\n", prefix_.c_str(), shown.c_str());
-  std::fflush(out_);
+  write_text(out_, (shown_ ? "\r\033[K" : "") + human_line("tsync: " + prefix_ + shown) + "\n");
+  shown_ = false;
 }
 
 void ConsoleObserver::on_concurrent_run(std::size_t streams, int /*max_concurrency*/) {
@@ -83,8 +92,9 @@ void ConsoleObserver::on_response(long status, std::optional<std::uint64_t> cont
   length_ = content_length;
   if (verbosity_ == Verbosity::Verbose)
     line("HTTP " + std::to_string(status) +
-         (content_length ? ", " + with_commas(static_cast<std::int64_t>(*content_length)) + " bytes"
-                         : ""));
+         (content_length
+              ? ", " + counted(static_cast<std::int64_t>(*content_length), "byte", "bytes")
+              : ""));
 }
 
 void ConsoleObserver::on_retry(const std::string& reason, double wait_seconds, int retry,
@@ -108,7 +118,7 @@ void ConsoleObserver::on_sign_in(bool login, const std::string& url, const std::
 void ConsoleObserver::on_checkpoint(const Cursor& cursor, const RunCounters& committed) {
   if (verbosity_ == Verbosity::Verbose)
     line("checkpoint: cursor " + cursor.text + ", " +
-         with_commas(committed.rows_new + committed.rows_updated) + " rows committed");
+         counted(committed.rows_new + committed.rows_updated, "row", "rows") + " committed");
 }
 
 void ConsoleObserver::on_rejected(std::string_view reason) {
@@ -149,17 +159,16 @@ void ConsoleObserver::draw() {
     std::snprintf(tail, sizeof tail, " rows/s, %.1f s", elapsed);
     const std::string text =
         (names.empty() ? std::string("under way") : names + " under way") + ": " +
-        with_commas(rows_) + " rows, " +
+        counted(rows_, "row", "rows") + ", " +
         with_commas(elapsed > 0.05 ? static_cast<std::int64_t>(static_cast<double>(rows_) / elapsed)
                                    : 0) +
         tail;
-    std::fprintf(out_, "\r\033[K%s", text.c_str());
-    std::fflush(out_);
+    write_text(out_, "\r\033[K" + text);
     shown_ = true;
     return;
   }
   const std::uint64_t bytes = bytes_total_ + bytes_response_;
-  std::string text = stream_ + ": " + with_commas(rows_) + " rows, " + megabytes(bytes);
+  std::string text = stream_ + ": " + counted(rows_, "row", "rows") + ", " + megabytes(bytes);
   if (elapsed > 0.05) {
     char rate[96];
     std::snprintf(
@@ -180,15 +189,13 @@ void ConsoleObserver::draw() {
       text += tail;
     }
   }
-  std::fprintf(out_, "\r\033[K%s", text.c_str());
-  std::fflush(out_);
+  write_text(out_, "\r\033[K" + text);
   shown_ = true;
 }
 
 void ConsoleObserver::finish() {
   if (shown_) {
-    std::fputs("\r\033[K", out_);
-    std::fflush(out_);
+    write_text(out_, "\r\033[K");
     shown_ = false;
   }
 }

@@ -18,7 +18,7 @@ enum class Verbosity { Quiet, Normal, Verbose };
 // Tells a person what a sync is doing, on stderr: retries (unless quiet), each
 // request and checkpoint (verbose), and, when `progress` is set (stderr is a
 // terminal), a live progress line redrawn a few times a second and erased by
-// finish().
+// finish(). Writes through write_text: a closed output stops the run.
 class ConsoleObserver : public SyncObserver {
  public:
   // Every line is passed through `redactor` (may be null) before it is written.
@@ -73,5 +73,11 @@ class ConsoleObserver : public SyncObserver {
 
 // True when `file` is a terminal (for --progress defaults).
 bool is_terminal(std::FILE* file);
+
+// Writes `text` to `file` and flushes it. When the reader of `file` is gone
+// (EPIPE: a pipe into `head` that has read its fill), calls output_closed(),
+// so that a run stops at its next safe point, as on SIGTERM. Other write
+// failures are ignored: there is nowhere left to tell them.
+void write_text(std::FILE* file, const std::string& text);
 
 }  // namespace tsync

@@ -24,13 +24,18 @@ std::int64_t now_nanos() {
 
 extern "C" void on_signal(int signal_number) { g_signal.store(signal_number); }
 
+std::string interrupted_text(int signal_number) {
+  if (signal_number == SIGPIPE)
+    return "stopped because its output was closed (the program reading tsync's output, "
+           "such as head, exited); everything committed before it is kept";
+  return std::string("interrupted by ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
+         "; everything committed before it is kept";
+}
+
 }  // namespace
 
 Interrupted::Interrupted(int signal_number)
-    : Error(std::string("interrupted by ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
-                "; everything committed before it is kept",
-            128 + signal_number),
-      signal_number_(signal_number) {}
+    : Error(interrupted_text(signal_number), 128 + signal_number), signal_number_(signal_number) {}
 
 void install_interrupt_handlers() {
   struct sigaction action {};
@@ -38,6 +43,17 @@ void install_interrupt_handlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // A closed output is seen as EPIPE where tsync writes (output_closed()),
+  // and stops the run at a safe point instead of killing it mid-run.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGPIPE, &ignore, nullptr);
+}
+
+void output_closed() noexcept {
+  int none = 0;
+  g_signal.compare_exchange_strong(none, SIGPIPE);
 }
 
 int interrupt_signal() noexcept { return g_signal.load(); }

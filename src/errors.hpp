@@ -12,7 +12,7 @@ enum ExitCode : int {
   kExitError = 1,         // the sync failed: HTTP, response body, replica, disk
   kExitUsage = 2,         // bad command line or configuration: nothing was opened
   kExitLocked = 75,       // another sync holds the replica (EX_TEMPFAIL: try later)
-  kExitInterrupted = 130  // SIGINT; SIGTERM gives 143
+  kExitInterrupted = 130  // SIGINT; SIGTERM gives 143, a closed output 141
 };
 
 // Base of every error tsync reports; what() is the whole user-facing message.
@@ -56,7 +56,8 @@ class PermanentError : public Error {
   using Error::Error;
 };
 
-// The run was stopped by SIGINT or SIGTERM.
+// The run was stopped by SIGINT or SIGTERM, or because its output was closed
+// (signal_number() is then SIGPIPE, and the exit status 141, as a shell's).
 class Interrupted : public Error {
  public:
   explicit Interrupted(int signal_number);
@@ -74,7 +75,12 @@ class RunDeadline : public Error {
 };
 
 // Installs SIGINT/SIGTERM handlers that only raise a flag; long loops poll it.
+// SIGPIPE is ignored: a write to a closed pipe fails with EPIPE instead.
 void install_interrupt_handlers();
+// The output tsync writes to was closed (EPIPE): raises the same flag as
+// SIGTERM does, with SIGPIPE, so the run stops at its next safe point. A
+// signal received before it is kept.
+void output_closed() noexcept;
 // The signal that asked us to stop, or 0.
 int interrupt_signal() noexcept;
 // Throws Interrupted if a stop was asked for, or RunDeadline once the deadline

@@ -12,6 +12,7 @@
 
 #include "config.hpp"
 #include "console.hpp"
+#include "error_text.hpp"
 #include "errors.hpp"
 #include "replica.hpp"
 #include "report.hpp"
@@ -56,9 +57,16 @@ int run_sync(const Options& o) {
   const tsync::Config config = sync_config(o);
   // Everything printed passes through the redactor: no secret reaches a log.
   const tsync::Redactor& redactor = *config.redactor;
+  // A closed output stops the run at a safe point (write_text).
   auto print = [&](std::FILE* to, const std::string& text) {
-    std::fprintf(to, "%s\n", redactor.redact(text).c_str());
+    tsync::write_text(to, redactor.redact(text) + "\n");
   };
+  // For a person: masked, then cut short (no secret is cut in half); --json
+  // keeps every detail.
+  auto print_human = [&](std::FILE* to, const std::string& text) {
+    tsync::write_text(to, tsync::human_text(redactor.redact(text)) + "\n");
+  };
+  auto print_error = [&](const std::string& text) { print_human(stderr, "tsync: error: " + text); };
   tsync::install_interrupt_handlers();
   const auto verbosity = o.quiet     ? tsync::Verbosity::Quiet
                          : o.verbose ? tsync::Verbosity::Verbose
@@ -71,7 +79,7 @@ int run_sync(const Options& o) {
   } catch (const tsync::Error& e) {
     // Nothing was synced: the replica could not be locked or opened.
     console.finish();
-    print(stderr, std::string("tsync: error: ") + e.what());
+    print_error(e.what());
     if (o.json && e.exit_code() != tsync::kExitLocked && e.exit_code() != tsync::kExitUsage) {
       tsync::SyncReport report;
       report.stream = o.streams.empty() ? config.streams.front().name : o.streams.front();
@@ -83,12 +91,10 @@ int run_sync(const Options& o) {
   }
   console.finish();
   int code = tsync::kExitOk;
-  for (const tsync::SyncReport& report : reports) {
-    if (!report.error.empty()) {
-      // Named by its stream where the configuration has more than one.
-      const std::string prefix = config.streams.size() > 1 ? report.stream + ": " : "";
-      print(stderr, "tsync: error: " + prefix + report.error);
-    }
+  const auto errors = tsync::stream_errors(reports, config.streams.size() > 1);
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    const tsync::SyncReport& report = reports[i];
+    if (!errors[i].empty()) print_error(errors[i]);
     if (report.exit_code != tsync::kExitOk &&
         (code == tsync::kExitOk || report.status == "interrupted"))
       code = report.exit_code;
@@ -96,7 +102,8 @@ int run_sync(const Options& o) {
       print(stdout, tsync::summary_json(report));
     } else if (report.run_id != 0 && (!o.quiet || report.exit_code != tsync::kExitOk)) {
       // A run that never began has nothing to sum up beyond its error.
-      print(report.exit_code == tsync::kExitOk ? stdout : stderr, tsync::summary_line(report));
+      print_human(report.exit_code == tsync::kExitOk ? stdout : stderr,
+                  tsync::summary_line(report));
     }
   }
   std::fflush(stdout);
@@ -108,12 +115,17 @@ int run_status(const Options& o, const CLI::Option* config_given) {
   const std::string path = replica_path(o, config);
   const auto replica = tsync::Replica::open_existing(path);
   const auto streams = replica->status();
-  const auto runs = replica->recent_runs(o.runs);
+  auto runs = replica->recent_runs(o.runs);
   const auto running = replica->running_sync();
+  replica->show_died_runs(runs);
   // The replica holds texts already masked; with a configuration, mask again
-  // with today's secrets.
+  // with today's secrets, before status_text cuts long ones.
   tsync::Redactor none;
   const tsync::Redactor& redactor = config ? *config->redactor : none;
+  for (tsync::RunRecord& r : runs) {
+    r.error = redactor.redact(r.error);
+    r.warning = redactor.redact(r.warning);
+  }
   if (o.json)
     std::printf("%s\n", redactor.redact(tsync::status_json(path, streams, runs, running)).c_str());
   else
@@ -205,7 +217,7 @@ int main(int argc, char** argv) {
     if (*status) return run_status(o, config_status);
     return run_reset(o, config_reset);
   } catch (const tsync::Error& e) {
-    std::fprintf(stderr, "tsync: error: %s\n", e.what());
+    tsync::write_text(stderr, tsync::human_text(std::string("tsync: error: ") + e.what()) + "\n");
     return e.exit_code();
   } catch (const SQLite::Exception& e) {
     std::fprintf(stderr, "tsync: error: replica: %s\n", e.what());

@@ -457,6 +457,36 @@ std::optional<RunningSync> Replica::running_sync() {
   return running;
 }
 
+void Replica::show_died_runs(std::vector<RunRecord>& runs) {
+  if (running_sync_pid(path_)) return;
+  try {
+    SQLite::Statement status(*db_, "SELECT status FROM _sync_log WHERE run_id = ?1");
+    for (RunRecord& r : runs) {
+      if (r.status != "running") continue;
+      status.bind(1, static_cast<std::int64_t>(r.run_id));
+      if (status.executeStep() && status.getColumn(0).getString() == "running") {
+        r.status = "died";
+        r.error =
+            "its process ended without finishing (killed, or the machine stopped): no "
+            "sync holds the replica's lock; the next sync records it died";
+      }
+      status.reset();
+    }
+  } catch (const SQLite::Exception& e) {
+    throw Error(describe(path_, e));
+  }
+}
+
+int Replica::mark_died_runs(const SyncLock& /*lock*/) {
+  try {
+    SQLite::Statement update(*db_, sql_string(sql::mark_died));
+    update.bind(1, static_cast<std::int64_t>(::getpid()));
+    return update.exec();
+  } catch (const SQLite::Exception& e) {
+    throw Error(describe(path_, e));
+  }
+}
+
 int Replica::schema_version() { return db_->execAndGet("PRAGMA user_version").getInt(); }
 
 std::vector<RunRecord> Replica::recent_runs(int limit) {

@@ -151,6 +151,16 @@ class Replica {
   // The running sync, when running_sync_pid() finds one: with the newest
   // _sync_log row still marked running.
   std::optional<RunningSync> running_sync();
+  // For `tsync status`, which changes nothing: when no sync holds the lock,
+  // the runs of `runs` that still say 'running', read again now, were left so
+  // by a process that ended without finishing (a sync updates its runs before
+  // it lets the lock go). They are shown 'died', as the next sync marks them.
+  void show_died_runs(std::vector<RunRecord>& runs);
+  // Marks 'died' every run _sync_log still says is running (sql/mark_died.sql),
+  // saying when and by which process it was found. Called by a sync holding
+  // `lock`, before its own runs begin: no run can then be under way, so those
+  // rows are what killed processes left. Returns how many there were.
+  int mark_died_runs(const SyncLock& lock);
   // PRAGMA user_version: 2 since streams; 1 for a replica of the first release
   // that only open_existing() has opened.
   int schema_version();

@@ -6,6 +6,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "error_text.hpp"
+
 namespace tsync {
 namespace {
 
@@ -73,24 +75,50 @@ std::string with_commas(std::int64_t n) {
   return n < 0 ? "-" + out : out;
 }
 
+std::string counted(std::int64_t n, const char* one, const char* many) {
+  return with_commas(n) + " " + (n == 1 ? one : many);
+}
+
 std::string summary_line(const SyncReport& r) {
   const RunCounters& c = r.counters;
   std::string line =
-      r.stream + ": " + with_commas(c.rows_new + c.rows_updated) + " rows (" +
+      r.stream + ": " + counted(c.rows_new + c.rows_updated, "row", "rows") + " (" +
       with_commas(c.rows_new) + " new, " + with_commas(c.rows_updated) + " updated, " +
       (c.rows_deleted > 0 || r.full ? with_commas(c.rows_deleted) + " deleted, " : std::string()) +
       with_commas(c.rows_rejected) + " rejected) in " + fixed(r.seconds, r.seconds < 10 ? 2 : 1) +
       " s; cursor " + r.cursor_before.value_or("(none)") + " -> " +
-      r.cursor_after.value_or("(none)") + "; " + with_commas(c.requests) +
-      (c.requests == 1 ? " request" : " requests");
+      r.cursor_after.value_or("(none)") + "; " + counted(c.requests, "request", "requests");
   if (c.retries > 0) line += " (" + with_commas(c.retries) + " retried)";
   if (c.token_requests > 0)
-    line += ", " + with_commas(c.token_requests) +
-            (c.token_requests == 1 ? " token request" : " token requests");
-  if (c.logins > 0) line += ", " + with_commas(c.logins) + (c.logins == 1 ? " login" : " logins");
+    line += ", " + counted(c.token_requests, "token request", "token requests");
+  if (c.logins > 0) line += ", " + counted(c.logins, "login", "logins");
   if (r.status != "ok") line += "; " + r.status;
   if (!r.warning.empty()) line += "; WARNING: " + r.warning;
   return line;
+}
+
+std::vector<std::string> stream_errors(const std::vector<SyncReport>& reports, bool named) {
+  std::vector<std::string> errors(reports.size());
+  std::vector<Failure> failures;
+  std::vector<std::size_t> report_of;
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    if (reports[i].error.empty()) continue;
+    failures.push_back({reports[i].stream, reports[i].error, {}, 0});
+    report_of.push_back(i);
+  }
+  for (const auto& group : alike(failures)) {
+    const Failure& first = failures[group.front()];
+    std::string& error = errors[report_of[group.front()]];
+    if (group.size() == 1) {
+      error = (named ? first.where + ": " : "") + first.why;
+      continue;
+    }
+    std::string names;
+    for (std::size_t k = 0; k < group.size(); ++k)
+      names += (k == 0 ? "" : k + 1 == group.size() ? " and " : ", ") + failures[group[k]].where;
+    error = "streams " + names + ": " + failure_shape(first);
+  }
+  return errors;
 }
 
 std::string summary_json(const SyncReport& r) {
@@ -136,7 +164,7 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
   if (streams.empty()) out += "  no stream synced yet\n";
   for (const StreamStatus& s : streams) {
     out += "  " + s.stream + (s.table == s.stream ? "" : " (table " + s.table + ")") + ": " +
-           with_commas(s.rows) + " rows" +
+           counted(s.rows, "row", "rows") +
            (s.deleted > 0 ? " (" + with_commas(s.deleted) + " marked deleted)" : std::string()) +
            ", " + with_commas(s.rejected) + " rejected, cursor " +
            s.cursor.value_or("(none: the next sync is a full sync)") +
@@ -144,13 +172,15 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
   }
   if (!runs.empty()) out += "recent runs (newest first):\n";
   for (const RunRecord& r : runs) {
-    out += "  #" + std::to_string(r.run_id) + " " + r.started_at + " " + r.status + ": " +
-           with_commas(r.rows_new) + " new, " + with_commas(r.rows_updated) + " updated, " +
-           (r.rows_deleted > 0 ? with_commas(r.rows_deleted) + " deleted, " : std::string()) +
-           with_commas(r.rows_rejected) + " rejected, " + with_commas(r.requests) + " requests";
-    if (!r.cursor_after.empty()) out += ", cursor " + r.cursor_after;
-    if (!r.error.empty()) out += "\n      " + r.error;
-    if (!r.warning.empty()) out += "\n      warning: " + r.warning;
+    std::string line =
+        "  #" + std::to_string(r.run_id) + " " + r.stream + " " + r.started_at + " " + r.status +
+        ": " + with_commas(r.rows_new) + " new, " + with_commas(r.rows_updated) + " updated, " +
+        (r.rows_deleted > 0 ? with_commas(r.rows_deleted) + " deleted, " : std::string()) +
+        with_commas(r.rows_rejected) + " rejected, " + counted(r.requests, "request", "requests");
+    if (!r.cursor_after.empty()) line += ", cursor " + r.cursor_after;
+    out += human_line(line);
+    if (!r.error.empty()) out += "\n" + human_text("      " + r.error);
+    if (!r.warning.empty()) out += "\n" + human_text("      warning: " + r.warning);
     out += "\n";
   }
   return out;

@@ -36,4 +36,5 @@ extern const std::string_view attach_seen;
 extern const std::string_view detach_seen;
 extern const std::string_view start_run;
 extern const std::string_view update_run;
+extern const std::string_view mark_died;
 }  // namespace tsync::sql

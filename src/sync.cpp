@@ -14,6 +14,7 @@
 
 #include "auth.hpp"
 #include "background_writer.hpp"
+#include "error_text.hpp"
 #include "errors.hpp"
 #include "http_client.hpp"
 #include "records.hpp"
@@ -881,6 +882,9 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
       url = resume_url;
       retrier.after(e);
       continue;
+    } catch (const Interrupted&) {
+      sink.finish_interrupted();  // stopped between pages: the pages read whole stay
+      throw;
     }
     std::optional<std::string> next;
     try {
@@ -974,13 +978,28 @@ std::string window_name(const StreamConfig& stream, const Window& w) {
          format_cursor(stream.cursor_format, w.end);
 }
 
-// The error of a stream whose windows `failures` failed (each "window A .. B: why").
-Error windows_failed(const std::vector<std::string>& failures) {
-  std::string text = std::to_string(failures.size()) +
-                     (failures.size() == 1 ? " window failed" : " windows failed") +
+// A window's failure, for windows_failed.
+Failure window_failure(const StreamConfig& stream, const Window& w, std::string why) {
+  return Failure{
+      window_name(stream, w),
+      std::move(why),
+      {format_cursor(stream.cursor_format, w.start), format_cursor(stream.cursor_format, w.end)},
+      w.start.seconds};
+}
+
+// The error of a stream whose windows `failures` failed: windows that failed
+// alike are said once, with their count and the first and last of them
+// (group_failures); after kEachInFull, each window's error in full.
+Error windows_failed(std::vector<Failure> failures) {
+  const std::size_t n = failures.size();
+  const GroupedFailures grouped = group_failures(failures);
+  std::string text = std::to_string(n) + (n == 1 ? " window failed" : " windows failed") +
+                     (n > 1 && grouped.ways == 1 ? " alike" : "") +
+                     (grouped.ways > 1 ? " in " + std::to_string(grouped.ways) + " ways" : "") +
                      " (the cursor stays below the first; the next run reads it and the "
-                     "windows after it again): ";
-  for (std::size_t i = 0; i < failures.size(); ++i) text += (i ? "; " : "") + failures[i];
+                     "windows after it again): " +
+                     grouped.text;
+  if (n > 1) text += std::string(kEachInFull) + each_failure(failures);
   return Error(text);
 }
 
@@ -1002,7 +1021,7 @@ std::int64_t read_windows(const Config& config, const StreamConfig& stream, cons
                           const Cursor& from, Tally& tally) {
   std::int64_t repeats = 0;
   bool prefix_complete = true;
-  std::vector<std::string> failures;
+  std::vector<Failure> failures;
   for (const Window& w : windows_between(from.instant, now_second(), stream.window_seconds)) {
     std::optional<Cursor> cursor;
     if (prefix_complete) cursor = cursor_through(stream, w);
@@ -1019,7 +1038,7 @@ std::int64_t read_windows(const Config& config, const StreamConfig& stream, cons
       rows.rewind();  // a failure of the replica itself stops the stream
       announce_checkpoints(rows, observer);
       prefix_complete = false;
-      failures.push_back(window_name(stream, w) + ": " + e.what());
+      failures.push_back(window_failure(stream, w, e.what()));
     }
   }
   if (!failures.empty()) throw windows_failed(failures);
@@ -1337,7 +1356,7 @@ struct ConcurrentStream {
   bool skipped = false;        // a job of it was not started: the run was stopped
   std::exception_ptr stopped;  // Interrupted or RunDeadline
   std::exception_ptr failed;   // the stream's failure (not a window's)
-  std::vector<std::string> window_failures;
+  std::vector<Failure> window_failures;
 };
 
 struct Job {
@@ -1393,8 +1412,8 @@ void run_job(const Job& job, WriteQueue& queue, HttpSession& session) {
     settle();
     const std::lock_guard lock(cs.mutex);
     if (job.window)
-      cs.window_failures.push_back(window_name(run.stream, cs.windows->windows()[*job.window]) +
-                                   ": " + e.what());
+      cs.window_failures.push_back(
+          window_failure(run.stream, cs.windows->windows()[*job.window], e.what()));
     else
       cs.failed = std::current_exception();
     if (job.window) {
@@ -1590,6 +1609,7 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
   const HttpWarmUp warm_up;  // libcurl's set-up overlaps opening the replica
   SyncLock lock(config.database);
   Replica replica(config.database, ReplicaOptions{config.cache_size_mib});
+  replica.mark_died_runs(lock);
   // Streams that share an auth setting (the top level's) share one login or
   // access token.
   std::map<const AuthConfig*, std::shared_ptr<Authenticator>> authenticators;
@@ -1639,6 +1659,7 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
   const HttpWarmUp warm_up;  // libcurl's set-up overlaps opening the replica
   SyncLock lock(config.database);
   Replica replica(config.database, ReplicaOptions{config.cache_size_mib});
+  replica.mark_died_runs(lock);
   sync_stream(config, config.streams.front(), replica, observer, report);
 }
 

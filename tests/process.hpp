@@ -76,20 +76,23 @@ class Child {
 
   // Reads one line the child printed to stdout, newline excluded; gives up after
   // `timeout_ms` without output. What wait() returns later starts after it.
-  std::string read_line(int timeout_ms = 60000) {
-    std::string line;
-    char c = 0;
-    pollfd fd{out_fd_, POLLIN, 0};
-    while (::poll(&fd, 1, timeout_ms) > 0 && ::read(out_fd_, &c, 1) == 1 && c != '\n')
-      line.push_back(c);
-    return line;
+  std::string read_line(int timeout_ms = 60000) { return read_line_of(out_fd_, timeout_ms); }
+  // The same from stderr.
+  std::string read_err_line(int timeout_ms = 60000) { return read_line_of(err_fd_, timeout_ms); }
+
+  // Closes the read end of the child's stderr, as a reader that has read its
+  // fill does (`tsync sync -v 2>&1 | head -20`): the child's next write to it
+  // fails with EPIPE, or kills it with SIGPIPE.
+  void close_err() {
+    if (err_fd_ >= 0) ::close(err_fd_);
+    err_fd_ = -1;
   }
 
   // Reads the pipes until the child exits and returns what it printed.
   Result wait() {
     Result r;
     pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
-    int open = 2;
+    int open = (out_fd_ >= 0) + (err_fd_ >= 0);
     char buf[65536];
     while (open > 0) {
       if (::poll(fds, 2, 1000) < 0) break;
@@ -112,6 +115,14 @@ class Child {
   }
 
  private:
+  static std::string read_line_of(int fd, int timeout_ms) {
+    std::string line;
+    char c = 0;
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, timeout_ms) > 0 && ::read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
+    return line;
+  }
+
   pid_t pid_ = -1;
   int out_fd_ = -1;
   int err_fd_ = -1;

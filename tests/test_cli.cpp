@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // The tsync command line, run as a real process: exit codes, messages,
-// --json, status and reset.
+// --json, status and reset; runs killed outright (marked died by the next
+// sync) or stopped by a closed output.
 #include <doctest/doctest.h>
 
 #include <pty.h>
 #include <sys/stat.h>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 
 #include <rapidjson/document.h>
 
@@ -18,6 +22,7 @@
 
 using tsync::mock::MockApi;
 using tsync::mock::Options;
+using tsync::mock::PagingStyle;
 
 namespace {
 
@@ -44,6 +49,31 @@ rapidjson::Document parse_json(const std::string& text) {
   REQUIRE_MESSAGE(!doc.HasParseError(), "not JSON: " << text);
   REQUIRE(doc.IsObject());
   return doc;
+}
+
+// What `sql` answers in the replica at `db`, once it exists, or "" when it
+// cannot be read yet (a sync is creating it).
+std::string peek(const std::string& db, const std::string& sql) {
+  struct stat st {};
+  if (::stat(db.c_str(), &st) != 0) return "";
+  try {
+    SQLite::Database d(db, SQLite::OPEN_READONLY, 5000);
+    SQLite::Statement query(d, sql);
+    return query.executeStep() ? query.getColumn(0).getString() : "";
+  } catch (const SQLite::Exception&) {
+    return "";  // no _sync_log yet
+  }
+}
+
+// Waits until `done` holds, polling every 20 ms, for at most `limit`.
+template <typename Predicate>
+bool wait_for(Predicate done, std::chrono::seconds limit = std::chrono::seconds(60)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 }  // namespace
@@ -274,6 +304,182 @@ TEST_SUITE("cli") {
           "tsync: error: " + db + ".lock: cannot open the sync lock file: Is a directory\n");
     CHECK(r.out == "");
     CHECK(!exists(db));
+  }
+
+  TEST_CASE("a sync killed mid-run is marked died by the next sync, and status shows it so") {
+    Options options;
+    options.users = 4000;
+    options.rate_limit_bytes_per_second = 300000;
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
+    const std::string db = dir.file("replica.db");
+    const std::string config =
+        write_config(dir, "{\"base_url\": \"" + api.base_url() +
+                              "\", \"retry_base_seconds\": 0.01, \"checkpoint_rows\": 50}");
+
+    proc::Child killed({kTsync, "sync", "--quiet", "--config", config, "--db", db});
+    // Killed once the run has committed rows, while it reads on.
+    REQUIRE(wait_for([&] {
+      const std::string rows = peek(db, "SELECT rows_new FROM _sync_log WHERE run_id = 1");
+      return !rows.empty() && std::stoll(rows) > 0;
+    }));
+    killed.signal(SIGKILL);
+    REQUIRE(killed.wait().exit_code == 128 + SIGKILL);
+    CHECK(peek(db, "SELECT status FROM _sync_log WHERE run_id = 1") == "running");
+    // Before the next sync, status already tells it: no sync holds the lock.
+    const auto before = proc::run({kTsync, "status", "--db", db});
+    CHECK(before.out.find("#1 user ") != std::string::npos);
+    CHECK(before.out.find(" died: ") != std::string::npos);
+    CHECK(before.out.find("its process ended without finishing (killed, or the machine "
+                          "stopped): no sync holds the replica's lock") != std::string::npos);
+    CHECK(
+        parse_json(proc::run({kTsync, "status", "--json", "--db", db}).out)["runs"][0]["status"] ==
+        "died");
+
+    options.rate_limit_bytes_per_second = 0;
+    api.set_options(options);
+    proc::Child next({kTsync, "sync", "--quiet", "--config", config, "--db", db});
+    const auto done = next.wait();
+    REQUIRE_MESSAGE(done.exit_code == 0, done.err);
+    e2e::check_replica_equals(db, api);
+
+    const auto status = proc::run({kTsync, "status", "--db", db});
+    CHECK(status.exit_code == 0);
+    INFO(status.out);
+    CHECK(status.out.find("#2 user ") != std::string::npos);
+    CHECK(status.out.find(" ok: ") != std::string::npos);
+    const auto first = status.out.find("#1 user ");
+    REQUIRE(first != std::string::npos);
+    CHECK(status.out.find(" died: ", first) != std::string::npos);
+    CHECK(status.out.find(" running: ") == std::string::npos);
+    CHECK(status.out.find("sync running now") == std::string::npos);
+    CHECK(status.out.find("found running at ") != std::string::npos);
+    CHECK(status.out.find(" by the next sync (pid " + std::to_string(next.pid()) +
+                          "): the process ended without finishing (killed, or the machine "
+                          "stopped)") != std::string::npos);
+
+    const auto json = parse_json(proc::run({kTsync, "status", "--json", "--db", db}).out);
+    REQUIRE(json["runs"].Size() == 2);
+    CHECK(std::string(json["runs"][1]["status"].GetString()) == "died");
+    CHECK(std::string(json["runs"][1]["error"].GetString()).find("found running at ") == 0);
+    CHECK(json["runs"][1]["finished_at"].IsNull());
+    CHECK(std::string(json["runs"][0]["status"].GetString()) == "ok");
+
+    // Marked once: a later sync leaves the row as it is.
+    const std::string marked = peek(db, "SELECT error FROM _sync_log WHERE run_id = 1");
+    REQUIRE(proc::run({kTsync, "sync", "--quiet", "--config", config, "--db", db}).exit_code == 0);
+    CHECK(peek(db, "SELECT error FROM _sync_log WHERE run_id = 1") == marked);
+  }
+
+  TEST_CASE("a closed output stops a sync at a safe point: what was read is kept, exit 141") {
+    Options options;
+    options.users = 3000;
+    options.paging = PagingStyle::Offset;
+    e2e::Scene scene(options);
+    auto& [dir, api] = scene;
+    const std::string db = dir.file("replica.db");
+    // One stream, or two read at once (the default max_concurrency) from one API.
+    std::vector<std::string> tables{"user"};
+    SUBCASE("one stream") {}
+    SUBCASE("two streams at once") { tables.push_back("user_copy"); }
+    std::string streams;
+    for (const std::string& table : tables)
+      streams += std::string(streams.empty() ? "" : ", ") + "{\"name\": \"" + table +
+                 "\", \"url\": \"" + api.base_url() +
+                 "\", \"pagination\": {\"type\": \"offset\", \"param\": \"offset\", "
+                 "\"limit_param\": \"limit\", \"limit\": 20, \"total_path\": \"total\"}}";
+    const std::string config =
+        write_config(dir, "{\"database\": \"" + db +
+                              "\", \"retry_base_seconds\": 0.01, \"streams\": [" + streams + "]}");
+    // The 15th request waits until the reader has gone: the run cannot end before.
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool closed = false;
+    api.set_request_hook([&](std::size_t n) {
+      if (n != 15) return;
+      std::unique_lock lock(mutex);
+      changed.wait_for(lock, std::chrono::seconds(60), [&] { return closed; });
+    });
+
+    // `tsync sync -v 2>&1 | head -20`: the reader takes 20 lines and exits.
+    proc::Child child({kTsync, "sync", "-v", "--config", config});
+    std::string seen;
+    for (int i = 0; i < 20; ++i) seen += child.read_err_line() + "\n";
+    child.close_err();
+    {
+      const std::lock_guard lock(mutex);
+      closed = true;
+    }
+    changed.notify_all();
+    const auto r = child.wait();
+    api.set_request_hook(nullptr);
+    INFO(seen);
+    CHECK(seen.find(": GET http://127.0.0.1:") != std::string::npos);
+
+    CHECK(r.exit_code == 128 + SIGPIPE);
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    CHECK(d.execAndGet("PRAGMA integrity_check").getString() == "ok");
+    SQLite::Statement runs(d, "SELECT stream, status, error FROM _sync_log ORDER BY run_id");
+    std::size_t logged = 0;
+    while (runs.executeStep()) {
+      ++logged;
+      INFO(runs.getColumn(0).getString());
+      CHECK(runs.getColumn(1).getString() == "interrupted");
+      CHECK(runs.getColumn(2).getString() ==
+            "stopped because its output was closed (the program reading tsync's output, such "
+            "as head, exited); everything committed before it is kept");
+    }
+    CHECK(logged == tables.size());
+    // The pages read before the stop are committed: at least the nine whose
+    // next request the reader saw.
+    std::int64_t kept = 0;
+    for (const std::string& table : tables)
+      kept += d.execAndGet("SELECT count(*) FROM " + table).getInt64();
+    CHECK(kept >= 9 * 20);
+    CHECK(kept < 3000 * static_cast<std::int64_t>(tables.size()));
+
+    const auto next = proc::run({kTsync, "sync", "--config", config});
+    CHECK_MESSAGE(next.exit_code == 0, next.err);
+    const auto truth = api.store().snapshot();
+    for (const std::string& table : tables) {
+      std::map<std::string, std::string> stored;
+      SQLite::Statement rows(d, "SELECT id, updatedAt FROM " + table);
+      while (rows.executeStep())
+        stored[rows.getColumn(0).getString()] = rows.getColumn(1).getString();
+      CHECK(stored.size() == truth.size());
+      for (const auto& u : truth) {
+        const auto it = stored.find(u.id);
+        REQUIRE_MESSAGE(it != stored.end(), "user " << u.id << " is not in " << table);
+        CHECK(tsync::parse_timestamp(it->second) == u.updated);
+      }
+    }
+  }
+
+  TEST_CASE("status cuts a long error after masking its secrets, never through one") {
+    e2e::Scene scene(10);
+    auto& [dir, api] = scene;
+    const std::string secret = "s3cr3t-t0ken-value-0123456789-abcdefghij";
+    const std::string config =
+        write_config(dir, config_json(api, ", \"token_env\": \"TSYNC_TEST_TOKEN\""));
+    const std::string db = dir.file("replica.db");
+    REQUIRE(
+        proc::run({kTsync, "sync", "--config", config, "--db", db}, {"TSYNC_TEST_TOKEN=" + secret})
+            .exit_code == 0);
+    {
+      // A text stored before this secret was the one configured: where a line
+      // is cut (about 950 bytes in), the secret begins.
+      SQLite::Database d(db, SQLite::OPEN_READWRITE);
+      SQLite::Statement update(d, "UPDATE _sync_log SET error = ?1");
+      update.bind(1, std::string(930, 'x') + secret + std::string(200, 'y'));
+      update.exec();
+    }
+    const auto r = proc::run({kTsync, "status", "--config", config, "--db", db},
+                             {"TSYNC_TEST_TOKEN=" + secret});
+    INFO(r.out);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find(secret.substr(0, 8)) == std::string::npos);
+    CHECK(r.out.find("[redacted]yyy") != std::string::npos);
+    CHECK(r.out.find("y… (cut; the whole text: --json, or _sync_log)\n") != std::string::npos);
   }
 
   TEST_CASE("SIGTERM and SIGINT stop a sync with 143 and 130, keeping committed rows") {

@@ -413,7 +413,7 @@ TEST_SUITE("mock_api") {
     child.signal(SIGTERM);
     const auto result = child.wait();
     CHECK(result.exit_code == 0);
-    CHECK(result.out.find("tsync-mock-api: stopped after 1 requests") != std::string::npos);
+    CHECK(result.out.find("tsync-mock-api: stopped after 1 request\n") != std::string::npos);
 
     const auto refused = proc::run({TSYNC_MOCK_BINARY, "--since-mode", "sometimes"});
     CHECK(refused.exit_code != 0);

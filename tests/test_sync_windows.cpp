@@ -5,13 +5,19 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 #include "config.hpp"
 #include "e2e_support.hpp"
+#include "error_text.hpp"
 #include "errors.hpp"
 #include "http_client.hpp"
+#include "process.hpp"
 #include "sync.hpp"
 
 using tsync::mock::EndpointSpec;
@@ -42,17 +48,20 @@ EndpointSpec events(PagingStyle paging) {
 
 // One request at a time, windows in time order: these tests count and order
 // the requests (test_sync_concurrency.cpp reads windows at once).
-tsync::Config windows_config(const e2e::ScratchDir& dir, const std::string& url,
-                             const std::string& pagination, const std::string& extra = "") {
-  return tsync::parse_config(
-      R"({"database": ")" + dir.file("replica.db") +
-          R"(", "retry_base_seconds": 0.01, "max_retries": 2, "timeout_seconds": 5,
+std::string windows_json(const e2e::ScratchDir& dir, const std::string& url,
+                         const std::string& pagination, const std::string& extra = "") {
+  return R"({"database": ")" + dir.file("replica.db") +
+         R"(", "retry_base_seconds": 0.01, "max_retries": 2, "timeout_seconds": 5,
           "max_concurrency": 1,
           "start_timestamp": "2024-01-01T00:00:00Z", "streams": [{"name": "events", "url": ")" +
-          url + R"(", "since_param": "start_time", "until_param": "end_time",
+         url + R"(", "since_param": "start_time", "until_param": "end_time",
           "window_seconds": )" +
-          std::to_string(kWindow) + (pagination.empty() ? "" : ", " + pagination) + extra + "}]}",
-      "test configuration");
+         std::to_string(kWindow) + (pagination.empty() ? "" : ", " + pagination) + extra + "}]}";
+}
+
+tsync::Config windows_config(const e2e::ScratchDir& dir, const std::string& url,
+                             const std::string& pagination, const std::string& extra = "") {
+  return tsync::parse_config(windows_json(dir, url, pagination, extra), "test configuration");
 }
 
 tsync::SyncReport sync_once(const tsync::Config& config) {
@@ -187,6 +196,79 @@ TEST_SUITE("sync_windows") {
     const auto next = sync_once(config);
     REQUIRE_MESSAGE(next.status == "ok", next.error);
     e2e::check_table_equals(config.database, "events", api.records(kPath));
+  }
+
+  TEST_CASE("windows refused alike make one short error line; --json and _sync_log keep each") {
+    e2e::Scene scene(0);
+    auto& [dir, api] = scene;
+    const std::string url = api.add_endpoint(events(PagingStyle::Offset));
+    const std::string json = windows_json(dir, url, R"("pagination": {"type": "offset",
+        "param": "offset", "limit_param": "limit", "limit": 10, "total_path": "total"})");
+    const auto config = tsync::parse_config(json, "test configuration");
+    const std::string path = dir.file("configuration.json");
+    std::ofstream(path) << json;
+    // Every request is refused with the same 400: each window fails at its first page.
+    api.set_request_hook([&api](std::size_t) {
+      tsync::mock::Fault refused;
+      refused.status = 400;
+      api.push_fault(refused);
+    });
+    const auto run = proc::run({TSYNC_BINARY, "sync", "--config", path});
+    const auto as_json = proc::run({TSYNC_BINARY, "sync", "--json", "--config", path});
+    api.set_request_hook(nullptr);
+    const std::size_t windows = api.target_log().size() / 2;  // two runs, one request a window
+    REQUIRE(windows > 20);
+    const tsync::Instant first = *tsync::parse_timestamp("2024-01-01T00:00:00Z");
+    auto window_text = [&](std::size_t i) {
+      return "window " +
+             tsync::format_cursor(
+                 tsync::CursorFormat::Iso8601,
+                 tsync::Instant{first.seconds + static_cast<std::int64_t>(i) * kWindow, 0}) +
+             " .. ";
+    };
+
+    CHECK(run.exit_code == tsync::kExitError);
+    std::istringstream lines(run.err);
+    std::string line, error_line;
+    while (std::getline(lines, line)) {
+      CHECK(line.size() <= tsync::kMaxLineChars);
+      if (line.rfind("tsync: error: ", 0) == 0) error_line = line;
+    }
+    INFO(run.err);
+    CHECK(error_line.rfind("tsync: error: " + std::to_string(windows) + " windows failed alike (",
+                           0) == 0);
+    CHECK(error_line.find("?start_time=…&end_time=…&offset=…&limit=…: HTTP 400") !=
+          std::string::npos);
+    CHECK(error_line.find("(first " + window_text(0)) != std::string::npos);
+    CHECK(error_line.find(", last " + window_text(windows - 1)) != std::string::npos);
+    CHECK(error_line.find("(each in full: --json, or _sync_log)") != std::string::npos);
+    CHECK(error_line.size() < 700);
+
+    // --json and _sync_log: every window's error, its URL whole.
+    rapidjson::Document doc;
+    doc.Parse(as_json.out.c_str());
+    REQUIRE(doc.IsObject());
+    const std::string whole = doc["error"].GetString();
+    const std::string logged =
+        e2e::text_of(config.database, "SELECT error FROM _sync_log ORDER BY run_id DESC LIMIT 1");
+    CHECK(logged == whole);
+    for (std::size_t i = 0; i < windows; ++i) {
+      std::string encoded;
+      tsync::append_url_encoded(
+          encoded, tsync::format_cursor(
+                       tsync::CursorFormat::Iso8601,
+                       tsync::Instant{first.seconds + static_cast<std::int64_t>(i) * kWindow, 0}));
+      CHECK(whole.find("\n" + window_text(i)) != std::string::npos);
+      CHECK(whole.find("?start_time=" + encoded + "&end_time=") != std::string::npos);
+    }
+
+    // tsync status: the run's error, short.
+    const auto status = proc::run({TSYNC_BINARY, "status", "--db", config.database});
+    CHECK(status.out.find("#2 events ") != std::string::npos);
+    std::istringstream shown(status.out);
+    while (std::getline(shown, line)) CHECK(line.size() <= tsync::kMaxLineChars);
+    CHECK(status.out.find(std::to_string(windows) + " windows failed alike") != std::string::npos);
+    CHECK(status.out.find("?start_time=2024") == std::string::npos);
   }
 
   TEST_CASE("the request rate of a stream is honoured as the API measures it") {

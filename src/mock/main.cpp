@@ -233,7 +233,9 @@ int main(int argc, char** argv) {
     int received = 0;
     sigwait(&signals, &received);
     api.stop();
-    std::printf("tsync-mock-api: stopped after %zu requests\n", api.request_count());
+    const std::size_t served = api.request_count();
+    std::printf("tsync-mock-api: stopped after %zu %s\n", served,
+                served == 1 ? "request" : "requests");
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tsync-mock-api: error: %s\n", e.what());
