@@ -37,7 +37,7 @@ TEST_SUITE("report") {
     r.seconds = 0.25;
     CHECK(tsync::summary_line(r) ==
           "user: 1 row (1 new, 0 updated, 0 rejected) in 0.25 s; cursor (none) -> (none); "
-          "1 request, 1 retry");
+          "1 request (1 retried)");
   }
 
   TEST_CASE("streams that failed alike are said once, others each on their own") {
