@@ -265,7 +265,7 @@ TEST_SUITE("secrets") {
     std::sort(accepts.begin(), accepts.end());  // the two streams run at once
     CHECK(accepts ==
           std::vector<std::string>{"login: application/json", "token: application/json"});
-    CHECK(r.out.find("a: 1 rows") != std::string::npos);
-    CHECK(r.out.find("b: 1 rows") != std::string::npos);
+    CHECK(r.out.find("a: 1 row ") != std::string::npos);
+    CHECK(r.out.find("b: 1 row ") != std::string::npos);
   }
 }
