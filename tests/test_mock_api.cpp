@@ -1470,8 +1470,9 @@ TEST_SUITE("mock_api") {
     const auto records = api.records("/v1/list").snapshot();
     const auto served = ids_of(records);  // by updatedAt, then creation
     std::vector<std::string> created = served;
-    std::sort(created.begin(), created.end(),
-              [](const std::string& a, const std::string& b) { return std::stoll(a) < std::stoll(b); });
+    std::sort(created.begin(), created.end(), [](const std::string& a, const std::string& b) {
+      return std::stoll(a) < std::stoll(b);
+    });
     REQUIRE(created != served);
     httplib::Client client("127.0.0.1", port);
     auto header = [&](const std::string& target, const char* name) {
@@ -1540,10 +1541,10 @@ TEST_SUITE("mock_api") {
     const std::string& from = records[12].cursor;
     std::size_t k = 12;
     while (k > 0 && records[k - 1].updated == records[12].updated) --k;
-    const Reply since = fetch_reply(port, "/v1/list?_page=1&_limit=100&_sort=updatedAt&" +
-                                              query("updatedAt_gte", from));
-    CHECK(ids_in(since.json) == std::vector<std::string>(served.begin() + static_cast<long>(k),
-                                                         served.end()));
+    const Reply since = fetch_reply(
+        port, "/v1/list?_page=1&_limit=100&_sort=updatedAt&" + query("updatedAt_gte", from));
+    CHECK(ids_in(since.json) ==
+          std::vector<std::string>(served.begin() + static_cast<long>(k), served.end()));
   }
 
   TEST_CASE("link_header on the users: records under data, page_size as the default per_page") {
@@ -3170,8 +3171,7 @@ TEST_SUITE("mock_api") {
         CHECK(result);
         CHECK(result->body.size() > 200'000);
       });
-      tsync::test::wait_until("the users' request",
-                              [&] { return api.request_count() > requests; });
+      tsync::test::wait_until("the users' request", [&] { return api.request_count() > requests; });
       CHECK(fetch_reply(port, "/v1/list").status == 200);
       reader.join();
       CHECK(api.peak_concurrent_requests() == 2);

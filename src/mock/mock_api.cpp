@@ -463,9 +463,8 @@ struct MockApi::Impl {
   // _page, the records of that page (from 1; 10 without _limit) and its Link
   // (json_server_links); with _limit alone, the first _limit records; with
   // either, X-Total-Count. Sets `from` and `size`.
-  void json_server_page(const httplib::Request& request, const ServingOptions& o,
-                        std::size_t total, Page& page, std::size_t& from,
-                        std::size_t& size) const {
+  void json_server_page(const httplib::Request& request, const ServingOptions& o, std::size_t total,
+                        Page& page, std::size_t& from, std::size_t& size) const {
     const bool paged = request.has_param("_page");
     size = total;
     if (!paged && !request.has_param("_limit")) return;
@@ -496,9 +495,9 @@ struct MockApi::Impl {
       return page;
     }
 
-    const View v = view(
-        feed, since,
-        o.paging == PagingStyle::JsonServer ? json_server_order(request, feed) : o.order);
+    const View v =
+        view(feed, since,
+             o.paging == PagingStyle::JsonServer ? json_server_order(request, feed) : o.order);
     const std::size_t total = v.size();
     std::size_t from = 0, size = 0;
     std::string head, tail;
