@@ -495,9 +495,8 @@ TEST_SUITE("cli") {
     SUBCASE("SIGINT") { sig = SIGINT; }
 
     proc::Child child({kTsync, "sync", "--config", config, "--db", db});
-    tsync::test::wait_until("the sync's first committed rows", [&] {
-      return e2e::committed_rows(db, "user") > 0;
-    });
+    tsync::test::wait_until("the sync's first committed rows",
+                            [&] { return e2e::committed_rows(db, "user") > 0; });
     child.signal(sig);
     const auto r = child.wait();
 

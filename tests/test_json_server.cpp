@@ -53,8 +53,8 @@ std::string readme_block(const std::string& heading) {
 std::string readme_stream(const std::string& origin) {
   std::string stream = readme_block("json-server 0.17.4 (");
   const std::size_t at = stream.find(kReadmeOrigin);
-  REQUIRE_MESSAGE(at != std::string::npos, "the README's json-server URL is not on "
-                                               << kReadmeOrigin << ": " << stream);
+  REQUIRE_MESSAGE(at != std::string::npos,
+                  "the README's json-server URL is not on " << kReadmeOrigin << ": " << stream);
   return stream.replace(at, std::string(kReadmeOrigin).size(), origin);
 }
 

@@ -1367,6 +1367,23 @@ TEST_SUITE("mock_api") {
     CHECK(with_query_param("pages=1", "page", "3") == "pages=1&page=3");
     CHECK(percent_encoded("NTI1Cg==") == "NTI1Cg%3D%3D");
 
+    // json-server 0.17.4's Link: the first "page=N" replaced, even inside another
+    // parameter; nothing when one page holds everything or the page is past the end.
+    CHECK(json_server_links("/u?_page=2&_limit=2", 2, 2, 7) ==
+          R"(</u?_page=1&_limit=2>; rel="first", </u?_page=1&_limit=2>; rel="prev", )"
+          R"(</u?_page=3&_limit=2>; rel="next", </u?_page=4&_limit=2>; rel="last")");
+    CHECK(json_server_links("/u?per_page=2&_page=2", 2, 3, 7) ==
+          R"(</u?per_page=1&_page=2>; rel="first", </u?per_page=1&_page=2>; rel="prev", )"
+          R"(</u?per_page=3&_page=2>; rel="next", </u?per_page=3&_page=2>; rel="last")");
+    CHECK(json_server_links("/u?_page=1", 1, 10, 7) == "");
+    CHECK(json_server_links("/u?_page=5", 5, 2, 7) == "");
+    CHECK(json_server_links("/u?_page=1", 1, 10, 0) == "");
+    CHECK(js_positive_int("12abc") == std::optional<std::size_t>(12));
+    CHECK(js_positive_int("007") == std::optional<std::size_t>(7));
+    CHECK_FALSE(js_positive_int("0"));
+    CHECK_FALSE(js_positive_int("x"));
+    CHECK_FALSE(js_positive_int(""));
+
     const Framing nested = frame_records("result.items", "\"a\":1,", ",\"b\":2");
     CHECK(nested.prefix + "1" + nested.suffix == R"({"a":1,"result":{"items":[1]},"b":2})");
     const Framing bare = frame_records("");
@@ -1455,8 +1472,9 @@ TEST_SUITE("mock_api") {
     const auto records = api.records("/v1/list").snapshot();
     const auto served = ids_of(records);  // by updatedAt, then creation
     std::vector<std::string> created = served;
-    std::sort(created.begin(), created.end(),
-              [](const std::string& a, const std::string& b) { return std::stoll(a) < std::stoll(b); });
+    std::sort(created.begin(), created.end(), [](const std::string& a, const std::string& b) {
+      return std::stoll(a) < std::stoll(b);
+    });
     REQUIRE(created != served);
     httplib::Client client("127.0.0.1", port);
     auto header = [&](const std::string& target, const char* name) {
@@ -1525,10 +1543,10 @@ TEST_SUITE("mock_api") {
     const std::string& from = records[12].cursor;
     std::size_t k = 12;
     while (k > 0 && records[k - 1].updated == records[12].updated) --k;
-    const Reply since = fetch_reply(port, "/v1/list?_page=1&_limit=100&_sort=updatedAt&" +
-                                              query("updatedAt_gte", from));
-    CHECK(ids_in(since.json) == std::vector<std::string>(served.begin() + static_cast<long>(k),
-                                                         served.end()));
+    const Reply since = fetch_reply(
+        port, "/v1/list?_page=1&_limit=100&_sort=updatedAt&" + query("updatedAt_gte", from));
+    CHECK(ids_in(since.json) ==
+          std::vector<std::string>(served.begin() + static_cast<long>(k), served.end()));
   }
 
   TEST_CASE("link_header on the users: records under data, page_size as the default per_page") {
@@ -3224,8 +3242,7 @@ TEST_SUITE("mock_api") {
         CHECK(result);
         CHECK(result->body.size() > 200'000);
       });
-      tsync::test::wait_until("the users' request",
-                              [&] { return api.request_count() > requests; });
+      tsync::test::wait_until("the users' request", [&] { return api.request_count() > requests; });
       CHECK(fetch_reply(port, "/v1/list").status == 200);
       reader.join();
       CHECK(api.peak_concurrent_requests() == 2);

@@ -79,10 +79,9 @@ TEST_SUITE("pagination") {
       CHECK(tsync::next_link(R"(,,<b>; rel="next" , ,)") == "b");
     }
     SUBCASE("json-server's links: first, prev and last alone end the chain") {
-      CHECK_FALSE(tsync::next_link(
-          R"(<http://h/users?_page=1&_limit=2>; rel="first", )"
-          R"(<http://h/users?_page=2&_limit=2>; rel="prev", )"
-          R"(<http://h/users?_page=3&_limit=2>; rel="last")"));
+      CHECK_FALSE(tsync::next_link(R"(<http://h/users?_page=1&_limit=2>; rel="first", )"
+                                   R"(<http://h/users?_page=2&_limit=2>; rel="prev", )"
+                                   R"(<http://h/users?_page=3&_limit=2>; rel="last")"));
       CHECK(tsync::next_link(R"(<http://h/users?_page=1&_limit=2>; rel="first", )"
                              R"(<http://h/users?_page=2&_limit=2>; rel="next", )"
                              R"(<http://h/users?_page=3&_limit=2>; rel="last")") ==

@@ -231,8 +231,9 @@ void check_serving(const ServingOptions& serving, const std::string& records_pat
          "must not be empty with paging=" + std::string(paging_style_name(serving.paging)) +
              " (its paging fields are in the body object)");
   if (serving.paging == PagingStyle::JsonServer && !records_path.empty())
-    fail("records_path", "must be empty with paging=json_server (json-server answers a bare "
-                         "array)");
+    fail("records_path",
+         "must be empty with paging=json_server (json-server answers a bare "
+         "array)");
   if (serving.paging == PagingStyle::Keyset && serving.order != Order::Ascending)
     fail("order", quoted(order_name(serving.order)) +
                       " cannot page with keyset (it pages in ascending order only)");

@@ -213,18 +213,6 @@ std::vector<std::string> style_params(PagingStyle style) {
   return {};
 }
 
-// A whole number as JavaScript's parseInt reads the start of `text`, when it is
-// 1 or more; nullopt otherwise (json-server then takes its default).
-std::optional<std::size_t> js_positive_int(const std::string& text) {
-  std::size_t digits = 0;
-  while (digits < text.size() && digits < 9 && text[digits] >= '0' && text[digits] <= '9')
-    ++digits;
-  if (digits == 0) return std::nullopt;
-  const std::size_t n = std::stoul(text.substr(0, digits));
-  if (n < 1) return std::nullopt;
-  return n;
-}
-
 // The records a request may page through: the catalog's records after since
 // (a range of the catalog, which is in serving order), in the order asked for.
 struct View {
@@ -472,15 +460,11 @@ struct MockApi::Impl {
   }
 
   // JsonServer, as lib/server/router/plural.js of json-server 0.17.4: with
-  // _page, the records of that page (from 1; 10 without _limit) and a Link of
-  // first, prev, next and last, each the request's URL with its first
-  // "page=<current>" replaced (utils.getPage: no links at all, and so `Link: `
-  // with nothing in it, for a page past the end or one that holds every
-  // record); with _limit alone, the first _limit records; with either,
-  // X-Total-Count. Sets `from` and `size`.
-  void json_server_page(const httplib::Request& request, const ServingOptions& o,
-                        std::size_t total, Page& page, std::size_t& from,
-                        std::size_t& size) const {
+  // _page, the records of that page (from 1; 10 without _limit) and its Link
+  // (json_server_links); with _limit alone, the first _limit records; with
+  // either, X-Total-Count. Sets `from` and `size`.
+  void json_server_page(const httplib::Request& request, const ServingOptions& o, std::size_t total,
+                        Page& page, std::size_t& from, std::size_t& size) const {
     const bool paged = request.has_param("_page");
     size = total;
     if (!paged && !request.has_param("_limit")) return;
@@ -495,24 +479,8 @@ struct MockApi::Impl {
     size = limit.value_or(o.page_size ? o.page_size : page_limits(o.paging).default_size);
     const std::size_t current = js_positive_int(request.get_param_value("_page")).value_or(1);
     from = std::min(total, (current - 1) * size);
-    const std::size_t to = std::min(total, current * size);
-    const std::string full = next_origin(o) + request.target;
-    const auto link = [&](std::size_t target, const char* rel) {
-      std::string url = full;
-      const std::string was = "page=" + std::to_string(current);
-      const std::size_t at = url.find(was);
-      if (at != std::string::npos) url.replace(at, was.size(), "page=" + std::to_string(target));
-      return "<" + url + ">; rel=\"" + rel + "\"";
-    };
-    std::vector<std::string> links;
-    if (to > from && to - from != total) links.push_back(link(1, "first"));
-    if (to > from && current > 1) links.push_back(link(current - 1, "prev"));
-    if (to > from && (o.repeat || to < total))
-      links.push_back(link(o.repeat ? current : current + 1, "next"));
-    if (to > from && to - from != total) links.push_back(link((total + size - 1) / size, "last"));
-    std::string header;
-    for (const std::string& l : links) header += (header.empty() ? "" : ", ") + l;
-    page.headers.emplace_back("Link", header);
+    page.headers.emplace_back(
+        "Link", json_server_links(next_origin(o) + request.target, current, size, total, o.repeat));
   }
 
   Page page(const httplib::Request& request, const Feed& feed, std::optional<Instant> since,
@@ -527,9 +495,9 @@ struct MockApi::Impl {
       return page;
     }
 
-    const View v = view(
-        feed, since,
-        o.paging == PagingStyle::JsonServer ? json_server_order(request, feed) : o.order);
+    const View v =
+        view(feed, since,
+             o.paging == PagingStyle::JsonServer ? json_server_order(request, feed) : o.order);
     const std::size_t total = v.size();
     std::size_t from = 0, size = 0;
     std::string head, tail;

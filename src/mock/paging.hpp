@@ -2,8 +2,8 @@
 #pragma once
 
 // The text the mock's paging styles are made of: Base64 tokens, next URLs that
-// keep a request's query with one parameter replaced, and the body around a
-// page's records. Pure functions, header-only.
+// keep a request's query with one parameter replaced, json-server's Link
+// header, and the body around a page's records. Pure functions, header-only.
 
 #include <algorithm>
 #include <cstddef>
@@ -104,6 +104,45 @@ inline std::string percent_encoded(std::string_view text) {
     }
   }
   return out;
+}
+
+// A whole number as JavaScript's parseInt reads the start of `text`, when it is
+// 1 or more; nullopt otherwise (json-server then takes its default).
+inline std::optional<std::size_t> js_positive_int(std::string_view text) {
+  std::size_t n = 0, digits = 0;
+  while (digits < text.size() && digits < 9 && text[digits] >= '0' && text[digits] <= '9')
+    n = n * 10 + static_cast<std::size_t>(text[digits++] - '0');
+  if (n < 1) return std::nullopt;
+  return n;
+}
+
+// json-server 0.17.4's Link header for page `current` (from 1) of `size`
+// records among `total`, as lib/server/router/plural.js and utils.getPage make
+// it: first, prev, next and last, each `url` with its first "page=<current>"
+// replaced; "" (sent as `Link: ` with nothing in it) for a page past the end or
+// one that holds every record. With `repeat`, next is the page itself.
+inline std::string json_server_links(std::string_view url, std::size_t current, std::size_t size,
+                                     std::size_t total, bool repeat = false) {
+  const std::size_t from = std::min(total, (current - 1) * size);
+  const std::size_t to = std::min(total, current * size);
+  if (to == from) return "";
+  const auto link = [&](std::size_t target, const char* rel) {
+    std::string text(url);
+    const std::string was = "page=" + std::to_string(current);
+    const std::size_t at = text.find(was);
+    if (at != std::string::npos) text.replace(at, was.size(), "page=" + std::to_string(target));
+    return "<" + text + ">; rel=\"" + rel + "\"";
+  };
+  const bool whole = to - from == total;
+  std::string header;
+  const auto add = [&header](const std::string& item) {
+    header += (header.empty() ? "" : ", ") + item;
+  };
+  if (!whole) add(link(1, "first"));
+  if (current > 1) add(link(current - 1, "prev"));
+  if (repeat || to < total) add(link(repeat ? current : current + 1, "next"));
+  if (!whole) add(link((total + size - 1) / size, "last"));
+  return header;
 }
 
 // The body text before and after a page's records.
