@@ -763,6 +763,11 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
     if (s.since_param.empty())
       c.fail("window_seconds", "needs a since_param, the parameter that carries a window's start");
     if (s.until_param == s.since_param) c.fail("until_param", "must differ from since_param");
+    if (s.pagination.type == PagingType::Since)
+      c.fail("pagination",
+             "type \"since\" asks again from the newest record read, which a window of time "
+             "cannot do (a window is one request, or one chain of the API's own pages): with "
+             "window_seconds, configure the pages the API gives (offset, page, token, ...)");
     if (!s.start_timestamp)
       c.fail("window_seconds",
              "needs start_timestamp (here or at the top level): a first sync from year 1 in "
