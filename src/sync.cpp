@@ -494,6 +494,13 @@ std::string since_value(const StreamConfig& stream, const Cursor& committed) {
              : committed.text;
 }
 
+// Where a stream read in windows starts from `committed`: lookback_seconds
+// before it, as the since of an unwindowed request.
+Instant windows_from(const StreamConfig& stream, Instant committed) {
+  return stream.lookback_seconds > 0 ? minus_seconds(committed, stream.lookback_seconds)
+                                     : committed;
+}
+
 // The request URL: the stream's url, its fixed parameters, then since.
 std::string request_url(const StreamConfig& stream, const Cursor& committed) {
   std::string url = stream.url;
@@ -996,7 +1003,8 @@ std::int64_t read_windows(const Config& config, const StreamConfig& stream, cons
   std::int64_t repeats = 0;
   bool prefix_complete = true;
   std::vector<std::string> failures;
-  for (const Window& w : windows_between(from.instant, now_second(), stream.window_seconds)) {
+  for (const Window& w :
+       windows_between(windows_from(stream, from.instant), now_second(), stream.window_seconds)) {
     std::optional<Cursor> cursor;
     if (prefix_complete) cursor = cursor_through(stream, w);
     try {
@@ -1450,7 +1458,7 @@ std::size_t parallel_jobs(const StreamConfig& stream, Replica& replica, bool ful
   const std::optional<Cursor> saved = replica.cursor(stream.name, stream.cursor_format);
   const Instant from =
       saved && !full ? saved->instant : *parse_cursor(stream.cursor_format, stream.first_cursor());
-  return windows_between(from, now_second(), stream.window_seconds).size();
+  return windows_between(windows_from(stream, from), now_second(), stream.window_seconds).size();
 }
 
 // The windows of a stream read with requests in flight. A window's pages come
@@ -1508,7 +1516,8 @@ void run_concurrently(const Config& config, const std::vector<const StreamConfig
     cs->of = selected.size();
     if (stream.window_seconds > 0)
       cs->windows.emplace(
-          windows_in_flight(cs->run->committed.instant, stream.window_seconds, config));
+          windows_in_flight(windows_from(stream, cs->run->committed.instant),
+                            stream.window_seconds, config));
     streams.push_back(std::move(cs));
   }
   const std::vector<Job> jobs = jobs_of(streams);

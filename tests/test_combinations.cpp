@@ -488,6 +488,38 @@ void run_combination(std::size_t index) {
 }  // namespace
 
 TEST_SUITE("combinations") {
+  TEST_CASE("combinations: lookback_seconds in windows of time asks from the cursor minus it") {
+    for (const int concurrency : {1, 4}) {
+      CAPTURE(concurrency);
+      e2e::Scene scene(0);
+      auto& [dir, api] = scene;
+      Row row{4, 1, 0, 0, 0, 0, 0};  // offset pages, windows
+      const std::string url = api.add_endpoint(endpoint_for("/v1/late", row, 5));
+      const std::string path = dir.file("configuration.json");
+      std::ofstream(path) << R"({"database": ")" << dir.file("replica.db")
+                          << R"(", "start_timestamp": ")" << kStart
+                          << R"(", "max_concurrency": )" << concurrency << R"(, "streams": [)"
+                          << stream_object("late", url, row, api).insert(1, R"("lookback_seconds": 86400, )")
+                          << "]}";
+      const auto first = proc::run({TSYNC_BINARY, "sync", "--quiet", "--config", path});
+      REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+      const std::string cursor =
+          e2e::text_of(dir.file("replica.db"), "SELECT last_timestamp FROM _state WHERE stream = 'late'");
+      const std::size_t asked = api.since_log("/v1/late").size();
+      const auto second = proc::run({TSYNC_BINARY, "sync", "--quiet", "--config", path});
+      REQUIRE_MESSAGE(second.exit_code == 0, second.err);
+      const auto since = api.since_log("/v1/late");
+      REQUIRE(since.size() > asked);
+      // The earliest window of the second run starts a day before the cursor.
+      std::string earliest = since[asked];
+      for (std::size_t i = asked; i < since.size(); ++i) earliest = std::min(earliest, since[i]);
+      const auto c = tsync::parse_timestamp(cursor);
+      REQUIRE(c);
+      CHECK(earliest == tsync::format_cursor(tsync::CursorFormat::Iso8601,
+                                             tsync::minus_seconds(*c, 86400)));
+    }
+  }
+
   TEST_CASE("combinations: the covering table holds every pair of modes") {
     const auto all = combinations();
     std::set<std::array<std::size_t, 4>> pairs;
