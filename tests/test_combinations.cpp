@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <set>
@@ -261,15 +262,14 @@ std::string stream_object(const std::string& name, const std::string& url, const
 }
 
 // What the test knows of one stream beyond the mock's truth: the records it
-// removed without a tombstone (only a full pass can see those), and whether
-// a full pass has completed since.
+// removed without a tombstone (only a full pass can see those), those a full
+// pass has seen removed and those removed since.
 struct Tracked {
   std::string name, path;
   bool hard = false;
   Tombstone tombstone = Tombstone::None;
   bool windowed = false;
-  std::set<std::string> vanished;
-  bool reconciled = true;
+  std::set<std::string> vanished, pending;
 };
 
 bool has_column(SQLite::Database& db, const std::string& table, const std::string& column) {
@@ -323,11 +323,8 @@ void check_exact(const std::string& db_path, const Tracked& t, const RecordStore
                        field == "updatedAt", t.name + "." + field + " of " + record.id);
     }
   }
-  for (const std::string& id : t.vanished) {
-    if (t.reconciled) {
-      check_deleted(id);
-      continue;
-    }
+  for (const std::string& id : t.vanished) check_deleted(id);
+  for (const std::string& id : t.pending) {
     SQLite::Statement q(db, "SELECT " + std::string(marks ? "_tsync_deleted_at" : "NULL") +
                                 " FROM " + e2e::quoted(t.name) + " WHERE id = ?1");
     REQUIRE_MESSAGE(row_of(id, q), "record " << id << " vanished before a full pass: its row is gone");
@@ -356,7 +353,8 @@ void await_next_second(const std::vector<const RecordStore*>& stores) {
 }
 
 const std::vector<std::string> kEnv{std::string("COMBO_PASSWORD=") + kPassword,
-                                    std::string("COMBO_TOKEN=") + kToken};
+                                    std::string("COMBO_TOKEN=") + kToken,
+                                    std::string("API_PASSWORD=") + kPassword};
 
 // A configuration set up against a mock, run as a user runs it.
 class Run {
@@ -369,14 +367,23 @@ class Run {
   std::string config_path() const { return dir_.file("configuration.json"); }
   std::string db() const { return dir_.file("replica.db"); }
 
+  // Runs as cron does: in the replica's folder, with the default
+  // configuration.json and replica.db.
+  bool in_folder = false;
+
   // One run of `tsync sync` (with --full when `full`), which must succeed.
   void sync(bool full, const std::string& what) {
-    std::vector<std::string> args{TSYNC_BINARY, "sync", "--quiet", "--config", config_path()};
+    std::vector<std::string> args{TSYNC_BINARY, "sync"};
     if (full) args.push_back("--full");
-    const proc::Result r = proc::run(args, kEnv);
+    args.push_back("--quiet");
+    if (!in_folder) args.insert(args.end(), {"--config", config_path()});
+    const proc::Result r = proc::run(args, kEnv, in_folder ? dir_.path().string() : std::string());
     REQUIRE_MESSAGE(r.exit_code == 0, what << ": exit " << r.exit_code << ": " << r.err << r.out);
     if (full)
-      for (Tracked& t : streams) t.reconciled = true;
+      for (Tracked& t : streams) {
+        t.vanished.insert(t.pending.begin(), t.pending.end());
+        t.pending.clear();
+      }
   }
 
   // The same run killed with SIGKILL as the mock takes its `nth` data request
@@ -407,10 +414,7 @@ class Run {
       // it never had logs nothing in _deleted.
       const auto ids = store.remove(removals, t.tombstone);
       store.mutate(5, 3);
-      if (t.tombstone == Tombstone::None) {
-        t.vanished.insert(ids.begin(), ids.end());
-        t.reconciled = false;
-      }
+      if (t.tombstone == Tombstone::None) t.pending.insert(ids.begin(), ids.end());
     }
     std::vector<const RecordStore*> windowed;
     for (const Tracked& t : streams)
@@ -479,7 +483,7 @@ bool run_combination(std::size_t index) {
     api.records(path).follow_wall_clock();
     streams += (i ? ", " : "") + stream_object(name, url, row, api);
     run.streams.push_back({name, path, row[kOnDelete] == 1, kTombstoneKinds[row[kTombstones]],
-                           row[kWindows] == 1, {}, true});
+                           row[kWindows] == 1, {}, {}});
   }
   std::string top;
   if (combination.auth_top() && combination.streams[0][kAuth] != 0)
@@ -516,9 +520,86 @@ bool run_combination(std::size_t index) {
   return killed;
 }
 
+// The README's configuration for its cron lines, as written there.
+std::string readme_nightly_configuration() {
+  std::ifstream in(TSYNC_README);
+  REQUIRE(in);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t intro = text.find("A `/srv/tsync/configuration.json` for these two lines");
+  REQUIRE(intro != std::string::npos);
+  const std::size_t start = text.find("```json\n", intro);
+  REQUIRE(start != std::string::npos);
+  const std::size_t end = text.find("```", start + 8);
+  REQUIRE(end != std::string::npos);
+  return text.substr(start + 8, end - start - 8);
+}
+
+// An endpoint of the README's nightly set-up: `records` records over 2024
+// with integer ids, signed by the session login, `paging` in pages of up to 100.
+EndpointSpec readme_endpoint(const std::string& path, PagingStyle paging, std::size_t records,
+                             std::uint64_t seed) {
+  EndpointSpec spec;
+  spec.path = path;
+  spec.records = records;
+  spec.seed = seed;
+  spec.schema.key = tsync::mock::KeyKind::Integer;
+  spec.schema.fields = {{"title", tsync::mock::FieldKind::String},
+                        {"qty", tsync::mock::FieldKind::Integer}};
+  spec.serving.paging = paging;
+  spec.serving.strict = true;
+  spec.serving.max_page_size = 100;
+  spec.auth = requirement(3);
+  return spec;
+}
+
 }  // namespace
 
 TEST_SUITE("combinations") {
+  TEST_CASE("combinations: the README's nightly set-up, nightly syncs and weekly full passes") {
+    e2e::Scene scene(0);
+    auto& [dir, api] = scene;
+    api.add_endpoint(readme_endpoint("/v1/orders", PagingStyle::Offset, 450, 41));
+    api.add_endpoint(readme_endpoint("/v1/customers", PagingStyle::NextUrl, 250, 42));
+    EndpointSpec events = readme_endpoint("/v1/events", PagingStyle::PageNumber, 300, 43);
+    events.since_param = "start_time";
+    events.serving.since_mode = tsync::mock::SinceMode::Inclusive;
+    events.serving.until_param = "end_time";
+    events.serving.max_range_seconds = 2592000;
+    api.add_endpoint(events);
+    Run run(api, dir);
+    run.in_folder = true;
+    run.streams = {{"orders", "/v1/orders", false, Tombstone::None, false, {}, {}},
+                   {"customers", "/v1/customers", true, Tombstone::None, false, {}, {}},
+                   {"events", "/v1/events", false, Tombstone::None, true, {}, {}}};
+    for (const Tracked& t : run.streams) api.records(t.path).follow_wall_clock();
+    std::string config = readme_nightly_configuration();
+    const std::string origin = "https://api.example.com";
+    for (std::size_t at; (at = config.find(origin)) != std::string::npos;)
+      config.replace(at, origin.size(), api.url(""));
+    run.write_config(config);
+
+    std::size_t runs = 0;
+    auto sync = [&](bool full, const std::string& what) {
+      run.sync(full, what);
+      ++runs;
+      run.check_all();
+      // The streams share one login a run.
+      CHECK(api.login_requests() == runs);
+    };
+    sync(false, "first sync");
+    for (int week = 0; week < 2; ++week) {
+      CAPTURE(week);
+      for (int night = 0; night < 2; ++night) {
+        CAPTURE(night);
+        run.change(4);
+        sync(false, "nightly sync");
+      }
+      sync(true, "weekly full pass");
+    }
+    // Every removed record was marked, or removed with its key in _deleted.
+    for (const Tracked& t : run.streams) CHECK(t.vanished.size() == 16);
+  }
+
   TEST_CASE("combinations: lookback_seconds in windows of time asks from the cursor minus it") {
     for (const int concurrency : {1, 4}) {
       CAPTURE(concurrency);
