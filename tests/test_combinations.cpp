@@ -54,6 +54,7 @@ namespace {
 //   concurrency   1, 4 (the default: the configuration leaves it out)
 //   cursor        iso8601, unix_seconds, unix_millis
 //   since         exclusive, inclusive (the API's reading of since)
+//   order         oldest first, newest first (Stripe's), in the API's answers
 enum Factor {
   kPaging,
   kWindows,
@@ -63,10 +64,11 @@ enum Factor {
   kAuthTop,
   kConcurrency,
   kCursor,
-  kSince
+  kSince,
+  kOrder
 };
-constexpr std::size_t kFactors = 9;
-const std::array<std::size_t, kFactors> kLevels{8, 2, 2, 3, 5, 2, 2, 3, 2};
+constexpr std::size_t kFactors = 10;
+const std::array<std::size_t, kFactors> kLevels{8, 2, 2, 3, 5, 2, 2, 3, 2, 2};
 
 const char* const kPagingNames[] = {"link_header", "next_url", "token", "last_record",
                                     "offset",      "page",     "since", "none"};
@@ -83,11 +85,13 @@ const Tombstone kTombstoneKinds[] = {Tombstone::None, Tombstone::Flag, Tombstone
 
 using Row = std::array<std::size_t, kFactors>;
 
-// The one pair a configuration cannot hold: pagination "since" (ask again from
-// the newest record) in windows of time, which the configuration refuses
-// (test_config.cpp).
+// The pairs no configuration holds: pagination "since" (ask again from the
+// newest record) in windows of time, which the configuration refuses
+// (test_config.cpp); and an API that answers newest first along since, which
+// is not what "since" declares (an API that answers a page at a time, oldest
+// first).
 bool impossible(std::size_t a, std::size_t x, std::size_t b, std::size_t y) {
-  return a == kPaging && x == 6 && b == kWindows && y == 1;
+  return a == kPaging && x == 6 && ((b == kWindows && y == 1) || (b == kOrder && y == 1));
 }
 bool possible(const Row& row) {
   for (std::size_t a = 0; a < kFactors; ++a)
@@ -168,7 +172,8 @@ struct Combination {
           << (r[kOnDelete] ? ", hard" : ", soft") << ", tombstones "
           << (r[kTombstones] == 0 ? "none" : r[kTombstones] == 1 ? "flag" : "at") << ", auth "
           << kAuthNames[r[kAuth]] << ", cursor " << kCursorNames[r[kCursor]] << ", since "
-          << (r[kSince] ? "inclusive" : "exclusive") << "]";
+          << (r[kSince] ? "inclusive" : "exclusive") << (r[kOrder] ? ", newest first" : "")
+          << "]";
     return out.str();
   }
 };
@@ -248,6 +253,7 @@ EndpointSpec endpoint_for(const std::string& path, const Row& row, std::uint64_t
   spec.serving.since_mode =
       row[kSince] ? tsync::mock::SinceMode::Inclusive : tsync::mock::SinceMode::Exclusive;
   spec.serving.paging = kPagingStyles[row[kPaging]];
+  if (row[kOrder]) spec.serving.order = tsync::mock::Order::NewestFirst;
   spec.serving.page_size = row[kPaging] == 7 ? 0 : kPage;  // none: the API answers whole
   spec.serving.strict = true;
   if (row[kPaging] == 0) spec.records_path = "";
@@ -657,7 +663,7 @@ TEST_SUITE("combinations") {
       CAPTURE(concurrency);
       e2e::Scene scene(0);
       auto& [dir, api] = scene;
-      Row row{4, 1, 0, 0, 0, 0, 0, 0, 0};  // offset pages, windows
+      Row row{4, 1, 0, 0, 0, 0, 0, 0, 0, 0};  // offset pages, windows
       const std::string url = api.add_endpoint(endpoint_for("/v1/late", row, 5));
       const std::string path = dir.file("configuration.json");
       std::ofstream(path) << R"({"database": ")" << dir.file("replica.db")
