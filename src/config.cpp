@@ -757,6 +757,10 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
   if (auto u = c.text("until_param")) s.until_param = *u;
   if (!s.until_param.empty() && s.window_seconds == 0)
     c.fail("until_param", "is for windows of time: set window_seconds too");
+  if (s.pagination.type == PagingType::Since && s.since_param.empty())
+    c.fail("pagination",
+           "type \"since\" asks again with since_param from the newest record read, and "
+           "since_param is null: without it only the first answer would be read");
   if (s.window_seconds > 0) {
     if (s.until_param.empty())
       c.fail("window_seconds", "needs until_param, the parameter that carries a window's end");

@@ -777,6 +777,12 @@ TEST_SUITE("config") {
           "read, which a window of time cannot do (a window is one request, or one chain of the "
           "API's own pages): with window_seconds, configure the pages the API gives (offset, "
           "page, token, ...)");
+    // Pages along since without a since parameter: the first answer alone.
+    CHECK(error_of(R"({"streams": [{"name": "a", "url": "http://h/a", "since_param": null,
+        "pagination": {"type": "since"}}]})") ==
+          "cfg.json: stream \"a\": pagination: type \"since\" asks again with since_param from "
+          "the newest record read, and since_param is null: without it only the first answer "
+          "would be read");
   }
 
   TEST_CASE("pagination mistakes are named with the stream and pagination") {
