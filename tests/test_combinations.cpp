@@ -72,10 +72,9 @@ const std::array<std::size_t, kFactors> kLevels{8, 2, 2, 3, 5, 2, 2, 3, 2, 2};
 
 const char* const kPagingNames[] = {"link_header", "next_url", "token", "last_record",
                                     "offset",      "page",     "since", "none"};
-const PagingStyle kPagingStyles[] = {PagingStyle::LinkHeader, PagingStyle::NextUrl,
-                                     PagingStyle::Token,      PagingStyle::LastRecord,
-                                     PagingStyle::Offset,     PagingStyle::PageNumber,
-                                     PagingStyle::None,       PagingStyle::None};
+const PagingStyle kPagingStyles[] = {
+    PagingStyle::LinkHeader, PagingStyle::NextUrl,    PagingStyle::Token, PagingStyle::LastRecord,
+    PagingStyle::Offset,     PagingStyle::PageNumber, PagingStyle::None,  PagingStyle::None};
 const char* const kAuthNames[] = {"none", "basic", "bearer", "session", "oauth2"};
 const char* const kCursorNames[] = {"iso8601", "unix_seconds", "unix_millis"};
 const tsync::CursorFormat kCursorFormats[] = {tsync::CursorFormat::Iso8601,
@@ -170,10 +169,12 @@ struct Combination {
     for (const Row& r : streams)
       out << " [" << kPagingNames[r[kPaging]] << (r[kWindows] ? ", windows" : "")
           << (r[kOnDelete] ? ", hard" : ", soft") << ", tombstones "
-          << (r[kTombstones] == 0 ? "none" : r[kTombstones] == 1 ? "flag" : "at") << ", auth "
-          << kAuthNames[r[kAuth]] << ", cursor " << kCursorNames[r[kCursor]] << ", since "
-          << (r[kSince] ? "inclusive" : "exclusive") << (r[kOrder] ? ", newest first" : "")
-          << "]";
+          << (r[kTombstones] == 0   ? "none"
+              : r[kTombstones] == 1 ? "flag"
+                                    : "at")
+          << ", auth " << kAuthNames[r[kAuth]] << ", cursor " << kCursorNames[r[kCursor]]
+          << ", since " << (r[kSince] ? "inclusive" : "exclusive")
+          << (r[kOrder] ? ", newest first" : "") << "]";
     return out.str();
   }
 };
@@ -188,9 +189,9 @@ std::vector<Combination> group_rows() {
   std::vector<Combination> out;
   for (const auto& [key, rows] : groups)
     for (std::size_t i = 0; i < rows.size(); i += 3)
-      out.push_back({std::vector<Row>(rows.begin() + static_cast<std::ptrdiff_t>(i),
-                                      rows.begin() + static_cast<std::ptrdiff_t>(
-                                                         std::min(i + 3, rows.size())))});
+      out.push_back({std::vector<Row>(
+          rows.begin() + static_cast<std::ptrdiff_t>(i),
+          rows.begin() + static_cast<std::ptrdiff_t>(std::min(i + 3, rows.size())))});
   return out;
 }
 
@@ -298,8 +299,8 @@ std::string pagination_members(std::size_t paging) {
 
 std::string stream_object(const std::string& name, const std::string& url, const Row& row,
                           const tsync::mock::MockApi& api) {
-  std::string s = R"({"name": ")" + name + R"(", "url": ")" + url + "\", " +
-                  pagination_members(row[kPaging]);
+  std::string s =
+      R"({"name": ")" + name + R"(", "url": ")" + url + "\", " + pagination_members(row[kPaging]);
   if (row[kWindows])
     s += R"(, "since_param": "start_time", "until_param": "end_time", "window_seconds": )" +
          std::to_string(kWindow);
@@ -333,8 +334,8 @@ bool has_column(SQLite::Database& db, const std::string& table, const std::strin
 
 // The table of `t` against its API: every live record field by field and not
 // marked; every tombstoned record marked (soft) or gone and logged in _deleted
-// (hard); every vanished record likewise once a full pass reconciled, else its
-// last row still there and live; and no other row.
+// (hard); every vanished record a full pass has seen removed likewise, and one
+// removed since still there as it was, live; and no other row.
 void check_exact(const std::string& db_path, const Tracked& t, const RecordStore& store) {
   CAPTURE(t.name);
   SQLite::Database db(db_path, SQLite::OPEN_READONLY);
@@ -371,14 +372,16 @@ void check_exact(const std::string& db_path, const Tracked& t, const RecordStore
       const auto it = columns.find(field);
       REQUIRE_MESSAGE(it != columns.end(), "no column for field " << field);
       e2e::check_value(q.getColumn(q.getColumnIndex(it->second.c_str())), value,
-                       field == "updatedAt" && t.format == tsync::CursorFormat::Iso8601, t.name + "." + field + " of " + record.id);
+                       field == "updatedAt" && t.format == tsync::CursorFormat::Iso8601,
+                       t.name + "." + field + " of " + record.id);
     }
   }
   for (const std::string& id : t.vanished) check_deleted(id);
   for (const std::string& id : t.pending) {
     SQLite::Statement q(db, "SELECT " + std::string(marks ? "_tsync_deleted_at" : "NULL") +
                                 " FROM " + e2e::quoted(t.name) + " WHERE id = ?1");
-    REQUIRE_MESSAGE(row_of(id, q), "record " << id << " vanished before a full pass: its row is gone");
+    REQUIRE_MESSAGE(row_of(id, q),
+                    "record " << id << " vanished before a full pass: its row is gone");
     CHECK(q.getColumn(0).isNull());
     ++rows;
   }
@@ -403,11 +406,10 @@ void await_next_second(const std::vector<const RecordStore*>& stores) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
-const std::vector<std::string> kEnv{std::string("COMBO_PASSWORD=") + kPassword,
-                                    std::string("COMBO_TOKEN=") + kToken,
-                                    std::string("API_PASSWORD=") + kPassword,
-                                    "COMBO_CLIENT_ID=tsync-client",
-                                    "COMBO_CLIENT_SECRET=client-secret-1234"};
+const std::vector<std::string> kEnv{
+    std::string("COMBO_PASSWORD=") + kPassword, std::string("COMBO_TOKEN=") + kToken,
+    std::string("API_PASSWORD=") + kPassword, "COMBO_CLIENT_ID=tsync-client",
+    "COMBO_CLIENT_SECRET=client-secret-1234"};
 
 // A configuration set up against a mock, run as a user runs it.
 class Run {
@@ -522,9 +524,9 @@ bool run_combination(std::size_t index) {
   const Combination& combination = all[index];
   // TSYNC_COMBINATION_SEED=N runs the suite with other kills and data.
   const char* base = std::getenv("TSYNC_COMBINATION_SEED");
-  const std::uint32_t seed = static_cast<std::uint32_t>(base ? std::strtoul(base, nullptr, 10)
-                                                             : 20261206u) +
-                             static_cast<std::uint32_t>(index);
+  const std::uint32_t seed =
+      static_cast<std::uint32_t>(base ? std::strtoul(base, nullptr, 10) : 20261206u) +
+      static_cast<std::uint32_t>(index);
   CAPTURE(index);
   CAPTURE(seed);
   INFO(combination.describe());
@@ -534,13 +536,19 @@ bool run_combination(std::size_t index) {
   std::string streams;
   for (std::size_t i = 0; i < combination.streams.size(); ++i) {
     const Row& row = combination.streams[i];
-    const std::string name = std::string("s") + std::to_string(i) + "_" + kPagingNames[row[kPaging]];
+    const std::string name =
+        std::string("s") + std::to_string(i) + "_" + kPagingNames[row[kPaging]];
     const std::string path = "/v1/" + name;
     const std::string url = api.add_endpoint(endpoint_for(path, row, seed * 7 + i));
     api.records(path).follow_wall_clock();
     streams += (i ? ", " : "") + stream_object(name, url, row, api);
-    run.streams.push_back({name, path, row[kOnDelete] == 1, kTombstoneKinds[row[kTombstones]],
-                           row[kWindows] == 1, {}, {},
+    run.streams.push_back({name,
+                           path,
+                           row[kOnDelete] == 1,
+                           kTombstoneKinds[row[kTombstones]],
+                           row[kWindows] == 1,
+                           {},
+                           {},
                            kCursorFormats[row[kCursor]]});
   }
   std::string top;
@@ -666,15 +674,15 @@ TEST_SUITE("combinations") {
       Row row{4, 1, 0, 0, 0, 0, 0, 0, 0, 0};  // offset pages, windows
       const std::string url = api.add_endpoint(endpoint_for("/v1/late", row, 5));
       const std::string path = dir.file("configuration.json");
-      std::ofstream(path) << R"({"database": ")" << dir.file("replica.db")
-                          << R"(", "start_timestamp": ")" << kStart
-                          << R"(", "max_concurrency": )" << concurrency << R"(, "streams": [)"
-                          << stream_object("late", url, row, api).insert(1, R"("lookback_seconds": 86400, )")
-                          << "]}";
+      std::ofstream(path)
+          << R"({"database": ")" << dir.file("replica.db") << R"(", "start_timestamp": ")" << kStart
+          << R"(", "max_concurrency": )" << concurrency << R"(, "streams": [)"
+          << stream_object("late", url, row, api).insert(1, R"("lookback_seconds": 86400, )")
+          << "]}";
       const auto first = proc::run({TSYNC_BINARY, "sync", "--quiet", "--config", path});
       REQUIRE_MESSAGE(first.exit_code == 0, first.err);
-      const std::string cursor =
-          e2e::text_of(dir.file("replica.db"), "SELECT last_timestamp FROM _state WHERE stream = 'late'");
+      const std::string cursor = e2e::text_of(
+          dir.file("replica.db"), "SELECT last_timestamp FROM _state WHERE stream = 'late'");
       const std::size_t asked = api.since_log("/v1/late").size();
       const auto second = proc::run({TSYNC_BINARY, "sync", "--quiet", "--config", path});
       REQUIRE_MESSAGE(second.exit_code == 0, second.err);
@@ -685,8 +693,8 @@ TEST_SUITE("combinations") {
       for (std::size_t i = asked; i < since.size(); ++i) earliest = std::min(earliest, since[i]);
       const auto c = tsync::parse_timestamp(cursor);
       REQUIRE(c);
-      CHECK(earliest == tsync::format_cursor(tsync::CursorFormat::Iso8601,
-                                             tsync::minus_seconds(*c, 86400)));
+      CHECK(earliest ==
+            tsync::format_cursor(tsync::CursorFormat::Iso8601, tsync::minus_seconds(*c, 86400)));
     }
   }
 
