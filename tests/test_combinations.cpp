@@ -698,6 +698,33 @@ TEST_SUITE("combinations") {
     }
   }
 
+  TEST_CASE(
+      "combinations: windows over an API whose since is exclusive keep a record at a boundary") {
+    for (const std::size_t cursor : {0, 1, 2}) {
+      CAPTURE(kCursorNames[cursor]);
+      e2e::Scene scene(0);
+      auto& [dir, api] = scene;
+      Row row{4, 1, 0, 0, 0, 0, 0, cursor, 0, 0};  // offset pages, windows, since exclusive
+      const std::string url = api.add_endpoint(endpoint_for("/v1/edge", row, 9));
+      // A record exactly where the first window ends and the second begins.
+      const tsync::Instant boundary{tsync::parse_timestamp(kStart)->seconds + kWindow, 0};
+      const std::string at = tsync::mock::served_cursor_text(boundary, kCursorFormats[cursor]);
+      api.records("/v1/edge")
+          .add_raw(R"({"id": 100000, "title": "at the boundary", "qty": 1, "updatedAt": )" +
+                       (cursor == 0 ? "\"" + at + "\"" : at) + "}",
+                   boundary);
+      const std::string path = dir.file("configuration.json");
+      std::ofstream(path) << R"({"database": ")" << dir.file("replica.db")
+                          << R"(", "start_timestamp": ")" << kStart
+                          << R"(", "max_concurrency": 1, "streams": [)"
+                          << stream_object("edge", url, row, api) << "]}";
+      const auto r = proc::run({TSYNC_BINARY, "sync", "--quiet", "--config", path});
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      CHECK(e2e::text_of(dir.file("replica.db"), "SELECT title FROM edge WHERE id = 100000") ==
+            "at the boundary");
+    }
+  }
+
   TEST_CASE("combinations: the covering table holds every pair of modes") {
     const auto& all = combinations();
     std::set<std::array<std::size_t, 4>> pairs;
