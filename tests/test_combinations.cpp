@@ -242,7 +242,9 @@ std::string auth_object(std::size_t auth, const tsync::mock::MockApi& api) {
 
 // The endpoint a stream of `row` reads: 120 records over 2024 with integer ids,
 // paged as the real API its paging type is named after, in pages of 10.
-EndpointSpec endpoint_for(const std::string& path, const Row& row, std::uint64_t seed) {
+// `own_auth`: the kind of a stream's own auth beside a top-level one (0: none).
+EndpointSpec endpoint_for(const std::string& path, const Row& row, std::uint64_t seed,
+                          std::size_t own_auth = 0) {
   EndpointSpec spec;
   spec.path = path;
   spec.records = 120;
@@ -264,7 +266,7 @@ EndpointSpec endpoint_for(const std::string& path, const Row& row, std::uint64_t
     spec.serving.until_param = "end_time";
     spec.serving.max_range_seconds = kWindow;
   }
-  spec.auth = requirement(row[kAuth]);
+  spec.auth = requirement(own_auth ? own_auth : row[kAuth]);
   return spec;
 }
 
@@ -298,7 +300,7 @@ std::string pagination_members(std::size_t paging) {
 }
 
 std::string stream_object(const std::string& name, const std::string& url, const Row& row,
-                          const tsync::mock::MockApi& api) {
+                          const tsync::mock::MockApi& api, std::size_t own_auth = 0) {
   std::string s =
       R"({"name": ")" + name + R"(", "url": ")" + url + "\", " + pagination_members(row[kPaging]);
   if (row[kWindows])
@@ -309,6 +311,7 @@ std::string stream_object(const std::string& name, const std::string& url, const
   if (row[kTombstones] == 1) s += R"(, "delete_field": "deleted")";
   if (row[kTombstones] == 2) s += R"(, "delete_field": "deletedAt")";
   if (!row[kAuthTop] && row[kAuth]) s += R"(, "auth": )" + auth_object(row[kAuth], api);
+  if (own_auth) s += R"(, "auth": )" + auth_object(own_auth, api);
   return s + "}";
 }
 
@@ -539,9 +542,12 @@ bool run_combination(std::size_t index) {
     const std::string name =
         std::string("s") + std::to_string(i) + "_" + kPagingNames[row[kPaging]];
     const std::string path = "/v1/" + name;
-    const std::string url = api.add_endpoint(endpoint_for(path, row, seed * 7 + i));
+    // Beside a top-level auth, the second stream signs in its own way.
+    const std::size_t own_auth =
+        combination.auth_top() && row[kAuth] != 0 && i == 1 ? row[kAuth] % 4 + 1 : 0;
+    const std::string url = api.add_endpoint(endpoint_for(path, row, seed * 7 + i, own_auth));
     api.records(path).follow_wall_clock();
-    streams += (i ? ", " : "") + stream_object(name, url, row, api);
+    streams += (i ? ", " : "") + stream_object(name, url, row, api, own_auth);
     run.streams.push_back({name,
                            path,
                            row[kOnDelete] == 1,
