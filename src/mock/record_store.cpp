@@ -437,15 +437,16 @@ struct RecordStore::Impl {
   // The next cursor of a mutation batch: strictly later than `latest` for the
   // first one of a batch, then later or (1 in 20) equal to the previous one.
   // Following the wall clock, the next cursor is the clock's millisecond (its
-  // second for UnixSeconds) or, when that is not later than `latest`, the
-  // smallest step after it.
+  // second for UnixSeconds) or, when that is earlier, the smallest step after
+  // `latest` (the first of a batch; the others may share a second with it).
   Instant next_timestamp(bool first_of_batch) {
     const bool tie = rng.one_in(20);
     const std::int64_t gap_seconds = 1 + static_cast<std::int64_t>(rng.below(5));
     const auto ms = static_cast<std::int64_t>(rng.below(1000));
     if (tie && !first_of_batch) return latest;
     if (wall_clock) {
-      const std::int64_t step = schema.cursor_format == CursorFormat::UnixSeconds ? 1000 : 1;
+      const bool seconds = schema.cursor_format == CursorFormat::UnixSeconds;
+      const std::int64_t step = seconds ? (first_of_batch ? 1000 : 0) : 1;
       const std::int64_t after = latest.seconds * 1000 + latest.nanos / 1'000'000 + step;
       const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())

@@ -159,8 +159,9 @@ class RecordStore {
 
   // From now on, the new cursors of mutate(), remove(), restore() and touch()
   // are taken from the wall clock: each is the current millisecond (second for
-  // UnixSeconds), or the smallest step after the latest cursor when that is not
-  // earlier, ties in a batch as before. Records then change "now", as a live
+  // UnixSeconds), or when that is earlier the smallest step after the latest
+  // cursor (for UnixSeconds, the first of a batch only: the others may share
+  // its second), ties in a batch as before. Records then change "now", as a live
   // API's do, which a stream read in windows up to the second a run starts sees.
   void follow_wall_clock();
 
