@@ -768,12 +768,21 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
   if (auto u = c.text("until_param")) s.until_param = *u;
   if (!s.until_param.empty() && s.window_seconds == 0)
     c.fail("until_param", "is for windows of time: set window_seconds too");
+  if (s.pagination.type == PagingType::Since && s.since_param.empty())
+    c.fail("pagination",
+           "type \"since\" asks again with since_param from the newest record read, and "
+           "since_param is null: without it only the first answer would be read");
   if (s.window_seconds > 0) {
     if (s.until_param.empty())
       c.fail("window_seconds", "needs until_param, the parameter that carries a window's end");
     if (s.since_param.empty())
       c.fail("window_seconds", "needs a since_param, the parameter that carries a window's start");
     if (s.until_param == s.since_param) c.fail("until_param", "must differ from since_param");
+    if (s.pagination.type == PagingType::Since)
+      c.fail("pagination",
+             "type \"since\" asks again from the newest record read, which a window of time "
+             "cannot do (a window is one request, or one chain of the API's own pages): with "
+             "window_seconds, configure the pages the API gives (offset, page, token, ...)");
     if (!s.start_timestamp)
       c.fail("window_seconds",
              "needs start_timestamp (here or at the top level): a first sync from year 1 in "

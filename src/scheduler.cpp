@@ -8,14 +8,17 @@
 
 namespace tsync {
 
-std::vector<Window> windows_between(Instant from, Instant to, long long seconds) {
+std::vector<Window> windows_between(Instant from, Instant to, long long seconds,
+                                    std::optional<CursorFormat> overlap) {
   std::vector<Window> out;
   Instant start = from;
   while (start < to) {
     Instant end{start.seconds + seconds, start.nanos};
     if (to < end) end = to;
     out.push_back(Window{start, end});
-    start = end;
+    if (end == to) break;
+    const Instant next = overlap ? last_before(end, *overlap) : end;
+    start = start < next ? next : end;
   }
   return out;
 }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "timestamp.hpp"
@@ -18,8 +19,13 @@ struct Window {
 };
 
 // The windows of at most `seconds` each that cut [from, to), in time order;
-// none when `to` is not after `from`.
-std::vector<Window> windows_between(Instant from, Instant to, long long seconds);
+// none when `to` is not after `from`. With `overlap`, each window after the
+// first starts at last_before(the end of the one before it) in that format,
+// when that is after its start: an API that reads a window's start as
+// exclusive (as tsync's own contract reads since) still gives the records
+// exactly at a boundary, which then come twice, as one version.
+std::vector<Window> windows_between(Instant from, Instant to, long long seconds,
+                                    std::optional<CursorFormat> overlap = std::nullopt);
 
 // The newest cursor value below `end` that `format` can write: a window's
 // records are all <= it. One second before (iso8601, unix_seconds: an API

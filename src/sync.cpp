@@ -502,6 +502,13 @@ std::string since_value(const StreamConfig& stream, const Cursor& committed) {
              : committed.text;
 }
 
+// Where a stream read in windows starts from `committed`: lookback_seconds
+// before it, as the since of an unwindowed request.
+Instant windows_from(const StreamConfig& stream, Instant committed) {
+  return stream.lookback_seconds > 0 ? minus_seconds(committed, stream.lookback_seconds)
+                                     : committed;
+}
+
 // The request URL: the stream's url, its fixed parameters, then since.
 std::string request_url(const StreamConfig& stream, const Cursor& committed) {
   std::string url = stream.url;
@@ -1022,7 +1029,9 @@ std::int64_t read_windows(const Config& config, const StreamConfig& stream, cons
   std::int64_t repeats = 0;
   bool prefix_complete = true;
   std::vector<Failure> failures;
-  for (const Window& w : windows_between(from.instant, now_second(), stream.window_seconds)) {
+  for (const Window& w :
+       windows_between(windows_from(stream, from.instant), now_second(), stream.window_seconds,
+                       stream.cursor_format)) {
     std::optional<Cursor> cursor;
     if (prefix_complete) cursor = cursor_through(stream, w);
     try {
@@ -1482,7 +1491,9 @@ std::size_t parallel_jobs(const StreamConfig& stream, Replica& replica, bool ful
   const std::optional<Cursor> saved = replica.cursor(stream.name, stream.cursor_format);
   const Instant from =
       saved && !full ? saved->instant : *parse_cursor(stream.cursor_format, stream.first_cursor());
-  return windows_between(from, now_second(), stream.window_seconds).size();
+  return windows_between(windows_from(stream, from), now_second(), stream.window_seconds,
+                         stream.cursor_format)
+      .size();
 }
 
 // The windows of a stream read with requests in flight. A window's pages come
@@ -1496,14 +1507,14 @@ std::size_t parallel_jobs(const StreamConfig& stream, Replica& replica, bool ful
 constexpr std::size_t kWindowsPerRequest = 6;
 
 std::vector<Window> windows_in_flight(Instant from, long long window_seconds,
-                                      const Config& config) {
+                                      CursorFormat format, const Config& config) {
   const Instant now = now_second();
-  std::vector<Window> windows = windows_between(from, now, window_seconds);
+  std::vector<Window> windows = windows_between(from, now, window_seconds, format);
   const auto allowed = static_cast<std::size_t>(config.max_concurrency);
   const std::size_t wanted = kWindowsPerRequest * allowed;
   if (windows.size() < allowed || windows.size() >= wanted) return windows;
   const auto parts = static_cast<long long>((wanted + windows.size() - 1) / windows.size());
-  return windows_between(from, now, std::max(1LL, (window_seconds + parts - 1) / parts));
+  return windows_between(from, now, std::max(1LL, (window_seconds + parts - 1) / parts), format);
 }
 
 // Syncs `selected` with up to max_concurrency requests in flight: worker
@@ -1540,7 +1551,8 @@ void run_concurrently(const Config& config, const std::vector<const StreamConfig
     cs->of = selected.size();
     if (stream.window_seconds > 0)
       cs->windows.emplace(
-          windows_in_flight(cs->run->committed.instant, stream.window_seconds, config));
+          windows_in_flight(windows_from(stream, cs->run->committed.instant),
+                            stream.window_seconds, stream.cursor_format, config));
     streams.push_back(std::move(cs));
   }
   const std::vector<Job> jobs = jobs_of(streams);

@@ -766,6 +766,25 @@ TEST_SUITE("config") {
     }
   }
 
+  TEST_CASE("modes that cannot combine are refused, saying why") {
+    // Pages along since in windows of time: a window is one request or one
+    // chain of the API's own pages, so an API capped along since would lose
+    // every record past its first answer of each window, silently.
+    CHECK(error_of(R"({"streams": [{"name": "a", "url": "http://h/a", "since_param": "from",
+        "until_param": "to", "window_seconds": 86400, "start_timestamp": "2024-01-01T00:00:00Z",
+        "pagination": {"type": "since"}}]})") ==
+          "cfg.json: stream \"a\": pagination: type \"since\" asks again from the newest record "
+          "read, which a window of time cannot do (a window is one request, or one chain of the "
+          "API's own pages): with window_seconds, configure the pages the API gives (offset, "
+          "page, token, ...)");
+    // Pages along since without a since parameter: the first answer alone.
+    CHECK(error_of(R"({"streams": [{"name": "a", "url": "http://h/a", "since_param": null,
+        "pagination": {"type": "since"}}]})") ==
+          "cfg.json: stream \"a\": pagination: type \"since\" asks again with since_param from "
+          "the newest record read, and since_param is null: without it only the first answer "
+          "would be read");
+  }
+
   TEST_CASE("pagination mistakes are named with the stream and pagination") {
     auto with = [](const std::string& members) {
       return error_of(R"({"streams": [{"name": "a", "url": "http://h/a", )" + members + "}]}");

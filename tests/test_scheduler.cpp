@@ -20,6 +20,26 @@ TEST_SUITE("scheduler") {
     CHECK(tsync::windows_between({1000, 0}, {900, 0}, 100).empty());
   }
 
+  TEST_CASE("windows that overlap by one unit of the cursor format, for an exclusive start") {
+    const auto w =
+        tsync::windows_between({1000, 0}, {1250, 500}, 100, tsync::CursorFormat::Iso8601);
+    REQUIRE(w.size() == 3);
+    CHECK(w[0].start == tsync::Instant{1000, 0});
+    CHECK(w[0].end == tsync::Instant{1100, 0});
+    CHECK(w[1].start == tsync::Instant{1099, 0});
+    CHECK(w[1].end == tsync::Instant{1199, 0});
+    CHECK(w[2].start == tsync::Instant{1198, 0});
+    CHECK(w[2].end == tsync::Instant{1250, 500});
+    const auto m =
+        tsync::windows_between({1000, 0}, {1200, 0}, 100, tsync::CursorFormat::UnixMillis);
+    REQUIRE(m.size() == 3);
+    CHECK(m[1].start == tsync::Instant{1099, 999'000'000});
+    // Windows of one second cannot overlap by a second: they only follow.
+    const auto s = tsync::windows_between({1000, 0}, {1003, 0}, 1, tsync::CursorFormat::Iso8601);
+    REQUIRE(s.size() == 3);
+    CHECK(s[2].start == tsync::Instant{1002, 0});
+  }
+
   TEST_CASE("the cursor below a window's end: a second, or a millisecond for unix_millis") {
     CHECK(tsync::last_before({1100, 0}, tsync::CursorFormat::Iso8601) == tsync::Instant{1099, 0});
     CHECK(tsync::last_before({1100, 0}, tsync::CursorFormat::UnixSeconds) ==

@@ -555,8 +555,9 @@ TEST_SUITE("sync_concurrency") {
       std::vector<std::string> targets;
       const auto truth = api.records("/v1/events").snapshot();
       const long long first = tsync::parse_timestamp(kStart)->seconds;
-      for (long long start = first; start < now; start += kWindow) {
-        const long long end = std::min(start + kWindow, now);
+      // Each window starts a second before the end of the one before it.
+      for (long long start = first, end = 0; end < now; start = end - 1) {
+        end = std::min(start + kWindow, now);
         std::size_t n = 0;
         for (const auto& r : truth)
           n += r.updated >= tsync::Instant{start, 0} && r.updated < tsync::Instant{end, 0};
@@ -689,11 +690,11 @@ TEST_SUITE("sync_concurrency") {
     CHECK(report.exit_code == tsync::kExitError);
     CHECK(report.error.find("1 window failed") != std::string::npos);
     CHECK(report.error.find("window " + iso(failed.start)) != std::string::npos);
-    // The cursor: just below the failed window's start (a record exactly there
-    // belongs to it), covering the windows before it.
+    // The cursor: where the failed window starts, a second below the end of
+    // the window before it, covering the windows before it.
     const auto cursor = tsync::parse_timestamp(cursor_of(config.database, "events"));
     REQUIRE(cursor);
-    CHECK(cursor->seconds == failed.start - 1);
+    CHECK(cursor->seconds == failed.start);
     check_invariant(config.database, "events", "events", api.records("/v1/events"));
     // The windows after it were read: their rows are stored, the failed
     // window's are not.

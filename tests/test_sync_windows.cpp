@@ -147,7 +147,8 @@ TEST_SUITE("sync_windows") {
         "param": "offset", "limit_param": "limit", "limit": 10, "total_path": "total"})");
     // Find the fifth window's start: 2024-01-01 plus four windows.
     const tsync::Instant first = *tsync::parse_timestamp("2024-01-01T00:00:00Z");
-    const tsync::Instant fifth{first.seconds + 4 * kWindow, 0};
+    // Each window starts a second before the end of the one before it.
+    const tsync::Instant fifth{first.seconds + 4 * kWindow - 4, 0};
     const std::string fifth_text = tsync::format_cursor(tsync::CursorFormat::Iso8601, fifth);
     std::string encoded;
     tsync::append_url_encoded(encoded, fifth_text);
@@ -177,10 +178,11 @@ TEST_SUITE("sync_windows") {
     CHECK(report.status == "error");
     CHECK(report.error.find("1 window failed") != std::string::npos);
     CHECK(report.error.find("window " + fifth_text) != std::string::npos);
-    // The cursor: just below the fifth window's start, covering the four before.
+    // The cursor: just below the fourth window's end, which is where the fifth
+    // starts, covering the four before it.
     const auto cursor = tsync::parse_timestamp(saved(config.database));
     REQUIRE(cursor);
-    CHECK(cursor->seconds == fifth.seconds - 1);
+    CHECK(cursor->seconds == fifth.seconds);
     // The windows after it were read: their rows are stored.
     const auto truth = api.records(kPath).snapshot();
     std::size_t later = 0, stored_later = 0;

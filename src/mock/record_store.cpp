@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
@@ -435,11 +436,24 @@ struct RecordStore::Impl {
 
   // The next cursor of a mutation batch: strictly later than `latest` for the
   // first one of a batch, then later or (1 in 20) equal to the previous one.
+  // Following the wall clock, the next cursor is the clock's millisecond (its
+  // second for UnixSeconds) or, when that is earlier, the smallest step after
+  // `latest` (the first of a batch; the others may share a second with it).
   Instant next_timestamp(bool first_of_batch) {
     const bool tie = rng.one_in(20);
     const std::int64_t gap_seconds = 1 + static_cast<std::int64_t>(rng.below(5));
     const auto ms = static_cast<std::int64_t>(rng.below(1000));
     if (tie && !first_of_batch) return latest;
+    if (wall_clock) {
+      const bool seconds = schema.cursor_format == CursorFormat::UnixSeconds;
+      const std::int64_t step = seconds ? (first_of_batch ? 1000 : 0) : 1;
+      const std::int64_t after = latest.seconds * 1000 + latest.nanos / 1'000'000 + step;
+      const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+      latest = instant_of(std::max(after, now), schema.cursor_format);
+      return latest;
+    }
     latest = instant_of((latest.seconds + gap_seconds) * 1000 + ms, schema.cursor_format);
     return latest;
   }
@@ -465,6 +479,7 @@ struct RecordStore::Impl {
   std::size_t removed = 0;     // entries not live
   std::shared_ptr<const Catalog> catalog;
   Instant latest = kEpochStart;
+  bool wall_clock = false;  // new cursors from the wall clock (follow_wall_clock)
   // Key text -> index of the first `indexed` records; a record's key never changes.
   mutable std::unordered_map<std::string, std::uint32_t> by_id;
   mutable std::size_t indexed = 0;
@@ -671,6 +686,11 @@ std::vector<ServedRecord> RecordStore::snapshot() const {
 std::size_t RecordStore::size() const {
   const std::lock_guard lock(impl_->mutex);
   return impl_->entries.size() - impl_->removed;
+}
+
+void RecordStore::follow_wall_clock() {
+  const std::lock_guard lock(impl_->mutex);
+  impl_->wall_clock = true;
 }
 
 Instant RecordStore::latest() const {

@@ -157,6 +157,14 @@ class RecordStore {
   // and hostile field names. Not counted by size().
   void add_raw(const std::string& json_object, Instant position);
 
+  // From now on, the new cursors of mutate(), remove(), restore() and touch()
+  // are taken from the wall clock: each is the current millisecond (second for
+  // UnixSeconds), or when that is earlier the smallest step after the latest
+  // cursor (for UnixSeconds, the first of a batch only: the others may share
+  // its second), ties in a batch as before. Records then change "now", as a live
+  // API's do, which a stream read in windows up to the second a run starts sees.
+  void follow_wall_clock();
+
   // Every served record, raw ones and tombstones included (marked as such), in
   // serving order, with exact texts.
   std::vector<ServedRecord> snapshot() const;
