@@ -221,13 +221,13 @@ TEST_SUITE("sync_windows") {
     const std::size_t windows = api.target_log().size() / 2;  // two runs, one request a window
     REQUIRE(windows > 20);
     const tsync::Instant first = *tsync::parse_timestamp("2024-01-01T00:00:00Z");
-    auto window_text = [&](std::size_t i) {
-      return "window " +
-             tsync::format_cursor(
-                 tsync::CursorFormat::Iso8601,
-                 tsync::Instant{first.seconds + static_cast<std::int64_t>(i) * kWindow, 0}) +
-             " .. ";
+    // Each window after the first starts a second before the one before it ends.
+    auto window_start = [&](std::size_t i) {
+      return tsync::format_cursor(
+          tsync::CursorFormat::Iso8601,
+          tsync::Instant{first.seconds + static_cast<std::int64_t>(i) * (kWindow - 1), 0});
     };
+    auto window_text = [&](std::size_t i) { return "window " + window_start(i) + " .. "; };
 
     CHECK(run.exit_code == tsync::kExitError);
     std::istringstream lines(run.err);
@@ -256,10 +256,7 @@ TEST_SUITE("sync_windows") {
     CHECK(logged == whole);
     for (std::size_t i = 0; i < windows; ++i) {
       std::string encoded;
-      tsync::append_url_encoded(
-          encoded, tsync::format_cursor(
-                       tsync::CursorFormat::Iso8601,
-                       tsync::Instant{first.seconds + static_cast<std::int64_t>(i) * kWindow, 0}));
+      tsync::append_url_encoded(encoded, window_start(i));
       CHECK(whole.find("\n" + window_text(i)) != std::string::npos);
       CHECK(whole.find("?start_time=" + encoded + "&end_time=") != std::string::npos);
     }
