@@ -197,7 +197,7 @@ TEST_SUITE("auth") {
                           "and put it in $RT"));
   }
 
-  TEST_CASE("for status and reset, a secret's variable may be unset; one that is set is masked") {
+  TEST_CASE("for status and reset, a secret's variable may be unset, and one that is set is masked") {
     const std::string text = R"({"token_env": "T_TOK", "streams": [
         {"name": "a", "url": "http://h/a", "headers": {"X-Key": {"env": "T_HDR"}},
          "auth": {"type": "oauth2", "token_url": "http://h/t", "grant": "refresh_token",

@@ -200,7 +200,7 @@ TEST_SUITE("sync_windows") {
     e2e::check_table_equals(config.database, "events", api.records(kPath));
   }
 
-  TEST_CASE("windows refused alike make one short error line; --json and _sync_log keep each") {
+  TEST_CASE("windows refused alike make one short error line, and --json and _sync_log keep each") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
     const std::string url = api.add_endpoint(events(PagingStyle::Offset));
