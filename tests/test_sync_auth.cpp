@@ -152,6 +152,22 @@ Run sync_cli(const std::string& config, const Env& env, const char* flag = nullp
   return {r.exit_code, r.out, r.err};
 }
 
+// The suite's items behind an OAuth2 access token.
+EndpointSpec oauth_items() {
+  AuthRequirement need;
+  need.kind = AuthRequirement::Kind::OAuth2;
+  return protected_items(need);
+}
+
+// The variables oauth_setting reads, for the mock's client and first refresh
+// token of `oauth`.
+std::vector<std::pair<std::string, std::string>> oauth_env(
+    const tsync::mock::OAuthOptions& oauth) {
+  return {{"T_CID", oauth.client_id},
+          {"T_CSECRET", oauth.client_secret},
+          {"T_RT", oauth.refresh_token}};
+}
+
 // An oauth2 auth setting against the mock's token endpoint, its client's
 // credentials in T_CID and T_CSECRET, a first refresh token in T_RT when
 // `refresh_env`.
@@ -281,14 +297,10 @@ TEST_SUITE("sync_auth") {
         CAPTURE(basic);
         e2e::Scene scene(0);
         auto& [dir, api] = scene;
-        AuthRequirement need;
-        need.kind = AuthRequirement::Kind::OAuth2;
-        const std::string url = api.add_endpoint(protected_items(need));
+        const std::string url = api.add_endpoint(oauth_items());
         tsync::mock::OAuthOptions oauth;
         api.set_oauth(oauth);
-        const Env env({{"T_CID", oauth.client_id},
-                       {"T_CSECRET", oauth.client_secret},
-                       {"T_RT", oauth.refresh_token}});
+        const Env env(oauth_env(oauth));
         const std::string auth =
             std::string(R"({"type": "oauth2", "token_url": ")") + api.url("/oauth/v1/token") +
             R"(", "grant": ")" + (refresh ? "refresh_token" : "client_credentials") +
@@ -370,9 +382,7 @@ TEST_SUITE("sync_auth") {
       "a rotated refresh token is kept for the next run, and refresh_token_env is not needed") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
-    AuthRequirement need;
-    need.kind = AuthRequirement::Kind::OAuth2;
-    const std::string url = api.add_endpoint(protected_items(need));
+    const std::string url = api.add_endpoint(oauth_items());
     tsync::mock::OAuthOptions oauth;
     oauth.rotate_refresh_token = true;
     api.set_oauth(oauth);
@@ -380,9 +390,7 @@ TEST_SUITE("sync_auth") {
     const std::string config = write_config(dir, "", item_stream(url, auth));
     const std::string credentials = dir.file("replica.db.credentials");
     {
-      const Env env({{"T_CID", oauth.client_id},
-                     {"T_CSECRET", oauth.client_secret},
-                     {"T_RT", oauth.refresh_token}});
+      const Env env(oauth_env(oauth));
       const Run first = sync_cli(config, env);
       REQUIRE_MESSAGE(first.code == 0, first.err);
       CHECK(tsync::read_saved_refresh_token(credentials) == api.current_refresh_token());
@@ -395,9 +403,7 @@ TEST_SUITE("sync_auth") {
     // The next run: the old refresh token is void at the API; the file's works.
     api.records(kPath).mutate(10, 5);
     {
-      const Env env({{"T_CID", oauth.client_id},
-                     {"T_CSECRET", oauth.client_secret},
-                     {"T_RT", oauth.refresh_token}});
+      const Env env(oauth_env(oauth));
       const Run second = sync_cli(config, env);
       CHECK_MESSAGE(second.code == 0, second.err);
     }
@@ -435,9 +441,7 @@ TEST_SUITE("sync_auth") {
     api.set_oauth(oauth);
     const std::string config =
         write_config(dir, "", item_stream(url, oauth_setting(api, "refresh_token", true)));
-    const Env env({{"T_CID", oauth.client_id},
-                   {"T_CSECRET", oauth.client_secret},
-                   {"T_RT", oauth.refresh_token}});
+    const Env env(oauth_env(oauth));
     const std::string credentials = dir.file("replica.db.credentials");
     std::mt19937 random(7);
     std::uniform_int_distribution<int> delay_ms(5, 200);
@@ -454,15 +458,11 @@ TEST_SUITE("sync_auth") {
   TEST_CASE("invalid_grant: exit 1 with the endpoint's error and what to do") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
-    AuthRequirement need;
-    need.kind = AuthRequirement::Kind::OAuth2;
-    const std::string url = api.add_endpoint(protected_items(need));
+    const std::string url = api.add_endpoint(oauth_items());
     tsync::mock::OAuthOptions oauth;
     oauth.invalid_grant = true;
     api.set_oauth(oauth);
-    const Env env({{"T_CID", oauth.client_id},
-                   {"T_CSECRET", oauth.client_secret},
-                   {"T_RT", oauth.refresh_token}});
+    const Env env(oauth_env(oauth));
     const std::string config =
         write_config(dir, "", item_stream(url, oauth_setting(api, "refresh_token", true)));
     const Run run = sync_cli(config, env);
@@ -529,9 +529,7 @@ TEST_SUITE("sync_auth") {
       CAPTURE(c.format);
       e2e::Scene scene(0);
       auto& [dir, api] = scene;
-      AuthRequirement need;
-      need.kind = AuthRequirement::Kind::OAuth2;
-      const std::string url = api.add_endpoint(protected_items(need));
+      const std::string url = api.add_endpoint(oauth_items());
       tsync::mock::OAuthOptions oauth;
       api.set_oauth(oauth);
       tsync::mock::Fault answer;
@@ -574,16 +572,12 @@ TEST_SUITE("sync_auth") {
       CAPTURE(static_cast<int>(format));
       e2e::Scene scene(0);
       auto& [dir, api] = scene;
-      AuthRequirement need;
-      need.kind = AuthRequirement::Kind::OAuth2;
-      const std::string url = api.add_endpoint(protected_items(need));
+      const std::string url = api.add_endpoint(oauth_items());
       tsync::mock::OAuthOptions oauth;
       oauth.format = format;
       oauth.rotate_refresh_token = true;
       api.set_oauth(oauth);
-      const Env env({{"T_CID", oauth.client_id},
-                     {"T_CSECRET", oauth.client_secret},
-                     {"T_RT", oauth.refresh_token}});
+      const Env env(oauth_env(oauth));
       const std::string config =
           write_config(dir, "", item_stream(url, oauth_setting(api, "refresh_token", true)));
       const Run run = sync_cli(config, env, "--verbose");
@@ -599,9 +593,7 @@ TEST_SUITE("sync_auth") {
   TEST_CASE("a refused client names $T_CID and $T_CSECRET, and shows the client id") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
-    AuthRequirement need;
-    need.kind = AuthRequirement::Kind::OAuth2;
-    const std::string url = api.add_endpoint(protected_items(need));
+    const std::string url = api.add_endpoint(oauth_items());
     tsync::mock::OAuthOptions oauth;
     api.set_oauth(oauth);
     const Env env({{"T_CID", oauth.client_id}, {"T_CSECRET", "not-the-secret-99"}});
@@ -643,14 +635,10 @@ TEST_SUITE("sync_auth") {
   TEST_CASE("status and reset run without the secrets' environment variables") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
-    AuthRequirement need;
-    need.kind = AuthRequirement::Kind::OAuth2;
-    const std::string url = api.add_endpoint(protected_items(need));
+    const std::string url = api.add_endpoint(oauth_items());
     tsync::mock::OAuthOptions oauth;
     api.set_oauth(oauth);
-    const Env sync_env({{"T_CID", oauth.client_id},
-                        {"T_CSECRET", oauth.client_secret},
-                        {"T_RT", oauth.refresh_token}});
+    const Env sync_env(oauth_env(oauth));
     const std::string one =
         write_config(dir, "", item_stream(url, oauth_setting(api, "refresh_token", true)));
     REQUIRE(sync_cli(one, sync_env).code == 0);
