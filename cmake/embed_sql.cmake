@@ -2,7 +2,7 @@
 # Writes OUTPUT: a C++ source defining one std::string_view per sql/NAME.sql,
 # named tsync::sql::NAME, holding the file's text unchanged.
 set(body "// Generated from sql/*.sql by cmake/embed_sql.cmake. Do not edit.\n")
-string(APPEND body "#include \"sql_text.hpp\"\n\nnamespace tsync::sql {\n")
+string(APPEND body "#include \"common/sql_text.hpp\"\n\nnamespace tsync::sql {\n")
 string(REPLACE "|" ";" INPUTS "${INPUTS}")
 foreach(input IN LISTS INPUTS)
   if(input STREQUAL "")

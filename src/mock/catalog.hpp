@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "timestamp.hpp"
+#include "common/timestamp.hpp"
 
 namespace tsync::mock {
 

@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/timestamp.hpp"
 #include "mock/catalog.hpp"
 #include "mock/tombstone.hpp"
-#include "timestamp.hpp"
 
 namespace tsync::mock {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "pagination.hpp"
+#include "source/pagination.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view header(reinterpret_cast<const char*>(data), size);

@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "errors.hpp"
-#include "records.hpp"
-#include "timestamp.hpp"
+#include "common/errors.hpp"
+#include "common/timestamp.hpp"
+#include "source/records.hpp"
 
 namespace {
 

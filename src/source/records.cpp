@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "source/records.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "common/errors.hpp"
+
+namespace tsync {
+namespace {
+
+// A RapidJSON input stream over a ChunkSource. It can capture the exact bytes of
+// a span (one record) even when the span crosses chunks.
+class ChunkStream {
+ public:
+  using Ch = char;
+
+  explicit ChunkStream(ChunkSource& source) : source_(source) {}
+
+  Ch Peek() {
+    if (cur_ == end_ && !refill()) return '\0';
+    return *cur_;
+  }
+  Ch Take() {
+    if (cur_ == end_ && !refill()) return '\0';
+    return *cur_++;
+  }
+  std::size_t Tell() const { return static_cast<std::size_t>(base_ + (cur_ - begin_)); }
+
+  // Output functions required by the concept; never called on an input stream.
+  Ch* PutBegin() { return nullptr; }
+  void Put(Ch) {}
+  void Flush() {}
+  std::size_t PutEnd(Ch*) { return 0; }
+
+  // Starts capturing at the byte just taken (the '{' that opens a record).
+  void begin_capture() {
+    capturing_ = true;
+    captured_.clear();
+    capture_start_ = cur_ - 1;
+  }
+  // Ends the capture after the byte just taken and returns the captured bytes.
+  std::string_view end_capture() {
+    capturing_ = false;
+    if (captured_.empty()) return {capture_start_, static_cast<std::size_t>(cur_ - capture_start_)};
+    captured_.append(capture_start_, cur_);
+    return captured_;
+  }
+
+  bool exhausted() const { return exhausted_; }
+  // True when every byte of the body has been taken. RapidJSON reads a NUL byte
+  // as the end of its input, so a body may look complete before it is.
+  bool at_end() { return Peek() == '\0' && exhausted_; }
+  std::uint64_t bytes_read() const { return base_ + static_cast<std::uint64_t>(end_ - begin_); }
+
+ private:
+  bool refill() {
+    if (exhausted_) return false;
+    if (capturing_) captured_.append(capture_start_, end_);
+    base_ += static_cast<std::uint64_t>(end_ - begin_);
+    const std::string_view chunk = source_.next_chunk();
+    begin_ = cur_ = chunk.data();
+    end_ = begin_ + chunk.size();
+    capture_start_ = begin_;
+    if (chunk.empty()) {
+      exhausted_ = true;
+      begin_ = cur_ = end_ = nullptr;
+      return false;
+    }
+    return true;
+  }
+
+  ChunkSource& source_;
+  const char* begin_ = nullptr;
+  const char* cur_ = nullptr;
+  const char* end_ = nullptr;
+  std::uint64_t base_ = 0;
+  bool exhausted_ = false;
+  bool capturing_ = false;
+  const char* capture_start_ = nullptr;
+  std::string captured_;
+};
+
+// The shape a body was expected to have, for messages: {"data": [...]}.
+std::string describe_shape(const std::vector<std::string>& path) {
+  std::string text = "[...]";
+  for (std::size_t i = path.size(); i-- > 0;) text = "{\"" + path[i] + "\": " + text + "}";
+  return text;
+}
+
+// "result.items" for {"result", "items"}.
+std::string dotted(const std::vector<std::string>& path) {
+  std::string text;
+  for (const std::string& key : path) text += (text.empty() ? "" : ".") + key;
+  return text;
+}
+
+// SAX handler: a small state machine over the records path and the records.
+class Handler {
+ public:
+  Handler(ChunkStream& stream, const RecordShape& shape, RecordVisitor& visitor)
+      : stream_(stream), shape_(shape), visitor_(visitor) {}
+
+  bool Null() { return scalar(ValueKind::Null, {}); }
+  bool Bool(bool b) { return scalar(ValueKind::Bool, b ? "true" : "false"); }
+  // Numbers arrive as RawNumber (kParseNumbersAsStringsFlag); these are never called.
+  bool Int(int) { return true; }
+  bool Uint(unsigned) { return true; }
+  bool Int64(std::int64_t) { return true; }
+  bool Uint64(std::uint64_t) { return true; }
+  bool Double(double) { return true; }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    const std::string_view text(s, n);
+    const bool integer = text.find_first_of(".eE") == std::string_view::npos;
+    return scalar(integer ? ValueKind::Integer : ValueKind::Real, text);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    return scalar(ValueKind::String, {s, n});
+  }
+  bool StartObject() { return open(true); }
+  bool EndObject(rapidjson::SizeType) { return close(true); }
+  bool StartArray() { return open(false); }
+  bool EndArray(rapidjson::SizeType) { return close(false); }
+  bool Key(const char* s, rapidjson::SizeType n, bool) { return key({s, n}); }
+
+  // The shape error that stopped the parse, if any.
+  const std::string& error() const { return error_; }
+  std::size_t error_offset() const { return error_offset_; }
+
+ private:
+  // Deeper nesting is refused: it would cost stack in the parser and memory here.
+  static constexpr int kMaxDepth = 256;
+
+  // Path: inside an object outside the records, `outer_` deep below the root.
+  enum class State { Root, Path, Records, Record, Done };
+  // After a key outside the records: Records, the records array; Descend, an
+  // object on the way to the records or a captured value; Capture, a
+  // captured value.
+  enum class Pending { None, Skip, Records, Descend, Capture, Field };
+
+  bool fail(std::string message) {
+    error_ = std::move(message);
+    error_offset_ = stream_.Tell();
+    return false;
+  }
+
+  std::string element() const {
+    if (shape_.records_path.empty()) return "element " + std::to_string(index_) + " of the body";
+    return shape_.records_path.back() + "[" + std::to_string(index_) + "]";
+  }
+  // " (expected {...})" where the records path is deeper than one key.
+  std::string expected_deep() const {
+    return shape_.records_path.size() > 1
+               ? " (expected " + describe_shape(shape_.records_path) + ")"
+               : std::string();
+  }
+  bool wrong_body() {
+    return fail(std::string("the body is not a JSON ") +
+                (shape_.records_path.empty() ? "array" : "object") + " (expected " +
+                describe_shape(shape_.records_path) + ")");
+  }
+  bool wrong_path_value() {
+    const std::size_t level = outer_.size();
+    const bool last = level + 1 == shape_.records_path.size();
+    return fail("\"" + shape_.records_path[level] + "\" is not " +
+                (last ? "an array" : "an object") + expected_deep());
+  }
+
+  // True when `path` goes through the current outer object and then `name`.
+  bool continues(const std::vector<std::string>& path, std::string_view name) const {
+    const std::size_t d = outer_.size();
+    return path.size() > d && std::equal(outer_.begin(), outer_.end(), path.begin()) &&
+           path[d] == name;
+  }
+
+  void captured(ValueKind kind, std::string_view text) {
+    value_.kind = kind;
+    value_.text.assign(text.data(), text.size());
+    visitor_.on_value(capture_index_, value_);
+  }
+
+  bool scalar(ValueKind kind, std::string_view text) {
+    if (skip_depth_ > 0) return true;
+    if (nest_depth_ > 0) return write_nested(kind, text);
+    switch (pending_) {
+      case Pending::Skip:
+        pending_ = Pending::None;
+        return true;
+      case Pending::Records:
+        return wrong_path_value();
+      case Pending::Descend:
+        pending_ = Pending::None;
+        return descend_records_ ? wrong_path_value() : true;
+      case Pending::Capture:
+        pending_ = Pending::None;
+        captured(kind, text);
+        return true;
+      case Pending::Field: {
+        pending_ = Pending::None;
+        FieldValue& field = record_.fields[record_.size - 1];
+        field.kind = kind;
+        field.text.assign(text.data(), text.size());
+        return true;
+      }
+      case Pending::None:
+        break;
+    }
+    if (state_ == State::Records) return fail(element() + " is not an object");
+    return wrong_body();
+  }
+
+  bool open(bool object) {
+    if (skip_depth_ + nest_depth_ >= kMaxDepth)
+      return fail("values nested more than " + std::to_string(kMaxDepth) + " deep");
+    if (skip_depth_ > 0) {
+      ++skip_depth_;
+      return true;
+    }
+    if (nest_depth_ > 0) {
+      ++nest_depth_;
+      return object ? writer_.StartObject() : writer_.StartArray();
+    }
+    switch (pending_) {
+      case Pending::Skip:
+        pending_ = Pending::None;
+        skip_depth_ = 1;
+        return true;
+      case Pending::Records:
+        pending_ = Pending::None;
+        if (object) return wrong_path_value();
+        state_ = State::Records;
+        seen_records_ = true;
+        return true;
+      case Pending::Descend:
+        pending_ = Pending::None;
+        if (!object) {
+          if (descend_records_) return wrong_path_value();
+          skip_depth_ = 1;
+          return true;
+        }
+        outer_.push_back(std::move(pending_key_));
+        return true;
+      case Pending::Capture:
+        pending_ = Pending::None;
+        captured(ValueKind::Json, {});
+        skip_depth_ = 1;
+        return true;
+      case Pending::Field:
+        pending_ = Pending::None;
+        nest_depth_ = 1;
+        nested_.Clear();
+        writer_.Reset(nested_);
+        return object ? writer_.StartObject() : writer_.StartArray();
+      case Pending::None:
+        break;
+    }
+    if (state_ == State::Root) {
+      if (shape_.records_path.empty()) {
+        if (object) return wrong_body();
+        state_ = State::Records;
+        seen_records_ = true;
+        return true;
+      }
+      if (!object) return wrong_body();
+      state_ = State::Path;
+      return true;
+    }
+    if (state_ == State::Records) {
+      if (!object) return fail(element() + " is not an object");
+      state_ = State::Record;
+      record_.clear();
+      stream_.begin_capture();
+      return true;
+    }
+    return fail("unexpected value");
+  }
+
+  bool close(bool object) {
+    if (skip_depth_ > 0) {
+      --skip_depth_;
+      return true;
+    }
+    if (nest_depth_ > 0) {
+      if (!(object ? writer_.EndObject() : writer_.EndArray()))
+        return fail("internal JSON writer error");
+      if (--nest_depth_ == 0) {
+        FieldValue& field = record_.fields[record_.size - 1];
+        field.kind = ValueKind::Json;
+        field.text.assign(nested_.GetString(), nested_.GetSize());
+      }
+      return true;
+    }
+    switch (state_) {
+      case State::Record:
+        finish_record(stream_.end_capture());
+        state_ = State::Records;
+        ++index_;
+        return true;
+      case State::Records:
+        state_ = shape_.records_path.empty() ? State::Done : State::Path;
+        return true;
+      case State::Path:
+        if (!outer_.empty()) {
+          outer_.pop_back();
+          return true;
+        }
+        state_ = State::Done;
+        if (!seen_records_)
+          return fail("the body has no \"" + dotted(shape_.records_path) + "\" array" +
+                      expected_deep());
+        return true;
+      default:
+        return fail("unexpected end of a value");
+    }
+  }
+
+  bool key(std::string_view name) {
+    if (skip_depth_ > 0) return true;
+    if (nest_depth_ > 0)
+      return writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    if (state_ == State::Path) {
+      pending_ = Pending::Skip;
+      descend_records_ = false;
+      if (continues(shape_.records_path, name)) {
+        descend_records_ = true;
+        pending_ =
+            outer_.size() + 1 == shape_.records_path.size() ? Pending::Records : Pending::Descend;
+      }
+      for (std::size_t i = 0; i < shape_.capture.size() && pending_ != Pending::Records; ++i) {
+        if (!continues(shape_.capture[i], name)) continue;
+        if (shape_.capture[i].size() == outer_.size() + 1 && !descend_records_) {
+          pending_ = Pending::Capture;
+          capture_index_ = i;
+          break;
+        }
+        pending_ = Pending::Descend;
+      }
+      if (pending_ == Pending::Descend) pending_key_.assign(name.data(), name.size());
+      return true;
+    }
+    FieldValue& field = record_.add();
+    field.name.assign(name.data(), name.size());
+    pending_ = Pending::Field;
+    return true;
+  }
+
+  bool write_nested(ValueKind kind, std::string_view text) {
+    const auto n = static_cast<rapidjson::SizeType>(text.size());
+    switch (kind) {
+      case ValueKind::Null:
+        return writer_.Null();
+      case ValueKind::Bool:
+        return writer_.Bool(text == "true");
+      case ValueKind::Integer:
+      case ValueKind::Real:
+        return writer_.RawValue(text.data(), n, rapidjson::kNumberType);
+      default:
+        return writer_.String(text.data(), n);
+    }
+  }
+
+  static std::string quoted(std::string_view text) {
+    constexpr std::size_t kMax = 64;
+    std::string q = "\"";
+    q.append(text.substr(0, kMax));
+    if (text.size() > kMax) q += "...";
+    return q + "\"";
+  }
+
+  void finish_record(std::string_view raw) {
+    for (const std::string& key : shape_.primary_key) {
+      const FieldValue* f = record_.find(key);
+      if (!f || f->kind == ValueKind::Null) return visitor_.on_rejected(raw, "no " + key);
+      if (f->kind != ValueKind::String && f->kind != ValueKind::Integer &&
+          f->kind != ValueKind::Real)
+        return visitor_.on_rejected(raw, key + " is not a string or a number");
+      if (f->text.empty()) return visitor_.on_rejected(raw, key + " is empty");
+    }
+    const FieldValue* cursor = record_.find(shape_.cursor_field);
+    if (!cursor || cursor->kind == ValueKind::Null)
+      return visitor_.on_rejected_with_key(record_, raw, "no " + shape_.cursor_field);
+    const bool iso = shape_.cursor_format == CursorFormat::Iso8601;
+    const bool fits = iso ? cursor->kind == ValueKind::String
+                          : cursor->kind != ValueKind::Bool && cursor->kind != ValueKind::Json;
+    const auto instant = fits ? parse_cursor(shape_.cursor_format, cursor->text) : std::nullopt;
+    if (!instant) {
+      const std::string what =
+          iso ? "an ISO 8601 timestamp"
+              : "a " + std::string(cursor_format_name(shape_.cursor_format)) + " number";
+      return visitor_.on_rejected_with_key(
+          record_, raw, shape_.cursor_field + " is not " + what + ": " + quoted(cursor->text));
+    }
+    record_.cursor = *instant;
+    record_.cursor_text.assign(cursor->text);
+    record_.cursor_index = static_cast<std::size_t>(cursor - record_.fields.data());
+    if (!shape_.delete_field.empty()) {
+      const FieldValue* deleted = record_.find(shape_.delete_field);
+      record_.tombstone = deleted && is_tombstone(*deleted);
+    }
+    visitor_.on_record(record_);
+  }
+
+  ChunkStream& stream_;
+  const RecordShape& shape_;
+  RecordVisitor& visitor_;
+  State state_ = State::Root;
+  Pending pending_ = Pending::None;
+  std::vector<std::string> outer_;  // keys of the outer objects entered
+  std::string pending_key_;
+  bool descend_records_ = false;  // the pending Descend is on the records path
+  std::size_t capture_index_ = 0;
+  FieldValue value_;
+  int skip_depth_ = 0;
+  int nest_depth_ = 0;
+  bool seen_records_ = false;
+  std::uint64_t index_ = 0;
+  Record record_;
+  rapidjson::StringBuffer nested_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+  std::string error_;
+  std::size_t error_offset_ = 0;
+};
+
+}  // namespace
+
+bool is_tombstone(const FieldValue& value) {
+  switch (value.kind) {
+    case ValueKind::Bool:
+      return value.text == "true";
+    case ValueKind::Integer:
+    case ValueKind::Real:
+      return true;
+    case ValueKind::String:
+      return parse_timestamp(value.text).has_value();
+    default:
+      return false;
+  }
+}
+
+std::uint64_t parse_records(ChunkSource& source, const RecordShape& shape, RecordVisitor& visitor) {
+  ChunkStream stream(source);
+  Handler handler(stream, shape, visitor);
+  rapidjson::Reader reader;
+  // RapidJSON parses recursively; the handler's depth limit bounds the recursion.
+  constexpr unsigned kFlags = rapidjson::kParseNumbersAsStringsFlag;
+  const rapidjson::ParseResult result = reader.Parse<kFlags>(stream, handler);
+  if (result.IsError()) {
+    if (!handler.error().empty())
+      throw PermanentError("response body at byte " + std::to_string(handler.error_offset()) +
+                           ": " + handler.error());
+    const std::string what = GetParseError_En(result.Code());
+    if (stream.exhausted() && result.Offset() >= stream.bytes_read())
+      throw TransientError("response body ended early at byte " + std::to_string(result.Offset()) +
+                           " (" + what + ")");
+    throw PermanentError("response body at byte " + std::to_string(result.Offset()) + ": " + what);
+  }
+  if (!stream.at_end())
+    throw PermanentError("response body at byte " + std::to_string(stream.Tell()) +
+                         ": a NUL byte or other data after the JSON document");
+  return stream.bytes_read();
+}
+
+}  // namespace tsync
