@@ -454,10 +454,10 @@ Error capped_answers(const StreamConfig& stream, const std::string& url, std::in
                (committed.text.empty() ? std::string("No cursor is saved")
                                        : "The cursor stays at " + committed.text) +
                ", below what may have been skipped. Stream \"" + stream.name +
-               "\" has no \"pagination\": configure the API's own paging there (README, "
-               "\"Capped answers\"), or, for an API that answers a page at a time along since "
-               "and never splits the records of one instant between answers, \"pagination\": "
-               "{\"type\": \"since\"}");
+               "\" has no \"pagination\": configure the API's own paging there "
+               "(docs/paging.md, \"Capped answers\"), or, for an API that answers a page at a "
+               "time along since and never splits the records of one instant between answers, "
+               "\"pagination\": {\"type\": \"since\"}");
 }
 
 // One request and its whole response, asked from `asked`. With `watch_cap`
@@ -844,7 +844,7 @@ Pager make_pager(const StreamConfig& stream, const Cursor& start,
   return Pager(stream.name, stream.pagination, stream.url, std::move(base), std::move(first_only));
 }
 
-// Reads one chain of pages from `start` (README, "Paged APIs"): follows the
+// Reads one chain of pages from `start` (docs/paging.md): follows the
 // API's pages until the pagination says the chain has ended and commits the
 // cursor with the chain's last rows. A transient fault rolls back to the last
 // commit and resumes the chain from the page after it, with the pager as it
@@ -915,9 +915,9 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
 }
 
 // Reads an unpaged stream: asks from the newest record read so far again while
-// answers bring newer records (README, "How a sync works"). Without a declared
+// answers bring newer records (docs/paging.md). Without a declared
 // pagination the answers are watched for the signs of an API that caps them
-// (README, "Capped answers"): the cursor moves past the newest instant of an
+// (docs/paging.md, "Capped answers"): the cursor moves past the newest instant of an
 // answer only once the run has read to the end, and two answers in a row of
 // the same size fail the stream. With "pagination": {"type": "since"} the API
 // is taken at its word that an answer never splits an instant: each answer
@@ -1016,8 +1016,8 @@ Cursor cursor_through(const StreamConfig& stream, const Window& w) {
   return Cursor{format_cursor(stream.cursor_format, last), last};
 }
 
-// Reads a stream's range of time in windows of window_seconds (README,
-// "Windows of time"), from the cursor (`resume`: the saved one, else the
+// Reads a stream's range of time in windows of window_seconds
+// (docs/windows-and-concurrency.md), from the cursor (`resume`: the saved one, else the
 // stream's first) to the second the run started, each window one chain of
 // pages. The cursor moves only through windows complete with every window
 // before them, to just below the end of the last of them. A window that fails
