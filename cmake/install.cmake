@@ -2,7 +2,7 @@
 # Installing tsync (cmake --install) and packaging it as a .deb (cpack -G DEB,
 # or scripts/package.sh), in the GNUInstallDirs places:
 #   bin/tsync, bin/tsync-mock-api
-#   share/man/man1/tsync.1.gz, tsync-mock-api.1.gz   built from *.1.md by go-md2man
+#   share/man/man1/tsync.1.gz, tsync-mock-api.1.gz   built from docs/man/*.1.md by go-md2man
 #   share/bash-completion/completions/tsync
 #   share/doc/tsync/examples/configuration.json
 #   share/doc/tsync/copyright                 scripts/debian/copyright (Debian's format)
@@ -46,23 +46,25 @@ else()
   message(WARNING "gzip not found: neither the changelog nor the manual pages are built")
 endif()
 
-# The manual pages, each written once in <name>.1.md beside README.md.
+# The manual pages, each written once in docs/man/<name>.1.md; they take tables
+# from the other pages of docs/ (cmake/man_page.cmake).
 option(TSYNC_MAN_PAGE "Build and install the manual pages (needs go-md2man)" ON)
 if(TSYNC_MAN_PAGE)
   find_program(TSYNC_GO_MD2MAN go-md2man)
   if(TSYNC_GO_MD2MAN AND TSYNC_GZIP)
     file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/man)
+    file(GLOB TSYNC_DOC_PAGES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/*.md)
     foreach(name IN ITEMS tsync tsync-mock-api)
       set(page ${CMAKE_BINARY_DIR}/man/${name}.1.gz)
       add_custom_command(
         OUTPUT ${page}
-        COMMAND ${CMAKE_COMMAND} -DSOURCE=${CMAKE_SOURCE_DIR}/${name}.1.md
-                -DREADME=${CMAKE_SOURCE_DIR}/README.md -DVERSION=${PROJECT_VERSION}
+        COMMAND ${CMAKE_COMMAND} -DSOURCE=${CMAKE_SOURCE_DIR}/docs/man/${name}.1.md
+                -DSOURCE_DIR=${CMAKE_SOURCE_DIR} -DVERSION=${PROJECT_VERSION}
                 -DGO_MD2MAN=${TSYNC_GO_MD2MAN} -DGZIP=${TSYNC_GZIP}
                 -DOUTPUT=${page} -P ${CMAKE_SOURCE_DIR}/cmake/man_page.cmake
-        DEPENDS ${CMAKE_SOURCE_DIR}/${name}.1.md ${CMAKE_SOURCE_DIR}/README.md
+        DEPENDS ${CMAKE_SOURCE_DIR}/docs/man/${name}.1.md ${TSYNC_DOC_PAGES}
                 ${CMAKE_SOURCE_DIR}/cmake/man_page.cmake
-        COMMENT "Building the manual page from ${name}.1.md"
+        COMMENT "Building the manual page from docs/man/${name}.1.md"
         VERBATIM)
       string(MAKE_C_IDENTIFIER "${name}_man_page" target)
       add_custom_target(${target} ALL DEPENDS ${page})

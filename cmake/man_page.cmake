@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Builds a manual page, NAME.1.gz, from its Markdown source NAME.1.md, at build time:
-#   cmake -DSOURCE=tsync.1.md -DREADME=README.md -DVERSION=x.y.z -DGO_MD2MAN=...
+#   cmake -DSOURCE=docs/man/tsync.1.md -DSOURCE_DIR=. -DVERSION=x.y.z -DGO_MD2MAN=...
 #         -DGZIP=... -DOUTPUT=man/tsync.1.gz -P man_page.cmake
 # HTML comments are dropped, @PROJECT_VERSION@ becomes the version, and each
-# @README_TABLE <cell>@ the table of README.md whose header row begins with that
-# cell, as a list: the README and the manual page share one text of the exit
-# codes and the configuration keys. The Markdown as built is kept beside OUTPUT
-# as NAME.1.built.md (scripts/check-man-page.sh reads it).
+# @DOC_TABLE <file> <cell>@ the table of <file> (a Markdown file, relative to
+# SOURCE_DIR) whose header row begins with that cell, as a list: the documentation
+# and the manual page share one text of the exit codes and the configuration keys.
+# Links in those tables keep their text only. The Markdown as built is kept beside
+# OUTPUT as NAME.1.built.md (scripts/check-man-page.sh reads it).
 cmake_minimum_required(VERSION 3.20)
 file(READ "${SOURCE}" page)
 
@@ -27,27 +28,34 @@ while(TRUE)
   set(page "${head}${tail}")
 endwhile()
 
-# Every @README_TABLE <cell>@ of the page.
-string(REGEX MATCHALL "@README_TABLE [^@\n]+@" placeholders "${page}")
-if(placeholders)
-  file(READ "${README}" readme)
-  string(REPLACE ";" "@SEMICOLON@" readme "${readme}")
-  string(REPLACE "\n" ";" readme_lines "${readme}")
-endif()
+# Every @DOC_TABLE <file> <cell>@ of the page.
+string(REGEX MATCHALL "@DOC_TABLE [^ @\n]+ [^@\n]+@" placeholders "${page}")
 
-# readme_table(<first header cell> <out> <keys>): the README table whose header
-# row begins "| <cell> |", as a Markdown definition list, the way manual pages
-# give options and settings: "**code**" and the meaning below it, or for three
-# columns "**key** (default: ...)" and the meaning. <keys> gets the first cells.
-function(readme_table cell out keys_out)
+# doc_table(<file> <first header cell> <out> <keys>): the table of <file> whose
+# header row begins "| <cell> |", as a Markdown definition list, the way manual
+# pages give options and settings: "**code**" and the meaning below it, or for
+# three columns "**key** (default: ...)" (or the second header cell's name in
+# place of "default") and the meaning. <keys> gets the first cells.
+function(doc_table file cell out keys_out)
+  set(path "${SOURCE_DIR}/${file}")
+  if(NOT EXISTS "${path}")
+    message(FATAL_ERROR "${SOURCE}: @DOC_TABLE ${file} ${cell}@ names a file that does not exist")
+  endif()
+  file(READ "${path}" text)
+  string(REPLACE ";" "@SEMICOLON@" text "${text}")
+  string(REPLACE "\n" ";" lines "${text}")
   set(list "")
   set(keys "")
+  set(label "default")
   set(state before)  # before, header, rows
-  foreach(line IN LISTS readme_lines)
+  foreach(line IN LISTS lines)
     if(state STREQUAL before)
       string(FIND "${line}" "| ${cell} |" at)
       if(at EQUAL 0)
         set(state header)
+        if(line MATCHES "^\\| *[^|]*[^| ] *\\| *([^|]*[^| ]) *\\| *[^|]*[^| ] *\\|$")
+          set(label "${CMAKE_MATCH_1}")
+        endif()
       endif()
       continue()
     endif()
@@ -58,6 +66,8 @@ function(readme_table cell out keys_out)
       set(state rows)
       continue()
     endif()
+    # A link keeps its text: the manual page has no pages to link to.
+    string(REGEX REPLACE "\\[([^]]*)\\]\\([^)]*\\)" "\\1" line "${line}")
     if(line MATCHES "^\\| *([^|]*[^| ]) *\\| *([^|]*[^| ]) *\\| *(.*[^| ]) *\\|$")
       set(first "${CMAKE_MATCH_1}")
       set(second "${CMAKE_MATCH_2}")
@@ -66,7 +76,7 @@ function(readme_table cell out keys_out)
       if(second MATCHES "^\\(")
         string(APPEND list "**${first}** ${second}\n:   ${third}\n\n")
       else()
-        string(APPEND list "**${first}** (default: ${second})\n:   ${third}\n\n")
+        string(APPEND list "**${first}** (${label}: ${second})\n:   ${third}\n\n")
       endif()
     elseif(line MATCHES "^\\| *([^|]*[^| ]) *\\| *(.*[^| ]) *\\|$")
       set(first "${CMAKE_MATCH_1}")
@@ -74,12 +84,12 @@ function(readme_table cell out keys_out)
       string(REPLACE "`" "" first "${first}")
       string(APPEND list "**${first}**\n:   ${second}\n\n")
     else()
-      message(FATAL_ERROR "${README}: a row of the table \"${cell}\" the manual page includes: ${line}")
+      message(FATAL_ERROR "${file}: a row of the table \"${cell}\" the manual page includes: ${line}")
     endif()
     list(APPEND keys "${first}")
   endforeach()
   if(state STREQUAL before)
-    message(FATAL_ERROR "${README}: no table with the header \"| ${cell} |\", which the manual page includes")
+    message(FATAL_ERROR "${file}: no table with the header \"| ${cell} |\", which the manual page includes")
   endif()
   string(REPLACE "@SEMICOLON@" ";" list "${list}")
   string(STRIP "${list}" list)
@@ -87,27 +97,29 @@ function(readme_table cell out keys_out)
   set(${keys_out} "${keys}" PARENT_SCOPE)
 endfunction()
 
-set(readme_keys "")
+set(table_keys "")
 set(tables "")
 foreach(placeholder IN LISTS placeholders)
-  string(REGEX REPLACE "^@README_TABLE (.*)@$" "\\1" cell "${placeholder}")
-  readme_table("${cell}" text keys)
-  list(APPEND readme_keys ${keys})
+  string(REGEX REPLACE "^@DOC_TABLE ([^ ]+) (.*)@$" "\\1" file "${placeholder}")
+  string(REGEX REPLACE "^@DOC_TABLE ([^ ]+) (.*)@$" "\\2" cell "${placeholder}")
+  doc_table("${file}" "${cell}" text keys)
+  list(APPEND table_keys ${keys})
   list(APPEND tables "${placeholder}")
   string(REPLACE ";" "@SEMICOLON@" text "${text}")
-  string(MAKE_C_IDENTIFIER "table_${cell}" name)
+  string(MAKE_C_IDENTIFIER "table_${file}_${cell}" name)
   set(${name} "${text}")
 endforeach()
 
-# An entry the page writes itself for a key the README's tables hold now is
-# dropped: the README's text is the one kept.
-foreach(key IN LISTS readme_keys)
+# An entry the page writes itself for a key the tables hold now is dropped: the
+# table's text is the one kept.
+foreach(key IN LISTS table_keys)
   string(REGEX REPLACE "\n\\*\\*${key}\\*\\*[^\n]*\n:   [^\n]*(\n    [^\n]*)*\n" "\n" page "${page}")
 endforeach()
 
 foreach(placeholder IN LISTS tables)
-  string(REGEX REPLACE "^@README_TABLE (.*)@$" "\\1" cell "${placeholder}")
-  string(MAKE_C_IDENTIFIER "table_${cell}" name)
+  string(REGEX REPLACE "^@DOC_TABLE ([^ ]+) (.*)@$" "\\1" file "${placeholder}")
+  string(REGEX REPLACE "^@DOC_TABLE ([^ ]+) (.*)@$" "\\2" cell "${placeholder}")
+  string(MAKE_C_IDENTIFIER "table_${file}_${cell}" name)
   string(REPLACE "@SEMICOLON@" ";" text "${${name}}")
   string(REPLACE "${placeholder}" "${text}" page "${page}")
 endforeach()

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Keeps the manual pages and the bash completion in step with the programs and
-# the README: fails when an option that `tsync --help` lists (for tsync or any of
-# its commands) is not in the manual page or not offered by the completion, when a
-# configuration key in README.md's Configuration tables is not in the page, when
+# the documentation: fails when an option that `tsync --help` lists (for tsync or
+# any of its commands) is not in the manual page or not offered by the completion,
+# when a configuration key in docs/configuration.md's tables is not in the page, when
 # an option of `tsync-mock-api --help` is not in its page, or when man(1) warns
 # about a page.
 #   scripts/check-man-page.sh path/to/tsync path/to/man/tsync.1.gz \
 #     [path/to/tsync-mock-api path/to/man/tsync-mock-api.1.gz]
-# A page's Markdown, as built from its NAME.1.md and README.md, is read beside it
+# A page's Markdown, as built from its docs/man/NAME.1.md and the tables of docs/, is read beside it
 # (NAME.1.built.md). Exits 77 (skipped, for ctest) when the pages were not built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,19 +35,18 @@ for command in "" sync status reset; do
     tr -d ' ,' | sort -u)
   for option in $options; do
     grep -qF -- "**$option**" "$built" ||
-      missing+=("option $option of 'tsync $command' is not in the manual page (tsync.1.md)")
+      missing+=("option $option of 'tsync $command' is not in the manual page (docs/man/tsync.1.md)")
     [[ " ${words//\"/ } " == *" $option "* ]] ||
       missing+=("option $option of 'tsync $command' is not offered by $completion")
   done
 done
 
-# Every key in a table of README.md's "### Configuration" section.
-keys=$(awk '/^### /{inside = ($0 == "### Configuration")} inside' README.md |
-  grep -oE '^\| `[a-z_]+` \|' | tr -d '|` ' | sort -u)
-[ -n "$keys" ] || { echo "check-man-page: README.md has no configuration keys under '### Configuration'" >&2; exit 1; }
+# Every key in a table of docs/configuration.md.
+keys=$(grep -oE '^\| `[a-z_]+` \|' docs/configuration.md | tr -d '|` ' | sort -u)
+[ -n "$keys" ] || { echo "check-man-page: docs/configuration.md has no table of configuration keys" >&2; exit 1; }
 for key in $keys; do
   grep -qE -- "^\*\*$key\*\*" "$built" ||
-    missing+=("configuration key $key of README.md is not in the manual page")
+    missing+=("configuration key $key of docs/configuration.md is not in the manual page")
 done
 
 # Every option of tsync-mock-api --help in its page.
@@ -58,7 +57,7 @@ if [ -n "$mock" ]; then
   [ -n "$options" ] || { echo "check-man-page: $mock --help lists no option" >&2; exit 1; }
   for option in $options; do
     grep -qF -- "**$option**" "$mock_built" ||
-      missing+=("option $option of 'tsync-mock-api' is not in its manual page (tsync-mock-api.1.md)")
+      missing+=("option $option of 'tsync-mock-api' is not in its manual page (docs/man/tsync-mock-api.1.md)")
   done
 fi
 

@@ -12,7 +12,7 @@ set -euo pipefail
 packages=(cmake g++ make pkg-config sqlite3 curl time openssl
           libsqlite3-dev libsqlitecpp-dev libcurl4-openssl-dev rapidjson-dev
           doctest-dev libcpp-httplib-dev libcli11-dev
-          # the manual pages (go-md2man, 1.8 MB, turns tsync.1.md into them), the .deb
+          # the manual pages (go-md2man, 1.8 MB, turns docs/man/tsync.1.md into them), the .deb
           # (cpack needs dpkg-shlibdeps and file for its Depends) and its test
           # (man, systemd-analyze, lintian)
           go-md2man dpkg-dev file man-db systemd lintian)

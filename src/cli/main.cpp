@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // tsync: keep a local SQLite replica of a timestamp-filtered REST API up to date.
 // This file only parses the command line, calls the library and maps errors to
-// the exit codes documented in the README.
+// the exit codes documented in docs/commands.md.
 #include <cstdio>
 #include <filesystem>
 #include <iostream>

@@ -6,7 +6,7 @@
 
 namespace tsync {
 
-// Exit statuses, documented in the README. main() maps every error to one of them.
+// Exit statuses, documented in docs/commands.md. main() maps every error to one of them.
 enum ExitCode : int {
   kExitOk = 0,
   kExitError = 1,         // the sync failed: HTTP, response body, replica, disk

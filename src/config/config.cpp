@@ -150,7 +150,7 @@ void check_keys(const rapidjson::Value& object, const char* const (&known)[N],
     for (const char* k : known) found = found || key == k;
     if (!found)
       throw ConfigError(where + ": unknown key \"" + key +
-                        "\" (known keys are listed in the README)");
+                        "\" (known keys are listed in docs/configuration.md)");
   }
 }
 
@@ -320,7 +320,7 @@ void check_type_keys(const rapidjson::Value& v, const Checker& c, const std::str
     if (!c.find(key)) c.fail(key, "missing (type \"" + type + "\" needs it)");
 }
 
-// An "auth" object (README, "Signing in"), at the top level or in a stream.
+// An "auth" object (docs/sign-in.md), at the top level or in a stream.
 std::shared_ptr<const AuthConfig> read_auth(const rapidjson::Value& v, const std::string& where,
                                             Secrets secrets) {
   if (!v.IsObject())

@@ -661,7 +661,7 @@ void ReplicaWriter::reconcile(double max_fraction, const RunCounters& io) {
       refusal = "the full pass returned no record at all, and " + table + " holds " +
                 std::to_string(counts.live) +
                 " live rows: nothing was deleted (an API that really emptied a table is rare; "
-                "to start this replica afresh, see the README)";
+                "to start this replica afresh, see docs/deletes.md)";
     } else if (static_cast<double>(counts.unseen) >
                max_fraction * static_cast<double>(counts.live)) {
       char percent[32];

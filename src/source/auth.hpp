@@ -29,8 +29,8 @@ struct EnvSecret {
   std::string value;  // never printed
 };
 
-// A stream's (or the top level's) "auth" setting, checked when loaded (README,
-// "Signing in"). Bearer tokens are StreamConfig::token; the other types are
+// A stream's (or the top level's) "auth" setting, checked when loaded
+// (docs/sign-in.md). Bearer tokens are StreamConfig::token; the other types are
 // kept here.
 struct AuthConfig {
   AuthType type = AuthType::Basic;

@@ -29,9 +29,9 @@ std::string describe_path(const JsonPath& path);
 
 enum class PagingType { None, Since, LinkHeader, NextUrl, Token, LastRecord, Offset, Page };
 
-// A stream's "pagination" setting (README, "Paged APIs"). None keeps the seed's
+// A stream's "pagination" setting (docs/paging.md). None keeps the seed's
 // behaviour: ask again with the newest cursor until nothing newer comes,
-// watching for answers that look capped (README, "Capped answers"). Since says
+// watching for answers that look capped (docs/paging.md, "Capped answers"). Since says
 // that the API answers a page at a time along since and never splits the
 // records of one instant between answers: asked the same way, without that watch.
 struct Pagination {

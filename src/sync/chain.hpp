@@ -13,7 +13,7 @@
 
 namespace tsync {
 
-// Reads one chain of pages from `start` (README, "Paged APIs"): follows the
+// Reads one chain of pages from `start` (docs/paging.md): follows the
 // API's pages until the pagination says the chain has ended and commits the
 // cursor with the chain's last rows. A transient fault rolls back to the last
 // commit and resumes the chain from the page after it, with the pager as it

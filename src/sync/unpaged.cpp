@@ -39,10 +39,10 @@ Error capped_answers(const StreamConfig& stream, const std::string& url, std::in
                (committed.text.empty() ? std::string("No cursor is saved")
                                        : "The cursor stays at " + committed.text) +
                ", below what may have been skipped. Stream \"" + stream.name +
-               "\" has no \"pagination\": configure the API's own paging there (README, "
-               "\"Capped answers\"), or, for an API that answers a page at a time along since "
-               "and never splits the records of one instant between answers, \"pagination\": "
-               "{\"type\": \"since\"}");
+               "\" has no \"pagination\": configure the API's own paging there "
+               "(docs/paging.md, \"Capped answers\"), or, for an API that answers a page at a "
+               "time along since and never splits the records of one instant between answers, "
+               "\"pagination\": {\"type\": \"since\"}");
 }
 
 // One request and its whole response, asked from `asked`. With `watch_cap`

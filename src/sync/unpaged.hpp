@@ -12,9 +12,9 @@
 namespace tsync {
 
 // Reads an unpaged stream: asks from the newest record read so far again while
-// answers bring newer records (README, "How a sync works"). Without a declared
+// answers bring newer records (docs/paging.md). Without a declared
 // pagination the answers are watched for the signs of an API that caps them
-// (README, "Capped answers"): the cursor moves past the newest instant of an
+// (docs/paging.md, "Capped answers"): the cursor moves past the newest instant of an
 // answer only once the run has read to the end, and two answers in a row of
 // the same size fail the stream. With "pagination": {"type": "since"} the API
 // is taken at its word that an answer never splits an instant: each answer

@@ -37,8 +37,8 @@ Error windows_failed(std::vector<Failure> failures);
 // The cursor that says every window up to `w` is complete: just below its end.
 Cursor cursor_through(const StreamConfig& stream, const Window& w);
 
-// Reads a stream's range of time in windows of window_seconds (README,
-// "Windows of time"), from the cursor (`resume`: the saved one, else the
+// Reads a stream's range of time in windows of window_seconds
+// (docs/windows-and-concurrency.md), from the cursor (`resume`: the saved one, else the
 // stream's first) to the second the run started, each window one chain of
 // pages. The cursor moves only through windows complete with every window
 // before them, to just below the end of the last of them. A window that fails

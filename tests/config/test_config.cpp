@@ -256,19 +256,20 @@ TEST_SUITE("config") {
 
   TEST_CASE("an unknown key is named") {
     CHECK_THROWS_WITH_AS(tsync::parse_config(with_url(R"("databse": "a.db")"), "cfg.json"),
-                         "cfg.json: unknown key \"databse\" (known keys are listed in the README)",
+                         "cfg.json: unknown key \"databse\" (known keys are listed in "
+                         "docs/configuration.md)",
                          tsync::ConfigError);
     SUBCASE("even before base_url is checked") {
       CHECK(error_of(R"({"url": "http://h/x"})") ==
-            "cfg.json: unknown key \"url\" (known keys are listed in the README)");
+            "cfg.json: unknown key \"url\" (known keys are listed in docs/configuration.md)");
     }
     SUBCASE("keys are case-sensitive") {
       CHECK(error_of(with_url(R"("Database": "a.db")")) ==
-            "cfg.json: unknown key \"Database\" (known keys are listed in the README)");
+            "cfg.json: unknown key \"Database\" (known keys are listed in docs/configuration.md)");
     }
     SUBCASE("the token is not a key") {
       CHECK(error_of(with_url(R"("token": "abc")")) ==
-            "cfg.json: unknown key \"token\" (known keys are listed in the README)");
+            "cfg.json: unknown key \"token\" (known keys are listed in docs/configuration.md)");
     }
   }
 
@@ -655,7 +656,8 @@ TEST_SUITE("config") {
          "cfg.json: stream \"a\": table: \"SQLite_stat\" is reserved: names starting with _ or "
          "sqlite_ belong to tsync and SQLite (set \"table\" to another name)"},
         {streams(a + R"(, "colour": "red"})"),
-         "cfg.json: stream \"a\": unknown key \"colour\" (known keys are listed in the README)"},
+         "cfg.json: stream \"a\": unknown key \"colour\" (known keys are listed in "
+         "docs/configuration.md)"},
         {streams(a + R"(, "cursor_format": "unix"})"),
          "cfg.json: stream \"a\": cursor_format: must be \"iso8601\", \"unix_seconds\" or "
          "\"unix_millis\", not \"unix\""},
@@ -808,7 +810,7 @@ TEST_SUITE("config") {
     CHECK(with(R"("pagination": {"type": "page", "param": "p", "size_param": "s", "size": -3})") ==
           at + "size: must be between 1 and 1000000, not -3");
     CHECK(with(R"("pagination": {"type": "link_header", "colour": "red"})") ==
-          at + "unknown key \"colour\" (known keys are listed in the README)");
+          at + "unknown key \"colour\" (known keys are listed in docs/configuration.md)");
     CHECK(with(R"("pagination": {"type": "link_header", "limit": 5})") ==
           at + "limit: is not a key of type \"link_header\"");
     CHECK(with(R"("pagination": {"type": "next_url", "path": "a..b"})") ==

@@ -6,8 +6,8 @@
 // every run each table is compared with the mock's truth record by record, the
 // rows of removed records marked (or gone, with hard deletes) once a full pass
 // or a tombstone said so. Most configurations also have one run SIGKILLed at a
-// seeded request, rerun, and still end exact. The README's nightly set-up runs
-// exactly as the README gives it.
+// seeded request, rerun, and still end exact. The nightly set-up of docs/nightly.md
+// runs exactly as that page gives it.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -592,9 +592,9 @@ bool run_combination(std::size_t index) {
   return killed;
 }
 
-// The README's configuration for its cron lines, as written there.
+// The configuration for the cron lines of docs/nightly.md, as written there.
 std::string readme_nightly_configuration() {
-  std::ifstream in(std::string(TSYNC_SOURCE_DIR) + "/README.md");
+  std::ifstream in(std::string(TSYNC_SOURCE_DIR) + "/docs/nightly.md");
   REQUIRE(in);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::size_t intro = text.find("A `/srv/tsync/configuration.json` for these two lines");
@@ -606,7 +606,7 @@ std::string readme_nightly_configuration() {
   return text.substr(start + 8, end - start - 8);
 }
 
-// An endpoint of the README's nightly set-up: `records` records over 2024
+// An endpoint of the documented nightly set-up: `records` records over 2024
 // with integer ids, signed by the session login, `paging` in pages of up to 100.
 EndpointSpec readme_endpoint(const std::string& path, PagingStyle paging, std::size_t records,
                              std::uint64_t seed) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// End to end: the README's worked configuration for json-server 0.17.4, read
-// from the README itself and run by the tsync binary against the mock's
+// End to end: the worked configuration for json-server 0.17.4 of
+// docs/paging.md, read from that page itself and run by the tsync binary against the mock's
 // json_server paging (an empty `Link: ` on a one-page answer, first/prev/last
 // on the last page, an inclusive updatedAt_gte) as a nightly job runs it: a
 // first sync, nights with fewer and more changes than a page, and a full pass
@@ -23,15 +23,15 @@ using tsync::mock::EndpointSpec;
 
 namespace {
 
-// Where the README's configuration expects json-server.
+// Where the documented configuration expects json-server.
 constexpr const char* kReadmeOrigin = "http://127.0.0.1:3000";
 constexpr const char* kPath = "/users";
 
-// The text of the first ```json block after the README line that starts with
-// `heading`.
+// The text of the first ```json block after the line of docs/paging.md that
+// starts with `heading`.
 std::string readme_block(const std::string& heading) {
-  std::ifstream in(std::string(TSYNC_SOURCE_DIR) + "/README.md");
-  REQUIRE_MESSAGE(in, "cannot read README.md");
+  std::ifstream in(std::string(TSYNC_SOURCE_DIR) + "/docs/paging.md");
+  REQUIRE_MESSAGE(in, "cannot read docs/paging.md");
   std::string line, block;
   bool found = false, inside = false;
   while (std::getline(in, line)) {
@@ -45,16 +45,16 @@ std::string readme_block(const std::string& heading) {
       block += line + "\n";
     }
   }
-  FAIL("README.md has no ```json block after a line starting with \"" << heading << "\"");
+  FAIL("docs/paging.md has no ```json block after a line starting with \"" << heading << "\"");
   return "";
 }
 
-// The README's stream with its URL on the mock's origin instead.
+// The documented stream with its URL on the mock's origin instead.
 std::string readme_stream(const std::string& origin) {
   std::string stream = readme_block("json-server 0.17.4 (");
   const std::size_t at = stream.find(kReadmeOrigin);
   REQUIRE_MESSAGE(at != std::string::npos,
-                  "the README's json-server URL is not on " << kReadmeOrigin << ": " << stream);
+                  "the documented json-server URL is not on " << kReadmeOrigin << ": " << stream);
   return stream.replace(at, std::string(kReadmeOrigin).size(), origin);
 }
 

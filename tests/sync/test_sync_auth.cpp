@@ -769,12 +769,12 @@ TEST_SUITE("sync_auth") {
                                        "PLAYGROUND_SESSION_USER=" + session_user,
                                        "PLAYGROUND_SESSION_PASSWORD=" + session_password};
 
-    const std::string readme = slurp(std::string(TSYNC_SOURCE_DIR) + "/README.md");
+    const std::string readme = slurp(std::string(TSYNC_SOURCE_DIR) + "/docs/sign-in.md");
     const std::size_t intro = readme.find("The Fivetran API playground's four signed endpoints");
     REQUIRE(intro != std::string::npos);
     const std::size_t open = readme.find("```json\n", intro) + 8;
     std::string config_text = readme.substr(open, readme.find("```", open) - open);
-    // The README's export line names the same variables.
+    // The page's export line names the same variables.
     const std::size_t shell = readme.find("export PLAYGROUND_", open);
     REQUIRE(shell != std::string::npos);
     for (const std::string& assignment : env) {

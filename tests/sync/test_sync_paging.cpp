@@ -65,7 +65,7 @@ struct Style {
   std::string next_field = "next_page_url";
 };
 
-// Every paging style the README documents, shaped like the API it names.
+// Every paging style docs/paging.md documents, shaped like the API it names.
 std::vector<Style> styles() {
   return {
       {"GitHub: Link header, bare array", PagingStyle::LinkHeader, "", "since",
