@@ -193,13 +193,14 @@ std::vector<std::string> broken_links(const fs::path& root, const std::vector<fs
   return broken;
 }
 
-// README.md and every .md under docs/, relative to the source tree.
+// README.md, ARCHITECTURE.md, CHANGELOG.md and every .md under docs/,
+// relative to the source tree.
 std::vector<fs::path> documentation_files(const fs::path& root) {
-  std::vector<fs::path> files{"README.md"};
+  std::vector<fs::path> files{"README.md", "ARCHITECTURE.md", "CHANGELOG.md"};
   for (const auto& entry : fs::recursive_directory_iterator(root / "docs"))
     if (entry.is_regular_file() && entry.path().extension() == ".md")
       files.push_back(fs::relative(entry.path(), root));
-  std::sort(files.begin() + 1, files.end());
+  std::sort(files.begin() + 3, files.end());
   return files;
 }
 
@@ -247,7 +248,7 @@ TEST_SUITE("docs") {
           "#not-a-heading");
   }
 
-  TEST_CASE("every relative link of README.md and docs/ leads to a file and a heading") {
+  TEST_CASE("every relative link of README.md, ARCHITECTURE.md, CHANGELOG.md and docs/ leads to a file and a heading") {
     const fs::path root = TSYNC_SOURCE_DIR;
     const std::vector<fs::path> files = documentation_files(root);
     REQUIRE(files.size() > 5);
