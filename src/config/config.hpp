@@ -12,7 +12,7 @@
 namespace tsync {
 
 // The settings of one replica, read from configuration.json (keys documented in
-// the README). Every value is checked when loaded: a Config is always usable.
+// docs/configuration.md). Every value is checked when loaded: a Config is always usable.
 // The short form {"base_url": URL} is the one stream user_stream(URL); the long
 // form lists its streams under "streams".
 struct Config {

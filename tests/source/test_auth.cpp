@@ -355,7 +355,7 @@ TEST_SUITE("auth") {
           "the short form of {\"type\": \"bearer\", \"token_env\": ...})");
     CHECK(error_of(stream_with(R"("auth": {"type": "basic", "username": "u",
                                             "password_env": "T_PASS", "colour": 1})")) ==
-          at + "unknown key \"colour\" (known keys are listed in the README)");
+          at + "unknown key \"colour\" (known keys are listed in docs/configuration.md)");
     CHECK(error_of(stream_with(R"("auth": {"type": "basic", "username": "u",
                                             "password_env": "T_PASS", "scope": "x"})")) ==
           at + "scope: is not a key of type \"basic\"");
