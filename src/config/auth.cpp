@@ -7,14 +7,13 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "common/errors.hpp"
 #include "config/checker.hpp"
 
 namespace tsync::config_detail {
 namespace {
 
-// The type named by `type`, and the keys it takes.
-const TypeKeys<AuthType>& auth_type(const Checker& c, const std::string& type) {
+// The types of auth, and the keys each takes.
+std::span<const TypeKeys<AuthType>> auth_types() {
   static const TypeKeys<AuthType> kTypes[] = {
       {"bearer", AuthType::Bearer, {"token_env"}, {}},
       {"basic", AuthType::Basic, {"password_env"}, {"username", "username_env"}},
@@ -27,11 +26,7 @@ const TypeKeys<AuthType>& auth_type(const Checker& c, const std::string& type) {
        AuthType::OAuth2,
        {"token_url", "grant", "client_id_env", "client_secret_env"},
        {"refresh_token_env", "scope", "client_auth", "credentials_file"}}};
-  for (const auto& t : kTypes)
-    if (type == t.name) return t;
-  c.fail("type", "\"" + type +
-                     "\" is not a type of auth (bearer, basic, api_key, session or "
-                     "oauth2)");
+  return kTypes;
 }
 
 // The secret in the environment variable that `key` names.
@@ -147,19 +142,11 @@ void read_oauth2(const Checker& c, AuthConfig& a, Secrets secrets) {
 // The "auth" object `v`, whose errors start with `where`.
 std::shared_ptr<const AuthConfig> read_auth_object(const rapidjson::Value& v,
                                                    const std::string& where, Secrets secrets) {
-  if (!v.IsObject())
-    throw ConfigError(where +
-                      ": must be an object with a \"type\" (bearer, basic, api_key, "
-                      "session or oauth2)");
-  check_keys(v, kAuthKeys, where);
+  const TypeKeys<AuthType>& type = read_type(v, where, kAuthKeys, auth_types(), "a type of auth");
   const Checker c(v, where);
   auto a = std::make_shared<AuthConfig>();
   a->where = where;
-  const auto type = c.text("type");
-  if (!type) c.fail("type", "missing (bearer, basic, api_key, session or oauth2)");
-  const TypeKeys<AuthType>& keys = auth_type(c, *type);
-  a->type = keys.type;
-  check_type_keys(v, c, *type, keys.required, keys.optional);
+  a->type = type.type;
   switch (a->type) {
     case AuthType::Bearer:
       a->key = env_secret(c, "token_env", "the API token", secrets);

@@ -71,6 +71,22 @@ void check_keys(const rapidjson::Value& object, KeyList known, const std::string
   }
 }
 
+std::size_t type_index(const rapidjson::Value& v, const std::string& where, KeyList known,
+                       const std::vector<const char*>& names, const char* kind) {
+  std::string list;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    list += std::string(i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  if (!v.IsObject())
+    throw ConfigError(where + ": must be an object with a \"type\" (" + list + ")");
+  check_keys(v, known, where);
+  const Checker c(v, where);
+  const auto type = c.text("type");
+  if (!type) c.fail("type", "missing (" + list + ")");
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (*type == names[i]) return i;
+  c.fail("type", "\"" + *type + "\" is not " + kind + " (" + list + ")");
+}
+
 void check_type_keys(const rapidjson::Value& v, const Checker& c, const std::string& type,
                      const std::vector<const char*>& required,
                      const std::vector<const char*>& optional) {

@@ -54,13 +54,8 @@ class Checker {
 // not in `known`.
 void check_keys(const rapidjson::Value& object, KeyList known, const std::string& where);
 
-// An object with a "type" (auth, pagination) takes the keys its type names:
-// every one of `required`, any of `optional`, and no other.
-void check_type_keys(const rapidjson::Value& v, const Checker& c, const std::string& type,
-                     const std::vector<const char*>& required,
-                     const std::vector<const char*>& optional);
-
-// A type of an object with a "type" key, and the keys that type takes.
+// A type an object with a "type" key (auth, pagination) may have, and the keys
+// it takes besides "type": every one of `required`, any of `optional`, no other.
 template <class Type>
 struct TypeKeys {
   const char* name;
@@ -68,6 +63,31 @@ struct TypeKeys {
   std::vector<const char*> required;
   std::vector<const char*> optional;
 };
+
+// Checks the object `v`, whose errors start with `where`: an object of the
+// keys `known` whose "type" is one of `names` (`kind` says what they are: "a
+// paging type"). Gives the index of its type in `names`.
+std::size_t type_index(const rapidjson::Value& v, const std::string& where, KeyList known,
+                       const std::vector<const char*>& names, const char* kind);
+
+// Throws ConfigError naming the first key of `v` that type `type` does not take,
+// or the first it requires that `v` lacks.
+void check_type_keys(const rapidjson::Value& v, const Checker& c, const std::string& type,
+                     const std::vector<const char*>& required,
+                     const std::vector<const char*>& optional);
+
+// Reads the type of the object `v` with a "type" key, one of `types`: refuses
+// a value that is not an object, a key not in `known`, a missing or unknown
+// type and a key its type does not take.
+template <class Type>
+const TypeKeys<Type>& read_type(const rapidjson::Value& v, const std::string& where, KeyList known,
+                                std::span<const TypeKeys<Type>> types, const char* kind) {
+  std::vector<const char*> names;
+  for (const TypeKeys<Type>& t : types) names.push_back(t.name);
+  const TypeKeys<Type>& t = types[type_index(v, where, known, names, kind)];
+  check_type_keys(v, Checker(v, where), t.name, t.required, t.optional);
+  return t;
+}
 
 // Checks that `url`, the value of `key`, is an http or https URL with a host
 // and no query, fragment, space or control character.

@@ -9,9 +9,8 @@
 namespace tsync::config_detail {
 namespace {
 
-// The paging type named by `type`, and the keys it takes: required ones, then
-// optional ones.
-const TypeKeys<PagingType>& paging_type(const Checker& c, const std::string& type) {
+// The paging types, and the keys each takes.
+std::span<const TypeKeys<PagingType>> paging_types() {
   static const TypeKeys<PagingType> kTypes[] = {
       {"link_header", PagingType::LinkHeader, {}, {}},
       {"next_url", PagingType::NextUrl, {"path"}, {}},
@@ -29,11 +28,7 @@ const TypeKeys<PagingType>& paging_type(const Checker& c, const std::string& typ
        {"param", "size_param", "size"},
        {"first", "total_pages_path", "repeat_since"}},
       {"since", PagingType::Since, {}, {}}};
-  for (const auto& t : kTypes)
-    if (type == t.name) return t;
-  c.fail("type", "\"" + type +
-                     "\" is not a paging type (link_header, next_url, token, last_record, "
-                     "offset, page or since)");
+  return kTypes;
 }
 
 // The values of the keys the type took, checked against each other.
@@ -63,19 +58,9 @@ void read_paging_values(const Checker& c, Pagination& p) {
 
 Pagination read_pagination(const rapidjson::Value& v, const std::string& where, bool bare_array) {
   const std::string at = where + ": pagination";
-  if (!v.IsObject())
-    throw ConfigError(at +
-                      ": must be an object with a \"type\" (link_header, next_url, token, "
-                      "last_record, offset, page or since)");
-  check_keys(v, kPaginationKeys, at);
-  const Checker c(v, at);
   Pagination p;
-  const auto type = c.text("type");
-  if (!type)
-    c.fail("type", "missing (link_header, next_url, token, last_record, offset, page or since)");
-  const TypeKeys<PagingType>& keys = paging_type(c, *type);
-  p.type = keys.type;
-  check_type_keys(v, c, *type, keys.required, keys.optional);
+  p.type = read_type(v, at, kPaginationKeys, paging_types(), "a paging type").type;
+  const Checker c(v, at);
   const bool in_body = p.type == PagingType::NextUrl || p.type == PagingType::Token ||
                        c.find("has_more_path") || c.find("total_path") ||
                        c.find("total_pages_path");
