@@ -7,6 +7,7 @@
 // the environment, lists of names, paths into a JSON body). Internal to
 // src/config/.
 
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
