@@ -627,7 +627,7 @@ EndpointSpec readme_endpoint(const std::string& path, PagingStyle paging, std::s
 }  // namespace
 
 TEST_SUITE("combinations") {
-  TEST_CASE("combinations: the README's nightly set-up, nightly syncs and weekly full passes") {
+  TEST_CASE("combinations: docs/nightly.md's set-up, nightly syncs and weekly full passes") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
     api.add_endpoint(readme_endpoint("/v1/orders", PagingStyle::Offset, 450, 41));

@@ -103,7 +103,7 @@ void check_live_rows(const e2e::ScratchDir& dir, const std::string& db,
 }  // namespace
 
 TEST_SUITE("json_server") {
-  TEST_CASE("the README's json-server configuration: nightly runs of any size and a full pass") {
+  TEST_CASE("docs/paging.md's json-server configuration: nightly runs of any size and a full pass") {
     e2e::Scene scene(0);
     auto& [dir, api] = scene;
     api.add_endpoint(json_server_users());

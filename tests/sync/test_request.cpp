@@ -725,7 +725,7 @@ TEST_SUITE("sync_auth") {
     }
   }
 
-  TEST_CASE("the README's playground sign-in configuration, against the mock's playground") {
+  TEST_CASE("docs/sign-in.md's playground configuration, against the mock's playground") {
     // The mock makes its credentials at random, as the playground does, and
     // prints them: the test reads them as a user would.
     proc::Child mock({TSYNC_MOCK_BINARY, "--port", "0", "--users", "5", "--playground-auth"});
