@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -97,6 +99,25 @@ inline std::string big_value(char seed) {
     c = static_cast<char>(x >> 16);
   }
   return value;
+}
+
+inline tsync::TableSpec spec_of(
+    std::string table, std::vector<std::pair<std::string, tsync::ColumnType>> columns = {}) {
+  tsync::TableSpec spec;
+  spec.table = std::move(table);
+  spec.columns = std::move(columns);
+  return spec;
+}
+
+// typeof() and the text of one column of one row.
+inline std::pair<std::string, std::string> value_of(SQLite::Database& db, const std::string& table,
+                                                    const std::string& column,
+                                                    const std::string& id) {
+  SQLite::Statement q(db, "SELECT typeof(\"" + column + "\"), CAST(\"" + column +
+                              "\" AS TEXT) FROM \"" + table + "\" WHERE id = ?1");
+  q.bind(1, id);
+  REQUIRE(q.executeStep());
+  return {q.getColumn(0).getString(), q.getColumn(1).getString()};
 }
 
 }  // namespace
