@@ -205,11 +205,80 @@ class NestedJson {
   rapidjson::Writer<rapidjson::StringBuffer> writer_;
 };
 
+// After a key outside the records: Records, the records array; Descend, an
+// object on the way to the records or a captured value; Capture, a captured
+// value; Skip, any other value. Field: after a key in a record.
+enum class Pending { None, Skip, Records, Descend, Capture, Field };
+
+// The way through the body's objects to the records array and to the values
+// captured on the way (RecordShape::records_path and capture): which outer
+// objects the parse is in, and where a key in the innermost one leads.
+class BodyPath {
+ public:
+  explicit BodyPath(const RecordShape& shape) : shape_(shape) {}
+
+  // Where the value of key `name` in the current outer object leads.
+  Pending after_key(std::string_view name) {
+    Pending pending = Pending::Skip;
+    descend_records_ = false;
+    if (continues(shape_.records_path, name)) {
+      descend_records_ = true;
+      pending =
+          outer_.size() + 1 == shape_.records_path.size() ? Pending::Records : Pending::Descend;
+    }
+    for (std::size_t i = 0; i < shape_.capture.size() && pending != Pending::Records; ++i) {
+      if (!continues(shape_.capture[i], name)) continue;
+      if (shape_.capture[i].size() == outer_.size() + 1 && !descend_records_) {
+        pending = Pending::Capture;
+        capture_index_ = i;
+        break;
+      }
+      pending = Pending::Descend;
+    }
+    if (pending == Pending::Descend) pending_key_.assign(name.data(), name.size());
+    return pending;
+  }
+  // The pending Descend is on the records path (not only a captured value's).
+  bool descend_records() const { return descend_records_; }
+  // The capture (an index into RecordShape::capture) of a pending Capture.
+  std::size_t capture_index() const { return capture_index_; }
+  // Enters the object of the pending Descend.
+  void enter() { outer_.push_back(std::move(pending_key_)); }
+  // Leaves the innermost outer object; false when the parse is in none.
+  bool leave() {
+    if (outer_.empty()) return false;
+    outer_.pop_back();
+    return true;
+  }
+  // What is wrong with a value on the records path that is not an object
+  // (or, last, not an array).
+  std::string wrong_value() const {
+    const std::size_t level = outer_.size();
+    const bool last = level + 1 == shape_.records_path.size();
+    return "\"" + shape_.records_path[level] + "\" is not " + (last ? "an array" : "an object") +
+           expected_deeper(shape_.records_path);
+  }
+
+ private:
+  // True when `path` goes through the current outer object and then `name`.
+  bool continues(const std::vector<std::string>& path, std::string_view name) const {
+    const std::size_t d = outer_.size();
+    return path.size() > d && std::equal(outer_.begin(), outer_.end(), path.begin()) &&
+           path[d] == name;
+  }
+
+  const RecordShape& shape_;
+  std::vector<std::string> outer_;  // keys of the outer objects entered
+  std::string pending_key_;
+  bool descend_records_ = false;  // the pending Descend is on the records path
+  std::size_t capture_index_ = 0;
+};
+
 // SAX handler: a small state machine over the records path and the records.
 class Handler {
  public:
   Handler(ChunkStream& stream, const RecordShape& shape, RecordVisitor& visitor)
-      : stream_(stream), shape_(shape), visitor_(visitor) {}
+      : stream_(stream), shape_(shape), visitor_(visitor), path_(shape) {}
 
   bool Null() { return scalar(ValueKind::Null, {}); }
   bool Bool(bool b) { return scalar(ValueKind::Bool, b ? "true" : "false"); }
@@ -241,12 +310,8 @@ class Handler {
   // Deeper nesting is refused: it would cost stack in the parser and memory here.
   static constexpr int kMaxDepth = 256;
 
-  // Path: inside an object outside the records, `outer_` deep below the root.
+  // Path: inside an object outside the records (BodyPath says which).
   enum class State { Root, Path, Records, Record, Done };
-  // After a key outside the records: Records, the records array; Descend, an
-  // object on the way to the records or a captured value; Capture, a
-  // captured value.
-  enum class Pending { None, Skip, Records, Descend, Capture, Field };
 
   bool fail(std::string message) {
     error_ = std::move(message);
@@ -261,24 +326,12 @@ class Handler {
                 (shape_.records_path.empty() ? "array" : "object") + " (expected " +
                 describe_shape(shape_.records_path) + ")");
   }
-  bool wrong_path_value() {
-    const std::size_t level = outer_.size();
-    const bool last = level + 1 == shape_.records_path.size();
-    return fail("\"" + shape_.records_path[level] + "\" is not " +
-                (last ? "an array" : "an object") + expected_deep());
-  }
-
-  // True when `path` goes through the current outer object and then `name`.
-  bool continues(const std::vector<std::string>& path, std::string_view name) const {
-    const std::size_t d = outer_.size();
-    return path.size() > d && std::equal(outer_.begin(), outer_.end(), path.begin()) &&
-           path[d] == name;
-  }
+  bool wrong_path_value() { return fail(path_.wrong_value()); }
 
   void captured(ValueKind kind, std::string_view text) {
     value_.kind = kind;
     value_.text.assign(text.data(), text.size());
-    visitor_.on_value(capture_index_, value_);
+    visitor_.on_value(path_.capture_index(), value_);
   }
 
   bool scalar(ValueKind kind, std::string_view text) {
@@ -292,7 +345,7 @@ class Handler {
         return wrong_path_value();
       case Pending::Descend:
         pending_ = Pending::None;
-        return descend_records_ ? wrong_path_value() : true;
+        return path_.descend_records() ? wrong_path_value() : true;
       case Pending::Capture:
         pending_ = Pending::None;
         captured(kind, text);
@@ -333,11 +386,11 @@ class Handler {
       case Pending::Descend:
         pending_ = Pending::None;
         if (!object) {
-          if (descend_records_) return wrong_path_value();
+          if (path_.descend_records()) return wrong_path_value();
           skip_depth_ = 1;
           return true;
         }
-        outer_.push_back(std::move(pending_key_));
+        path_.enter();
         return true;
       case Pending::Capture:
         pending_ = Pending::None;
@@ -395,10 +448,7 @@ class Handler {
         state_ = shape_.records_path.empty() ? State::Done : State::Path;
         return true;
       case State::Path:
-        if (!outer_.empty()) {
-          outer_.pop_back();
-          return true;
-        }
+        if (path_.leave()) return true;
         state_ = State::Done;
         if (!seen_records_)
           return fail("the body has no \"" + dotted(shape_.records_path) + "\" array" +
@@ -413,23 +463,7 @@ class Handler {
     if (skip_depth_ > 0) return true;
     if (nested_.depth() > 0) return nested_.key(name);
     if (state_ == State::Path) {
-      pending_ = Pending::Skip;
-      descend_records_ = false;
-      if (continues(shape_.records_path, name)) {
-        descend_records_ = true;
-        pending_ =
-            outer_.size() + 1 == shape_.records_path.size() ? Pending::Records : Pending::Descend;
-      }
-      for (std::size_t i = 0; i < shape_.capture.size() && pending_ != Pending::Records; ++i) {
-        if (!continues(shape_.capture[i], name)) continue;
-        if (shape_.capture[i].size() == outer_.size() + 1 && !descend_records_) {
-          pending_ = Pending::Capture;
-          capture_index_ = i;
-          break;
-        }
-        pending_ = Pending::Descend;
-      }
-      if (pending_ == Pending::Descend) pending_key_.assign(name.data(), name.size());
+      pending_ = path_.after_key(name);
       return true;
     }
     FieldValue& field = record_.add();
@@ -443,10 +477,7 @@ class Handler {
   RecordVisitor& visitor_;
   State state_ = State::Root;
   Pending pending_ = Pending::None;
-  std::vector<std::string> outer_;  // keys of the outer objects entered
-  std::string pending_key_;
-  bool descend_records_ = false;  // the pending Descend is on the records path
-  std::size_t capture_index_ = 0;
+  BodyPath path_;
   FieldValue value_;
   int skip_depth_ = 0;
   bool seen_records_ = false;
