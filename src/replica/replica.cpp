@@ -28,7 +28,7 @@ Replica::Replica(const std::string& path, const ReplicaOptions& options)
     // replaces SQLite's automatic checkpoint, which runs inside the commit.
     sqlite3_wal_hook(db_->getHandle(), &Replica::on_commit, this);
   } catch (const SQLite::Exception& e) {
-    throw Error(describe(path, e));
+    throw Error(describe_replica_error(path, e));
   }
 }
 
@@ -68,7 +68,7 @@ Replica::Replica(const std::string& path, ReadOnly) : path_(path) {
     sqlite3_db_config(db_->getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     db_->execAndGet("SELECT count(*) FROM sqlite_schema");
   } catch (const SQLite::Exception& e) {
-    throw Error(describe(path, e));
+    throw Error(describe_replica_error(path, e));
   }
 }
 
@@ -92,7 +92,7 @@ std::optional<Cursor> Replica::cursor(std::string_view stream, CursorFormat form
                   "` to sync it from the start again)");
     return Cursor{std::move(text), *instant};
   } catch (const SQLite::Exception& e) {
-    throw Error(describe(path_, e));
+    throw Error(describe_replica_error(path_, e));
   }
 }
 
@@ -102,7 +102,7 @@ bool Replica::reset_cursor(std::string_view stream) {
     update.bind(1, std::string(stream));
     return update.exec() > 0;
   } catch (const SQLite::Exception& e) {
-    throw Error(describe(path_, e));
+    throw Error(describe_replica_error(path_, e));
   }
 }
 
@@ -137,7 +137,7 @@ std::vector<StreamStatus> Replica::status() {
                         .getInt64();
     }
   } catch (const SQLite::Exception& e) {
-    throw Error(describe(path_, e));
+    throw Error(describe_replica_error(path_, e));
   }
   return result;
 }
@@ -169,7 +169,7 @@ void Replica::show_died_runs(std::vector<RunRecord>& runs) {
       status.reset();
     }
   } catch (const SQLite::Exception& e) {
-    throw Error(describe(path_, e));
+    throw Error(describe_replica_error(path_, e));
   }
 }
 
@@ -179,7 +179,7 @@ int Replica::mark_died_runs(const SyncLock& /*lock*/) {
     update.bind(1, static_cast<std::int64_t>(::getpid()));
     return update.exec();
   } catch (const SQLite::Exception& e) {
-    throw Error(describe(path_, e));
+    throw Error(describe_replica_error(path_, e));
   }
 }
 
@@ -214,7 +214,7 @@ std::vector<RunRecord> Replica::recent_runs(int limit) {
       runs.push_back(std::move(r));
     }
   } catch (const SQLite::Exception& e) {
-    throw Error(describe(path_, e));
+    throw Error(describe_replica_error(path_, e));
   }
   return runs;
 }

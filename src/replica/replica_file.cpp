@@ -57,7 +57,7 @@ std::string write_access_problem(const std::string& path) {
   return "";
 }
 
-std::string describe(const std::string& path, const SQLite::Exception& e) {
+std::string describe_replica_error(const std::string& path, const SQLite::Exception& e) {
   std::string message = path + ": " + e.what();
   switch (e.getErrorCode() & 0xff) {  // the primary code of an extended one
     case SQLITE_FULL:

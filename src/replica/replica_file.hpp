@@ -33,7 +33,7 @@ void create_private_file(const std::string& path);
 std::string write_access_problem(const std::string& path);
 
 // An SQLite error on the replica at `path`, with what to do about it.
-std::string describe(const std::string& path, const SQLite::Exception& e);
+std::string describe_replica_error(const std::string& path, const SQLite::Exception& e);
 
 // SQLite keeps malloc statistics behind a global mutex by default; tsync reads
 // none of them. Must run before SQLite initialises; later calls change nothing.

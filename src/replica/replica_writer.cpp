@@ -55,7 +55,7 @@ ReplicaWriter::~ReplicaWriter() {
 }
 
 void ReplicaWriter::fail(const SQLite::Exception& e) const {
-  throw Error(describe(replica_.path(), e));
+  throw Error(describe_replica_error(replica_.path(), e));
 }
 
 void ReplicaWriter::begin() {

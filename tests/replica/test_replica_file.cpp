@@ -1,31 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <doctest/doctest.h>
 
-#include <array>
-#include <chrono>
-#include <csignal>
-#include <cstdint>
+#include <sys/stat.h>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
-#include <string_view>
-#include <thread>
 #include <vector>
 
 #include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-#include <sqlite3.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "common/errors.hpp"
 #include "replica/replica.hpp"
 #include "replica/replica_test_support.hpp"
 #include "support/support.hpp"
-#include "support/wait.hpp"
 
 namespace {
 
