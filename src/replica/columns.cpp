@@ -72,6 +72,15 @@ std::string quote_identifier(std::string_view name) {
   return quoted;
 }
 
+std::string joined(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += separator;
+    out += parts[i];
+  }
+  return out;
+}
+
 std::string fill_template(std::string_view sql,
                           const std::vector<std::pair<std::string_view, std::string>>& values) {
   std::string out;

@@ -50,6 +50,10 @@ std::string quote_identifier(std::string_view name);
 std::string fill_template(std::string_view sql,
                           const std::vector<std::pair<std::string_view, std::string>>& values);
 
+// The parts one after another, `separator` between each two: a list of
+// quoted names or SQL terms for a template.
+std::string joined(const std::vector<std::string>& parts, std::string_view separator);
+
 // True when SQLite takes `a` and `b` for the same column name: equal but for the
 // case of ASCII letters.
 bool same_column_name(std::string_view a, std::string_view b);

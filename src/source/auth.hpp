@@ -16,8 +16,10 @@
 #include <vector>
 
 #include "common/redact.hpp"
+#include "source/credentials_file.hpp"
 #include "source/http_client.hpp"
 #include "source/pagination.hpp"
+#include "source/token_response.hpp"
 
 namespace tsync {
 
@@ -61,52 +63,9 @@ struct AuthConfig {
   std::string credentials_file;    // as configured; empty: <replica>.credentials
 };
 
-// An OAuth2 token endpoint's answer (RFC 6749, section 5.1).
-struct TokenResponse {
-  std::string access_token;
-  std::optional<double> expires_in;  // seconds
-  std::optional<std::string> refresh_token;
-};
-
-// Reads a token endpoint's answer: a JSON object, or form-encoded fields
-// (`content_type` application/x-www-form-urlencoded, or a body of fields with
-// an access_token or an error, as GitHub's endpoint answers unless asked for
-// JSON). Throws PermanentError naming `token_url`, the status and the answer's
-// "error" and "error_description" (RFC 6749, section 5.2) for an error, with
-// what to do naming the environment variables of `config` when given; for an
-// answer without an access_token; and for an answer of another format, quoted
-// by quote_answer. Every text of the answer passes through quote_answer.
-TokenResponse parse_token_response(std::string_view body, long status, const std::string& token_url,
-                                   const Redactor& redactor, std::string_view content_type = "",
-                                   const AuthConfig* config = nullptr);
-
-// An answer of a login or token endpoint made fit for a message, whatever its
-// format (JSON, form-encoded, plain text, HTML): the values of access_token,
-// refresh_token, id_token, token and of the last key of `token_path` masked
-// wherever they appear (field_values, and in JSON at any depth), every secret
-// of `redactor` masked, control characters made spaces, and cut after 300
-// characters ("..." then ends it).
-std::string quote_answer(std::string_view body, const Redactor& redactor,
-                         const JsonPath& token_path = {});
-
 // How long before it expires a token of `expires_in` seconds is renewed: a
 // tenth of its lifetime, at most 60 s.
 double renew_margin_seconds(double expires_in);
-
-// The credentials file of a replica: `configured` (a relative path is taken
-// from the replica's folder), or "<replica>.credentials".
-std::string credentials_path(const std::string& replica, const std::string& configured);
-
-// Reads the refresh token saved in a credentials file; nullopt when the file
-// does not exist. Throws ConfigError when it cannot be read, is not what tsync
-// writes, or can be read by others than its owner.
-std::optional<std::string> read_saved_refresh_token(const std::string& path);
-
-// Replaces the credentials file with one holding `refresh_token`, readable by
-// its owner only: written to a new file, flushed to disk, renamed over the
-// old one, so that a kill leaves the old file or the new one, never a part.
-// Throws Error naming the file.
-void save_refresh_token(const std::string& path, const std::string& refresh_token);
 
 // A login or token request that Authenticator::apply() is about to send: for
 // -v and the run's counts.

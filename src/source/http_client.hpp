@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/redact.hpp"
+#include "source/url.hpp"
 
 namespace tsync {
 
@@ -60,26 +61,6 @@ struct HttpOptions {
 // token, a secret shorter than Redactor::kMinSecretLength, a negative
 // min_bytes_per_second. The message names the header, never a value.
 void check_http_options(const HttpOptions& options);
-
-// The URL with any user:password@ part replaced, safe for messages and logs.
-std::string redact_url(const std::string& url);
-
-// Appends `value` percent-encoded (RFC 3986 unreserved characters kept) to `out`.
-void append_url_encoded(std::string& out, std::string_view value);
-
-// `reference` (an absolute URL, or one relative to `base` as RFC 3986 resolves
-// it: "/path?q", "?page=2", "next") as an absolute URL. Throws PermanentError
-// when the result is not an http or https URL.
-std::string resolve_url(const std::string& base, const std::string& reference);
-
-// A URL's scheme, host and port ("http://127.0.0.1:80"), lower case; "" when
-// it cannot be parsed.
-std::string origin_of(const std::string& url);
-
-// `url` with the query parameter name=value appended (both percent-encoded),
-// unless the query already has a parameter `name`.
-std::string with_query_param(const std::string& url, const std::string& name,
-                             const std::string& value);
 
 // The connections one stream's requests share: a request made with a session
 // reuses the connection (and, for https, the TLS session) the previous one

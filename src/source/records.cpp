@@ -100,11 +100,185 @@ std::string dotted(const std::vector<std::string>& path) {
   return text;
 }
 
+// The record at `index` of the records at `path`, for messages: data[3].
+std::string element_name(const std::vector<std::string>& path, std::uint64_t index) {
+  if (path.empty()) return "element " + std::to_string(index) + " of the body";
+  return path.back() + "[" + std::to_string(index) + "]";
+}
+
+// " (expected {...})" where the records path is deeper than one key.
+std::string expected_deeper(const std::vector<std::string>& path) {
+  return path.size() > 1 ? " (expected " + describe_shape(path) + ")" : std::string();
+}
+
+// A value in a message: quoted, cut after 64 bytes.
+std::string quoted(std::string_view text) {
+  constexpr std::size_t kMax = 64;
+  std::string q = "\"";
+  q.append(text.substr(0, kMax));
+  if (text.size() > kMax) q += "...";
+  return q + "\"";
+}
+
+// Checks a record read whole against the stream's shape and hands it to the
+// visitor: rejected without a usable key or cursor, else with its cursor and
+// tombstone flag set.
+void finish_record(Record& record, std::string_view raw, const RecordShape& shape,
+                   RecordVisitor& visitor) {
+  for (const std::string& key : shape.primary_key) {
+    const FieldValue* f = record.find(key);
+    if (!f || f->kind == ValueKind::Null) return visitor.on_rejected(raw, "no " + key);
+    if (f->kind != ValueKind::String && f->kind != ValueKind::Integer && f->kind != ValueKind::Real)
+      return visitor.on_rejected(raw, key + " is not a string or a number");
+    if (f->text.empty()) return visitor.on_rejected(raw, key + " is empty");
+  }
+  const FieldValue* cursor = record.find(shape.cursor_field);
+  if (!cursor || cursor->kind == ValueKind::Null)
+    return visitor.on_rejected_with_key(record, raw, "no " + shape.cursor_field);
+  const bool iso = shape.cursor_format == CursorFormat::Iso8601;
+  const bool fits = iso ? cursor->kind == ValueKind::String
+                        : cursor->kind != ValueKind::Bool && cursor->kind != ValueKind::Json;
+  const auto instant = fits ? parse_cursor(shape.cursor_format, cursor->text) : std::nullopt;
+  if (!instant) {
+    const std::string what =
+        iso ? "an ISO 8601 timestamp"
+            : "a " + std::string(cursor_format_name(shape.cursor_format)) + " number";
+    return visitor.on_rejected_with_key(
+        record, raw, shape.cursor_field + " is not " + what + ": " + quoted(cursor->text));
+  }
+  record.cursor = *instant;
+  record.cursor_text.assign(cursor->text);
+  record.cursor_index = static_cast<std::size_t>(cursor - record.fields.data());
+  if (!shape.delete_field.empty()) {
+    const FieldValue* deleted = record.find(shape.delete_field);
+    record.tombstone = deleted && is_tombstone(*deleted);
+  }
+  visitor.on_record(record);
+}
+
+// A field's nested object or array, written back as compact JSON text.
+class NestedJson {
+ public:
+  // How deep inside the value the parse is; 0: outside one.
+  int depth() const { return depth_; }
+  // Starts the value of a field.
+  bool start(bool object) {
+    depth_ = 1;
+    text_.Clear();
+    writer_.Reset(text_);
+    return object ? writer_.StartObject() : writer_.StartArray();
+  }
+  bool open(bool object) {
+    ++depth_;
+    return object ? writer_.StartObject() : writer_.StartArray();
+  }
+  // False when the writer refuses, which leaves the depth as it was.
+  bool close(bool object) {
+    if (!(object ? writer_.EndObject() : writer_.EndArray())) return false;
+    --depth_;
+    return true;
+  }
+  bool key(std::string_view name) {
+    return writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+  }
+  bool scalar(ValueKind kind, std::string_view text) {
+    const auto n = static_cast<rapidjson::SizeType>(text.size());
+    switch (kind) {
+      case ValueKind::Null:
+        return writer_.Null();
+      case ValueKind::Bool:
+        return writer_.Bool(text == "true");
+      case ValueKind::Integer:
+      case ValueKind::Real:
+        return writer_.RawValue(text.data(), n, rapidjson::kNumberType);
+      default:
+        return writer_.String(text.data(), n);
+    }
+  }
+  // The value's text, once depth() is back to 0.
+  const char* text() const { return text_.GetString(); }
+  std::size_t size() const { return text_.GetSize(); }
+
+ private:
+  int depth_ = 0;
+  rapidjson::StringBuffer text_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+};
+
+// After a key outside the records: Records, the records array; Descend, an
+// object on the way to the records or a captured value; Capture, a captured
+// value; Skip, any other value. Field: after a key in a record.
+enum class Pending { None, Skip, Records, Descend, Capture, Field };
+
+// The way through the body's objects to the records array and to the values
+// captured on the way (RecordShape::records_path and capture): which outer
+// objects the parse is in, and where a key in the innermost one leads.
+class BodyPath {
+ public:
+  explicit BodyPath(const RecordShape& shape) : shape_(shape) {}
+
+  // Where the value of key `name` in the current outer object leads.
+  Pending after_key(std::string_view name) {
+    Pending pending = Pending::Skip;
+    descend_records_ = false;
+    if (continues(shape_.records_path, name)) {
+      descend_records_ = true;
+      pending =
+          outer_.size() + 1 == shape_.records_path.size() ? Pending::Records : Pending::Descend;
+    }
+    for (std::size_t i = 0; i < shape_.capture.size() && pending != Pending::Records; ++i) {
+      if (!continues(shape_.capture[i], name)) continue;
+      if (shape_.capture[i].size() == outer_.size() + 1 && !descend_records_) {
+        pending = Pending::Capture;
+        capture_index_ = i;
+        break;
+      }
+      pending = Pending::Descend;
+    }
+    if (pending == Pending::Descend) pending_key_.assign(name.data(), name.size());
+    return pending;
+  }
+  // The pending Descend is on the records path (not only a captured value's).
+  bool descend_records() const { return descend_records_; }
+  // The capture (an index into RecordShape::capture) of a pending Capture.
+  std::size_t capture_index() const { return capture_index_; }
+  // Enters the object of the pending Descend.
+  void enter() { outer_.push_back(std::move(pending_key_)); }
+  // Leaves the innermost outer object; false when the parse is in none.
+  bool leave() {
+    if (outer_.empty()) return false;
+    outer_.pop_back();
+    return true;
+  }
+  // What is wrong with a value on the records path that is not an object
+  // (or, last, not an array).
+  std::string wrong_value() const {
+    const std::size_t level = outer_.size();
+    const bool last = level + 1 == shape_.records_path.size();
+    return "\"" + shape_.records_path[level] + "\" is not " + (last ? "an array" : "an object") +
+           expected_deeper(shape_.records_path);
+  }
+
+ private:
+  // True when `path` goes through the current outer object and then `name`.
+  bool continues(const std::vector<std::string>& path, std::string_view name) const {
+    const std::size_t d = outer_.size();
+    return path.size() > d && std::equal(outer_.begin(), outer_.end(), path.begin()) &&
+           path[d] == name;
+  }
+
+  const RecordShape& shape_;
+  std::vector<std::string> outer_;  // keys of the outer objects entered
+  std::string pending_key_;
+  bool descend_records_ = false;  // the pending Descend is on the records path
+  std::size_t capture_index_ = 0;
+};
+
 // SAX handler: a small state machine over the records path and the records.
 class Handler {
  public:
   Handler(ChunkStream& stream, const RecordShape& shape, RecordVisitor& visitor)
-      : stream_(stream), shape_(shape), visitor_(visitor) {}
+      : stream_(stream), shape_(shape), visitor_(visitor), path_(shape) {}
 
   bool Null() { return scalar(ValueKind::Null, {}); }
   bool Bool(bool b) { return scalar(ValueKind::Bool, b ? "true" : "false"); }
@@ -136,12 +310,8 @@ class Handler {
   // Deeper nesting is refused: it would cost stack in the parser and memory here.
   static constexpr int kMaxDepth = 256;
 
-  // Path: inside an object outside the records, `outer_` deep below the root.
+  // Path: inside an object outside the records (BodyPath says which).
   enum class State { Root, Path, Records, Record, Done };
-  // After a key outside the records: Records, the records array; Descend, an
-  // object on the way to the records or a captured value; Capture, a
-  // captured value.
-  enum class Pending { None, Skip, Records, Descend, Capture, Field };
 
   bool fail(std::string message) {
     error_ = std::move(message);
@@ -149,44 +319,24 @@ class Handler {
     return false;
   }
 
-  std::string element() const {
-    if (shape_.records_path.empty()) return "element " + std::to_string(index_) + " of the body";
-    return shape_.records_path.back() + "[" + std::to_string(index_) + "]";
-  }
-  // " (expected {...})" where the records path is deeper than one key.
-  std::string expected_deep() const {
-    return shape_.records_path.size() > 1
-               ? " (expected " + describe_shape(shape_.records_path) + ")"
-               : std::string();
-  }
+  std::string element() const { return element_name(shape_.records_path, index_); }
+  std::string expected_deep() const { return expected_deeper(shape_.records_path); }
   bool wrong_body() {
     return fail(std::string("the body is not a JSON ") +
                 (shape_.records_path.empty() ? "array" : "object") + " (expected " +
                 describe_shape(shape_.records_path) + ")");
   }
-  bool wrong_path_value() {
-    const std::size_t level = outer_.size();
-    const bool last = level + 1 == shape_.records_path.size();
-    return fail("\"" + shape_.records_path[level] + "\" is not " +
-                (last ? "an array" : "an object") + expected_deep());
-  }
-
-  // True when `path` goes through the current outer object and then `name`.
-  bool continues(const std::vector<std::string>& path, std::string_view name) const {
-    const std::size_t d = outer_.size();
-    return path.size() > d && std::equal(outer_.begin(), outer_.end(), path.begin()) &&
-           path[d] == name;
-  }
+  bool wrong_path_value() { return fail(path_.wrong_value()); }
 
   void captured(ValueKind kind, std::string_view text) {
     value_.kind = kind;
     value_.text.assign(text.data(), text.size());
-    visitor_.on_value(capture_index_, value_);
+    visitor_.on_value(path_.capture_index(), value_);
   }
 
   bool scalar(ValueKind kind, std::string_view text) {
     if (skip_depth_ > 0) return true;
-    if (nest_depth_ > 0) return write_nested(kind, text);
+    if (nested_.depth() > 0) return nested_.scalar(kind, text);
     switch (pending_) {
       case Pending::Skip:
         pending_ = Pending::None;
@@ -195,7 +345,7 @@ class Handler {
         return wrong_path_value();
       case Pending::Descend:
         pending_ = Pending::None;
-        return descend_records_ ? wrong_path_value() : true;
+        return path_.descend_records() ? wrong_path_value() : true;
       case Pending::Capture:
         pending_ = Pending::None;
         captured(kind, text);
@@ -215,16 +365,13 @@ class Handler {
   }
 
   bool open(bool object) {
-    if (skip_depth_ + nest_depth_ >= kMaxDepth)
+    if (skip_depth_ + nested_.depth() >= kMaxDepth)
       return fail("values nested more than " + std::to_string(kMaxDepth) + " deep");
     if (skip_depth_ > 0) {
       ++skip_depth_;
       return true;
     }
-    if (nest_depth_ > 0) {
-      ++nest_depth_;
-      return object ? writer_.StartObject() : writer_.StartArray();
-    }
+    if (nested_.depth() > 0) return nested_.open(object);
     switch (pending_) {
       case Pending::Skip:
         pending_ = Pending::None;
@@ -239,11 +386,11 @@ class Handler {
       case Pending::Descend:
         pending_ = Pending::None;
         if (!object) {
-          if (descend_records_) return wrong_path_value();
+          if (path_.descend_records()) return wrong_path_value();
           skip_depth_ = 1;
           return true;
         }
-        outer_.push_back(std::move(pending_key_));
+        path_.enter();
         return true;
       case Pending::Capture:
         pending_ = Pending::None;
@@ -252,10 +399,7 @@ class Handler {
         return true;
       case Pending::Field:
         pending_ = Pending::None;
-        nest_depth_ = 1;
-        nested_.Clear();
-        writer_.Reset(nested_);
-        return object ? writer_.StartObject() : writer_.StartArray();
+        return nested_.start(object);
       case Pending::None:
         break;
     }
@@ -285,19 +429,18 @@ class Handler {
       --skip_depth_;
       return true;
     }
-    if (nest_depth_ > 0) {
-      if (!(object ? writer_.EndObject() : writer_.EndArray()))
-        return fail("internal JSON writer error");
-      if (--nest_depth_ == 0) {
+    if (nested_.depth() > 0) {
+      if (!nested_.close(object)) return fail("internal JSON writer error");
+      if (nested_.depth() == 0) {
         FieldValue& field = record_.fields[record_.size - 1];
         field.kind = ValueKind::Json;
-        field.text.assign(nested_.GetString(), nested_.GetSize());
+        field.text.assign(nested_.text(), nested_.size());
       }
       return true;
     }
     switch (state_) {
       case State::Record:
-        finish_record(stream_.end_capture());
+        finish_record(record_, stream_.end_capture(), shape_, visitor_);
         state_ = State::Records;
         ++index_;
         return true;
@@ -305,10 +448,7 @@ class Handler {
         state_ = shape_.records_path.empty() ? State::Done : State::Path;
         return true;
       case State::Path:
-        if (!outer_.empty()) {
-          outer_.pop_back();
-          return true;
-        }
+        if (path_.leave()) return true;
         state_ = State::Done;
         if (!seen_records_)
           return fail("the body has no \"" + dotted(shape_.records_path) + "\" array" +
@@ -321,26 +461,9 @@ class Handler {
 
   bool key(std::string_view name) {
     if (skip_depth_ > 0) return true;
-    if (nest_depth_ > 0)
-      return writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    if (nested_.depth() > 0) return nested_.key(name);
     if (state_ == State::Path) {
-      pending_ = Pending::Skip;
-      descend_records_ = false;
-      if (continues(shape_.records_path, name)) {
-        descend_records_ = true;
-        pending_ =
-            outer_.size() + 1 == shape_.records_path.size() ? Pending::Records : Pending::Descend;
-      }
-      for (std::size_t i = 0; i < shape_.capture.size() && pending_ != Pending::Records; ++i) {
-        if (!continues(shape_.capture[i], name)) continue;
-        if (shape_.capture[i].size() == outer_.size() + 1 && !descend_records_) {
-          pending_ = Pending::Capture;
-          capture_index_ = i;
-          break;
-        }
-        pending_ = Pending::Descend;
-      }
-      if (pending_ == Pending::Descend) pending_key_.assign(name.data(), name.size());
+      pending_ = path_.after_key(name);
       return true;
     }
     FieldValue& field = record_.add();
@@ -349,79 +472,18 @@ class Handler {
     return true;
   }
 
-  bool write_nested(ValueKind kind, std::string_view text) {
-    const auto n = static_cast<rapidjson::SizeType>(text.size());
-    switch (kind) {
-      case ValueKind::Null:
-        return writer_.Null();
-      case ValueKind::Bool:
-        return writer_.Bool(text == "true");
-      case ValueKind::Integer:
-      case ValueKind::Real:
-        return writer_.RawValue(text.data(), n, rapidjson::kNumberType);
-      default:
-        return writer_.String(text.data(), n);
-    }
-  }
-
-  static std::string quoted(std::string_view text) {
-    constexpr std::size_t kMax = 64;
-    std::string q = "\"";
-    q.append(text.substr(0, kMax));
-    if (text.size() > kMax) q += "...";
-    return q + "\"";
-  }
-
-  void finish_record(std::string_view raw) {
-    for (const std::string& key : shape_.primary_key) {
-      const FieldValue* f = record_.find(key);
-      if (!f || f->kind == ValueKind::Null) return visitor_.on_rejected(raw, "no " + key);
-      if (f->kind != ValueKind::String && f->kind != ValueKind::Integer &&
-          f->kind != ValueKind::Real)
-        return visitor_.on_rejected(raw, key + " is not a string or a number");
-      if (f->text.empty()) return visitor_.on_rejected(raw, key + " is empty");
-    }
-    const FieldValue* cursor = record_.find(shape_.cursor_field);
-    if (!cursor || cursor->kind == ValueKind::Null)
-      return visitor_.on_rejected_with_key(record_, raw, "no " + shape_.cursor_field);
-    const bool iso = shape_.cursor_format == CursorFormat::Iso8601;
-    const bool fits = iso ? cursor->kind == ValueKind::String
-                          : cursor->kind != ValueKind::Bool && cursor->kind != ValueKind::Json;
-    const auto instant = fits ? parse_cursor(shape_.cursor_format, cursor->text) : std::nullopt;
-    if (!instant) {
-      const std::string what =
-          iso ? "an ISO 8601 timestamp"
-              : "a " + std::string(cursor_format_name(shape_.cursor_format)) + " number";
-      return visitor_.on_rejected_with_key(
-          record_, raw, shape_.cursor_field + " is not " + what + ": " + quoted(cursor->text));
-    }
-    record_.cursor = *instant;
-    record_.cursor_text.assign(cursor->text);
-    record_.cursor_index = static_cast<std::size_t>(cursor - record_.fields.data());
-    if (!shape_.delete_field.empty()) {
-      const FieldValue* deleted = record_.find(shape_.delete_field);
-      record_.tombstone = deleted && is_tombstone(*deleted);
-    }
-    visitor_.on_record(record_);
-  }
-
   ChunkStream& stream_;
   const RecordShape& shape_;
   RecordVisitor& visitor_;
   State state_ = State::Root;
   Pending pending_ = Pending::None;
-  std::vector<std::string> outer_;  // keys of the outer objects entered
-  std::string pending_key_;
-  bool descend_records_ = false;  // the pending Descend is on the records path
-  std::size_t capture_index_ = 0;
+  BodyPath path_;
   FieldValue value_;
   int skip_depth_ = 0;
-  int nest_depth_ = 0;
   bool seen_records_ = false;
   std::uint64_t index_ = 0;
   Record record_;
-  rapidjson::StringBuffer nested_;
-  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+  NestedJson nested_;
   std::string error_;
   std::size_t error_offset_ = 0;
 };

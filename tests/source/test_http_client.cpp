@@ -74,16 +74,6 @@ tsync::HttpOptions quick_options() {
 }  // namespace
 
 TEST_SUITE("http_client") {
-  TEST_CASE("with_query_param adds a parameter once, before a fragment") {
-    CHECK(tsync::with_query_param("http://h/x", "api_key", "k y") == "http://h/x?api_key=k%20y");
-    CHECK(tsync::with_query_param("http://h/x?a=1", "api_key", "k") == "http://h/x?a=1&api_key=k");
-    CHECK(tsync::with_query_param("http://h/x?a=1&", "api_key", "k") == "http://h/x?a=1&api_key=k");
-    CHECK(tsync::with_query_param("http://h/x?api_key=old&b=2", "api_key", "k") ==
-          "http://h/x?api_key=old&b=2");
-    CHECK(tsync::with_query_param("http://h/x?page=2#top", "key", "v") ==
-          "http://h/x?page=2&key=v#top");
-  }
-
   TEST_CASE("a POST sends its body and type, and a redirect to another origin is refused") {
     LocalServer other;
     if (!other.start_on("127.0.0.2")) {
@@ -149,24 +139,6 @@ TEST_SUITE("http_client") {
       CHECK(get.status() == 200);
     }
     CHECK(seen_target == "/data?x=2");
-  }
-
-  TEST_CASE("redact_url hides credentials and nothing else") {
-    CHECK(tsync::redact_url("https://user:pass@api.example.com/users?since=1") ==
-          "https://***@api.example.com/users?since=1");
-    CHECK(tsync::redact_url("http://token@host:8080/a") == "http://***@host:8080/a");
-    CHECK(tsync::redact_url("http://host/path?email=a@b.c") == "http://host/path?email=a@b.c");
-    CHECK(tsync::redact_url("http://host/a") == "http://host/a");
-    CHECK(tsync::redact_url("not a url") == "not a url");
-  }
-
-  TEST_CASE("append_url_encoded keeps unreserved characters and escapes the rest") {
-    std::string out = "since=";
-    tsync::append_url_encoded(out, "2024-01-15T10:30:00.5+02:00");
-    CHECK(out == "since=2024-01-15T10%3A30%3A00.5%2B02%3A00");
-    out.clear();
-    tsync::append_url_encoded(out, std::string("a b/~_\xc3\xa9\0", 9));
-    CHECK(out == "a%20b%2F~_%C3%A9%00");
   }
 
   TEST_CASE("a response's status, headers and body arrive as sent") {

@@ -101,16 +101,6 @@ TEST_SUITE("pagination") {
     CHECK_THROWS_WITH(tsync::next_link("x"), "a link must start with '<' at character 1");
   }
 
-  TEST_CASE("resolve_url takes relative links from the request URL") {
-    const std::string base = "http://127.0.0.1:8080/v1/users?since=a&page=1";
-    CHECK(tsync::resolve_url(base, "?page=2") == "http://127.0.0.1:8080/v1/users?page=2");
-    CHECK(tsync::resolve_url(base, "/v2/users?page=2") == "http://127.0.0.1:8080/v2/users?page=2");
-    CHECK(tsync::resolve_url(base, "next?p=2") == "http://127.0.0.1:8080/v1/next?p=2");
-    CHECK(tsync::resolve_url(base, "https://graph.example/v1.0/users?$skiptoken=X") ==
-          "https://graph.example/v1.0/users?$skiptoken=X");
-    CHECK_THROWS_AS(tsync::resolve_url(base, "ftp://h/x"), tsync::PermanentError);
-  }
-
   TEST_CASE("describe_path quotes keys that hold a dot") {
     CHECK(tsync::describe_path({"paging", "next", "after"}) == "\"paging.next.after\"");
     CHECK(tsync::describe_path({"@odata.nextLink"}) == "[\"@odata.nextLink\"]");

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <SQLiteCpp/Database.h>
+
+#include "replica/staged_rows.hpp"
+#include "replica/table_schema.hpp"
+
+namespace tsync {
+
+// What applying a transaction's staged rows did, counted as ReplicaWriter
+// counts direct upserts: a tombstone's row that was inserted or updated counts
+// as deleted.
+struct StageCounts {
+  std::int64_t inserted = 0, updated = 0, deleted = 0, unchanged = 0;
+};
+
+// What the virtual table that hands the merged rows to apply_stage.sql reads.
+struct StageScan;
+
+// A large transaction's rows of one table, staged (StagedRows: memory, then
+// sorted runs in a temporary file) rather than written into the table, and
+// applied in key order, arrival order within a key, in the same transaction
+// before it commits (apply_stage.sql, reading them through a virtual table).
+// When the staged rows are many against the table, its plain indexes are
+// dropped and built again after, in the same transaction (a reader never sees
+// them missing).
+class Staging {
+ public:
+  explicit Staging(SQLite::Database& db);
+  // Gives the connection's page cache back its size (see apply).
+  ~Staging();
+  Staging(const Staging&) = delete;
+  Staging& operator=(const Staging&) = delete;
+
+  // The row that add() keeps, packed by the table's writer.
+  StagedRows::Builder& packing() { return packing_; }
+  // Keeps the packed row; the staged rows are made at the first.
+  void add(bool tombstone) {
+    if (!staged_) start();
+    staged_->add(packing_, tombstone);
+    if (tombstone) ++tombstones_;
+  }
+  std::int64_t rows() const { return staged_ ? staged_->rows() : 0; }
+  // Runs written to the temporary file in the open transaction.
+  std::size_t runs() const { return staged_ ? staged_->runs() : 0; }
+  // The memory staged rows take before they are written out as a sorted run;
+  // 0 (the default): a quarter of the page cache's size at the first add().
+  void set_memory(std::size_t bytes) { memory_ = bytes; }
+  // Upserts every staged row into `table` (whose columns `schema` holds) with
+  // TableWriter::upsert()'s rules, and counts them.
+  StageCounts apply(const TableSchema& schema, const std::string& table);
+  // Forgets the staged rows after a rollback.
+  void discard();
+
+ private:
+  void start();
+
+  SQLite::Database& db_;
+  std::unique_ptr<StagedRows> staged_;
+  std::int64_t tombstones_ = 0;
+  StagedRows::Builder packing_;
+  std::size_t memory_ = 0;
+  std::unique_ptr<StageScan> scan_;
+  std::int64_t apply_counts_[4] = {0, 0, 0, 0};  // tsync_count()'s, during apply()
+  bool cache_shared_ = false;                    // the page cache gave the sorts part of its memory
+  std::int64_t cache_before_ = 0;  // PRAGMA cache_size before that, restored at the end
+};
+
+}  // namespace tsync
