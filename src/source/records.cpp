@@ -334,143 +334,11 @@ class Handler {
     visitor_.on_value(path_.capture_index(), value_);
   }
 
-  bool scalar(ValueKind kind, std::string_view text) {
-    if (skip_depth_ > 0) return true;
-    if (nested_.depth() > 0) return nested_.scalar(kind, text);
-    switch (pending_) {
-      case Pending::Skip:
-        pending_ = Pending::None;
-        return true;
-      case Pending::Records:
-        return wrong_path_value();
-      case Pending::Descend:
-        pending_ = Pending::None;
-        return path_.descend_records() ? wrong_path_value() : true;
-      case Pending::Capture:
-        pending_ = Pending::None;
-        captured(kind, text);
-        return true;
-      case Pending::Field: {
-        pending_ = Pending::None;
-        FieldValue& field = record_.fields[record_.size - 1];
-        field.kind = kind;
-        field.text.assign(text.data(), text.size());
-        return true;
-      }
-      case Pending::None:
-        break;
-    }
-    if (state_ == State::Records) return fail(element() + " is not an object");
-    return wrong_body();
-  }
-
-  bool open(bool object) {
-    if (skip_depth_ + nested_.depth() >= kMaxDepth)
-      return fail("values nested more than " + std::to_string(kMaxDepth) + " deep");
-    if (skip_depth_ > 0) {
-      ++skip_depth_;
-      return true;
-    }
-    if (nested_.depth() > 0) return nested_.open(object);
-    switch (pending_) {
-      case Pending::Skip:
-        pending_ = Pending::None;
-        skip_depth_ = 1;
-        return true;
-      case Pending::Records:
-        pending_ = Pending::None;
-        if (object) return wrong_path_value();
-        state_ = State::Records;
-        seen_records_ = true;
-        return true;
-      case Pending::Descend:
-        pending_ = Pending::None;
-        if (!object) {
-          if (path_.descend_records()) return wrong_path_value();
-          skip_depth_ = 1;
-          return true;
-        }
-        path_.enter();
-        return true;
-      case Pending::Capture:
-        pending_ = Pending::None;
-        captured(ValueKind::Json, {});
-        skip_depth_ = 1;
-        return true;
-      case Pending::Field:
-        pending_ = Pending::None;
-        return nested_.start(object);
-      case Pending::None:
-        break;
-    }
-    if (state_ == State::Root) {
-      if (shape_.records_path.empty()) {
-        if (object) return wrong_body();
-        state_ = State::Records;
-        seen_records_ = true;
-        return true;
-      }
-      if (!object) return wrong_body();
-      state_ = State::Path;
-      return true;
-    }
-    if (state_ == State::Records) {
-      if (!object) return fail(element() + " is not an object");
-      state_ = State::Record;
-      record_.clear();
-      stream_.begin_capture();
-      return true;
-    }
-    return fail("unexpected value");
-  }
-
-  bool close(bool object) {
-    if (skip_depth_ > 0) {
-      --skip_depth_;
-      return true;
-    }
-    if (nested_.depth() > 0) {
-      if (!nested_.close(object)) return fail("internal JSON writer error");
-      if (nested_.depth() == 0) {
-        FieldValue& field = record_.fields[record_.size - 1];
-        field.kind = ValueKind::Json;
-        field.text.assign(nested_.text(), nested_.size());
-      }
-      return true;
-    }
-    switch (state_) {
-      case State::Record:
-        finish_record(record_, stream_.end_capture(), shape_, visitor_);
-        state_ = State::Records;
-        ++index_;
-        return true;
-      case State::Records:
-        state_ = shape_.records_path.empty() ? State::Done : State::Path;
-        return true;
-      case State::Path:
-        if (path_.leave()) return true;
-        state_ = State::Done;
-        if (!seen_records_)
-          return fail("the body has no \"" + dotted(shape_.records_path) + "\" array" +
-                      expected_deep());
-        return true;
-      default:
-        return fail("unexpected end of a value");
-    }
-  }
-
-  bool key(std::string_view name) {
-    if (skip_depth_ > 0) return true;
-    if (nested_.depth() > 0) return nested_.key(name);
-    if (state_ == State::Path) {
-      pending_ = path_.after_key(name);
-      return true;
-    }
-    FieldValue& field = record_.add();
-    field.name.assign(name.data(), name.size());
-    pending_ = Pending::Field;
-    return true;
-  }
+  // The transitions, one per kind of event (defined below the class).
+  bool scalar(ValueKind kind, std::string_view text);
+  bool open(bool object);
+  bool close(bool object);
+  bool key(std::string_view name);
 
   ChunkStream& stream_;
   const RecordShape& shape_;
@@ -487,6 +355,146 @@ class Handler {
   std::string error_;
   std::size_t error_offset_ = 0;
 };
+
+// The transitions of the state machine, one per kind of SAX event: a scalar,
+// the start and the end of an object or array, a key.
+inline bool Handler::scalar(ValueKind kind, std::string_view text) {
+  if (skip_depth_ > 0) return true;
+  if (nested_.depth() > 0) return nested_.scalar(kind, text);
+  switch (pending_) {
+    case Pending::Skip:
+      pending_ = Pending::None;
+      return true;
+    case Pending::Records:
+      return wrong_path_value();
+    case Pending::Descend:
+      pending_ = Pending::None;
+      return path_.descend_records() ? wrong_path_value() : true;
+    case Pending::Capture:
+      pending_ = Pending::None;
+      captured(kind, text);
+      return true;
+    case Pending::Field: {
+      pending_ = Pending::None;
+      FieldValue& field = record_.fields[record_.size - 1];
+      field.kind = kind;
+      field.text.assign(text.data(), text.size());
+      return true;
+    }
+    case Pending::None:
+      break;
+  }
+  if (state_ == State::Records) return fail(element() + " is not an object");
+  return wrong_body();
+}
+
+inline bool Handler::open(bool object) {
+  if (skip_depth_ + nested_.depth() >= kMaxDepth)
+    return fail("values nested more than " + std::to_string(kMaxDepth) + " deep");
+  if (skip_depth_ > 0) {
+    ++skip_depth_;
+    return true;
+  }
+  if (nested_.depth() > 0) return nested_.open(object);
+  switch (pending_) {
+    case Pending::Skip:
+      pending_ = Pending::None;
+      skip_depth_ = 1;
+      return true;
+    case Pending::Records:
+      pending_ = Pending::None;
+      if (object) return wrong_path_value();
+      state_ = State::Records;
+      seen_records_ = true;
+      return true;
+    case Pending::Descend:
+      pending_ = Pending::None;
+      if (!object) {
+        if (path_.descend_records()) return wrong_path_value();
+        skip_depth_ = 1;
+        return true;
+      }
+      path_.enter();
+      return true;
+    case Pending::Capture:
+      pending_ = Pending::None;
+      captured(ValueKind::Json, {});
+      skip_depth_ = 1;
+      return true;
+    case Pending::Field:
+      pending_ = Pending::None;
+      return nested_.start(object);
+    case Pending::None:
+      break;
+  }
+  if (state_ == State::Root) {
+    if (shape_.records_path.empty()) {
+      if (object) return wrong_body();
+      state_ = State::Records;
+      seen_records_ = true;
+      return true;
+    }
+    if (!object) return wrong_body();
+    state_ = State::Path;
+    return true;
+  }
+  if (state_ == State::Records) {
+    if (!object) return fail(element() + " is not an object");
+    state_ = State::Record;
+    record_.clear();
+    stream_.begin_capture();
+    return true;
+  }
+  return fail("unexpected value");
+}
+
+inline bool Handler::close(bool object) {
+  if (skip_depth_ > 0) {
+    --skip_depth_;
+    return true;
+  }
+  if (nested_.depth() > 0) {
+    if (!nested_.close(object)) return fail("internal JSON writer error");
+    if (nested_.depth() == 0) {
+      FieldValue& field = record_.fields[record_.size - 1];
+      field.kind = ValueKind::Json;
+      field.text.assign(nested_.text(), nested_.size());
+    }
+    return true;
+  }
+  switch (state_) {
+    case State::Record:
+      finish_record(record_, stream_.end_capture(), shape_, visitor_);
+      state_ = State::Records;
+      ++index_;
+      return true;
+    case State::Records:
+      state_ = shape_.records_path.empty() ? State::Done : State::Path;
+      return true;
+    case State::Path:
+      if (path_.leave()) return true;
+      state_ = State::Done;
+      if (!seen_records_)
+        return fail("the body has no \"" + dotted(shape_.records_path) + "\" array" +
+                    expected_deep());
+      return true;
+    default:
+      return fail("unexpected end of a value");
+  }
+}
+
+inline bool Handler::key(std::string_view name) {
+  if (skip_depth_ > 0) return true;
+  if (nested_.depth() > 0) return nested_.key(name);
+  if (state_ == State::Path) {
+    pending_ = path_.after_key(name);
+    return true;
+  }
+  FieldValue& field = record_.add();
+  field.name.assign(name.data(), name.size());
+  pending_ = Pending::Field;
+  return true;
+}
 
 }  // namespace
 
