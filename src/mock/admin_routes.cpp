@@ -13,7 +13,7 @@
 #include "mock/query_params.hpp"
 #include "mock/replies.hpp"
 #include "mock/request_log.hpp"
-#include "mock/user_generator.hpp"
+#include "mock/user_store.hpp"
 
 namespace tsync::mock {
 namespace {

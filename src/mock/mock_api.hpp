@@ -18,7 +18,7 @@
 #include "mock/fault.hpp"
 #include "mock/record_store.hpp"
 #include "mock/token_endpoint.hpp"
-#include "mock/user_generator.hpp"
+#include "mock/user_store.hpp"
 #include "mock/users_endpoint.hpp"
 
 namespace tsync::mock {

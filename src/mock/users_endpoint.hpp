@@ -9,7 +9,7 @@
 
 #include "mock/endpoint_spec.hpp"
 #include "mock/feed.hpp"
-#include "mock/user_generator.hpp"
+#include "mock/user_store.hpp"
 
 namespace tsync::mock {
 
