@@ -30,8 +30,8 @@ Endpoint* admin_endpoint(const AdminTargets& t, const Request& request, Response
 }
 
 void serve_endpoint_stats(const Endpoint& endpoint, Response& response) {
-  response.set_content("{\"records\":" + std::to_string(endpoint.store.size()) + ",\"fields\":" +
-                           std::to_string(endpoint.store.schema().fields.size()) +
+  response.set_content("{\"records\":" + std::to_string(endpoint.store.size()) +
+                           ",\"fields\":" + std::to_string(endpoint.store.schema().fields.size()) +
                            ",\"requests\":" + std::to_string(endpoint.requests.load()) + "}",
                        "application/json");
 }

@@ -82,8 +82,8 @@ bool authorized(const httplib::Request& request, httplib::Response& response,
     case Kind::ApiKey: {
       const bool sent =
           auth.in_query ? request.has_param(auth.name) : request.has_header(auth.name);
-      const std::string value = auth.in_query ? request.get_param_value(auth.name)
-                                              : request.get_header_value(auth.name);
+      const std::string value =
+          auth.in_query ? request.get_param_value(auth.name) : request.get_header_value(auth.name);
       if (sent && value == auth.prefix + auth.secret) return true;
       return unauthorized_page(response, "");
     }

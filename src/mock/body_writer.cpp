@@ -88,8 +88,7 @@ void stream_body(httplib::Response& response, Selection selection, std::size_t r
                  const std::atomic<bool>& stopping) {
   const std::size_t length = body_length(selection);
   auto writer = std::make_shared<BodyWriter>(std::move(selection));
-  const std::size_t slice =
-      rate ? std::clamp<std::size_t>(rate / 50, 1, kSliceBytes) : kSliceBytes;
+  const std::size_t slice = rate ? std::clamp<std::size_t>(rate / 50, 1, kSliceBytes) : kSliceBytes;
   const auto started = std::chrono::steady_clock::now();
   // Bytes before which the body stops (Drop, Truncate) or pauses (Stall).
   const std::size_t mark = fault ? fault->after_bytes : SIZE_MAX;
@@ -100,8 +99,8 @@ void stream_body(httplib::Response& response, Selection selection, std::size_t r
   auto in_flight = std::make_shared<std::shared_ptr<void>>(std::move(ticket));
 
   // Writes one more slice; false to cut the connection.
-  auto provide = [&stopping, in_flight, length, writer, buffer, stalled, slice, rate, started,
-                  mark, kind, stall = fault ? fault->stall : std::chrono::milliseconds(0)](
+  auto provide = [&stopping, in_flight, length, writer, buffer, stalled, slice, rate, started, mark,
+                  kind, stall = fault ? fault->stall : std::chrono::milliseconds(0)](
                      httplib::DataSink& sink) -> bool {
     if (stopping.load()) return false;
     std::size_t limit = slice;

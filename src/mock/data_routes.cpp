@@ -76,8 +76,8 @@ void DataRoutes::wait(std::chrono::milliseconds duration) const {
   while (!sources_.stopping.load()) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= until) return;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        until - now, std::chrono::milliseconds(10)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(10)));
   }
 }
 

@@ -8,7 +8,8 @@
 
 namespace tsync::mock {
 
-Endpoint::Endpoint(EndpointSpec s) : spec(std::move(s)), store(spec.schema, spec.records, spec.seed) {
+Endpoint::Endpoint(EndpointSpec s)
+    : spec(std::move(s)), store(spec.schema, spec.records, spec.seed) {
   Framing framing = frame_records(spec.records_path);
   prefix = std::move(framing.prefix);
   suffix = std::move(framing.suffix);

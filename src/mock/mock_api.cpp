@@ -150,9 +150,7 @@ std::string MockApi::url(const std::string& path) const {
   return "http://" + impl_->host + ":" + std::to_string(impl_->port) + path;
 }
 
-RecordStore& MockApi::records(const std::string& path) {
-  return impl_->endpoints.at(path).store;
-}
+RecordStore& MockApi::records(const std::string& path) { return impl_->endpoints.at(path).store; }
 
 void MockApi::set_serving(const std::string& path, const ServingOptions& serving) {
   impl_->endpoints.set_serving(path, serving);

@@ -256,8 +256,7 @@ Page make_page(const httplib::Request& request, const Feed& feed, std::optional<
   }
 
   const View v = view(
-      feed, since,
-      o.paging == PagingStyle::JsonServer ? json_server_order(request, feed) : o.order,
+      feed, since, o.paging == PagingStyle::JsonServer ? json_server_order(request, feed) : o.order,
       key_orders);
   Draft d{request, feed, v, own_origin, page, 0, 0, {}, {}};
   switch (o.paging) {

@@ -14,7 +14,6 @@
 
 namespace tsync::mock {
 
-
 // The cursor formats tsync reads (timestamp.hpp). The mock serves them as
 //   Iso8601:     "2024-01-15T10:30:00.123Z" (a JSON string, milliseconds always shown)
 //   UnixSeconds: 1705314600 (a JSON number; instants are whole seconds)

@@ -84,10 +84,10 @@ struct RecordStore::Impl {
   }
 
   mutable std::mutex mutex;
-  RecordText text;                  // the schema, and how a record is written
-  Rng rng;                          // drives mutations
+  RecordText text;                   // the schema, and how a record is written
+  Rng rng;                           // drives mutations
   std::vector<RecordState> entries;  // by creation index
-  std::size_t removed = 0;          // entries not live
+  std::size_t removed = 0;           // entries not live
   std::shared_ptr<const Catalog> catalog;
   Instant latest = kEpochStart;
   bool wall_clock = false;  // new cursors from the wall clock (follow_wall_clock)
@@ -95,7 +95,6 @@ struct RecordStore::Impl {
   mutable std::unordered_map<std::string, std::uint32_t> by_id;
   mutable std::size_t indexed = 0;
 };
-
 
 RecordStore::RecordStore(RecordSchema schema, std::size_t count, std::uint64_t seed)
     : impl_(std::make_unique<Impl>(std::move(schema), seed)) {

@@ -15,8 +15,7 @@ namespace {
 
 void check_required(const httplib::Request& request, const Feed& feed) {
   for (const auto& [name, value] : feed.required) {
-    if (!request.has_param(name))
-      throw Refusal{"missing required parameter " + name + "=" + value};
+    if (!request.has_param(name)) throw Refusal{"missing required parameter " + name + "=" + value};
     const std::string sent = request.get_param_value(name);
     if (sent != value)
       throw Refusal{"parameter " + name + " must be \"" + value + "\", not \"" + sent + "\""};
@@ -31,8 +30,8 @@ std::optional<Instant> cursor_param(const httplib::Request& request, const Feed&
   const std::string text = request.get_param_value(name);
   const auto cursor = parse_cursor(feed.format, text);
   if (!cursor)
-    throw Refusal{name + " is not " + std::string(cursor_description(feed.format)) + ": \"" +
-                  text + "\""};
+    throw Refusal{name + " is not " + std::string(cursor_description(feed.format)) + ": \"" + text +
+                  "\""};
   return cursor;
 }
 

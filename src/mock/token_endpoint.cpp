@@ -62,8 +62,7 @@ std::map<std::string, std::string> read_form(const httplib::Request& request) {
   return form;
 }
 
-std::optional<std::string> field(const std::map<std::string, std::string>& form,
-                                 const char* name) {
+std::optional<std::string> field(const std::map<std::string, std::string>& form, const char* name) {
   const auto it = form.find(name);
   return it == form.end() ? std::nullopt : std::optional<std::string>(it->second);
 }
@@ -75,7 +74,8 @@ struct Client {
   std::optional<std::string> id, secret;
 };
 
-Client read_client(const httplib::Request& request, const std::map<std::string, std::string>& form) {
+Client read_client(const httplib::Request& request,
+                   const std::map<std::string, std::string>& form) {
   const std::string authorization = request.get_header_value("Authorization");
   Client client;
   client.basic = credentials_of(authorization, "Basic").has_value();
@@ -116,11 +116,11 @@ void TokenEndpoint::serve(const httplib::Request& request, httplib::Response& re
         *client.secret != o.client_secret) {
       // RFC 6749 section 5.2: a client that tried Basic is answered a Basic challenge.
       if (client.basic) response.set_header("WWW-Authenticate", "Basic realm=\"tsync-mock-api\"");
-      return token_answer(request, response, o.format, 401,
-                          {{"error", "invalid_client"},
-                           {"error_description", !client.id && !client.secret
-                                                     ? "client authentication is missing"
-                                                     : "client authentication failed"}});
+      return token_answer(
+          request, response, o.format, 401,
+          {{"error", "invalid_client"},
+           {"error_description", !client.id && !client.secret ? "client authentication is missing"
+                                                              : "client authentication failed"}});
     }
     std::optional<std::string> new_refresh_token;
     if (*grant == "refresh_token") {
@@ -133,9 +133,9 @@ void TokenEndpoint::serve(const httplib::Request& request, httplib::Response& re
         new_refresh_token = refresh_token_;
       }
     } else if (*grant != "client_credentials") {
-      throw OAuthError{400, "unsupported_grant_type",
-                       "grant_type \"" + *grant +
-                           "\" is not supported (client_credentials, refresh_token)"};
+      throw OAuthError{
+          400, "unsupported_grant_type",
+          "grant_type \"" + *grant + "\" is not supported (client_credentials, refresh_token)"};
     }
     const int lifetime = o.expires_in_seconds;
     Fields fields{

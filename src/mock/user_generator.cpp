@@ -8,7 +8,6 @@
 namespace tsync::mock {
 namespace {
 
-
 // A name as shown, and the lowercase ASCII form used in email addresses.
 struct Name {
   std::string_view shown;
@@ -440,8 +439,8 @@ Timeline days_before(Instant end, std::int64_t days) {
   return Timeline{Instant{end.seconds - days * 86400, 0}, days * 86400, true};
 }
 
-std::vector<UserRecipe> generate_users(std::size_t count, std::uint64_t seed,
-                                       TimestampStyle style, Timeline timeline) {
+std::vector<UserRecipe> generate_users(std::size_t count, std::uint64_t seed, TimestampStyle style,
+                                       Timeline timeline) {
   Rng rng(seed);
   std::vector<UserRecipe> recipes(count);
   // Gaps average out to spread the users over the timeline, and about one user

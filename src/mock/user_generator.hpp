@@ -95,7 +95,7 @@ Catalog::Slot add_user(CatalogWriter& writer, const UserRecipe& r, std::uint32_t
 
 // `count` users drawn from `seed`, their updatedAt spread over `timeline` with
 // about one user in 20 sharing the previous user's, in serving order.
-std::vector<UserRecipe> generate_users(std::size_t count, std::uint64_t seed,
-                                       TimestampStyle style, Timeline timeline);
+std::vector<UserRecipe> generate_users(std::size_t count, std::uint64_t seed, TimestampStyle style,
+                                       Timeline timeline);
 
 }  // namespace tsync::mock

@@ -32,8 +32,8 @@ const Options& checked(const Options& options) {
 
 UsersEndpoint::UsersEndpoint(const Options& options)
     : options_(checked(options)),
-      store_(options.users, options.seed, options.style,
-             timeline_of(options.updated_within_days)) {}
+      store_(options.users, options.seed, options.style, timeline_of(options.updated_within_days)) {
+}
 
 void UsersEndpoint::set_options(const Options& options) {
   check_serving(options, "data");
