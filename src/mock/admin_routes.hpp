@@ -4,9 +4,7 @@
 // The admin routes (/admin/...): change the users or a generic endpoint's
 // records, and report counts and load, as mock_api.hpp lists them.
 
-namespace httplib {
-class Server;
-}
+#include "mock/httplib_fwd.hpp"
 
 namespace tsync::mock {
 

@@ -6,11 +6,7 @@
 
 #include "mock/auth.hpp"
 #include "mock/endpoint_spec.hpp"
-
-namespace httplib {
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "mock/httplib_fwd.hpp"
 
 namespace tsync::mock {
 

@@ -16,10 +16,7 @@
 
 #include "mock/catalog.hpp"
 #include "mock/fault.hpp"
-
-namespace httplib {
-struct Response;
-}
+#include "mock/httplib_fwd.hpp"
 
 namespace tsync::mock {
 

@@ -11,12 +11,7 @@
 #include <string>
 
 #include "mock/feed.hpp"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "mock/httplib_fwd.hpp"
 
 namespace tsync::mock {
 

@@ -11,9 +11,7 @@
 #include <optional>
 #include <string>
 
-namespace httplib {
-struct Response;
-}
+#include "mock/httplib_fwd.hpp"
 
 namespace tsync::mock {
 

@@ -13,10 +13,7 @@
 
 #include "mock/body_writer.hpp"
 #include "mock/feed.hpp"
-
-namespace httplib {
-struct Request;
-}
+#include "mock/httplib_fwd.hpp"
 
 namespace tsync::mock {
 

@@ -12,10 +12,7 @@
 #include <vector>
 
 #include "mock/endpoint_spec.hpp"
-
-namespace httplib {
-struct Request;
-}
+#include "mock/httplib_fwd.hpp"
 
 namespace tsync::mock {
 

@@ -6,9 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace httplib {
-struct Response;
-}
+#include "mock/httplib_fwd.hpp"
 
 namespace tsync::mock {
 

@@ -11,11 +11,7 @@
 
 #include "common/timestamp.hpp"
 #include "mock/feed.hpp"
-
-namespace httplib {
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "mock/httplib_fwd.hpp"
 
 namespace tsync::mock {
 

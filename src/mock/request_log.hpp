@@ -14,9 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace httplib {
-struct Request;
-}
+#include "mock/httplib_fwd.hpp"
 
 namespace tsync::mock {
 

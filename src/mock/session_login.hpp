@@ -12,11 +12,7 @@
 
 #include "mock/auth.hpp"
 #include "mock/fault.hpp"
-
-namespace httplib {
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "mock/httplib_fwd.hpp"
 
 namespace tsync::mock {
 
