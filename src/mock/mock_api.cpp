@@ -84,12 +84,8 @@ void MockApi::Impl::configure() {
   });
   server.set_write_timeout(30, 0);
   add_admin_routes(server, {users.store(), endpoints, log, load});
-  server.Post(kLoginPath, [this](const httplib::Request& request, httplib::Response& response) {
-    login.serve(request, response);
-  });
-  server.Post(kTokenPath, [this](const httplib::Request& request, httplib::Response& response) {
-    token.serve(request, response);
-  });
+  login.add_route(server);
+  token.add_route(server);
   // Last: its routes take every GET path the others did not.
   data.add_routes(server);
 }

@@ -6,9 +6,16 @@
 
 #include <optional>
 
+#include "mock/endpoint_spec.hpp"
 #include "mock/replies.hpp"
 
 namespace tsync::mock {
+
+void SessionLogin::add_route(httplib::Server& server) {
+  server.Post(kLoginPath, [this](const httplib::Request& request, httplib::Response& response) {
+    serve(request, response);
+  });
+}
 
 void SessionLogin::serve(const httplib::Request& request, httplib::Response& response) {
   ++count_;

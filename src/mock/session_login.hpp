@@ -25,6 +25,8 @@ class SessionLogin {
   SessionLogin(TokenBook& tokens, FaultQueue& faults, Credentials credentials)
       : tokens_(tokens), faults_(faults), credentials_(std::move(credentials)) {}
 
+  // Registers POST kLoginPath on `server`.
+  void add_route(httplib::Server& server);
   // POST kLoginPath: 400 for another body, 401 for other credentials (errors
   // as JSON).
   void serve(const httplib::Request& request, httplib::Response& response);

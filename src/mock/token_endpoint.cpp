@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "mock/endpoint_spec.hpp"
+
 namespace tsync::mock {
 namespace {
 
@@ -96,6 +98,12 @@ Client read_client(const httplib::Request& request,
 }
 
 }  // namespace
+
+void TokenEndpoint::add_route(httplib::Server& server) {
+  server.Post(kTokenPath, [this](const httplib::Request& request, httplib::Response& response) {
+    serve(request, response);
+  });
+}
 
 void TokenEndpoint::serve(const httplib::Request& request, httplib::Response& response) {
   ++count_;

@@ -46,6 +46,8 @@ class TokenEndpoint {
   // Issues access tokens in `tokens`, serves the faults of `faults` first.
   TokenEndpoint(TokenBook& tokens, FaultQueue& faults) : tokens_(tokens), faults_(faults) {}
 
+  // Registers POST kTokenPath on `server`.
+  void add_route(httplib::Server& server);
   // POST kTokenPath, as OAuthOptions says.
   void serve(const httplib::Request& request, httplib::Response& response);
   // Replaces the settings; the current refresh token becomes options.refresh_token.
