@@ -15,70 +15,13 @@
 #include <vector>
 
 #include "mock/endpoint_spec.hpp"
+#include "mock/fault.hpp"
 #include "mock/record_store.hpp"
-#include "mock/user_generator.hpp"
+#include "mock/token_endpoint.hpp"
+#include "mock/user_store.hpp"
+#include "mock/users_endpoint.hpp"
 
 namespace tsync::mock {
-
-// The longest timeline Options::updated_within_days may ask for: 100 years.
-inline constexpr std::int64_t kMaxUpdatedWithinDays = 36500;
-
-// The users endpoint's settings: which users (fixed at construction) and how
-// they are served.
-struct Options : ServingOptions {
-  std::size_t users = 1000;
-  std::uint64_t seed = 1;
-  TimestampStyle style = TimestampStyle::Utc;
-  // Above 0: the users' updatedAt values are spread over this many days before
-  // the MockApi is constructed (days_before); 0: over 2024 (kYear2024). At most
-  // kMaxUpdatedWithinDays.
-  std::int64_t updated_within_days = 0;
-  // What a users request must carry.
-  AuthRequirement auth;
-};
-
-// The OAuth2 token endpoint's settings (kTokenPath, RFC 6749 as HubSpot's):
-// a form-encoded POST with grant_type=client_credentials, or grant_type=
-// refresh_token and refresh_token=..., the client's credentials in the body
-// (client_id, client_secret) or as `Authorization: Basic`, an optional scope
-// (given back as it came). It answers {"access_token", "token_type": "bearer",
-// "expires_in"}, plus "refresh_token" (a new one) to a refresh_token grant when
-// rotating; errors as RFC 6749 section 5.2 says: 401 invalid_client, 400
-// invalid_grant, unsupported_grant_type or invalid_request.
-struct OAuthOptions {
-  std::string client_id = "tsync-client", client_secret = "client-secret-1234";
-  std::string refresh_token = "refresh-token-0001";  // the one valid refresh token at the start
-  int expires_in_seconds = 3600;                     // the access tokens' lifetime
-  // Each refresh_token grant answers a new refresh token; the one used stops
-  // working at once.
-  bool rotate_refresh_token = false;
-  bool invalid_grant = false;  // answer every refresh_token grant with invalid_grant
-  // How answers and errors are written: JSON; form-encoded
-  // (access_token=...&expires_in=...&token_type=bearer, Content-Type
-  // application/x-www-form-urlencoded) unless the request's Accept names
-  // application/json, as GitHub's OAuth endpoint does; or form-encoded always,
-  // as a proxy that re-encodes the answers does.
-  enum class Format { Json, FormUnlessJsonAccepted, Form };
-  Format format = Format::Json;
-};
-
-// One misbehaviour, served instead of the next data request's normal answer.
-struct Fault {
-  enum class Kind {
-    Status,          // `status` with a small JSON error body and `retry_after`, if set
-    DropAfterBytes,  // a chunked body whose connection closes after `after_bytes`
-    TruncateBody,    // Content-Length of the whole body, connection closed after `after_bytes`
-    Stall,           // the normal body, with a pause of `stall` after `after_bytes`
-    RawBody,         // `status`, `content_type` and `body` exactly as given
-  };
-  Kind kind = Kind::Status;
-  int status = 503;
-  std::string retry_after;  // Retry-After header value; empty for none
-  std::size_t after_bytes = 0;
-  std::chrono::milliseconds stall{0};
-  std::string body;
-  std::string content_type = "application/json";
-};
 
 // The server. Endpoints:
 //   GET  /incremental/timestamp?since=T    the users, {"data": [...]}; 400 when T

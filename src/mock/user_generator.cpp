@@ -1,16 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mock/user_generator.hpp"
 
-#include "mock/random.hpp"
-
 #include <algorithm>
 #include <array>
-#include <limits>
-#include <mutex>
-#include <numeric>
 #include <stdexcept>
-#include <unordered_map>
-#include <unordered_set>
 
 namespace tsync::mock {
 namespace {
@@ -190,70 +183,22 @@ constexpr std::array<Offset, 10> kOffsets{{{0, "+00:00"},
 // createdAt is at most this long before updatedAt.
 constexpr std::int64_t kMaxAgeMillis = 400LL * 86400 * 1000;
 
-// Everything needed to render one user; a few dozen bytes instead of eight strings.
-struct Recipe {
-  std::uint64_t id_hi = 0;
-  std::uint64_t id_lo = 0;
-  Instant updated;
-  Instant created;
-  std::uint32_t zip = 0;
-  std::uint16_t house = 0;
-  std::uint16_t apartment = 0;  // 0: none
-  std::uint8_t first = 0, last = 0;
-  std::uint8_t street = 0, street_suffix = 0, city = 0;
-  std::uint8_t company_pattern = 0, company_a = 0, company_b = 0, company_suffix = 0;
-  std::uint8_t job_level = 0, job = 0;
-  std::uint8_t email_style = 0, email_domain = 0, email_number = 0;
-  std::uint8_t offset = 0;
-  std::uint8_t state = kLiveState;  // or removed_state(how)
-};
-
 template <typename List>
 std::uint8_t pick(Rng& rng, const List& list) {
   return static_cast<std::uint8_t>(rng.below(list.size()));
 }
 
-void pick_company(Rng& rng, Recipe& r) {
+void pick_company(Rng& rng, UserRecipe& r) {
   r.company_pattern = static_cast<std::uint8_t>(rng.below(kCompanyPatterns));
   r.company_a = static_cast<std::uint8_t>(rng.below(kCompanyAdjectives.size()));
   r.company_b = static_cast<std::uint8_t>(rng.below(kCompanyNouns.size()));
   r.company_suffix = pick(rng, kCompanySuffixes);
 }
 
-void pick_email(Rng& rng, Recipe& r) {
+void pick_email(Rng& rng, UserRecipe& r) {
   r.email_style = static_cast<std::uint8_t>(rng.below(kEmailStyles));
   r.email_domain = pick(rng, kEmailDomains);
   r.email_number = static_cast<std::uint8_t>(rng.below(100));
-}
-
-// Draws everything but the timestamps. Always draws the same number of values,
-// so users do not depend on the timestamp style.
-void pick_person(Rng& rng, Recipe& r) {
-  const std::uint64_t hi = rng.next();
-  const std::uint64_t lo = rng.next();
-  // UUID version 4 and variant bits, so ids look like real random UUIDs.
-  r.id_hi = (hi & ~0xF000ull) | 0x4000ull;
-  r.id_lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
-  r.first = pick(rng, kFirstNames);
-  r.last = pick(rng, kLastNames);
-  r.house = static_cast<std::uint16_t>(1 + rng.below(9999));
-  r.street = pick(rng, kStreets);
-  r.street_suffix = pick(rng, kStreetSuffixes);
-  r.apartment = static_cast<std::uint16_t>(rng.one_in(4) ? 1 + rng.below(450) : (rng.next(), 0));
-  r.city = pick(rng, kCities);
-  r.zip = static_cast<std::uint32_t>(10000 + rng.below(89999));
-  pick_company(rng, r);
-  r.job_level = pick(rng, kJobLevels);
-  r.job = pick(rng, kJobs);
-  pick_email(rng, r);
-  r.offset = pick(rng, kOffsets);
-}
-
-// The served instant of a time given in milliseconds since 1970.
-Instant instant_of(std::int64_t millis, TimestampStyle style) {
-  const std::int64_t seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000;
-  const auto ms = static_cast<std::int32_t>(millis - seconds * 1000);
-  return Instant{seconds, style == TimestampStyle::Fractional ? ms * 1'000'000 : 0};
 }
 
 void append_timestamp(std::string& out, Instant t, TimestampStyle style, std::uint8_t offset) {
@@ -284,7 +229,7 @@ void append_hex(std::string& out, std::uint64_t value, int shift_from, int digit
   for (int i = 0; i < digits; ++i) out.push_back(kHex[(value >> (shift_from - 4 * i)) & 0xF]);
 }
 
-void append_email(std::string& out, const Recipe& r) {
+void append_email(std::string& out, const UserRecipe& r) {
   const Name& first = kFirstNames[r.first];
   const Name& last = kLastNames[r.last];
   switch (r.email_style) {
@@ -317,7 +262,7 @@ void append_email(std::string& out, const Recipe& r) {
   out.append(kEmailDomains[r.email_domain]);
 }
 
-void append_company(std::string& out, const Recipe& r) {
+void append_company(std::string& out, const UserRecipe& r) {
   const std::string_view last_a = kLastNames[r.company_a % kLastNames.size()].shown;
   const std::string_view last_b = kLastNames[r.company_b % kLastNames.size()].shown;
   const std::string_view adjective = kCompanyAdjectives[r.company_a];
@@ -342,7 +287,7 @@ void append_company(std::string& out, const Recipe& r) {
   }
 }
 
-void append_id(std::string& out, const Recipe& r) {
+void append_id(std::string& out, const UserRecipe& r) {
   append_hex(out, r.id_hi, 60, 8);
   out.push_back('-');
   append_hex(out, r.id_hi, 28, 4);
@@ -354,14 +299,72 @@ void append_id(std::string& out, const Recipe& r) {
   append_hex(out, r.id_lo, 44, 12);
 }
 
-std::string id_text(const Recipe& r) {
+void append_user_json(std::string& out, const User& u) {
+  out.append(R"({"id":)");
+  append_json_string(out, u.id);
+  out.append(R"(,"name":)");
+  append_json_string(out, u.name);
+  out.append(R"(,"email":)");
+  append_json_string(out, u.email);
+  out.append(R"(,"address":)");
+  append_json_string(out, u.address);
+  out.append(R"(,"company":)");
+  append_json_string(out, u.company);
+  out.append(R"(,"job":)");
+  append_json_string(out, u.job);
+  out.append(R"(,"updatedAt":)");
+  append_json_string(out, u.updatedAt);
+  out.append(R"(,"createdAt":)");
+  append_json_string(out, u.createdAt);
+  out.push_back('}');
+}
+
+}  // namespace
+
+void pick_person(Rng& rng, UserRecipe& r) {
+  const std::uint64_t hi = rng.next();
+  const std::uint64_t lo = rng.next();
+  // UUID version 4 and variant bits, so ids look like real random UUIDs.
+  r.id_hi = (hi & ~0xF000ull) | 0x4000ull;
+  r.id_lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+  r.first = pick(rng, kFirstNames);
+  r.last = pick(rng, kLastNames);
+  r.house = static_cast<std::uint16_t>(1 + rng.below(9999));
+  r.street = pick(rng, kStreets);
+  r.street_suffix = pick(rng, kStreetSuffixes);
+  r.apartment = static_cast<std::uint16_t>(rng.one_in(4) ? 1 + rng.below(450) : (rng.next(), 0));
+  r.city = pick(rng, kCities);
+  r.zip = static_cast<std::uint32_t>(10000 + rng.below(89999));
+  pick_company(rng, r);
+  r.job_level = pick(rng, kJobLevels);
+  r.job = pick(rng, kJobs);
+  pick_email(rng, r);
+  r.offset = pick(rng, kOffsets);
+}
+
+void change_user(Rng& rng, UserRecipe& r) {
+  r.job = static_cast<std::uint8_t>((r.job + 1 + rng.below(kJobs.size() - 1)) % kJobs.size());
+  r.job_level = pick(rng, kJobLevels);
+  if (rng.one_in(2)) {
+    pick_company(rng, r);
+  } else {
+    pick_email(rng, r);
+  }
+}
+
+Instant user_instant(std::int64_t millis, TimestampStyle style) {
+  const std::int64_t seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000;
+  const auto ms = static_cast<std::int32_t>(millis - seconds * 1000);
+  return Instant{seconds, style == TimestampStyle::Fractional ? ms * 1'000'000 : 0};
+}
+
+std::string id_text(const UserRecipe& r) {
   std::string out;
   append_id(out, r);
   return out;
 }
 
-// Writes the user's fields into `u`, reusing its strings' capacity.
-void fill_user(const Recipe& r, TimestampStyle style, User& u) {
+void fill_user(const UserRecipe& r, TimestampStyle style, User& u) {
   u.id.clear();
   append_id(u.id, r);
 
@@ -395,38 +398,13 @@ void fill_user(const Recipe& r, TimestampStyle style, User& u) {
   u.updated = r.updated;
 }
 
-void append_user_json(std::string& out, const User& u) {
-  out.append(R"({"id":)");
-  append_json_string(out, u.id);
-  out.append(R"(,"name":)");
-  append_json_string(out, u.name);
-  out.append(R"(,"email":)");
-  append_json_string(out, u.email);
-  out.append(R"(,"address":)");
-  append_json_string(out, u.address);
-  out.append(R"(,"company":)");
-  append_json_string(out, u.company);
-  out.append(R"(,"job":)");
-  append_json_string(out, u.job);
-  out.append(R"(,"updatedAt":)");
-  append_json_string(out, u.updatedAt);
-  out.append(R"(,"createdAt":)");
-  append_json_string(out, u.createdAt);
-  out.push_back('}');
-}
-
-// Serving order of users: (updated, id); the id's text order is its numeric order.
-bool serves_before(const Recipe& a, const Recipe& b) {
+bool serves_before(const UserRecipe& a, const UserRecipe& b) {
   if (a.updated != b.updated) return a.updated < b.updated;
   if (a.id_hi != b.id_hi) return a.id_hi < b.id_hi;
   return a.id_lo < b.id_lo;
 }
 
-// Average rendered size of one user, for reserving block space.
-constexpr std::size_t kTypicalUserBytes = 300;
-
-// Renders user `index`, or its tombstone, into `writer` and returns its slot.
-Catalog::Slot add_user(CatalogWriter& writer, const Recipe& r, std::uint32_t index,
+Catalog::Slot add_user(CatalogWriter& writer, const UserRecipe& r, std::uint32_t index,
                        TimestampStyle style) {
   thread_local User scratch;
   fill_user(r, style, scratch);
@@ -450,90 +428,21 @@ Catalog::Slot add_user(CatalogWriter& writer, const Recipe& r, std::uint32_t ind
   });
 }
 
-// A new job, and a new company or email.
-void change_user(Rng& rng, Recipe& r) {
-  r.job = static_cast<std::uint8_t>((r.job + 1 + rng.below(kJobs.size() - 1)) % kJobs.size());
-  r.job_level = pick(rng, kJobLevels);
-  if (rng.one_in(2)) {
-    pick_company(rng, r);
-  } else {
-    pick_email(rng, r);
-  }
-}
-
-}  // namespace
-
 std::string render_user(const User& user) {
   std::string out;
   append_user_json(out, user);
   return out;
 }
 
-struct UserStore::Impl {
-  Impl(std::uint64_t seed, TimestampStyle timestamp_style)
-      : style(timestamp_style), rng(seed ^ 0x6D75746174696F6Eull) {}
-
-  // The next timestamp of a mutation batch: strictly later than `latest` for the
-  // first one of a batch, then later or (1 in 20) equal to the previous one.
-  Instant next_timestamp(bool first_of_batch) {
-    const bool tie = rng.one_in(20);
-    const std::int64_t gap_seconds = 1 + static_cast<std::int64_t>(rng.below(5));
-    const auto ms = static_cast<std::int64_t>(rng.below(1000));
-    if (tie && !first_of_batch) return latest;
-    latest = instant_of((latest.seconds + gap_seconds) * 1000 + ms, style);
-    return latest;
-  }
-
-  void publish(std::shared_ptr<Catalog> next) { catalog = std::move(next); }
-
-  // Sorts `added` into serving order and publishes the catalog without the users
-  // marked in `replaced`, with those of `added` rendered after them.
-  void republish(const std::vector<bool>& replaced, std::vector<std::uint32_t>& added) {
-    std::sort(added.begin(), added.end(), [&](std::uint32_t a, std::uint32_t b) {
-      return serves_before(recipes[a], recipes[b]);
-    });
-    auto next = catalog->without(replaced, added.size());
-    CatalogWriter writer(*next, added.size() * kTypicalUserBytes);
-    for (const std::uint32_t i : added)
-      next->slots.push_back(add_user(writer, recipes[i], i, style));
-    writer.close();
-    publish(std::move(next));
-  }
-
-  // The index of the user with id `id`, extending the id index to the users
-  // added since the last look-up.
-  std::optional<std::uint32_t> find(const std::string& id) const {
-    for (; indexed < recipes.size(); ++indexed)
-      by_id.emplace(id_text(recipes[indexed]), static_cast<std::uint32_t>(indexed));
-    const auto it = by_id.find(id);
-    if (it == by_id.end()) return std::nullopt;
-    return it->second;
-  }
-
-  mutable std::mutex mutex;
-  TimestampStyle style;
-  Rng rng;  // drives mutations
-  std::vector<Recipe> recipes;
-  std::size_t removed = 0;  // recipes not live
-  std::shared_ptr<const Catalog> catalog;
-  Instant latest = kEpochStart;  // the latest timestamp served so far, raw positions included
-  // Id -> index of the first `indexed` users; a user's id never changes.
-  mutable std::unordered_map<std::string, std::uint32_t> by_id;
-  mutable std::size_t indexed = 0;
-};
-
 Timeline days_before(Instant end, std::int64_t days) {
   if (days < 1) throw std::invalid_argument("a timeline of days needs at least one day");
   return Timeline{Instant{end.seconds - days * 86400, 0}, days * 86400, true};
 }
 
-UserStore::UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style, Timeline timeline)
-    : impl_(std::make_unique<Impl>(seed, style)) {
-  if (count >= Catalog::kRaw) throw std::length_error("too many mock users");
+std::vector<UserRecipe> generate_users(std::size_t count, std::uint64_t seed, TimestampStyle style,
+                                       Timeline timeline) {
   Rng rng(seed);
-  auto& recipes = impl_->recipes;
-  recipes.resize(count);
-
+  std::vector<UserRecipe> recipes(count);
   // Gaps average out to spread the users over the timeline, and about one user
   // in 20 shares the previous user's updatedAt.
   const std::int64_t average_gap =
@@ -541,7 +450,7 @@ UserStore::UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style
   const std::int64_t last_ms = (timeline.start.seconds + timeline.seconds) * 1000 - 1;
   std::int64_t updated_ms = timeline.start.seconds * 1000;
   for (std::size_t i = 0; i < count; ++i) {
-    Recipe& r = recipes[i];
+    UserRecipe& r = recipes[i];
     pick_person(rng, r);
     const bool tie = rng.one_in(20) && i > 0;
     const auto gap =
@@ -551,162 +460,12 @@ UserStore::UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style
     const auto age = static_cast<std::int64_t>(rng.below(kMaxAgeMillis));
     if (!tie) updated_ms = (updated_ms / 1000 + gap) * 1000 + ms;
     if (timeline.bounded) updated_ms = std::min(updated_ms, last_ms);
-    r.updated = instant_of(updated_ms, style);
-    r.created = instant_of(never_updated ? updated_ms : updated_ms - age, style);
+    r.updated = user_instant(updated_ms, style);
+    r.created = user_instant(never_updated ? updated_ms : updated_ms - age, style);
   }
   // Only users sharing an instant can be out of order.
   std::sort(recipes.begin(), recipes.end(), serves_before);
-  if (!recipes.empty()) impl_->latest = recipes.back().updated;
-
-  auto catalog = std::make_shared<Catalog>();
-  catalog->slots.reserve(count);
-  CatalogWriter writer(*catalog, count * kTypicalUserBytes);
-  for (std::size_t i = 0; i < count; ++i)
-    catalog->slots.push_back(add_user(writer, recipes[i], static_cast<std::uint32_t>(i), style));
-  writer.close();
-  impl_->publish(std::move(catalog));
-}
-
-UserStore::~UserStore() = default;
-
-void UserStore::mutate(std::size_t updates, std::size_t additions) {
-  const std::lock_guard lock(impl_->mutex);
-  auto& recipes = impl_->recipes;
-  auto& rng = impl_->rng;
-  const std::size_t before = recipes.size();
-  if (before + additions >= Catalog::kRaw) throw std::length_error("too many mock users");
-  updates = std::min(updates, before - impl_->removed);
-
-  // Which users change, in the order they get their new timestamps.
-  std::vector<std::uint32_t> changed =
-      choose_live(rng, before, impl_->removed, updates,
-                  [&](std::uint32_t i) { return recipes[i].state == kLiveState; });
-  changed.reserve(updates + additions);
-  std::vector<bool> marked(before, false);
-  for (const std::uint32_t i : changed) marked[i] = true;
-
-  bool first = true;
-  for (const std::uint32_t i : changed) {
-    Recipe& r = recipes[i];
-    change_user(rng, r);
-    r.updated = impl_->next_timestamp(first);
-    first = false;
-  }
-  for (std::size_t k = 0; k < additions; ++k) {
-    Recipe r;
-    pick_person(rng, r);
-    r.updated = impl_->next_timestamp(first);
-    r.created = r.updated;
-    first = false;
-    changed.push_back(static_cast<std::uint32_t>(recipes.size()));
-    recipes.push_back(r);
-  }
-  // Everything else keeps its place; the changed users are later than all of it.
-  impl_->republish(marked, changed);
-}
-
-std::vector<std::string> UserStore::remove(std::size_t count, Tombstone tombstone) {
-  const std::lock_guard lock(impl_->mutex);
-  auto& recipes = impl_->recipes;
-  std::vector<std::uint32_t> chosen =
-      choose_live(impl_->rng, recipes.size(), impl_->removed, count,
-                  [&](std::uint32_t i) { return recipes[i].state == kLiveState; });
-  std::vector<bool> marked(recipes.size(), false);
-  bool first = true;
-  for (const std::uint32_t i : chosen) {
-    marked[i] = true;
-    Recipe& r = recipes[i];
-    r.state = static_cast<std::uint8_t>(removed_state(tombstone));
-    if (tombstone != Tombstone::None) {
-      r.updated = impl_->next_timestamp(first);
-      first = false;
-    }
-  }
-  impl_->removed += chosen.size();
-  std::sort(chosen.begin(), chosen.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return serves_before(recipes[a], recipes[b]);
-  });
-  std::vector<std::string> ids;
-  ids.reserve(chosen.size());
-  for (const std::uint32_t i : chosen) ids.push_back(id_text(recipes[i]));
-  if (tombstone == Tombstone::None) chosen.clear();
-  impl_->republish(marked, chosen);
-  return ids;
-}
-
-void UserStore::restore(const std::vector<std::string>& ids) {
-  const std::lock_guard lock(impl_->mutex);
-  auto& recipes = impl_->recipes;
-  const std::unordered_set<std::string> wanted(ids.begin(), ids.end());
-  std::vector<bool> marked(recipes.size(), false);
-  std::vector<std::uint32_t> back;
-  bool first = true;
-  for (std::uint32_t i = 0; i < recipes.size(); ++i) {
-    Recipe& r = recipes[i];
-    if (r.state == kLiveState || wanted.count(id_text(r)) == 0) continue;
-    marked[i] = true;
-    back.push_back(i);
-    r.state = kLiveState;
-    change_user(impl_->rng, r);
-    r.updated = impl_->next_timestamp(first);
-    first = false;
-  }
-  if (back.empty()) return;
-  impl_->removed -= back.size();
-  impl_->republish(marked, back);
-}
-
-void UserStore::touch(const std::vector<std::string>& ids) {
-  const std::lock_guard lock(impl_->mutex);
-  auto& recipes = impl_->recipes;
-  std::vector<bool> marked(recipes.size(), false);
-  std::vector<std::uint32_t> changed;
-  bool first = true;
-  for (const std::string& id : ids) {
-    const auto index = impl_->find(id);
-    if (!index || marked[*index] || recipes[*index].state != kLiveState) continue;
-    marked[*index] = true;
-    changed.push_back(*index);
-    Recipe& r = recipes[*index];
-    change_user(impl_->rng, r);
-    r.updated = impl_->next_timestamp(first);
-    first = false;
-  }
-  if (changed.empty()) return;
-  impl_->republish(marked, changed);
-}
-
-std::optional<std::uint32_t> UserStore::record_index(const std::string& id) const {
-  const std::lock_guard lock(impl_->mutex);
-  return impl_->find(id);
-}
-
-void UserStore::add_raw(const std::string& json_object, Instant position) {
-  const std::lock_guard lock(impl_->mutex);
-  auto next = impl_->catalog->with_raw(json_object, position);
-  impl_->latest = std::max(impl_->latest, position);
-  impl_->publish(std::move(next));
-}
-
-std::vector<User> UserStore::snapshot() const {
-  const std::lock_guard lock(impl_->mutex);
-  std::vector<User> users;
-  users.reserve(impl_->recipes.size());
-  for (const Catalog::Slot& s : impl_->catalog->slots) {
-    if (s.record == Catalog::kRaw || impl_->recipes[s.record].state != kLiveState) continue;
-    fill_user(impl_->recipes[s.record], impl_->style, users.emplace_back());
-  }
-  return users;
-}
-
-std::size_t UserStore::size() const {
-  const std::lock_guard lock(impl_->mutex);
-  return impl_->recipes.size() - impl_->removed;
-}
-
-std::shared_ptr<const Catalog> UserStore::catalog() const {
-  const std::lock_guard lock(impl_->mutex);
-  return impl_->catalog;
+  return recipes;
 }
 
 }  // namespace tsync::mock

@@ -11,6 +11,7 @@
 
 #include "common/timestamp.hpp"
 #include "mock/catalog.hpp"
+#include "mock/random.hpp"
 #include "mock/tombstone.hpp"
 
 namespace tsync::mock {
@@ -53,71 +54,48 @@ Timeline days_before(Instant end, std::int64_t days);
 // id, name, email, address, company, job, updatedAt, createdAt.
 std::string render_user(const User& user);
 
-// The users the mock API serves, generated deterministically from a seed:
-// realistic names, emails derived from them, street addresses, companies, jobs,
-// UUID-like ids, createdAt <= updatedAt, updatedAt spread over `timeline` (2024
-// unless told) with about one user in 20 sharing the previous user's updatedAt.
-// The same (count, seed, style, timeline) always gives the same users and, after
-// the same calls, the same changes.
-// Each record's JSON text is rendered once and re-rendered only when it changes.
-// Thread-safe: every member locks an internal mutex.
-class UserStore {
- public:
-  UserStore(std::size_t count, std::uint64_t seed, TimestampStyle style = TimestampStyle::Utc,
-            Timeline timeline = kYear2024);
-  ~UserStore();
-  UserStore(const UserStore&) = delete;
-  UserStore& operator=(const UserStore&) = delete;
-
-  // Gives `updates` distinct live users (chosen deterministically; all of them
-  // when there are fewer) a new updatedAt later than every timestamp so far,
-  // raw positions included, and a new job plus a new company or email; then adds
-  // `additions` new users (createdAt == updatedAt), later still.
-  void mutate(std::size_t updates, std::size_t additions);
-
-  // Removes `count` distinct live users (chosen deterministically; all of them
-  // when there are fewer) and returns their ids in serving order. How each is
-  // served from then on depends on `tombstone`:
-  //   None: not at all.
-  //   Flag: {"id": .., "updatedAt": <new timestamp>, "deleted": true}
-  //   At:   the user's last version with updatedAt the new timestamp, then
-  //         "deletedAt": the same instant in UTC, "2024-01-15T10:30:00Z" (with
-  //         milliseconds in the Fractional style, "Z" in the Offset style too).
-  // The new timestamps are those of a mutate() batch: the first later than every
-  // timestamp so far, raw positions included, the next later or equal. A
-  // tombstone is served like any user until restore().
-  std::vector<std::string> remove(std::size_t count, Tombstone tombstone = Tombstone::None);
-
-  // Serves the removed users among `ids` as users again, each changed as mutate()
-  // changes a user, at new timestamps as in mutate(); their tombstones are no
-  // longer served. Ids that name no removed user are ignored.
-  void restore(const std::vector<std::string>& ids);
-
-  // Gives exactly the live users among `ids` new versions, as mutate() changes
-  // the users it picks, at new timestamps later than every one so far, in the
-  // order of `ids`. Unknown ids, removed users and repeats are ignored.
-  void touch(const std::vector<std::string>& ids);
-
-  // The index of the user whose id is `id`, which is Catalog::Slot::record of
-  // its slot; nullopt when no user has that id.
-  std::optional<std::uint32_t> record_index(const std::string& id) const;
-
-  // Serves `json_object` verbatim among the users, positioned as if its updatedAt
-  // were `position` (after the users of that instant). It is not a user: neither
-  // snapshot() nor size() counts it. Used to serve bad records and hostile strings.
-  void add_raw(const std::string& json_object, Instant position);
-
-  // Every live user, sorted by (updated, id), with the exact texts served
-  // (removed users and tombstones excluded).
-  std::vector<User> snapshot() const;
-  // Number of live users (raw records, removed users and tombstones excluded).
-  std::size_t size() const;
-  // What is served right now.
-  std::shared_ptr<const Catalog> catalog() const;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+// Everything needed to render one user; a few dozen bytes instead of eight strings.
+struct UserRecipe {
+  std::uint64_t id_hi = 0;
+  std::uint64_t id_lo = 0;
+  Instant updated;
+  Instant created;
+  std::uint32_t zip = 0;
+  std::uint16_t house = 0;
+  std::uint16_t apartment = 0;  // 0: none
+  std::uint8_t first = 0, last = 0;
+  std::uint8_t street = 0, street_suffix = 0, city = 0;
+  std::uint8_t company_pattern = 0, company_a = 0, company_b = 0, company_suffix = 0;
+  std::uint8_t job_level = 0, job = 0;
+  std::uint8_t email_style = 0, email_domain = 0, email_number = 0;
+  std::uint8_t offset = 0;
+  std::uint8_t state = kLiveState;  // or removed_state(how)
 };
+
+// Draws everything of a new user but the timestamps. Always draws the same
+// number of values, so users do not depend on the timestamp style.
+void pick_person(Rng& rng, UserRecipe& r);
+// A new job, and a new company or email: a user's change.
+void change_user(Rng& rng, UserRecipe& r);
+
+// The served instant of a time given in milliseconds since 1970.
+Instant user_instant(std::int64_t millis, TimestampStyle style);
+// The user's id, as served.
+std::string id_text(const UserRecipe& r);
+// Writes the user's fields into `u`, reusing its strings' capacity.
+void fill_user(const UserRecipe& r, TimestampStyle style, User& u);
+// Serving order of users: (updated, id); the id's text order is its numeric order.
+bool serves_before(const UserRecipe& a, const UserRecipe& b);
+
+// Average rendered size of one user, for reserving block space.
+inline constexpr std::size_t kTypicalUserBytes = 300;
+// Renders user `index`, or its tombstone, into `writer` and returns its slot.
+Catalog::Slot add_user(CatalogWriter& writer, const UserRecipe& r, std::uint32_t index,
+                       TimestampStyle style);
+
+// `count` users drawn from `seed`, their updatedAt spread over `timeline` with
+// about one user in 20 sharing the previous user's, in serving order.
+std::vector<UserRecipe> generate_users(std::size_t count, std::uint64_t seed, TimestampStyle style,
+                                       Timeline timeline);
 
 }  // namespace tsync::mock
