@@ -102,7 +102,7 @@ TEST_SUITE("response_sink") {
     CHECK(a.writer.commits.back().rows == 3);
   }
 
-  TEST_CASE("rejected records are counted with the first reason; all at the asked instant") {
+  TEST_CASE("rejected records are counted with the first reason, and all at the asked instant is told") {
     Answer a;
     ResponseSink sink(a.writer, a.observer, a.io, a.committed, a.committed, 1000, a.table_rows);
     sink.on_rejected("{}", "no id");
