@@ -65,3 +65,20 @@ CREATE TABLE IF NOT EXISTS _sync_log (
   error         TEXT,
   warning       TEXT             -- e.g. every record of a response was rejected
 );
+
+-- One row per partition of a child stream (a parent row, or a fixed
+-- partition): its own cursor, saved in the transaction that commits the rows
+-- it covers, so the replica's promise holds per partition.
+CREATE TABLE IF NOT EXISTS _partition (
+  stream             TEXT NOT NULL,
+  partition          TEXT NOT NULL,  -- JSON array: the parent row's key, or the fixed values
+  last_timestamp     TEXT,           -- the API's text of the newest cursor value covered
+  last_timestamp_utc TEXT,
+  parent_version     TEXT,           -- the parent row as it was when last read whole; NULL:
+                                     -- not read whole since (read again by "parents": "changed")
+  saved_at           TEXT NOT NULL,
+  run_id             INTEGER,        -- the run that last read it
+  status             TEXT NOT NULL,  -- reading, ok, not_found (answered 404 or 410), error
+  error              TEXT,
+  PRIMARY KEY (stream, partition)
+) WITHOUT ROWID;

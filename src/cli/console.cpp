@@ -149,6 +149,28 @@ void ConsoleObserver::on_progress(const RunCounters& written, std::uint64_t body
   draw();
 }
 
+void ConsoleObserver::on_partition(std::size_t done, std::size_t total) {
+  partitions_of_[stream_] = {done, total};
+  if (verbosity_ == Verbosity::Verbose)
+    line("partition " + std::to_string(done) + " of " + std::to_string(total) + " ended");
+}
+
+void ConsoleObserver::on_note(const std::string& text) {
+  if (verbosity_ != Verbosity::Quiet) line(text);
+}
+
+std::string ConsoleObserver::partitions_text() const {
+  std::size_t done = 0, total = 0;
+  for (const auto& [name, counts] : partitions_of_) {
+    if (!concurrent_ && name != stream_) continue;
+    done += counts.first;
+    total += counts.second;
+  }
+  if (total == 0) return "";
+  return ", " + with_commas(static_cast<std::int64_t>(done)) + " of " +
+         with_commas(static_cast<std::int64_t>(total)) + " partitions";
+}
+
 void ConsoleObserver::draw() {
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -159,7 +181,7 @@ void ConsoleObserver::draw() {
     std::snprintf(tail, sizeof tail, " rows/s, %.1f s", elapsed);
     const std::string text =
         (names.empty() ? std::string("under way") : names + " under way") + ": " +
-        counted(rows_, "row", "rows") + ", " +
+        counted(rows_, "row", "rows") + partitions_text() + ", " +
         with_commas(elapsed > 0.05 ? static_cast<std::int64_t>(static_cast<double>(rows_) / elapsed)
                                    : 0) +
         tail;
@@ -168,7 +190,8 @@ void ConsoleObserver::draw() {
     return;
   }
   const std::uint64_t bytes = bytes_total_ + bytes_response_;
-  std::string text = stream_ + ": " + counted(rows_, "row", "rows") + ", " + megabytes(bytes);
+  std::string text =
+      stream_ + ": " + counted(rows_, "row", "rows") + partitions_text() + ", " + megabytes(bytes);
   if (elapsed > 0.05) {
     char rate[96];
     std::snprintf(

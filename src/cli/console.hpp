@@ -44,6 +44,9 @@ class ConsoleObserver : public SyncObserver {
   void on_progress(const RunCounters& written, std::uint64_t body_bytes,
                    std::optional<std::uint64_t> content_length) override;
   void on_rejected(std::string_view reason) override;
+  // A child stream: the progress line counts its partitions done of total.
+  void on_partition(std::size_t done, std::size_t total) override;
+  void on_note(const std::string& text) override;
 
   // Erases the progress line, if one is shown.
   void finish();
@@ -69,6 +72,9 @@ class ConsoleObserver : public SyncObserver {
   bool several_ = false;                         // a concurrent run of several streams
   std::vector<std::string> under_way_;           // streams begun and not ended
   std::map<std::string, std::int64_t> rows_of_;  // rows written, per stream
+  // A child stream's partitions ended and to read in this run, per stream.
+  std::map<std::string, std::pair<std::size_t, std::size_t>> partitions_of_;
+  std::string partitions_text() const;  // ", 3 of 40 partitions", or ""
 };
 
 // True when `file` is a terminal (for --progress defaults).

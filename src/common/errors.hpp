@@ -54,6 +54,14 @@ class TransientError : public Error {
 class PermanentError : public Error {
  public:
   using Error::Error;
+  // An API's answer with a status that no retry changes (404, 410, 400, ...).
+  PermanentError(const std::string& message, long http_status)
+      : Error(message), http_status_(http_status) {}
+  // The answer's HTTP status; 0 when the fault was not an answer's status.
+  long http_status() const noexcept { return http_status_; }
+
+ private:
+  long http_status_ = 0;
 };
 
 // The run was stopped by SIGINT or SIGTERM, or because its output was closed

@@ -37,4 +37,13 @@ extern const std::string_view detach_seen;
 extern const std::string_view start_run;
 extern const std::string_view update_run;
 extern const std::string_view mark_died;
+extern const std::string_view save_partition;
+extern const std::string_view load_partitions;
+extern const std::string_view parent_rows;
+extern const std::string_view partition_status;
+extern const std::string_view delete_partition;
+extern const std::string_view reset_partitions;
+extern const std::string_view soft_delete_partition_rows;
+extern const std::string_view log_partition_rows;
+extern const std::string_view hard_delete_partition_rows;
 }  // namespace tsync::sql

@@ -11,6 +11,7 @@
 #include "common/errors.hpp"
 #include "config/auth.hpp"
 #include "config/checker.hpp"
+#include "config/parents.hpp"
 #include "config/streams.hpp"
 
 namespace tsync {
@@ -74,6 +75,7 @@ std::vector<StreamConfig> read_streams(const rapidjson::Document& doc, const std
     }
     out.push_back(std::move(s));
   }
+  config_detail::check_parents(out, origin);
   return out;
 }
 

@@ -60,4 +60,8 @@ Config load_config(const std::string& path, Secrets secrets = Secrets::Required)
 Config parse_config(const std::string& json_text, const std::string& origin,
                     Secrets secrets = Secrets::Required);
 
+// `streams` in an order where every parent comes before its children, and
+// otherwise in the order given.
+std::vector<const StreamConfig*> parents_first(const std::vector<const StreamConfig*>& streams);
+
 }  // namespace tsync

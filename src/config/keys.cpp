@@ -49,7 +49,12 @@ constexpr std::string_view kStream[] = {"name",
                                         "auth",
                                         "window_seconds",
                                         "until_param",
-                                        "max_requests_per_second"};
+                                        "max_requests_per_second",
+                                        "parent",
+                                        "partitions",
+                                        "include_parent",
+                                        "parents",
+                                        "not_found"};
 
 constexpr std::string_view kAuth[] = {"type",
                                       "token_env",

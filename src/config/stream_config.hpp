@@ -25,6 +25,33 @@ struct HeaderSetting {
   std::optional<std::string> env;  // the environment variable it came from
 };
 
+// Where a child stream's partitions come from and what each brings into its
+// rows (see docs/parents-and-children.md).
+struct PartitionSettings {
+  std::string parent;        // the parent stream's name; "" for a fixed list or none
+  std::string parent_table;  // the parent stream's table
+  // A fixed list instead of a parent: each partition's names and values, in order.
+  std::vector<std::vector<std::pair<std::string, std::string>>> fixed;
+  // The values a partition gives, each a parent field's dotted path (or a
+  // fixed partition's name): every placeholder's, then include_parent's, in
+  // order of first use.
+  std::vector<std::string> refs;
+  // Columns copied into every row: (column, index into refs). The partition's
+  // identity comes first: the parent's key fields as "<parent>_<field>" (or a
+  // fixed partition's names), unless include_parent already copies them.
+  std::vector<std::pair<std::string, std::size_t>> columns;
+  // Each placeholder of url and params: its text between the braces, and its
+  // value's index into refs.
+  std::vector<std::pair<std::string, std::size_t>> placeholders;
+  std::vector<std::size_t> key;  // the partition's identity: indexes into refs
+  // "include_parent" as configured: (column, parent field or fixed name).
+  std::vector<std::pair<std::string, std::string>> include;
+  bool changed_only = false;          // "parents": "changed"
+  bool not_found_error = false;       // "not_found": "error"
+
+  bool partitioned() const { return !parent.empty() || !fixed.empty(); }
+};
+
 // The settings of one stream: an endpoint that can say what changed since T,
 // the table its records go to, and how to read them. The defaults are the
 // seed's user stream.
@@ -54,9 +81,14 @@ struct StreamConfig {
   // How requests are signed when not by `token` (Basic, an API key, a session,
   // OAuth2); streams that use the top-level auth share one object.
   std::shared_ptr<const AuthConfig> auth;
+  PartitionSettings partitions;  // a child stream's; none by default
+  // The fields a partition adds to every record of this stream (set per
+  // partition at run time: its identity and include_parent columns).
+  std::vector<FieldValue> added_fields;
 
   RecordShape shape() const {
-    return {records_path, cursor_field, cursor_format, primary_key, delete_field, {}};
+    return {records_path, cursor_field, cursor_format, primary_key, delete_field, {},
+            added_fields};
   }
   TableSpec table_spec() const {
     return {table, primary_key, cursor_field, cursor_format, columns, hard_delete};

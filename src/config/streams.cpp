@@ -11,6 +11,7 @@
 #include "common/timestamp.hpp"
 #include "config/auth.hpp"
 #include "config/pagination.hpp"
+#include "config/parents.hpp"
 
 namespace tsync::config_detail {
 namespace {
@@ -280,6 +281,7 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
     c.fail("pagination",
            "\"" + s.since_param + "\" is the since parameter; the pagination needs another");
   read_params(c, s);
+  read_partitions(c, s);
   read_headers(c, s, secrets);
   read_columns(c, s);
   StreamDefaults defaults;

@@ -8,6 +8,7 @@
 #include "common/errors.hpp"
 #include "common/sql_text.hpp"
 #include "replica/columns.hpp"
+#include "replica/partitions.hpp"
 #include "replica/replica_file.hpp"
 
 namespace tsync {
@@ -27,6 +28,7 @@ Replica::Replica(const std::string& path, const ReplicaOptions& options)
     // Checkpoints run on a thread of their own (WalCheckpointer); this
     // replaces SQLite's automatic checkpoint, which runs inside the commit.
     sqlite3_wal_hook(db_->getHandle(), &Replica::on_commit, this);
+    register_row_version(db_->getHandle());
   } catch (const SQLite::Exception& e) {
     throw Error(describe_replica_error(path, e));
   }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <SQLiteCpp/Database.h>
@@ -23,10 +24,28 @@ struct ReplicaOptions {
   int busy_timeout_ms = 10000;    // wait this long for a reader's lock before failing
 };
 
+// Which partition of a child stream a cursor belongs to, and how its read
+// stands when the cursor is committed.
+struct PartitionMark {
+  enum class State { Reading, Done, NotFound, Failed };
+  std::string key;  // the partition's identity, a JSON array
+  State state = State::Reading;
+  std::string parent_version;  // Done, NotFound: the parent row that was read
+  std::string error;           // Failed, NotFound: why
+};
+
 // A cursor as stored: the API's own text and the same instant normalised.
+// With `partition`, the cursor of that partition of a child stream, saved in
+// _partition rather than _state.
 struct Cursor {
+  Cursor() = default;
+  Cursor(std::string text_, Instant instant_,
+         std::shared_ptr<const PartitionMark> partition_ = nullptr)
+      : text(std::move(text_)), instant(instant_), partition(std::move(partition_)) {}
+
   std::string text;
   Instant instant;
+  std::shared_ptr<const PartitionMark> partition;
 };
 
 // One row of _sync_log.

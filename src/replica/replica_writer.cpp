@@ -258,6 +258,10 @@ void ReplicaWriter::commit(const Cursor* cursor, const RunCounters& io) {
     begin();
     apply_stage();
     std::string previous = cursor_text_;
+    if (cursor && cursor->partition) {
+      save_partition(*cursor);
+      cursor = nullptr;
+    }
     // A full pass never moves the saved cursor below where it was.
     if (cursor && !(floor_ && cursor->instant <= *floor_)) {
       SQLite::Statement& stmt = *save_cursor_;
@@ -281,7 +285,74 @@ void ReplicaWriter::commit(const Cursor* cursor, const RunCounters& io) {
     uncommitted_ = 0;
   } catch (const SQLite::Exception& e) {
     save_cursor_->tryReset();
+    if (save_partition_) save_partition_->tryReset();
     update_run_->tryReset();
+    rollback();
+    fail(e);
+  }
+}
+
+void ReplicaWriter::save_partition(const Cursor& cursor) {
+  if (!save_partition_)
+    save_partition_ = std::make_unique<SQLite::Statement>(replica_.db(),
+                                                          sql_string(sql::save_partition));
+  const PartitionMark& mark = *cursor.partition;
+  SQLite::Statement& stmt = *save_partition_;
+  stmt.bind(1, stream_);
+  stmt.bind(2, mark.key);
+  if (cursor.text.empty()) {
+    stmt.bind(3);
+    stmt.bind(4);
+  } else {
+    stmt.bind(3, cursor.text);
+    stmt.bind(4, format_utc(cursor.instant));
+  }
+  const bool done = mark.state == PartitionMark::State::Done ||
+                    mark.state == PartitionMark::State::NotFound;
+  if (done)
+    stmt.bind(5, mark.parent_version);
+  else
+    stmt.bind(5);
+  stmt.bind(6, run_id_);
+  switch (mark.state) {
+    case PartitionMark::State::Reading:
+      stmt.bind(7, "reading");
+      break;
+    case PartitionMark::State::Done:
+      stmt.bind(7, "ok");
+      break;
+    case PartitionMark::State::NotFound:
+      stmt.bind(7, "not_found");
+      break;
+    case PartitionMark::State::Failed:
+      stmt.bind(7, "error");
+      break;
+  }
+  if (mark.error.empty())
+    stmt.bind(8);
+  else
+    stmt.bind(8, redactor_ ? redactor_->redact(mark.error) : mark.error);
+  // The parent version is set when the partition was read whole, and cleared
+  // when it failed (so that "parents": "changed" reads it again).
+  stmt.bind(9, done || mark.state == PartitionMark::State::Failed ? 1 : 0);
+  stmt.exec();
+  stmt.reset();
+}
+
+std::int64_t ReplicaWriter::remove_partition(const std::string& key,
+                                             const std::vector<std::string>& identity) {
+  try {
+    begin();
+    apply_stage();
+    const std::int64_t deleted =
+        table_->delete_partition_rows(identity, key, deleted_at_, stream_, run_id_);
+    SQLite::Statement forget(replica_.db(), sql_string(sql::delete_partition));
+    forget.bind(1, stream_);
+    forget.bind(2, key);
+    forget.exec();
+    pending_.rows_deleted += deleted;
+    return deleted;
+  } catch (const SQLite::Exception& e) {
     rollback();
     fail(e);
   }

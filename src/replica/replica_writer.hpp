@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
@@ -59,7 +60,13 @@ class ReplicaWriter {
   // Keeps a record that cannot be stored; with `keyed` (its key is usable),
   // a full pass counts its key as seen, so its row is not taken for deleted.
   void reject(std::string_view raw, std::string_view reason, const Record* keyed = nullptr);
-  // Commits the open transaction; with `cursor`, saves it as the stream's cursor.
+  // A partition of this child stream whose parent is gone: in one transaction,
+  // its rows (those whose `identity` fields as a JSON array equal `key`) are
+  // deleted as the stream's on_delete says, and its _partition row removed.
+  // Returns how many rows were deleted.
+  std::int64_t remove_partition(const std::string& key, const std::vector<std::string>& identity);
+  // Commits the open transaction; with `cursor`, saves it as the stream's cursor
+  // (a partition's cursor, in _partition, when it names one).
   // `io` carries the request/retry/byte counts to log; row counts are the writer's.
   void commit(const Cursor* cursor, const RunCounters& io);
   // Discards everything since the last commit.
@@ -108,6 +115,8 @@ class ReplicaWriter {
   std::optional<TableWriter> table_;
   std::unique_ptr<SQLite::Statement> insert_rejected_;
   std::unique_ptr<SQLite::Statement> save_cursor_;
+  std::unique_ptr<SQLite::Statement> save_partition_;
+  void save_partition(const Cursor& cursor);
   std::unique_ptr<SQLite::Statement> update_run_;
   RunCounters pending_;
   RunCounters committed_;

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -71,6 +72,12 @@ class TableSchema {
   const std::vector<Column>& columns() const { return columns_; }
   // The column of a field the table holds.
   std::size_t column_index(const std::string& field) const { return by_field_.at(field); }
+  // The column of `field` (kOverflow: in _tsync_extra), or nothing when the
+  // table has never held it.
+  std::optional<std::size_t> find_column(const std::string& field) const {
+    const auto it = by_field_.find(field);
+    return it == by_field_.end() ? std::nullopt : std::optional<std::size_t>(it->second);
+  }
   std::size_t extra_column() const { return extra_column_; }
   std::size_t deleted_column() const { return deleted_column_; }
   std::size_t cursor_column() const { return cursor_column_; }

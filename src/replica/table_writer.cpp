@@ -271,6 +271,40 @@ void TableWriter::ensure_deleted_column() {
   prepare();
 }
 
+std::int64_t TableWriter::delete_partition_rows(const std::vector<std::string>& identity,
+                                                const std::string& identity_json,
+                                                const std::string& deleted_at,
+                                                const std::string& stream, std::int64_t run_id) {
+  std::vector<std::string> columns;
+  for (const std::string& field : identity) {
+    const auto column = schema_.find_column(field);
+    if (!column || *column == kOverflow) return 0;  // no row of the table ever had it
+    columns.push_back(quote_identifier(schema_.columns()[*column].name));
+  }
+  const std::string match = "json_array(" + joined(columns, ", ") + ") = ?1";
+  if (!spec_.hard_delete) {
+    ensure_deleted_column();
+    SQLite::Statement mark(db_, fill_template(sql::soft_delete_partition_rows,
+                                              {{"table", schema_.quoted_table()}, {"match", match}}));
+    mark.bind(1, identity_json);
+    mark.bind(2, deleted_at);
+    return mark.exec();
+  }
+  SQLite::Statement log(db_, fill_template(sql::log_partition_rows,
+                                           {{"table", schema_.quoted_table()},
+                                            {"key", schema_.key_columns()},
+                                            {"match", match}}));
+  log.bind(1, identity_json);
+  log.bind(2, stream);
+  log.bind(3, deleted_at);
+  log.bind(4, run_id);
+  log.exec();
+  SQLite::Statement remove(db_, fill_template(sql::hard_delete_partition_rows,
+                                              {{"table", schema_.quoted_table()}, {"match", match}}));
+  remove.bind(1, identity_json);
+  return remove.exec();
+}
+
 void TableWriter::mark_seen(const Record& record) {
   SQLite::Statement& mark = pass_.mark_statement(schema_);
   for (std::size_t i = 0; i < spec_.primary_key.size(); ++i) {

@@ -82,6 +82,14 @@ class TableWriter {
   std::int64_t delete_unseen(const std::string& deleted_at, const std::string& stream,
                              std::int64_t run_id);
   void end_pass() { pass_.end(db_); }
+  // A child stream's rows of one partition whose parent is gone: those whose
+  // `identity` fields, as a JSON array, equal `identity_json`. Marks them
+  // deleted at `deleted_at`, or with a hard delete removes them and logs their
+  // keys in _deleted. Returns how many rows were deleted.
+  std::int64_t delete_partition_rows(const std::vector<std::string>& identity,
+                                     const std::string& identity_json,
+                                     const std::string& deleted_at, const std::string& stream,
+                                     std::int64_t run_id);
   // Reads the columns again: after a rollback undid columns added since.
   void reload();
   // About how many rows the table holds, without scanning it.

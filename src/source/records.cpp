@@ -125,6 +125,16 @@ std::string quoted(std::string_view text) {
 // tombstone flag set.
 void finish_record(Record& record, std::string_view raw, const RecordShape& shape,
                    RecordVisitor& visitor) {
+  for (const FieldValue& added : shape.added) {
+    if (record.find(added.name))
+      return visitor.on_rejected(raw, "the record has a field " + added.name +
+                                          ", which is also a column copied from the parent "
+                                          "(rename it in the stream's include_parent)");
+    FieldValue& f = record.add();
+    f.name.assign(added.name);
+    f.kind = added.kind;
+    f.text.assign(added.text);
+  }
   for (const std::string& key : shape.primary_key) {
     const FieldValue* f = record.find(key);
     if (!f || f->kind == ValueKind::Null) return visitor.on_rejected(raw, "no " + key);

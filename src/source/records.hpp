@@ -59,6 +59,10 @@ struct RecordShape {
   // wants (a next page's token, has_more, a total): {"paging", "next",
   // "after"}. Each is reported with RecordVisitor::on_value.
   std::vector<std::vector<std::string>> capture;
+  // Fields added to every record after its own, before its key and cursor are
+  // read: a child stream's columns from its parent. A record that already has
+  // a field of one of these names is rejected, its own value kept in _rejected.
+  std::vector<FieldValue> added;
 };
 
 // True when `value` of a stream's delete_field marks its record deleted: true,

@@ -62,6 +62,12 @@ class StreamObserver : public SyncObserver {
   void on_rejected(std::string_view reason) override {
     forward([&](SyncObserver& o) { o.on_rejected(reason); });
   }
+  void on_partition(std::size_t done, std::size_t total) override {
+    forward([&](SyncObserver& o) { o.on_partition(done, total); });
+  }
+  void on_note(const std::string& text) override {
+    forward([&](SyncObserver& o) { o.on_note(text); });
+  }
 
  private:
   template <typename Call>
@@ -97,7 +103,8 @@ struct ConcurrentStream {
 
 struct Job {
   ConcurrentStream* stream;
-  std::optional<std::size_t> window;  // index into the stream's windows
+  std::optional<std::size_t> window;     // index into the stream's windows
+  std::optional<std::size_t> partition;  // index into the partitions the stream reads
 };
 
 // Runs one job: a window of a stream, or a whole stream.
@@ -126,7 +133,10 @@ void run_job(const Job& job, WriteQueue& queue, HttpSession& session) {
     }
   };
   try {
-    if (job.window) {
+    if (job.partition) {
+      repeats = read_partition(run, run.partitions->to_read()[*job.partition], net, rows,
+                               observer, io, tally);
+    } else if (job.window) {
       const Window& w = cs.windows->windows()[*job.window];
       repeats =
           read_chain(run.config, run.stream, net, rows, observer, io, run.committed, tally, w);
@@ -193,10 +203,14 @@ std::vector<Job> jobs_of(std::vector<std::unique_ptr<ConcurrentStream>>& streams
   std::vector<std::vector<Job>> per_stream;
   for (auto& cs : streams) {
     std::vector<Job>& jobs = per_stream.emplace_back();
-    if (cs->windows)
-      for (std::size_t i = 0; i < cs->windows->windows().size(); ++i) jobs.push_back({cs.get(), i});
+    if (cs->run->partitions)
+      for (std::size_t i = 0; i < cs->run->partitions->to_read().size(); ++i)
+        jobs.push_back({cs.get(), std::nullopt, i});
+    else if (cs->windows)
+      for (std::size_t i = 0; i < cs->windows->windows().size(); ++i)
+        jobs.push_back({cs.get(), i, std::nullopt});
     else
-      jobs.push_back({cs.get(), std::nullopt});
+      jobs.push_back({cs.get(), std::nullopt, std::nullopt});
     cs->jobs_left = jobs.size();
   }
   std::vector<Job> out;
@@ -214,6 +228,7 @@ std::vector<Job> jobs_of(std::vector<std::unique_ptr<ConcurrentStream>>& streams
 }  // namespace
 
 std::size_t parallel_jobs(const StreamConfig& stream, Replica& replica, bool full) {
+  if (stream.partitions.partitioned()) return 2;  // a job per partition
   if (stream.window_seconds <= 0) return 1;
   const std::optional<Cursor> saved = replica.cursor(stream.name, stream.cursor_format);
   const Instant from =
@@ -227,18 +242,20 @@ void run_concurrently(const Config& config, const std::vector<const StreamConfig
                       Replica& replica, SyncObserver& observer, bool full,
                       std::map<const AuthConfig*, std::shared_ptr<Authenticator>>& authenticators,
                       std::vector<SyncReport>& reports) {
-  reports.resize(selected.size());
+  const std::size_t first_report = reports.size();
+  reports.resize(first_report + selected.size());
   StreamObserver::Shared shared{observer, {}, nullptr};
   std::vector<std::unique_ptr<ConcurrentStream>> streams;
   for (std::size_t i = 0; i < selected.size(); ++i) {
     const StreamConfig& stream = *selected[i];
-    SyncReport& report = reports[i];
+    SyncReport& report = reports[first_report + i];
     report.stream = stream.name;
     auto cs = std::make_unique<ConcurrentStream>();
+    cs->observer = std::make_unique<StreamObserver>(shared, stream.name);
     try {
-      cs->run =
-          std::make_unique<StreamRun>(config, stream, replica, report, full,
-                                      stream.auth ? authenticators.at(stream.auth.get()) : nullptr);
+      cs->run = std::make_unique<StreamRun>(
+          config, stream, replica, report, full,
+          stream.auth ? authenticators.at(stream.auth.get()) : nullptr, cs->observer.get());
     } catch (const std::exception& e) {
       report.status = "error";
       report.error = e.what();
@@ -250,9 +267,8 @@ void run_concurrently(const Config& config, const std::vector<const StreamConfig
     // would build the table's indexes again each time.
     cs->run->writer->set_stage_after(0);
     cs->ledger = std::make_unique<StreamLedger>(*cs->run->writer);
-    cs->observer = std::make_unique<StreamObserver>(shared, stream.name);
     cs->of = selected.size();
-    if (stream.window_seconds > 0)
+    if (stream.window_seconds > 0 && !cs->run->partitions)
       cs->windows.emplace(windows_in_flight(windows_from(stream, cs->run->committed.instant),
                                             stream.window_seconds, stream.cursor_format, config));
     streams.push_back(std::move(cs));

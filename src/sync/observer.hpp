@@ -42,6 +42,10 @@ class SyncObserver {
   virtual void on_progress(const RunCounters& /*written*/, std::uint64_t /*body_bytes*/,
                            std::optional<std::uint64_t> /*content_length*/) {}
   virtual void on_rejected(std::string_view /*reason*/) {}
+  // A child stream: `done` of the `total` partitions this run reads have ended.
+  virtual void on_partition(std::size_t /*done*/, std::size_t /*total*/) {}
+  // Something the user should know of the stream's run ("no partitions yet").
+  virtual void on_note(const std::string& /*text*/) {}
 };
 
 }  // namespace tsync

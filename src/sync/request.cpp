@@ -88,8 +88,8 @@ std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const Transpo
   }
   if (status < 200 || status >= 300) {
     const std::string body = read_error_body(*get);
-    throw PermanentError(where + (body.empty() ? "" : ": " + body) +
-                         status_hint(status, stream, auth));
+    throw PermanentError(
+        where + (body.empty() ? "" : ": " + body) + status_hint(status, stream, auth), status);
   }
   if (auth) auth->accepted();
   return get;

@@ -9,7 +9,8 @@
 namespace tsync {
 
 StreamRun::StreamRun(const Config& settings, const StreamConfig& of, Replica& replica,
-                     SyncReport& into, bool full_pass, std::shared_ptr<Authenticator> authenticator)
+                     SyncReport& into, bool full_pass, std::shared_ptr<Authenticator> authenticator,
+                     SyncObserver* observer)
     : config(settings),
       stream(of),
       report(into),
@@ -32,8 +33,27 @@ StreamRun::StreamRun(const Config& settings, const StreamConfig& of, Replica& re
   writer->set_redactor(config.redactor);
   writer->set_stage_after(config.sorted_apply_rows);
   report.run_id = writer->run_id();
+  if (stream.partitions.partitioned()) start_partitions(replica, observer);
   if (full) writer->begin_full_pass(saved);
   table_rows = writer->estimated_rows();
+}
+
+void StreamRun::start_partitions(Replica& replica, SyncObserver* observer) {
+  partitions = std::make_unique<PartitionPlan>(replica, stream, full);
+  const PartitionSettings& p = stream.partitions;
+  if (!p.parent.empty() && !partitions->parent_synced() && observer)
+    observer->on_note("no partitions: the parent stream " + p.parent +
+                      " has not been synced into this replica yet");
+  if (partitions->gone().empty()) return;
+  std::int64_t deleted = 0;
+  for (const std::string& key : partitions->gone())
+    deleted += writer->remove_partition(key, partitions->identity());
+  writer->commit(nullptr, RunCounters{});
+  if (observer)
+    observer->on_note(std::to_string(partitions->gone().size()) +
+                      (partitions->gone().size() == 1 ? " partition is" : " partitions are") +
+                      " gone (" + (p.parent.empty() ? "no longer in the list" : "the parent row was deleted") +
+                      "): its rows were deleted (" + std::to_string(deleted) + ")");
 }
 
 void StreamRun::fill_report(const RunCounters& io) {
@@ -50,6 +70,13 @@ void StreamRun::fill_report(const RunCounters& io) {
 }
 
 void StreamRun::finish_ok(const RunCounters& io) {
+  if (partitions) {
+    if (std::string failed = partitions->failures(stream); !failed.empty()) throw Error(failed);
+    if (std::string missing = partitions->not_found(stream); !missing.empty()) {
+      report.warning = missing;
+      writer->set_warning(report.warning);
+    }
+  }
   report.all_rejected_responses = tally.all_rejected_responses;
   if (tally.all_rejected_responses > 0) {
     report.warning = "every record of " + std::to_string(tally.all_rejected_responses) +
@@ -111,6 +138,7 @@ void StreamRun::finish_failed(const RunCounters& io, std::string_view status,
 std::int64_t read_stream(StreamRun& run, const Transport& net, RowWriter& rows,
                          SyncObserver& observer, RunCounters& io) {
   const StreamConfig& stream = run.stream;
+  if (run.partitions) return read_partitions(run, net, rows, observer, io);
   if (stream.window_seconds > 0)
     return read_windows(run.config, stream, net, rows, observer, io, run.committed, run.tally);
   if (stream.pagination.paged())

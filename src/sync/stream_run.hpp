@@ -13,6 +13,7 @@
 #include "replica/background_writer.hpp"
 #include "replica/replica.hpp"
 #include "replica/write_queue.hpp"
+#include "sync/partitions.hpp"
 #include "sync/request.hpp"
 #include "sync/scheduler.hpp"
 #include "sync/sync.hpp"
@@ -52,8 +53,11 @@ class BackgroundRows : public RowWriter {
 // Made and finished where the replica may be written (the caller's thread in
 // a run of one request at a time, the WriteQueue's in a run of many).
 struct StreamRun {
+  // A child stream's run lists its partitions, and deletes the rows of those
+  // whose parent is gone, each with its _partition row, before anything is read.
   StreamRun(const Config& settings, const StreamConfig& of, Replica& replica, SyncReport& into,
-            bool full_pass, std::shared_ptr<Authenticator> authenticator);
+            bool full_pass, std::shared_ptr<Authenticator> authenticator,
+            SyncObserver* observer = nullptr);
 
   // The report's counters, cursor and time, from the writer and `io`.
   void fill_report(const RunCounters& io);
@@ -81,6 +85,11 @@ struct StreamRun {
   RateLimiter rate;
   Tally tally;
   std::int64_t repeats = 0;
+  // A child stream's partitions: which this run reads, and how they went.
+  std::unique_ptr<PartitionPlan> partitions;
+
+ private:
+  void start_partitions(Replica& replica, SyncObserver* observer);
 };
 
 // Reads the whole of a stream, as its configuration says: in windows of time,

@@ -18,11 +18,31 @@
 #include "sync/stream_run.hpp"
 
 namespace tsync {
+namespace {
+
+// `streams` (parents first) in generations: each stream after its parent's
+// generation when its parent is in the run.
+std::vector<std::vector<const StreamConfig*>> generations(
+    const std::vector<const StreamConfig*>& streams) {
+  std::vector<std::vector<const StreamConfig*>> out;
+  std::map<std::string, std::size_t> generation_of;
+  for (const StreamConfig* s : streams) {
+    std::size_t g = 0;
+    if (const auto it = generation_of.find(s->partitions.parent); it != generation_of.end())
+      g = it->second + 1;
+    generation_of[s->name] = g;
+    if (out.size() <= g) out.resize(g + 1);
+    out[g].push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
 
 void sync_stream(const Config& config, const StreamConfig& stream, Replica& replica,
                  SyncObserver& observer, SyncReport& report, bool full,
                  std::shared_ptr<Authenticator> auth) {
-  StreamRun run(config, stream, replica, report, full, std::move(auth));
+  StreamRun run(config, stream, replica, report, full, std::move(auth), &observer);
   BackgroundWriter background(*run.writer);
   BackgroundRows rows(background, *run.writer);
   RunCounters io;
@@ -62,6 +82,7 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
   }
   if (names.empty())
     for (const StreamConfig& s : config.streams) selected.push_back(&s);
+  selected = parents_first(selected);
 
   const RunDeadlineScope deadline(config.max_run_seconds);
   const HttpWarmUp warm_up;  // libcurl's set-up overlaps opening the replica
@@ -80,7 +101,16 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
     for (const StreamConfig* stream : selected) jobs += parallel_jobs(*stream, replica, full);
     if (jobs > 1) {
       observer.on_concurrent_run(selected.size(), config.max_concurrency);
-      run_concurrently(config, selected, replica, observer, full, authenticators, reports);
+      // A child's partitions are its parent's rows: a stream runs once every
+      // parent of this run has ended, with the others of its generation.
+      for (const auto& generation : generations(selected)) {
+        run_concurrently(config, generation, replica, observer, full, authenticators, reports);
+        try {
+          check_interrupted();  // a stopped run starts no further generation
+        } catch (const Error&) {
+          break;
+        }
+      }
       return reports;
     }
   }
