@@ -16,6 +16,7 @@
 #include "common/errors.hpp"
 #include "common/version.hpp"
 #include "config/config.hpp"
+#include "replica/partitions.hpp"
 #include "replica/replica.hpp"
 #include "sync/sync.hpp"
 
@@ -144,7 +145,12 @@ int run_reset(const Options& o, const CLI::Option* config_given) {
     for (const tsync::StreamStatus& s : replica.status()) names.push_back(s.stream);
   if (names.empty()) std::printf("no stream synced yet; nothing to reset\n");
   for (const std::string& name : names) {
-    if (replica.reset_cursor(name))
+    if (const std::int64_t partitions = tsync::reset_partitions(replica, name); partitions > 0)
+      std::printf(
+          "%s: the cursors of %lld partitions forgotten; the next sync reads each partition "
+          "from the start (rows are kept)\n",
+          name.c_str(), static_cast<long long>(partitions));
+    else if (replica.reset_cursor(name))
       std::printf(
           "%s: cursor forgotten; the next sync asks for every record again (rows are "
           "kept)\n",

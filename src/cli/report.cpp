@@ -169,6 +169,10 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
            ", " + with_commas(s.rejected) + " rejected, cursor " +
            s.cursor.value_or("(none: the next sync is a full sync)") +
            (s.saved_at.empty() ? "" : " (saved " + s.saved_at + ")") + "\n";
+    if (const auto& p = s.partitions)
+      out += "    " + counted(p->partitions, "partition", "partitions") + ", oldest cursor " +
+             p->oldest_cursor.value_or("(none)") + ", " + with_commas(p->failed) +
+             " failed and " + with_commas(p->not_found) + " not found when last read\n";
   }
   if (!runs.empty()) out += "recent runs (newest first):\n";
   for (const RunRecord& r : runs) {
@@ -217,6 +221,17 @@ std::string status_json(const std::string& path, const std::vector<StreamStatus>
     put(w, "rows", s.rows);
     put(w, "deleted", s.deleted);
     put(w, "rejected", s.rejected);
+    w.Key("partitions");
+    if (const auto& p = s.partitions) {
+      w.StartObject();
+      put(w, "count", p->partitions);
+      put(w, "oldest_cursor", p->oldest_cursor);
+      put(w, "failed", p->failed);
+      put(w, "not_found", p->not_found);
+      w.EndObject();
+    } else {
+      w.Null();
+    }
     w.EndObject();
   }
   w.EndArray();

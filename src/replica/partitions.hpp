@@ -45,14 +45,7 @@ bool for_each_parent_row(Replica& replica, const std::string& table,
                          const std::vector<std::string>& fields, const std::string& child,
                          const std::function<void(const ParentRow&)>& each);
 
-// What `tsync status` shows of a child stream's partitions.
-struct PartitionSummary {
-  std::int64_t partitions = 0;
-  std::optional<std::string> oldest_cursor;
-  std::int64_t failed = 0;     // failed when last read
-  std::int64_t not_found = 0;  // answered 404 or 410 when last read
-};
-// Nothing for a stream without partitions (or a replica older than them).
+// A child stream's partitions as `tsync status` shows them. Nothing for a stream without partitions (or a replica older than them).
 std::optional<PartitionSummary> partition_summary(Replica& replica, const std::string& stream);
 
 // Forgets every partition cursor of `stream`; returns how many there were.

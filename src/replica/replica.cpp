@@ -124,6 +124,7 @@ std::vector<StreamStatus> Replica::status() {
       result.push_back(std::move(s));
     }
     for (StreamStatus& s : result) {
+      s.partitions = partition_summary(*this, s.stream);
       SQLite::Statement exists(*db_, "SELECT count(*) FROM pragma_table_info(?1)");
       exists.bind(1, s.table);
       exists.executeStep();

@@ -63,6 +63,14 @@ struct RunningSync {
   std::optional<RunRecord> run;
 };
 
+// What `tsync status` shows of a child stream's partitions.
+struct PartitionSummary {
+  std::int64_t partitions = 0;
+  std::optional<std::string> oldest_cursor;
+  std::int64_t failed = 0;     // failed when last read
+  std::int64_t not_found = 0;  // answered 404 or 410 when last read
+};
+
 // What `tsync status` shows of one stream.
 struct StreamStatus {
   std::string stream;
@@ -72,6 +80,7 @@ struct StreamStatus {
   std::int64_t rows = 0;
   std::int64_t deleted = 0;  // rows marked in _tsync_deleted_at (counted in rows)
   std::int64_t rejected = 0;
+  std::optional<PartitionSummary> partitions;  // a child stream's
 };
 
 // The local SQLite replica: a table per stream, and _state, _columns, _rejected,

@@ -55,6 +55,8 @@ namespace {
 //   cursor        iso8601, unix_seconds, unix_millis
 //   since         exclusive, inclusive (the API's reading of since)
 //   order         oldest first, newest first (Stripe's), in the API's answers
+//   partitions    none, a fixed list of two (a child stream read once per
+//                 partition, each its own endpoint, records and cursor)
 enum Factor {
   kPaging,
   kWindows,
@@ -65,10 +67,13 @@ enum Factor {
   kConcurrency,
   kCursor,
   kSince,
-  kOrder
+  kOrder,
+  kPartitions
 };
-constexpr std::size_t kFactors = 10;
-const std::array<std::size_t, kFactors> kLevels{8, 2, 2, 3, 5, 2, 2, 3, 2, 2};
+constexpr std::size_t kFactors = 11;
+const std::array<std::size_t, kFactors> kLevels{8, 2, 2, 3, 5, 2, 2, 3, 2, 2, 2};
+// The partitions of a partitioned stream: each reads /v1/<part>/<stream>.
+const char* const kParts[] = {"a", "b"};
 
 const char* const kPagingNames[] = {"link_header", "next_url", "token", "last_record",
                                     "offset",      "page",     "since", "none"};
@@ -174,7 +179,8 @@ struct Combination {
                                     : "at")
           << ", auth " << kAuthNames[r[kAuth]] << ", cursor " << kCursorNames[r[kCursor]]
           << ", since " << (r[kSince] ? "inclusive" : "exclusive")
-          << (r[kOrder] ? ", newest first" : "") << "]";
+          << (r[kOrder] ? ", newest first" : "")
+          << (r[kPartitions] ? ", 2 partitions" : "") << "]";
     return out.str();
   }
 };
@@ -312,6 +318,8 @@ std::string stream_object(const std::string& name, const std::string& url, const
   if (row[kTombstones] == 2) s += R"(, "delete_field": "deletedAt")";
   if (!row[kAuthTop] && row[kAuth]) s += R"(, "auth": )" + auth_object(row[kAuth], api);
   if (own_auth) s += R"(, "auth": )" + auth_object(own_auth, api);
+  if (row[kPartitions])
+    s += R"(, "partitions": [{"part": "a"}, {"part": "b"}], "primary_key": ["part", "id"])";
   return s + "}";
 }
 
@@ -320,6 +328,7 @@ std::string stream_object(const std::string& name, const std::string& url, const
 // pass has seen removed and those removed since.
 struct Tracked {
   std::string name, path;
+  std::string part;  // a partitioned stream's: its rows are those with this part
   bool hard = false;
   Tombstone tombstone = Tombstone::None;
   bool windowed = false;
@@ -341,7 +350,10 @@ bool has_column(SQLite::Database& db, const std::string& table, const std::strin
 // removed since still there as it was, live; and no other row.
 void check_exact(const std::string& db_path, const Tracked& t, const RecordStore& store) {
   CAPTURE(t.name);
+  CAPTURE(t.part);
   SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  // A partition's rows only: the key is (part, id).
+  const std::string in_part = t.part.empty() ? "" : " AND part = '" + t.part + "'";
   const auto columns = e2e::column_of_field(db, t.name);
   const bool marks = has_column(db, t.name, "_tsync_deleted_at");
   std::int64_t rows = 0, deleted = 0;
@@ -351,7 +363,7 @@ void check_exact(const std::string& db_path, const Tracked& t, const RecordStore
   };
   auto check_deleted = [&](const std::string& id) {
     SQLite::Statement q(db, "SELECT " + std::string(marks ? "_tsync_deleted_at" : "NULL") +
-                                " FROM " + e2e::quoted(t.name) + " WHERE id = ?1");
+                                " FROM " + e2e::quoted(t.name) + " WHERE id = ?1" + in_part);
     const bool present = row_of(id, q);
     if (t.hard) {
       CHECK_MESSAGE(!present, "record " << id << " was deleted, its row is still there");
@@ -367,7 +379,8 @@ void check_exact(const std::string& db_path, const Tracked& t, const RecordStore
       check_deleted(record.id);
       continue;
     }
-    SQLite::Statement q(db, "SELECT * FROM " + e2e::quoted(t.name) + " WHERE id = ?1");
+    SQLite::Statement q(db,
+                        "SELECT * FROM " + e2e::quoted(t.name) + " WHERE id = ?1" + in_part);
     REQUIRE_MESSAGE(row_of(record.id, q), "no row for " << record.json);
     ++rows;
     if (marks) CHECK_MESSAGE(q.getColumn("_tsync_deleted_at").isNull(), record.id);
@@ -382,16 +395,18 @@ void check_exact(const std::string& db_path, const Tracked& t, const RecordStore
   for (const std::string& id : t.vanished) check_deleted(id);
   for (const std::string& id : t.pending) {
     SQLite::Statement q(db, "SELECT " + std::string(marks ? "_tsync_deleted_at" : "NULL") +
-                                " FROM " + e2e::quoted(t.name) + " WHERE id = ?1");
+                                " FROM " + e2e::quoted(t.name) + " WHERE id = ?1" + in_part);
     REQUIRE_MESSAGE(row_of(id, q),
                     "record " << id << " vanished before a full pass: its row is gone");
     CHECK(q.getColumn(0).isNull());
     ++rows;
   }
-  CHECK(db.execAndGet("SELECT count(*) FROM " + e2e::quoted(t.name)).getInt64() == rows);
+  CHECK(db.execAndGet("SELECT count(*) FROM " + e2e::quoted(t.name) + " WHERE TRUE" + in_part)
+            .getInt64() == rows);
   if (t.hard && deleted > 0) {
-    SQLite::Statement q(db, "SELECT count(*) FROM _deleted WHERE stream = ?1");
+    SQLite::Statement q(db, "SELECT count(*) FROM _deleted WHERE stream = ?1 AND key LIKE ?2");
     q.bind(1, t.name);
+    q.bind(2, t.part.empty() ? "%" : "[\"" + t.part + "\",%");
     q.executeStep();
     CHECK(q.getColumn(0).getInt64() == deleted);
   }
@@ -487,15 +502,22 @@ class Run {
     REQUIRE(d.execAndGet("PRAGMA integrity_check").getString() == "ok");
     for (const Tracked& t : streams) {
       CAPTURE(t.name);
+      CAPTURE(t.part);
       const std::string cursor =
-          e2e::text_of(db(), "SELECT last_timestamp FROM _state WHERE stream = '" + t.name + "'");
+          t.part.empty()
+              ? e2e::text_of(db(),
+                             "SELECT last_timestamp FROM _state WHERE stream = '" + t.name + "'")
+              : e2e::text_of(db(), "SELECT ifnull(max(last_timestamp), '') FROM _partition "
+                                   "WHERE stream = '" +
+                                       t.name + "' AND partition = '[\"" + t.part + "\"]'");
       if (cursor.empty()) continue;
       const auto c = tsync::parse_cursor(t.format, cursor);
       REQUIRE(c);
       const bool iso = t.format == tsync::CursorFormat::Iso8601;
       for (const auto& record : api_.records(t.path).snapshot()) {
         if (record.tombstone || record.updated > *c) continue;
-        SQLite::Statement q(d, "SELECT updatedAt FROM " + e2e::quoted(t.name) + " WHERE id = ?1");
+        SQLite::Statement q(d, "SELECT updatedAt FROM " + e2e::quoted(t.name) + " WHERE id = ?1" +
+                                   (t.part.empty() ? "" : " AND part = '" + t.part + "'"));
         q.bind(1, static_cast<std::int64_t>(std::stoll(record.id)));
         REQUIRE_MESSAGE(q.executeStep(), "record " << record.id << " (" << record.cursor
                                                    << ") is covered by cursor " << cursor
@@ -545,17 +567,33 @@ bool run_combination(std::size_t index) {
     // Beside a top-level auth, the second stream signs in its own way.
     const std::size_t own_auth =
         combination.auth_top() && row[kAuth] != 0 && i == 1 ? row[kAuth] % 4 + 1 : 0;
-    const std::string url = api.add_endpoint(endpoint_for(path, row, seed * 7 + i, own_auth));
-    api.records(path).follow_wall_clock();
+    auto track = [&](const std::string& at, const std::string& part) {
+      run.streams.push_back({name,
+                             at,
+                             part,
+                             row[kOnDelete] == 1,
+                             kTombstoneKinds[row[kTombstones]],
+                             row[kWindows] == 1,
+                             {},
+                             {},
+                             kCursorFormats[row[kCursor]]});
+    };
+    std::string url;
+    if (row[kPartitions]) {
+      // Each partition its own endpoint, records and cursor.
+      for (std::size_t p = 0; p < std::size(kParts); ++p) {
+        const std::string at = "/v1/" + std::string(kParts[p]) + "/" + name;
+        api.add_endpoint(endpoint_for(at, row, seed * 7 + i + 100 * p, own_auth));
+        api.records(at).follow_wall_clock();
+        track(at, kParts[p]);
+      }
+      url = api.url("/v1/{part}/" + name);
+    } else {
+      url = api.add_endpoint(endpoint_for(path, row, seed * 7 + i, own_auth));
+      api.records(path).follow_wall_clock();
+      track(path, "");
+    }
     streams += (i ? ", " : "") + stream_object(name, url, row, api, own_auth);
-    run.streams.push_back({name,
-                           path,
-                           row[kOnDelete] == 1,
-                           kTombstoneKinds[row[kTombstones]],
-                           row[kWindows] == 1,
-                           {},
-                           {},
-                           kCursorFormats[row[kCursor]]});
   }
   std::string top;
   if (combination.auth_top() && combination.streams[0][kAuth] != 0)
@@ -640,9 +678,9 @@ TEST_SUITE("combinations") {
     api.add_endpoint(events);
     Run run(api, dir);
     run.in_folder = true;
-    run.streams = {{"orders", "/v1/orders", false, Tombstone::None, false, {}, {}},
-                   {"customers", "/v1/customers", true, Tombstone::None, false, {}, {}},
-                   {"events", "/v1/events", false, Tombstone::None, true, {}, {}}};
+    run.streams = {{"orders", "/v1/orders", "", false, Tombstone::None, false, {}, {}},
+                   {"customers", "/v1/customers", "", true, Tombstone::None, false, {}, {}},
+                   {"events", "/v1/events", "", false, Tombstone::None, true, {}, {}}};
     for (const Tracked& t : run.streams) api.records(t.path).follow_wall_clock();
     std::string config = readme_nightly_configuration();
     const std::string origin = "https://api.example.com";
@@ -677,7 +715,7 @@ TEST_SUITE("combinations") {
       CAPTURE(concurrency);
       e2e::Scene scene(0);
       auto& [dir, api] = scene;
-      Row row{4, 1, 0, 0, 0, 0, 0, 0, 0, 0};  // offset pages, windows
+      Row row{4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};  // offset pages, windows
       const std::string url = api.add_endpoint(endpoint_for("/v1/late", row, 5));
       const std::string path = dir.file("configuration.json");
       std::ofstream(path)
@@ -710,7 +748,7 @@ TEST_SUITE("combinations") {
       CAPTURE(kCursorNames[cursor]);
       e2e::Scene scene(0);
       auto& [dir, api] = scene;
-      Row row{4, 1, 0, 0, 0, 0, 0, cursor, 0, 0};  // offset pages, windows, since exclusive
+      Row row{4, 1, 0, 0, 0, 0, 0, cursor, 0, 0, 0};  // offset pages, windows, since exclusive
       const std::string url = api.add_endpoint(endpoint_for("/v1/edge", row, 9));
       // A record exactly where the first window ends and the second begins.
       const tsync::Instant boundary{tsync::parse_timestamp(kStart)->seconds + kWindow, 0};

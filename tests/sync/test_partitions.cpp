@@ -14,6 +14,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include "cli/report.hpp"
 #include "common/errors.hpp"
 #include "config/config.hpp"
 #include "support/e2e_support.hpp"
@@ -172,6 +173,19 @@ TEST_SUITE("partitions") {
             "2024-02-02T00:00:00Z");
       CHECK(count(db, "SELECT count(*) FROM _partition WHERE status <> 'ok'") == 0);
       CHECK(b.asked() == std::set<std::string>{"api", "ops", "web"});
+      {
+        // tsync status: the child's partitions, its oldest partition cursor.
+        const auto replica = tsync::Replica::open_existing(db);
+        const auto streams = replica->status();
+        REQUIRE(streams.size() == 2);
+        CHECK_FALSE(streams[0].partitions);
+        REQUIRE(streams[1].partitions);
+        CHECK(streams[1].partitions->partitions == 3);
+        CHECK(streams[1].partitions->oldest_cursor == "2024-02-01T00:00:00Z");
+        const std::string shown = tsync::status_text(db, streams, {}, std::nullopt);
+        CHECK(shown.find("    3 partitions, oldest cursor 2024-02-01T00:00:00Z, 0 failed and 0 "
+                         "not found when last read\n") != std::string::npos);
+      }
 
       // Nightly: each partition asks from its own cursor.
       {
