@@ -42,7 +42,11 @@ int main(int argc, char** argv) {
       "  /admin/add_field?endpoint=P&name=X&kind=K     a new field X of kind K on the records\n"
       "                                                changed or added from now on\n"
       "  /admin/add_raw?endpoint=P[&position=T]        the POST body served verbatim at cursor T\n"
-      "GET /admin/stats[?endpoint=P] reports counts; GET /admin/load[?endpoint=P] the most data\n"
+      "With --github: /admin/github/remove_repo?repo=NAME, /admin/github/add_issue?repo=NAME,\n"
+      "  /admin/github/touch_issue?repo=NAME&number=N, /admin/github/add_comment?repo=NAME&number=N\n"
+      "With --stripe: /admin/stripe/change?count=N (a line added to each of N invoices),\n"
+      "  /admin/stripe/remove?invoice=ID\n"
+      "GET /admin/stats[?endpoint=P], /admin/github/stats and /admin/stripe/stats report counts; GET /admin/load[?endpoint=P] the most data\n"
       "requests in flight at once and the most started within any second (all endpoints or P).\n"
       "Signing in (POST), for --auth and auth= of session and oauth2:\n"
       "  /auth/session_token/login   JSON {\"username\", \"password\"} -> {\"token\"}\n"
@@ -157,6 +161,16 @@ int main(int argc, char** argv) {
                  "unless the request's Accept asks for JSON (as GitHub's)")
       ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
       ->default_str("json");
+  std::string github_text, stripe_text;
+  app.add_option("--github", github_text,
+                 "Serve GitHub-shaped nested resources: the repositories of organization ORG "
+                 "(/orgs/ORG/repos), their issues and the issues' comments, REPOS, ISSUES per "
+                 "repository and COMMENTS per issue (default acme:3:5:2), paged by Link headers")
+      ->type_name("ORG[:REPOS[:ISSUES[:COMMENTS]]]");
+  app.add_option("--stripe", stripe_text,
+                 "Serve Stripe-shaped nested resources: INVOICES invoices (/v1/invoices) with "
+                 "LINES lines each (default 20:3), paged by has_more and starting_after")
+      ->type_name("INVOICES[:LINES]");
   std::vector<std::string> endpoint_texts;
   app.add_option("--endpoint", endpoint_texts, tsync::mock::kEndpointSpecHelp)
       ->type_name("SPEC")
@@ -170,6 +184,23 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "tsync-mock-api: error: --auth: %s\n", e.what());
       return 2;
     }
+  }
+
+  std::optional<tsync::mock::GithubOptions> github;
+  std::optional<tsync::mock::StripeOptions> stripe;
+  try {
+    if (!github_text.empty()) github = tsync::mock::parse_github_spec(github_text);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "tsync-mock-api: error: --github \"%s\": %s\n", github_text.c_str(),
+                 e.what());
+    return 2;
+  }
+  try {
+    if (!stripe_text.empty()) stripe = tsync::mock::parse_stripe_spec(stripe_text);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "tsync-mock-api: error: --stripe \"%s\": %s\n", stripe_text.c_str(),
+                 e.what());
+    return 2;
   }
 
   std::vector<tsync::mock::EndpointSpec> endpoints;
@@ -211,12 +242,43 @@ int main(int argc, char** argv) {
       paths.push_back(endpoint.path);
       api.add_endpoint(std::move(endpoint));
     }
+    if (github) api.serve_github(*github);
+    if (stripe) api.serve_stripe(*stripe);
     const int bound = api.start(port);
     std::printf("tsync-mock-api: serving %zu users at http://127.0.0.1:%d%s\n", api.store().size(),
                 bound, tsync::mock::kUsersPath);
     for (const std::string& path : paths) {
       std::printf("tsync-mock-api: serving %zu records at %s\n", api.records(path).size(),
                   api.url(path).c_str());
+    }
+    if (github) {
+      std::size_t issues = 0, comments = 0;
+      for (const auto& repo : api.github().repos()) {
+        issues += repo.issues.size();
+        for (const auto& issue : repo.issues) comments += issue.comments.size();
+      }
+      const std::string repos = api.url("/orgs/" + github->org + "/repos");
+      const std::string first = api.github().repos().empty()
+                                    ? github->org + "/REPO"
+                                    : github->org + "/" + api.github().repos().front().name;
+      std::printf("tsync-mock-api: serving %zu GitHub repositories at %s\n", github->repos,
+                  repos.c_str());
+      std::printf("tsync-mock-api: serving %zu issues at %s (and each repository's)\n", issues,
+                  api.url("/repos/" + first + "/issues").c_str());
+      std::printf("tsync-mock-api: serving %zu comments at %s (and each issue's)\n", comments,
+                  api.url("/repos/" + first + "/issues/1/comments").c_str());
+    }
+    if (stripe) {
+      const auto invoices = api.stripe().invoices();
+      std::size_t lines = 0;
+      for (const auto& invoice : invoices) lines += invoice.lines.size();
+      std::printf("tsync-mock-api: serving %zu Stripe invoices at %s\n", invoices.size(),
+                  api.url("/v1/invoices").c_str());
+      std::printf("tsync-mock-api: serving %zu invoice lines at %s (and each invoice's)\n", lines,
+                  api.url("/v1/invoices/" + (invoices.empty() ? std::string("INVOICE")
+                                                              : invoices.front().id) +
+                          "/lines")
+                      .c_str());
     }
     if (sessions)
       std::printf("tsync-mock-api: session logins at %s\n",
