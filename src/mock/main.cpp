@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
                  "Records per response at most, 0 for all; with --paging, the default page size "
                  "(0: the API's)")
       ->capture_default_str();
-  app.add_option("--seed", options.seed, "Seed of the generated users")->capture_default_str();
+  app.add_option("--seed", options.seed, "Seed of the generated users and of --github and --stripe")->capture_default_str();
   app.add_option("--updated-within-days", options.updated_within_days,
                  "Above 0: the users' updatedAt values fall within this many days before the "
                  "mock started; 0 spreads them over 2024")
