@@ -15,16 +15,16 @@ constexpr std::int64_t kStart2024 = 1704067200;  // 2024-01-01T00:00:00Z
 constexpr std::int64_t kDay = 86400;
 constexpr std::size_t kMostRecords = 20'000'000;
 
-constexpr const char* kRepoWords[] = {"api",   "web",    "docs",  "cli",   "infra", "mobile",
-                                      "sdk",   "site",   "tools", "data",  "auth",  "billing",
-                                      "gate",  "search", "ui",    "worker"};
-constexpr const char* kWords[] = {"crash",  "when",   "saving", "the",    "settings", "page",
-                                  "login",  "fails",  "after",  "update", "slow",     "export",
-                                  "typo",   "in",     "readme", "add",    "support",  "for",
-                                  "dark",   "mode",   "retry",  "upload", "timeout",  "on",
-                                  "large",  "files",  "broken", "link",   "missing",  "icon"};
-const GithubUser kUsers[] = {{"octocat", 583231},   {"hubot", 480938},   {"monalisa", 2154},
-                             {"mona-dev", 9919042}, {"defunkt", 2},      {"pjhyett", 3},
+constexpr const char* kRepoWords[] = {"api",  "web",    "docs",  "cli",   "infra", "mobile",
+                                      "sdk",  "site",   "tools", "data",  "auth",  "billing",
+                                      "gate", "search", "ui",    "worker"};
+constexpr const char* kWords[] = {"crash", "when",  "saving", "the",    "settings", "page",
+                                  "login", "fails", "after",  "update", "slow",     "export",
+                                  "typo",  "in",    "readme", "add",    "support",  "for",
+                                  "dark",  "mode",  "retry",  "upload", "timeout",  "on",
+                                  "large", "files", "broken", "link",   "missing",  "icon"};
+const GithubUser kUsers[] = {{"octocat", 583231},   {"hubot", 480938},  {"monalisa", 2154},
+                             {"mona-dev", 9919042}, {"defunkt", 2},     {"pjhyett", 3},
                              {"mojombo", 1},        {"wanstrath", 8921}};
 
 template <typename T, std::size_t N>
@@ -43,8 +43,7 @@ std::string sentence(Rng& rng, std::size_t words) {
 }
 
 std::string alnum(Rng& rng, std::size_t length) {
-  static constexpr char kChars[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string out;
   for (std::size_t k = 0; k < length; ++k) out.push_back(kChars[rng.below(sizeof kChars - 1)]);
   return out;
@@ -167,14 +166,13 @@ GithubOptions parse_github_spec(std::string_view text) {
 void check_github(const GithubOptions& options) {
   const std::string& org = options.org;
   if (org.empty() || org.size() > 39 || org.front() == '-' ||
-      !std::all_of(org.begin(), org.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
-      }))
+      !std::all_of(org.begin(), org.end(),
+                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }))
     throw std::invalid_argument("the org must be 1 to 39 letters, digits and '-', not \"" + org +
                                 "\"");
   const double records = static_cast<double>(options.repos) *
-                          static_cast<double>(options.issues_per_repo) *
-                          (1.0 + static_cast<double>(options.comments_per_issue));
+                         static_cast<double>(options.issues_per_repo) *
+                         (1.0 + static_cast<double>(options.comments_per_issue));
   if (records > static_cast<double>(kMostRecords))
     throw std::invalid_argument("at most " + std::to_string(kMostRecords) +
                                 " issues and comments together");
@@ -195,7 +193,8 @@ void GithubOrg::serve(const GithubOptions& options, std::uint64_t seed) {
     repo.updated = Instant{kStart2024 + static_cast<std::int64_t>(rng.below(300 * kDay)), 0};
     repo.pushed = Instant{repo.updated.seconds + static_cast<std::int64_t>(rng.below(kDay)), 0};
     const std::size_t n = options.issues_per_repo;
-    const std::int64_t step = std::max<std::int64_t>(1, 300 * kDay / static_cast<std::int64_t>(n + 1));
+    const std::int64_t step =
+        std::max<std::int64_t>(1, 300 * kDay / static_cast<std::int64_t>(n + 1));
     for (std::size_t i = 0; i < n; ++i) {
       GithubIssue issue;
       issue.id = issue_id++;
@@ -217,13 +216,11 @@ void GithubOrg::serve(const GithubOptions& options, std::uint64_t seed) {
         comment.id = comment_id++;
         comment.body = sentence(rng, 4 + rng.below(10));
         comment.user = pick(rng, kUsers);
-        comment.created = Instant{
-            issue.created.seconds + span * static_cast<std::int64_t>(j + 1) /
-                                        static_cast<std::int64_t>(m + 1),
-            0};
+        comment.created = Instant{issue.created.seconds + span * static_cast<std::int64_t>(j + 1) /
+                                                              static_cast<std::int64_t>(m + 1),
+                                  0};
         comment.updated = comment.created;
-        if (rng.one_in(4))
-          comment.updated.seconds += static_cast<std::int64_t>(rng.below(kDay));
+        if (rng.one_in(4)) comment.updated.seconds += static_cast<std::int64_t>(rng.below(kDay));
         latest = std::max(latest, comment.updated);
         issue.comments.push_back(std::move(comment));
       }
@@ -238,6 +235,7 @@ void GithubOrg::serve(const GithubOptions& options, std::uint64_t seed) {
   options_ = options;
   org_id_ = 1000 + static_cast<std::int64_t>(rng.below(9'000'000));
   repos_ = std::move(repos);
+  renamed_.clear();
   next_issue_id_ = issue_id;
   next_comment_id_ = comment_id;
   seed_ = seed;
@@ -260,19 +258,17 @@ std::vector<GithubRepo> GithubOrg::repos() const {
   return repos_;
 }
 
-GithubRepo* GithubOrg::find_repo(const std::string& owner, const std::string& repo) {
-  if (!serving_ || !same_name(owner, options_.org)) return nullptr;
-  for (GithubRepo& r : repos_)
+template <typename Self>
+auto* GithubOrg::find_repo(Self& self, const std::string& owner, const std::string& repo) {
+  decltype(&self.repos_.front()) found = nullptr;
+  if (!self.serving_ || !same_name(owner, self.options_.org)) return found;
+  for (auto& r : self.repos_)
     if (same_name(r.name, repo)) return &r;
-  return nullptr;
-}
-
-const GithubRepo* GithubOrg::find_repo(const std::string& owner, const std::string& repo) const {
-  return const_cast<GithubOrg*>(this)->find_repo(owner, repo);
+  return found;
 }
 
 GithubRepo& GithubOrg::repo_or_throw(const std::string& repo) {
-  GithubRepo* found = find_repo(options_.org, repo);
+  GithubRepo* found = find_repo(*this, options_.org, repo);
   if (!found) throw std::out_of_range("no repository \"" + repo + "\" is served");
   return *found;
 }
@@ -288,6 +284,44 @@ void GithubOrg::remove_repo(const std::string& repo) {
   const std::lock_guard lock(mutex_);
   const GithubRepo& r = repo_or_throw(repo);
   repos_.erase(repos_.begin() + (&r - repos_.data()));
+}
+
+void GithubOrg::rename_repo(const std::string& repo, const std::string& new_name) {
+  if (new_name.empty() || new_name.size() > 100 ||
+      !std::all_of(new_name.begin(), new_name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      }))
+    throw std::invalid_argument("a repository name is letters, digits, '-', '_' and '.', not \"" +
+                                new_name + "\"");
+  const std::lock_guard lock(mutex_);
+  GithubRepo& r = repo_or_throw(repo);
+  if (find_repo(*this, options_.org, new_name) && !same_name(new_name, repo))
+    throw std::invalid_argument("a repository \"" + new_name + "\" is served already");
+  renamed_[lower(r.name)] = r.id;
+  renamed_.erase(lower(new_name));
+  r.name = new_name;
+  r.updated = clock_.next();
+  std::sort(repos_.begin(), repos_.end(),
+            [](const GithubRepo& a, const GithubRepo& b) { return lower(a.name) < lower(b.name); });
+}
+
+std::optional<std::string> GithubOrg::repo_name(std::int64_t id) const {
+  const std::lock_guard lock(mutex_);
+  for (const GithubRepo& r : repos_)
+    if (r.id == id) return r.name;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> GithubOrg::moved_repo(const std::string& owner,
+                                                  const std::string& repo) const {
+  const std::lock_guard lock(mutex_);
+  if (!serving_ || !same_name(owner, options_.org) || find_repo(*this, owner, repo))
+    return std::nullopt;
+  const auto it = renamed_.find(lower(repo));
+  if (it == renamed_.end()) return std::nullopt;
+  for (const GithubRepo& r : repos_)
+    if (r.id == it->second) return r.id;
+  return std::nullopt;
 }
 
 GithubIssue GithubOrg::add_issue(const std::string& repo) {
@@ -338,7 +372,7 @@ std::optional<Listing> GithubOrg::list_issues(const std::string& owner, const st
                                               const IssueQuery& query, std::size_t offset,
                                               std::size_t count, const std::string& origin) const {
   const std::lock_guard lock(mutex_);
-  const GithubRepo* r = find_repo(owner, repo);
+  const GithubRepo* r = find_repo(*this, owner, repo);
   if (!r) return std::nullopt;
   std::vector<const GithubIssue*> chosen;
   for (const GithubIssue& issue : r->issues) {
@@ -358,10 +392,9 @@ std::optional<Listing> GithubOrg::list_issues(const std::string& owner, const st
     }
     return std::make_pair(issue->created.seconds, issue->id);
   };
-  std::stable_sort(chosen.begin(), chosen.end(),
-                   [&](const GithubIssue* a, const GithubIssue* b) {
-                     return query.ascending ? key(a) < key(b) : key(b) < key(a);
-                   });
+  std::stable_sort(chosen.begin(), chosen.end(), [&](const GithubIssue* a, const GithubIssue* b) {
+    return query.ascending ? key(a) < key(b) : key(b) < key(a);
+  });
   const std::string repo_url = origin + "/repos/" + options_.org + "/" + r->name;
   return slice(chosen, offset, count,
                [&repo_url](const GithubIssue* issue) { return issue_json(*issue, repo_url); });
@@ -372,7 +405,7 @@ std::optional<Listing> GithubOrg::list_comments(const std::string& owner, const 
                                                 std::size_t offset, std::size_t count,
                                                 const std::string& origin) const {
   const std::lock_guard lock(mutex_);
-  const GithubRepo* r = find_repo(owner, repo);
+  const GithubRepo* r = find_repo(*this, owner, repo);
   if (!r) return std::nullopt;
   const auto issue = std::find_if(r->issues.begin(), r->issues.end(),
                                   [number](const GithubIssue& i) { return i.number == number; });

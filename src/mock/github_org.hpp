@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -102,6 +103,11 @@ class GithubOrg {
   // numbers not served throw std::out_of_range saying which.
   // The repository is no longer listed, and its issues and comments answer 404.
   void remove_repo(const std::string& repo);
+  // The repository is called `new_name` from now on (its updated_at moves to
+  // now); requests under the old name answer 301 to /repositories/{id}/...,
+  // as GitHub's do. Throws std::invalid_argument for a name that is not one
+  // (letters, digits, '-', '_', '.') or is taken.
+  void rename_repo(const std::string& repo, const std::string& new_name);
   // A new open issue, numbered after the last, created and updated now.
   GithubIssue add_issue(const std::string& repo);
   // The issue's updated_at moves to now.
@@ -114,11 +120,16 @@ class GithubOrg {
   // URLs the records carry; `count` records from `offset`. Nullopt when the
   // org, repository or issue is not served (names compared without case, as
   // GitHub's).
+  // The name of the repository served with `id`; nullopt when none is.
+  std::optional<std::string> repo_name(std::int64_t id) const;
+  // The id of the served repository that `owner`/`repo` named before a rename;
+  // nullopt when none did, or when a repository of that name is served now.
+  std::optional<std::int64_t> moved_repo(const std::string& owner, const std::string& repo) const;
   std::optional<Listing> list_repos(const std::string& org, std::size_t offset,
                                     std::size_t count) const;
   std::optional<Listing> list_issues(const std::string& owner, const std::string& repo,
-                                     const IssueQuery& query, std::size_t offset,
-                                     std::size_t count, const std::string& origin) const;
+                                     const IssueQuery& query, std::size_t offset, std::size_t count,
+                                     const std::string& origin) const;
   // Comments updated at or after `since`, ascending by id.
   std::optional<Listing> list_comments(const std::string& owner, const std::string& repo,
                                        std::int64_t number, std::optional<Instant> since,
@@ -126,8 +137,9 @@ class GithubOrg {
                                        const std::string& origin) const;
 
  private:
-  GithubRepo* find_repo(const std::string& owner, const std::string& repo);
-  const GithubRepo* find_repo(const std::string& owner, const std::string& repo) const;
+  // The repository `repo` of `owner` when it is served; null otherwise.
+  template <typename Self>
+  static auto* find_repo(Self& self, const std::string& owner, const std::string& repo);
   GithubRepo& repo_or_throw(const std::string& repo);
   GithubIssue& issue_or_throw(const std::string& repo, std::int64_t number);
 
@@ -136,7 +148,8 @@ class GithubOrg {
   bool serving_ = false;
   GithubOptions options_;
   std::int64_t org_id_ = 0;
-  std::vector<GithubRepo> repos_;  // by full_name, removed ones taken out
+  std::vector<GithubRepo> repos_;                // by full_name, removed ones taken out
+  std::map<std::string, std::int64_t> renamed_;  // an old name, in lower case -> the repo's id
   std::int64_t next_issue_id_ = 0, next_comment_id_ = 0;
   std::uint64_t changes_ = 0;  // seeds the text of added records
   std::uint64_t seed_ = 0;

@@ -42,12 +42,15 @@ int main(int argc, char** argv) {
       "  /admin/add_field?endpoint=P&name=X&kind=K     a new field X of kind K on the records\n"
       "                                                changed or added from now on\n"
       "  /admin/add_raw?endpoint=P[&position=T]        the POST body served verbatim at cursor T\n"
-      "With --github: /admin/github/remove_repo?repo=NAME, /admin/github/add_issue?repo=NAME,\n"
-      "  /admin/github/touch_issue?repo=NAME&number=N, /admin/github/add_comment?repo=NAME&number=N\n"
+      "With --github: /admin/github/remove_repo?repo=NAME,\n"
+      "  /admin/github/rename_repo?repo=NAME&name=NEW, /admin/github/add_issue?repo=NAME,\n"
+      "  /admin/github/touch_issue?repo=NAME&number=N,\n"
+      "  /admin/github/add_comment?repo=NAME&number=N\n"
       "With --stripe: /admin/stripe/change?count=N (a line added to each of N invoices),\n"
       "  /admin/stripe/remove?invoice=ID\n"
-      "GET /admin/stats[?endpoint=P], /admin/github/stats and /admin/stripe/stats report counts; GET /admin/load[?endpoint=P] the most data\n"
-      "requests in flight at once and the most started within any second (all endpoints or P).\n"
+      "GET /admin/stats[?endpoint=P], /admin/github/stats and /admin/stripe/stats report\n"
+      "counts; GET /admin/load[?endpoint=P] the most data requests in flight at once and the\n"
+      "most started within any second (all endpoints or P).\n"
       "Signing in (POST), for --auth and auth= of session and oauth2:\n"
       "  /auth/session_token/login   JSON {\"username\", \"password\"} -> {\"token\"}\n"
       "  /oauth/v1/token             form-encoded grant_type=client_credentials or\n"
@@ -60,7 +63,8 @@ int main(int argc, char** argv) {
                  "Records per response at most, 0 for all; with --paging, the default page size "
                  "(0: the API's)")
       ->capture_default_str();
-  app.add_option("--seed", options.seed, "Seed of the generated users and of --github and --stripe")->capture_default_str();
+  app.add_option("--seed", options.seed, "Seed of the generated users and of --github and --stripe")
+      ->capture_default_str();
   app.add_option("--updated-within-days", options.updated_within_days,
                  "Above 0: the users' updatedAt values fall within this many days before the "
                  "mock started; 0 spreads them over 2024")
@@ -252,17 +256,16 @@ int main(int argc, char** argv) {
                   api.url(path).c_str());
     }
     if (github) {
+      const auto repos = api.github().repos();
       std::size_t issues = 0, comments = 0;
-      for (const auto& repo : api.github().repos()) {
+      for (const auto& repo : repos) {
         issues += repo.issues.size();
         for (const auto& issue : repo.issues) comments += issue.comments.size();
       }
-      const std::string repos = api.url("/orgs/" + github->org + "/repos");
-      const std::string first = api.github().repos().empty()
-                                    ? github->org + "/REPO"
-                                    : github->org + "/" + api.github().repos().front().name;
-      std::printf("tsync-mock-api: serving %zu GitHub repositories at %s\n", github->repos,
-                  repos.c_str());
+      const std::string first =
+          github->org + "/" + (repos.empty() ? std::string("REPO") : repos.front().name);
+      std::printf("tsync-mock-api: serving %zu GitHub repositories at %s\n", repos.size(),
+                  api.url("/orgs/" + github->org + "/repos").c_str());
       std::printf("tsync-mock-api: serving %zu issues at %s (and each repository's)\n", issues,
                   api.url("/repos/" + first + "/issues").c_str());
       std::printf("tsync-mock-api: serving %zu comments at %s (and each issue's)\n", comments,
@@ -274,11 +277,11 @@ int main(int argc, char** argv) {
       for (const auto& invoice : invoices) lines += invoice.lines.size();
       std::printf("tsync-mock-api: serving %zu Stripe invoices at %s\n", invoices.size(),
                   api.url("/v1/invoices").c_str());
-      std::printf("tsync-mock-api: serving %zu invoice lines at %s (and each invoice's)\n", lines,
-                  api.url("/v1/invoices/" + (invoices.empty() ? std::string("INVOICE")
-                                                              : invoices.front().id) +
-                          "/lines")
-                      .c_str());
+      std::printf(
+          "tsync-mock-api: serving %zu invoice lines at %s (and each invoice's)\n", lines,
+          api.url("/v1/invoices/" +
+                  (invoices.empty() ? std::string("INVOICE") : invoices.front().id) + "/lines")
+              .c_str());
     }
     if (sessions)
       std::printf("tsync-mock-api: session logins at %s\n",

@@ -49,8 +49,8 @@ std::string change_json(const std::string& repo, std::int64_t number, std::int64
 // Runs `change` on the GitHub room for the request's repo (and number, when
 // `with_number`), answering what it returns; 404 for what is not served.
 template <typename Change>
-void github_change(GithubOrg& github, const Request& request, Response& response,
-                   bool with_number, Change change) {
+void github_change(GithubOrg& github, const Request& request, Response& response, bool with_number,
+                   Change change) {
   GithubOrg* room = github_room(github, response);
   if (!room) return;
   if (!request.has_param("repo")) return reply_error(response, 400, "repo is missing");
@@ -62,6 +62,8 @@ void github_change(GithubOrg& github, const Request& request, Response& response
     reply_json(response, change(*room, repo, static_cast<std::int64_t>(number.value_or(0))));
   } catch (const std::out_of_range& e) {
     reply_error(response, 404, e.what());
+  } catch (const std::invalid_argument& e) {
+    reply_error(response, 400, e.what());
   }
 }
 
@@ -75,6 +77,16 @@ void add_nested_admin_routes(httplib::Server& server, GithubOrg& github, StripeI
                   [](GithubOrg& room, const std::string& repo, std::int64_t) {
                     room.remove_repo(repo);
                     return "{\"repos\":" + std::to_string(room.repos().size()) + "}";
+                  });
+  });
+  server.Post("/admin/github/rename_repo", [g](const Request& request, Response& response) {
+    const std::string name = request.get_param_value("name");
+    github_change(*g, request, response, false,
+                  [&name](GithubOrg& room, const std::string& repo, std::int64_t) {
+                    room.rename_repo(repo, name);
+                    std::string body = "{\"repo\":";
+                    append_json_string(body, name);
+                    return body + "}";
                   });
   });
   server.Post("/admin/github/add_issue", [g](const Request& request, Response& response) {
@@ -107,9 +119,9 @@ void add_nested_admin_routes(httplib::Server& server, GithubOrg& github, StripeI
       issues += repo.issues.size();
       for (const GithubIssue& issue : repo.issues) comments += issue.comments.size();
     }
-    reply_json(response, "{\"repos\":" + std::to_string(repos.size()) + ",\"issues\":" +
-                             std::to_string(issues) + ",\"comments\":" + std::to_string(comments) +
-                             "}");
+    reply_json(response, "{\"repos\":" + std::to_string(repos.size()) +
+                             ",\"issues\":" + std::to_string(issues) +
+                             ",\"comments\":" + std::to_string(comments) + "}");
   });
   server.Post("/admin/stripe/change", [s](const Request& request, Response& response) {
     StripeInvoices* room = stripe_room(*s, response);

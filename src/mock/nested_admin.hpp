@@ -6,6 +6,7 @@
 // are not served or for a repository, issue or invoice that is not, 400 for a
 // bad value (as {"error": "..."}, as the other admin routes).
 //   POST /admin/github/remove_repo?repo=NAME              -> {"repos": N}
+//   POST /admin/github/rename_repo?repo=NAME&name=NEW     -> {"repo": NEW}
 //   POST /admin/github/add_issue?repo=NAME                -> the issue's
 //   POST /admin/github/touch_issue?repo=NAME&number=N        {"repo", "number",
 //                                                            "id", "updated_at"}

@@ -91,8 +91,8 @@ NestedAnswer github_listing(const httplib::Request& request, const Listing& list
   const std::size_t mark = request.target.find('?');
   const std::string query = mark == std::string::npos ? "" : request.target.substr(mark + 1);
   const auto link = [&](std::size_t page, const char* rel) {
-    return "<" + origin + request.path + "?" + with_query_param(query, "page", std::to_string(page)) +
-           ">; rel=\"" + rel + "\"";
+    return "<" + origin + request.path + "?" +
+           with_query_param(query, "page", std::to_string(page)) + ">; rel=\"" + rel + "\"";
   };
   std::vector<std::string> links;
   if (p.page > 1) links.push_back(link(p.page - 1, "prev"));
@@ -104,6 +104,50 @@ NestedAnswer github_listing(const httplib::Request& request, const Listing& list
   std::string header;
   for (const std::string& item : links) header += (header.empty() ? "" : ", ") + item;
   answer.headers.emplace_back("Link", header);
+  return answer;
+}
+
+// Reads state, sort and direction into `query`; a 422 for a value GitHub refuses.
+std::optional<NestedAnswer> read_issue_query(const httplib::Request& request, IssueQuery& query) {
+  const std::string state = request.get_param_value("state");
+  if (state == "closed") {
+    query.state = IssueQuery::State::Closed;
+  } else if (state == "all") {
+    query.state = IssueQuery::State::All;
+  } else if (!state.empty() && state != "open") {
+    return github_invalid("Issue", "state");
+  }
+  const std::string sort = request.get_param_value("sort");
+  if (sort == "updated") {
+    query.sort = IssueQuery::Sort::Updated;
+  } else if (sort == "comments") {
+    query.sort = IssueQuery::Sort::Comments;
+  } else if (!sort.empty() && sort != "created") {
+    return github_invalid("Issue", "sort");
+  }
+  const std::string direction = request.get_param_value("direction");
+  if (direction == "asc") {
+    query.ascending = true;
+  } else if (!direction.empty() && direction != "desc") {
+    return github_invalid("Issue", "direction");
+  }
+  return std::nullopt;
+}
+
+// GitHub's answer under a renamed repository's old name: 301 to the same
+// request under /repositories/{id}, in Location and in the body.
+NestedAnswer github_moved(const httplib::Request& request, std::int64_t id,
+                          const std::vector<std::string>& parts, const std::string& origin) {
+  std::string url = origin + "/repositories/" + std::to_string(id);
+  for (std::size_t k = 3; k < parts.size(); ++k) url += "/" + parts[k];
+  const std::size_t mark = request.target.find('?');
+  if (mark != std::string::npos) url += request.target.substr(mark);
+  std::string body = R"({"message":"Moved Permanently","url":)";
+  append_json_string(body, url);
+  body +=
+      R"(,"documentation_url":"https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects"})";
+  NestedAnswer answer = json(301, std::move(body));
+  answer.headers.emplace_back("Location", url);
   return answer;
 }
 
@@ -198,18 +242,19 @@ NestedAnswer stripe_cursor_missing(const StripeCursor& cursor, const char* what)
 
 bool NestedRoutes::serves(const std::string& path) const {
   const auto starts = [&path](const char* prefix) { return path.rfind(prefix, 0) == 0; };
-  if ((starts("/orgs/") || starts("/repos/")) && github_.serving()) return true;
+  if ((starts("/orgs/") || starts("/repos/") || starts("/repositories/")) && github_.serving())
+    return true;
   return (path == "/v1/invoices" || starts("/v1/invoices/")) && stripe_.serving();
 }
 
-NestedAnswer NestedRoutes::answer(const httplib::Request& request, const std::string& origin) const {
+NestedAnswer NestedRoutes::answer(const httplib::Request& request,
+                                  const std::string& origin) const {
   const std::vector<std::string> parts = split_path(request.path);
   if (parts.front() == "v1") return stripe(request, parts);
   return github(request, parts, origin);
 }
 
-NestedAnswer NestedRoutes::github(const httplib::Request& request,
-                                  const std::vector<std::string>& parts,
+NestedAnswer NestedRoutes::github(const httplib::Request& request, std::vector<std::string> parts,
                                   const std::string& origin) const {
   const GithubPage p = github_page(request);
   if (parts.size() == 3 && parts[0] == "orgs" && parts[2] == "repos") {
@@ -217,7 +262,19 @@ NestedAnswer NestedRoutes::github(const httplib::Request& request,
     if (!listing) return github_not_found();
     return github_listing(request, *listing, p, origin);
   }
-  if (parts.size() < 4 || parts[0] != "repos" || parts[3] != "issues") return github_not_found();
+  // /repositories/{id}/... is /repos/{org}/{name}/...
+  if (parts.size() >= 3 && parts[0] == "repositories") {
+    const auto id = digits(parts[1]);
+    const auto name = id ? github_.repo_name(static_cast<std::int64_t>(*id)) : std::nullopt;
+    if (!name) return github_not_found();
+    parts[0] = "repos";
+    parts[1] = github_.org();
+    parts.insert(parts.begin() + 2, *name);
+  }
+  if (parts.size() < 4 || parts[0] != "repos") return github_not_found();
+  if (const auto moved = github_.moved_repo(parts[1], parts[2]))
+    return github_moved(request, *moved, parts, origin);
+  if (parts[3] != "issues") return github_not_found();
   std::optional<Instant> since;
   if (request.has_param("since")) {
     since = parse_timestamp(request.get_param_value("since"));
@@ -226,28 +283,7 @@ NestedAnswer NestedRoutes::github(const httplib::Request& request,
   if (parts.size() == 4) {
     IssueQuery query;
     query.since = since;
-    const std::string state = request.get_param_value("state");
-    if (state == "closed") {
-      query.state = IssueQuery::State::Closed;
-    } else if (state == "all") {
-      query.state = IssueQuery::State::All;
-    } else if (!state.empty() && state != "open") {
-      return github_invalid("Issue", "state");
-    }
-    const std::string sort = request.get_param_value("sort");
-    if (sort == "updated") {
-      query.sort = IssueQuery::Sort::Updated;
-    } else if (sort == "comments") {
-      query.sort = IssueQuery::Sort::Comments;
-    } else if (!sort.empty() && sort != "created") {
-      return github_invalid("Issue", "sort");
-    }
-    const std::string direction = request.get_param_value("direction");
-    if (direction == "asc") {
-      query.ascending = true;
-    } else if (!direction.empty() && direction != "desc") {
-      return github_invalid("Issue", "direction");
-    }
+    if (auto refusal = read_issue_query(request, query)) return std::move(*refusal);
     const auto listing =
         github_.list_issues(parts[1], parts[2], query, p.offset(), p.per_page, origin);
     if (!listing) return github_not_found();

@@ -9,6 +9,9 @@
 //     GET /repos/{owner}/{repo}/issues                    since (inclusive), state,
 //                                                         sort, direction
 //     GET /repos/{owner}/{repo}/issues/{number}/comments  since (inclusive), by id
+//     GET /repositories/{id}/...                          the same by the repo's id;
+//                                                         a renamed repo's old name
+//                                                         answers 301 to it
 //   Stripe (when StripeInvoices serves): {"object": "list", "data": [...],
 //   "has_more": .., "url": ..}, limit (1-100, default 10), starting_after or
 //   ending_before; 400 for a parameter it does not know; errors as Stripe's.
@@ -41,7 +44,7 @@ class NestedRoutes {
   NestedRoutes(const GithubOrg& github, const StripeInvoices& stripe)
       : github_(github), stripe_(stripe) {}
 
-  // Whether a GET of `path` is one of theirs: under /orgs/ or /repos/ while
+  // Whether a GET of `path` is one of theirs: under /orgs/, /repos/ or /repositories/ while
   // GitHub is served, /v1/invoices and under it while Stripe is.
   bool serves(const std::string& path) const;
   // The answer to `request`, whose path serves() took; `origin`
@@ -49,7 +52,7 @@ class NestedRoutes {
   NestedAnswer answer(const httplib::Request& request, const std::string& origin) const;
 
  private:
-  NestedAnswer github(const httplib::Request& request, const std::vector<std::string>& parts,
+  NestedAnswer github(const httplib::Request& request, std::vector<std::string> parts,
                       const std::string& origin) const;
   NestedAnswer stripe(const httplib::Request& request, const std::vector<std::string>& parts) const;
 

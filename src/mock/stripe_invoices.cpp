@@ -14,14 +14,13 @@ constexpr std::int64_t kStart2024 = 1704067200;  // 2024-01-01T00:00:00Z
 constexpr std::int64_t kDay = 86400;
 constexpr std::size_t kMostRecords = 20'000'000;
 
-constexpr const char* kProducts[] = {"Pro plan", "Team plan", "Extra seats", "API calls",
-                                     "Storage (GB)", "Support", "Onboarding", "Add-on"};
-constexpr const char* kStatuses[] = {"paid", "paid", "paid", "paid", "open",
+constexpr const char* kProducts[] = {"Pro plan",     "Team plan", "Extra seats", "API calls",
+                                     "Storage (GB)", "Support",   "Onboarding",  "Add-on"};
+constexpr const char* kStatuses[] = {"paid", "paid", "paid",          "paid", "open",
                                      "open", "void", "uncollectible", "draft"};
 
 std::string stripe_id(Rng& rng, const char* prefix, std::size_t length) {
-  static constexpr char kChars[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string out = prefix;
   for (std::size_t k = 0; k < length; ++k) out.push_back(kChars[rng.below(sizeof kChars - 1)]);
   return out;
@@ -88,11 +87,11 @@ StripeAnswer page_of(const std::vector<std::size_t>& order, const StripeCursor& 
                      std::size_t limit, IdOf id_of, Render render) {
   StripeAnswer answer;
   std::size_t from = 0, to = std::min(limit, order.size());
-  const std::string& mark = cursor.starting_after.empty() ? cursor.ending_before
-                                                          : cursor.starting_after;
+  const std::string& mark =
+      cursor.starting_after.empty() ? cursor.ending_before : cursor.starting_after;
   if (!mark.empty()) {
-    const auto at = std::find_if(order.begin(), order.end(),
-                                 [&](std::size_t i) { return id_of(i) == mark; });
+    const auto at =
+        std::find_if(order.begin(), order.end(), [&](std::size_t i) { return id_of(i) == mark; });
     if (at == order.end()) {
       answer.missing = StripeAnswer::Missing::Cursor;
       return answer;
@@ -238,7 +237,8 @@ StripeAnswer StripeInvoices::list_lines(const std::string& invoice, const Stripe
   std::vector<std::size_t> order(held.lines.size());
   for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
   return page_of(
-      order, cursor, limit, [&held](std::size_t k) -> const std::string& { return held.lines[k].id; },
+      order, cursor, limit,
+      [&held](std::size_t k) -> const std::string& { return held.lines[k].id; },
       [&held](std::size_t k) { return line_json(held.lines[k], held.id); });
 }
 

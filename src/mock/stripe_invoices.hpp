@@ -44,7 +44,7 @@ struct StripeLine {
 };
 
 struct StripeInvoice {
-  std::string id;  // "in_..."
+  std::string id;            // "in_..."
   std::int64_t created = 0;  // Unix seconds, unique
   std::string customer;      // "cus_..."
   std::string status;        // draft, open, paid, void or uncollectible

@@ -199,16 +199,15 @@ TEST_SUITE("mock_nested_github") {
     std::vector<std::int64_t> later;
     for (const auto& comment : issue.comments)
       if (comment.updated >= issue.comments[2].updated) later.push_back(comment.id);
-    CHECK(int_ids_in(fetch_reply(port, path + "?" + query("since",
-                                                           time_text(issue.comments[2].updated)))) ==
-          later);
+    CHECK(int_ids_in(fetch_reply(
+              port, path + "?" + query("since", time_text(issue.comments[2].updated)))) == later);
 
     const std::string not_found =
         R"({"message":"Not Found","documentation_url":"https://docs.github.com/rest"})";
     for (const std::string& target : std::vector<std::string>{
              "/repos/acme/" + repo.name + "/issues/3/comments", "/repos/acme/nothing/issues",
-          std::string("/orgs/other/repos"), "/repos/other/" + repo.name + "/issues",
-          "/repos/acme/" + repo.name + "/pulls"}) {
+             std::string("/orgs/other/repos"), "/repos/other/" + repo.name + "/issues",
+             "/repos/acme/" + repo.name + "/pulls"}) {
       CAPTURE(target);
       const Raw raw = raw_get(port, target);
       CHECK(raw.status == 404);
@@ -238,6 +237,48 @@ TEST_SUITE("mock_nested_github") {
           std::vector<std::int64_t>{before[2].id});
   }
 
+  TEST_CASE("a renamed repository's old name answers 301 to /repositories/{id}") {
+    MockApi api;
+    const int port = api.start();
+    api.serve_github();
+    const GithubRepo repo = api.github().repos().front();
+    api.github().rename_repo(repo.name, "zz-renamed");
+    const std::vector<GithubRepo> after = api.github().repos();
+    CHECK(after.back().name == "zz-renamed");
+    CHECK(after.back().id == repo.id);
+    CHECK(after.back().updated > repo.updated);
+
+    const std::string old_target = "/repos/acme/" + repo.name + "/issues?state=all&per_page=2";
+    const std::string moved_to =
+        api.url("/repositories/" + std::to_string(repo.id) + "/issues?state=all&per_page=2");
+    httplib::Client client("127.0.0.1", port);
+    const auto moved = client.Get(old_target);
+    REQUIRE(moved);
+    CHECK(moved->status == 301);
+    CHECK(moved->get_header_value("Location") == moved_to);
+    rapidjson::Document body;
+    body.Parse(moved->body.c_str());
+    REQUIRE(body.IsObject());
+    CHECK(text_of(body["message"]) == "Moved Permanently");
+    CHECK(text_of(body["url"]) == moved_to);
+
+    // The new URL serves the issues, and its Link header stays under it.
+    const Reply issues = fetch_url(moved_to);
+    CHECK(issues.json.Size() == 2);
+    CHECK(issues.links().at("next").rfind(
+              api.url("/repositories/" + std::to_string(repo.id) + "/issues?"), 0) == 0);
+    CHECK(text_of(issues.json[0]["repository_url"]) == api.url("/repos/acme/zz-renamed"));
+    CHECK(fetch_reply(port, "/repos/acme/zz-renamed/issues/1/comments").json.Size() == 2);
+    CHECK(raw_get(port, "/repos/acme/" + repo.name + "/issues/1/comments").status == 301);
+    CHECK(raw_get(port, "/repositories/1/issues").status == 404);
+    CHECK_THROWS_AS(api.github().rename_repo("zz-renamed", after.front().name),
+                    std::invalid_argument);
+    CHECK(admin_post(port, "/admin/github/rename_repo?repo=zz-renamed&name=a/b").first == 400);
+    CHECK(admin_post(port, "/admin/github/rename_repo?repo=zz-renamed&name=back") ==
+          std::make_pair(200, std::string(R"({"repo":"back"})")));
+    CHECK(raw_get(port, "/repos/acme/zz-renamed/issues").status == 301);
+  }
+
   TEST_CASE("touched and added issues and added comments are found with since") {
     MockApi api;
     const int port = api.start();
@@ -262,8 +303,8 @@ TEST_SUITE("mock_nested_github") {
     const auto comment = api.github().add_comment(repo.name, 1);
     CHECK(comment.updated.seconds >= added.updated.seconds + 1);
     const std::string comment_since = query("since", time_text(comment.updated));
-    CHECK(int_ids_in(fetch_reply(port, "/repos/acme/" + repo.name + "/issues/1/comments?" +
-                                           comment_since)) ==
+    CHECK(int_ids_in(fetch_reply(
+              port, "/repos/acme/" + repo.name + "/issues/1/comments?" + comment_since)) ==
           std::vector<std::int64_t>{comment.id});
     const Reply issue_one = fetch_reply(port, issues + comment_since);
     CHECK(numbers_in(issue_one) == std::vector<std::int64_t>{1});
@@ -305,7 +346,8 @@ TEST_SUITE("mock_nested_github") {
       CHECK(first[k].id == second[k].id);
       CHECK(first[k].name == second[k].name);
       CHECK(first[k].issues.back().title == second[k].issues.back().title);
-      CHECK(first[k].issues.back().comments.back().id == second[k].issues.back().comments.back().id);
+      CHECK(first[k].issues.back().comments.back().id ==
+            second[k].issues.back().comments.back().id);
     }
     options.seed = 8;
     MockApi c(options);
@@ -355,8 +397,8 @@ TEST_SUITE("mock_nested_stripe") {
     std::string after;
     bool more = true;
     while (more) {
-      const Reply page =
-          fetch_reply(port, "/v1/invoices?limit=7" + (after.empty() ? "" : "&starting_after=" + after));
+      const Reply page = fetch_reply(
+          port, "/v1/invoices?limit=7" + (after.empty() ? "" : "&starting_after=" + after));
       REQUIRE(page.status == 200);
       for (const std::string& id : stripe_ids(page)) read.push_back(id);
       after = read.back();
@@ -407,8 +449,8 @@ TEST_SUITE("mock_nested_stripe") {
     std::string after;
     bool more = true;
     while (more) {
-      const Reply page =
-          fetch_reply(port, path + "?limit=100" + (after.empty() ? "" : "&starting_after=" + after));
+      const Reply page = fetch_reply(
+          port, path + "?limit=100" + (after.empty() ? "" : "&starting_after=" + after));
       REQUIRE(page.status == 200);
       CHECK(text_of(page["url"]) == path);
       for (const std::string& id : stripe_ids(page)) read.push_back(id);
@@ -436,7 +478,8 @@ TEST_SUITE("mock_nested_stripe") {
     CHECK(one["lines"]["total_count"].GetInt64() == 250);
   }
 
-  TEST_CASE("Stripe's refusals: an unknown parameter, both cursors, a bad limit, a missing invoice") {
+  TEST_CASE(
+      "Stripe's refusals: an unknown parameter, both cursors, a bad limit, a missing invoice") {
     MockApi api;
     const int port = api.start();
     api.serve_stripe();
@@ -448,8 +491,9 @@ TEST_SUITE("mock_nested_stripe") {
       CHECK(text_of(raw["error"]["type"]) == "invalid_request_error");
       return raw.body;
     };
-    CHECK(refusal("/v1/invoices?x=1") ==
-          R"({"error":{"message":"Received unknown parameter: x","param":"x","type":"invalid_request_error"}})");
+    CHECK(
+        refusal("/v1/invoices?x=1") ==
+        R"({"error":{"message":"Received unknown parameter: x","param":"x","type":"invalid_request_error"}})");
     CHECK(refusal("/v1/invoices/" + id + "/lines?since=0").find("unknown parameter: since") !=
           std::string::npos);
     CHECK(refusal("/v1/invoices?starting_after=" + id + "&ending_before=" + id)
@@ -569,7 +613,8 @@ TEST_SUITE("mock_nested") {
   TEST_CASE("without serve_github and serve_stripe their paths answer as before") {
     MockApi api;
     const int port = api.start();
-    CHECK(raw_get(port, "/orgs/acme/repos").body == R"({"error":"no endpoint at /orgs/acme/repos"})");
+    CHECK(raw_get(port, "/orgs/acme/repos").body ==
+          R"({"error":"no endpoint at /orgs/acme/repos"})");
     CHECK(raw_get(port, "/v1/invoices").status == 404);
     CHECK_THROWS_AS(api.github(), std::logic_error);
     CHECK(admin_post(port, "/admin/stripe/change?count=1").first == 404);
@@ -580,13 +625,14 @@ TEST_SUITE("mock_nested") {
     api.add_endpoint(spec);
     api.serve_stripe();
     CHECK(get(port, "/v1/invoices").size() == 4);
-    CHECK(fetch_reply(port, "/v1/invoices/" + api.stripe().invoices().front().id + "/lines")
-              .status == 200);
+    CHECK(
+        fetch_reply(port, "/v1/invoices/" + api.stripe().invoices().front().id + "/lines").status ==
+        200);
   }
 
   TEST_CASE("tsync-mock-api --github and --stripe print their URLs and serve them") {
-    proc::Child child({TSYNC_MOCK_BINARY, "--users", "5", "--port", "0", "--github",
-                       "octo:2:3:1", "--stripe", "4:2"});
+    proc::Child child({TSYNC_MOCK_BINARY, "--users", "5", "--port", "0", "--github", "octo:2:3:1",
+                       "--stripe", "4:2"});
     const std::string banner = child.read_line();
     const std::string prefix = "tsync-mock-api: serving 5 users at http://127.0.0.1:";
     REQUIRE(banner.rfind(prefix, 0) == 0);
@@ -597,11 +643,10 @@ TEST_SUITE("mock_nested") {
     const std::string issues = child.read_line();
     CHECK(issues.rfind("tsync-mock-api: serving 6 issues at " + base + "/repos/octo/", 0) == 0);
     CHECK(child.read_line().rfind("tsync-mock-api: serving 6 comments at ", 0) == 0);
-    CHECK(child.read_line() == "tsync-mock-api: serving 4 Stripe invoices at " + base +
-                                   "/v1/invoices");
-    CHECK(child.read_line().rfind("tsync-mock-api: serving 8 invoice lines at " + base +
-                                      "/v1/invoices/in_",
-                                  0) == 0);
+    CHECK(child.read_line() ==
+          "tsync-mock-api: serving 4 Stripe invoices at " + base + "/v1/invoices");
+    CHECK(child.read_line().rfind(
+              "tsync-mock-api: serving 8 invoice lines at " + base + "/v1/invoices/in_", 0) == 0);
     CHECK(fetch_reply(port, "/orgs/octo/repos").json.Size() == 2);
     CHECK(fetch_reply(port, "/v1/invoices")["data"].Size() == 4);
     child.signal(SIGTERM);
