@@ -114,7 +114,10 @@ class MockApi {
   // generated from `options` and the seed of the users, whether or not the
   // server runs yet; again, generated afresh. Returns url("/orgs/<org>/repos").
   // Throws std::invalid_argument for options that check_github refuses. A
-  // generic endpoint at one of their paths is served instead.
+  // generic endpoint at one of their paths is served instead. Their requests
+  // are counted, logged (under the request's path), hooked and faulted as every
+  // data request, and take the users' latency and rate (Options); they ask
+  // for no credentials.
   std::string serve_github(const GithubOptions& options = {});
   // The GitHub resources, to change them and read what is served;
   // std::logic_error before serve_github().

@@ -99,6 +99,14 @@ TEST_SUITE("mock_nested_github") {
     CHECK(raw_link(port, "/orgs/acme/repos?type=all&per_page=2&page=3") ==
           "<" + base + "2>; rel=\"prev\", <" + base + "1>; rel=\"first\"");
 
+    // The request's query is kept as sent, percent-escapes and all.
+    const std::string issues = "/repos/acme/" + api.github().repos().front().name + "/issues";
+    api.github().add_issue(api.github().repos().front().name);
+    api.github().add_issue(api.github().repos().front().name);
+    const std::string target = issues + "?since=2024-01-01T00%3A00%3A00Z&per_page=1";
+    CHECK(raw_link(port, target) == "<" + origin + target + "&page=2>; rel=\"next\", <" + origin +
+                                        target + "&page=2>; rel=\"last\"");
+
     // Following next to the end reads every repository once.
     std::vector<std::int64_t> read;
     std::string next = origin + "/orgs/acme/repos?type=all&per_page=2";
