@@ -11,6 +11,7 @@
 #include "mock/endpoints.hpp"
 #include "mock/fault.hpp"
 #include "mock/load_meter.hpp"
+#include "mock/nested_routes.hpp"
 #include "mock/pages.hpp"
 #include "mock/query_params.hpp"
 #include "mock/replies.hpp"
@@ -33,7 +34,10 @@ void DataRoutes::add_routes(httplib::Server& server) {
 
 void DataRoutes::serve_endpoint(const httplib::Request& request, httplib::Response& response) {
   Endpoint* endpoint = sources_.endpoints.find(request.path);
-  if (!endpoint) return reply_error(response, 404, "no endpoint at " + request.path);
+  if (!endpoint) {
+    if (sources_.nested.serves(request.path)) return serve_nested(request, response);
+    return reply_error(response, 404, "no endpoint at " + request.path);
+  }
   ++endpoint->requests;
   Feed feed = sources_.endpoints.feed(*endpoint);
   serve(request, response, feed);
@@ -68,6 +72,26 @@ void DataRoutes::serve(const httplib::Request& request, httplib::Response& respo
     return reply_fault(response, *fault);
   for (const auto& [name, value] : page.headers) response.set_header(name, value);
   stream_body(response, std::move(page.selection), feed.serving.rate_limit_bytes_per_second, fault,
+              std::move(ticket), sources_.stopping);
+}
+
+void DataRoutes::serve_nested(const httplib::Request& request, httplib::Response& response) {
+  std::shared_ptr<void> ticket = sources_.load.start(request.path);
+  const std::string since_text = request.get_param_value("since");
+  const std::size_t request_number = sources_.log.number_next();
+  if (const auto request_hook = sources_.log.log(request, request.path, since_text))
+    request_hook(request_number);
+  const ServingOptions serving = sources_.users.serving();
+  if (serving.latency.count() > 0) wait(serving.latency);
+  const std::optional<Fault> fault = sources_.faults.take();
+  if (fault && (fault->kind == Fault::Kind::Status || fault->kind == Fault::Kind::RawBody))
+    return reply_fault(response, *fault);
+  NestedAnswer answer = sources_.nested.answer(request, origin_);
+  response.status = answer.status;
+  for (const auto& [name, value] : answer.headers) response.set_header(name, value);
+  Selection body;
+  body.prefix = std::move(answer.body);
+  stream_body(response, std::move(body), serving.rate_limit_bytes_per_second, fault,
               std::move(ticket), sources_.stopping);
 }
 

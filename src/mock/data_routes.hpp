@@ -2,7 +2,7 @@
 #pragma once
 
 // The data routes: GET kUsersPath and GET on any other path (a generic
-// endpoint). Each data request is counted, logged and metered, runs the
+// endpoint, else a nested resource's). Each data request is counted, logged and metered, runs the
 // request hook, sleeps the latency, is checked for its credentials, takes its
 // fault, is checked and paged, and streams its body.
 
@@ -18,6 +18,7 @@ namespace tsync::mock {
 class Endpoints;
 class FaultQueue;
 class LoadMeter;
+class NestedRoutes;
 class RequestLog;
 class TokenBook;
 class UsersEndpoint;
@@ -30,6 +31,8 @@ struct DataSources {
   LoadMeter& load;
   FaultQueue& faults;
   const TokenBook& tokens;
+  // The nested resources, served at the paths no generic endpoint takes.
+  const NestedRoutes& nested;
   // Set when the server stops: sleeps and bodies end early.
   const std::atomic<bool>& stopping;
 };
@@ -48,6 +51,9 @@ class DataRoutes {
  private:
   void serve_endpoint(const httplib::Request& request, httplib::Response& response);
   void serve(const httplib::Request& request, httplib::Response& response, Feed& feed);
+  // A nested resource: logged under its path, with the users' latency and
+  // rate and the next fault; no credentials asked.
+  void serve_nested(const httplib::Request& request, httplib::Response& response);
   // Sleeps `duration` in short steps, less when the server stops meanwhile.
   void wait(std::chrono::milliseconds duration) const;
 

@@ -42,8 +42,15 @@ int main(int argc, char** argv) {
       "  /admin/add_field?endpoint=P&name=X&kind=K     a new field X of kind K on the records\n"
       "                                                changed or added from now on\n"
       "  /admin/add_raw?endpoint=P[&position=T]        the POST body served verbatim at cursor T\n"
-      "GET /admin/stats[?endpoint=P] reports counts; GET /admin/load[?endpoint=P] the most data\n"
-      "requests in flight at once and the most started within any second (all endpoints or P).\n"
+      "With --github: /admin/github/remove_repo?repo=NAME,\n"
+      "  /admin/github/rename_repo?repo=NAME&name=NEW, /admin/github/add_issue?repo=NAME,\n"
+      "  /admin/github/touch_issue?repo=NAME&number=N,\n"
+      "  /admin/github/add_comment?repo=NAME&number=N\n"
+      "With --stripe: /admin/stripe/change?count=N (a line added to each of N invoices),\n"
+      "  /admin/stripe/remove?invoice=ID\n"
+      "GET /admin/stats[?endpoint=P], /admin/github/stats and /admin/stripe/stats report\n"
+      "counts; GET /admin/load[?endpoint=P] the most data requests in flight at once and the\n"
+      "most started within any second (all endpoints or P).\n"
       "Signing in (POST), for --auth and auth= of session and oauth2:\n"
       "  /auth/session_token/login   JSON {\"username\", \"password\"} -> {\"token\"}\n"
       "  /oauth/v1/token             form-encoded grant_type=client_credentials or\n"
@@ -56,7 +63,8 @@ int main(int argc, char** argv) {
                  "Records per response at most, 0 for all; with --paging, the default page size "
                  "(0: the API's)")
       ->capture_default_str();
-  app.add_option("--seed", options.seed, "Seed of the generated users")->capture_default_str();
+  app.add_option("--seed", options.seed, "Seed of the generated users and of --github and --stripe")
+      ->capture_default_str();
   app.add_option("--updated-within-days", options.updated_within_days,
                  "Above 0: the users' updatedAt values fall within this many days before the "
                  "mock started; 0 spreads them over 2024")
@@ -157,6 +165,16 @@ int main(int argc, char** argv) {
                  "unless the request's Accept asks for JSON (as GitHub's)")
       ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
       ->default_str("json");
+  std::string github_text, stripe_text;
+  app.add_option("--github", github_text,
+                 "Serve GitHub-shaped nested resources: the repositories of organization ORG "
+                 "(/orgs/ORG/repos), their issues and the issues' comments, REPOS, ISSUES per "
+                 "repository and COMMENTS per issue (default acme:3:5:2), paged by Link headers")
+      ->type_name("ORG[:REPOS[:ISSUES[:COMMENTS]]]");
+  app.add_option("--stripe", stripe_text,
+                 "Serve Stripe-shaped nested resources: INVOICES invoices (/v1/invoices) with "
+                 "LINES lines each (default 20:3), paged by has_more and starting_after")
+      ->type_name("INVOICES[:LINES]");
   std::vector<std::string> endpoint_texts;
   app.add_option("--endpoint", endpoint_texts, tsync::mock::kEndpointSpecHelp)
       ->type_name("SPEC")
@@ -170,6 +188,23 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "tsync-mock-api: error: --auth: %s\n", e.what());
       return 2;
     }
+  }
+
+  std::optional<tsync::mock::GithubOptions> github;
+  std::optional<tsync::mock::StripeOptions> stripe;
+  try {
+    if (!github_text.empty()) github = tsync::mock::parse_github_spec(github_text);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "tsync-mock-api: error: --github \"%s\": %s\n", github_text.c_str(),
+                 e.what());
+    return 2;
+  }
+  try {
+    if (!stripe_text.empty()) stripe = tsync::mock::parse_stripe_spec(stripe_text);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "tsync-mock-api: error: --stripe \"%s\": %s\n", stripe_text.c_str(),
+                 e.what());
+    return 2;
   }
 
   std::vector<tsync::mock::EndpointSpec> endpoints;
@@ -211,12 +246,42 @@ int main(int argc, char** argv) {
       paths.push_back(endpoint.path);
       api.add_endpoint(std::move(endpoint));
     }
+    if (github) api.serve_github(*github);
+    if (stripe) api.serve_stripe(*stripe);
     const int bound = api.start(port);
     std::printf("tsync-mock-api: serving %zu users at http://127.0.0.1:%d%s\n", api.store().size(),
                 bound, tsync::mock::kUsersPath);
     for (const std::string& path : paths) {
       std::printf("tsync-mock-api: serving %zu records at %s\n", api.records(path).size(),
                   api.url(path).c_str());
+    }
+    if (github) {
+      const auto repos = api.github().repos();
+      std::size_t issues = 0, comments = 0;
+      for (const auto& repo : repos) {
+        issues += repo.issues.size();
+        for (const auto& issue : repo.issues) comments += issue.comments.size();
+      }
+      const std::string first =
+          github->org + "/" + (repos.empty() ? std::string("REPO") : repos.front().name);
+      std::printf("tsync-mock-api: serving %zu GitHub repositories at %s\n", repos.size(),
+                  api.url("/orgs/" + github->org + "/repos").c_str());
+      std::printf("tsync-mock-api: serving %zu issues at %s (and each repository's)\n", issues,
+                  api.url("/repos/" + first + "/issues").c_str());
+      std::printf("tsync-mock-api: serving %zu comments at %s (and each issue's)\n", comments,
+                  api.url("/repos/" + first + "/issues/1/comments").c_str());
+    }
+    if (stripe) {
+      const auto invoices = api.stripe().invoices();
+      std::size_t lines = 0;
+      for (const auto& invoice : invoices) lines += invoice.lines.size();
+      std::printf("tsync-mock-api: serving %zu Stripe invoices at %s\n", invoices.size(),
+                  api.url("/v1/invoices").c_str());
+      std::printf(
+          "tsync-mock-api: serving %zu invoice lines at %s (and each invoice's)\n", lines,
+          api.url("/v1/invoices/" +
+                  (invoices.empty() ? std::string("INVOICE") : invoices.front().id) + "/lines")
+              .c_str());
     }
     if (sessions)
       std::printf("tsync-mock-api: session logins at %s\n",

@@ -14,6 +14,8 @@
 #include "mock/data_routes.hpp"
 #include "mock/endpoints.hpp"
 #include "mock/load_meter.hpp"
+#include "mock/nested_admin.hpp"
+#include "mock/nested_routes.hpp"
 #include "mock/request_log.hpp"
 #include "mock/session_login.hpp"
 
@@ -30,7 +32,8 @@ struct MockApi::Impl {
                 return session_credentials(username, password);
               }),
         token(tokens, sign_in_faults),
-        data({users, endpoints, log, load, faults, tokens, stopping}) {}
+        seed(options.seed),
+        data({users, endpoints, log, load, faults, tokens, nested, stopping}) {}
 
   // Whether some Session endpoint signs in with these credentials.
   bool session_credentials(const std::string& username, const std::string& password) const {
@@ -52,6 +55,11 @@ struct MockApi::Impl {
   TokenBook tokens;
   SessionLogin login;
   TokenEndpoint token;
+  ChangeClock clock;
+  GithubOrg github{clock};
+  StripeInvoices stripe{clock};
+  NestedRoutes nested{github, stripe};
+  std::uint64_t seed;  // of the nested resources
   std::atomic<bool> stopping{false};
   DataRoutes data;
   httplib::Server server;
@@ -86,6 +94,7 @@ void MockApi::Impl::configure() {
   add_admin_routes(server, {users.store(), endpoints, log, load});
   login.add_route(server);
   token.add_route(server);
+  add_nested_admin_routes(server, github, stripe);
   // Last: its routes take every GET path the others did not.
   data.add_routes(server);
 }
@@ -196,6 +205,26 @@ std::vector<std::string> MockApi::since_log() const { return impl_->log.since_lo
 
 std::vector<std::string> MockApi::since_log(const std::string& path) const {
   return impl_->log.since_log(path);
+}
+
+std::string MockApi::serve_github(const GithubOptions& options) {
+  impl_->github.serve(options, impl_->seed);
+  return url("/orgs/" + options.org + "/repos");
+}
+
+GithubOrg& MockApi::github() {
+  if (!impl_->github.serving()) throw std::logic_error("no GitHub resources are served");
+  return impl_->github;
+}
+
+std::string MockApi::serve_stripe(const StripeOptions& options) {
+  impl_->stripe.serve(options, impl_->seed);
+  return url("/v1/invoices");
+}
+
+StripeInvoices& MockApi::stripe() {
+  if (!impl_->stripe.serving()) throw std::logic_error("no Stripe resources are served");
+  return impl_->stripe;
 }
 
 std::size_t MockApi::request_count() const { return impl_->log.count(); }

@@ -16,7 +16,9 @@
 
 #include "mock/endpoint_spec.hpp"
 #include "mock/fault.hpp"
+#include "mock/github_org.hpp"
 #include "mock/record_store.hpp"
+#include "mock/stripe_invoices.hpp"
 #include "mock/token_endpoint.hpp"
 #include "mock/user_store.hpp"
 #include "mock/users_endpoint.hpp"
@@ -47,6 +49,9 @@ namespace tsync::mock {
 //                                          for other credentials, 400 for another
 //                                          body (errors as JSON)
 //   POST /oauth/v1/token                   the OAuth2 token endpoint (OAuthOptions)
+//   GET  /orgs/.., /repos/.., /v1/invoices..
+//                                          the nested resources, once served
+//                                          (serve_github, serve_stripe)
 // and for a generic endpoint P (answering {"records":..,"fields":..,"requests":..},
 // 404 for an unknown P, 400 for a bad value):
 //   POST /admin/mutate?endpoint=P&update=N&add=M     RecordStore::mutate(N, M)
@@ -103,6 +108,25 @@ class MockApi {
   // carry; std::out_of_range when none, std::invalid_argument for a requirement
   // that check_auth refuses.
   void set_auth(const std::string& path, const AuthRequirement& auth);
+
+  // Serves GitHub-shaped repositories, issues and comments (nested_routes.hpp
+  // lists the routes, nested_admin.hpp their admin requests) from now on,
+  // generated from `options` and the seed of the users, whether or not the
+  // server runs yet; again, generated afresh. Returns url("/orgs/<org>/repos").
+  // Throws std::invalid_argument for options that check_github refuses. A
+  // generic endpoint at one of their paths is served instead. Their requests
+  // are counted, logged (under the request's path), hooked and faulted as every
+  // data request, and take the users' latency and rate (Options); they ask
+  // for no credentials.
+  std::string serve_github(const GithubOptions& options = {});
+  // The GitHub resources, to change them and read what is served;
+  // std::logic_error before serve_github().
+  GithubOrg& github();
+  // The same for Stripe-shaped invoices and their lines; returns
+  // url("/v1/invoices"). Throws std::invalid_argument for options that
+  // check_stripe refuses.
+  std::string serve_stripe(const StripeOptions& options = {});
+  StripeInvoices& stripe();
 
   // Replaces the token endpoint's settings; the current refresh token becomes
   // options.refresh_token. Access tokens issued before keep their expiry.

@@ -47,6 +47,11 @@ AuthRequirement UsersEndpoint::auth() const {
   return options_.auth;
 }
 
+ServingOptions UsersEndpoint::serving() const {
+  const std::lock_guard lock(mutex_);
+  return options_;
+}
+
 Feed UsersEndpoint::feed() {
   Feed feed;
   feed.path = kUsersPath;

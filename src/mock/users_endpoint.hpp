@@ -44,6 +44,9 @@ class UsersEndpoint {
   void set_options(const Options& options);
   // What a users request must carry now.
   AuthRequirement auth() const;
+  // How the users are served now; its latency and rate are the server's, for
+  // the routes that have no serving options of their own.
+  ServingOptions serving() const;
   // Where a data request of the users finds them: what is served now is read
   // when the feed is loaded.
   Feed feed();
