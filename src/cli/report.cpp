@@ -166,8 +166,10 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
     out += "  " + s.stream + (s.table == s.stream ? "" : " (table " + s.table + ")") + ": " +
            counted(s.rows, "row", "rows") +
            (s.deleted > 0 ? " (" + with_commas(s.deleted) + " marked deleted)" : std::string()) +
-           ", " + with_commas(s.rejected) + " rejected, cursor " +
-           s.cursor.value_or("(none: the next sync is a full sync)") +
+           ", " + with_commas(s.rejected) + " rejected, " +
+           (s.partitions && !s.cursor
+                ? std::string("a cursor per partition")
+                : "cursor " + s.cursor.value_or("(none: the next sync is a full sync)")) +
            (s.saved_at.empty() ? "" : " (saved " + s.saved_at + ")") + "\n";
     if (const auto& p = s.partitions)
       out += "    " + counted(p->partitions, "partition", "partitions") + ", oldest cursor " +
