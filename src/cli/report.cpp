@@ -86,8 +86,14 @@ std::string summary_line(const SyncReport& r) {
       with_commas(c.rows_new) + " new, " + with_commas(c.rows_updated) + " updated, " +
       (c.rows_deleted > 0 || r.full ? with_commas(c.rows_deleted) + " deleted, " : std::string()) +
       with_commas(c.rows_rejected) + " rejected) in " + fixed(r.seconds, r.seconds < 10 ? 2 : 1) +
-      " s; cursor " + r.cursor_before.value_or("(none)") + " -> " +
-      r.cursor_after.value_or("(none)") + "; " + counted(c.requests, "request", "requests");
+      " s; " +
+      (r.partitions
+           ? with_commas(static_cast<std::int64_t>(r.partitions->ended)) + " of " +
+                 counted(static_cast<std::int64_t>(r.partitions->live), "partition", "partitions") +
+                 " read"
+           : "cursor " + r.cursor_before.value_or("(none)") + " -> " +
+                 r.cursor_after.value_or("(none)")) +
+      "; " + counted(c.requests, "request", "requests");
   if (c.retries > 0) line += " (" + with_commas(c.retries) + " retried)";
   if (c.token_requests > 0)
     line += ", " + counted(c.token_requests, "token request", "token requests");
@@ -142,6 +148,16 @@ std::string summary_json(const SyncReport& r) {
   w.Double(r.seconds);
   put(w, "cursor_before", r.cursor_before);
   put(w, "cursor_after", r.cursor_after);
+  w.Key("partitions");
+  if (r.partitions) {
+    w.StartObject();
+    put(w, "read", static_cast<std::int64_t>(r.partitions->ended));
+    put(w, "to_read", static_cast<std::int64_t>(r.partitions->to_read));
+    put(w, "live", static_cast<std::int64_t>(r.partitions->live));
+    w.EndObject();
+  } else {
+    w.Null();
+  }
   put(w, "run_id", r.run_id);
   put(w, "error", non_empty(r.error));
   put(w, "all_rejected_responses", r.all_rejected_responses);

@@ -190,10 +190,10 @@ std::string PartitionPlan::not_found(const StreamConfig& /*stream*/) const {
   const std::lock_guard lock(mutex_);
   if (not_found_ == 0) return "";
   std::string named;
-  for (const std::string& n : not_found_named_) named += (named.empty() ? "" : ", ") + n;
+  for (const std::string& n : not_found_named_) named += (named.empty() ? "" : "; ") + n;
   return std::to_string(not_found_) +
          (not_found_ == 1 ? " partition was" : " partitions were") +
-         " answered 404 or 410 (" + named + (not_found_ > not_found_named_.size() ? ", ..." : "") +
+         " answered 404 or 410 (" + named + (not_found_ > not_found_named_.size() ? "; ..." : "") +
          "), read as empty: a parent removed since it was synced (\"not_found\": \"error\" "
          "makes this an error)";
 }

@@ -64,6 +64,9 @@ void StreamRun::fill_report(const RunCounters& io) {
   report.counters.logins = io.logins;
   report.counters.token_requests = io.token_requests;
   if (!writer->cursor().empty()) report.cursor_after = writer->cursor();
+  if (partitions)
+    report.partitions =
+        SyncReport::Partitions{partitions->done(), partitions->to_read().size(), partitions->live()};
   report.seconds =
       std::chrono::duration<double>((ended ? *ended : std::chrono::steady_clock::now()) - started)
           .count();

@@ -32,6 +32,12 @@ struct SyncReport {
   double seconds = 0;
   std::int64_t run_id = 0;
   bool full = false;  // a full pass (sync --full)
+  // A child stream's: the partitions this run read (ended, of those it was to
+  // read) and the live partitions there are.
+  struct Partitions {
+    std::size_t ended = 0, to_read = 0, live = 0;
+  };
+  std::optional<Partitions> partitions;
 };
 
 // Runs one incremental sync of `stream` into `replica` (whose sync lock the
