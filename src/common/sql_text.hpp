@@ -46,4 +46,5 @@ extern const std::string_view reset_partitions;
 extern const std::string_view soft_delete_partition_rows;
 extern const std::string_view log_partition_rows;
 extern const std::string_view hard_delete_partition_rows;
+extern const std::string_view count_unseen_by_partition;
 }  // namespace tsync::sql

@@ -93,6 +93,24 @@ PassCounts FullPass::count(SQLite::Database& db, const TableSchema& schema) {
   return {q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64()};
 }
 
+std::vector<std::pair<std::string, PassCounts>> FullPass::count_by_partition(
+    SQLite::Database& db, const TableSchema& schema, const std::string& identity) {
+  SQLite::Statement q(db,
+                      fill_template(sql::count_unseen_by_partition,
+                                    {{"table", schema.quoted_table()},
+                                     {"seen", std::string(kSeen)},
+                                     {"identity", identity},
+                                     {"live", schema.deleted_column() == TableSchema::kOverflow
+                                                  ? std::string("TRUE")
+                                                  : quote_identifier(kDeletedColumn) + " IS NULL"},
+                                     {"match", schema.key_match()}}));
+  std::vector<std::pair<std::string, PassCounts>> out;
+  while (q.executeStep())
+    out.push_back({q.getColumn(0).getString(),
+                   PassCounts{q.getColumn(1).getInt64(), q.getColumn(2).getInt64(), 0}});
+  return out;
+}
+
 std::int64_t FullPass::delete_unseen(SQLite::Database& db, const TableSchema& schema,
                                      const TableSpec& spec, const std::string& deleted_at,
                                      const std::string& stream, std::int64_t run_id) {

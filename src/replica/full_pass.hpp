@@ -58,6 +58,11 @@ class FullPass {
   void forget_statement() { mark_seen_.reset(); }
   void attach(SQLite::Database& db, const TableSchema& schema);
   PassCounts count(SQLite::Database& db, const TableSchema& schema);
+  // Per partition of a child stream (its `identity` columns, quoted): the
+  // partitions with live rows the pass did not return, as (identity as a JSON
+  // array, counts).
+  std::vector<std::pair<std::string, PassCounts>> count_by_partition(
+      SQLite::Database& db, const TableSchema& schema, const std::string& identity);
   // Removes (logging to _deleted) the unseen rows of a hard-deleting table, or
   // marks them in _tsync_deleted_at (which the caller has made sure is there).
   std::int64_t delete_unseen(SQLite::Database& db, const TableSchema& schema, const TableSpec& spec,

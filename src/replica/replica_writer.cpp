@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "replica/replica_writer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -138,7 +139,8 @@ void ReplicaWriter::begin_full_pass(const std::optional<Cursor>& floor) {
   if (floor) floor_ = floor->instant;
 }
 
-void ReplicaWriter::reconcile(double max_fraction, const RunCounters& io) {
+void ReplicaWriter::reconcile(double max_fraction, const RunCounters& io,
+                              const PartitionGuard* guard) {
   std::string refusal;
   try {
     if (table_->staged_rows() > 0) commit(nullptr, io);
@@ -151,8 +153,8 @@ void ReplicaWriter::reconcile(double max_fraction, const RunCounters& io) {
                 std::to_string(counts.live) +
                 " live rows: nothing was deleted (an API that really emptied a table is rare; "
                 "to start this replica afresh, see docs/deletes.md)";
-    } else if (static_cast<double>(counts.unseen) >
-               max_fraction * static_cast<double>(counts.live)) {
+    } else if (!guard && static_cast<double>(counts.unseen) >
+                             max_fraction * static_cast<double>(counts.live)) {
       char percent[32];
       std::snprintf(percent, sizeof percent, "%.1f%%",
                     100.0 * static_cast<double>(counts.unseen) / static_cast<double>(counts.live));
@@ -164,9 +166,26 @@ void ReplicaWriter::reconcile(double max_fraction, const RunCounters& io) {
                 ": nothing was deleted (if the API really removed them, raise "
                 "max_delete_fraction for stream " +
                 stream_ + " and run --full again)";
-    } else if (counts.unseen > 0) {
-      pending_.rows_deleted += table_->delete_unseen(deleted_at_, stream_, run_id_);
+    } else if (counts.unseen > 0 && guard) {
+      for (const auto& [key, part] : table_->count_pass_by_partition(guard->identity)) {
+        if (std::binary_search(guard->exempt_keys.begin(), guard->exempt_keys.end(), key))
+          continue;
+        if (static_cast<double>(part.unseen) <= max_fraction * static_cast<double>(part.live))
+          continue;
+        std::ostringstream fraction;
+        fraction << max_fraction;
+        refusal = "the full pass would delete " + std::to_string(part.unseen) + " of the " +
+                  std::to_string(part.live) + " live rows of partition " + key + " of " + table +
+                  ", whose requests were answered, more than max_delete_fraction = " +
+                  fraction.str() +
+                  ": nothing was deleted (if the API really removed them, raise "
+                  "max_delete_fraction for stream " +
+                  stream_ + " and run --full again)";
+        break;
+      }
     }
+    if (refusal.empty() && counts.unseen > 0)
+      pending_.rows_deleted += table_->delete_unseen(deleted_at_, stream_, run_id_);
     if (!refusal.empty()) {
       rollback();
       end_full_pass();

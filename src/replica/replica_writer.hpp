@@ -56,7 +56,15 @@ class ReplicaWriter {
   // return, and commits that with the run's counters. Deletes nothing and
   // throws Error when the pass returned no record for a non-empty table, or
   // would delete more than `max_fraction` of the live rows.
-  void reconcile(double max_fraction, const RunCounters& io);
+  // For a child stream (`guard` given), the limit holds for each of its
+  // partitions instead of the table as a whole, except for those whose parent
+  // is gone (answered 404 or 410): their rows all go.
+  struct PartitionGuard {
+    std::vector<std::string> identity;     // the identity columns' fields
+    std::vector<std::string> exempt_keys;  // partitions whose parent is gone, sorted
+  };
+  void reconcile(double max_fraction, const RunCounters& io,
+                 const PartitionGuard* guard = nullptr);
   // Keeps a record that cannot be stored; with `keyed` (its key is usable),
   // a full pass counts its key as seen, so its row is not taken for deleted.
   void reject(std::string_view raw, std::string_view reason, const Record* keyed = nullptr);

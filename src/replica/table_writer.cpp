@@ -271,6 +271,17 @@ void TableWriter::ensure_deleted_column() {
   prepare();
 }
 
+std::vector<std::pair<std::string, PassCounts>> TableWriter::count_pass_by_partition(
+    const std::vector<std::string>& identity) {
+  std::vector<std::string> columns;
+  for (const std::string& field : identity) {
+    const auto column = schema_.find_column(field);
+    if (!column || *column == kOverflow) return {};
+    columns.push_back("t." + quote_identifier(schema_.columns()[*column].name));
+  }
+  return pass_.count_by_partition(db_, schema_, joined(columns, ", "));
+}
+
 std::int64_t TableWriter::delete_partition_rows(const std::vector<std::string>& identity,
                                                 const std::string& identity_json,
                                                 const std::string& deleted_at,

@@ -79,6 +79,10 @@ class TableWriter {
   }
   void attach_pass() { pass_.attach(db_, schema_); }
   PassCounts count_pass() { return pass_.count(db_, schema_); }
+  // Per partition whose `identity` fields the table holds: see
+  // FullPass::count_by_partition. Empty when it holds none of them yet.
+  std::vector<std::pair<std::string, PassCounts>> count_pass_by_partition(
+      const std::vector<std::string>& identity);
   std::int64_t delete_unseen(const std::string& deleted_at, const std::string& stream,
                              std::int64_t run_id);
   void end_pass() { pass_.end(db_); }

@@ -160,14 +160,21 @@ PartitionPlan::PartitionPlan(Replica& replica, const StreamConfig& stream, bool 
 void PartitionPlan::ended(const Partition& p, Outcome outcome, const std::string& error) {
   const std::lock_guard lock(mutex_);
   ++done_;
-  (void)p;
   if (outcome == Outcome::Failed) {
     ++failed_;
     if (failed_named_.size() < kPartitionsNamed) failed_named_.push_back(error);
   } else if (outcome == Outcome::NotFound) {
     ++not_found_;
+    not_found_keys_.push_back(p.key);
     if (not_found_named_.size() < kPartitionsNamed) not_found_named_.push_back(error);
   }
+}
+
+std::vector<std::string> PartitionPlan::not_found_keys() const {
+  const std::lock_guard lock(mutex_);
+  std::vector<std::string> keys = not_found_keys_;
+  std::sort(keys.begin(), keys.end());
+  return keys;
 }
 
 std::size_t PartitionPlan::done() const {

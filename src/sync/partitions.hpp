@@ -58,6 +58,8 @@ class PartitionPlan {
   std::string failures(const StreamConfig& stream) const;
   // "2 partitions answered 404 or 410 (...): read as empty", or "".
   std::string not_found(const StreamConfig& stream) const;
+  // The keys of the partitions answered 404 or 410, sorted.
+  std::vector<std::string> not_found_keys() const;
 
  private:
   std::vector<Partition> read_;
@@ -68,6 +70,7 @@ class PartitionPlan {
   mutable std::mutex mutex_;
   std::size_t done_ = 0, failed_ = 0, not_found_ = 0;
   std::vector<std::string> failed_named_, not_found_named_;
+  std::vector<std::string> not_found_keys_;
 };
 
 // The stream as one partition reads it: the placeholders of its url (each

@@ -121,7 +121,13 @@ void StreamRun::finish_ok(const RunCounters& io) {
     counts.requests = io.requests;
     counts.retries = io.retries;
     counts.bytes = io.bytes;
-    writer->reconcile(stream.max_delete_fraction, counts);
+    if (partitions) {
+      const ReplicaWriter::PartitionGuard guard{partitions->identity(),
+                                                partitions->not_found_keys()};
+      writer->reconcile(stream.max_delete_fraction, counts, &guard);
+    } else {
+      writer->reconcile(stream.max_delete_fraction, counts);
+    }
   }
   fill_report(io);
   report.status = "ok";

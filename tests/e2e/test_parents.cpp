@@ -188,7 +188,6 @@ TEST_SUITE("parents") {
     r = run.sync();
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK((r.err + r.out).find("answered 404 or 410") != std::string::npos);
-    MESSAGE(r.err << r.out);
     CHECK(count(run.db(), "SELECT count(*) FROM _partition WHERE status = 'not_found'") == 131);
 
     // The weekly full pass marks the repository deleted, and with it its

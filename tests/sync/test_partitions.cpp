@@ -322,6 +322,47 @@ TEST_SUITE("partitions") {
     CHECK(count(db, "SELECT count(*) FROM _partition WHERE stream = 'cards'") == 2);
   }
 
+  TEST_CASE("a full pass guards each partition, and deletes a gone parent's rows whole") {
+    e2e::ScratchDir dir;
+    tsync::test::LocalServer server;
+    Boards b;
+    seed(b);
+    b.serve(server);
+    server.start();
+    const std::string db = dir.file("replica.db");
+    REQUIRE(sync(config_text(dir, server)).at(1).status == "ok");
+    // The api board answers no card at all: 2 of its 2 rows (a third of the
+    // table's) would go.
+    {
+      const std::lock_guard lock(b.mutex);
+      b.cards["api"].clear();
+    }
+    auto reports = sync(config_text(dir, server), {}, true);
+    REQUIRE(reports.at(1).status == "error");
+    CHECK(reports[1].error.find("would delete 2 of the 2 live rows of partition [10] of cards") !=
+          std::string::npos);
+    CHECK(count(db, "SELECT count(*) FROM pragma_table_info('cards') "
+                    "WHERE name = '_tsync_deleted_at'") == 0);  // nothing was marked
+    reports = sync(config_text(dir, server, R"(, "max_delete_fraction": 1)"), {}, true);
+    REQUIRE(reports.at(1).status == "ok");
+    CHECK(count(db, "SELECT count(*) FROM cards WHERE _tsync_deleted_at IS NOT NULL") == 2);
+
+    // A board answered 404 (removed, not yet seen so by its parent stream): all
+    // of its rows go in a full pass, more than max_delete_fraction of the table.
+    {
+      const std::lock_guard lock(b.mutex);
+      b.failing["ops"] = 404;
+      b.boards.erase("web");
+      b.cards.erase("web");
+      b.cards["api"] = {{7, "a7", "2024-06-01T00:00:00Z"}};
+    }
+    reports = sync(config_text(dir, server), {"cards"}, true);
+    REQUIRE_MESSAGE(reports.at(0).status == "ok", reports[0].error);
+    CHECK(count(db, "SELECT count(*) FROM cards WHERE _tsync_deleted_at IS NULL") == 1);
+    CHECK(count(db, "SELECT count(*) FROM cards WHERE board = 'api' AND id = 7 AND "
+                    "_tsync_deleted_at IS NULL") == 1);
+  }
+
   TEST_CASE("--stream child alone reads the parents already in the replica") {
     e2e::ScratchDir dir;
     tsync::test::LocalServer server;
