@@ -84,6 +84,14 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
     for (const StreamConfig& s : config.streams) selected.push_back(&s);
   selected = parents_first(selected);
 
+  for (const StreamConfig* stream : selected) {
+    const std::string& parent = stream->partitions.parent;
+    if (!parent.empty() && std::none_of(selected.begin(), selected.end(), [&](const auto* s) {
+          return s->name == parent;
+        }))
+      observer.on_note(stream->name + ": its partitions are the rows of " + parent +
+                       " already in the replica (" + parent + " is not synced in this run)");
+  }
   const RunDeadlineScope deadline(config.max_run_seconds);
   const HttpWarmUp warm_up;  // libcurl's set-up overlaps opening the replica
   SyncLock lock(config.database);

@@ -378,6 +378,20 @@ TEST_SUITE("partitions") {
     CHECK(reports[0].status == "ok");
     CHECK(b.asked().empty());
     REQUIRE(sync(cfg, {"boards"}).at(0).status == "ok");
+    {
+      // The run says where its partitions come from.
+      struct Notes : e2e::RecordingObserver {
+        void on_note(const std::string& text) override { notes.push_back(text); }
+        std::vector<std::string> notes;
+      } notes;
+      const tsync::Config config = tsync::parse_config(cfg, "test configuration");
+      REQUIRE(tsync::run_streams(config, {"cards"}, notes).at(0).status == "ok");
+      REQUIRE(notes.notes.size() == 1);
+      CHECK(notes.notes[0] ==
+            "cards: its partitions are the rows of boards already in the replica (boards is "
+            "not synced in this run)");
+      b.asked();
+    }
     reports = sync(cfg, {"cards"});
     CHECK(reports.at(0).status == "ok");
     CHECK(b.asked() == std::set<std::string>{"api", "ops", "web"});
