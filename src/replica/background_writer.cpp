@@ -163,7 +163,9 @@ void BackgroundWriter::run() {
       queue_.clear();
     } else {
       counters_ = writer_.counters();
-      if (item.kind == Item::Kind::Commit && item.cursor)
+      // A partition's cursor is its own business: announcing each of a
+      // million partitions' would only take memory.
+      if (item.kind == Item::Kind::Commit && item.cursor && !item.cursor->partition)
         committed_cursors_.push_back(*item.cursor);
     }
     space_ready_.notify_all();

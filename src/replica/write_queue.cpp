@@ -100,7 +100,7 @@ void StreamLedger::apply(std::vector<Item>& items, const std::optional<Cursor>& 
     writer_.commit(cursor ? &*cursor : nullptr, io());
     const std::lock_guard lock(mutex_);
     counters_ = writer_.counters();
-    if (cursor) committed_.push_back(*cursor);
+    if (cursor && !cursor->partition) committed_.push_back(*cursor);  // as BackgroundWriter
   } catch (...) {
     writer_.rollback();
     const std::lock_guard lock(mutex_);

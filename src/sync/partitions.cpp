@@ -2,7 +2,8 @@
 #include "sync/partitions.hpp"
 
 #include <algorithm>
-#include <unordered_set>
+#include <cstdio>
+#include <cstring>
 
 #include "common/errors.hpp"
 #include "replica/partitions.hpp"
@@ -18,9 +19,6 @@ namespace {
 // Partitions a message names at most.
 constexpr std::size_t kPartitionsNamed = 3;
 
-// A partition's value as text for a placeholder: a string's bytes, a number's digits.
-const std::string& value_text(const FieldValue& v) { return v.text; }
-
 // `text` with each placeholder replaced by the partition's value, percent-
 // encoded when `encode` (a path segment).
 std::string fill(const std::string& text, const PartitionSettings& p, const Partition& partition,
@@ -35,7 +33,7 @@ std::string fill(const std::string& text, const PartitionSettings& p, const Part
     const std::string inner = text.substr(i + 1, end - i - 1);
     for (const auto& [name, index] : p.placeholders) {
       if (name != inner) continue;
-      const std::string& value = value_text(partition.values[index]);
+      const std::string value = partition.value(index).text;
       if (encode)
         append_url_encoded(out, value);
       else
@@ -48,7 +46,9 @@ std::string fill(const std::string& text, const PartitionSettings& p, const Part
 }
 
 // Commits of a partition's reads carry its mark; the last cursor committed is
-// where the partition stands.
+// where the partition stands. A commit with a cursor is held back until the
+// next row, rewind or end: the end of a partition then commits its last rows,
+// its cursor and its status in one transaction, not two.
 class PartitionRows : public RowWriter {
  public:
   PartitionRows(RowWriter& rows, std::string key) : rows_(rows) {
@@ -56,32 +56,52 @@ class PartitionRows : public RowWriter {
     mark->key = std::move(key);
     reading_ = std::move(mark);
   }
-  void upsert(const Record& record) override { rows_.upsert(record); }
+  void upsert(const Record& record) override {
+    flush();
+    rows_.upsert(record);
+  }
   void reject(std::string_view raw, std::string_view reason, const Record* keyed) override {
+    flush();
     rows_.reject(raw, reason, keyed);
   }
   void commit(const Cursor* cursor, const RunCounters& io) override {
+    flush();
     if (!cursor) return rows_.commit(nullptr, io);
-    Cursor marked{cursor->text, cursor->instant, reading_};
-    rows_.commit(&marked, io);
-    last_ = marked;
+    held_.emplace(cursor->text, cursor->instant, reading_);
+    held_io_ = io;
+    last_ = *held_;
   }
-  void rewind() override { rows_.rewind(); }
-  std::int64_t uncommitted_rows() const override { return rows_.uncommitted_rows(); }
+  void rewind() override {
+    flush();
+    rows_.rewind();
+  }
+  std::int64_t uncommitted_rows() const override { return held_ ? 0 : rows_.uncommitted_rows(); }
   RunCounters counters() const override { return rows_.counters(); }
   std::vector<Cursor> take_committed_cursors() override { return rows_.take_committed_cursors(); }
 
-  // Ends the partition: its last cursor (or `start`) with the mark `end`.
+  // Hands on the commit held back.
+  void flush() {
+    if (!held_) return;
+    const Cursor cursor = std::move(*held_);
+    held_.reset();
+    rows_.commit(&cursor, held_io_);
+  }
+
+  // Ends the partition: its last cursor (or `start`) with the mark `end`,
+  // with the commit held back if there is one.
   void end(const Cursor& start, PartitionMark end, const RunCounters& io) {
     end.key = reading_->key;
+    held_.reset();
     const Cursor& at = last_ ? *last_ : start;
-    Cursor marked{at.text, at.instant, std::make_shared<PartitionMark>(std::move(end))};
+    const Cursor marked{at.text, at.instant, std::make_shared<PartitionMark>(std::move(end))};
     rows_.commit(&marked, io);
   }
 
  private:
   RowWriter& rows_;
   std::shared_ptr<const PartitionMark> reading_;
+  std::optional<Cursor> held_;  // a commit not handed on yet
+  RunCounters held_io_;
   std::optional<Cursor> last_;
 };
 
@@ -90,6 +110,68 @@ bool is_stop(const std::exception& e) {
 }
 
 }  // namespace
+
+namespace {
+
+void put_part(std::string& out, std::string_view part) {
+  const auto n = static_cast<std::uint32_t>(part.size());
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out.append(part);
+}
+
+constexpr std::uint32_t kAbsent = 0xffffffffU;
+
+}  // namespace
+
+void Partition::pack(std::string& out, std::string_view key, std::string_view version,
+                     const std::optional<std::string>& saved,
+                     const std::vector<FieldValue>& values) {
+  put_part(out, key);
+  put_part(out, version);
+  if (saved) {
+    put_part(out, *saved);
+  } else {
+    out.append(reinterpret_cast<const char*>(&kAbsent), sizeof kAbsent);
+  }
+  for (const FieldValue& v : values) {
+    out += static_cast<char>(v.kind);
+    put_part(out, v.text);
+  }
+}
+
+std::string_view Partition::field(std::size_t n) const {
+  std::size_t at = 0;
+  for (std::size_t i = 0;; ++i) {
+    if (i > 2) ++at;  // a value's kind
+    std::uint32_t length = 0;
+    std::memcpy(&length, packed_.data() + at, sizeof length);
+    at += sizeof length;
+    if (length == kAbsent) length = 0;
+    if (i == n) return packed_.substr(at, length);
+    at += length;
+  }
+}
+
+std::optional<std::string> Partition::saved() const {
+  std::size_t at = 0;
+  for (int i = 0; i < 2; ++i) {
+    std::uint32_t length = 0;
+    std::memcpy(&length, packed_.data() + at, sizeof length);
+    at += sizeof length + length;
+  }
+  std::uint32_t length = 0;
+  std::memcpy(&length, packed_.data() + at, sizeof length);
+  if (length == kAbsent) return std::nullopt;
+  return std::string(packed_.substr(at + sizeof length, length));
+}
+
+FieldValue Partition::value(std::size_t i) const {
+  FieldValue v;
+  const std::string_view text = field(3 + i);
+  v.kind = static_cast<ValueKind>(*(text.data() - sizeof(std::uint32_t) - 1));
+  v.text.assign(text);
+  return v;
+}
 
 PartitionPlan::PartitionPlan(Replica& replica, const StreamConfig& stream, bool full) {
   const PartitionSettings& p = stream.partitions;
@@ -100,44 +182,40 @@ PartitionPlan::PartitionPlan(Replica& replica, const StreamConfig& stream, bool 
         break;
       }
   auto saved = saved_partitions(replica, stream.name);
-  auto take = [&](Partition partition) {
+  std::vector<std::size_t> starts;
+  auto take = [&](const std::string& key, const std::string& version,
+                  const std::vector<FieldValue>& values) {
     ++live_;
-    const auto it = saved.find(partition.key);
+    std::optional<std::string> cursor;
+    const auto it = saved.find(key);
     if (it != saved.end()) {
-      const bool unchanged = it->second.parent_version &&
-                             *it->second.parent_version == partition.version;
-      partition.saved = it->second.cursor;
+      const bool unchanged = it->second.parent_version && *it->second.parent_version == version;
+      cursor = std::move(it->second.cursor);
       saved.erase(it);
       if (p.changed_only && unchanged && !full) return;
     }
-    read_.push_back(std::move(partition));
+    starts.push_back(packed_.size());
+    Partition::pack(packed_, key, version, cursor, values);
   };
   if (!p.parent.empty()) {
     std::vector<std::string> key_fields;
     for (const std::size_t k : p.key) key_fields.push_back(p.refs[k]);
-    parent_synced_ = for_each_parent_row(replica, p.parent_table, key_fields, p.refs, stream.name,
-                                         [&](const ParentRow& row) {
-                                           Partition partition;
-                                           partition.key = row.key;
-                                           partition.values = row.values;
-                                           partition.version = row.version;
-                                           take(std::move(partition));
-                                         });
-    if (!parent_synced_) return;  // nothing known of the parents: nothing is gone
+    parent_synced_ = for_each_parent_row(
+        replica, p.parent_table, key_fields, p.refs, stream.name,
+        [&](const ParentRow& row) { take(row.key, row.version, row.values); });
   } else {
-    for (const auto& values : p.fixed) {
-      Partition partition;
-      partition.values.resize(p.refs.size());
+    for (const auto& fixed : p.fixed) {
+      std::vector<FieldValue> values(p.refs.size());
       for (std::size_t i = 0; i < p.refs.size(); ++i)
-        for (const auto& [name, value] : values)
+        for (const auto& [name, value] : fixed)
           if (name == p.refs[i]) {
-            partition.values[i].kind = ValueKind::String;
-            partition.values[i].text = value;
+            values[i].kind = ValueKind::String;
+            values[i].text = value;
           }
       std::string key = "[";
       for (std::size_t i = 0; i < p.key.size(); ++i) {
         key += i ? ",\"" : "\"";
-        for (const char c : partition.values[p.key[i]].text) {
+        for (const char c : values[p.key[i]].text) {
           if (c == '"' || c == '\\') key += '\\';
           if (static_cast<unsigned char>(c) < 0x20) {
             char hex[8];
@@ -149,10 +227,15 @@ PartitionPlan::PartitionPlan(Replica& replica, const StreamConfig& stream, bool 
         }
         key += '"';
       }
-      partition.key = key + "]";
-      take(std::move(partition));
+      take(key + "]", "", values);
     }
   }
+  packed_.shrink_to_fit();
+  starts.push_back(packed_.size());
+  read_.reserve(starts.size() - 1);
+  for (std::size_t i = 0; i + 1 < starts.size(); ++i)
+    read_.emplace_back(std::string_view(packed_).substr(starts[i], starts[i + 1] - starts[i]));
+  if (!parent_synced_) return;  // nothing known of the parents: nothing is gone
   for (auto& [key, partition] : saved) gone_.push_back(key);
   std::sort(gone_.begin(), gone_.end());
 }
@@ -165,7 +248,7 @@ void PartitionPlan::ended(const Partition& p, Outcome outcome, const std::string
     if (failed_named_.size() < kPartitionsNamed) failed_named_.push_back(error);
   } else if (outcome == Outcome::NotFound) {
     ++not_found_;
-    not_found_keys_.push_back(p.key);
+    not_found_keys_.push_back(p.key());
     if (not_found_named_.size() < kPartitionsNamed) not_found_named_.push_back(error);
   }
 }
@@ -212,7 +295,7 @@ StreamConfig partition_stream(const StreamConfig& stream, const Partition& parti
   for (auto& [name, value] : s.params) value = fill(value, p, partition, false);
   s.added_fields.clear();
   for (const auto& [column, index] : p.columns) {
-    FieldValue f = partition.values[index];
+    FieldValue f = partition.value(index);
     f.name = column;
     s.added_fields.push_back(std::move(f));
   }
@@ -224,10 +307,11 @@ std::string partition_name(const StreamConfig& stream, const Partition& partitio
   std::string name;
   // The values of its placeholders, which set its requests apart; else its identity.
   for (const auto& [inner, index] : p.placeholders) {
-    if (partition.values[index].text.empty()) continue;
-    name += (name.empty() ? "" : ", ") + inner + "=" + partition.values[index].text;
+    const std::string value = partition.value(index).text;
+    if (value.empty()) continue;
+    name += (name.empty() ? "" : ", ") + inner + "=" + value;
   }
-  return name.empty() ? partition.key : name;
+  return name.empty() ? partition.key() : name;
 }
 
 std::int64_t read_partition(StreamRun& run, const Partition& partition, const Transport& net,
@@ -236,9 +320,10 @@ std::int64_t read_partition(StreamRun& run, const Partition& partition, const Tr
   const StreamConfig stream = partition_stream(run.stream, partition);
   PartitionPlan& plan = *run.partitions;
   Cursor start;
-  start.text = partition.saved && !run.full ? *partition.saved : stream.first_cursor();
+  const std::optional<std::string> saved = partition.saved();
+  start.text = saved && !run.full ? *saved : stream.first_cursor();
   const auto instant = parse_cursor(stream.cursor_format, start.text);
-  PartitionRows marked(rows, partition.key);
+  PartitionRows marked(rows, partition.key());
   const std::string name = partition_name(run.stream, partition);
   if (!instant) {
     const std::string error = name + ": the saved cursor is not a cursor value: \"" + start.text +
@@ -265,13 +350,16 @@ std::int64_t read_partition(StreamRun& run, const Partition& partition, const Tr
       repeats = read_unpaged(run.config, stream, net, marked, observer, io, committed, table_rows,
                              tally);
   } catch (const std::exception& e) {
-    if (is_stop(e)) throw;
-    rows.rewind();  // rethrows a failure of the replica itself
+    if (is_stop(e)) {
+      marked.flush();  // what was committed stays committed
+      throw;
+    }
+    marked.rewind();  // rethrows a failure of the replica itself
     const auto* refused = dynamic_cast<const PermanentError*>(&e);
     const long status = refused ? refused->http_status() : 0;
     if ((status == 404 || status == 410) && !run.stream.partitions.not_found_error) {
       marked.end(start,
-                 PartitionMark{{}, PartitionMark::State::NotFound, partition.version, e.what()},
+                 PartitionMark{{}, PartitionMark::State::NotFound, partition.version(), e.what()},
                  io);
       ended(PartitionPlan::Outcome::NotFound, name);
       return 0;
@@ -287,7 +375,7 @@ std::int64_t read_partition(StreamRun& run, const Partition& partition, const Tr
              PartitionMark{{},
                            repeats == 0 ? PartitionMark::State::Done
                                         : PartitionMark::State::Reading,
-                           partition.version,
+                           partition.version(),
                            {}},
              io);
   ended(PartitionPlan::Outcome::Done, "");

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
@@ -26,11 +27,29 @@ struct StreamRun;
 
 // One partition to read: its identity, its values (one per ref of the
 // stream's PartitionSettings), the parent row's version and where it starts.
-struct Partition {
-  std::string key;  // a JSON array: the parent row's key, or the fixed values
-  std::vector<FieldValue> values;
-  std::string version;               // the parent row's; "" for a fixed partition
-  std::optional<std::string> saved;  // its saved cursor
+// A view into the plan's one packed buffer: a plan of a million partitions
+// takes a hundred-odd bytes for each, not a handful of strings.
+class Partition {
+ public:
+  explicit Partition(std::string_view packed) : packed_(packed) {}
+  // The identity: a JSON array of the parent row's key, or of the fixed values.
+  std::string key() const { return std::string(field(0)); }
+  // The parent row's version; "" for a fixed partition.
+  std::string version() const { return std::string(field(1)); }
+  // Its saved cursor, if any.
+  std::optional<std::string> saved() const;
+  // Value `i` (of the stream's PartitionSettings::refs).
+  FieldValue value(std::size_t i) const;
+
+  // Appends a partition's packed form to `out`.
+  static void pack(std::string& out, std::string_view key, std::string_view version,
+                   const std::optional<std::string>& saved, const std::vector<FieldValue>& values);
+
+ private:
+  // The n-th length-prefixed part: key, version, saved, then each value
+  // (its kind the first byte).
+  std::string_view field(std::size_t n) const;
+  std::string_view packed_;
 };
 
 // Which partitions a run of a child stream reads, and how they went.
@@ -62,6 +81,7 @@ class PartitionPlan {
   std::vector<std::string> not_found_keys() const;
 
  private:
+  std::string packed_;  // every partition to read, packed one after another
   std::vector<Partition> read_;
   std::vector<std::string> gone_;
   std::vector<std::string> identity_;

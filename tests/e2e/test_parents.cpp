@@ -88,11 +88,21 @@ GithubReplica read_github(const std::string& db) {
     q.executeStep();
     return q.getColumn(0).getInt() == 1;
   };
+  // A run killed early may leave a table without a row yet, or no table.
+  auto has_column = [&](const char* table, const char* column) {
+    SQLite::Statement q(d, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2");
+    q.bind(1, table);
+    q.bind(2, column);
+    q.executeStep();
+    return q.getColumn(0).getInt() == 1;
+  };
   GithubReplica r;
+  if (!has_column("repos", "name")) return r;
   const std::string live_repos = has_marks("repos") ? " WHERE _tsync_deleted_at IS NULL" : "";
   SQLite::Statement repos(d, "SELECT name, updated_at FROM repos" + live_repos);
   while (repos.executeStep())
     r.repos[repos.getColumn(0).getString()] = utc(repos.getColumn(1).getString());
+  if (!has_column("issues", "repos_id")) return r;
   const bool issue_marks = has_marks("issues");
   SQLite::Statement issues(
       d, std::string("SELECT owner, repo, number, updated_at, repos_id, ") +
@@ -106,6 +116,7 @@ GithubReplica read_github(const std::string& db) {
     r.issues[{issues.getColumn(0).getString(), issues.getColumn(1).getString(),
               issues.getColumn(2).getInt64()}] = utc(issues.getColumn(3).getString());
   }
+  if (!has_column("comments", "issues_owner")) return r;
   const bool comment_marks = has_marks("comments");
   SQLite::Statement comments(
       d, std::string("SELECT id, updated_at, issues_owner, issues_repo, issues_number, ") +
