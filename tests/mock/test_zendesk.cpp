@@ -270,6 +270,26 @@ TEST_SUITE("mock_zendesk") {
     CHECK_THROWS_AS(api.zendesk().delete_ticket(99), std::out_of_range);
   }
 
+  TEST_CASE("a ticket changed while the export is read comes again at its end") {
+    MockApi api;
+    const int port = api.start();
+    api.serve_zendesk(zendesk_sizes(10, 1));
+    const Reply first = fetch_reply(port, kExport + "?start_time=0&per_page=4");
+    const std::vector<std::int64_t> read = int_ids(first, "tickets");
+    REQUIRE(read.size() == 4);
+    api.zendesk().delete_ticket(read[1]);
+    std::vector<std::int64_t> rest;
+    Reply page = fetch_url(text_of(first["after_url"]));
+    while (true) {
+      for (const std::int64_t id : int_ids(page, "tickets")) rest.push_back(id);
+      if (page["end_of_stream"].IsTrue()) break;
+      page = fetch_url(text_of(page["after_url"]));
+    }
+    REQUIRE(rest.size() == 7);
+    CHECK(rest.back() == read[1]);
+    CHECK(text_of(page["tickets"][page["tickets"].Size() - 1]["status"]) == "deleted");
+  }
+
   TEST_CASE("audits page by page size with meta.has_more and links.next") {
     MockApi api;
     const int port = api.start();
