@@ -351,6 +351,11 @@ TEST_SUITE("mock_zendesk") {
     CHECK(
         raw_get(port, audits_path(ticket.id) + "?page[after]=" + cursor + "&page[before]=" + cursor)
             .status == 400);
+    const Raw bad = raw_get(port, audits_path(ticket.id) + "?page[after]=%25%25");
+    CHECK(bad.status == 400);
+    CHECK(
+        bad.body ==
+        R"({"error":"InvalidPaginationParameter","description":"page[after] is not a cursor of these audits"})");
     // Another ticket's cursor is no cursor of these audits.
     CHECK(raw_get(port, audits_path(ticket.id + 1) + "?page[after]=" + cursor).status == 400);
   }
