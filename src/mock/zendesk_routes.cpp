@@ -72,12 +72,9 @@ std::string encode_cursor(const std::string& text) {
 
 std::optional<std::string> decode_cursor(std::string text) {
   for (char& c : text) {
-    if (c == '-')
-      c = '+';
-    else if (c == '_')
-      c = '/';
-    else if (c == '+' || c == '/')
-      return std::nullopt;
+    if (c == '+' || c == '/') return std::nullopt;
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
   }
   return base64_decode(text);
 }
@@ -188,11 +185,11 @@ NestedAnswer audits_answer(const ZendeskTickets& tickets, const httplib::Request
   if (request.has_param("page[after]") && request.has_param("page[before]"))
     return bad_page("page[after] and page[before] cannot be passed together");
   std::int64_t after = 0, before = 0;
-  for (const char* name : {"page[after]", "page[before]"}) {
+  for (auto [name, id] : {std::pair{"page[after]", &after}, std::pair{"page[before]", &before}}) {
     if (!request.has_param(name)) continue;
-    const auto id = read_audit_cursor(request.get_param_value(name));
-    if (!id) return bad_page(std::string(name) + " is not a cursor of these audits");
-    (name[5] == 'a' ? after : before) = *id;
+    const auto read = read_audit_cursor(request.get_param_value(name));
+    if (!read) return bad_page(std::string(name) + " is not a cursor of these audits");
+    *id = *read;
   }
   const AuditAnswer found = tickets.list_audits(ticket_id, after, before, *size);
   if (found.missing == AuditAnswer::Missing::Ticket) return not_found();
