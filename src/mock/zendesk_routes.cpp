@@ -239,6 +239,14 @@ NestedAnswer zendesk_answer(const ZendeskTickets& tickets, const httplib::Reques
     if (!id) return not_found();
     return audits_answer(tickets, request, *id, origin);
   }
+  const std::string suffix = ".json";
+  if (parts.size() == 4 && parts[2] == "tickets" && parts[3].size() > suffix.size() &&
+      parts[3].compare(parts[3].size() - suffix.size(), suffix.size(), suffix) == 0) {
+    const auto id = digits(parts[3].substr(0, parts[3].size() - suffix.size()));
+    const auto found = id ? tickets.ticket(*id, origin) : std::nullopt;
+    if (!found) return not_found();
+    return json(200, "{\"ticket\":" + *found + "}");
+  }
   return zendesk_error(404, "InvalidEndpoint", "Not found");
 }
 

@@ -15,6 +15,8 @@
 //       [...], "meta": {"has_more", "after_cursor", "before_cursor"}, "links":
 //       {"prev", "next"}}, ascending by created_at; a missing or deleted ticket
 //       404 {"error": "RecordNotFound", "description": "Not found"}.
+//   GET /api/v2/tickets/{ticket_id}.json           {"ticket": {...}}, the URL a
+//       ticket's "url" names; 404 as above.
 
 #include <string>
 

@@ -309,6 +309,15 @@ ExportPage ZendeskTickets::export_tickets(ExportPosition after, std::size_t coun
   return page;
 }
 
+std::optional<std::string> ZendeskTickets::ticket(std::int64_t id,
+                                                  const std::string& origin) const {
+  const std::lock_guard lock(mutex_);
+  if (id < 1 || id > static_cast<std::int64_t>(tickets_.size())) return std::nullopt;
+  const ZendeskTicket& found = tickets_[static_cast<std::size_t>(id - 1)];
+  if (found.status == "deleted") return std::nullopt;
+  return ticket_json(found, origin);
+}
+
 AuditAnswer ZendeskTickets::list_audits(std::int64_t ticket_id, std::int64_t after_id,
                                         std::int64_t before_id, std::size_t count) const {
   const std::lock_guard lock(mutex_);

@@ -133,6 +133,8 @@ class ZendeskTickets {
   // when that audit is not the ticket's.
   ExportPage export_tickets(ExportPosition after, std::size_t count,
                             const std::string& origin) const;
+  // One ticket's JSON; nullopt when it is not served or deleted.
+  std::optional<std::string> ticket(std::int64_t id, const std::string& origin) const;
   AuditAnswer list_audits(std::int64_t ticket_id, std::int64_t after_id, std::int64_t before_id,
                           std::size_t count) const;
 

@@ -370,10 +370,18 @@ TEST_SUITE("mock_zendesk") {
     CHECK(missing.body == not_found);
     CHECK(raw_get(port, "/api/v2/tickets/abc/audits.json").body == not_found);
     CHECK(raw_get(port, audits_path(2)).status == 200);
+    // The URL a ticket names answers it alone.
+    const Reply one = fetch_reply(port, "/api/v2/tickets/2.json");
+    CHECK(one.status == 200);
+    CHECK(text_of(one["ticket"]["url"]) ==
+          "http://127.0.0.1:" + std::to_string(port) + "/api/v2/tickets/2.json");
+    CHECK(one["ticket"]["id"].GetInt64() == 2);
     api.zendesk().delete_ticket(2);
     const Raw deleted = raw_get(port, audits_path(2));
     CHECK(deleted.status == 404);
     CHECK(deleted.body == not_found);
+    CHECK(raw_get(port, "/api/v2/tickets/2.json").body == not_found);
+    CHECK(raw_get(port, "/api/v2/tickets/99.json").status == 404);
   }
 
   TEST_CASE("an updated ticket's new audit is its last, and paging sees it") {
