@@ -77,7 +77,9 @@ void DataRoutes::serve(const httplib::Request& request, httplib::Response& respo
 
 void DataRoutes::serve_nested(const httplib::Request& request, httplib::Response& response) {
   std::shared_ptr<void> ticket = sources_.load.start(request.path);
-  const std::string since_text = request.get_param_value("since");
+  // Zendesk's export names its since start_time.
+  const std::string since_text =
+      request.get_param_value(request.path.rfind("/api/v2/", 0) == 0 ? "start_time" : "since");
   const std::size_t request_number = sources_.log.number_next();
   if (const auto request_hook = sources_.log.log(request, request.path, since_text))
     request_hook(request_number);

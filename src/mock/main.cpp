@@ -48,9 +48,11 @@ int main(int argc, char** argv) {
       "  /admin/github/add_comment?repo=NAME&number=N\n"
       "With --stripe: /admin/stripe/change?count=N (a line added to each of N invoices),\n"
       "  /admin/stripe/remove?invoice=ID\n"
-      "GET /admin/stats[?endpoint=P], /admin/github/stats and /admin/stripe/stats report\n"
-      "counts; GET /admin/load[?endpoint=P] the most data requests in flight at once and the\n"
-      "most started within any second (all endpoints or P).\n"
+      "With --zendesk: /admin/zendesk/update?count=N (a new audit on each of N tickets),\n"
+      "  /admin/zendesk/add_ticket, /admin/zendesk/delete_ticket?id=N\n"
+      "GET /admin/stats[?endpoint=P], /admin/github/stats, /admin/stripe/stats and\n"
+      "/admin/zendesk/stats report counts; GET /admin/load[?endpoint=P] the most data\n"
+      "requests in flight at once and the most started within any second (all endpoints or P).\n"
       "Signing in (POST), for --auth and auth= of session and oauth2:\n"
       "  /auth/session_token/login   JSON {\"username\", \"password\"} -> {\"token\"}\n"
       "  /oauth/v1/token             form-encoded grant_type=client_credentials or\n"
@@ -63,7 +65,8 @@ int main(int argc, char** argv) {
                  "Records per response at most, 0 for all; with --paging, the default page size "
                  "(0: the API's)")
       ->capture_default_str();
-  app.add_option("--seed", options.seed, "Seed of the generated users and of --github and --stripe")
+  app.add_option("--seed", options.seed,
+                 "Seed of the generated users and of --github, --stripe and --zendesk")
       ->capture_default_str();
   app.add_option("--updated-within-days", options.updated_within_days,
                  "Above 0: the users' updatedAt values fall within this many days before the "
@@ -175,6 +178,16 @@ int main(int argc, char** argv) {
                  "Serve Stripe-shaped nested resources: INVOICES invoices (/v1/invoices) with "
                  "LINES lines each (default 20:3), paged by has_more and starting_after")
       ->type_name("INVOICES[:LINES]");
+  std::string zendesk_text;
+  app.add_option("--zendesk", zendesk_text,
+                 "Serve Zendesk-shaped nested resources: TICKETS tickets through the incremental "
+                 "cursor export (/api/v2/incremental/tickets/cursor.json) with AUDITS audits each "
+                 "(/api/v2/tickets/ID/audits.json; default 20:3)")
+      ->type_name("TICKETS[:AUDITS]");
+  bool zendesk_refuse_recent = false;
+  app.add_flag("--zendesk-refuse-recent", zendesk_refuse_recent,
+               "Answer an export's start_time within the last minute with 400 \"Too recent "
+               "start_time\", as Zendesk does");
   std::vector<std::string> endpoint_texts;
   app.add_option("--endpoint", endpoint_texts, tsync::mock::kEndpointSpecHelp)
       ->type_name("SPEC")
@@ -192,6 +205,7 @@ int main(int argc, char** argv) {
 
   std::optional<tsync::mock::GithubOptions> github;
   std::optional<tsync::mock::StripeOptions> stripe;
+  std::optional<tsync::mock::ZendeskOptions> zendesk;
   try {
     if (!github_text.empty()) github = tsync::mock::parse_github_spec(github_text);
   } catch (const std::invalid_argument& e) {
@@ -206,6 +220,14 @@ int main(int argc, char** argv) {
                  e.what());
     return 2;
   }
+  try {
+    if (!zendesk_text.empty()) zendesk = tsync::mock::parse_zendesk_spec(zendesk_text);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "tsync-mock-api: error: --zendesk \"%s\": %s\n", zendesk_text.c_str(),
+                 e.what());
+    return 2;
+  }
+  if (zendesk) zendesk->refuse_recent_start_time = zendesk_refuse_recent;
 
   std::vector<tsync::mock::EndpointSpec> endpoints;
   for (const std::string& text : endpoint_texts) {
@@ -248,6 +270,7 @@ int main(int argc, char** argv) {
     }
     if (github) api.serve_github(*github);
     if (stripe) api.serve_stripe(*stripe);
+    if (zendesk) api.serve_zendesk(*zendesk);
     const int bound = api.start(port);
     std::printf("tsync-mock-api: serving %zu users at http://127.0.0.1:%d%s\n", api.store().size(),
                 bound, tsync::mock::kUsersPath);
@@ -281,6 +304,19 @@ int main(int argc, char** argv) {
           "tsync-mock-api: serving %zu invoice lines at %s (and each invoice's)\n", lines,
           api.url("/v1/invoices/" +
                   (invoices.empty() ? std::string("INVOICE") : invoices.front().id) + "/lines")
+              .c_str());
+    }
+    if (zendesk) {
+      const auto tickets = api.zendesk().tickets();
+      std::size_t audits = 0;
+      for (const auto& ticket : tickets) audits += ticket.audits.size();
+      std::printf("tsync-mock-api: serving %zu Zendesk tickets at %s?start_time=0\n",
+                  tickets.size(), api.url("/api/v2/incremental/tickets/cursor.json").c_str());
+      std::printf(
+          "tsync-mock-api: serving %zu ticket audits at %s (and each ticket's)\n", audits,
+          api.url("/api/v2/tickets/" +
+                  (tickets.empty() ? std::string("ID") : std::to_string(tickets.front().id)) +
+                  "/audits.json")
               .c_str());
     }
     if (sessions)

@@ -18,6 +18,7 @@
 #include "mock/nested_routes.hpp"
 #include "mock/request_log.hpp"
 #include "mock/session_login.hpp"
+#include "mock/zendesk_admin.hpp"
 
 #include <sys/socket.h>
 
@@ -58,7 +59,8 @@ struct MockApi::Impl {
   ChangeClock clock;
   GithubOrg github{clock};
   StripeInvoices stripe{clock};
-  NestedRoutes nested{github, stripe};
+  ZendeskTickets zendesk{clock};
+  NestedRoutes nested{github, stripe, zendesk};
   std::uint64_t seed;  // of the nested resources
   std::atomic<bool> stopping{false};
   DataRoutes data;
@@ -95,6 +97,7 @@ void MockApi::Impl::configure() {
   login.add_route(server);
   token.add_route(server);
   add_nested_admin_routes(server, github, stripe);
+  add_zendesk_admin_routes(server, zendesk);
   // Last: its routes take every GET path the others did not.
   data.add_routes(server);
 }
@@ -225,6 +228,16 @@ std::string MockApi::serve_stripe(const StripeOptions& options) {
 StripeInvoices& MockApi::stripe() {
   if (!impl_->stripe.serving()) throw std::logic_error("no Stripe resources are served");
   return impl_->stripe;
+}
+
+std::string MockApi::serve_zendesk(const ZendeskOptions& options) {
+  impl_->zendesk.serve(options, impl_->seed);
+  return url("/api/v2/incremental/tickets/cursor.json");
+}
+
+ZendeskTickets& MockApi::zendesk() {
+  if (!impl_->zendesk.serving()) throw std::logic_error("no Zendesk tickets are served");
+  return impl_->zendesk;
 }
 
 std::size_t MockApi::request_count() const { return impl_->log.count(); }

@@ -22,6 +22,7 @@
 #include "mock/token_endpoint.hpp"
 #include "mock/user_store.hpp"
 #include "mock/users_endpoint.hpp"
+#include "mock/zendesk_tickets.hpp"
 
 namespace tsync::mock {
 
@@ -49,9 +50,9 @@ namespace tsync::mock {
 //                                          for other credentials, 400 for another
 //                                          body (errors as JSON)
 //   POST /oauth/v1/token                   the OAuth2 token endpoint (OAuthOptions)
-//   GET  /orgs/.., /repos/.., /v1/invoices..
+//   GET  /orgs/.., /repos/.., /v1/invoices.., /api/v2/..
 //                                          the nested resources, once served
-//                                          (serve_github, serve_stripe)
+//                                          (serve_github, serve_stripe, serve_zendesk)
 // and for a generic endpoint P (answering {"records":..,"fields":..,"requests":..},
 // 404 for an unknown P, 400 for a bad value):
 //   POST /admin/mutate?endpoint=P&update=N&add=M     RecordStore::mutate(N, M)
@@ -127,6 +128,13 @@ class MockApi {
   // check_stripe refuses.
   std::string serve_stripe(const StripeOptions& options = {});
   StripeInvoices& stripe();
+  // The same for Zendesk-shaped tickets, read through the incremental cursor
+  // export, and their audits (zendesk_routes.hpp, zendesk_admin.hpp); returns
+  // url("/api/v2/incremental/tickets/cursor.json"). Throws
+  // std::invalid_argument for options that check_zendesk refuses. The
+  // export's start_time is logged as since (since_log).
+  std::string serve_zendesk(const ZendeskOptions& options = {});
+  ZendeskTickets& zendesk();
 
   // Replaces the token endpoint's settings; the current refresh token becomes
   // options.refresh_token. Access tokens issued before keep their expiry.

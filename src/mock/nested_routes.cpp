@@ -12,6 +12,7 @@
 #include "mock/github_org.hpp"
 #include "mock/paging.hpp"
 #include "mock/stripe_invoices.hpp"
+#include "mock/zendesk_routes.hpp"
 
 namespace tsync::mock {
 namespace {
@@ -244,12 +245,14 @@ bool NestedRoutes::serves(const std::string& path) const {
   const auto starts = [&path](const char* prefix) { return path.rfind(prefix, 0) == 0; };
   if ((starts("/orgs/") || starts("/repos/") || starts("/repositories/")) && github_.serving())
     return true;
+  if (zendesk_serves(zendesk_, path)) return true;
   return (path == "/v1/invoices" || starts("/v1/invoices/")) && stripe_.serving();
 }
 
 NestedAnswer NestedRoutes::answer(const httplib::Request& request,
                                   const std::string& origin) const {
   const std::vector<std::string> parts = split_path(request.path);
+  if (parts.front() == "api") return zendesk_answer(zendesk_, request, origin);
   if (parts.front() == "v1") return stripe(request, parts);
   return github(request, parts, origin);
 }

@@ -18,6 +18,7 @@
 //     GET /v1/invoices                   newest first
 //     GET /v1/invoices/{invoice}         one invoice
 //     GET /v1/invoices/{invoice}/lines   in the invoice's order
+//   Zendesk (when ZendeskTickets serves): zendesk_routes.hpp.
 // DataRoutes counts, logs, delays and faults them as every data request.
 
 #include <string>
@@ -30,6 +31,7 @@ namespace tsync::mock {
 
 class GithubOrg;
 class StripeInvoices;
+class ZendeskTickets;
 
 // One answer, made whole before it is sent.
 struct NestedAnswer {
@@ -40,12 +42,13 @@ struct NestedAnswer {
 
 class NestedRoutes {
  public:
-  // Both outlive this.
-  NestedRoutes(const GithubOrg& github, const StripeInvoices& stripe)
-      : github_(github), stripe_(stripe) {}
+  // All outlive this.
+  NestedRoutes(const GithubOrg& github, const StripeInvoices& stripe, const ZendeskTickets& zendesk)
+      : github_(github), stripe_(stripe), zendesk_(zendesk) {}
 
   // Whether a GET of `path` is one of theirs: under /orgs/, /repos/ or /repositories/ while
-  // GitHub is served, /v1/invoices and under it while Stripe is.
+  // GitHub is served, /v1/invoices and under it while Stripe is, under /api/v2/
+  // while Zendesk is.
   bool serves(const std::string& path) const;
   // The answer to `request`, whose path serves() took; `origin`
   // ("http://host:port") begins the URLs of the Link header and the records.
@@ -58,6 +61,7 @@ class NestedRoutes {
 
   const GithubOrg& github_;
   const StripeInvoices& stripe_;
+  const ZendeskTickets& zendesk_;
 };
 
 }  // namespace tsync::mock
