@@ -182,7 +182,7 @@ PartitionPlan::PartitionPlan(Replica& replica, const StreamConfig& stream, bool 
         break;
       }
   auto saved = saved_partitions(replica, stream.name);
-  std::vector<std::size_t> starts;
+  std::string packed;
   auto take = [&](const std::string& key, const std::string& version,
                   const std::vector<FieldValue>& values) {
     ++live_;
@@ -194,8 +194,9 @@ PartitionPlan::PartitionPlan(Replica& replica, const StreamConfig& stream, bool 
       saved.erase(it);
       if (p.changed_only && unchanged && !full) return;
     }
-    starts.push_back(packed_.size());
-    Partition::pack(packed_, key, version, cursor, values);
+    packed.clear();
+    Partition::pack(packed, key, version, cursor, values);
+    read_.emplace_back(keep(packed));
   };
   if (!p.parent.empty()) {
     std::vector<std::string> key_fields;
@@ -230,14 +231,23 @@ PartitionPlan::PartitionPlan(Replica& replica, const StreamConfig& stream, bool 
       take(key + "]", "", values);
     }
   }
-  packed_.shrink_to_fit();
-  starts.push_back(packed_.size());
-  read_.reserve(starts.size() - 1);
-  for (std::size_t i = 0; i + 1 < starts.size(); ++i)
-    read_.emplace_back(std::string_view(packed_).substr(starts[i], starts[i + 1] - starts[i]));
+  read_.shrink_to_fit();
   if (!parent_synced_) return;  // nothing known of the parents: nothing is gone
   for (auto& [key, partition] : saved) gone_.push_back(key);
   std::sort(gone_.begin(), gone_.end());
+}
+
+std::string_view PartitionPlan::keep(std::string_view packed) {
+  constexpr std::size_t kChunk = 1 << 20;
+  if (chunks_.empty() || chunk_used_ + packed.size() > chunk_size_) {
+    chunk_size_ = std::max(kChunk, packed.size());
+    chunks_.push_back(std::make_unique<char[]>(chunk_size_));
+    chunk_used_ = 0;
+  }
+  char* at = chunks_.back().get() + chunk_used_;
+  std::memcpy(at, packed.data(), packed.size());
+  chunk_used_ += packed.size();
+  return {at, packed.size()};
 }
 
 void PartitionPlan::ended(const Partition& p, Outcome outcome, const std::string& error) {

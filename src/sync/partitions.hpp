@@ -81,8 +81,13 @@ class PartitionPlan {
   std::vector<std::string> not_found_keys() const;
 
  private:
-  std::string packed_;  // every partition to read, packed one after another
+  // Every partition to read, packed one after another in chunks that never
+  // move (so the views stay valid, and the plan never holds two copies).
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::size_t chunk_used_ = 0, chunk_size_ = 0;
   std::vector<Partition> read_;
+  // Keeps `packed` in the chunks and returns the view of it.
+  std::string_view keep(std::string_view packed);
   std::vector<std::string> gone_;
   std::vector<std::string> identity_;
   std::size_t live_ = 0;

@@ -275,6 +275,65 @@ TEST_SUITE("parents") {
     check_stripe();
   }
 
+  TEST_CASE("docs' Zendesk configuration: audits read only for the tickets that changed") {
+    e2e::Scene scene(small_mock());
+    auto& [dir, api] = scene;
+    tsync::mock::ZendeskOptions zendesk;
+    zendesk.tickets = 60;
+    zendesk.audits = 3;
+    api.serve_zendesk(zendesk);
+    const Runner run{dir};
+    run.write(documented_configuration("zendesk", origin_of(api), run.db()));
+    auto check_zendesk = [&] {
+      std::set<std::int64_t> tickets, audits, stored_tickets, stored_audits;
+      for (const auto& ticket : api.zendesk().tickets()) {
+        tickets.insert(ticket.id);
+        for (const auto& audit : ticket.audits) audits.insert(audit.id);
+      }
+      SQLite::Database d(run.db(), SQLite::OPEN_READONLY);
+      SQLite::Statement t(d, "SELECT id FROM tickets WHERE status <> 'deleted'");
+      while (t.executeStep()) stored_tickets.insert(t.getColumn(0).getInt64());
+      SQLite::Statement a(d, "SELECT a.id FROM audits a JOIN tickets t ON t.id = a.tickets_id "
+                             "WHERE t.status <> 'deleted'");
+      while (a.executeStep()) stored_audits.insert(a.getColumn(0).getInt64());
+      CHECK(stored_tickets == tickets);
+      CHECK(stored_audits == audits);
+    };
+    auto audits_asked = [&](std::size_t from) {
+      std::set<std::string> asked;
+      const auto targets = api.target_log();
+      for (std::size_t i = from; i < targets.size(); ++i)
+        if (targets[i].find("/audits.json") != std::string::npos)
+          asked.insert(targets[i].substr(0, targets[i].find("/audits.json")));
+      return asked;
+    };
+
+    std::size_t before = api.target_log().size();
+    auto r = run.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    check_zendesk();
+    CHECK(audits_asked(before).size() == 60);
+
+    // Five tickets change (each gets an audit): only their audits are read.
+    const std::vector<std::int64_t> changed = api.zendesk().update(5);
+    before = api.target_log().size();
+    r = run.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    check_zendesk();
+    const auto asked = audits_asked(before);
+    CHECK(asked.size() == 5);
+    for (const std::int64_t id : changed)
+      CHECK(asked.count("/api/v2/tickets/" + std::to_string(id)) == 1);
+
+    // A deleted ticket comes once more with status "deleted"; its audits answer
+    // 404, read as empty.
+    api.zendesk().delete_ticket(changed.front());
+    r = run.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK((r.out + r.err).find("answered 404 or 410") != std::string::npos);
+    check_zendesk();
+  }
+
   TEST_CASE("docs' fixed-list configuration: the issues of two named repositories") {
     e2e::Scene scene(small_mock());
     auto& [dir, api] = scene;
