@@ -62,6 +62,7 @@ void ReplicaWriter::fail(const SQLite::Exception& e) const {
 void ReplicaWriter::begin() {
   if (transaction_) return;
   transaction_.emplace(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
+  cursor_at_begin_ = cursor_text_;
   if (stage_after_ > 0) rows_at_begin_ = table_->estimated_rows();
 }
 
@@ -272,26 +273,34 @@ void ReplicaWriter::log_run(std::string_view status, std::string_view error,
   stmt.reset();
 }
 
+void ReplicaWriter::save_cursor(const Cursor& cursor) {
+  try {
+    begin();
+    if (cursor.partition) return save_partition(cursor);
+    // A full pass never moves the saved cursor below where it was.
+    if (floor_ && cursor.instant <= *floor_) return;
+    SQLite::Statement& stmt = *save_cursor_;
+    stmt.bind(1, stream_);
+    stmt.bind(2, cursor.text);
+    stmt.bind(3, format_utc(cursor.instant));
+    stmt.bind(4, table_->spec().table);
+    stmt.exec();
+    stmt.reset();
+    cursor_text_ = cursor.text;
+  } catch (const SQLite::Exception& e) {
+    save_cursor_->tryReset();
+    if (save_partition_) save_partition_->tryReset();
+    rollback();
+    fail(e);
+  }
+}
+
 void ReplicaWriter::commit(const Cursor* cursor, const RunCounters& io) {
   try {
     begin();
     apply_stage();
-    std::string previous = cursor_text_;
-    if (cursor && cursor->partition) {
-      save_partition(*cursor);
-      cursor = nullptr;
-    }
-    // A full pass never moves the saved cursor below where it was.
-    if (cursor && !(floor_ && cursor->instant <= *floor_)) {
-      SQLite::Statement& stmt = *save_cursor_;
-      stmt.bind(1, stream_);
-      stmt.bind(2, cursor->text);
-      stmt.bind(3, format_utc(cursor->instant));
-      stmt.bind(4, table_->spec().table);
-      stmt.exec();
-      stmt.reset();
-      cursor_text_ = cursor->text;
-    }
+    const std::string previous = cursor_at_begin_;
+    if (cursor) save_cursor(*cursor);
     try {
       log_run("running", "", io);
       transaction_->commit();
@@ -379,6 +388,7 @@ std::int64_t ReplicaWriter::remove_partition(const std::string& key,
 
 void ReplicaWriter::rollback() {
   const bool open = transaction_.has_value();
+  if (open) cursor_text_ = cursor_at_begin_;
   transaction_.reset();
   if (table_) table_->discard_stage();  // the rollback removed the staged rows, and their table
   pending_ = committed_;

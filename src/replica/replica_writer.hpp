@@ -77,6 +77,9 @@ class ReplicaWriter {
   // (a partition's cursor, in _partition, when it names one).
   // `io` carries the request/retry/byte counts to log; row counts are the writer's.
   void commit(const Cursor* cursor, const RunCounters& io);
+  // Saves `cursor` in the open transaction (opening one) as commit() would,
+  // without committing: a later commit() makes it durable with the rows before it.
+  void save_cursor(const Cursor& cursor);
   // Discards everything since the last commit.
   void rollback();
   // Ends the run: rolls back anything uncommitted and records the final status
@@ -118,6 +121,7 @@ class ReplicaWriter {
   Replica& replica_;
   std::string stream_;
   std::string cursor_text_;  // the cursor last committed (or before the run)
+  std::string cursor_at_begin_;  // cursor_text_ when the open transaction began
   std::int64_t run_id_ = 0;
   std::optional<SQLite::Transaction> transaction_;
   std::optional<TableWriter> table_;

@@ -85,22 +85,36 @@ void StreamLedger::rethrow_failure() const {
   if (failure) std::rethrow_exception(failure);
 }
 
-void StreamLedger::apply(std::vector<Item>& items, const std::optional<Cursor>& cursor) noexcept {
+void StreamLedger::hand_over(Unit unit) {
+  const std::lock_guard lock(mutex_);
+  inbox_.push_back(std::move(unit));
+}
+
+void StreamLedger::apply() noexcept {
+  std::vector<Unit> units;
   {
     const std::lock_guard lock(mutex_);
-    if (failure_) return;
+    units.swap(inbox_);
+    if (failure_ || units.empty()) return;
   }
   try {
-    for (const Item& item : items) {
-      if (item.reject)
-        writer_.reject(item.raw, item.reason, item.keyed ? &item.record : nullptr);
-      else
-        writer_.upsert(item.record);
+    const Cursor* last = nullptr;
+    for (Unit& unit : units) {
+      if (last) writer_.save_cursor(*last);
+      for (const Item& item : unit.items) {
+        if (item.reject)
+          writer_.reject(item.raw, item.reason, item.keyed ? &item.record : nullptr);
+        else
+          writer_.upsert(item.record);
+      }
+      last = unit.cursor ? &*unit.cursor : nullptr;
     }
-    writer_.commit(cursor ? &*cursor : nullptr, io());
+    writer_.commit(last, io());
     const std::lock_guard lock(mutex_);
     counters_ = writer_.counters();
-    if (cursor && !cursor->partition) committed_.push_back(*cursor);  // as BackgroundWriter
+    // As BackgroundWriter: a partition's cursor is not announced.
+    for (const Unit& unit : units)
+      if (unit.cursor && !unit.cursor->partition) committed_.push_back(*unit.cursor);
   } catch (...) {
     writer_.rollback();
     const std::lock_guard lock(mutex_);
@@ -139,11 +153,11 @@ void UnitWriter::reject(std::string_view raw, std::string_view reason, const Rec
 
 void UnitWriter::hand_over(const std::optional<Cursor>& cursor) {
   ledger_.rethrow_failure();
-  auto items = std::make_shared<std::vector<StreamLedger::Item>>(std::move(items_));
+  ledger_.hand_over(StreamLedger::Unit{std::move(items_), cursor});
   items_.clear();
   fields_ = 0;
   StreamLedger* ledger = &ledger_;
-  queue_.post([ledger, items, cursor] { ledger->apply(*items, cursor); });
+  queue_.post([ledger] { ledger->apply(); });
 }
 
 void UnitWriter::commit(const Cursor* cursor, const RunCounters& io) {

@@ -98,10 +98,19 @@ class StreamLedger {
     bool keyed = false;
     std::string raw, reason;
   };
-  // On the WriteQueue's thread: writes `items` and commits them, with the
-  // cursor when given, in one transaction. After a failure the transaction is
-  // rolled back and nothing more of the stream is written.
-  void apply(std::vector<Item>& items, const std::optional<Cursor>& cursor) noexcept;
+  // A unit of work: rows, then the cursor they complete, if any.
+  struct Unit {
+    std::vector<Item> items;
+    std::optional<Cursor> cursor;
+  };
+  // Hands a unit over, to be written by the next apply().
+  void hand_over(Unit unit);
+  // On the WriteQueue's thread: writes every unit handed over so far, in order,
+  // each unit's cursor saved after its rows, and commits them in one
+  // transaction (units that wait together commit together: fewer, larger
+  // transactions when the writer is the bottleneck). After a failure the
+  // transaction is rolled back and nothing more of the stream is written.
+  void apply() noexcept;
 
  private:
   ReplicaWriter& writer_;
@@ -110,6 +119,7 @@ class StreamLedger {
   RunCounters counters_;
   std::vector<Cursor> committed_;
   std::exception_ptr failure_;
+  std::vector<Unit> inbox_;  // handed over, not yet written
 };
 
 // The writes of one chain of pages in a run with requests in flight. Rows are
