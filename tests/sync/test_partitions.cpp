@@ -19,6 +19,7 @@
 #include "config/config.hpp"
 #include "support/e2e_support.hpp"
 #include "support/local_server.hpp"
+#include "support/process.hpp"
 #include "sync/sync.hpp"
 
 namespace {
@@ -241,6 +242,21 @@ TEST_SUITE("partitions") {
     // --full reads every partition whole.
     REQUIRE(sync(cfg, {}, true).at(1).status == "ok");
     CHECK(b.asked() == std::set<std::string>{"api", "ops", "web"});
+
+    // tsync reset --stream cards forgets the partition cursors: every partition
+    // is read from the start again.
+    const auto r = proc::run({TSYNC_BINARY, "reset", "--db", db, "--stream", "cards"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find("cards: the cursors of 3 partitions forgotten") != std::string::npos);
+    CHECK(count(db, "SELECT count(*) FROM _partition") == 0);
+    REQUIRE(sync(cfg).at(1).status == "ok");
+    {
+      const std::lock_guard lock(b.mutex);
+      for (const char* first : {"/acme/api/cards?since=0001-01-01T00%3A00%3A00Z",
+                                "/acme/web/cards?since=0001-01-01T00%3A00%3A00Z"})
+        CHECK(std::find(b.card_targets.begin(), b.card_targets.end(), first) !=
+              b.card_targets.end());
+    }
   }
 
   TEST_CASE("a child answered 404 is an empty partition, and not_found error makes it fail") {
