@@ -348,6 +348,15 @@ std::int64_t read_partition(StreamRun& run, const Partition& partition, const Tr
     plan.ended(partition, outcome, what);
     observer.on_partition(plan.done(), plan.to_read().size());
   };
+  // A parent row without a value for a placeholder would ask another URL.
+  for (const auto& [inner, index] : run.stream.partitions.placeholders) {
+    if (partition.value(index).kind != ValueKind::Null) continue;
+    const std::string error = name + ": the parent row " + partition.key() +
+                              " has no value for the placeholder {" + inner + "}";
+    marked.end(start, PartitionMark{{}, PartitionMark::State::Failed, {}, error}, io);
+    ended(PartitionPlan::Outcome::Failed, error);
+    return 0;
+  }
   std::int64_t repeats = 0;
   try {
     Cursor committed = start;

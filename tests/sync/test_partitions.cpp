@@ -414,6 +414,24 @@ TEST_SUITE("partitions") {
     CHECK(count(db, "SELECT count(*) FROM cards") == 6);
   }
 
+  TEST_CASE("a parent row without a placeholder's value fails its partition, naming it") {
+    e2e::ScratchDir dir;
+    tsync::test::LocalServer server;
+    Boards b;
+    seed(b);
+    b.serve(server);
+    server.start();
+    std::string cfg = config_text(dir, server);
+    // The boards' "owner" has no "name": the placeholder {boards.owner.name} is NULL.
+    cfg.replace(cfg.find("{boards.owner.login}"), 20, "{boards.owner.name}");
+    const auto reports = sync(cfg);
+    REQUIRE(reports.at(1).status == "error");
+    CHECK(reports[1].error.find("3 of 3 partitions failed") != std::string::npos);
+    CHECK(reports[1].error.find("has no value for the placeholder {boards.owner.name}") !=
+          std::string::npos);
+    CHECK(b.asked().empty());
+  }
+
   TEST_CASE("a fixed list of partitions fills the placeholders and the columns") {
     e2e::ScratchDir dir;
     tsync::test::LocalServer server;
