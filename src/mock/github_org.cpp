@@ -27,20 +27,7 @@ const GithubUser kUsers[] = {{"octocat", 583231},   {"hubot", 480938},  {"monali
                              {"mona-dev", 9919042}, {"defunkt", 2},     {"pjhyett", 3},
                              {"mojombo", 1},        {"wanstrath", 8921}};
 
-template <typename T, std::size_t N>
-const T& pick(Rng& rng, const T (&items)[N]) {
-  return items[rng.below(N)];
-}
-
-std::string sentence(Rng& rng, std::size_t words) {
-  std::string out;
-  for (std::size_t k = 0; k < words; ++k) {
-    if (k > 0) out.push_back(' ');
-    out += pick(rng, kWords);
-  }
-  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
-  return out;
-}
+std::string sentence(Rng& rng, std::size_t words) { return mock::sentence(rng, words, kWords); }
 
 std::string alnum(Rng& rng, std::size_t length) {
   static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -18,10 +18,6 @@ namespace {
 using httplib::Request;
 using httplib::Response;
 
-void reply_json(Response& response, const std::string& body) {
-  response.set_content(body, "application/json");
-}
-
 // The GitHub room when it serves; else null, with the answer set.
 GithubOrg* github_room(GithubOrg& github, Response& response) {
   if (github.serving()) return &github;

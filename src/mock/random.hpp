@@ -4,9 +4,11 @@
 // The deterministic random numbers of the mock's generated data.
 
 #include <array>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -51,6 +53,24 @@ class Rng {
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   std::array<std::uint64_t, 4> s_{};
 };
+
+// One of `items`, drawn from `rng`.
+template <typename T, std::size_t N>
+const T& pick(Rng& rng, const T (&items)[N]) {
+  return items[rng.below(N)];
+}
+
+// `count` words of `words` drawn from `rng`, the first capitalised.
+template <std::size_t N>
+std::string sentence(Rng& rng, std::size_t count, const char* const (&words)[N]) {
+  std::string out;
+  for (std::size_t k = 0; k < count; ++k) {
+    if (k > 0) out.push_back(' ');
+    out += pick(rng, words);
+  }
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
 
 // `count` distinct indices below `n` (all of them, in order, when count >= n),
 // in the order drawn from `rng`.

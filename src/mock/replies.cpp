@@ -19,4 +19,8 @@ void reply_error(httplib::Response& response, int status, std::string_view messa
   response.set_content(json_error(message), "application/json");
 }
 
+void reply_json(httplib::Response& response, const std::string& body) {
+  response.set_content(body, "application/json");
+}
+
 }  // namespace tsync::mock

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// The small JSON answers every route of the mock writes: {"error": "..."}.
+// The small JSON answers every route of the mock writes: {"error": "..."}, and
+// JSON bodies made elsewhere.
 
 #include <string>
 #include <string_view>
@@ -15,5 +16,8 @@ std::string json_error(std::string_view message);
 
 // Sets `response` to `status` with json_error(message) as application/json.
 void reply_error(httplib::Response& response, int status, std::string_view message);
+
+// Sets `response`'s body to `body` as application/json.
+void reply_json(httplib::Response& response, const std::string& body);
 
 }  // namespace tsync::mock

@@ -17,10 +17,6 @@ namespace {
 using httplib::Request;
 using httplib::Response;
 
-void reply_json(Response& response, const std::string& body) {
-  response.set_content(body, "application/json");
-}
-
 // The tickets when they are served; else null, with the answer set.
 ZendeskTickets* zendesk_room(ZendeskTickets& tickets, Response& response) {
   if (tickets.serving()) return &tickets;

@@ -25,20 +25,7 @@ constexpr std::int64_t kRequesters[] = {361728394011, 361728394012, 361728394013
                                         361728394015, 361728394016, 361728394017, 361728394018};
 constexpr std::int64_t kAgents[] = {90000000101, 90000000102, 90000000103};
 
-template <typename T, std::size_t N>
-const T& pick(Rng& rng, const T (&items)[N]) {
-  return items[rng.below(N)];
-}
-
-std::string sentence(Rng& rng, std::size_t words) {
-  std::string out;
-  for (std::size_t k = 0; k < words; ++k) {
-    if (k > 0) out.push_back(' ');
-    out += pick(rng, kWords);
-  }
-  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
-  return out;
-}
+std::string sentence(Rng& rng, std::size_t words) { return mock::sentence(rng, words, kWords); }
 
 std::size_t parse_size(std::string_view text, const char* what) {
   if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)

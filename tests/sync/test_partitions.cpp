@@ -142,19 +142,27 @@ void seed(Boards& b) {
                     {3, "o3", "2024-02-04T00:00:00Z"}};
 }
 
+// A scratch dir, the seeded boards, and the server serving them, started.
+struct BoardsScene {
+  BoardsScene() {
+    seed(b);
+    b.serve(server);
+    server.start();
+  }
+  e2e::ScratchDir dir;
+  tsync::test::LocalServer server;
+  Boards b;
+  const std::string db = dir.file("replica.db");
+};
+
 }  // namespace
 
 TEST_SUITE("partitions") {
   TEST_CASE("a child stream is read once per parent row, with its own cursor per partition") {
     for (const int concurrency : {1, 4}) {
       CAPTURE(concurrency);
-      e2e::ScratchDir dir;
-      tsync::test::LocalServer server;
-      Boards b;
-      seed(b);
-      b.serve(server);
-      server.start();
-      const std::string db = dir.file("replica.db");
+      BoardsScene scene;
+      auto& [dir, server, b, db] = scene;
       const std::string cfg = config_text(dir, server, "", concurrency);
 
       auto reports = sync(cfg);
@@ -213,13 +221,8 @@ TEST_SUITE("partitions") {
   }
 
   TEST_CASE("parents changed reads only the partitions whose parent row changed") {
-    e2e::ScratchDir dir;
-    tsync::test::LocalServer server;
-    Boards b;
-    seed(b);
-    b.serve(server);
-    server.start();
-    const std::string db = dir.file("replica.db");
+    BoardsScene scene;
+    auto& [dir, server, b, db] = scene;
     const std::string cfg = config_text(dir, server, R"(, "parents": "changed")");
     REQUIRE(sync(cfg).at(1).status == "ok");
     CHECK(b.asked() == std::set<std::string>{"api", "ops", "web"});
@@ -285,13 +288,8 @@ TEST_SUITE("partitions") {
   TEST_CASE("a partition that fails leaves its cursor, and the others complete") {
     for (const int concurrency : {1, 3}) {
       CAPTURE(concurrency);
-      e2e::ScratchDir dir;
-      tsync::test::LocalServer server;
-      Boards b;
-      seed(b);
-      b.serve(server);
-      server.start();
-      const std::string db = dir.file("replica.db");
+      BoardsScene scene;
+      auto& [dir, server, b, db] = scene;
       const std::string cfg = config_text(dir, server, "", concurrency);
       REQUIRE(sync(cfg).at(1).status == "ok");
       {
@@ -313,13 +311,8 @@ TEST_SUITE("partitions") {
   }
 
   TEST_CASE("a parent row deleted takes its partition and its children with it") {
-    e2e::ScratchDir dir;
-    tsync::test::LocalServer server;
-    Boards b;
-    seed(b);
-    b.serve(server);
-    server.start();
-    const std::string db = dir.file("replica.db");
+    BoardsScene scene;
+    auto& [dir, server, b, db] = scene;
     const std::string cfg = config_text(dir, server);
     REQUIRE(sync(cfg).at(1).status == "ok");
     {
@@ -339,13 +332,8 @@ TEST_SUITE("partitions") {
   }
 
   TEST_CASE("a full pass guards each partition, and deletes a gone parent's rows whole") {
-    e2e::ScratchDir dir;
-    tsync::test::LocalServer server;
-    Boards b;
-    seed(b);
-    b.serve(server);
-    server.start();
-    const std::string db = dir.file("replica.db");
+    BoardsScene scene;
+    auto& [dir, server, b, db] = scene;
     REQUIRE(sync(config_text(dir, server)).at(1).status == "ok");
     // The api board answers no card at all: 2 of its 2 rows (a third of the
     // table's) would go.
@@ -380,13 +368,8 @@ TEST_SUITE("partitions") {
   }
 
   TEST_CASE("--stream child alone reads the parents already in the replica") {
-    e2e::ScratchDir dir;
-    tsync::test::LocalServer server;
-    Boards b;
-    seed(b);
-    b.serve(server);
-    server.start();
-    const std::string db = dir.file("replica.db");
+    BoardsScene scene;
+    auto& [dir, server, b, db] = scene;
     const std::string cfg = config_text(dir, server);
     // No parent synced yet: no partitions, nothing read, no error.
     auto reports = sync(cfg, {"cards"});
@@ -415,12 +398,8 @@ TEST_SUITE("partitions") {
   }
 
   TEST_CASE("a parent row without a placeholder's value fails its partition, naming it") {
-    e2e::ScratchDir dir;
-    tsync::test::LocalServer server;
-    Boards b;
-    seed(b);
-    b.serve(server);
-    server.start();
+    BoardsScene scene;
+    auto& [dir, server, b, db] = scene;
     std::string cfg = config_text(dir, server);
     // The boards' "owner" has no "name": the placeholder {boards.owner.name} is NULL.
     cfg.replace(cfg.find("{boards.owner.login}"), 20, "{boards.owner.name}");
@@ -433,13 +412,8 @@ TEST_SUITE("partitions") {
   }
 
   TEST_CASE("a fixed list of partitions fills the placeholders and the columns") {
-    e2e::ScratchDir dir;
-    tsync::test::LocalServer server;
-    Boards b;
-    seed(b);
-    b.serve(server);
-    server.start();
-    const std::string db = dir.file("replica.db");
+    BoardsScene scene;
+    auto& [dir, server, b, db] = scene;
     const std::string cfg = R"({"database": ")" + db + R"(", "max_retries": 0,
         "streams": [{"name": "cards", "url": ")" +
                             server.url("/acme/{board}/cards") + R"(", "records_path": "",
