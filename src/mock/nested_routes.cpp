@@ -11,6 +11,7 @@
 #include "mock/catalog.hpp"
 #include "mock/github_org.hpp"
 #include "mock/paging.hpp"
+#include "mock/query_params.hpp"
 #include "mock/stripe_invoices.hpp"
 #include "mock/zendesk_routes.hpp"
 
@@ -20,22 +21,10 @@ namespace {
 constexpr std::size_t kGithubPerPage = 30, kGithubMostPerPage = 100;
 constexpr std::size_t kStripeLimit = 10, kStripeMostLimit = 100;
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t start = 1;
-  while (start <= path.size()) {
-    const std::size_t slash = std::min(path.find('/', start), path.size());
-    parts.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return parts;
-}
-
 // A whole number of 1 to 9 digits; nullopt for anything else.
 std::optional<std::size_t> digits(const std::string& text) {
-  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return static_cast<std::size_t>(std::stoul(text));
+  const auto n = whole_number(text, 9);
+  return n ? std::optional<std::size_t>(static_cast<std::size_t>(*n)) : std::nullopt;
 }
 
 NestedAnswer json(int status, std::string body) {
@@ -251,7 +240,7 @@ bool NestedRoutes::serves(const std::string& path) const {
 
 NestedAnswer NestedRoutes::answer(const httplib::Request& request,
                                   const std::string& origin) const {
-  const std::vector<std::string> parts = split_path(request.path);
+  const std::vector<std::string> parts = path_segments(request.path);
   if (parts.front() == "api") return zendesk_answer(zendesk_, request, origin);
   if (parts.front() == "v1") return stripe(request, parts);
   return github(request, parts, origin);

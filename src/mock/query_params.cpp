@@ -10,9 +10,8 @@ namespace {
 
 // The value of `text` when it is a whole number of 1 to 9 digits.
 std::optional<std::size_t> whole_number(const std::string& text) {
-  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return static_cast<std::size_t>(std::stoul(text));
+  const auto n = mock::whole_number(text, 9);
+  return n ? std::optional<std::size_t>(static_cast<std::size_t>(*n)) : std::nullopt;
 }
 
 }  // namespace
@@ -82,6 +81,24 @@ std::string_view cursor_description(CursorFormat format) {
       break;
   }
   return "an ISO 8601 timestamp";
+}
+
+std::vector<std::string> path_segments(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const std::size_t slash = std::min(path.find('/', start), path.size());
+    parts.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+std::optional<std::int64_t> whole_number(const std::string& text, std::size_t most) {
+  if (text.empty() || text.size() > std::min<std::size_t>(most, 18) ||
+      text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoll(text);
 }
 
 }  // namespace tsync::mock

@@ -6,6 +6,7 @@
 // one earns.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,13 @@ namespace tsync::mock {
 struct Refusal {
   std::string message;
 };
+
+// The segments of a request's path: "/a/b/c" is {"a", "b", "c"}.
+std::vector<std::string> path_segments(const std::string& path);
+
+// The whole number `text` of 1 to `most` digits (at most 18); nullopt for
+// anything else (a sign, a space, an empty text).
+std::optional<std::int64_t> whole_number(const std::string& text, std::size_t most);
 
 // An admin request's count in `name`: 0 when absent, nullopt when not a whole
 // number of at most 9 digits.

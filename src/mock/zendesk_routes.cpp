@@ -9,6 +9,7 @@
 
 #include "mock/catalog.hpp"
 #include "mock/paging.hpp"
+#include "mock/query_params.hpp"
 #include "mock/zendesk_tickets.hpp"
 
 namespace tsync::mock {
@@ -19,23 +20,8 @@ constexpr std::size_t kExportPerPage = 1000;
 constexpr std::size_t kAuditsPerPage = 100;
 constexpr std::int64_t kRecentSeconds = 60;
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t start = 1;
-  while (start <= path.size()) {
-    const std::size_t slash = std::min(path.find('/', start), path.size());
-    parts.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return parts;
-}
-
 // A whole number of 1 to 12 digits; nullopt for anything else.
-std::optional<std::int64_t> digits(const std::string& text) {
-  if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoll(text);
-}
+std::optional<std::int64_t> digits(const std::string& text) { return whole_number(text, 12); }
 
 NestedAnswer json(int status, std::string body) {
   NestedAnswer answer;
@@ -233,7 +219,7 @@ bool zendesk_serves(const ZendeskTickets& tickets, const std::string& path) {
 NestedAnswer zendesk_answer(const ZendeskTickets& tickets, const httplib::Request& request,
                             const std::string& origin) {
   if (request.path == kExportPath) return export_answer(tickets, request, origin);
-  const std::vector<std::string> parts = split_path(request.path);
+  const std::vector<std::string> parts = path_segments(request.path);
   if (parts.size() == 5 && parts[2] == "tickets" && parts[4] == "audits.json") {
     const auto id = digits(parts[3]);
     if (!id) return not_found();

@@ -352,7 +352,8 @@ std::int64_t read_partition(StreamRun& run, const Partition& partition, const Tr
   for (const auto& [inner, index] : run.stream.partitions.placeholders) {
     if (partition.value(index).kind != ValueKind::Null) continue;
     const std::string error = name + ": the parent row " + partition.key() +
-                              " has no value for the placeholder {" + inner + "}";
+                              " has no value for the placeholder {" + inner +
+                              "} (check that field in the parent's records, or name another)";
     marked.end(start, PartitionMark{{}, PartitionMark::State::Failed, {}, error}, io);
     ended(PartitionPlan::Outcome::Failed, error);
     return 0;
