@@ -74,18 +74,22 @@ void StreamRun::fill_report(const RunCounters& io) {
 
 void StreamRun::finish_ok(const RunCounters& io) {
   if (partitions) {
-    if (std::string failed = partitions->failures(stream); !failed.empty()) throw Error(failed);
-    if (std::string missing = partitions->not_found(stream); !missing.empty()) {
+    const std::string missing = partitions->not_found(stream);
+    // A run that fails still says which partitions were answered 404 or 410.
+    if (std::string failed = partitions->failures(stream); !failed.empty())
+      throw Error(missing.empty() ? failed : failed + "; " + missing);
+    if (!missing.empty()) {
       report.warning = missing;
       writer->set_warning(report.warning);
     }
   }
   report.all_rejected_responses = tally.all_rejected_responses;
   if (tally.all_rejected_responses > 0) {
-    report.warning = "every record of " + std::to_string(tally.all_rejected_responses) +
-                     (tally.all_rejected_responses == 1 ? " response" : " responses") +
-                     " was rejected (" + tally.first_reason +
-                     "; check the stream's cursor_field and primary_key)";
+    const std::string rejected =
+        "every record of " + std::to_string(tally.all_rejected_responses) +
+        (tally.all_rejected_responses == 1 ? " response" : " responses") + " was rejected (" +
+        tally.first_reason + "; check the stream's cursor_field and primary_key)";
+    report.warning = report.warning.empty() ? rejected : report.warning + "; " + rejected;
     writer->set_warning(report.warning);
   }
   if (tally.accepted == 0 && tally.rejected > 0)
