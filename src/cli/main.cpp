@@ -16,6 +16,8 @@
 #include "common/errors.hpp"
 #include "common/version.hpp"
 #include "config/config.hpp"
+#include "discover/check.hpp"
+#include "discover/init.hpp"
 #include "replica/partitions.hpp"
 #include "replica/replica.hpp"
 #include "sync/sync.hpp"
@@ -31,6 +33,8 @@ struct Options {
   int runs = 5;
   std::vector<std::string> streams;
   bool full = false;
+  tsync::InitOptions init;
+  bool write = false;
 };
 
 tsync::Config sync_config(const Options& o) {
@@ -161,6 +165,41 @@ int run_reset(const Options& o, const CLI::Option* config_given) {
   return tsync::kExitOk;
 }
 
+int run_check(const Options& o) {
+  const tsync::Config config = sync_config(o);
+  tsync::install_interrupt_handlers();
+  const auto reports = tsync::check_streams(config, o.streams);
+  bool ok = true;
+  for (const tsync::CheckReport& report : reports) {
+    ok = ok && report.ok();
+    const std::string text = o.json ? tsync::check_json(report) + "\n" : tsync::check_text(report);
+    tsync::write_text(stdout, config.redactor->redact(text));
+  }
+  std::fflush(stdout);
+  return ok ? tsync::kExitOk : tsync::kExitError;
+}
+
+int run_init(const Options& o) {
+  tsync::install_interrupt_handlers();
+  const tsync::InitResult result = tsync::propose_stream(o.init);
+  tsync::write_text(stderr, tsync::init_report(result));
+  if (!result.usable) {
+    tsync::write_text(stderr,
+                      "tsync: error: " + result.name +
+                          ": no stream proposed (see above); tsync init needs records, a cursor "
+                          "field and a key in the answer\n");
+    return tsync::kExitError;
+  }
+  if (o.write) {
+    tsync::write_text(stderr, tsync::add_stream_to_file(o.config, result.stream_json, result.name) +
+                                  "; run `tsync check --stream " + result.name + "`\n");
+  } else {
+    tsync::write_text(stdout, tsync::configuration_json(result.stream_json));
+  }
+  std::fflush(stdout);
+  return tsync::kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -205,6 +244,28 @@ int main(int argc, char** argv) {
   reset->add_option("--stream", o.streams, "Forget only this stream's cursor (repeatable)");
   (void)config_sync;
 
+  CLI::App* check = app.add_subcommand(
+      "check", "Ask each stream's API as a first sync would, without writing, and name what is wrong");
+  check->add_option("-c,--config", o.config, "Configuration file")->capture_default_str();
+  check->add_option("--stream", o.streams, "Check only this stream (repeatable)");
+  check->add_flag("--json", o.json, "Print each stream's findings as one JSON object per line");
+
+  CLI::App* init = app.add_subcommand(
+      "init", "Ask an API once and propose a stream for it (the configuration on stdout)");
+  init->add_option("url", o.init.url, "The endpoint, with the query to send")->required();
+  init->add_option("--name", o.init.name, "The stream's name (default: from the URL's path)");
+  init->add_option("--header", o.init.headers,
+                   "A request header, 'Name: value'; 'Name: $VAR' takes the value from the "
+                   "environment (repeatable)");
+  init->add_option("--auth-env", o.init.auth_env,
+                   "Sign in from the environment: VAR (a bearer token), basic:USER_VAR:PASSWORD_VAR, "
+                   "api_key:header:NAME:VAR[:PREFIX] or api_key:query:NAME:VAR");
+  init->add_option("--since-param", o.init.since_param,
+                   "The query parameter that filters by update time, when the answer cannot show it");
+  init->add_flag("--write", o.write,
+                 "Add the stream to the configuration file instead of printing it");
+  init->add_option("-c,--config", o.config, "Configuration file for --write")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -221,6 +282,8 @@ int main(int argc, char** argv) {
   try {
     if (*sync) return run_sync(o);
     if (*status) return run_status(o, config_status);
+    if (*check) return run_check(o);
+    if (*init) return run_init(o);
     return run_reset(o, config_reset);
   } catch (const tsync::Error& e) {
     tsync::write_text(stderr, tsync::human_text(std::string("tsync: error: ") + e.what()) + "\n");

@@ -23,7 +23,56 @@ std::string lowercase(std::string text) {
   return text;
 }
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+QueryParts split_query(const std::string& url) {
+  const std::string whole = url.substr(0, url.find('#'));
+  const std::size_t question = whole.find('?');
+  QueryParts parts;
+  parts.base = whole.substr(0, question);
+  if (question == std::string::npos) return parts;
+  std::size_t start = question + 1;
+  while (start < whole.size()) {
+    const std::size_t end = std::min(whole.find('&', start), whole.size());
+    const std::string_view item(whole.data() + start, end - start);
+    if (!item.empty()) {
+      const std::size_t equals = item.find('=');
+      parts.params.emplace_back(
+          percent_decoded(item.substr(0, equals)),
+          equals == std::string_view::npos ? std::string() : percent_decoded(item.substr(equals + 1)));
+    }
+    start = end + 1;
+  }
+  return parts;
+}
+
+std::optional<std::string> query_value(const std::string& url, const std::string& name) {
+  for (auto& [key, value] : split_query(url).params)
+    if (key == name) return value;
+  return std::nullopt;
+}
 
 std::string origin_of(const std::string& url) {
   std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace tsync {
 
@@ -25,5 +28,16 @@ std::string origin_of(const std::string& url);
 // unless the query already has a parameter `name`.
 std::string with_query_param(const std::string& url, const std::string& name,
                              const std::string& value);
+
+// A URL cut at its query: the part before '?' (the fragment dropped) and each
+// query parameter's name and value, percent-decoded ('+' stays '+'), in order.
+struct QueryParts {
+  std::string base;
+  std::vector<std::pair<std::string, std::string>> params;
+};
+QueryParts split_query(const std::string& url);
+
+// The value of query parameter `name` of `url`, decoded; nullopt when absent.
+std::optional<std::string> query_value(const std::string& url, const std::string& name);
 
 }  // namespace tsync

@@ -6,13 +6,9 @@
 #include "sync/retry.hpp"
 
 namespace tsync {
-namespace {
 
-// The pager of a chain that starts from `start`: the stream's params and
-// since on the first request, and on the later ones as the pagination says.
-// A window of time asks since=<start> and until=<end> on every page.
 Pager make_pager(const StreamConfig& stream, const Cursor& start,
-                 const std::optional<Window>& window = std::nullopt) {
+                 const std::optional<Window>& window) {
   std::vector<std::pair<std::string, std::string>> base(stream.params.begin(), stream.params.end());
   std::vector<std::pair<std::string, std::string>> first_only;
   if (window) {
@@ -24,8 +20,6 @@ Pager make_pager(const StreamConfig& stream, const Cursor& start,
   }
   return Pager(stream.name, stream.pagination, stream.url, std::move(base), std::move(first_only));
 }
-
-}  // namespace
 
 std::int64_t read_chain(const Config& config, const StreamConfig& stream, const Transport& net,
                         RowWriter& rows, SyncObserver& observer, RunCounters& io,

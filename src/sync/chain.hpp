@@ -13,6 +13,12 @@
 
 namespace tsync {
 
+// The pager of a chain that starts from `start`: the stream's params and
+// since on the first request, and on the later ones as the pagination says.
+// A window of time asks since=<start> and until=<end> on every page.
+Pager make_pager(const StreamConfig& stream, const Cursor& start,
+                 const std::optional<Window>& window = std::nullopt);
+
 // Reads one chain of pages from `start` (docs/paging.md): follows the
 // API's pages until the pagination says the chain has ended and commits the
 // cursor with the chain's last rows. A transient fault rolls back to the last

@@ -22,7 +22,8 @@ const std::map<std::string, std::set<std::string>> kMayInclude = {
     {"replica", {"common"}},
     {"config", {"common", "source", "replica"}},
     {"sync", {"common", "config", "source", "replica"}},
-    {"cli", {"common", "config", "source", "replica", "sync"}},
+    {"discover", {"common", "config", "source", "replica", "sync"}},
+    {"cli", {"common", "config", "source", "replica", "sync", "discover"}},
     {"mock", {"common"}},
 };
 

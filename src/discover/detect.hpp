@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Reading a stream's settings off one answer of an API: where the records
+// are, which field is the key and which the cursor, how the API pages and
+// which parameter filters by time, each with what was seen and how sure the
+// reading is. Pure functions of a response held in memory: no request, no
+// file. `tsync init` proposes a stream from detect(); `tsync check` compares
+// a configured stream with it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "common/timestamp.hpp"
+#include "source/pagination.hpp"
+
+namespace tsync {
+
+// How sure a reading is: Sure when the API says it outright (a Link header
+// with rel="next", a field named updatedAt holding timestamps), Likely when
+// the shape says it (a has_more beside an array of objects with ids),
+// Guessed when only a common name says it (per_page for a page size the
+// answer gives but the request did not name), NotSeen when the answer does
+// not show it at all.
+enum class Sureness { Sure, Likely, Guessed, NotSeen };
+
+// "sure", "likely", "guessed", "not seen".
+const char* sureness_name(Sureness sureness);
+
+// One setting read from the answer, and why.
+struct Finding {
+  std::string key;  // the configuration key: "records_path", "pagination", ...
+  Sureness sureness = Sureness::NotSeen;
+  std::string seen;  // what the answer showed: "a bare array of 30 objects"
+};
+
+// One answer as it came: what detection reads.
+struct Response {
+  std::string url;  // the URL asked for, with its query
+  long status = 200;
+  // The headers of interest, names in lower case: link, x-total-count,
+  // x-total, x-total-pages, x-per-page, x-next-page (kDetectedHeaders).
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// The response headers detection reads, in lower case.
+extern const std::vector<std::string> kDetectedHeaders;
+
+// A stream as the answer suggests it.
+struct Proposal {
+  std::string url;  // the URL asked for without its query
+  // The URL's query parameters that stay fixed (paging and since parameters
+  // removed: those are pagination's and since_param's), in order.
+  std::vector<std::pair<std::string, std::string>> params;
+  // Where the records are: {} for a body that is the array itself; nullopt
+  // when the body holds no array of objects.
+  std::optional<JsonPath> records_path;
+  std::int64_t records = 0;              // records in the answer
+  std::vector<std::string> primary_key;  // empty: none found
+  std::string cursor_field;              // empty: none found
+  CursorFormat cursor_format = CursorFormat::Iso8601;
+  std::string since_param;  // empty: not seen (the configuration gets null)
+  Pagination pagination;    // type None when the answer shows no paging
+  std::vector<Finding> findings;     // one per key read, in configuration order
+  std::vector<std::string> warnings;  // what looks wrong or risky
+};
+
+// Reads a stream off `response`. `since_param`, when not empty, is the
+// caller's name for the time filter (the answer need not show it). Throws
+// PermanentError naming the URL when the status is not 2xx or the body is not
+// JSON (RapidJSON's message and the byte offset).
+Proposal detect(const Response& response, const std::string& since_param = {});
+
+// What an answer shows of paging, whatever is configured: "a Link header with
+// rel=\"next\"", "a next URL at \"next_page_url\"", "a token at
+// \"paging.next.after\"", "has_more at \"has_more\"", "a total at \"total\"",
+// "30 records, a round number equal to per_page=30"; empty when it shows
+// none. `records` is the number of records in the answer.
+std::vector<std::string> paging_signals(const Response& response, const rapidjson::Value& body,
+                                        std::int64_t records);
+
+// The body parsed; throws PermanentError naming `url` and the byte offset
+// when it is not JSON.
+rapidjson::Document parse_body(const std::string& body, const std::string& url);
+
+// The value at `path` under `root` (root itself for an empty path), or null
+// when a key is missing or a step is not an object.
+const rapidjson::Value* value_at(const rapidjson::Value& root, const JsonPath& path);
+
+// The instant a cursor value stands for in `format` (a string or a number);
+// nullopt when it is not one.
+std::optional<Instant> cursor_instant(const rapidjson::Value& value, CursorFormat format);
+
+// The type a field's column gets in the replica, from the values the records
+// hold (docs/replica.md, "Every field is kept"): "INTEGER", "REAL", "TEXT",
+// "JSON text" (objects, arrays), "INTEGER 0/1" (booleans), mixed types joined
+// by " or ", and "NULL only".
+struct FieldSummary {
+  std::string name;
+  std::string stored_as;
+  std::int64_t present = 0;  // records holding the field
+  bool timestamps = false;   // every non-null value is an ISO 8601 timestamp
+};
+std::vector<FieldSummary> summarize_fields(const rapidjson::Value& records);
+
+// The number of records of `records` (an array of objects) whose key
+// (`key_fields`, every one present and not null) was already seen earlier in
+// the array; records without the key count in `missing`.
+std::int64_t duplicate_keys(const rapidjson::Value& records,
+                            const std::vector<std::string>& key_fields, std::int64_t& missing);
+
+// A Pagination as configuration.json writes it: {"type": "link_header"}, ...
+std::string pagination_json(const Pagination& pagination);
+
+// A body path as configuration.json writes it: "paging.next.after", or a list
+// of keys when one holds a dot (["@odata.nextLink"]).
+std::string path_json(const JsonPath& path);
+
+}  // namespace tsync
