@@ -26,7 +26,7 @@ built=$(dirname "$page")/tsync.1.built.md
 completion=scripts/bash-completion/tsync
 missing=()
 
-for command in "" sync status reset; do
+for command in "" sync status reset check init; do
   # The completion's words for this command: its line `<command>) words="..."`.
   words=$(grep -E "^ *\"?${command}\"?\) words=" "$completion") ||
     { echo "check-man-page: $completion has no words for 'tsync $command'" >&2; exit 1; }

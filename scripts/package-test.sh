@@ -127,7 +127,7 @@ completions=$(cd "$work" && bash --norc --noprofile -c '
   try tsync sync --stream ""
   try tsync reset -c configuration.json --stream o')
 echo "$completions"
-[ "$completions" = $'sync status reset -h --help --version\n--quiet\nuser orders\norders' ] ||
+[ "$completions" = $'sync status reset check init -h --help --version\n--quiet\nuser orders\norders' ] ||
   fail "completions differ from what was expected"
 
 step "systemd-analyze verify"

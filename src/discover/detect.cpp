@@ -715,6 +715,7 @@ PagingRead read_paging(const Response& response, const Params& query, const rapi
       pg.size = number_of(size).value_or(records ? std::max<long long>(records->Size(), 1) : 100);
     }
     r.seen = json_quoted(name) + " and " + json_quoted(pages_name) + " beside the records";
+    if (!in_query) r.sureness = Sureness::Guessed;
     if (!in_query)
       r.seen += "; the page size parameter is a guess (" + pg.size_param +
                 "): the request did not name one";
@@ -787,23 +788,35 @@ std::vector<std::string> paging_signals(const Response& response, const rapidjso
   find_records(body, scratch, array);
   const PagingRead read = read_paging(response, query, body, array, scratch.records_path);
   if (read.pagination.type != PagingType::None) out.push_back(read.seen);
-  if (const std::string* total = header(response, "x-total-count"))
-    if (const auto n = whole_number(*total); n && *n > records)
-      out.push_back("X-Total-Count says " + *total + " records, the answer holds " +
-                    std::to_string(records));
-  if (read.pagination.type == PagingType::None) {
-    if (body.IsObject()) {
-      std::string name;
-      if (const auto* total = member(body, {"total", "total_count", "totalCount", "count", "total_items"}, name))
-        if (const auto n = number_of(total); n && *n > records)
-          out.push_back("a total at " + json_quoted(name) + " of " + std::to_string(*n) +
-                        ", more than the " + std::to_string(records) + " records of the answer");
+  if (body.IsObject()) {
+    std::string name;
+    const rapidjson::Value* more = member(body, {"has_more", "hasMore", "more"}, name);
+    if (!more) {
+      more = value_at(body, {"meta", "has_more"});
+      name = "meta.has_more";
     }
+    if (more && more->IsBool() && more->GetBool() &&
+        read.pagination.type != PagingType::LastRecord)
+      out.push_back("has_more at " + json_quoted(name) + " is true");
+    if (const auto* total =
+            member(body, {"total", "total_count", "totalCount", "total_items", "totalItems", "count"},
+                   name))
+      if (const auto n = number_of(total); n && *n > records)
+        out.push_back("a total at " + json_quoted(name) + " of " + std::to_string(*n) +
+                      ", more than the " + std::to_string(records) + " records of the answer");
+  }
+  for (const char* name : {"x-total-count", "x-total"})
+    if (const std::string* total = header(response, name))
+      if (const auto n = whole_number(*total); n && *n > records)
+        out.push_back(std::string(name == std::string("x-total") ? "X-Total" : "X-Total-Count") +
+                      " says " + *total + " records, the answer holds " + std::to_string(records));
+  if (read.pagination.type == PagingType::None) {
     if (const auto size = size_in_query(query); size && size->second == records)
       out.push_back(std::to_string(records) + " records, as many as " + size->first + "=" +
                     std::to_string(size->second) + " asks for");
     else if (round_count(records))
-      out.push_back(std::to_string(records) + " records, a round number that APIs use as a page size");
+      out.push_back(std::to_string(records) +
+                    " records, a round number that APIs use as a page size");
   }
   return out;
 }

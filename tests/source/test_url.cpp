@@ -17,6 +17,22 @@ TEST_SUITE("url") {
           "http://h/x?page=2&key=v#top");
   }
 
+  TEST_CASE("split_query cuts a URL at its query and decodes each parameter") {
+    const tsync::QueryParts parts = tsync::split_query(
+        "https://h/v1/x?since=2024-01-01T00%3A00%3A00Z&page%5Bsize%5D=100&flag&a=b+c&&e=#frag");
+    CHECK(parts.base == "https://h/v1/x");
+    REQUIRE(parts.params.size() == 5);
+    CHECK(parts.params[0] == std::pair<std::string, std::string>{"since", "2024-01-01T00:00:00Z"});
+    CHECK(parts.params[1] == std::pair<std::string, std::string>{"page[size]", "100"});
+    CHECK(parts.params[2] == std::pair<std::string, std::string>{"flag", ""});
+    CHECK(parts.params[3] == std::pair<std::string, std::string>{"a", "b+c"});
+    CHECK(parts.params[4] == std::pair<std::string, std::string>{"e", ""});
+    CHECK(tsync::split_query("http://h/x").params.empty());
+    CHECK(tsync::split_query("http://h/x?bad=%zz%4").params[0].second == "%zz%4");
+    CHECK(tsync::query_value("http://h/x?a=1&b=%20", "b") == " ");
+    CHECK_FALSE(tsync::query_value("http://h/x?a=1", "b"));
+  }
+
   TEST_CASE("resolve_url takes relative links from the request URL") {
     const std::string base = "http://127.0.0.1:8080/v1/users?since=a&page=1";
     CHECK(tsync::resolve_url(base, "?page=2") == "http://127.0.0.1:8080/v1/users?page=2");
