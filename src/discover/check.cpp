@@ -370,9 +370,12 @@ void Checker::inspect(const StreamConfig& stream, const Response& answer, CheckR
     return;
   }
   if (!records->IsArray()) {
-    report.problems.push_back(where + ": holds " +
-                              (records->IsObject() ? "an object" : "a " + std::string(records->IsString() ? "string" : "value")) +
-                              ", not an array of records" + hint);
+    const char* kind = records->IsObject()   ? "an object"
+                       : records->IsString() ? "a string"
+                       : records->IsNumber() ? "a number"
+                       : records->IsNull()   ? "null"
+                                             : "true or false";
+    report.problems.push_back(where + ": holds " + kind + ", not an array of records" + hint);
     return;
   }
   for (const auto& r : records->GetArray())
@@ -497,7 +500,11 @@ std::vector<CheckReport> check_streams(const Config& config, const std::vector<s
 
 std::string check_text(const CheckReport& r) {
   std::string out = "stream \"" + r.stream + "\"\n";
-  for (const std::string& note : r.notes) out += "  " + note + "\n";
+  // The fields follow the line that counts the records.
+  std::size_t fields_after = r.notes.size();
+  for (std::size_t i = 0; i < r.notes.size(); ++i)
+    if (r.notes[i].rfind("records_path ", 0) == 0) fields_after = i + 1;
+  for (std::size_t i = 0; i < fields_after; ++i) out += "  " + r.notes[i] + "\n";
   if (!r.fields.empty()) {
     out += "  fields:";
     std::string line;
@@ -511,6 +518,7 @@ std::string check_text(const CheckReport& r) {
     }
     out += line + "\n";
   }
+  for (std::size_t i = fields_after; i < r.notes.size(); ++i) out += "  " + r.notes[i] + "\n";
   for (const std::string& p : r.problems) out += "  problem: " + p + "\n";
   out += r.ok() ? "  ok\n"
                 : "  " + std::to_string(r.problems.size()) +

@@ -214,8 +214,16 @@ InitResult propose_stream(const InitOptions& options) {
   const StreamConfig& stream = config.streams.front();
   const std::shared_ptr<Authenticator> auth = make_authenticator(config, stream);
   HttpSession session;
-  const Response answer =
-      fetch_answer(config, stream, auth.get(), session, options.url, result.counts);
+  Response answer;
+  try {
+    answer = fetch_answer(config, stream, auth.get(), session, options.url, result.counts);
+  } catch (const PermanentError& e) {
+    if (e.http_status() != 401 && e.http_status() != 403) throw;
+    throw PermanentError(std::string(e.what()) +
+                             "; tsync init signs in with --auth-env (a token, Basic, an API key) "
+                             "or --header 'Name: $VAR'",
+                         e.http_status());
+  }
   result.proposal = detect(answer, options.since_param);
   const Proposal& p = result.proposal;
   result.request = "GET " + config.redactor->redact(redact_url(options.url)) + ": HTTP " +
