@@ -20,20 +20,6 @@
 namespace tsync {
 namespace {
 
-std::string json_quoted(std::string_view text) {
-  rapidjson::StringBuffer out;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(out);
-  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-  return out.GetString();
-}
-
-std::string json_text(const rapidjson::Value& value) {
-  rapidjson::StringBuffer out;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(out);
-  value.Accept(writer);
-  return out.GetString();
-}
-
 std::string records_word(std::int64_t n) {
   return std::to_string(n) + (n == 1 ? " record" : " records");
 }

@@ -17,6 +17,7 @@
 #include <rapidjson/document.h>
 
 #include "common/timestamp.hpp"
+#include "discover/json_sample.hpp"
 #include "source/pagination.hpp"
 
 namespace tsync {
@@ -84,42 +85,5 @@ Proposal detect(const Response& response, const std::string& since_param = {});
 // none. `records` is the number of records in the answer.
 std::vector<std::string> paging_signals(const Response& response, const rapidjson::Value& body,
                                         std::int64_t records);
-
-// The body parsed; throws PermanentError naming `url` and the byte offset
-// when it is not JSON.
-rapidjson::Document parse_body(const std::string& body, const std::string& url);
-
-// The value at `path` under `root` (root itself for an empty path), or null
-// when a key is missing or a step is not an object.
-const rapidjson::Value* value_at(const rapidjson::Value& root, const JsonPath& path);
-
-// The instant a cursor value stands for in `format` (a string or a number);
-// nullopt when it is not one.
-std::optional<Instant> cursor_instant(const rapidjson::Value& value, CursorFormat format);
-
-// The type a field's column gets in the replica, from the values the records
-// hold (docs/replica.md, "Every field is kept"): "INTEGER", "REAL", "TEXT",
-// "JSON text" (objects, arrays), "INTEGER 0/1" (booleans), mixed types joined
-// by " or ", and "NULL only".
-struct FieldSummary {
-  std::string name;
-  std::string stored_as;
-  std::int64_t present = 0;  // records holding the field
-  bool timestamps = false;   // every non-null value is an ISO 8601 timestamp
-};
-std::vector<FieldSummary> summarize_fields(const rapidjson::Value& records);
-
-// The number of records of `records` (an array of objects) whose key
-// (`key_fields`, every one present and not null) was already seen earlier in
-// the array; records without the key count in `missing`.
-std::int64_t duplicate_keys(const rapidjson::Value& records,
-                            const std::vector<std::string>& key_fields, std::int64_t& missing);
-
-// A Pagination as configuration.json writes it: {"type": "link_header"}, ...
-std::string pagination_json(const Pagination& pagination);
-
-// A body path as configuration.json writes it: "paging.next.after", or a list
-// of keys when one holds a dot (["@odata.nextLink"]).
-std::string path_json(const JsonPath& path);
 
 }  // namespace tsync
