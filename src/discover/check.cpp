@@ -74,7 +74,8 @@ class Checker {
   // partition's values (the parent's first record, or the first fixed one).
   StreamConfig as_first_partition(const StreamConfig& stream, CheckReport& report);
   const rapidjson::Value* first_record(const StreamConfig& stream, CheckReport& report);
-  void inspect(const StreamConfig& stream, const Response& answer, CheckReport& report);
+  void inspect(const StreamConfig& stream, Pager& pager, const Response& answer,
+               CheckReport& report);
   void check_cursor(const StreamConfig& stream, const rapidjson::Value& records,
                     CheckReport& report, std::optional<Instant>& newest);
   void check_paging(const StreamConfig& stream, Pager& pager, const Response& answer,
@@ -335,7 +336,8 @@ std::int64_t Checker::probe_since(const StreamConfig& stream, Instant newest,
   return newer;
 }
 
-void Checker::inspect(const StreamConfig& stream, const Response& answer, CheckReport& report) {
+void Checker::inspect(const StreamConfig& stream, Pager& pager, const Response& answer,
+                      CheckReport& report) {
   const rapidjson::Document body = parse_body(answer.body, answer.url);
   const rapidjson::Value* records = value_at(body, stream.records_path);
   const std::string where =
@@ -406,7 +408,6 @@ void Checker::inspect(const StreamConfig& stream, const Response& answer, CheckR
                            "checked");
   }
 
-  Pager pager = make_pager(stream, Cursor(stream.first_cursor(), kEpochStart));
   check_paging(stream, pager, answer, body, records, report);
 
   std::int64_t newer = -1;
@@ -447,13 +448,13 @@ CheckReport Checker::check(const StreamConfig& configured) {
       w.end.seconds += stream.window_seconds;
       window = w;
     }
-    const Pager pager = make_pager(stream, first, window);
+    Pager pager = make_pager(stream, first, window);
     report.url = config_.redactor->redact(redact_url(pager.first_url()));
     const Response answer = get(stream, pager.first_url(), report);
     report.notes.insert(report.notes.begin(), "GET " + report.url + ": HTTP " +
                                                   std::to_string(answer.status) + ", " +
                                                   std::to_string(answer.body.size()) + " bytes");
-    inspect(stream, answer, report);
+    inspect(stream, pager, answer, report);
   } catch (const Interrupted&) {
     throw;
   } catch (const Error& e) {

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -459,6 +460,18 @@ class Run {
       }
   }
 
+  // `tsync check` finds nothing wrong in the configuration, and opens no replica.
+  void check(const std::string& what) {
+    const bool existed = std::filesystem::exists(db());
+    std::vector<std::string> args{TSYNC_BINARY, "check"};
+    if (!in_folder) args.insert(args.end(), {"--config", config_path()});
+    const proc::Result r = proc::run(args, kEnv, in_folder ? dir_.path().string() : std::string());
+    REQUIRE_MESSAGE(r.exit_code == 0, what << ": tsync check: exit " << r.exit_code << ": "
+                                            << r.err << r.out);
+    CHECK(r.out.find("problem:") == std::string::npos);
+    CHECK(std::filesystem::exists(db()) == existed);
+  }
+
   // The same run killed with SIGKILL as the mock takes its `nth` data request
   // from now on (it may end before); returns whether the kill came first.
   bool sync_killed(bool full, std::size_t nth) {
@@ -620,6 +633,7 @@ bool run_combination(std::size_t index) {
     run.sync(full, what);
     run.check_all();
   };
+  run.check("before the first sync");
   phase(0, false, "first sync");
   run.change(3);
   phase(1, false, "first nightly sync");
@@ -688,7 +702,9 @@ TEST_SUITE("combinations") {
       config.replace(at, origin.size(), api.url(""));
     run.write_config(config);
 
-    std::size_t runs = 0;
+    // tsync check signs in once for the three streams, too.
+    run.check("before the first sync");
+    std::size_t runs = 1;
     auto sync = [&](bool full, const std::string& what) {
       run.sync(full, what);
       ++runs;
