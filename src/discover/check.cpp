@@ -74,6 +74,9 @@ class Checker {
   // partition's values (the parent's first record, or the first fixed one).
   StreamConfig as_first_partition(const StreamConfig& stream, CheckReport& report);
   const rapidjson::Value* first_record(const StreamConfig& stream, CheckReport& report);
+  // Keeps the first of `records` (with the stream's partition columns) for
+  // the children of `stream`.
+  void remember(const StreamConfig& stream, const rapidjson::Value* records);
   void inspect(const StreamConfig& stream, Pager& pager, const Response& answer,
                CheckReport& report);
   void check_cursor(const StreamConfig& stream, const rapidjson::Value& records,
@@ -111,21 +114,41 @@ Response Checker::get(const StreamConfig& stream, const std::string& url, CheckR
   }
 }
 
+void Checker::remember(const StreamConfig& stream, const rapidjson::Value* records) {
+  if (samples_.count(stream.name)) return;
+  rapidjson::Document record;
+  if (records && records->IsArray() && !records->Empty() && (*records)[0].IsObject()) {
+    record.CopyFrom((*records)[0], record.GetAllocator());
+    // A child's rows also hold its partition's columns, which its own
+    // children's placeholders may name.
+    auto& a = record.GetAllocator();
+    for (const FieldValue& f : stream.added_fields) {
+      rapidjson::Value value;
+      if (f.kind == ValueKind::String) {
+        value.SetString(f.text.c_str(), static_cast<rapidjson::SizeType>(f.text.size()), a);
+      } else if (f.kind != ValueKind::Null) {
+        rapidjson::Document parsed(&a);
+        parsed.Parse(f.text.c_str(), f.text.size());
+        if (!parsed.HasParseError()) value.CopyFrom(parsed, a);
+      }
+      record.RemoveMember(f.name.c_str());
+      record.AddMember(rapidjson::Value(f.name.c_str(), a), value, a);
+    }
+  }
+  samples_.emplace(stream.name, std::move(record));
+}
+
 const rapidjson::Value* Checker::first_record(const StreamConfig& stream, CheckReport& report) {
-  auto it = samples_.find(stream.name);
-  if (it == samples_.end()) {
+  if (!samples_.count(stream.name)) {
     CheckReport scratch;
     const StreamConfig first = as_first_partition(stream, scratch);
     const Pager pager = make_pager(first, Cursor(first.first_cursor(), kEpochStart));
     const Response answer = get(first, pager.first_url(), report);
-    rapidjson::Document body = parse_body(answer.body, answer.url);
-    rapidjson::Document record;
-    if (const auto* records = value_at(body, first.records_path);
-        records && records->IsArray() && !records->Empty())
-      record.CopyFrom((*records)[0], record.GetAllocator());
-    it = samples_.emplace(stream.name, std::move(record)).first;
+    const rapidjson::Document body = parse_body(answer.body, answer.url);
+    remember(first, value_at(body, first.records_path));
   }
-  return it->second.IsObject() ? &it->second : nullptr;
+  const rapidjson::Document& record = samples_.at(stream.name);
+  return record.IsObject() ? &record : nullptr;
 }
 
 StreamConfig Checker::as_first_partition(const StreamConfig& stream, CheckReport& report) {
@@ -373,6 +396,7 @@ void Checker::inspect(const StreamConfig& stream, Pager& pager, const Response& 
       return;
     }
   report.records = records->Size();
+  remember(stream, records);
   report.notes.push_back(where + ": " + records_word(report.records));
   report.fields = summarize_fields(*records);
   for (FieldSummary& f : report.fields) f.stored_as = stored_as(stream, f);

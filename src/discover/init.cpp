@@ -161,6 +161,16 @@ std::string shown_value(const Finding& f, const Proposal& p) {
   return "";
 }
 
+// Query parameters that carry a credential.
+bool secret_param(const std::string& name) {
+  const std::string l = lower(name);
+  for (const char* secret : {"api_key", "apikey", "api-key", "key", "access_token", "token",
+                             "auth", "auth_token", "secret", "client_secret", "password",
+                             "sig", "signature", "private_token", "code"})
+    if (l == secret) return true;
+  return false;
+}
+
 }  // namespace
 
 std::string stream_name_for(const std::string& url) {
@@ -191,6 +201,12 @@ std::string stream_name_for(const std::string& url) {
 }
 
 InitResult propose_stream(const InitOptions& options) {
+  for (const auto& [name, value] : split_query(options.url).params)
+    if (secret_param(name) && !value.empty())
+      throw ConfigError("the URL's query carries " + name +
+                        ": a secret is taken from the environment, so that it is neither "
+                        "printed nor written into the configuration: leave it out of the URL and "
+                        "give --auth-env api_key:query:" + name + ":VARIABLE");
   InitResult result;
   result.name = options.name.empty() ? stream_name_for(options.url) : options.name;
   const QueryParts parts = split_query(options.url);
