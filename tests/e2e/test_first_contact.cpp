@@ -170,26 +170,6 @@ tsync::mock::Options users(std::size_t count, PagingStyle paging = PagingStyle::
   return options;
 }
 
-// The configuration marked `<!-- tested: NAME -->` in docs/parents-and-children.md,
-// its mock address replaced by `origin`, its database by `db` (as test_parents.cpp).
-std::string documented_configuration(const std::string& name, const std::string& origin,
-                                     const std::string& db) {
-  const std::string text = slurp(std::string(TSYNC_SOURCE_DIR) + "/docs/parents-and-children.md");
-  REQUIRE(!text.empty());
-  const std::size_t marker = text.find("<!-- tested: " + name + " -->\n```json\n");
-  REQUIRE_MESSAGE(marker != std::string::npos, "no configuration marked " << name);
-  const std::size_t start = text.find("```json\n", marker) + 8;
-  const std::size_t end = text.find("```", start);
-  std::string config = text.substr(start, end - start);
-  for (std::size_t at; (at = config.find("http://127.0.0.1:5001")) != std::string::npos;)
-    config.replace(at, 21, origin);
-  const std::size_t database = config.find("\"database\": \"");
-  REQUIRE(database != std::string::npos);
-  const std::size_t value = database + 13;
-  config.replace(value, config.find('"', value) - value, db);
-  return config;
-}
-
 // A configuration of one stream "users" at `url`, its records path, key and
 // cursor field as given; `extra` is added inside the stream's object
 // (", \"pagination\": ...").
@@ -390,7 +370,7 @@ TEST_SUITE("first contact") {
       const rapidjson::Document proposed = parsed(r.out);
       const rapidjson::Value& got = only_stream(proposed);
       const rapidjson::Document documented =
-          parsed(documented_configuration(c.doc, origin, files.db()));
+          parsed(e2e::documented_configuration(c.doc, origin, files.db()));
       const rapidjson::Value& want = documented["streams"][0];
       CHECK(member(got, "name") == member(want, "name"));
       CHECK(member(got, "url") == member(want, "url"));
@@ -632,7 +612,7 @@ TEST_SUITE("first contact") {
     github.issues_per_repo = 130;  // two pages of issues at per_page 100
     api.serve_github(github);
     const Files files{dir};
-    put(files.config(), documented_configuration("github", origin_of(api), files.db()));
+    put(files.config(), e2e::documented_configuration("github", origin_of(api), files.db()));
     const proc::Result r = files.check();
     SHOW(r);
     CHECK(r.exit_code == 0);

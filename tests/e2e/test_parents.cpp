@@ -28,27 +28,6 @@
 
 namespace {
 
-// The configuration marked `<!-- tested: NAME -->` in docs/parents-and-children.md,
-// its mock address replaced by `origin`, its database by `db`.
-std::string documented_configuration(const std::string& name, const std::string& origin,
-                                      const std::string& db) {
-  std::ifstream in(std::string(TSYNC_SOURCE_DIR) + "/docs/parents-and-children.md");
-  REQUIRE(in);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::size_t marker = text.find("<!-- tested: " + name + " -->\n```json\n");
-  REQUIRE_MESSAGE(marker != std::string::npos, "no configuration marked " << name);
-  const std::size_t start = text.find("```json\n", marker) + 8;
-  const std::size_t end = text.find("```", start);
-  std::string config = text.substr(start, end - start);
-  for (std::size_t at; (at = config.find("http://127.0.0.1:5001")) != std::string::npos;)
-    config.replace(at, 21, origin);
-  const std::size_t database = config.find("\"database\": \"");
-  REQUIRE(database != std::string::npos);
-  const std::size_t value = database + 13;
-  config.replace(value, config.find('"', value) - value, db);
-  return config;
-}
-
 std::string origin_of(const tsync::mock::MockApi& api) {
   const std::string url = api.base_url();
   return url.substr(0, url.find('/', 8));
@@ -174,7 +153,7 @@ TEST_SUITE("parents") {
     github.comments_per_issue = 2;
     api.serve_github(github);
     const Runner run{dir};
-    run.write(documented_configuration("github", origin_of(api), run.db()));
+    run.write(e2e::documented_configuration("github", origin_of(api), run.db()));
 
     auto r = run.sync();
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
@@ -221,7 +200,7 @@ TEST_SUITE("parents") {
     stripe.lines = 3;
     api.serve_stripe(stripe);
     const Runner run{dir};
-    run.write(documented_configuration("stripe", origin_of(api), run.db()));
+    run.write(e2e::documented_configuration("stripe", origin_of(api), run.db()));
     auto check_stripe = [&] {
       std::map<std::string, std::int64_t> expected;
       for (const auto& invoice : api.stripe().invoices())
@@ -283,7 +262,7 @@ TEST_SUITE("parents") {
     zendesk.audits = 3;
     api.serve_zendesk(zendesk);
     const Runner run{dir};
-    run.write(documented_configuration("zendesk", origin_of(api), run.db()));
+    run.write(e2e::documented_configuration("zendesk", origin_of(api), run.db()));
     auto check_zendesk = [&] {
       std::set<std::int64_t> tickets, audits, stored_tickets, stored_audits;
       for (const auto& ticket : api.zendesk().tickets()) {
@@ -344,7 +323,7 @@ TEST_SUITE("parents") {
     api.github().rename_repo(repos[0].name, "api");
     api.github().rename_repo(repos[1].name, "web");
     const Runner run{dir};
-    run.write(documented_configuration("fixed-list", origin_of(api), run.db()));
+    run.write(e2e::documented_configuration("fixed-list", origin_of(api), run.db()));
     auto r = run.sync();
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     std::set<std::tuple<std::string, std::string, std::int64_t>> expected, stored;
@@ -370,7 +349,7 @@ TEST_SUITE("parents") {
     api.serve_github(github);
     const Runner run{dir};
     // The documented configuration with four requests in flight and pages of 10.
-    std::string config = documented_configuration("github", origin_of(api), run.db());
+    std::string config = e2e::documented_configuration("github", origin_of(api), run.db());
     for (std::size_t at; (at = config.find("\"per_page\": \"100\"")) != std::string::npos;)
       config.replace(at, 17, "\"per_page\": \"10\"");
     config.insert(config.find('{') + 1, "\"max_concurrency\": 4, ");

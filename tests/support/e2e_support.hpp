@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -334,6 +336,27 @@ inline void check_table_equals(const std::string& db_path, const std::string& ta
   }
   CHECK(db.execAndGet("SELECT count(*) FROM " + quoted(table)).getInt64() ==
         static_cast<std::int64_t>(served));
+}
+
+// The configuration marked `<!-- tested: NAME -->` in docs/parents-and-children.md,
+// its mock address replaced by `origin`, its database by `db`.
+inline std::string documented_configuration(const std::string& name, const std::string& origin,
+                                      const std::string& db) {
+  std::ifstream in(std::string(TSYNC_SOURCE_DIR) + "/docs/parents-and-children.md");
+  REQUIRE(in);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t marker = text.find("<!-- tested: " + name + " -->\n```json\n");
+  REQUIRE_MESSAGE(marker != std::string::npos, "no configuration marked " << name);
+  const std::size_t start = text.find("```json\n", marker) + 8;
+  const std::size_t end = text.find("```", start);
+  std::string config = text.substr(start, end - start);
+  for (std::size_t at; (at = config.find("http://127.0.0.1:5001")) != std::string::npos;)
+    config.replace(at, 21, origin);
+  const std::size_t database = config.find("\"database\": \"");
+  REQUIRE(database != std::string::npos);
+  const std::size_t value = database + 13;
+  config.replace(value, config.find('"', value) - value, db);
+  return config;
 }
 
 }  // namespace e2e
