@@ -365,6 +365,40 @@ void find_cursor(const rapidjson::Value* records, std::optional<CursorFormat> si
   p.findings.push_back(std::move(f));
 }
 
+// A field that marks deleted records: a boolean named "deleted", or a time
+// (or null) named "deletedAt", in every record that has it.
+void find_delete_field(const rapidjson::Value* records, Proposal& p) {
+  if (!records || records->Empty()) return;
+  static constexpr std::array<std::string_view, 8> kNames = {
+      "deleted", "is_deleted", "isDeleted", "_deleted", "deletedAt", "deleted_at",
+      "deletedDateTime", "deleted_on"};
+  for (const std::string_view name : kNames) {
+    std::int64_t present = 0;
+    bool fits = true;
+    for (const auto& record : records->GetArray()) {
+      const auto m = record.FindMember(rapidjson::Value(rapidjson::StringRef(name.data(), name.size())));
+      if (m == record.MemberEnd()) continue;
+      ++present;
+      const auto& v = m->value;
+      const bool flag = name.find("At") == std::string_view::npos &&
+                        name.find("_at") == std::string_view::npos &&
+                        name.find("Time") == std::string_view::npos &&
+                        name.find("_on") == std::string_view::npos;
+      if (flag ? !v.IsBool()
+               : !(v.IsNull() ||
+                   (v.IsString() && parse_timestamp(std::string_view(v.GetString(), v.GetStringLength()))) ||
+                   v.IsNumber()))
+        fits = false;
+    }
+    if (present == 0 || !fits) continue;
+    p.delete_field = std::string(name);
+    p.findings.push_back({"delete_field", Sureness::Likely,
+                          json_quoted(name) + " in " + plural(present, "record", "records") +
+                              ": a record it marks is a tombstone, deleted in the replica"});
+    return;
+  }
+}
+
 // Query names that carry a time filter.
 bool since_like(const std::string& name) {
   const std::string l = lower(name);
@@ -498,6 +532,7 @@ Proposal detect(const Response& response, const std::string& given_since) {
   find_cursor(records, since.format, p);
   p.since_param = since.name;
   p.findings.push_back({"since_param", since.sureness, since.seen});
+  find_delete_field(records, p);
   drop_param(params, since.name);
 
   const PagingRead read = read_paging(response, params, doc, records, p.records_path);

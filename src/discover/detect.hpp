@@ -67,6 +67,9 @@ struct Proposal {
   std::string cursor_field;              // empty: none found
   CursorFormat cursor_format = CursorFormat::Iso8601;
   std::string since_param;  // empty: not seen (the configuration gets null)
+  // A field that marks a record deleted (a tombstone: "deleted": true,
+  // "deletedAt": <time>); empty when the records hold none.
+  std::string delete_field;
   Pagination pagination;    // type None when the answer shows no paging
   std::vector<Finding> findings;     // one per key read, in configuration order
   std::vector<std::string> warnings;  // what looks wrong or risky

@@ -156,6 +156,7 @@ std::string shown_value(const Finding& f, const Proposal& p) {
                ? "(none)"
                : p.cursor_field + " (" + std::string(cursor_format_name(p.cursor_format)) + ")";
   if (f.key == "since_param") return p.since_param.empty() ? "null" : p.since_param;
+  if (f.key == "delete_field") return p.delete_field;
   if (f.key == "pagination")
     return p.pagination.type == PagingType::None ? "none" : paging_type_name(p.pagination.type);
   return "";
@@ -268,6 +269,7 @@ InitResult propose_stream(const InitOptions& options) {
     out.AddMember("since_param", Value(rapidjson::kNullType), a);
   else
     out.AddMember("since_param", text(p.since_param, a), a);
+  if (!p.delete_field.empty()) out.AddMember("delete_field", text(p.delete_field, a), a);
   if (!p.params.empty()) {
     Value params(rapidjson::kObjectType);
     for (const auto& [k, v] : p.params) params.AddMember(text(k, a), text(v, a), a);

@@ -565,6 +565,28 @@ TEST_SUITE("detect") {
     CHECK(sureness(p, "cursor_field") == name_of(Sureness::NotSeen));
   }
 
+  TEST_CASE("A deleted flag or a deletedAt time is proposed as the delete_field") {
+    Proposal flag = tsync::detect(response("http://127.0.0.1:5001/items?since=2024-01-01T00:00:00Z",
+                                           R"({"data": [
+  {"id": 1, "updatedAt": "2024-01-02T00:00:00Z", "deleted": false},
+  {"id": 2, "updatedAt": "2024-01-03T00:00:00Z", "deleted": true},
+  {"id": 3, "updatedAt": "2024-01-04T00:00:00Z"}
+]})"));
+    CHECK(flag.delete_field == "deleted");
+    CHECK(sureness(flag, "delete_field") == name_of(Sureness::Likely));
+    Proposal at = tsync::detect(response("http://127.0.0.1:5001/items", R"({"data": [
+  {"id": 1, "updatedAt": "2024-01-02T00:00:00Z", "deletedAt": null},
+  {"id": 2, "updatedAt": "2024-01-03T00:00:00Z", "deletedAt": "2024-01-03T00:00:00Z"}
+]})"));
+    CHECK(at.delete_field == "deletedAt");
+    // A "deleted" that is not true or false is not a tombstone's mark.
+    Proposal text = tsync::detect(response("http://127.0.0.1:5001/items", R"({"data": [
+  {"id": 1, "updatedAt": "2024-01-02T00:00:00Z", "deleted": "no"}
+]})"));
+    CHECK(text.delete_field == "");
+    CHECK(sureness(text, "delete_field") == "<no finding>");
+  }
+
   TEST_CASE("A since parameter given by the caller is used though the URL has none") {
     Proposal p = tsync::detect(
         response("http://127.0.0.1:5001/pagination/next_page_url?per_page=10",
