@@ -7,6 +7,7 @@
 #include <rapidjson/writer.h>
 
 #include "common/error_text.hpp"
+#include "source/change_feed.hpp"
 
 namespace tsync {
 namespace {
@@ -91,8 +92,8 @@ std::string summary_line(const SyncReport& r) {
            ? with_commas(static_cast<std::int64_t>(r.partitions->ended)) + " of " +
                  counted(static_cast<std::int64_t>(r.partitions->live), "partition", "partitions") +
                  " read"
-           : "cursor " + r.cursor_before.value_or("(none)") + " -> " +
-                 r.cursor_after.value_or("(none)")) +
+           : "cursor " + short_token(r.cursor_before.value_or("(none)")) + " -> " +
+                 short_token(r.cursor_after.value_or("(none)"))) +
       "; " + counted(c.requests, "request", "requests");
   if (c.retries > 0) line += " (" + with_commas(c.retries) + " retried)";
   if (c.token_requests > 0)
@@ -185,7 +186,7 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
            ", " + with_commas(s.rejected) + " rejected, " +
            (s.partitions && !s.cursor
                 ? std::string("a cursor per partition")
-                : "cursor " + s.cursor.value_or("(none: the next sync is a full sync)")) +
+                : "cursor " + short_token(s.cursor.value_or("(none: the next sync is a full sync)"))) +
            (s.saved_at.empty() ? "" : " (saved " + s.saved_at + ")") + "\n";
     if (const auto& p = s.partitions)
       out += "    " + counted(p->partitions, "partition", "partitions") + ", oldest cursor " +
@@ -199,7 +200,7 @@ std::string status_text(const std::string& path, const std::vector<StreamStatus>
         ": " + with_commas(r.rows_new) + " new, " + with_commas(r.rows_updated) + " updated, " +
         (r.rows_deleted > 0 ? with_commas(r.rows_deleted) + " deleted, " : std::string()) +
         with_commas(r.rows_rejected) + " rejected, " + counted(r.requests, "request", "requests");
-    if (!r.cursor_after.empty()) line += ", cursor " + r.cursor_after;
+    if (!r.cursor_after.empty()) line += ", cursor " + short_token(r.cursor_after);
     out += human_line(line);
     if (!r.error.empty()) out += "\n" + human_text("      " + r.error);
     if (!r.warning.empty()) out += "\n" + human_text("      warning: " + r.warning);

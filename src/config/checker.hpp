@@ -28,6 +28,7 @@ extern const KeyList kTopLevelKeys;
 extern const KeyList kStreamKeys;
 extern const KeyList kAuthKeys;
 extern const KeyList kPaginationKeys;
+extern const KeyList kChangeFeedKeys;
 
 // Reads the values of one JSON object whose errors start with `origin` ("cfg.json:
 // stream \"a\""): each reader gives nullopt when the key is absent and throws

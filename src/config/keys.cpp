@@ -54,7 +54,8 @@ constexpr std::string_view kStream[] = {"name",
                                         "partitions",
                                         "include_parent",
                                         "parents",
-                                        "not_found"};
+                                        "not_found",
+                                        "change_feed"};
 
 constexpr std::string_view kAuth[] = {"type",
                                       "token_env",
@@ -84,12 +85,19 @@ constexpr std::string_view kPagination[] = {
     "field", "limit_param", "limit",           "total_path",    "size_param",
     "size",  "first",       "total_pages_path"};
 
+constexpr std::string_view kChangeFeed[] = {
+    "type",          "next_path",        "delta_path",       "removed_field",
+    "page_token_path", "page_token_param", "sync_token_path", "sync_token_param",
+    "cursor_path",   "cursor_param",     "end_path",         "start_param",
+    "deleted_when",  "expired_statuses", "expired_codes"};
+
 }  // namespace
 
 constinit const KeyList kTopLevelKeys = kTopLevel;
 constinit const KeyList kStreamKeys = kStream;
 constinit const KeyList kAuthKeys = kAuth;
 constinit const KeyList kPaginationKeys = kPagination;
+constinit const KeyList kChangeFeedKeys = kChangeFeed;
 
 }  // namespace config_detail
 
@@ -99,7 +107,8 @@ const std::vector<ConfigSection>& configuration_keys() {
       {"key", {kTopLevelKeys.begin(), kTopLevelKeys.end()}},
       {"stream key", {kStreamKeys.begin(), kStreamKeys.end()}},
       {"auth key", {kAuthKeys.begin(), kAuthKeys.end()}},
-      {"pagination key", {kPaginationKeys.begin(), kPaginationKeys.end()}}};
+      {"pagination key", {kPaginationKeys.begin(), kPaginationKeys.end()}},
+      {"change_feed key", {kChangeFeedKeys.begin(), kChangeFeedKeys.end()}}};
   return sections;
 }
 

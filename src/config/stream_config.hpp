@@ -10,6 +10,7 @@
 #include "common/timestamp.hpp"
 #include "replica/columns.hpp"
 #include "replica/table_writer.hpp"
+#include "source/change_feed.hpp"
 #include "source/pagination.hpp"
 #include "source/records.hpp"
 
@@ -52,6 +53,11 @@ struct PartitionSettings {
   bool partitioned() const { return !parent.empty() || !fixed.empty(); }
 };
 
+// The column a change feed's records get when its stream names no
+// cursor_field: when tsync read the record, as UTC text that grows from page
+// to page, so that a later change in the feed replaces an earlier one.
+inline constexpr const char* kFeedReadAt = "_tsync_read_at";
+
 // The settings of one stream: an endpoint that can say what changed since T,
 // the table its records go to, and how to read them. The defaults are the
 // seed's user stream.
@@ -82,13 +88,28 @@ struct StreamConfig {
   // OAuth2); streams that use the top-level auth share one object.
   std::shared_ptr<const AuthConfig> auth;
   PartitionSettings partitions;  // a child stream's; none by default
+  // An API's own change token instead of since (docs/change-feeds.md).
+  std::optional<ChangeFeed> change_feed;
   // The fields a partition adds to every record of this stream (set per
   // partition at run time: its identity and include_parent columns).
   std::vector<FieldValue> added_fields;
 
   RecordShape shape() const {
-    return {records_path, cursor_field, cursor_format, primary_key, delete_field, {},
-            added_fields};
+    RecordShape shape;
+    shape.records_path = records_path;
+    shape.cursor_field = cursor_field;
+    shape.cursor_format = cursor_format;
+    shape.primary_key = primary_key;
+    shape.delete_field = delete_field;
+    shape.added = added_fields;
+    if (change_feed && !change_feed->removed_field.empty()) {
+      shape.delete_field = change_feed->removed_field;
+      shape.delete_present = true;
+    } else if (change_feed && !change_feed->deleted_field.empty()) {
+      shape.delete_field = change_feed->deleted_field;
+      shape.delete_values = change_feed->deleted_values;
+    }
+    return shape;
   }
   TableSpec table_spec() const {
     return {table, primary_key, cursor_field, cursor_format, columns, hard_delete};

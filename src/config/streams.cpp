@@ -10,6 +10,7 @@
 #include "common/errors.hpp"
 #include "common/timestamp.hpp"
 #include "config/auth.hpp"
+#include "config/change_feed.hpp"
 #include "config/pagination.hpp"
 #include "config/parents.hpp"
 
@@ -275,6 +276,7 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
   read_cursor(c, s);
   read_deletes(c, s);
   read_records_path(c, s);
+  if (const rapidjson::Value* f = c.find("change_feed")) s.change_feed = read_change_feed(*f, where);
   if (const rapidjson::Value* p = c.find("pagination"))
     s.pagination = read_pagination(*p, where, s.records_path.empty());
   if (!s.since_param.empty() && is_paging_param(s, s.since_param))
@@ -290,6 +292,7 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
   apply_defaults(c, defaults, s, secrets);
   read_window(c, s);
   check_paging_and_window(c, s);
+  check_change_feed(c, s);
   if (auto own = read_auth(c, where, secrets))
     apply_auth(own, s);
   else if (!c.find("token_env") && top_auth)

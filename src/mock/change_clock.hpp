@@ -26,7 +26,17 @@ class ChangeClock {
     return Instant{last_, 0};
   }
 
-  // Every instant next() hands out from now on is after `instant`.
+  // The latest of the wall clock and the last instant handed out, in whole
+  // seconds, moving nothing: when a feed token is issued, and how old it is.
+  Instant now() {
+    const auto wall = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    const std::lock_guard lock(mutex_);
+    return Instant{std::max(wall.count(), last_), 0};
+  }
+
+  // Every instant next() hands out from now on is after `instant`, and now()
+  // is at least `instant`: a test moves the clock forward so.
   void after(Instant instant) {
     const std::lock_guard lock(mutex_);
     last_ = std::max(last_, instant.seconds);

@@ -77,9 +77,14 @@ void DataRoutes::serve(const httplib::Request& request, httplib::Response& respo
 
 void DataRoutes::serve_nested(const httplib::Request& request, httplib::Response& response) {
   std::shared_ptr<void> ticket = sources_.load.start(request.path);
-  // Zendesk's export names its since start_time.
-  const std::string since_text =
-      request.get_param_value(request.path.rfind("/api/v2/", 0) == 0 ? "start_time" : "since");
+  // Zendesk's export names its since start_time; the change feeds' since is
+  // their token (Graph's $deltatoken, Google's syncToken).
+  const auto starts = [&request](const char* prefix) { return request.path.rfind(prefix, 0) == 0; };
+  const char* since_param = starts("/api/v2/")        ? "start_time"
+                            : starts("/v1.0/")        ? "$deltatoken"
+                            : starts("/calendar/v3/") ? "syncToken"
+                                                      : "since";
+  const std::string since_text = request.get_param_value(since_param);
   const std::size_t request_number = sources_.log.number_next();
   if (const auto request_hook = sources_.log.log(request, request.path, since_text))
     request_hook(request_number);

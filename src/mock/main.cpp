@@ -50,8 +50,14 @@ int main(int argc, char** argv) {
       "  /admin/stripe/remove?invoice=ID\n"
       "With --zendesk: /admin/zendesk/update?count=N (a new audit on each of N tickets),\n"
       "  /admin/zendesk/add_ticket, /admin/zendesk/delete_ticket?id=N\n"
-      "GET /admin/stats[?endpoint=P], /admin/github/stats, /admin/stripe/stats and\n"
-      "/admin/zendesk/stats report counts; GET /admin/load[?endpoint=P] the most data\n"
+      "With --graph: /admin/graph/mutate?update=N&add=M,\n"
+      "  /admin/graph/remove?count=N&reason=deleted|changed, /admin/graph/restore?ids=a,b,\n"
+      "  /admin/graph/expire (every delta and skip token issued so far expires)\n"
+      "With --google: /admin/google/mutate?update=N&add=M, /admin/google/cancel?count=N,\n"
+      "  /admin/google/expire (every sync and page token issued so far expires)\n"
+      "GET /admin/stats[?endpoint=P], /admin/github/stats, /admin/stripe/stats,\n"
+      "/admin/zendesk/stats, /admin/graph/stats and /admin/google/stats report counts; GET "
+      "/admin/load[?endpoint=P] the most data\n"
       "requests in flight at once and the most started within any second (all endpoints or P).\n"
       "Signing in (POST), for --auth and auth= of session and oauth2:\n"
       "  /auth/session_token/login   JSON {\"username\", \"password\"} -> {\"token\"}\n"
@@ -66,7 +72,8 @@ int main(int argc, char** argv) {
                  "(0: the API's)")
       ->capture_default_str();
   app.add_option("--seed", options.seed,
-                 "Seed of the generated users and of --github, --stripe and --zendesk")
+                 "Seed of the generated users and of --github, --stripe, --zendesk, --graph "
+                 "and --google")
       ->capture_default_str();
   app.add_option("--updated-within-days", options.updated_within_days,
                  "Above 0: the users' updatedAt values fall within this many days before the "
@@ -188,6 +195,36 @@ int main(int argc, char** argv) {
   app.add_flag("--zendesk-refuse-recent", zendesk_refuse_recent,
                "Answer an export's start_time within the last minute with 400 \"Too recent "
                "start_time\", as Zendesk does");
+  std::string graph_text, google_text;
+  std::int64_t graph_ttl = 0, google_ttl = 0;
+  bool graph_resync = false;
+  std::string google_calendar = tsync::mock::GoogleOptions{}.calendar_id;
+  app.add_option("--graph", graph_text,
+                 "Serve Microsoft Graph-shaped users through the users delta query "
+                 "(/v1.0/users/delta): USERS users, PAGE a page unless the request's Prefer "
+                 "odata.maxpagesize says otherwise (default 20:100)")
+      ->type_name("USERS[:PAGE]");
+  app.add_option("--graph-token-ttl", graph_ttl,
+                 "With --graph: delta and skip tokens older than this many seconds answer as "
+                 "expired; 0: never")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--graph-resync-required", graph_resync,
+               "With --graph: an expired token answers 400 resyncRequired instead of 410 "
+               "syncStateNotFound");
+  app.add_option("--google", google_text,
+                 "Serve Google Calendar-shaped events (/calendar/v3/calendars/primary/events) "
+                 "read with page and sync tokens: EVENTS events, PAGE a page unless the request's "
+                 "maxResults says otherwise (default 20:250)")
+      ->type_name("EVENTS[:PAGE]");
+  app.add_option("--google-token-ttl", google_ttl,
+                 "With --google: sync and page tokens older than this many seconds answer 410; "
+                 "0: never")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--google-calendar", google_calendar,
+                 "With --google: the calendar id served besides primary")
+      ->capture_default_str();
   std::vector<std::string> endpoint_texts;
   app.add_option("--endpoint", endpoint_texts, tsync::mock::kEndpointSpecHelp)
       ->type_name("SPEC")
@@ -228,6 +265,31 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (zendesk) zendesk->refuse_recent_start_time = zendesk_refuse_recent;
+  std::optional<tsync::mock::GraphOptions> graph;
+  try {
+    if (!graph_text.empty()) {
+      graph = tsync::mock::parse_graph_spec(graph_text);
+      graph->token_ttl_seconds = graph_ttl;
+      graph->resync_required = graph_resync;
+    }
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "tsync-mock-api: error: --graph \"%s\": %s\n", graph_text.c_str(),
+                 e.what());
+    return 2;
+  }
+  std::optional<tsync::mock::GoogleOptions> google;
+  try {
+    if (!google_text.empty()) {
+      google = tsync::mock::parse_google_spec(google_text);
+      google->token_ttl_seconds = google_ttl;
+      google->calendar_id = google_calendar;
+      tsync::mock::check_google(*google);
+    }
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "tsync-mock-api: error: --google \"%s\": %s\n", google_text.c_str(),
+                 e.what());
+    return 2;
+  }
 
   std::vector<tsync::mock::EndpointSpec> endpoints;
   for (const std::string& text : endpoint_texts) {
@@ -271,6 +333,8 @@ int main(int argc, char** argv) {
     if (github) api.serve_github(*github);
     if (stripe) api.serve_stripe(*stripe);
     if (zendesk) api.serve_zendesk(*zendesk);
+    if (graph) api.serve_graph(*graph);
+    if (google) api.serve_google(*google);
     const int bound = api.start(port);
     std::printf("tsync-mock-api: serving %zu users at http://127.0.0.1:%d%s\n", api.store().size(),
                 bound, tsync::mock::kUsersPath);
@@ -319,6 +383,14 @@ int main(int argc, char** argv) {
                   "/audits.json")
               .c_str());
     }
+    if (graph)
+      std::printf("tsync-mock-api: serving %zu Graph users at %s\n", api.graph().users().size(),
+                  api.url("/v1.0/users/delta").c_str());
+    if (google)
+      std::printf("tsync-mock-api: serving %zu Google Calendar events at %s (and %s)\n",
+                  api.google().events().size(),
+                  api.url("/calendar/v3/calendars/primary/events").c_str(),
+                  api.url("/calendar/v3/calendars/" + google->calendar_id + "/events").c_str());
     if (sessions)
       std::printf("tsync-mock-api: session logins at %s\n",
                   api.url(tsync::mock::kLoginPath).c_str());

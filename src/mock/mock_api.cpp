@@ -13,6 +13,8 @@
 #include "mock/auth.hpp"
 #include "mock/data_routes.hpp"
 #include "mock/endpoints.hpp"
+#include "mock/google_admin.hpp"
+#include "mock/graph_admin.hpp"
 #include "mock/load_meter.hpp"
 #include "mock/nested_admin.hpp"
 #include "mock/nested_routes.hpp"
@@ -60,7 +62,9 @@ struct MockApi::Impl {
   GithubOrg github{clock};
   StripeInvoices stripe{clock};
   ZendeskTickets zendesk{clock};
-  NestedRoutes nested{github, stripe, zendesk};
+  GraphUsers graph{clock};
+  GoogleEvents google{clock};
+  NestedRoutes nested{github, stripe, zendesk, graph, google};
   std::uint64_t seed;  // of the nested resources
   std::atomic<bool> stopping{false};
   DataRoutes data;
@@ -98,6 +102,8 @@ void MockApi::Impl::configure() {
   token.add_route(server);
   add_nested_admin_routes(server, github, stripe);
   add_zendesk_admin_routes(server, zendesk);
+  add_graph_admin_routes(server, graph);
+  add_google_admin_routes(server, google);
   // Last: its routes take every GET path the others did not.
   data.add_routes(server);
 }
@@ -239,6 +245,28 @@ ZendeskTickets& MockApi::zendesk() {
   if (!impl_->zendesk.serving()) throw std::logic_error("no Zendesk tickets are served");
   return impl_->zendesk;
 }
+
+std::string MockApi::serve_graph(const GraphOptions& options) {
+  impl_->graph.serve(options, impl_->seed);
+  return url("/v1.0/users/delta");
+}
+
+GraphUsers& MockApi::graph() {
+  if (!impl_->graph.serving()) throw std::logic_error("no Graph users are served");
+  return impl_->graph;
+}
+
+std::string MockApi::serve_google(const GoogleOptions& options) {
+  impl_->google.serve(options, impl_->seed);
+  return url("/calendar/v3/calendars/primary/events");
+}
+
+GoogleEvents& MockApi::google() {
+  if (!impl_->google.serving()) throw std::logic_error("no Google events are served");
+  return impl_->google;
+}
+
+ChangeClock& MockApi::change_clock() { return impl_->clock; }
 
 std::size_t MockApi::request_count() const { return impl_->log.count(); }
 

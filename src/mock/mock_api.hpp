@@ -17,6 +17,8 @@
 #include "mock/endpoint_spec.hpp"
 #include "mock/fault.hpp"
 #include "mock/github_org.hpp"
+#include "mock/google_events.hpp"
+#include "mock/graph_users.hpp"
 #include "mock/record_store.hpp"
 #include "mock/stripe_invoices.hpp"
 #include "mock/token_endpoint.hpp"
@@ -50,9 +52,10 @@ namespace tsync::mock {
 //                                          for other credentials, 400 for another
 //                                          body (errors as JSON)
 //   POST /oauth/v1/token                   the OAuth2 token endpoint (OAuthOptions)
-//   GET  /orgs/.., /repos/.., /v1/invoices.., /api/v2/..
-//                                          the nested resources, once served
-//                                          (serve_github, serve_stripe, serve_zendesk)
+//   GET  /orgs/.., /repos/.., /v1/invoices.., /api/v2/.., /v1.0/..,
+//        /calendar/v3/..                   the nested resources and change feeds,
+//                                          once served (serve_github, serve_stripe,
+//                                          serve_zendesk, serve_graph, serve_google)
 // and for a generic endpoint P (answering {"records":..,"fields":..,"requests":..},
 // 404 for an unknown P, 400 for a bad value):
 //   POST /admin/mutate?endpoint=P&update=N&add=M     RecordStore::mutate(N, M)
@@ -135,6 +138,23 @@ class MockApi {
   // export's start_time is logged as since (since_log).
   std::string serve_zendesk(const ZendeskOptions& options = {});
   ZendeskTickets& zendesk();
+  // The same for Microsoft Graph-shaped users read through the users delta
+  // query (graph_routes.hpp, graph_admin.hpp); returns url("/v1.0/users/delta").
+  // Throws std::invalid_argument for options that check_graph refuses. A
+  // request's $deltatoken is logged as since (since_log).
+  std::string serve_graph(const GraphOptions& options = {});
+  GraphUsers& graph();
+  // The same for Google Calendar-shaped events read with sync tokens
+  // (google_routes.hpp, google_admin.hpp); returns
+  // url("/calendar/v3/calendars/primary/events"). Throws std::invalid_argument
+  // for options that check_google refuses. A request's syncToken is logged as
+  // since.
+  std::string serve_google(const GoogleOptions& options = {});
+  GoogleEvents& google();
+  // The clock the nested resources are changed at and the change feeds' tokens
+  // are issued and aged by: a test moves it forward (ChangeClock::after) to
+  // age tokens past their TTL without sleeping.
+  ChangeClock& change_clock();
 
   // Replaces the token endpoint's settings; the current refresh token becomes
   // options.refresh_token. Access tokens issued before keep their expiry.

@@ -10,6 +10,8 @@
 #include "common/timestamp.hpp"
 #include "mock/catalog.hpp"
 #include "mock/github_org.hpp"
+#include "mock/google_routes.hpp"
+#include "mock/graph_routes.hpp"
 #include "mock/paging.hpp"
 #include "mock/query_params.hpp"
 #include "mock/stripe_invoices.hpp"
@@ -235,6 +237,7 @@ bool NestedRoutes::serves(const std::string& path) const {
   if ((starts("/orgs/") || starts("/repos/") || starts("/repositories/")) && github_.serving())
     return true;
   if (zendesk_serves(zendesk_, path)) return true;
+  if (graph_serves(graph_, path) || google_serves(google_, path)) return true;
   return (path == "/v1/invoices" || starts("/v1/invoices/")) && stripe_.serving();
 }
 
@@ -242,6 +245,8 @@ NestedAnswer NestedRoutes::answer(const httplib::Request& request,
                                   const std::string& origin) const {
   const std::vector<std::string> parts = path_segments(request.path);
   if (parts.front() == "api") return zendesk_answer(zendesk_, request, origin);
+  if (parts.front() == "v1.0") return graph_answer(graph_, request, origin);
+  if (parts.front() == "calendar") return google_answer(google_, request);
   if (parts.front() == "v1") return stripe(request, parts);
   return github(request, parts, origin);
 }

@@ -19,6 +19,8 @@
 //     GET /v1/invoices/{invoice}         one invoice
 //     GET /v1/invoices/{invoice}/lines   in the invoice's order
 //   Zendesk (when ZendeskTickets serves): zendesk_routes.hpp.
+//   Microsoft Graph's users delta (when GraphUsers serves): graph_routes.hpp.
+//   Google Calendar's events (when GoogleEvents serves): google_routes.hpp.
 // DataRoutes counts, logs, delays and faults them as every data request.
 
 #include <string>
@@ -30,6 +32,8 @@
 namespace tsync::mock {
 
 class GithubOrg;
+class GoogleEvents;
+class GraphUsers;
 class StripeInvoices;
 class ZendeskTickets;
 
@@ -43,12 +47,14 @@ struct NestedAnswer {
 class NestedRoutes {
  public:
   // All outlive this.
-  NestedRoutes(const GithubOrg& github, const StripeInvoices& stripe, const ZendeskTickets& zendesk)
-      : github_(github), stripe_(stripe), zendesk_(zendesk) {}
+  NestedRoutes(const GithubOrg& github, const StripeInvoices& stripe, const ZendeskTickets& zendesk,
+               const GraphUsers& graph, const GoogleEvents& google)
+      : github_(github), stripe_(stripe), zendesk_(zendesk), graph_(graph), google_(google) {}
 
   // Whether a GET of `path` is one of theirs: under /orgs/, /repos/ or /repositories/ while
   // GitHub is served, /v1/invoices and under it while Stripe is, under /api/v2/
-  // while Zendesk is.
+  // while Zendesk is, under /v1.0/ while Graph is, under /calendar/v3/ while
+  // Google is.
   bool serves(const std::string& path) const;
   // The answer to `request`, whose path serves() took; `origin`
   // ("http://host:port") begins the URLs of the Link header and the records.
@@ -62,6 +68,8 @@ class NestedRoutes {
   const GithubOrg& github_;
   const StripeInvoices& stripe_;
   const ZendeskTickets& zendesk_;
+  const GraphUsers& graph_;
+  const GoogleEvents& google_;
 };
 
 }  // namespace tsync::mock

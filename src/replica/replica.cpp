@@ -98,6 +98,19 @@ std::optional<Cursor> Replica::cursor(std::string_view stream, CursorFormat form
   }
 }
 
+std::optional<Cursor> Replica::token(std::string_view stream) {
+  try {
+    SQLite::Statement query(*db_, sql_string(sql::load_cursor));
+    query.bind(1, std::string(stream));
+    if (!query.executeStep() || query.getColumn(0).isNull()) return std::nullopt;
+    std::string text = query.getColumn(0).getString();
+    const auto saved_at = parse_timestamp(query.getColumn(1).getString());
+    return Cursor{std::move(text), saved_at.value_or(kEpochStart)};
+  } catch (const SQLite::Exception& e) {
+    throw Error(describe_replica_error(path_, e));
+  }
+}
+
 bool Replica::reset_cursor(std::string_view stream) {
   try {
     SQLite::Statement update(*db_, sql_string(sql::reset_cursor));

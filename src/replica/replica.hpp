@@ -110,6 +110,9 @@ class Replica {
   // Throws Error when the stored text is not a cursor value of `format`.
   std::optional<Cursor> cursor(std::string_view stream,
                                CursorFormat format = CursorFormat::Iso8601);
+  // The saved cursor of a stream that follows a change feed: the token as
+  // saved, with the time it was saved; nothing when none was saved.
+  std::optional<Cursor> token(std::string_view stream);
   // Forgets a stream's cursor; rows stay. Returns false when there was none.
   bool reset_cursor(std::string_view stream);
   // Every stream _state knows, with the rows of its table.

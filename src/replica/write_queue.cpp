@@ -123,7 +123,27 @@ void StreamLedger::apply() noexcept {
   }
 }
 
+void StreamLedger::begin_full_pass(const std::optional<Cursor>& floor) noexcept {
+  {
+    const std::lock_guard lock(mutex_);
+    if (failure_) return;
+  }
+  try {
+    writer_.begin_full_pass(floor);
+  } catch (...) {
+    const std::lock_guard lock(mutex_);
+    failure_ = std::current_exception();
+  }
+}
+
 UnitWriter::UnitWriter(WriteQueue& queue, StreamLedger& ledger) : queue_(queue), ledger_(ledger) {}
+
+void UnitWriter::begin_full_pass(const std::optional<Cursor>& floor) {
+  if (!items_.empty()) hand_over(std::nullopt);
+  uncommitted_ = 0;
+  StreamLedger* ledger = &ledger_;
+  queue_.post([ledger, floor] { ledger->begin_full_pass(floor); });
+}
 
 StreamLedger::Item& UnitWriter::next_item() {
   StreamLedger::Item& item = items_.emplace_back();

@@ -46,6 +46,10 @@ class RowWriter {
   virtual RunCounters counters() const = 0;
   // Cursors committed since the last call, oldest first.
   virtual std::vector<Cursor> take_committed_cursors() = 0;
+  // From now on the run is a full pass (ReplicaWriter::begin_full_pass), as
+  // when a change feed's token has expired and the feed is read again from
+  // its beginning: what was handed over before is committed first.
+  virtual void begin_full_pass(const std::optional<Cursor>& floor) = 0;
 };
 
 // One thread that runs the work handed to it, in order. At most `max_queued`
@@ -105,6 +109,9 @@ class StreamLedger {
   };
   // Hands a unit over, to be written by the next apply().
   void hand_over(Unit unit);
+  // On the WriteQueue's thread, after the units handed over before: the
+  // stream's run becomes a full pass.
+  void begin_full_pass(const std::optional<Cursor>& floor) noexcept;
   // On the WriteQueue's thread: writes every unit handed over so far, in order,
   // each unit's cursor saved after its rows, and commits them in one
   // transaction (units that wait together commit together: fewer, larger
@@ -142,6 +149,7 @@ class UnitWriter : public RowWriter {
   std::int64_t uncommitted_rows() const override { return uncommitted_; }
   RunCounters counters() const override { return ledger_.counters(); }
   std::vector<Cursor> take_committed_cursors() override { return ledger_.take_committed_cursors(); }
+  void begin_full_pass(const std::optional<Cursor>& floor) override;
   // Adds the chain's requests, retries and bytes not yet counted to the stream's.
   void count_io(const RunCounters& io);
 

@@ -161,7 +161,17 @@ void finish_record(Record& record, std::string_view raw, const RecordShape& shap
   record.cursor_index = static_cast<std::size_t>(cursor - record.fields.data());
   if (!shape.delete_field.empty()) {
     const FieldValue* deleted = record.find(shape.delete_field);
-    record.tombstone = deleted && is_tombstone(*deleted);
+    if (!deleted)
+      record.tombstone = false;
+    else if (shape.delete_present)
+      record.tombstone = deleted->kind != ValueKind::Null &&
+                         !(deleted->kind == ValueKind::Bool && deleted->text == "false");
+    else if (!shape.delete_values.empty())
+      record.tombstone = deleted->kind == ValueKind::String &&
+                         std::find(shape.delete_values.begin(), shape.delete_values.end(),
+                                   deleted->text) != shape.delete_values.end();
+    else
+      record.tombstone = is_tombstone(*deleted);
   }
   visitor.on_record(record);
 }

@@ -63,6 +63,12 @@ struct RecordShape {
   // read: a child stream's columns from its parent. A record that already has
   // a field of one of these names is rejected, its own value kept in _rejected.
   std::vector<FieldValue> added;
+  // A change feed's marks of removal: with delete_present, a delete_field
+  // that is there and neither null nor false ("@removed": {...}); with
+  // delete_values, a delete_field whose text is one of them ("status":
+  // "cancelled"). Otherwise is_tombstone() decides.
+  bool delete_present = false;
+  std::vector<std::string> delete_values;
 };
 
 // True when `value` of a stream's delete_field marks its record deleted: true,

@@ -229,7 +229,7 @@ std::vector<Job> jobs_of(std::vector<std::unique_ptr<ConcurrentStream>>& streams
 
 std::size_t parallel_jobs(const StreamConfig& stream, Replica& replica, bool full) {
   if (stream.partitions.partitioned()) return 2;  // a job per partition
-  if (stream.window_seconds <= 0) return 1;
+  if (stream.window_seconds <= 0 || stream.change_feed) return 1;  // one chain
   const std::optional<Cursor> saved = replica.cursor(stream.name, stream.cursor_format);
   const Instant from =
       saved && !full ? saved->instant : *parse_cursor(stream.cursor_format, stream.first_cursor());

@@ -78,6 +78,10 @@ class PartitionRows : public RowWriter {
   std::int64_t uncommitted_rows() const override { return held_ ? 0 : rows_.uncommitted_rows(); }
   RunCounters counters() const override { return rows_.counters(); }
   std::vector<Cursor> take_committed_cursors() override { return rows_.take_committed_cursors(); }
+  void begin_full_pass(const std::optional<Cursor>& floor) override {
+    flush();
+    rows_.begin_full_pass(floor);
+  }
 
   // Hands on the commit held back.
   void flush() {

@@ -3,6 +3,7 @@
 
 #include "common/errors.hpp"
 #include "sync/chain.hpp"
+#include "sync/change_feed.hpp"
 #include "sync/unpaged.hpp"
 #include "sync/windows.hpp"
 
@@ -21,10 +22,13 @@ StreamRun::StreamRun(const Config& settings, const StreamConfig& of, Replica& re
   if (stream.auth && !auth) auth = make_authenticator(config, stream);
   report.stream = stream.name;
   report.full = full;
-  const std::optional<Cursor> saved = replica.cursor(stream.name, stream.cursor_format);
+  saved = stream.change_feed ? replica.token(stream.name)
+                             : replica.cursor(stream.name, stream.cursor_format);
   if (saved) report.cursor_before = saved->text;
   if (saved && !full) {
     committed = *saved;
+  } else if (stream.change_feed) {
+    committed = Cursor{};  // no token: the feed is read from its beginning
   } else {
     committed.text = stream.first_cursor();
     committed.instant = *parse_cursor(stream.cursor_format, committed.text);
@@ -152,6 +156,7 @@ std::int64_t read_stream(StreamRun& run, const Transport& net, RowWriter& rows,
                          SyncObserver& observer, RunCounters& io) {
   const StreamConfig& stream = run.stream;
   if (run.partitions) return read_partitions(run, net, rows, observer, io);
+  if (stream.change_feed) return read_feed(run, net, rows, observer, io);
   if (stream.window_seconds > 0)
     return read_windows(run.config, stream, net, rows, observer, io, run.committed, run.tally);
   if (stream.pagination.paged())

@@ -43,6 +43,10 @@ class BackgroundRows : public RowWriter {
   std::vector<Cursor> take_committed_cursors() override {
     return background_.take_committed_cursors();
   }
+  void begin_full_pass(const std::optional<Cursor>& floor) override {
+    background_.settle();
+    writer_.begin_full_pass(floor);
+  }
 
  private:
   BackgroundWriter& background_;
@@ -73,12 +77,13 @@ struct StreamRun {
   const Config& config;
   const StreamConfig& stream;
   SyncReport& report;
-  const bool full;
+  bool full;  // a change feed whose token expired becomes a full pass mid-run
   std::shared_ptr<Authenticator> auth;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::optional<std::chrono::steady_clock::time_point>
       ended;         // with requests in flight: its last job's end
   Cursor committed;  // where the run starts; an unpaged run moves it
+  std::optional<Cursor> saved;  // the cursor saved before the run (a change feed's token)
   std::unique_ptr<ReplicaWriter> writer;
   std::int64_t table_rows = 0;
   const HttpOptions http;

@@ -29,6 +29,8 @@ Placement placement_of(std::string_view name) {
     return {R"({"base_url": "http://h/a", "auth": {)", "}}", "cfg.json: auth: "};
   if (name == "pagination key")
     return {stream + R"("pagination": {)", "}}]}", "cfg.json: stream \"a\": pagination: "};
+  if (name == "change_feed key")
+    return {stream + R"("change_feed": {)", "}}]}", "cfg.json: stream \"a\": change_feed: "};
   FAIL("a section this test does not know how to place: " << name);
   return {};
 }
@@ -46,7 +48,9 @@ std::string unknown(const Placement& p, std::string_view key) {
 }  // namespace
 
 TEST_SUITE("config_keys") {
-  TEST_CASE("the sections are the top level, a stream, auth and pagination, each key once") {
+  TEST_CASE(
+      "the sections are the top level, a stream, auth, pagination and change_feed, each key "
+      "once") {
     std::vector<std::string_view> names;
     for (const tsync::ConfigSection& section : tsync::configuration_keys()) {
       names.push_back(section.name);
@@ -56,7 +60,8 @@ TEST_SUITE("config_keys") {
       CHECK(distinct.size() == section.keys.size());
     }
     CHECK(names ==
-          std::vector<std::string_view>{"key", "stream key", "auth key", "pagination key"});
+          std::vector<std::string_view>{"key", "stream key", "auth key", "pagination key",
+                                        "change_feed key"});
   }
 
   TEST_CASE("a section accepts exactly the keys it lists") {

@@ -39,6 +39,8 @@ class RecordingWriter : public RowWriter {
   void rewind() override { uncommitted_ = 0; }
   std::int64_t uncommitted_rows() const override { return uncommitted_; }
   RunCounters counters() const override { return {}; }
+  void begin_full_pass(const std::optional<Cursor>&) override { ++full_passes; }
+  int full_passes = 0;
   std::vector<Cursor> take_committed_cursors() override {
     std::vector<Cursor> out;
     out.swap(cursors_);
