@@ -290,9 +290,9 @@ StreamConfig read_stream(const rapidjson::Value& v, std::size_t index, const std
   read_defaults(Checker(top, origin), s.cursor_format, defaults);
   read_defaults(c, s.cursor_format, defaults);
   apply_defaults(c, defaults, s, secrets);
+  check_change_feed(c, s);
   read_window(c, s);
   check_paging_and_window(c, s);
-  check_change_feed(c, s);
   if (auto own = read_auth(c, where, secrets))
     apply_auth(own, s);
   else if (!c.find("token_env") && top_auth)

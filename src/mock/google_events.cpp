@@ -136,6 +136,7 @@ void GoogleEvents::serve(const GoogleOptions& options, std::uint64_t seed) {
   seed_ = seed;
   changes_ = 0;
   sequence_ = 0;
+  ++generation_;  // the tokens of what was served before
   events_.clear();
   order_.clear();
   cancelled_.clear();

@@ -72,7 +72,7 @@ class GoogleEvents {
 
   // Serves new events generated from `options` and `seed` (the same for the
   // same values) from now on. Throws std::invalid_argument for options that
-  // check_google refuses.
+  // check_google refuses. Tokens issued before answer as expired.
   void serve(const GoogleOptions& options, std::uint64_t seed);
   bool serving() const;
   GoogleOptions options() const;

@@ -151,6 +151,7 @@ void GraphUsers::serve(const GraphOptions& options, std::uint64_t seed) {
   seed_ = seed;
   changes_ = 0;
   sequence_ = 0;
+  ++generation_;  // the tokens of what was served before
   users_.clear();
   order_.clear();
   removed_.clear();

@@ -64,7 +64,7 @@ class GraphUsers {
 
   // Serves new users generated from `options` and `seed` (the same for the
   // same values) from now on. Throws std::invalid_argument for options that
-  // check_graph refuses.
+  // check_graph refuses. Tokens issued before answer as expired.
   void serve(const GraphOptions& options, std::uint64_t seed);
   bool serving() const;
   GraphOptions options() const;

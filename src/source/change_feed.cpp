@@ -8,13 +8,20 @@
 namespace tsync {
 namespace {
 
-// The error codes of a JSON error body: error.code, error.errors[].reason and
-// error.errors[].code (Graph's and Google's shapes).
-std::vector<std::string> error_codes(std::string_view body) {
+// The error codes of a JSON error body (from its first '{': a message may
+// name the request first): error.code, error.errors[].reason and
+// error.errors[].code (Graph's and Google's shapes). `whole` is false when the
+// body is not whole JSON (a message cuts long bodies short).
+std::vector<std::string> error_codes(std::string_view body, bool& whole) {
   std::vector<std::string> out;
+  whole = false;
+  const std::size_t brace = body.find('{');
+  if (brace == std::string_view::npos) return out;
+  body.remove_prefix(brace);
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseStopWhenDoneFlag>(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject()) return out;
+  whole = true;
   const auto error = doc.FindMember("error");
   if (error == doc.MemberEnd() || !error->value.IsObject()) return out;
   const rapidjson::Value& e = error->value;
@@ -50,10 +57,15 @@ bool feed_token_expired(const ChangeFeed& feed, long status, std::string_view bo
       feed.expired_statuses.end())
     return true;
   if (status < 400) return false;
-  for (const std::string& code : error_codes(body))
+  bool whole = false;
+  for (const std::string& code : error_codes(body, whole))
     if (std::find(feed.expired_codes.begin(), feed.expired_codes.end(), code) !=
         feed.expired_codes.end())
       return true;
+  if (whole) return false;
+  // A body cut short: a code named as a JSON string in what there is.
+  for (const std::string& code : feed.expired_codes)
+    if (body.find("\"" + code + "\"") != std::string_view::npos) return true;
   return false;
 }
 
