@@ -121,6 +121,37 @@ void check_zendesk(const Feed& feed, tsync::mock::MockApi& api) {
   CHECK(rows.deleted == std::set<std::int64_t>(deleted.begin(), deleted.end()));
 }
 
+// id -> `field` of each served JSON object.
+std::map<std::string, std::string> truth_of(const std::vector<std::string>& served,
+                                            const std::string& field) {
+  std::map<std::string, std::string> out;
+  for (const std::string& json : served) {
+    rapidjson::Document d;
+    d.Parse(json.c_str());
+    REQUIRE(d.IsObject());
+    const auto f = d.FindMember(field.c_str());
+    out[d["id"].GetString()] = f == d.MemberEnd() || f->value.IsNull() ? "" : f->value.GetString();
+  }
+  return out;
+}
+
+// id -> `field` of the live rows of `table`, and the ids of its deleted rows.
+std::pair<std::map<std::string, std::string>, std::set<std::string>> stored_of(
+    const std::string& db, const std::string& table, const std::string& field) {
+  std::map<std::string, std::string> live;
+  std::set<std::string> deleted;
+  SQLite::Database d(db, SQLite::OPEN_READONLY);
+  SQLite::Statement q(d, "SELECT id, " + e2e::quoted(field) + ", " + deleted_mark(d, table) +
+                             " FROM " + e2e::quoted(table));
+  while (q.executeStep()) {
+    if (q.getColumn(2).getInt())
+      deleted.insert(q.getColumn(0).getString());
+    else
+      live[q.getColumn(0).getString()] = q.getColumn(1).getString();
+  }
+  return {live, deleted};
+}
+
 tsync::mock::Options small_mock() {
   tsync::mock::Options options;
   options.users = 10;
@@ -191,5 +222,169 @@ TEST_SUITE("change feeds") {
       // request).
       CHECK(api.request_count() - before <= 5);
     }
+  }
+
+  TEST_CASE("docs' Graph users delta: first read, changes, removals for good and soft, restores, an expired token") {
+    e2e::Scene scene(small_mock());
+    auto& [dir, api] = scene;
+    tsync::mock::GraphOptions graph;
+    graph.users = 230;
+    graph.page = 50;
+    api.serve_graph(graph);
+    const Feed feed{dir};
+    feed.write(documented_feed("graph", origin_of(api), feed.db()));
+    const std::vector<std::string> select{"displayName", "mail", "jobTitle"};
+    std::set<std::string> removed;
+    auto check = [&] {
+      const auto [live, deleted] = stored_of(feed.db(), "users", "jobTitle");
+      CHECK(live == truth_of(api.graph().live(select), "jobTitle"));
+      CHECK(deleted == removed);
+    };
+    auto r = feed.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    check();
+    CHECK(feed.cursor("users").find("$deltatoken=") != std::string::npos);
+    // The summary shows the delta link shortened, not whole.
+    CHECK(r.out.find(feed.cursor("users")) == std::string::npos);
+
+    // A night: changes, new users, two removed for good and two soft-deleted;
+    // one request brings them all.
+    api.graph().mutate(7, 3);
+    for (const std::string& id : api.graph().remove(2, true)) removed.insert(id);
+    const std::vector<std::string> soft = api.graph().remove(2, false);
+    removed.insert(soft.begin(), soft.end());
+    std::size_t before = api.request_count();
+    r = feed.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(api.request_count() - before == 1);
+    CHECK(r.out.find("4 deleted") != std::string::npos);
+    check();
+
+    // The soft-deleted users come back.
+    api.graph().restore(soft);
+    for (const std::string& id : soft) removed.erase(id);
+    r = feed.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    check();
+
+    // The token expires; meanwhile three users go for good, and nothing in a
+    // delta says so: the read from the beginning is a full pass that marks them.
+    api.graph().expire_tokens();
+    for (const std::string& id : api.graph().remove(3, true)) removed.insert(id);
+    api.graph().mutate(5, 0);
+    r = feed.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK((r.out + r.err).find("the change token has expired") != std::string::npos);
+    check();
+    // And the next night is a delta again.
+    api.graph().mutate(2, 0);
+    before = api.request_count();
+    r = feed.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(api.request_count() - before == 1);
+    check();
+  }
+
+  TEST_CASE("a Graph delta killed at any request is read again from its last whole token, exact") {
+    for (const std::size_t nth : {1, 2, 3, 4}) {
+      CAPTURE(nth);
+      e2e::Scene scene(small_mock());
+      auto& [dir, api] = scene;
+      tsync::mock::GraphOptions graph;
+      graph.users = 150;
+      graph.page = 40;
+      api.serve_graph(graph);
+      const Feed feed{dir};
+      feed.write(documented_feed("graph", origin_of(api), feed.db()));
+      auto r = feed.sync();
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      const std::string token = feed.cursor("users");
+      api.graph().mutate(60, 30);  // two pages of changes
+      const proc::Result killed = feed.killed_sync(api, nth);
+      CHECK((killed.exit_code == 128 + SIGKILL || killed.exit_code == 0));
+      // A read cut short never moves the token.
+      if (killed.exit_code != 0) CHECK(feed.cursor("users") == token);
+      r = feed.sync();
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      const auto [live, deleted] = stored_of(feed.db(), "users", "jobTitle");
+      CHECK(live == truth_of(api.graph().live({"displayName", "mail", "jobTitle"}), "jobTitle"));
+      CHECK(deleted.empty());
+    }
+  }
+
+  TEST_CASE("docs' Google Calendar events: sync tokens, cancelled events, an expired token, hard deletes") {
+    for (const bool hard : {false, true}) {
+      CAPTURE(hard);
+      e2e::Scene scene(small_mock());
+      auto& [dir, api] = scene;
+      tsync::mock::GoogleOptions google;
+      google.events = 180;
+      api.serve_google(google);
+      const Feed feed{dir};
+      std::string config = documented_feed("google", origin_of(api), feed.db(),
+                                           hard ? R"("on_delete": "hard")" : "");
+      config.replace(config.find("\"250\""), 5, "\"40\"");
+      feed.write(config);
+      std::set<std::string> cancelled;
+      auto check = [&] {
+        const auto [live, deleted] = stored_of(feed.db(), "events", "updated");
+        std::map<std::string, std::string> truth = truth_of(api.google().live(), "updated");
+        for (auto& [id, updated] : truth) updated = e2e::normalised(updated);  // as stored
+        CHECK(live == truth);
+        if (!hard) CHECK(deleted == cancelled);
+        if (hard) {
+          CHECK(deleted.empty());
+          // Each key in _deleted is a cancelled event's (one cancelled before
+          // the replica ever held it leaves no key).
+          SQLite::Database d(feed.db(), SQLite::OPEN_READONLY);
+          SQLite::Statement q(d, "SELECT json_extract(key, '$[0]') FROM _deleted");
+          std::size_t keys = 0;
+          while (q.executeStep()) {
+            ++keys;
+            CHECK(cancelled.count(q.getColumn(0).getString()) == 1);
+          }
+          CHECK(keys + 2 >= cancelled.size());
+        }
+      };
+      auto r = feed.sync();
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      check();
+
+      api.google().mutate(6, 2);
+      for (const std::string& id : api.google().cancel(3)) cancelled.insert(id);
+      const std::size_t before = api.request_count();
+      r = feed.sync();
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      CHECK(api.request_count() - before == 1);
+      check();
+
+      // Expired: read again whole (cancelled events are not in a full read),
+      // and two events cancelled meanwhile are found by the full pass.
+      api.google().expire_tokens();
+      for (const std::string& id : api.google().cancel(2)) cancelled.insert(id);
+      r = feed.sync();
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      CHECK((r.out + r.err).find("the change token has expired") != std::string::npos);
+      check();
+    }
+  }
+
+  TEST_CASE("a read from the beginning refused as expired too is an error, not a loop") {
+    e2e::Scene scene(small_mock());
+    auto& [dir, api] = scene;
+    api.serve_graph({});
+    const Feed feed{dir};
+    // 400 counted as expired: a first read of a wrong URL (Graph answers 400
+    // for an unknown segment) is refused alike.
+    std::string config = documented_feed("graph", origin_of(api), feed.db());
+    config.replace(config.find("/v1.0/users/delta"), 17, "/v1.0/usrs/delta");
+    config.replace(config.find(R"({"type": "delta_link"})"), 22,
+                   R"({"type": "delta_link", "expired_statuses": [400, 410]})");
+    feed.write(config);
+    const std::size_t before = api.request_count();
+    const auto r = feed.sync();
+    CHECK(r.exit_code == 1);
+    CHECK_MESSAGE(r.err.find("refused as expired too") != std::string::npos, r.err);
+    CHECK(api.request_count() - before == 1);
   }
 }
