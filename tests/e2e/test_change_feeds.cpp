@@ -387,4 +387,79 @@ TEST_SUITE("change feeds") {
     CHECK_MESSAGE(r.err.find("refused as expired too") != std::string::npos, r.err);
     CHECK(api.request_count() - before == 1);
   }
+
+  TEST_CASE("three feeds beside a since stream, one request at a time and four, nightly and --full, killed once") {
+    for (const int concurrency : {1, 4}) {
+      CAPTURE(concurrency);
+      e2e::Scene scene(small_mock());
+      auto& [dir, api] = scene;
+      tsync::mock::GraphOptions graph;
+      graph.users = 90;
+      graph.page = 20;
+      api.serve_graph(graph);
+      tsync::mock::GoogleOptions google;
+      google.events = 70;
+      google.page = 15;
+      api.serve_google(google);
+      tsync::mock::ZendeskOptions zendesk;
+      zendesk.tickets = 80;
+      api.serve_zendesk(zendesk);
+      const Feed feed{dir};
+      auto stream_of = [&](const std::string& name) {
+        const std::string whole = documented_feed(name, origin_of(api), feed.db());
+        const std::size_t start = whole.find("\"streams\": [") + 12;
+        return whole.substr(start, whole.rfind(']') - start);
+      };
+      std::string zendesk_stream = stream_of("zendesk");
+      zendesk_stream.replace(zendesk_stream.find("\"1000\""), 6, "\"20\"");
+      feed.write(R"({"database": ")" + feed.db() + R"(", "retry_base_seconds": 0.01, )" +
+                 R"("max_concurrency": )" + std::to_string(concurrency) + R"(, "streams": [)" +
+                 stream_of("graph") + ", " + stream_of("google") + ", " + zendesk_stream +
+                 R"(, {"name": "user", "url": ")" + api.base_url() +
+                 R"(", "columns": {"createdAt": "UTC_DATETIME"}}]})");
+      const std::vector<std::string> select{"displayName", "mail", "jobTitle"};
+      auto check_all = [&] {
+        const auto [users, removed_users] = stored_of(feed.db(), "users", "jobTitle");
+        CHECK(users == truth_of(api.graph().live(select), "jobTitle"));
+        const auto removed = api.graph().removed();
+        CHECK(removed_users.size() == removed.size());
+        std::map<std::string, std::string> events = truth_of(api.google().live(), "updated");
+        for (auto& [id, updated] : events) updated = e2e::normalised(updated);
+        CHECK(stored_of(feed.db(), "events", "updated").first == events);
+        check_zendesk(feed, api);
+        e2e::check_replica_equals(feed.db(), api);
+      };
+      auto night = [&] {
+        api.graph().mutate(5, 2);
+        api.graph().remove(1, true);
+        api.google().mutate(4, 1);
+        api.google().cancel(1);
+        api.zendesk().update(3);
+        api.zendesk().delete_ticket(api.zendesk().tickets().front().id);
+        api.store().mutate(10, 3);
+      };
+      auto r = feed.sync();
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      check_all();
+      night();
+      r = feed.sync();
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      check_all();
+      // Killed in the middle of a night, then the next run ends exact.
+      night();
+      const proc::Result killed = feed.killed_sync(api, 3);
+      CHECK((killed.exit_code == 128 + SIGKILL || killed.exit_code == 0));
+      r = feed.sync();
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      check_all();
+      // A weekly full pass reads every feed from its beginning.
+      night();
+      r = feed.sync(true);
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      check_all();
+      r = feed.sync();
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      check_all();
+    }
+  }
 }
