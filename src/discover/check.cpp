@@ -14,6 +14,7 @@
 #include "replica/columns.hpp"
 #include "source/url.hpp"
 #include "sync/chain.hpp"
+#include "sync/change_feed.hpp"
 #include "sync/partitions.hpp"
 #include "sync/request.hpp"
 
@@ -81,6 +82,10 @@ class Checker {
                CheckReport& report);
   void check_cursor(const StreamConfig& stream, const rapidjson::Value& records,
                     CheckReport& report, std::optional<Instant>& newest);
+  // A change feed's first answer says how the read goes on: a next page or
+  // the token for next time.
+  void check_feed(const StreamConfig& stream, const rapidjson::Document& body,
+                  CheckReport& report);
   void check_paging(const StreamConfig& stream, Pager& pager, const Response& answer,
                     const rapidjson::Document& body, const rapidjson::Value* records,
                     CheckReport& report);
@@ -228,6 +233,38 @@ void Checker::check_cursor(const StreamConfig& stream, const rapidjson::Value& r
     report.notes.push_back(field + ": from " + format_compact(*oldest) + " to " +
                            format_compact(*newest));
   }
+}
+
+void Checker::check_feed(const StreamConfig& stream, const rapidjson::Document& body,
+                         CheckReport& report) {
+  const ChangeFeed& feed = *stream.change_feed;
+  report.paging_configured = std::string("change_feed ") + feed_type_name(feed.type);
+  report.since = "change token";
+  const rapidjson::Value* next = value_at(body, feed.next_path);
+  const rapidjson::Value* end = value_at(body, feed.end_path);
+  const bool has_next = next && next->IsString() && next->GetStringLength() > 0;
+  const bool has_end = end && !end->IsNull();
+  const std::string what = "change_feed " + std::string(feed_type_name(feed.type)) + ": ";
+  if (feed.type == FeedType::CursorExport) {
+    if (!has_next)
+      report.problems.push_back(what + "the answer has no cursor at " +
+                                describe_path(feed.next_path) + " (cursor_path)");
+    else
+      report.notes.push_back(what + "a cursor at " + describe_path(feed.next_path) +
+                             (end && end->IsBool() && end->GetBool()
+                                  ? ", and the export has reached the present"
+                                  : ", and more to read"));
+    return;
+  }
+  if (has_next)
+    report.notes.push_back(what + "a next page at " + describe_path(feed.next_path));
+  else if (has_end)
+    report.notes.push_back(what + "one page, and the token for next time at " +
+                           describe_path(feed.end_path));
+  else
+    report.problems.push_back(what + "the answer has neither " + describe_path(feed.next_path) +
+                              " nor " + describe_path(feed.end_path) +
+                              ": the feed could not go on nor say what to ask next time");
 }
 
 void Checker::check_paging(const StreamConfig& stream, Pager& pager, const Response& answer,
@@ -405,7 +442,8 @@ void Checker::inspect(const StreamConfig& stream, Pager& pager, const Response& 
 
   std::optional<Instant> newest;
   if (report.records > 0) {
-    check_cursor(stream, *records, report, newest);
+    // A feed's records without a time of their own get one as they are read.
+    if (stream.cursor_field != kFeedReadAt) check_cursor(stream, *records, report, newest);
     std::int64_t missing = 0;
     std::vector<std::string> key = stream.primary_key;
     key.erase(std::remove_if(key.begin(), key.end(),
@@ -432,6 +470,10 @@ void Checker::inspect(const StreamConfig& stream, Pager& pager, const Response& 
                            "checked");
   }
 
+  if (stream.change_feed) {
+    check_feed(stream, body, report);
+    return;
+  }
   check_paging(stream, pager, answer, body, records, report);
 
   std::int64_t newer = -1;
@@ -473,8 +515,9 @@ CheckReport Checker::check(const StreamConfig& configured) {
       window = w;
     }
     Pager pager = make_pager(stream, first, window);
-    report.url = config_.redactor->redact(redact_url(pager.first_url()));
-    const Response answer = get(stream, pager.first_url(), report);
+    const std::string url = stream.change_feed ? feed_first_request(stream) : pager.first_url();
+    report.url = config_.redactor->redact(redact_url(url));
+    const Response answer = get(stream, url, report);
     report.notes.insert(report.notes.begin(), "GET " + report.url + ": HTTP " +
                                                   std::to_string(answer.status) + ", " +
                                                   std::to_string(answer.body.size()) + " bytes");

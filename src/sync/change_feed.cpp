@@ -128,6 +128,10 @@ bool expired(const ChangeFeed& feed, const PermanentError& e) {
 
 }  // namespace
 
+std::string feed_first_request(const StreamConfig& stream) {
+  return FeedRequests(stream).first("");
+}
+
 std::int64_t read_feed(StreamRun& run, const Transport& net, RowWriter& rows,
                        SyncObserver& observer, RunCounters& io) {
   const StreamConfig& stream = run.stream;

@@ -26,4 +26,7 @@ namespace tsync {
 std::int64_t read_feed(StreamRun& run, const Transport& net, RowWriter& rows,
                        SyncObserver& observer, RunCounters& io);
 
+// The first request of a read of the stream's feed from its beginning.
+std::string feed_first_request(const StreamConfig& stream);
+
 }  // namespace tsync

@@ -369,6 +369,21 @@ TEST_SUITE("change feeds") {
     }
   }
 
+  TEST_CASE("tsync check names a feed whose answer gives no way on") {
+    e2e::Scene scene(small_mock());
+    auto& [dir, api] = scene;
+    api.serve_graph({});
+    const Feed feed{dir};
+    std::string config = documented_feed("graph", origin_of(api), feed.db());
+    config.replace(config.find(R"({"type": "delta_link"})"), 22,
+                   R"({"type": "delta_link", "next_path": "next", "delta_path": "delta"})");
+    feed.write(config);
+    const proc::Result r = proc::run({TSYNC_BINARY, "check", "--config", feed.path()}, kEnv);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("problem: change_feed delta_link: the answer has neither \"next\" nor "
+                     "\"delta\"") != std::string::npos);
+  }
+
   TEST_CASE("a read from the beginning refused as expired too is an error, not a loop") {
     e2e::Scene scene(small_mock());
     auto& [dir, api] = scene;
@@ -438,6 +453,11 @@ TEST_SUITE("change feeds") {
         api.zendesk().delete_ticket(api.zendesk().tickets().front().id);
         api.store().mutate(10, 3);
       };
+      // tsync check finds nothing wrong with the three feeds and the since stream.
+      const proc::Result checked = proc::run({TSYNC_BINARY, "check", "--config", feed.path()}, kEnv);
+      CHECK_MESSAGE(checked.exit_code == 0, checked.out << checked.err);
+      CHECK(checked.out.find("change_feed delta_link: a next page") != std::string::npos);
+      CHECK(checked.out.find("change_feed cursor_export: a cursor") != std::string::npos);
       auto r = feed.sync();
       REQUIRE_MESSAGE(r.exit_code == 0, r.err);
       check_all();
