@@ -9,6 +9,7 @@
 #include "cli/report.hpp"
 #include "common/error_text.hpp"
 #include "common/errors.hpp"
+#include "source/change_feed.hpp"
 
 namespace tsync {
 namespace {
@@ -81,11 +82,29 @@ void ConsoleObserver::on_stream(const std::string& name, std::size_t of) {
   length_.reset();
 }
 
+std::string shortened_url(const std::string& url) {
+  const std::size_t question = url.find('?');
+  if (question == std::string::npos) return url;
+  std::string out = url.substr(0, question + 1);
+  std::size_t start = question + 1;
+  while (start <= url.size()) {
+    const std::size_t end = std::min(url.find('&', start), url.size());
+    const std::string item = url.substr(start, end - start);
+    const std::size_t equals = item.find('=');
+    out += equals == std::string::npos
+               ? item
+               : item.substr(0, equals + 1) + short_token(std::string_view(item).substr(equals + 1));
+    if (end < url.size()) out += '&';
+    start = end + 1;
+  }
+  return out;
+}
+
 void ConsoleObserver::on_request(const std::string& url) {
   bytes_total_ += bytes_response_;
   bytes_response_ = 0;
   length_.reset();
-  if (verbosity_ == Verbosity::Verbose) line("GET " + url);
+  if (verbosity_ == Verbosity::Verbose) line("GET " + shortened_url(url));
 }
 
 void ConsoleObserver::on_response(long status, std::optional<std::uint64_t> content_length) {

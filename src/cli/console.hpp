@@ -13,6 +13,10 @@
 
 namespace tsync {
 
+// `url` with each query value longer than about 40 characters (a change
+// token, a skip token) shortened as short_token() does: for -v lines.
+std::string shortened_url(const std::string& url);
+
 enum class Verbosity { Quiet, Normal, Verbose };
 
 // Tells a person what a sync is doing, on stderr: retries (unless quiet), each

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "cli/console.hpp"
 #include "cli/report.hpp"
 #include "common/error_text.hpp"
 
@@ -21,6 +22,23 @@ tsync::RunRecord run(std::int64_t id, const std::string& stream, const std::stri
 }  // namespace
 
 TEST_SUITE("report") {
+  TEST_CASE("a change token is shortened in -v lines and summaries, a timestamp is not") {
+    const std::string token(80, 'x');
+    const std::string url = "https://graph.example/v1.0/users/delta?$deltatoken=" + token + "&a=1";
+    const std::string shown = tsync::shortened_url(url);
+    CHECK(shown.find(token) == std::string::npos);
+    CHECK(shown.rfind("https://graph.example/v1.0/users/delta?$deltatoken=xxx", 0) == 0);
+    CHECK(shown.substr(shown.size() - 4) == "&a=1");
+    CHECK(tsync::shortened_url("http://h/x?since=2024-01-01T00:00:00Z&per_page=10") ==
+          "http://h/x?since=2024-01-01T00:00:00Z&per_page=10");
+    tsync::SyncReport report;
+    report.stream = "users";
+    report.run_id = 1;
+    report.status = "ok";
+    report.cursor_after = "https://graph.example/v1.0/users/delta?$deltatoken=" + token;
+    CHECK(tsync::summary_line(report).find(token) == std::string::npos);
+  }
+
   TEST_CASE("counts take their noun's number") {
     CHECK(tsync::counted(0, "row", "rows") == "0 rows");
     CHECK(tsync::counted(1, "row", "rows") == "1 row");
