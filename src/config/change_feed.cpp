@@ -135,6 +135,10 @@ void check_change_feed(const Checker& c, StreamConfig& s) {
   refuse("partitions", "a child stream reads its partitions from cursors of its own");
   refuse("delete_field", "the feed marks removals with removed_field or deleted_when");
   refuse("lookback_seconds", "a token has no time to look back from");
+  const ChangeFeed& feed = *s.change_feed;
+  for (const auto& [name, value] : s.params)
+    if (name == feed.page_param || name == feed.token_param || name == feed.start_param)
+      c.fail("params", "\"" + name + "\" is a parameter the change feed sends itself");
   s.since_param.clear();
   s.lookback_seconds = 0;
   if (!c.find("cursor_field")) {

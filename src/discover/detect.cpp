@@ -399,6 +399,80 @@ void find_delete_field(const rapidjson::Value* records, Proposal& p) {
   }
 }
 
+// Whether the records carry `field` with `value` among their values.
+bool holds_value(const rapidjson::Value* records, const char* field,
+                 std::initializer_list<std::string_view> values) {
+  if (!records) return false;
+  for (const auto& record : records->GetArray()) {
+    const auto m = record.FindMember(field);
+    if (m == record.MemberEnd() || !m->value.IsString()) continue;
+    const std::string_view v(m->value.GetString(), m->value.GetStringLength());
+    for (const std::string_view want : values)
+      if (v == want) return true;
+  }
+  return false;
+}
+
+// The API's own change token, when the answer shows one: Graph's delta link
+// (or a next link of a /delta query), Google's sync token (or the page token
+// of a calendar's events), Zendesk's cursor export.
+std::optional<ChangeFeed> find_change_feed(const Response& response, const rapidjson::Value& root,
+                                           const rapidjson::Value* records, Finding& f) {
+  if (!root.IsObject()) return std::nullopt;
+  const std::string path = split_query(response.url).base;
+  const bool delta_path = contains(path, "/delta") || contains(path, "microsoft.graph.delta");
+  ChangeFeed feed;
+  if (root.HasMember("@odata.deltaLink") || (delta_path && root.HasMember("@odata.nextLink"))) {
+    feed.type = FeedType::DeltaLink;
+    feed.next_path = {"@odata.nextLink"};
+    feed.end_path = {"@odata.deltaLink"};
+    feed.removed_field = "@removed";
+    f.sureness = root.HasMember("@odata.deltaLink") ? Sureness::Sure : Sureness::Likely;
+    f.seen = root.HasMember("@odata.deltaLink")
+                 ? "an \"@odata.deltaLink\": a Graph delta query, read next time from that link"
+                 : "a delta query's \"@odata.nextLink\": its last page gives the delta link";
+    return feed;
+  }
+  const auto kind = root.FindMember("kind");
+  const bool events = kind != root.MemberEnd() && kind->value.IsString() &&
+                      std::string_view(kind->value.GetString()).find("#events") !=
+                          std::string_view::npos;
+  if (root.HasMember("nextSyncToken") || (events && root.HasMember("nextPageToken"))) {
+    feed.type = FeedType::SyncToken;
+    feed.next_path = {"nextPageToken"};
+    feed.page_param = "pageToken";
+    feed.end_path = {"nextSyncToken"};
+    feed.token_param = "syncToken";
+    if (events || holds_value(records, "status", {"confirmed", "tentative", "cancelled"})) {
+      feed.deleted_field = "status";
+      feed.deleted_values = {"cancelled"};
+    }
+    f.sureness = root.HasMember("nextSyncToken") ? Sureness::Sure : Sureness::Likely;
+    f.seen = root.HasMember("nextSyncToken")
+                 ? "a \"nextSyncToken\": Google's sync token, sent as syncToken next time"
+                 : "a calendar's events paged by \"nextPageToken\": the last page gives a sync "
+                   "token";
+    return feed;
+  }
+  if (root.HasMember("after_cursor") && root.HasMember("end_of_stream")) {
+    feed.type = FeedType::CursorExport;
+    feed.next_path = {"after_cursor"};
+    feed.page_param = "cursor";
+    feed.end_path = {"end_of_stream"};
+    feed.start_param = "start_time";
+    if (holds_value(records, "status", {"new", "open", "pending", "hold", "solved", "closed",
+                                        "deleted"})) {
+      feed.deleted_field = "status";
+      feed.deleted_values = {"deleted"};
+    }
+    f.sureness = Sureness::Sure;
+    f.seen = "\"after_cursor\" and \"end_of_stream\": an incremental cursor export, resumed "
+             "from its cursor next time";
+    return feed;
+  }
+  return std::nullopt;
+}
+
 // Query names that carry a time filter.
 bool since_like(const std::string& name) {
   const std::string l = lower(name);
@@ -538,7 +612,29 @@ Proposal detect(const Response& response, const std::string& given_since) {
   const PagingRead read = read_paging(response, params, doc, records, p.records_path);
   p.pagination = read.pagination;
   for (const std::string& owned : read.owned_params) drop_param(params, owned);
-  if (read.pagination.type == PagingType::None) {
+  Finding feed{"change_feed", Sureness::NotSeen, ""};
+  p.change_feed = find_change_feed(response, doc, records, feed);
+  if (p.change_feed) {
+    // The feed's own pages and token: no pagination and no since to configure.
+    p.findings.push_back({"pagination", read.sureness, read.seen + " (the change feed's pages)"});
+    p.findings.push_back(std::move(feed));
+    for (const char* own : {"$deltatoken", "$skiptoken", "pageToken", "syncToken", "cursor"})
+      drop_param(params, own);
+    drop_param(params, p.change_feed->start_param);
+    if (p.change_feed->type == FeedType::CursorExport && !p.since_param.empty())
+      p.change_feed->start_param = p.since_param;
+    if (p.cursor_field.empty()) {
+      // Records of a feed without a time of their own get the time they are read.
+      p.warnings.erase(std::remove_if(p.warnings.begin(), p.warnings.end(),
+                                      [](const std::string& w) {
+                                        return w.rfind("no cursor field found", 0) == 0;
+                                      }),
+                       p.warnings.end());
+      for (Finding& f : p.findings)
+        if (f.key == "cursor_field")
+          f.seen = "none needed: the feed's records get _tsync_read_at, the time they are read";
+    }
+  } else if (read.pagination.type == PagingType::None) {
     const std::vector<std::string> signals = paging_signals(response, doc, p.records);
     p.findings.push_back({"pagination", Sureness::NotSeen,
                           signals.empty() ? "no paging in the answer: no Link header, no next "

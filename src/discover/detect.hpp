@@ -18,6 +18,7 @@
 
 #include "common/timestamp.hpp"
 #include "discover/json_sample.hpp"
+#include "source/change_feed.hpp"
 #include "source/pagination.hpp"
 
 namespace tsync {
@@ -71,6 +72,10 @@ struct Proposal {
   // "deletedAt": <time>); empty when the records hold none.
   std::string delete_field;
   Pagination pagination;    // type None when the answer shows no paging
+  // The API's own change token, when the answer shows one (a delta link, a
+  // sync token, a cursor export): a stream then follows it instead of
+  // since_param and pagination.
+  std::optional<ChangeFeed> change_feed;
   std::vector<Finding> findings;     // one per key read, in configuration order
   std::vector<std::string> warnings;  // what looks wrong or risky
 };

@@ -157,6 +157,7 @@ std::string shown_value(const Finding& f, const Proposal& p) {
                : p.cursor_field + " (" + std::string(cursor_format_name(p.cursor_format)) + ")";
   if (f.key == "since_param") return p.since_param.empty() ? "null" : p.since_param;
   if (f.key == "delete_field") return p.delete_field;
+  if (f.key == "change_feed") return p.change_feed ? feed_type_name(p.change_feed->type) : "none";
   if (f.key == "pagination")
     return p.pagination.type == PagingType::None ? "none" : paging_type_name(p.pagination.type);
   return "";
@@ -170,6 +171,21 @@ bool secret_param(const std::string& name) {
                              "sig", "signature", "private_token", "code"})
     if (l == secret) return true;
   return false;
+}
+
+// A change feed as configuration.json writes it: its type, and the keys that
+// differ from the type's defaults.
+Value change_feed_value(const ChangeFeed& feed, Allocator& a) {
+  Value out(rapidjson::kObjectType);
+  out.AddMember("type", text(feed_type_name(feed.type), a), a);
+  if (feed.type == FeedType::CursorExport && feed.start_param != "start_time")
+    out.AddMember("start_param", text(feed.start_param, a), a);
+  if (!feed.deleted_field.empty() && !feed.deleted_values.empty()) {
+    Value when(rapidjson::kObjectType);
+    when.AddMember(text(feed.deleted_field, a), text(feed.deleted_values.front(), a), a);
+    out.AddMember("deleted_when", when, a);
+  }
+  return out;
 }
 
 }  // namespace
@@ -247,7 +263,13 @@ InitResult propose_stream(const InitOptions& options) {
                    std::to_string(answer.status) + ", " + std::to_string(p.records) +
                    (p.records == 1 ? " record, " : " records, ") +
                    kilobytes(static_cast<std::int64_t>(answer.body.size()));
-  result.usable = p.records_path && !p.cursor_field.empty() &&
+  // A feed's records need no time of their own (they get _tsync_read_at), and a
+  // created time would not order their versions.
+  bool cursor = !p.cursor_field.empty();
+  if (p.change_feed)
+    for (const Finding& f : p.findings)
+      if (f.key == "cursor_field" && f.sureness == Sureness::Guessed) cursor = false;
+  result.usable = p.records_path && (cursor || p.change_feed) &&
                   (!p.primary_key.empty() || p.records == 0);
   if (!result.usable) return result;
 
@@ -262,14 +284,20 @@ InitResult propose_stream(const InitOptions& options) {
     for (const std::string& k : p.primary_key) key.PushBack(text(k, a), a);
     out.AddMember("primary_key", key, a);
   }
-  out.AddMember("cursor_field", text(p.cursor_field, a), a);
-  if (p.cursor_format != CursorFormat::Iso8601)
-    out.AddMember("cursor_format", text(std::string(cursor_format_name(p.cursor_format)), a), a);
-  if (p.since_param.empty())
-    out.AddMember("since_param", Value(rapidjson::kNullType), a);
-  else
-    out.AddMember("since_param", text(p.since_param, a), a);
-  if (!p.delete_field.empty()) out.AddMember("delete_field", text(p.delete_field, a), a);
+  if (cursor) {
+    out.AddMember("cursor_field", text(p.cursor_field, a), a);
+    if (p.cursor_format != CursorFormat::Iso8601)
+      out.AddMember("cursor_format", text(std::string(cursor_format_name(p.cursor_format)), a),
+                    a);
+  }
+  if (!p.change_feed) {
+    if (p.since_param.empty())
+      out.AddMember("since_param", Value(rapidjson::kNullType), a);
+    else
+      out.AddMember("since_param", text(p.since_param, a), a);
+  }
+  if (!p.delete_field.empty() && !p.change_feed)
+    out.AddMember("delete_field", text(p.delete_field, a), a);
   if (!p.params.empty()) {
     Value params(rapidjson::kObjectType);
     for (const auto& [k, v] : p.params) params.AddMember(text(k, a), text(v, a), a);
@@ -277,7 +305,14 @@ InitResult propose_stream(const InitOptions& options) {
   }
   if (headers.MemberCount() > 0) out.AddMember("headers", headers, a);
   add_auth(options.auth_env, out, a);
-  if (p.pagination.type != PagingType::None) {
+  if (p.change_feed) {
+    // A cursor export's first read starts where the URL's start did.
+    if (p.change_feed->type == FeedType::CursorExport)
+      if (const auto start = query_value(options.url, p.change_feed->start_param))
+        if (const auto at = parse_cursor(CursorFormat::UnixSeconds, *start))
+          out.AddMember("start_timestamp", text(format_compact(*at), a), a);
+    out.AddMember("change_feed", change_feed_value(*p.change_feed, a), a);
+  } else if (p.pagination.type != PagingType::None) {
     rapidjson::Document pg(&a);
     pg.Parse(pagination_json(p.pagination).c_str());
     out.AddMember("pagination", Value(pg, a), a);

@@ -119,5 +119,8 @@ TEST_SUITE("config_change_feed") {
     CHECK(feed_error(R"("change_feed": {"type": "delta_link"}, "start_timestamp": "2024-01-01T00:00:00Z")")
               .find("start_timestamp") != std::string::npos);
     CHECK(feed_error(R"("change_feed": "delta_link")").find("change_feed") != std::string::npos);
+    CHECK(feed_error(R"("params": {"start_time": "0"}, "change_feed": {"type": "cursor_export"})") ==
+          "cfg.json: stream \"a\": params: \"start_time\" is a parameter the change feed sends "
+          "itself");
   }
 }

@@ -329,6 +329,64 @@ TEST_SUITE("detect") {
     check_pagination(p.pagination, expected);
   }
 
+  TEST_CASE("Change feeds are told apart: a Graph delta, Google's events, a Zendesk cursor export") {
+    SUBCASE("a Graph delta query's first page") {
+      Proposal p = tsync::detect(response(
+          "https://graph.microsoft.com/v1.0/users/delta?$select=displayName,mail", R"js({
+  "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(displayName,mail)",
+  "@odata.nextLink": "https://graph.microsoft.com/v1.0/users/delta?$skiptoken=pqwSUjGYvb3jQpbwVAwEL7yuI3dU1LecfkkfLPtnIjsXoYQp_dpA3cNJWc",
+  "value": [{"displayName": "Ada", "mail": "ada@example.com", "id": "87d349ed-44d7-43e1-9a83-5f2406dee5bd"},
+            {"displayName": "Bo", "mail": "bo@example.com", "id": "6e7b768e-07e2-4810-8459-485f84f8f204"}]})js"));
+      REQUIRE(p.change_feed);
+      CHECK(p.change_feed->type == tsync::FeedType::DeltaLink);
+      CHECK(p.change_feed->removed_field == "@removed");
+      CHECK(sureness(p, "change_feed") == name_of(Sureness::Likely));
+      CHECK(p.cursor_field.empty());
+      CHECK(warnings_text(p).find("no cursor field") == std::string::npos);
+      CHECK(params_text(p.params) == "$select=displayName,mail");
+    }
+    SUBCASE("a Graph delta's last page") {
+      Proposal p = tsync::detect(response("https://graph.microsoft.com/v1.0/groups/delta", R"js({
+  "@odata.deltaLink": "https://graph.microsoft.com/v1.0/groups/delta?$deltatoken=sZwAFZibx",
+  "value": [{"id": "g1", "displayName": "Ops"}, {"id": "g2", "@removed": {"reason": "deleted"}}]})js"));
+      REQUIRE(p.change_feed);
+      CHECK(p.change_feed->type == tsync::FeedType::DeltaLink);
+      CHECK(sureness(p, "change_feed") == name_of(Sureness::Sure));
+    }
+    SUBCASE("a list of users that is no delta query") {
+      Proposal p = tsync::detect(response("https://graph.microsoft.com/v1.0/users", R"js({
+  "@odata.nextLink": "https://graph.microsoft.com/v1.0/users?$skiptoken=X",
+  "value": [{"id": "a", "createdDateTime": "2024-01-01T00:00:00Z"}]})js"));
+      CHECK_FALSE(p.change_feed);
+    }
+    SUBCASE("a calendar's events") {
+      Proposal p = tsync::detect(response(
+          "https://www.googleapis.com/calendar/v3/calendars/primary/events?maxResults=2", R"js({
+  "kind": "calendar#events", "etag": "\"p33c9\"", "summary": "Team", "timeZone": "UTC",
+  "nextPageToken": "CigKGjRvN2",
+  "items": [
+    {"kind": "calendar#event", "id": "0a1b2c", "status": "confirmed", "updated": "2024-01-02T03:04:05.000Z", "summary": "Standup"},
+    {"kind": "calendar#event", "id": "0a1b2d", "status": "confirmed", "updated": "2024-01-03T03:04:05.000Z", "summary": "Review"}]})js"));
+      REQUIRE(p.change_feed);
+      CHECK(p.change_feed->type == tsync::FeedType::SyncToken);
+      CHECK(p.change_feed->deleted_field == "status");
+      CHECK(p.change_feed->deleted_values == std::vector<std::string>{"cancelled"});
+      CHECK(p.cursor_field == "updated");
+      CHECK(params_text(p.params) == "maxResults=2");
+    }
+    SUBCASE("Zendesk's cursor export") {
+      Proposal p = tsync::detect(response(
+          "https://acme.zendesk.com/api/v2/incremental/tickets/cursor.json?start_time=1704067200",
+          R"js({"tickets": [{"id": 1, "status": "open", "generated_timestamp": 1704068400}],
+              "after_cursor": "MTcwNDA3MDAwMC4w", "after_url": null, "end_of_stream": true})js"));
+      REQUIRE(p.change_feed);
+      CHECK(p.change_feed->type == tsync::FeedType::CursorExport);
+      CHECK(p.change_feed->start_param == "start_time");
+      CHECK(p.change_feed->deleted_values == std::vector<std::string>{"deleted"});
+      CHECK(p.cursor_field == "generated_timestamp");
+    }
+  }
+
   TEST_CASE("Zendesk time export follows the next_page URL") {
     Response r = response("https://acme.zendesk.com/api/v2/incremental/tickets.json?start_time=1704067200",
                           R"({

@@ -482,4 +482,59 @@ TEST_SUITE("change feeds") {
       check_all();
     }
   }
+
+  TEST_CASE("tsync init proposes each mock feed as a change_feed that syncs exactly, nightly too") {
+    e2e::Scene scene(small_mock());
+    auto& [dir, api] = scene;
+    tsync::mock::GraphOptions graph;
+    graph.users = 75;
+    graph.page = 20;
+    api.serve_graph(graph);
+    tsync::mock::GoogleOptions google;
+    google.events = 55;
+    google.page = 20;
+    api.serve_google(google);
+    tsync::mock::ZendeskOptions zendesk;
+    zendesk.tickets = 45;
+    api.serve_zendesk(zendesk);
+    const Feed feed{dir};
+    const std::string origin = origin_of(api);
+    std::string streams;
+    for (const std::string url :
+         {origin + "/v1.0/users/delta?$select=displayName,mail,jobTitle",
+          origin + "/calendar/v3/calendars/primary/events?maxResults=20",
+          origin + "/api/v2/incremental/tickets/cursor.json?start_time=0&per_page=20"}) {
+      CAPTURE(url);
+      const proc::Result r = proc::run({TSYNC_BINARY, "init", url}, kEnv);
+      REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+      CHECK(r.out.find("\"change_feed\"") != std::string::npos);
+      const std::size_t start = r.out.find('[') + 1;
+      streams += (streams.empty() ? "" : ", ") + r.out.substr(start, r.out.rfind(']') - start);
+    }
+    feed.write(R"({"database": ")" + feed.db() + R"(", "streams": [)" + streams + "]}");
+    auto check_all = [&] {
+      const auto [users, gone] = stored_of(feed.db(), "users", "jobTitle");
+      CHECK(users == truth_of(api.graph().live({"displayName", "mail", "jobTitle"}), "jobTitle"));
+      CHECK(gone.size() == api.graph().removed().size());
+      std::map<std::string, std::string> events = truth_of(api.google().live(), "updated");
+      for (auto& [id, updated] : events) updated = e2e::normalised(updated);
+      const auto [stored_events, cancelled] = stored_of(feed.db(), "events", "updated");
+      CHECK(stored_events == events);
+      const std::vector<std::string> truly_cancelled = api.google().cancelled();
+      CHECK(cancelled == std::set<std::string>(truly_cancelled.begin(), truly_cancelled.end()));
+      check_zendesk(feed, api);
+    };
+    auto r = feed.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    check_all();
+    api.graph().mutate(4, 2);
+    api.graph().remove(2, false);
+    api.google().mutate(3, 1);
+    api.google().cancel(2);
+    api.zendesk().update(3);
+    api.zendesk().delete_ticket(api.zendesk().tickets().back().id);
+    r = feed.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    check_all();
+  }
 }
