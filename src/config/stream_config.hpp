@@ -57,6 +57,7 @@ struct PartitionSettings {
 // cursor_field: when tsync read the record, as UTC text that grows from page
 // to page, so that a later change in the feed replaces an earlier one.
 inline constexpr const char* kFeedReadAt = "_tsync_read_at";
+static_assert(std::string_view(kFeedReadAt) == kReadAtColumn);
 
 // The settings of one stream: an endpoint that can say what changed since T,
 // the table its records go to, and how to read them. The defaults are the

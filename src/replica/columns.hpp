@@ -64,6 +64,9 @@ inline constexpr std::string_view kReservedPrefix = "_tsync_";
 inline constexpr std::string_view kExtraColumn = "_tsync_extra";
 // The column that says when a row was deleted at its API (NULL: live).
 inline constexpr std::string_view kDeletedColumn = "_tsync_deleted_at";
+// The cursor column of a change feed whose records have no time of their own:
+// when tsync read the record (a field tsync adds, so it keeps its name).
+inline constexpr std::string_view kReadAtColumn = "_tsync_read_at";
 
 // The column name for a field seen for the first time. A field keeps its own
 // name as its column name, except where SQLite cannot hold it as it is:

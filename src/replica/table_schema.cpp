@@ -64,7 +64,10 @@ void TableSchema::create_table() {
     return false;
   };
   for (const std::string& field : fields) {
-    std::string name = column_name_for(field, taken);
+    // tsync's own cursor column of a change feed keeps its reserved name.
+    std::string name = field == kReadAtColumn && field == spec_.cursor_field
+                           ? field
+                           : column_name_for(field, taken);
     const ColumnType type = column_type_of(spec_, field);
     const bool is_key = std::find(spec_.primary_key.begin(), spec_.primary_key.end(), field) !=
                         spec_.primary_key.end();

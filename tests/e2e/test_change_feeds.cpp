@@ -244,6 +244,10 @@ TEST_SUITE("change feeds") {
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     check();
     CHECK(feed.cursor("users").find("$deltatoken=") != std::string::npos);
+    // Users have no time of their own: each row holds when it was read, in
+    // tsync's own column.
+    CHECK(e2e::text_of(feed.db(), "SELECT count(*) FROM pragma_table_info('users') "
+                                  "WHERE name = '_tsync_read_at'") == "1");
     // The summary shows the delta link shortened, not whole.
     CHECK(r.out.find(feed.cursor("users")) == std::string::npos);
 
