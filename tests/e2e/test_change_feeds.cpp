@@ -541,4 +541,55 @@ TEST_SUITE("change feeds") {
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     check_all();
   }
+
+  TEST_CASE("a token that expires in the middle of a read: the feed is read again whole, as a full pass") {
+    e2e::Scene scene(small_mock());
+    auto& [dir, api] = scene;
+    tsync::mock::GraphOptions graph;
+    graph.users = 120;
+    graph.page = 20;
+    api.serve_graph(graph);
+    const Feed feed{dir};
+    feed.write(documented_feed("graph", origin_of(api), feed.db()));
+    auto r = feed.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    api.graph().mutate(70, 0);  // four pages of changes
+    const std::vector<std::string> gone = api.graph().remove(2, true);
+    // The tokens expire as the run asks for its second page.
+    const std::size_t at = api.request_count() + 2;
+    api.set_request_hook([&](std::size_t number) {
+      if (number == at) api.graph().expire_tokens();
+    });
+    r = feed.sync();
+    api.set_request_hook(nullptr);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK((r.out + r.err).find("the change token has expired") != std::string::npos);
+    const auto [live, deleted] = stored_of(feed.db(), "users", "jobTitle");
+    CHECK(live == truth_of(api.graph().live({"displayName", "mail", "jobTitle"}), "jobTitle"));
+    // Only a full pass can have marked these: the read from the beginning
+    // does not name removed users.
+    CHECK(deleted == std::set<std::string>(gone.begin(), gone.end()));
+  }
+
+  TEST_CASE("an expired token's full read respects max_delete_fraction") {
+    e2e::Scene scene(small_mock());
+    auto& [dir, api] = scene;
+    tsync::mock::GraphOptions graph;
+    graph.users = 40;
+    api.serve_graph(graph);
+    const Feed feed{dir};
+    feed.write(documented_feed("graph", origin_of(api), feed.db()));
+    auto r = feed.sync();
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    // Most users go while the token is expired: the read from the beginning
+    // would delete 30 of 40 rows, past the default half, so it deletes none.
+    api.graph().expire_tokens();
+    api.graph().remove(30, true);
+    r = feed.sync();
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("max_delete_fraction") != std::string::npos);
+    const auto [live, deleted] = stored_of(feed.db(), "users", "jobTitle");
+    CHECK(live.size() == 40);
+    CHECK(deleted.empty());
+  }
 }
