@@ -592,4 +592,41 @@ TEST_SUITE("change feeds") {
     CHECK(live.size() == 40);
     CHECK(deleted.empty());
   }
+
+  TEST_CASE("a feed's pages retried after a 503, a dropped connection and a body cut short stay exact") {
+    e2e::Scene scene(small_mock());
+    auto& [dir, api] = scene;
+    tsync::mock::GraphOptions graph;
+    graph.users = 100;
+    graph.page = 20;
+    api.serve_graph(graph);
+    const Feed feed{dir};
+    feed.write(documented_feed("graph", origin_of(api), feed.db()));
+    using tsync::mock::Fault;
+    const std::size_t first = api.request_count() + 1;
+    api.set_request_hook([&](std::size_t number) {
+      Fault fault;
+      if (number == first + 1) {
+        fault.kind = Fault::Kind::Status;
+        fault.status = 503;
+      } else if (number == first + 3) {
+        fault.kind = Fault::Kind::DropAfterBytes;
+        fault.after_bytes = 300;
+      } else if (number == first + 5) {
+        fault.kind = Fault::Kind::TruncateBody;
+        fault.after_bytes = 500;
+      } else {
+        return;
+      }
+      api.push_fault(fault);
+    });
+    const proc::Result r =
+        proc::run({TSYNC_BINARY, "sync", "--json", "--config", feed.path()}, kEnv);
+    api.set_request_hook(nullptr);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find("\"retries\":3") != std::string::npos);
+    const auto [live, deleted] = stored_of(feed.db(), "users", "jobTitle");
+    CHECK(live == truth_of(api.graph().live({"displayName", "mail", "jobTitle"}), "jobTitle"));
+    CHECK(feed.cursor("users").find("$deltatoken=") != std::string::npos);
+  }
 }
