@@ -504,7 +504,7 @@ TEST_SUITE("change feeds") {
     const Feed feed{dir};
     const std::string origin = origin_of(api);
     std::string streams;
-    for (const std::string url :
+    for (const std::string& url :
          {origin + "/v1.0/users/delta?$select=displayName,mail,jobTitle",
           origin + "/calendar/v3/calendars/primary/events?maxResults=20",
           origin + "/api/v2/incremental/tickets/cursor.json?start_time=0&per_page=20"}) {
