@@ -94,6 +94,7 @@ void Authenticator::log_in() {
                          describe_path(c.token_path) + " (check token_path)" + quoted);
   if (token.size() >= Redactor::kMinSecretLength) redactor_->add_secret(token);
   token_ = token;
+  ++generation_;
   renew_at_.reset();
 }
 
@@ -141,6 +142,7 @@ void Authenticator::obtain_access_token() {
     refresh_token_ = *token.refresh_token;
   }
   token_ = token.access_token;
+  ++generation_;
   if (token.expires_in) {
     lifetime_ = *token.expires_in;
     const double lifetime = *token.expires_in - renew_margin_seconds(*token.expires_in);
@@ -156,9 +158,9 @@ bool Authenticator::expiring() const {
   return renew_at_ && std::chrono::steady_clock::now() >= *renew_at_;
 }
 
-void Authenticator::apply(HttpOptions& options, const SignInListener& listener) {
+std::uint64_t Authenticator::apply(HttpOptions& options, const SignInListener& listener) {
   try {
-    sign(options, listener);
+    return sign(options, listener);
   } catch (const PermanentError& e) {
     // Names the setting (and so the stream) whose login or token was refused.
     throw PermanentError(config_->where + ": " + e.what());
@@ -188,13 +190,14 @@ void Authenticator::announce(SignIn::Kind kind, const std::string& url,
   if (listener) listener(event);
 }
 
-void Authenticator::sign(HttpOptions& options, const SignInListener& listener) {
+std::uint64_t Authenticator::sign(HttpOptions& options, const SignInListener& listener) {
   const AuthConfig& c = *config_;
   std::string header_name = "Authorization";
   std::string value;
+  std::uint64_t generation = 0;
   switch (c.type) {
     case AuthType::Bearer:
-      return;  // StreamConfig::token, sent by HttpGet
+      return 0;  // StreamConfig::token, sent by HttpGet
     case AuthType::Basic:
       value = "Basic " + base64_encode(c.username + ":" + c.password.value);
       break;
@@ -202,7 +205,7 @@ void Authenticator::sign(HttpOptions& options, const SignInListener& listener) {
       if (c.in_query) {
         options.query_secret_name = c.name;
         options.query_secret_value = c.prefix + c.key.value;
-        return;
+        return 0;
       }
       header_name = c.name;
       value = c.prefix + c.key.value;
@@ -215,6 +218,7 @@ void Authenticator::sign(HttpOptions& options, const SignInListener& listener) {
       }
       header_name = c.name;
       value = c.prefix + token_;
+      generation = generation_;
       break;
     }
     case AuthType::OAuth2: {
@@ -224,16 +228,23 @@ void Authenticator::sign(HttpOptions& options, const SignInListener& listener) {
         obtain_access_token();
       }
       value = "Bearer " + token_;
+      generation = generation_;
       break;
     }
   }
   options.headers.push_back(HttpHeader{header_name, value, true});
+  return generation;
 }
 
-bool Authenticator::renew_after_refusal() {
+bool Authenticator::renew_after_refusal(std::uint64_t signed_with) {
   const std::lock_guard lock(mutex_);
-  if (renewed_after_refusal_) return false;
   if (config_->type != AuthType::Session && config_->type != AuthType::OAuth2) return false;
+  // Another request in flight had the token renewed since this one was sent,
+  // or is having it renewed: this one goes again with the new token.
+  if (signed_with != generation_) return true;
+  if (renewed_after_refusal_ && token_.empty() && refused_generation_ == signed_with) return true;
+  if (renewed_after_refusal_) return false;
+  refused_generation_ = signed_with;
   renewed_after_refusal_ = true;
   refused_ = true;
   token_.clear();  // the next apply() logs in again or asks for a new token

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -96,12 +97,15 @@ class Authenticator {
   // none yet or it is about to expire, telling `listener` (when set) before it
   // sends the login or token request. Login and token faults are thrown as
   // any request's are (TransientError, PermanentError naming the endpoint).
-  void apply(HttpOptions& options, const SignInListener& listener = nullptr);
+  // Returns which session or access token signed the request (to give back to
+  // renew_after_refusal).
+  std::uint64_t apply(HttpOptions& options, const SignInListener& listener = nullptr);
 
-  // The API answered 401 to a request signed by apply(): true when a new
-  // session or access token is worth one more try (the first 401 since the
-  // last success); false when the credential is refused for good.
-  bool renew_after_refusal();
+  // The API answered 401 to a request signed by apply() with token `signed_with`:
+  // true when a new session or access token is worth one more try (the first
+  // 401 since the last success, or a token renewed meanwhile by another
+  // request in flight); false when the credential is refused for good.
+  bool renew_after_refusal(std::uint64_t signed_with);
   // A request signed by apply() succeeded.
   void accepted();
 
@@ -110,7 +114,7 @@ class Authenticator {
   std::string describe() const;
 
  private:
-  void sign(HttpOptions& options, const SignInListener& listener);
+  std::uint64_t sign(HttpOptions& options, const SignInListener& listener);
   void announce(SignIn::Kind kind, const std::string& url, const SignInListener& listener);
   void log_in();
   void obtain_access_token();
@@ -128,6 +132,8 @@ class Authenticator {
   std::string credentials_file_;
   std::mutex mutex_;
   std::string token_;  // the session or access token now; empty before the first
+  std::uint64_t generation_ = 0;  // tokens had so far: which one token_ is
+  std::uint64_t refused_generation_ = 0;  // the token whose 401 was answered with a renewal
   std::optional<std::chrono::steady_clock::time_point> renew_at_;
   double lifetime_ = 0;        // the access token's expires_in
   std::string refresh_token_;  // the refresh token to use next

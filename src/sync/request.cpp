@@ -54,6 +54,7 @@ std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const Transpo
   HttpSession& session = net.session;
   std::unique_ptr<HttpGet> get;
   long status = 0;
+  std::uint64_t signed_with = 0;
   const auto signing_in = [&](const SignIn& sign_in) {
     const bool login = sign_in.kind == SignIn::Kind::Login;
     ++(login ? io.logins : io.token_requests);
@@ -64,14 +65,14 @@ std::unique_ptr<HttpGet> open_response(const StreamConfig& stream, const Transpo
     observer.on_request(url);
     if (auth) {
       HttpOptions signed_options = http;
-      auth->apply(signed_options, signing_in);
+      signed_with = auth->apply(signed_options, signing_in);
       get = std::make_unique<HttpGet>(signed_options, url, &session);
     } else {
       get = std::make_unique<HttpGet>(http, url, &session);
     }
     status = get->status();
     observer.on_response(status, get->content_length());
-    if (status == 401 && auth && !get->secrets_withheld() && auth->renew_after_refusal()) {
+    if (status == 401 && auth && !get->secrets_withheld() && auth->renew_after_refusal(signed_with)) {
       read_error_body(*get);  // the connection stays usable
       ++io.requests;          // the same request again, with a new login or token
       ++io.retries;
