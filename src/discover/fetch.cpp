@@ -13,7 +13,7 @@ Response fetch_answer(const Config& config, const StreamConfig& stream, Authenti
                       HttpSession& session, const std::string& url, FetchCounts& counts) {
   const HttpOptions http = http_options(config, stream);
   RateLimiter rate(stream.max_requests_per_second);
-  const Transport net{http, auth, rate, session};
+  const Transport net{http, auth, rate, session, nullptr};
   SyncObserver quiet;
   RunCounters io;
   Retrier retrier(config, quiet, io);

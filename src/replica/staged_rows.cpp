@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/errors.hpp"
+#include "common/temp_file.hpp"
 
 namespace tsync {
 
@@ -39,24 +40,6 @@ T get(const char* p) {
 }
 
 std::uint32_t body_size(const char* row) { return get<std::uint32_t>(row); }
-
-// SQLite's temporary folder, as its unix VFS picks it.
-std::string temporary_folder() {
-  for (const char* name : {"SQLITE_TMPDIR", "TMPDIR"}) {
-    const char* value = std::getenv(name);
-    if (value && *value) {
-      struct stat st {};
-      if (::stat(value, &st) == 0 && S_ISDIR(st.st_mode) && ::access(value, W_OK | X_OK) == 0)
-        return value;
-    }
-  }
-  for (const char* folder : {"/var/tmp", "/usr/tmp", "/tmp"}) {
-    struct stat st {};
-    if (::stat(folder, &st) == 0 && S_ISDIR(st.st_mode) && ::access(folder, W_OK | X_OK) == 0)
-      return folder;
-  }
-  return ".";
-}
 
 }  // namespace
 
@@ -257,23 +240,11 @@ void StagedRows::sort(const std::string& arena, std::vector<std::uint32_t>& orde
 void StagedRows::write_out(const char* data, std::size_t size) {
   if (fd_ < 0) {
     folder_ = temporary_folder();
-    fd_ = ::open(folder_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd_ < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == ENOENT)) {
-      // A filesystem without unnamed files: a named one, unlinked at once.
-      std::string name = folder_ + "/tsync-stage-XXXXXX";
-      fd_ = ::mkostemp(name.data(), O_CLOEXEC);
-      if (fd_ >= 0) ::unlink(name.c_str());
-    }
+    fd_ = open_unnamed_file(folder_);
     if (fd_ < 0) fail("writing", errno);
   }
-  while (size > 0) {
-    const ssize_t put_bytes = ::pwrite(fd_, data, size, static_cast<off_t>(file_bytes_));
-    if (put_bytes < 0 && errno == EINTR) continue;
-    if (put_bytes <= 0) fail("writing", put_bytes < 0 ? errno : ENOSPC);
-    data += put_bytes;
-    size -= static_cast<std::size_t>(put_bytes);
-    file_bytes_ += static_cast<std::uint64_t>(put_bytes);
-  }
+  if (const int error = write_at(fd_, file_bytes_, data, size)) fail("writing", error);
+  file_bytes_ += size;
 }
 
 void StagedRows::hand_off() {

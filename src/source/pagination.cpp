@@ -259,6 +259,10 @@ std::optional<std::string> Pager::next(const std::string& request_url, const Pag
   }
   if (facts.records == 0) return std::nullopt;
 
+  auto note_total = [this](std::optional<long long> total) {
+    if (total && total_ && *total != *total_) total_changed_ = true;
+    total_ = total;
+  };
   auto whole = [&](std::size_t index, const JsonPath& path) -> std::optional<long long> {
     const FieldValue* v = value(index, true, path, facts);
     if (!v) return std::nullopt;
@@ -308,7 +312,8 @@ std::optional<std::string> Pager::next(const std::string& request_url, const Pag
       return follow(url_with({{p_.param, *facts.last_value}}), "last record's " + p_.field);
     }
     case PagingType::Offset: {
-      if (const auto total = whole(total_at_, p_.total_path)) {
+      note_total(whole(total_at_, p_.total_path));
+      if (const auto& total = total_) {
         if (read_ >= *total) return std::nullopt;
       } else if (facts.records < p_.limit) {
         return std::nullopt;
@@ -317,7 +322,8 @@ std::optional<std::string> Pager::next(const std::string& request_url, const Pag
           {{p_.param, std::to_string(read_)}, {p_.limit_param, std::to_string(p_.limit)}});
     }
     case PagingType::Page: {
-      if (const auto total = whole(total_pages_at_, p_.total_pages_path)) {
+      note_total(whole(total_pages_at_, p_.total_pages_path));
+      if (const auto& total = total_) {
         if (pages_ >= *total) return std::nullopt;
       } else if (facts.records < p_.size) {
         return std::nullopt;
@@ -327,6 +333,26 @@ std::optional<std::string> Pager::next(const std::string& request_url, const Pag
     }
   }
   return std::nullopt;
+}
+
+std::vector<std::string> Pager::ahead(std::size_t n) const {
+  std::vector<std::string> urls;
+  for (std::size_t i = 1; i <= n; ++i) {
+    const auto k = static_cast<long long>(i);
+    if (p_.type == PagingType::Offset) {
+      const long long offset = read_ + k * p_.limit;
+      if (total_ && offset >= *total_) break;
+      urls.push_back(url_with(
+          {{p_.param, std::to_string(offset)}, {p_.limit_param, std::to_string(p_.limit)}}));
+    } else if (p_.type == PagingType::Page) {
+      if (total_ && pages_ + k >= *total_) break;
+      urls.push_back(url_with({{p_.param, std::to_string(p_.first + pages_ + k)},
+                               {p_.size_param, std::to_string(p_.size)}}));
+    } else {
+      break;
+    }
+  }
+  return urls;
 }
 
 std::uint64_t SeenKeys::hash_of(const Record& record, const std::vector<std::string>& key_fields) {

@@ -105,6 +105,16 @@ class Pager {
   std::optional<std::string> next(const std::string& request_url, const PageFacts& facts,
                                   bool only_repeated_records);
 
+  // The URLs of up to `n` pages after the one next() last gave, as they are
+  // when every page before them is full, within the total the API last said:
+  // the pages that can be asked ahead. Empty unless the paging is an offset or
+  // a page number (the next request of other paging depends on the answer).
+  std::vector<std::string> ahead(std::size_t n) const;
+
+  // True when the total (offset) or number of pages the API said changed from
+  // one page of the chain to another: the data changed while it was read.
+  bool total_changed() const { return total_changed_; }
+
   // Pages in a row made only of records the chain had read already after
   // which the API is taken to page forever.
   static constexpr int kMaxRepeatedPages = 3;
@@ -124,6 +134,8 @@ class Pager {
   std::vector<JsonPath> captures_;
   // Indices into captures_ (or npos).
   std::size_t next_at_, has_more_at_, total_at_, total_pages_at_;
+  std::optional<long long> total_;            // the last total (offset) or number of pages said
+  bool total_changed_ = false;
   std::int64_t read_ = 0;                     // records read in this chain
   long long pages_ = 0;                       // pages read in this chain
   int repeated_pages_ = 0;                    // pages in a row with only records read before

@@ -2,10 +2,35 @@
 #include "sync/chain.hpp"
 
 #include "sync/chain_sink.hpp"
+#include "sync/fetch_ahead.hpp"
 #include "sync/progress.hpp"
 #include "sync/retry.hpp"
 
 namespace tsync {
+namespace {
+
+// The most pages of a chain asked ahead: with an offset or a page number, the
+// run's requests in flight less the chain's own.
+std::size_t pages_ahead(const Config& config, const StreamConfig& stream, const Transport& net) {
+  const PagingType type = stream.pagination.type;
+  if (!net.ahead || config.max_concurrency <= 1) return 0;
+  if (type != PagingType::Offset && type != PagingType::Page) return 0;
+  return static_cast<std::size_t>(config.max_concurrency - 1);
+}
+
+// How a chain's read ended: the records that came twice with a new version,
+// and whether pages asked ahead leave a doubt (chain_doubtful).
+struct ChainEnd {
+  std::int64_t repeats = 0;
+  bool doubtful = false;
+};
+
+ChainEnd read_pages(const Config& config, const StreamConfig& stream, const Transport& net,
+                    RowWriter& rows, SyncObserver& observer, RunCounters& io, const Cursor& start,
+                    Tally& tally, const std::optional<Window>& window,
+                    const std::optional<Cursor>& window_cursor);
+
+}  // namespace
 
 Pager make_pager(const StreamConfig& stream, const Cursor& start,
                  const std::optional<Window>& window) {
@@ -25,6 +50,29 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
                         RowWriter& rows, SyncObserver& observer, RunCounters& io,
                         const Cursor& start, Tally& tally, const std::optional<Window>& window,
                         const std::optional<Cursor>& window_cursor) {
+  Tally read;
+  const ChainEnd end =
+      read_pages(config, stream, net, rows, observer, io, start, read, window, window_cursor);
+  if (!end.doubtful) {
+    tally.add(read);
+    return end.repeats;
+  }
+  observer.on_note(
+      "stream \"" + stream.name +
+      "\": the pages asked ahead may have slid while they were read (a record came twice, "
+      "or the total changed); the chain is read again one page at a time");
+  const Transport in_order{net.http, net.auth, net.rate, net.session, nullptr};
+  return read_pages(config, stream, in_order, rows, observer, io, start, tally, window,
+                    window_cursor)
+      .repeats;
+}
+
+namespace {
+
+ChainEnd read_pages(const Config& config, const StreamConfig& stream, const Transport& net,
+                    RowWriter& rows, SyncObserver& observer, RunCounters& io, const Cursor& start,
+                    Tally& tally, const std::optional<Window>& window,
+                    const std::optional<Cursor>& window_cursor) {
   Pager pager = make_pager(stream, start, window);
   RecordShape shape = stream.shape();
   shape.capture = pager.capture_paths();
@@ -32,6 +80,9 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
   ChainSink sink(rows, observer, io, stream, config.checkpoint_rows,
                  stream.pagination.type != PagingType::LastRecord);
   Retrier retrier(config, observer, io);
+  const std::size_t most_ahead = pages_ahead(config, stream, net);
+  std::optional<FetchAhead> ahead;
+  if (most_ahead > 0) ahead.emplace(stream, net, *net.ahead, most_ahead);
   std::string url = pager.first_url();
   // Where the chain resumes after a fault: the pager and the URL of the page
   // after the last commit.
@@ -42,13 +93,24 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
     PageFacts facts;
     facts.values.resize(shape.capture.size());
     try {
-      std::string where;
-      const std::unique_ptr<HttpGet> get = open_response(stream, net, url, observer, io, where);
-      facts.link_headers = get->header_values("link");
-      sink.begin_page(facts);
-      read_records(*get, where, shape, sink, observer, io, rows);
+      if (const std::unique_ptr<FetchedPage> held = ahead ? ahead->take(url) : nullptr) {
+        held->replay(observer, io);
+        if (held->error) std::rethrow_exception(held->error);
+        facts.link_headers = held->link_headers;
+        sink.begin_page(facts);
+        HeldBody body(held->body, observer, io, rows);
+        read_body(
+            body, held->where, [&held] { return held->content_type; }, shape, sink);
+      } else {
+        std::string where;
+        const std::unique_ptr<HttpGet> get = open_response(stream, net, url, observer, io, where);
+        facts.link_headers = get->header_values("link");
+        sink.begin_page(facts);
+        read_records(*get, where, shape, sink, observer, io, rows);
+      }
       sink.end_page();
     } catch (const TransientError& e) {
+      if (ahead) ahead->drop();  // the pages after the fault are asked again
       rows.rewind();
       announce_checkpoints(rows, observer);
       sink.rewind();
@@ -58,6 +120,9 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
       continue;
     } catch (const Interrupted&) {
       sink.finish_interrupted();  // stopped between pages: the pages read whole stay
+      throw;
+    } catch (const RunDeadline&) {
+      sink.finish_interrupted();  // a safe point, as on SIGTERM
       throw;
     }
     std::optional<std::string> next;
@@ -69,6 +134,7 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
     }
     if (!next) break;
     url = *next;
+    if (ahead) ahead->want(url, pager.ahead(most_ahead));
     if (sink.commit_due()) {
       sink.commit_rows(tally);
       announce_checkpoints(rows, observer);
@@ -77,8 +143,24 @@ std::int64_t read_chain(const Config& config, const StreamConfig& stream, const 
       resume_url = url;
     }
   }
-  if (window) return sink.finish(start, tally, window_cursor, false);
-  return sink.finish(start, tally);
+  // Pages asked ahead are served in any order: a record that slid between two
+  // of them can come twice with one version, or the total change, instead of
+  // coming again with a newer version at the end. Such a chain moves no
+  // cursor; read_chain reads it again in order.
+  ChainEnd end;
+  sink.settle_keys(tally);
+  end.doubtful = ahead && ahead->taken() > 0 &&
+                 (sink.twice_across_pages() > 0 || pager.total_changed());
+  if (end.doubtful)
+    end.repeats = sink.finish(start, tally, std::nullopt, false);
+  else if (window)
+    end.repeats = sink.finish(start, tally, window_cursor, false);
+  else
+    end.repeats = sink.finish(start, tally);
+  if (end.repeats > 0) end.doubtful = false;  // unsettled anyway: the next run reads it again
+  return end;
 }
+
+}  // namespace
 
 }  // namespace tsync

@@ -3,47 +3,6 @@
 
 namespace tsync {
 
-void ChainKeys::begin_page() {
-  page_keys_.clear();
-  page_repeats_ = page_duplicates_ = 0;
-  page_moved_keys_.clear();
-  page_duplicate_keys_.clear();
-}
-
-void ChainKeys::note(const Record& record) {
-  const std::uint64_t h = SeenKeys::hash_of(record, key_fields_);
-  const std::uint64_t v = SeenKeys::with_version(h, record.cursor_text);
-  auto seen = [&](std::uint64_t x) {
-    return seen_.contains(x) || pending_keys_.contains(x) || page_keys_.contains(x);
-  };
-  if (seen(h)) {
-    const bool same_version = seen(v);
-    ++(same_version ? page_duplicates_ : page_repeats_);
-    auto& keys = same_version ? page_duplicate_keys_ : page_moved_keys_;
-    if (keys.size() < kKeysNamed) keys.push_back(key_text(record, key_fields_));
-  }
-  page_keys_.insert(h);
-  page_keys_.insert(v);
-}
-
-void ChainKeys::end_page(std::int64_t& repeats, Tally& tally) {
-  pending_keys_.merge(page_keys_);
-  repeats += page_repeats_;
-  tally.duplicates += page_duplicates_;
-  for (const std::string& key : page_moved_keys_) Tally::note_key(tally.moved_keys, key);
-  for (const std::string& key : page_duplicate_keys_) Tally::note_key(tally.duplicate_keys, key);
-}
-
-void ChainKeys::commit() {
-  seen_.merge(pending_keys_);
-  pending_keys_.clear();
-}
-
-void ChainKeys::rewind() {
-  pending_keys_.clear();
-  page_keys_.clear();
-}
-
 ChainSink::ChainSink(RowWriter& writer, SyncObserver& observer, const RunCounters& io,
                      const StreamConfig& stream, long long checkpoint_rows, bool track_keys)
     : writer_(writer),
@@ -103,7 +62,7 @@ void ChainSink::rewind() {
 
 std::int64_t ChainSink::finish(const Cursor& start, Tally& tally,
                                const std::optional<Cursor>& at_end, bool newest) {
-  settle_pending(tally);
+  settle_keys(tally);
   const std::optional<Cursor> target = at_end ? at_end : newest ? newest_ : std::nullopt;
   if (repeats_ == 0 && target && target->instant > start.instant)
     writer_.commit(&*target, io_);

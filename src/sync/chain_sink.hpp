@@ -13,43 +13,11 @@
 #include "source/pagination.hpp"
 #include "source/records.hpp"
 #include "sync/observer.hpp"
+#include "sync/chain_keys.hpp"
 #include "sync/progress.hpp"
 #include "sync/tally.hpp"
 
 namespace tsync {
-
-// The keys of a chain's records, to tell a record that comes twice: with a new
-// version (the data moved under the pages) or with the same one (the API's own
-// duplicate). Each key is kept twice, alone and with its version (its cursor
-// value), with the pages it came in: committed, read whole since the last
-// commit, or the page being read.
-class ChainKeys {
- public:
-  explicit ChainKeys(std::vector<std::string> key_fields) : key_fields_(std::move(key_fields)) {}
-
-  // A page begins.
-  void begin_page();
-  // A record of the page being read.
-  void note(const Record& record);
-  // The page was read whole: its keys join those since the last commit, and
-  // what came twice in it counts in `repeats` (a new version) and `tally`.
-  void end_page(std::int64_t& repeats, Tally& tally);
-  // The pages read whole since the last commit are committed.
-  void commit();
-  // After a fault: the pages since the last commit are to be read again.
-  void rewind();
-  // Records of the page being read that came before in the chain.
-  std::int64_t page_twice() const { return page_repeats_ + page_duplicates_; }
-
- private:
-  const std::vector<std::string> key_fields_;
-  SeenKeys seen_;                     // keys of the pages committed
-  SeenKeys pending_keys_;             // keys of the pages read whole since the last commit
-  SeenKeys page_keys_;                // keys of the page being read
-  std::int64_t page_repeats_ = 0;     // keys of the page that came before with another version
-  std::int64_t page_duplicates_ = 0;  // keys of the page that came before with the same version
-  std::vector<std::string> page_moved_keys_, page_duplicate_keys_;
-};
 
 // Receives the records of the pages of one chain. The cursor moves once, when
 // the chain ends (ChainSink::finish), because records of a positional page (an
@@ -103,6 +71,16 @@ class ChainSink : public RecordVisitor {
   // After a transient fault, once the writer has rolled back to the last
   // commit: forgets what the pages since then brought, to be read again.
   void rewind();
+  // At the chain's end: commits what the pages read whole brought, and counts
+  // what came twice across the keys written out (ChainKeys::settle). finish()
+  // does it too.
+  void settle_keys(Tally& tally) {
+    settle_pending(tally);
+    keys_.settle(repeats_, tally);
+  }
+  // Records that came twice with the same version in two pages of the chain
+  // (ChainKeys::twice_across_pages): complete once settle_keys() has run.
+  std::int64_t twice_across_pages() const { return keys_.twice_across_pages(); }
   // Stopped early: the rows read so far are kept, the cursor stays.
   void finish_interrupted() {
     if (writer_.uncommitted_rows() > 0) writer_.commit(nullptr, io_);

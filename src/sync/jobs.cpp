@@ -108,7 +108,7 @@ struct Job {
 };
 
 // Runs one job: a window of a stream, or a whole stream.
-void run_job(const Job& job, WriteQueue& queue, HttpSession& session) {
+void run_job(const Job& job, WriteQueue& queue, HttpSession& session, RequestSlots& ahead) {
   ConcurrentStream& cs = *job.stream;
   StreamRun& run = *cs.run;
   SyncObserver& observer = *cs.observer;
@@ -124,7 +124,7 @@ void run_job(const Job& job, WriteQueue& queue, HttpSession& session) {
   RunCounters io;
   Tally tally;
   std::int64_t repeats = 0;
-  const Transport net{run.http, run.auth.get(), run.rate, session};
+  const Transport net{run.http, run.auth.get(), run.rate, session, &ahead};
   auto settle = [&] {
     try {
       rows.count_io(io);
@@ -278,11 +278,19 @@ void run_concurrently(const Config& config, const std::vector<const StreamConfig
     WriteQueue queue(2 * static_cast<std::size_t>(config.max_concurrency));
     std::atomic<std::size_t> next{0};
     std::atomic<bool> stop{false};
+    const std::size_t workers =
+        std::min(jobs.size(), static_cast<std::size_t>(config.max_concurrency));
+    // The requests in flight that no worker's chain holds ask pages ahead; a
+    // worker out of jobs gives its own to the chains still read.
+    RequestSlots ahead(config.max_concurrency - static_cast<int>(workers));
     auto work = [&] {
       HttpSession session;  // the jobs of one worker share its connection
       for (;;) {
         const std::size_t i = next.fetch_add(1);
-        if (i >= jobs.size()) return;
+        if (i >= jobs.size()) {
+          ahead.give();
+          return;
+        }
         if (stop.load()) {
           // Not started: the stream ends as the run was stopped.
           ConcurrentStream& cs = *jobs[i].stream;
@@ -291,13 +299,11 @@ void run_concurrently(const Config& config, const std::vector<const StreamConfig
           if (--cs.jobs_left == 0 && cs.started) cs.observer->on_stream_end(cs.run->stream.name);
           continue;
         }
-        run_job(jobs[i], queue, session);
+        run_job(jobs[i], queue, session, ahead);
         const std::lock_guard lock(jobs[i].stream->mutex);
         if (jobs[i].stream->stopped) stop.store(true);
       }
     };
-    const std::size_t workers =
-        std::min(jobs.size(), static_cast<std::size_t>(config.max_concurrency));
     std::vector<std::thread> threads;
     for (std::size_t w = 1; w < workers; ++w) threads.emplace_back(work);
     work();

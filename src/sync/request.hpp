@@ -19,12 +19,15 @@
 namespace tsync {
 
 // How a stream's requests go out: its options, its credentials (when it has
-// an auth setting), its rate, and the connections its requests share.
+// an auth setting), its rate, the connections its requests share, and the
+// run's requests in flight that a chain may use to ask pages ahead (none:
+// one request at a time).
 struct Transport {
   const HttpOptions& http;
   Authenticator* auth;
   RateLimiter& rate;
   HttpSession& session;
+  RequestSlots* ahead;
 };
 
 // The HTTP options of a stream's requests: the run's settings, the stream's
@@ -71,12 +74,13 @@ class BodySource : public ChunkSource {
   std::optional<std::uint64_t> length_;
 };
 
-// Reads the records of a response into `sink`, which keeps what it read so far
+// Reads the records of a body into `sink`, which keeps what it read so far
 // when SIGINT/SIGTERM or the run's deadline stops it (Sink::finish_interrupted).
-template <typename Sink>
-void read_records(HttpGet& get, const std::string& where, const RecordShape& shape, Sink& sink,
-                  SyncObserver& observer, RunCounters& io, const RowWriter& writer) {
-  BodySource source(get, observer, io, writer, get.content_length());
+// `where` names the request, `content_type()` gives its Content-Type, for
+// messages.
+template <typename Sink, typename ContentType>
+void read_body(ChunkSource& source, const std::string& where, ContentType content_type,
+               const RecordShape& shape, Sink& sink) {
   try {
     parse_records(source, shape, sink);
   } catch (const Interrupted&) {
@@ -90,9 +94,18 @@ void read_records(HttpGet& get, const std::string& where, const RecordShape& sha
     const std::string what = e.what();
     throw TransientError(what.rfind("GET ", 0) == 0 ? what : where + ": " + what);
   } catch (const PermanentError& e) {
-    const std::string type = get.content_type();
+    const std::string type = content_type();
     throw PermanentError(where + (type.empty() ? "" : " (" + type + ")") + ": " + e.what());
   }
+}
+
+// Reads the records of a response as it arrives into `sink` (read_body).
+template <typename Sink>
+void read_records(HttpGet& get, const std::string& where, const RecordShape& shape, Sink& sink,
+                  SyncObserver& observer, RunCounters& io, const RowWriter& writer) {
+  BodySource source(get, observer, io, writer, get.content_length());
+  read_body(
+      source, where, [&get] { return get.content_type(); }, shape, sink);
 }
 
 }  // namespace tsync

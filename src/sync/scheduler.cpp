@@ -67,4 +67,22 @@ void RateLimiter::pause(double seconds) {
   paused_until_ = std::max(paused_until_, until);
 }
 
+void RequestSlots::give(int n) {
+  {
+    const std::lock_guard lock(mutex_);
+    free_ += n;
+  }
+  changed_.notify_all();
+}
+
+void RequestSlots::wake() {
+  { const std::lock_guard lock(mutex_); }
+  changed_.notify_all();
+}
+
+int RequestSlots::free() const {
+  const std::lock_guard lock(mutex_);
+  return free_;
+}
+
 }  // namespace tsync

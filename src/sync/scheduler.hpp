@@ -5,6 +5,7 @@
 // most requests a stream may start in a second.
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -52,6 +53,40 @@ class RateLimiter {
   Clock::duration interval_{};
   Clock::time_point next_{};          // the earliest the next request may start
   Clock::time_point paused_until_{};  // no request before
+};
+
+// The requests a run may have in flight beyond the one of each chain being
+// read: max_concurrency less the chains read at once. A worker that runs out of
+// jobs gives its request back. Thread-safe.
+class RequestSlots {
+ public:
+  explicit RequestSlots(int free) : free_(free) {}
+
+  // Takes a slot: waits while none is free, unless `give_up()` (checked on
+  // every wake) says to stop waiting. True when a slot was taken.
+  template <typename GiveUp>
+  bool take(GiveUp give_up) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (give_up()) return false;
+      if (free_ > 0) {
+        --free_;
+        return true;
+      }
+      changed_.wait(lock);
+    }
+  }
+  // Gives `n` slots back.
+  void give(int n = 1);
+  // Wakes every take() to check its give_up() again.
+  void wake();
+  // The slots free now.
+  int free() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  int free_;
 };
 
 }  // namespace tsync

@@ -47,7 +47,10 @@ void sync_stream(const Config& config, const StreamConfig& stream, Replica& repl
   BackgroundRows rows(background, *run.writer);
   RunCounters io;
   HttpSession session;  // every request of the stream, every window and page, shares it
-  const Transport net{run.http, run.auth.get(), run.rate, session};
+  // The run's other requests in flight ask pages of the stream's chain ahead.
+  RequestSlots ahead(config.max_concurrency - 1);
+  const Transport net{run.http, run.auth.get(), run.rate, session,
+                      config.max_concurrency > 1 ? &ahead : nullptr};
   try {
     run.repeats = read_stream(run, net, rows, observer, io);
     background.drain();

@@ -54,7 +54,9 @@ namespace {
 //                 flag ("deleted": true), at ("deletedAt")
 //   auth          none, basic, bearer, session login, OAuth2 (client credentials)
 //   auth sits     in each stream, at the top level (shared by the streams)
-//   concurrency   1, 4 (the default: the configuration leaves it out)
+//   concurrency   1, 4 (the default: the configuration leaves it out; with
+//                 4, offset and page chains ask their pages ahead whenever
+//                 the run has requests in flight that no job holds)
 //   cursor        iso8601, unix_seconds, unix_millis
 //   since         exclusive, inclusive (the API's reading of since)
 //   order         oldest first, newest first (Stripe's), in the API's answers

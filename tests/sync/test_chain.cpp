@@ -44,11 +44,12 @@ EndpointSpec items(PagingStyle paging, Order order, std::size_t records = 200) {
   return spec;
 }
 
-// A configuration with one stream "items" at `url` with the members given.
+// A configuration with one stream "items" at `url` with the members given;
+// `top` adds top-level members (each ending with a comma).
 tsync::Config paged_config(const e2e::ScratchDir& dir, const std::string& url,
-                           const std::string& members) {
+                           const std::string& members, const std::string& top = "") {
   return tsync::parse_config(R"({"database": ")" + dir.file("replica.db") +
-                                 R"(", "timeout_seconds": 5, "retry_base_seconds": 0.01,
+                                 R"(", )" + top + R"( "timeout_seconds": 5, "retry_base_seconds": 0.01,
                                  "max_retries": 2, "sorted_apply_rows": 7,
                                  "streams": [{"name": "items", "url": ")" +
                                  url + "\", " + members + "}]}",
@@ -268,7 +269,8 @@ TEST_SUITE("sync_paging") {
       EndpointSpec spec = spec_for(style, Order::Ascending);
       spec.serving.repeat = true;
       const std::string url = api.add_endpoint(spec);
-      const auto config = paged_config(dir, url, style.members);
+      // One page at a time (test_fetch_ahead.cpp has pages asked ahead).
+      const auto config = paged_config(dir, url, style.members, R"("max_concurrency": 1,)");
       const auto report = sync_once(config);
       CHECK(report.status == "error");
       CHECK(report.exit_code == tsync::kExitError);
@@ -286,7 +288,8 @@ TEST_SUITE("sync_paging") {
       e2e::Scene scene(0);
       auto& [dir, api] = scene;
       const std::string url = api.add_endpoint(spec_for(style, Order::Ascending));
-      const auto config = paged_config(dir, url, style.members);
+      // One page at a time, so that the faults fall on the pages named.
+      const auto config = paged_config(dir, url, style.members, R"("max_concurrency": 1,)");
       // A 503 on page 3, and page 5 cut after 300 bytes of its body.
       api.set_request_hook([&api](std::size_t n) {
         if (n == 3) api.push_fault({});
@@ -357,8 +360,9 @@ TEST_SUITE("sync_paging") {
     auto& [dir, api] = scene;
     EndpointSpec spec = spec_for(styles()[6], Order::Ascending, 3000);
     const std::string url = api.add_endpoint(spec);
+    // One page at a time (pages asked ahead have a connection each).
     const auto config = paged_config(dir, url, R"("pagination": {"type": "offset",
-        "param": "offset", "limit_param": "limit", "limit": 10})");
+        "param": "offset", "limit_param": "limit", "limit": 10})", R"("max_concurrency": 1,)");
     const auto report = sync_once(config);
     REQUIRE_MESSAGE(report.status == "ok", report.error);
     CHECK(report.counters.requests == 301);
@@ -522,7 +526,7 @@ TEST_SUITE("sync_paging") {
     const std::string db = dir.file("replica.db");
     std::ofstream(config) << R"({"database": ")" << db
                           << R"(", "retry_base_seconds": 0.01, "sorted_apply_rows": 30,
-        "streams": [{"name": "items", "url": ")"
+        "max_concurrency": 1, "streams": [{"name": "items", "url": ")"
                           << url << R"(", "since_param": "updated_since",
         "pagination": {"type": "offset", "param": "offset", "limit_param": "limit",
                        "limit": 50, "total_path": "total"}}]})";

@@ -332,7 +332,9 @@ TEST_SUITE("sync_auth") {
     api.set_oauth(oauth);
     const Env env({{"T_CID", oauth.client_id}, {"T_CSECRET", oauth.client_secret}});
     const std::string auth = oauth_setting(api, "client_credentials", false);
-    const std::string config = write_config(dir, "", item_stream(url, auth));
+    // One page at a time: 16 pages of 150 ms outlast the token.
+    const std::string config =
+        write_config(dir, R"("max_concurrency": 1, )", item_stream(url, auth));
     const Run run = sync_cli(config, env, "--verbose");
     CHECK_MESSAGE(run.code == 0, run.err);
     // 16 pages of 150 ms and more: at least one renewal before expiry.
@@ -692,7 +694,9 @@ TEST_SUITE("sync_auth") {
                  : R"({"type": "session", "login_url": ")" + api.url("/auth/session_token/login") +
                        R"(", "body": {"username": "ada", "password": {"env": "T_PW"}},
                           "token_path": "token", "prefix": "Token "})";
-      const std::string config = write_config(dir, "", item_stream(url, auth));
+      // One page at a time: the request hook names the requests in order.
+      const std::string config =
+          write_config(dir, R"("max_concurrency": 1, )", item_stream(url, auth));
       const Run run = sync_cli(config, env, "--verbose");
       api.set_request_hook(nullptr);
       REQUIRE_MESSAGE(run.code == 0, run.err);
