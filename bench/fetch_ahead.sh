@@ -9,6 +9,9 @@
 #   bench/fetch_ahead.sh --smoke          2,000 records and 5 ms: checks the script works
 #   bench/fetch_ahead.sh --records N --page N --latency-ms MS --runs N
 #   bench/fetch_ahead.sh --build-dir DIR  the release build in DIR (build by default)
+#   bench/fetch_ahead.sh --memory N       also: N records in offset pages of 1,000, no
+#                                         latency, max_concurrency 1: peak memory
+#                                         (GNU time), target under 100 MB
 #
 # Each case: the mock serves $records records with integer ids at a path of their own,
 # $page a response, every response delayed $latency_ms ms. A sync with
@@ -24,12 +27,14 @@ records=100000
 page=100
 latency_ms=100
 runs=1
+memory=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --records) records=$2; shift 2 ;;
     --page) page=$2; shift 2 ;;
     --latency-ms) latency_ms=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --memory) memory=$2; shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
     --smoke) records=2000; latency_ms=5; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
@@ -46,10 +51,13 @@ mock_bin="$build/tsync-mock-api"
 work=$(mktemp -d)
 mock_pid=""
 trap '[ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null; rm -rf "$work"' EXIT
-endpoint="records=$records,key=integer,fields=title:string,records_path=data,since_param=since,page_size=$page,latency_ms=$latency_ms"
+memory_endpoint=""
+[ "$memory" -eq 0 ] || memory_endpoint="--endpoint=path=/v1/long,paging=offset,records=$memory,key=integer,fields=title:string,records_path=data,since_param=since,page_size=1000,max_page_size=1000"
+[ "$memory" -eq 0 ] || [ -x /usr/bin/time ] || { echo "bench: --memory needs GNU time (/usr/bin/time)" >&2; exit 1; }
+endpoint="records=$records,key=integer,fields=title:string,records_path=data,since_param=since,page_size=$page,max_page_size=$page,latency_ms=$latency_ms"
 "$mock_bin" --users 1 --port 0 \
   --endpoint "path=/v1/offset,paging=offset,$endpoint" \
-  --endpoint "path=/v1/pages,paging=page_number,$endpoint" >"$work/mock.log" 2>&1 &
+  --endpoint "path=/v1/pages,paging=page_number,$endpoint" ${memory_endpoint:+"$memory_endpoint"} >"$work/mock.log" 2>&1 &
 mock_pid=$!
 for _ in $(seq 1 2400); do
   grep -q 'http://127\.0\.0\.1:[0-9]' "$work/mock.log" && break
@@ -97,5 +105,18 @@ for style in offset pages; do
     verdicts+=("$(awk -v x="$ratio" 'BEGIN { print (x >= 6) ? "PASS" : "MISS" }') $name, run $run: ${ratio}x faster with 8 in flight (target: at least 6x); replicas identical")
   done
 done
+if [ "$memory" -gt 0 ]; then
+  db="$work/long.db"
+  printf '{"database": "%s", "max_concurrency": 1, "streams": [{"name": "items", "url": "%s/v1/long", "records_path": "data", "pagination": {"type": "offset", "param": "offset", "limit_param": "limit", "limit": 1000, "total_path": "total"}}]}\n' \
+    "$db" "$api" >"$work/long.json"
+  /usr/bin/time -v "$tsync" sync --quiet --config "$work/long.json" 2>"$work/long.time" || { cat "$work/long.time" >&2; fail "the long chain failed"; }
+  [ "$(sqlite3 "$db" 'SELECT count(*) FROM items')" = "$memory" ] || fail "the long chain stored $(sqlite3 "$db" 'SELECT count(*) FROM items') records, not $memory"
+  kib=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/long.time")
+  mib=$(awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }')
+  mb=$(awk -v k="$kib" 'BEGIN { printf "%.1f", k * 1024 / 1000000 }')
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$work/long.time")
+  printf '%-44s %10s %10s\n' "$memory records in offset pages of 1,000" "$mib MiB" "$wall s"
+  verdicts+=("$(awk -v x="$mb" 'BEGIN { print (x < 100) ? "PASS" : "MISS" }') $memory records in offset pages of 1,000: peak $mib MiB ($mb MB; target: under 100 MB), $wall s")
+fi
 echo
 printf '%s\n' "${verdicts[@]}"

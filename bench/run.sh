@@ -476,7 +476,8 @@ JSON
 # offset, and the same pages with $paged_latency_ms ms of latency added to each
 # response; each replica checked against the one-response sync's. Prints its
 # own table: medians, peak RSS, the ratio to one response, and the latency case
-# against its floor (pages x latency).
+# against its floor (pages x latency): one page at a time (bench/fetch_ahead.sh
+# measures pages asked ahead).
 paged_case() {
   local n=$paged pages=$(( (paged + 99) / 100 ))
   local page_config="$work/paged-config.json"
@@ -491,7 +492,8 @@ paged_case() {
     start_mock "$n" --paging offset --page-size 100 --max-page-size 100 --strict \
       --latency-ms "$latency"
     cat >"$page_config" <<JSON
-{"streams": [{"name": "user", "url": "$api/incremental/timestamp",
+{"max_concurrency": 1,
+ "streams": [{"name": "user", "url": "$api/incremental/timestamp",
   "pagination": {"type": "offset", "param": "offset", "limit_param": "limit", "limit": 100,
                  "total_path": "total"}}]}
 JSON

@@ -11,7 +11,11 @@ namespace tsync {
 // Reads one run back from the temporary file, a buffer at a time.
 class ChainKeys::RunReader {
  public:
-  RunReader(const TempFile& file, const Run& run) : file_(file), run_(run) { fill(); }
+  // `entries`: how many of the run's keys a read brings.
+  RunReader(const TempFile& file, const Run& run, std::size_t entries)
+      : file_(file), run_(run), entries_(entries) {
+    fill();
+  }
 
   bool valid() const { return pos_ < buffer_.size(); }
   const Seen& current() const { return buffer_[pos_]; }
@@ -20,10 +24,8 @@ class ChainKeys::RunReader {
   }
 
  private:
-  static constexpr std::size_t kBuffer = 4096;  // records' keys a read: 96 KiB
-
   void fill() {
-    const std::size_t n = std::min(kBuffer, run_.count - read_);
+    const std::size_t n = std::min(entries_, run_.count - read_);
     buffer_.resize(n);
     pos_ = 0;
     if (n == 0) return;
@@ -36,6 +38,7 @@ class ChainKeys::RunReader {
 
   const TempFile& file_;
   const Run run_;
+  const std::size_t entries_;
   std::vector<Seen> buffer_;
   std::size_t pos_ = 0;
   std::size_t read_ = 0;  // entries of the run read into buffers
@@ -68,13 +71,14 @@ void ChainKeys::note(const Record& record) {
   }
   page_keys_.insert(h);
   page_keys_.insert(v);
-  page_log_.push_back({h, v, page_});
+  page_log_.push_back({h, v, page_, epoch_});
 }
 
 void ChainKeys::end_page(std::int64_t& repeats, Tally& tally) {
   pending_keys_.merge(page_keys_);
   pending_log_.insert(pending_log_.end(), page_log_.begin(), page_log_.end());
   page_log_.clear();
+  if (seen_log_.size() + pending_log_.size() >= memory_keys_) spill();
   repeats += page_repeats_;
   tally.duplicates += page_duplicates_;
   twice_across_pages_ += page_across_;
@@ -87,7 +91,7 @@ void ChainKeys::commit() {
   pending_keys_.clear();
   seen_log_.insert(seen_log_.end(), pending_log_.begin(), pending_log_.end());
   pending_log_.clear();
-  if (seen_log_.size() >= memory_keys_) spill();
+  for (Run& run : runs_) run.committed = true;
 }
 
 void ChainKeys::rewind() {
@@ -95,26 +99,38 @@ void ChainKeys::rewind() {
   page_keys_.clear();
   pending_log_.clear();
   page_log_.clear();
+  while (!runs_.empty() && !runs_.back().committed) runs_.pop_back();
 }
 
 void ChainKeys::spill() {
-  if (seen_log_.empty()) return;
+  write_run(seen_log_, true);
+  write_run(pending_log_, false);
+  seen_.clear();
+  pending_keys_.clear();
+  ++epoch_;
+}
+
+void ChainKeys::write_run(std::vector<Seen>& log, bool committed) {
+  if (log.empty()) return;
   // Stable: the versions of one key stay in the order they came.
-  std::stable_sort(seen_log_.begin(), seen_log_.end(),
+  std::stable_sort(log.begin(), log.end(),
                    [](const Seen& a, const Seen& b) { return a.key < b.key; });
   if (!file_) file_ = std::make_unique<TempFile>("the keys of a long chain of pages");
-  const std::uint64_t at = file_->append(seen_log_.data(), seen_log_.size() * sizeof(Seen));
-  runs_.push_back({at, seen_log_.size()});
-  seen_log_.clear();
-  seen_.clear();
+  const std::uint64_t at = file_->append(log.data(), log.size() * sizeof(Seen));
+  runs_.push_back({at, log.size(), committed});
+  log.clear();
 }
 
 void ChainKeys::settle(std::int64_t& repeats, Tally& tally) {
   if (runs_.empty()) return;  // every key stayed in memory: counted as it came
-  spill();
+  spill();  // settled after commit(): every run is committed
+  // The runs are read through 4 MiB in all (a read of 256 keys at least).
+  constexpr std::size_t kMergeBytes = 4 << 20;
+  const std::size_t entries = std::clamp<std::size_t>(
+      kMergeBytes / sizeof(Seen) / runs_.size(), 256, 4096);
   std::vector<RunReader> readers;
   readers.reserve(runs_.size());
-  for (const Run& run : runs_) readers.emplace_back(*file_, run);
+  for (const Run& run : runs_) readers.emplace_back(*file_, run, entries);
   // The readers by their next key, the older run first among equal keys.
   auto later = [&](std::size_t a, std::size_t b) {
     const std::uint64_t ka = readers[a].current().key, kb = readers[b].current().key;
@@ -123,8 +139,8 @@ void ChainKeys::settle(std::int64_t& repeats, Tally& tally) {
   std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> heap(later);
   for (std::size_t i = 0; i < readers.size(); ++i)
     if (readers[i].valid()) heap.push(i);
-  // One key's records, in the order they came: (run, key, version, page).
-  std::vector<std::pair<std::size_t, Seen>> group;
+  // One key's records, in the order they came.
+  std::vector<Seen> group;
   while (!heap.empty()) {
     const std::uint64_t key = readers[heap.top()].current().key;
     group.clear();
@@ -132,20 +148,20 @@ void ChainKeys::settle(std::int64_t& repeats, Tally& tally) {
       const std::size_t r = heap.top();
       heap.pop();
       for (; readers[r].valid() && readers[r].current().key == key; readers[r].next())
-        group.emplace_back(r, readers[r].current());
+        group.push_back(readers[r].current());
       if (readers[r].valid()) heap.push(r);
     }
-    if (group.size() < 2 || group.front().first == group.back().first) continue;
+    if (group.size() < 2 || group.front().epoch == group.back().epoch) continue;
     // What came twice counted over the whole chain, less what was counted as
     // it came (against the records of the same run only).
     std::int64_t moved = 0, duplicates = 0, across = 0;
     for (std::size_t i = 1; i < group.size(); ++i) {
-      const auto& [run, s] = group[i];
+      const Seen& s = group[i];
       bool any = false, any_here = false, same = false, same_here = false;
       bool same_other_page = false, same_other_page_here = false;
       for (std::size_t j = 0; j < i; ++j) {
-        const auto& [run_j, t] = group[j];
-        const bool here = run_j == run;
+        const Seen& t = group[j];
+        const bool here = t.epoch == s.epoch;
         any = true;
         any_here = any_here || here;
         if (t.version != s.version) continue;

@@ -20,16 +20,17 @@ namespace tsync {
 // duplicate). Each key is kept twice, alone and with its version (its cursor
 // value), with the pages it came in: committed, read whole since the last
 // commit, or the page being read.
-// Memory stays bounded: once the pages committed hold `memory_keys` keys, they
-// are written, sorted by key, as a run to a temporary file and forgotten in
-// memory; a record is then told twice at once only against the keys still in
-// memory (every key of a chain that never wrote a run), and at the chain's end
-// (settle) the runs are merged to count what came twice across them, exactly
-// as if every key had stayed in memory. Keys told only there are counted, not
-// named.
+// Memory stays bounded: once the pages read whole hold `memory_keys` keys,
+// they are written, sorted by key, as runs to a temporary file (those
+// committed, and those since the last commit, which a fault drops) and
+// forgotten in memory; a record is then told twice at once only against the
+// keys still in memory (every key of a chain that never wrote a run), and at
+// the chain's end (settle) the runs are merged to count what came twice across
+// them, exactly as if every key had stayed in memory. Keys told only there are
+// counted, not named.
 class ChainKeys {
  public:
-  static constexpr std::size_t kMemoryKeys = 256 * 1024;
+  static constexpr std::size_t kMemoryKeys = 64 * 1024;
 
   explicit ChainKeys(std::vector<std::string> key_fields, std::size_t memory_keys = kMemoryKeys);
 
@@ -60,19 +61,23 @@ class ChainKeys {
   std::size_t runs() const { return runs_.size(); }
 
  private:
-  // One record's key and version, and the page of the chain it came in.
+  // One record's key and version, the page of the chain it came in, and the
+  // keys it was told against as it came (those in memory since the last spill).
   struct Seen {
     std::uint64_t key;
     std::uint64_t version;
-    std::uint64_t page;
+    std::uint32_t page;
+    std::uint32_t epoch;
   };
   struct Run {
     std::uint64_t offset;
     std::size_t count;
+    bool committed;  // false: pages since the last commit, dropped by a fault
   };
   class RunReader;
 
   void spill();
+  void write_run(std::vector<Seen>& log, bool committed);
 
   const std::vector<std::string> key_fields_;
   const std::size_t memory_keys_;
@@ -80,7 +85,8 @@ class ChainKeys {
   SeenKeys pending_keys_;             // keys of the pages read whole since the last commit
   SeenKeys page_keys_;                // keys of the page being read
   std::vector<Seen> seen_log_, pending_log_, page_log_;  // the same, in arrival order
-  std::uint64_t page_ = 0;            // pages begun in the chain
+  std::uint32_t page_ = 0;            // pages begun in the chain
+  std::uint32_t epoch_ = 0;           // spills so far
   std::int64_t page_repeats_ = 0;     // keys of the page that came before with another version
   std::int64_t page_duplicates_ = 0;  // keys of the page that came before with the same version
   std::int64_t page_across_ = 0;      // of those, keys that came in another page

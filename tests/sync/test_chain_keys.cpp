@@ -135,7 +135,7 @@ TEST_SUITE("chain keys") {
   TEST_CASE("a key that came twice only across runs is counted, not named") {
     std::vector<Step> steps{
         {Step::Kind::Page, {{"a", 1}, {"b", 1}}},
-        {Step::Kind::Commit, {}},  // a run: a and b leave memory
+        {Step::Kind::Commit, {}},  // a and b left memory in a run at the page's end
         {Step::Kind::Page, {{"c", 1}, {"a", 2}, {"b", 1}}},
     };
     std::size_t runs = 0;
@@ -149,8 +149,8 @@ TEST_SUITE("chain keys") {
   }
 
   TEST_CASE("a temporary file that cannot be written fails the chain, naming its folder") {
-    // Files may not grow past 1 KiB: the second run of 64 keys (24 bytes each)
-    // cannot be written.
+    // Files may not grow past 1 KiB: a run of 64 keys (24 bytes each) cannot
+    // be written.
     const auto outcome = tsync::test::run_with_file_limit(1024, [] {
       ChainKeys keys({"id"}, 64);
       std::int64_t repeats = 0;
