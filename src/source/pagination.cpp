@@ -7,6 +7,7 @@
 
 #include "common/errors.hpp"
 #include "source/http_client.hpp"
+#include "source/url.hpp"
 
 namespace tsync {
 namespace {
@@ -32,9 +33,12 @@ bool is_token_char(char c) {
 // Reads Link header values one at a time (RFC 8288, section 3).
 class LinkReader {
  public:
-  explicit LinkReader(std::string_view text) : s_(text) {}
+  // `relation`: the relation type next() looks for.
+  explicit LinkReader(std::string_view text, std::string_view relation = "next")
+      : s_(text), relation_(relation) {}
 
-  // Reads the next link-value; false at the end of the header.
+  // Reads the next link-value; false at the end of the header. `is_next`: the
+  // link has the relation type looked for.
   bool next(std::string& target, bool& is_next) {
     skip_separators();
     if (i_ >= s_.size()) return false;
@@ -62,7 +66,7 @@ class LinkReader {
         skip_spaces();
         value = i_ < s_.size() && s_[i_] == '"' ? quoted() : std::string(token());
       }
-      if (same_nocase(name, "rel") && has_relation(value, "next")) is_next = true;
+      if (same_nocase(name, "rel") && has_relation(value, relation_)) is_next = true;
     }
     return true;
   }
@@ -107,8 +111,47 @@ class LinkReader {
   }
 
   std::string_view s_;
+  std::string_view relation_;
   std::size_t i_ = 0;
 };
+
+// The first link of `header` with relation type `relation`, as written.
+std::optional<std::string> link_with_relation(std::string_view header,
+                                              std::string_view relation) {
+  LinkReader reader(header, relation);
+  std::string target;
+  bool found = false;
+  while (reader.next(target, found))
+    if (found) return target;
+  return std::nullopt;
+}
+
+// A whole number of at most 18 digits, or nullopt.
+std::optional<long long> whole_number(const std::string& text) {
+  if (text.empty() || text.size() > 18 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  return std::stoll(text);
+}
+
+// `url` with the value of its query parameter `name` (written as is, not
+// encoded) replaced by `value`, everything else as written; "" when the query
+// has no such parameter.
+std::string with_value(const std::string& url, const std::string& name, long long value) {
+  const std::size_t mark = url.find('?');
+  if (mark == std::string::npos) return "";
+  std::size_t at = mark + 1;
+  while (at <= url.size()) {
+    std::size_t end = url.find_first_of("&#", at);
+    if (end == std::string::npos) end = url.size();
+    const std::size_t equals = url.find('=', at);
+    if (equals != std::string::npos && equals < end && url.compare(at, equals - at, name) == 0)
+      return url.substr(0, equals + 1) + std::to_string(value) + url.substr(end);
+    if (end >= url.size() || url[end] == '#') break;
+    at = end + 1;
+  }
+  return "";
+}
 
 std::string value_text(const FieldValue& v) {
   switch (v.kind) {
@@ -286,7 +329,9 @@ std::optional<std::string> Pager::next(const std::string& request_url, const Pag
         if (link) break;
       }
       if (!link || link->empty()) return std::nullopt;
-      return follow(resolve_url(request_url, *link), "next link");
+      const std::string next = resolve_url(request_url, *link);
+      note_link_pages(request_url, next, facts);
+      return follow(next, "next link");
     }
     case PagingType::NextUrl: {
       const FieldValue* v = value(next_at_, false, p_.path, facts);
@@ -335,6 +380,43 @@ std::optional<std::string> Pager::next(const std::string& request_url, const Pag
   return std::nullopt;
 }
 
+void Pager::note_link_pages(const std::string& request_url, const std::string& next,
+                            const PageFacts& facts) {
+  link_pages_.reset();
+  std::optional<std::string> last;
+  for (const std::string& header : facts.link_headers) {
+    try {
+      last = link_with_relation(header, "last");
+    } catch (const std::invalid_argument&) {
+      return;
+    }
+    if (last) break;
+  }
+  if (!last) return;
+  // The one query parameter whose whole number grows from this request to the next.
+  const QueryParts from = split_query(request_url), to = split_query(next);
+  if (from.base != to.base || from.params.size() != to.params.size()) return;
+  LinkPages pages;
+  for (std::size_t i = 0; i < to.params.size(); ++i) {
+    if (from.params[i].first != to.params[i].first) return;
+    if (from.params[i].second == to.params[i].second) continue;
+    const auto a = whole_number(from.params[i].second), b = whole_number(to.params[i].second);
+    if (!a || !b || *b <= *a || !pages.name.empty()) return;
+    pages.name = to.params[i].first;
+    pages.next_value = *b;
+    pages.step = *b - *a;
+  }
+  if (pages.name.empty()) return;
+  const std::string last_url = resolve_url(request_url, *last);
+  const auto last_value = whole_number(query_value(last_url, pages.name).value_or(""));
+  // The last link must be the next one but for that number.
+  if (!last_value || with_value(next, pages.name, *last_value) != last_url) return;
+  if (total_ && *total_ != *last_value) total_changed_ = true;
+  total_ = *last_value;
+  pages.next_url = next;
+  link_pages_ = std::move(pages);
+}
+
 std::vector<std::string> Pager::ahead(std::size_t n) const {
   std::vector<std::string> urls;
   for (std::size_t i = 1; i <= n; ++i) {
@@ -348,6 +430,11 @@ std::vector<std::string> Pager::ahead(std::size_t n) const {
       if (total_ && pages_ + k >= *total_) break;
       urls.push_back(url_with({{p_.param, std::to_string(p_.first + pages_ + k)},
                                {p_.size_param, std::to_string(p_.size)}}));
+    } else if (p_.type == PagingType::LinkHeader && link_pages_) {
+      const LinkPages& l = *link_pages_;
+      const long long value = l.next_value + k * l.step;
+      if (value > *total_) break;
+      urls.push_back(with_value(l.next_url, l.name, value));
     } else {
       break;
     }

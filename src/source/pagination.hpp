@@ -107,8 +107,10 @@ class Pager {
 
   // The URLs of up to `n` pages after the one next() last gave, as they are
   // when every page before them is full, within the total the API last said:
-  // the pages that can be asked ahead. Empty unless the paging is an offset or
-  // a page number (the next request of other paging depends on the answer).
+  // the pages that can be asked ahead. Empty unless the paging is an offset, a
+  // page number, or Link headers whose next link differs from the request by
+  // one growing number and that give a rel="last" link with the same URL but
+  // that number (the next request of other paging depends on the answer).
   std::vector<std::string> ahead(std::size_t n) const;
 
   // True when the total (offset) or number of pages the API said changed from
@@ -134,7 +136,19 @@ class Pager {
   std::vector<JsonPath> captures_;
   // Indices into captures_ (or npos).
   std::size_t next_at_, has_more_at_, total_at_, total_pages_at_;
-  std::optional<long long> total_;            // the last total (offset) or number of pages said
+  // Link headers whose pages can be asked ahead: the next link, the query
+  // parameter that counts the pages (a page number or an offset), its value in
+  // the next link, and its step from one page to the next; the last link's
+  // value is total_.
+  struct LinkPages {
+    std::string next_url, name;
+    long long next_value = 0, step = 0;
+  };
+  void note_link_pages(const std::string& request_url, const std::string& next,
+                       const PageFacts& facts);
+
+  std::optional<LinkPages> link_pages_;
+  std::optional<long long> total_;  // the last total (offset), number of pages or last link said
   bool total_changed_ = false;
   std::int64_t read_ = 0;                     // records read in this chain
   long long pages_ = 0;                       // pages read in this chain

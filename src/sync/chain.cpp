@@ -9,12 +9,14 @@
 namespace tsync {
 namespace {
 
-// The most pages of a chain asked ahead: with an offset or a page number, the
-// run's requests in flight less the chain's own.
+// The most pages of a chain asked ahead: with an offset, a page number or Link
+// headers (when they show the pages to come: Pager::ahead), the run's requests
+// in flight less the chain's own.
 std::size_t pages_ahead(const Config& config, const StreamConfig& stream, const Transport& net) {
   const PagingType type = stream.pagination.type;
   if (!net.ahead || config.max_concurrency <= 1) return 0;
-  if (type != PagingType::Offset && type != PagingType::Page) return 0;
+  if (type != PagingType::Offset && type != PagingType::Page && type != PagingType::LinkHeader)
+    return 0;
   return static_cast<std::size_t>(config.max_concurrency - 1);
 }
 
@@ -83,6 +85,7 @@ ChainEnd read_pages(const Config& config, const StreamConfig& stream, const Tran
   const std::size_t most_ahead = pages_ahead(config, stream, net);
   std::optional<FetchAhead> ahead;
   if (most_ahead > 0) ahead.emplace(stream, net, *net.ahead, most_ahead);
+  std::int64_t taken_ahead = 0;  // pages taken from a FetchAhead given up since
   std::string url = pager.first_url();
   // Where the chain resumes after a fault: the pager and the URL of the page
   // after the last commit.
@@ -134,7 +137,15 @@ ChainEnd read_pages(const Config& config, const StreamConfig& stream, const Tran
     }
     if (!next) break;
     url = *next;
-    if (ahead) ahead->want(url, pager.ahead(most_ahead));
+    if (ahead) {
+      ahead->want(url, pager.ahead(most_ahead));
+      if (ahead->missed()) {
+        // The pages asked were not the chain's (a page came short of its
+        // size, a link led elsewhere): this chain asks no more ahead.
+        taken_ahead += ahead->taken();
+        ahead.reset();
+      }
+    }
     if (sink.commit_due()) {
       sink.commit_rows(tally);
       announce_checkpoints(rows, observer);
@@ -149,7 +160,8 @@ ChainEnd read_pages(const Config& config, const StreamConfig& stream, const Tran
   // cursor; read_chain reads it again in order.
   ChainEnd end;
   sink.settle_keys(tally);
-  end.doubtful = ahead && ahead->taken() > 0 &&
+  if (ahead) taken_ahead += ahead->taken();
+  end.doubtful = taken_ahead > 0 &&
                  (sink.twice_across_pages() > 0 || pager.total_changed());
   if (end.doubtful)
     end.repeats = sink.finish(start, tally, std::nullopt, false);

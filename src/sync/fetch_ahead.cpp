@@ -90,7 +90,11 @@ void FetchAhead::want(const std::string& current, const std::vector<std::string>
       next.push_back(std::move(*it));
       return true;
     };
-    keep(current);  // asked already: the chain takes it; if not, asks it itself
+    // Asked already: the chain takes it; if not, asks it itself. Pages were
+    // asked for after the chain's last page, but not this one: they were not
+    // the chain's.
+    const bool asked = !entries_.empty();
+    if (!keep(current) && asked) missed_ = true;
     for (std::size_t i = 0; i < after.size() && i < most_; ++i) {
       if (keep(after[i])) continue;
       next.push_back(std::make_shared<Entry>(after[i]));

@@ -93,6 +93,9 @@ class FetchAhead {
 
   // Pages asked ahead that the chain took, and those it did not (dropped).
   std::int64_t taken() const { return taken_; }
+  // True once the chain wanted a page that was not the first of those asked
+  // after its last one: the pages asked ahead were not the chain's.
+  bool missed() const { return missed_; }
   std::int64_t dropped() const { return dropped_; }
 
  private:
@@ -112,6 +115,7 @@ class FetchAhead {
   std::atomic<std::size_t> waiting_{0};          // entries not yet asked
   std::atomic<bool> stop_{false};
   std::int64_t taken_ = 0;
+  bool missed_ = false;
   std::int64_t dropped_ = 0;
   std::vector<std::thread> workers_;
 };

@@ -318,6 +318,88 @@ TEST_SUITE("pagination") {
     }
   }
 
+  TEST_CASE("ahead: the pages after the next one, within the total, for offsets and pages") {
+    Pagination p;
+    p.type = PagingType::Offset;
+    p.param = "offset";
+    p.limit_param = "limit";
+    p.limit = 50;
+    SUBCASE("an offset without a total: as many as asked") {
+      Pager pg = pager(p, {});
+      REQUIRE(pg.next("u", page(50), false));
+      CHECK(pg.ahead(2) == std::vector<std::string>{
+                               "http://127.0.0.1:9/v1/orders?offset=100&limit=50",
+                               "http://127.0.0.1:9/v1/orders?offset=150&limit=50"});
+    }
+    SUBCASE("an offset with a total: none past it, and a total that changes is said") {
+      p.total_path = {"total"};
+      Pager pg = pager(p, {});
+      REQUIRE(pg.next("u", page(50, {value(ValueKind::Integer, "160")}), false));
+      CHECK(pg.ahead(5) == std::vector<std::string>{
+                               "http://127.0.0.1:9/v1/orders?offset=100&limit=50",
+                               "http://127.0.0.1:9/v1/orders?offset=150&limit=50"});
+      CHECK_FALSE(pg.total_changed());
+      REQUIRE(pg.next("u", page(50, {value(ValueKind::Integer, "170")}), false));
+      CHECK(pg.total_changed());
+    }
+    SUBCASE("page numbers with the number of pages") {
+      Pagination q;
+      q.type = PagingType::Page;
+      q.param = "page";
+      q.size_param = "per_page";
+      q.size = 10;
+      q.total_pages_path = {"total_pages"};
+      Pager pg = pager(q, {});
+      REQUIRE(pg.next("u", page(10, {value(ValueKind::Integer, "4")}), false));
+      CHECK(pg.ahead(5) == std::vector<std::string>{
+                               "http://127.0.0.1:9/v1/orders?page=3&per_page=10",
+                               "http://127.0.0.1:9/v1/orders?page=4&per_page=10"});
+    }
+  }
+
+  TEST_CASE("ahead: Link headers show the pages to come by rel=last and a growing number") {
+    Pagination p;
+    p.type = PagingType::LinkHeader;
+    Pager pg = pager(p, {});
+    const std::string at2 = "http://127.0.0.1:9/v1/orders?per_page=30&page=2";
+    PageFacts facts = page(30);
+    facts.link_headers = {
+        R"(</v1/orders?per_page=30&page=3>; rel="next", </v1/orders?per_page=30&page=5>; rel="last")"};
+    SUBCASE("a page number up to the last link's") {
+      REQUIRE(pg.next(at2, facts, false) == "http://127.0.0.1:9/v1/orders?per_page=30&page=3");
+      CHECK(pg.ahead(4) == std::vector<std::string>{
+                               "http://127.0.0.1:9/v1/orders?per_page=30&page=4",
+                               "http://127.0.0.1:9/v1/orders?per_page=30&page=5"});
+    }
+    SUBCASE("an offset grows by its step") {
+      PageFacts by_offset = page(30);
+      by_offset.link_headers = {
+          R"(</v1/orders?offset=60>; rel="next", </v1/orders?offset=150>; rel="last")"};
+      REQUIRE(pg.next("http://127.0.0.1:9/v1/orders?offset=30", by_offset, false));
+      CHECK(pg.ahead(9) == std::vector<std::string>{"http://127.0.0.1:9/v1/orders?offset=90",
+                                                    "http://127.0.0.1:9/v1/orders?offset=120",
+                                                    "http://127.0.0.1:9/v1/orders?offset=150"});
+    }
+    SUBCASE("a first request that names no page: nothing ahead yet") {
+      REQUIRE(pg.next("http://127.0.0.1:9/v1/orders?per_page=30", facts, false));
+      CHECK(pg.ahead(4).empty());
+    }
+    SUBCASE("no rel=last, or one that differs elsewhere, or a cursor: nothing ahead") {
+      for (const char* header :
+           {R"(</v1/orders?per_page=30&page=3>; rel="next")",
+            R"(</v1/orders?per_page=30&page=3>; rel="next", </v1/orders?per_page=31&page=5>; rel="last")",
+            R"(</v1/orders?per_page=30&page=3>; rel="next", </v2/orders?per_page=30&page=5>; rel="last")",
+            R"(</v1/orders?per_page=30&after=abc>; rel="next", </v1/orders?per_page=30&after=zz>; rel="last")"}) {
+        CAPTURE(header);
+        Pager fresh = pager(p, {});
+        PageFacts f = page(30);
+        f.link_headers = {header};
+        REQUIRE(fresh.next(at2, f, false));
+        CHECK(fresh.ahead(4).empty());
+      }
+    }
+  }
+
   TEST_CASE("SeenKeys tells a key seen before") {
     tsync::SeenKeys seen;
     tsync::Record r;

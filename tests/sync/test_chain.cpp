@@ -232,7 +232,8 @@ TEST_SUITE("sync_paging") {
       e2e::Scene scene(0);
       auto& [dir, api] = scene;
       const std::string url = api.add_endpoint(spec_for(style, Order::Ascending));
-      const auto config = paged_config(dir, url, style.members);
+      // One page at a time (test_fetch_ahead.cpp moves data under pages in flight).
+      const auto config = paged_config(dir, url, style.members, R"("max_concurrency": 1,)");
       // Once page 2 has been served, five records of page 1 are updated: they
       // move to the end, and the pages after slide back by five, so five
       // records are never served to this chain.
@@ -315,7 +316,8 @@ TEST_SUITE("sync_paging") {
     auto& [dir, api] = scene;
     const Style style = styles()[5];
     const std::string url = api.add_endpoint(spec_for(style, Order::Ascending));
-    const auto config = paged_config(dir, url, style.members);
+    // One page at a time: the third request is the page at offset 100.
+    const auto config = paged_config(dir, url, style.members, R"("max_concurrency": 1,)");
     api.set_request_hook([&api](std::size_t n) {
       if (n == 3) {
         tsync::mock::Fault bad;
@@ -450,7 +452,8 @@ TEST_SUITE("sync_paging") {
   tsync::Config synced_offset_endpoint(e2e::Scene& scene) {
     const Style style = styles()[5];
     const std::string url = scene.api.add_endpoint(spec_for(style, Order::Ascending));
-    auto config = paged_config(scene.dir, url, style.members);
+    // One page at a time: the request hooks name pages by their order.
+    auto config = paged_config(scene.dir, url, style.members, R"("max_concurrency": 1,)");
     REQUIRE(sync_once(config).status == "ok");
     return config;
   }

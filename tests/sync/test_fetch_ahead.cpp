@@ -41,7 +41,8 @@ struct Paging {
   std::string members;  // the stream's pagination
 };
 
-// Each paging that can be asked ahead, shaped like the Fivetran playground.
+// Each paging that can be asked ahead, shaped like the Fivetran playground, and
+// GitHub's Link headers (a page number, and rel="last").
 std::vector<Paging> pagings() {
   return {
       {"offset with total", PagingStyle::Offset,
@@ -56,6 +57,8 @@ std::vector<Paging> pagings() {
       {"page number without total", PagingStyle::PageNumber,
        R"("pagination": {"type": "page", "param": "page", "size_param": "per_page",
           "size": 20})"},
+      {"Link headers with rel=last", PagingStyle::LinkHeader,
+       R"("params": {"per_page": "20"}, "pagination": {"type": "link_header"})"},
   };
 }
 
@@ -147,10 +150,13 @@ void check_invariant(const std::string& db, const tsync::mock::RecordStore& stor
 
 // The query value of `name` in a request target ("" when absent).
 std::string param_of(const std::string& target, const std::string& name) {
-  const std::size_t at = target.find(name + "=");
-  if (at == std::string::npos) return "";
-  const std::size_t from = at + name.size() + 1;
-  return target.substr(from, target.find('&', from) - from);
+  for (const char before : {'?', '&'}) {
+    const std::size_t at = target.find(before + name + "=");
+    if (at == std::string::npos) continue;
+    const std::size_t from = at + name.size() + 2;
+    return target.substr(from, target.find('&', from) - from);
+  }
+  return "";
 }
 
 }  // namespace
@@ -219,14 +225,16 @@ TEST_SUITE("fetch ahead") {
           config_for(dir, api.add_endpoint(items(paging, Order::Ascending, 100)), paging, 1);
       REQUIRE(sync_once(config).status == "ok");
       const bool offset = paging.style == PagingStyle::Offset;
+      const bool link = paging.style == PagingStyle::LinkHeader;
       std::vector<std::string> asked;
       for (const std::string& target : api.target_log())
         asked.push_back(param_of(target, offset ? "offset" : "page"));
-      // Five full pages; without a total, a sixth, empty, ends the chain.
+      // Five full pages; without a total, a sixth, empty, ends the chain; the
+      // first request of Link headers names no page.
       std::vector<std::string> expected;
-      const bool total = paging.members.find("total") != std::string::npos;
+      const bool total = link || paging.members.find("total") != std::string::npos;
       for (int i = 0; i < (total ? 5 : 6); ++i)
-        expected.push_back(std::to_string(offset ? i * 20 : i + 1));
+        expected.push_back(link && i == 0 ? "" : std::to_string(offset ? i * 20 : i + 1));
       CHECK(asked == expected);
       CHECK(api.peak_concurrent_requests() == 1);
     }
@@ -290,7 +298,7 @@ TEST_SUITE("fetch ahead") {
   }
 
   TEST_CASE("a total that grows or shrinks mid-chain: the chain is read again in order") {
-    for (const Paging& paging : {pagings()[0], pagings()[2]}) {
+    for (const Paging& paging : {pagings()[0], pagings()[2], pagings()[4]}) {
       for (const bool grow : {true, false}) {
         CAPTURE(paging.name);
         CAPTURE(grow);
@@ -396,7 +404,7 @@ TEST_SUITE("fetch ahead") {
   }
 
   TEST_CASE("an API that ignores the offset or page is stopped with pages asked ahead too") {
-    for (const Paging& paging : {pagings()[1], pagings()[3]}) {
+    for (const Paging& paging : {pagings()[1], pagings()[3], pagings()[4]}) {
       CAPTURE(paging.name);
       e2e::Scene scene(0);
       auto& [dir, api] = scene;
