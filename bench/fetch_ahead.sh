@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Benchmarks pages asked ahead: one large stream without windows, paged by an
-# offset (with the total) and by page numbers (with the number of pages), each read
+# offset (with the total), by page numbers (with the number of pages) and by Link
+# headers (with a rel="last" link), each read
 # with max_concurrency 1 and 8 into a new replica, the two runs alternating, and
 # prints the cases with their targets, each PASS or MISS.
 #
@@ -13,7 +14,9 @@
 #                                         latency, max_concurrency 1: peak memory
 #                                         (GNU time), target under 100 MB
 #
-# Each case: the mock serves $records records with integer ids at a path of their own,
+# Each case (an offset with the total, page numbers with the number of pages, and
+# GitHub-shaped Link headers with a rel="last" link): the mock serves $records
+# records with integer ids at a path of their own,
 # $page a response, every response delayed $latency_ms ms. A sync with
 # max_concurrency 1 (one request at a time, the old order) and one with 8 (seven
 # pages asked ahead of the one read) each make a new replica; both replicas must hold
@@ -57,7 +60,8 @@ memory_endpoint=""
 endpoint="records=$records,key=integer,fields=title:string,records_path=data,since_param=since,page_size=$page,max_page_size=$page,latency_ms=$latency_ms"
 "$mock_bin" --users 1 --port 0 \
   --endpoint "path=/v1/offset,paging=offset,$endpoint" \
-  --endpoint "path=/v1/pages,paging=page_number,$endpoint" ${memory_endpoint:+"$memory_endpoint"} >"$work/mock.log" 2>&1 &
+  --endpoint "path=/v1/pages,paging=page_number,$endpoint" \
+  --endpoint "path=/v1/links,paging=link_header,$endpoint" ${memory_endpoint:+"$memory_endpoint"} >"$work/mock.log" 2>&1 &
 mock_pid=$!
 for _ in $(seq 1 2400); do
   grep -q 'http://127\.0\.0\.1:[0-9]' "$work/mock.log" && break
@@ -69,12 +73,13 @@ api=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/mock.log" | head -1)
 
 fail() { echo "bench: $*" >&2; exit 1; }
 
-# sync_case NAME PATH PAGINATION CONCURRENCY: a new replica, timed; prints the seconds.
+# sync_case NAME PATH PAGINATION CONCURRENCY [PARAMS]: a new replica, timed; prints
+# the seconds.
 sync_case() {
   local db="$work/$1-$4.db"
   rm -f "$db" "$db-wal" "$db-shm"
-  printf '{"database": "%s", "max_concurrency": %s, "streams": [{"name": "items", "url": "%s%s", "records_path": "data", "pagination": %s}]}\n' \
-    "$db" "$4" "$api" "$2" "$3" >"$work/config.json"
+  printf '{"database": "%s", "max_concurrency": %s, "streams": [{"name": "items", "url": "%s%s", "records_path": "data", "params": {%s}, "pagination": %s}]}\n' \
+    "$db" "$4" "$api" "$2" "${5:-}" "$3" >"$work/config.json"
   local start end
   start=$EPOCHREALTIME
   "$tsync" sync --quiet --config "$work/config.json" || fail "$1 with max_concurrency $4 failed"
@@ -88,17 +93,21 @@ digest() { sqlite3 "$1" 'SELECT id, title, updatedAt FROM items ORDER BY id' | s
 echo "bench: pages asked ahead: $(nproc) cores; $records records in pages of $page, $latency_ms ms a response, $runs run(s) each"
 printf '%-44s %10s %10s %8s\n' "case" "mc 1 (s)" "mc 8 (s)" "speed-up"
 verdicts=()
-for style in offset pages; do
+for style in offset pages links; do
+  params=""
   if [ "$style" = offset ]; then
     name="offset with the total"; path=/v1/offset
     pagination='{"type": "offset", "param": "offset", "limit_param": "limit", "limit": '"$page"', "total_path": "total"}'
-  else
+  elif [ "$style" = pages ]; then
     name="page numbers with the number of pages"; path=/v1/pages
     pagination='{"type": "page", "param": "page", "size_param": "per_page", "size": '"$page"', "total_pages_path": "total_pages"}'
+  else
+    name="Link headers with rel=last (GitHub's)"; path=/v1/links
+    pagination='{"type": "link_header"}'; params='"per_page": "'"$page"'"'
   fi
   for run in $(seq 1 "$runs"); do
-    one=$(sync_case "$style" "$path" "$pagination" 1)
-    eight=$(sync_case "$style" "$path" "$pagination" 8)
+    one=$(sync_case "$style" "$path" "$pagination" 1 "$params")
+    eight=$(sync_case "$style" "$path" "$pagination" 8 "$params")
     [ "$(digest "$work/$style-1.db")" = "$(digest "$work/$style-8.db")" ] || fail "$name: the replicas of max_concurrency 1 and 8 differ"
     ratio=$(awk -v a="$one" -v b="$eight" 'BEGIN { printf "%.2f", a / b }')
     printf '%-44s %10s %10s %7sx\n' "$name (run $run)" "$one" "$eight" "$ratio"
