@@ -82,3 +82,16 @@ CREATE TABLE IF NOT EXISTS _partition (
   error              TEXT,
   PRIMARY KEY (stream, partition)
 ) WITHOUT ROWID;
+
+-- The plain indexes (the cursor's, and any a user added) of a table that a run
+-- is loading for the first time: its first large apply drops them and the end
+-- of the run builds them once (Staging), so a load of N rows sorts N index
+-- entries rather than building them again at each commit that doubles the
+-- table. A row left here by a run that was killed: the next sync builds the
+-- index before anything else.
+CREATE TABLE IF NOT EXISTS _deferred_index (
+  table_name TEXT NOT NULL,
+  name       TEXT NOT NULL,   -- the index's name
+  sql        TEXT NOT NULL,   -- the CREATE INDEX statement that builds it again
+  PRIMARY KEY (table_name, name)
+);

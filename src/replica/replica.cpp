@@ -10,6 +10,7 @@
 #include "replica/columns.hpp"
 #include "replica/partitions.hpp"
 #include "replica/replica_file.hpp"
+#include "replica/staging.hpp"
 
 namespace tsync {
 
@@ -184,6 +185,17 @@ void Replica::show_died_runs(std::vector<RunRecord>& runs) {
       }
       status.reset();
     }
+  } catch (const SQLite::Exception& e) {
+    throw Error(describe_replica_error(path_, e));
+  }
+}
+
+std::vector<std::string> Replica::build_deferred_indexes(const SyncLock& /*lock*/) {
+  try {
+    SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    std::vector<std::string> built = tsync::build_deferred_indexes(*db_, "");
+    transaction.commit();
+    return built;
   } catch (const SQLite::Exception& e) {
     throw Error(describe_replica_error(path_, e));
   }

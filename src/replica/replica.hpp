@@ -131,6 +131,10 @@ class Replica {
   // `lock`, before its own runs begin: no run can then be under way, so those
   // rows are what killed processes left. Returns how many there were.
   int mark_died_runs(const SyncLock& lock);
+  // Builds the plain indexes that a first load dropped and a run that was
+  // killed never built again (_deferred_index), in one transaction; called by a
+  // sync holding `lock` before its own runs begin. Returns "table.index" for each.
+  std::vector<std::string> build_deferred_indexes(const SyncLock& lock);
   // PRAGMA user_version: 2 since streams; 1 for a replica of the first release
   // that only open_existing() has opened.
   int schema_version();

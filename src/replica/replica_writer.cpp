@@ -32,6 +32,8 @@ ReplicaWriter::ReplicaWriter(Replica& replica, std::string stream, TableSpec tab
       transaction.commit();
     }
     table_.emplace(db, std::move(table));
+    // A first load: its plain indexes are built once, when the run ends.
+    if (table_->estimated_rows() == 0) table_->set_defer_indexes(true);
     insert_rejected_ = std::make_unique<SQLite::Statement>(db, sql_string(sql::insert_rejected));
     save_cursor_ = std::make_unique<SQLite::Statement>(db, sql_string(sql::save_cursor));
     update_run_ = std::make_unique<SQLite::Statement>(db, sql_string(sql::update_run));
@@ -398,11 +400,29 @@ void ReplicaWriter::rollback() {
   if (open) table_stale_ = true;
 }
 
+void ReplicaWriter::build_indexes() {
+  try {
+    if (transaction_) return;  // rows still uncommitted: finish() builds them after its rollback
+    SQLite::Transaction transaction(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
+    table_->build_deferred_indexes();
+    transaction.commit();
+  } catch (const SQLite::Exception& e) {
+    fail(e);
+  }
+}
+
 void ReplicaWriter::finish(std::string_view status, std::string_view error,
                            const RunCounters& io) noexcept {
   try {
     rollback();
     end_full_pass();  // a pass that did not complete deletes nothing
+    if (status != "interrupted") {
+      try {
+        build_indexes();
+      } catch (...) {
+        // They stay in _deferred_index: the next sync builds them first.
+      }
+    }
     SQLite::Transaction transaction(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
     log_run(status, error, io);
     transaction.commit();

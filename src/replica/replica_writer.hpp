@@ -85,6 +85,11 @@ class ReplicaWriter {
   // Ends the run: rolls back anything uncommitted and records the final status
   // ("ok", "error", "interrupted") and error text. Never throws.
   void finish(std::string_view status, std::string_view error, const RunCounters& io) noexcept;
+  // Builds, in a transaction of its own, the plain indexes that this run's
+  // first load of the table left dropped (Staging::set_defer_indexes), once
+  // every row is committed; finish() tries it too after a run that failed
+  // (not after one interrupted: the next sync builds them first).
+  void build_indexes();
 
   // Rows written since the run began, committed or not.
   const RunCounters& counters() const { return pending_; }

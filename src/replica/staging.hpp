@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <SQLiteCpp/Database.h>
 
@@ -29,7 +30,8 @@ struct StageScan;
 // before it commits (apply_stage.sql, reading them through a virtual table).
 // When the staged rows are many against the table, its plain indexes are
 // dropped and built again after, in the same transaction (a reader never sees
-// them missing).
+// them missing), except in a first load (set_defer_indexes): there they stay
+// dropped until the run ends and builds them once (build_deferred).
 class Staging {
  public:
   explicit Staging(SQLite::Database& db);
@@ -57,6 +59,16 @@ class Staging {
   StageCounts apply(const TableSchema& schema, const std::string& table);
   // Forgets the staged rows after a rollback.
   void discard();
+  // A first load (the table was empty when the run began): the plain indexes
+  // an apply drops are not built again after it but recorded in
+  // _deferred_index, in the same transaction, for build_deferred() at the
+  // run's end. Each commit that doubles the table would build them again over
+  // every row: a load of N rows in such commits sorts about 2N index entries,
+  // built once N.
+  void set_defer_indexes(bool defer) { defer_indexes_ = defer; }
+  // Builds the indexes of `table` that applies deferred, in the caller's open
+  // transaction, after giving back the staged rows' memory; returns their names.
+  std::vector<std::string> build_deferred(const std::string& table);
 
  private:
   void start();
@@ -69,7 +81,15 @@ class Staging {
   std::unique_ptr<StageScan> scan_;
   std::int64_t apply_counts_[4] = {0, 0, 0, 0};  // tsync_count()'s, during apply()
   bool cache_shared_ = false;                    // the page cache gave the sorts part of its memory
+  bool defer_indexes_ = false;                   // see set_defer_indexes
   std::int64_t cache_before_ = 0;  // PRAGMA cache_size before that, restored at the end
 };
+
+// Builds the indexes that first loads deferred (Staging::set_defer_indexes):
+// those of `table`, or of every table when `table` is empty (a sync's start,
+// after a run that was killed before it built them), in the caller's open
+// transaction, and forgets them. An index of the same name that exists
+// already is kept as it is. Returns "table.index" for each one built.
+std::vector<std::string> build_deferred_indexes(SQLite::Database& db, const std::string& table);
 
 }  // namespace tsync

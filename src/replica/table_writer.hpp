@@ -60,6 +60,9 @@ class TableWriter {
   std::int64_t staged_rows() const { return staging_.rows(); }
   StageCounts apply_stage() { return staging_.apply(schema_, spec_.table); }
   void discard_stage() { staging_.discard(); }
+  // A first load: see Staging::set_defer_indexes and Staging::build_deferred.
+  void set_defer_indexes(bool defer) { staging_.set_defer_indexes(defer); }
+  std::vector<std::string> build_deferred_indexes() { return staging_.build_deferred(spec_.table); }
   // The memory staged rows take before they are written out as a sorted run;
   // 0 (the default): a quarter of the page cache's size at the first stage().
   void set_stage_memory(std::size_t bytes) { staging_.set_memory(bytes); }

@@ -77,6 +77,7 @@ void StreamRun::fill_report(const RunCounters& io) {
 }
 
 void StreamRun::finish_ok(const RunCounters& io) {
+  writer->build_indexes();  // every row is committed: a first load's indexes are built once
   if (partitions) {
     const std::string missing = partitions->not_found(stream);
     // A run that fails still says which partitions were answered 404 or 410.

@@ -37,6 +37,17 @@ std::vector<std::vector<const StreamConfig*>> generations(
   return out;
 }
 
+// Says which indexes a sync built first, left unbuilt by a run that was killed
+// while it loaded their table for the first time.
+void note_deferred_indexes(const std::vector<std::string>& built, SyncObserver& observer) {
+  if (built.empty()) return;
+  std::string names;
+  for (const std::string& name : built) names += (names.empty() ? "" : ", ") + name;
+  observer.on_note("built the " + std::string(built.size() == 1 ? "index " : "indexes ") + names +
+                   ", which a run that ended while it loaded the table for the first time had "
+                   "left to build");
+}
+
 }  // namespace
 
 void sync_stream(const Config& config, const StreamConfig& stream, Replica& replica,
@@ -100,6 +111,7 @@ std::vector<SyncReport> run_streams(const Config& config, const std::vector<std:
   SyncLock lock(config.database);
   Replica replica(config.database, ReplicaOptions{config.cache_size_mib});
   replica.mark_died_runs(lock);
+  note_deferred_indexes(replica.build_deferred_indexes(lock), observer);
   // Streams that share an auth setting (the top level's) share one login or
   // access token.
   std::map<const AuthConfig*, std::shared_ptr<Authenticator>> authenticators;
@@ -159,6 +171,7 @@ void run_sync(const Config& config, SyncObserver& observer, SyncReport& report) 
   SyncLock lock(config.database);
   Replica replica(config.database, ReplicaOptions{config.cache_size_mib});
   replica.mark_died_runs(lock);
+  note_deferred_indexes(replica.build_deferred_indexes(lock), observer);
   sync_stream(config, config.streams.front(), replica, observer, report);
 }
 

@@ -16,6 +16,7 @@
 #include "replica/table_writer.hpp"
 #include "support/e2e_support.hpp"
 #include "support/process.hpp"
+#include "support/wait.hpp"
 
 using tsync::mock::MockApi;
 using tsync::mock::Options;
@@ -69,9 +70,84 @@ class TempFilesIn {
   std::string dir_;
 };
 
+// How many indexes the replica at `db` has yet to build (_deferred_index); -1
+// while the replica or that table is not there yet.
+int deferred_indexes(const std::string& db) {
+  try {
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    return d.execAndGet("SELECT count(*) FROM _deferred_index").getInt();
+  } catch (const SQLite::Exception&) {
+    return -1;
+  }
+}
+
+bool has_index(const std::string& db, const std::string& name) {
+  SQLite::Database d(db, SQLite::OPEN_READONLY);
+  SQLite::Statement q(d, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?1");
+  q.bind(1, name);
+  q.executeStep();
+  return q.getColumn(0).getInt() == 1;
+}
+
 }  // namespace
 
 TEST_SUITE("crash") {
+  TEST_CASE("a first load builds the cursor's index once, at its end") {
+    e2e::Scene scene(150000);
+    auto& [dir, api] = scene;
+    e2e::RecordingObserver observer;
+    auto config = e2e::config_for(api, dir);
+    config.checkpoint_rows = 60000;  // commits of 60,000 and 60,000 rows, then the rest
+
+    const auto report = tsync::run_sync(config, observer);
+
+    CHECK(report.status == "ok");
+    CHECK(observer.checkpoints.size() >= 2);
+    CHECK(has_index(config.database, "user_updatedAt"));
+    CHECK(deferred_indexes(config.database) == 0);
+    SQLite::Database d(config.database, SQLite::OPEN_READONLY);
+    CHECK(d.execAndGet("PRAGMA integrity_check").getString() == "ok");
+    SQLite::Statement plan(d, "EXPLAIN QUERY PLAN SELECT id FROM user ORDER BY updatedAt LIMIT 5");
+    REQUIRE(plan.executeStep());
+    CHECK(plan.getColumn(3).getString().find("user_updatedAt") != std::string::npos);
+    e2e::check_replica_equals(config.database, api);
+  }
+
+  TEST_CASE("SIGKILL in a first load whose indexes wait for its end: the next sync builds them") {
+    e2e::Scene scene(150000);
+    auto& [dir, api] = scene;
+    // The response stops for a minute past its first 100,000 users (about 28
+    // MB): the load has committed its first 60,000 rows without the cursor's
+    // index, and waits there for the kill.
+    tsync::mock::Fault stall;
+    stall.kind = tsync::mock::Fault::Kind::Stall;
+    stall.after_bytes = 28000000;
+    stall.stall = std::chrono::milliseconds(60000);
+    api.push_fault(stall);
+    const std::string config = dir.file("configuration.json");
+    std::ofstream(config) << "{\"base_url\": \"" << api.base_url()
+                          << "\", \"checkpoint_rows\": 60000, \"timeout_seconds\": 120}";
+    const std::string db = dir.file("replica.db");
+
+    proc::Child child({TSYNC_BINARY, "sync", "--quiet", "--config", config, "--db", db});
+    tsync::test::wait_until("the load's first commit, which leaves the cursor's index to its end",
+                            [&] { return deferred_indexes(db) > 0; });
+    child.signal(SIGKILL);
+    CHECK(child.wait().exit_code == 128 + SIGKILL);
+    check_sound(db, api);
+    CHECK(e2e::read_rows(db).size() >= 60000);
+    CHECK_FALSE(has_index(db, "user_updatedAt"));
+    CHECK(deferred_indexes(db) == 1);
+
+    const auto next = proc::run({TSYNC_BINARY, "sync", "--config", config, "--db", db});
+    CHECK(next.exit_code == 0);
+    CHECK(next.err.find("built the index user.user_updatedAt") != std::string::npos);
+    CHECK(has_index(db, "user_updatedAt"));
+    CHECK(deferred_indexes(db) == 0);
+    e2e::check_replica_equals(db, api);
+    check_sound(db, api);
+  }
+
   TEST_CASE("SIGKILL at random moments never breaks the invariant") {
     Options options;
     options.users = 12000;

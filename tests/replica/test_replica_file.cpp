@@ -61,8 +61,8 @@ TEST_SUITE("replica_file") {
     SQLite::Statement list(reader,
                            "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
     while (list.executeStep()) tables.push_back(list.getColumn(0).getString());
-    CHECK(tables == std::vector<std::string>{"_columns", "_deleted", "_partition", "_rejected",
-                                             "_state", "_sync_log", "user"});
+    CHECK(tables == std::vector<std::string>{"_columns", "_deferred_index", "_deleted", "_partition",
+                                             "_rejected", "_state", "_sync_log", "user"});
 
     std::vector<std::string> columns;
     SQLite::Statement info(reader, "SELECT name, pk FROM pragma_table_info('user') ORDER BY cid");

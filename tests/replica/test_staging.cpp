@@ -23,6 +23,7 @@
 
 #include "common/errors.hpp"
 #include "replica/replica.hpp"
+#include "replica/sync_lock.hpp"
 #include "support/support.hpp"
 
 using tsync::ColumnType;
@@ -163,6 +164,30 @@ void check_same(const Outcome& staged, const Outcome& direct) {
   }
 }
 
+// Every index of items, "name: sql", by name.
+std::vector<std::string> index_schema(SQLite::Database& db) {
+  return dump_query(db,
+                    "SELECT name || ': ' || coalesce(sql, '') FROM sqlite_schema "
+                    "WHERE type = 'index' AND tbl_name = 'items' ORDER BY name");
+}
+
+// More rows than the staged apply under which the table's indexes are kept in place.
+constexpr int kManyRows = 60000;
+
+// `n` rows of items from id `from` on: one a second from midnight, qty i % 7,
+// a name of their own.
+void write_items(tsync::ReplicaWriter& writer, int from, int n) {
+  for (int i = 0; i < n; ++i) {
+    char stamp[32];
+    std::snprintf(stamp, sizeof stamp, "2024-01-01T%02d:%02d:%02dZ", i / 3600 % 24, i / 60 % 60,
+                  i % 60);
+    writer.upsert(make_record({{"id", ValueKind::String, "id" + std::to_string(from + n - i)},
+                               {"updatedAt", ValueKind::String, stamp},
+                               {"qty", ValueKind::Integer, std::to_string(i % 7)},
+                               {"name", ValueKind::String, "name" + std::to_string(from + i)}}));
+  }
+}
+
 // A replica whose items writer stages every row after the first.
 struct StagedItems {
   tsync::test::TempDir dir;
@@ -284,32 +309,32 @@ TEST_SUITE("staging") {
   }
 
   TEST_CASE(
-      "a large staged apply builds the table's plain indexes again, in the same transaction") {
-    StagedItems scene;
-    auto& [dir, path, replica, writer] = scene;
+      "a large staged apply to a table that holds rows builds its plain indexes again, in the "
+      "same transaction") {
+    tsync::test::TempDir dir;
+    const std::string path = dir.file("replica.db");
+    tsync::Replica replica(path);
+    {
+      // A first run: the table holds a row, so the next run is not its first load.
+      tsync::ReplicaWriter first(replica, "items", items_spec(), std::nullopt);
+      first.upsert(make_record({{"id", ValueKind::String, "id0"},
+                                {"updatedAt", ValueKind::String, "2023-12-31T00:00:00Z"},
+                                {"name", ValueKind::String, "name-first"}}));
+      first.commit(nullptr, {});
+    }
     replica.db().exec("CREATE INDEX items_qty ON items (qty) WHERE qty IS NOT NULL");
     replica.db().exec("CREATE UNIQUE INDEX items_name ON items (name)");
-    const auto schema = [&] {
-      return dump_query(replica.db(),
-                        "SELECT name || ': ' || coalesce(sql, '') FROM sqlite_schema "
-                        "WHERE type = 'index' AND tbl_name = 'items' ORDER BY name");
-    };
-    const std::vector<std::string> before = schema();
+    const std::vector<std::string> before = index_schema(replica.db());
     REQUIRE(before.size() == 4);  // the key's, the cursor's, and the two above
 
-    const int n = 60000;  // more than the rows under which indexes are kept in place
-    for (int i = 0; i < n; ++i) {
-      char stamp[32];
-      std::snprintf(stamp, sizeof stamp, "2024-01-01T%02d:%02d:%02dZ", i / 3600 % 24, i / 60 % 60,
-                    i % 60);
-      writer.upsert(make_record({{"id", ValueKind::String, "id" + std::to_string(n - i)},
-                                 {"updatedAt", ValueKind::String, stamp},
-                                 {"qty", ValueKind::Integer, std::to_string(i % 7)},
-                                 {"name", ValueKind::String, "name" + std::to_string(i)}}));
-    }
+    tsync::ReplicaWriter writer(replica, "items", items_spec(), std::nullopt);
+    writer.set_stage_after(1);
+    const int n = kManyRows;
+    write_items(writer, 1, n);
     writer.commit(nullptr, {});
     CHECK(writer.committed().rows_new == n);
-    CHECK(schema() == before);
+    CHECK(index_schema(replica.db()) == before);
+    CHECK(replica.db().execAndGet("SELECT count(*) FROM _deferred_index").getInt() == 0);
     SQLite::Database reader(path, SQLite::OPEN_READONLY);
     CHECK(reader.execAndGet("PRAGMA integrity_check").getString() == "ok");
     CHECK(reader
@@ -318,6 +343,126 @@ TEST_SUITE("staging") {
               .getInt() == n - 16 * 3600);
     CHECK(reader.execAndGet("SELECT count(*) FROM items INDEXED BY items_qty WHERE qty = 3")
               .getInt() == n / 7 + (n % 7 > 3 ? 1 : 0));
+  }
+
+  TEST_CASE("a first load leaves its plain indexes to the end of the run and builds them once") {
+    StagedItems scene;
+    auto& [dir, path, replica, writer] = scene;
+    replica.db().exec("CREATE INDEX items_qty ON items (qty) WHERE qty IS NOT NULL");
+    replica.db().exec("CREATE UNIQUE INDEX items_name ON items (name)");
+    const std::vector<std::string> before = index_schema(replica.db());
+    REQUIRE(before.size() == 4);
+    const std::vector<std::string> deferred = {
+        "items|items_qty|CREATE INDEX items_qty ON items (qty) WHERE qty IS NOT NULL",
+        "items|items_updatedAt|CREATE INDEX \"items_updatedAt\" ON \"items\" (\"updatedAt\")"};
+    const auto pending = [&] {
+      return dump_query(replica.db(),
+                        "SELECT table_name || '|' || name || '|' || sql FROM _deferred_index "
+                        "ORDER BY name");
+    };
+
+    const int n = kManyRows;
+    write_items(writer, 0, n);
+    writer.commit(nullptr, {});
+    // Committed without the plain indexes, which _deferred_index holds; the
+    // key's index and the unique one the user added stay.
+    CHECK(pending() == deferred);
+    CHECK(index_schema(replica.db()) ==
+          std::vector<std::string>{before[0], before[3]});  // items_name, the key's
+    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    CHECK(reader.execAndGet("SELECT count(*) FROM items").getInt() == n);
+
+    // The next commit of the same load doubles the table, without them.
+    write_items(writer, n, n);
+    writer.commit(nullptr, {});
+    CHECK(writer.committed().rows_new == 2 * n);
+    CHECK(pending() == deferred);
+    CHECK(index_schema(replica.db()).size() == 2);
+
+    writer.build_indexes();
+    CHECK(index_schema(replica.db()) == before);
+    CHECK(pending().empty());
+    CHECK(reader.execAndGet("PRAGMA integrity_check").getString() == "ok");
+    CHECK(reader
+              .execAndGet("SELECT count(*) FROM items INDEXED BY items_updatedAt "
+                          "WHERE updatedAt >= '2024-01-01T16:00:00'")
+              .getInt() == 2 * (n - 16 * 3600));
+    CHECK(reader.execAndGet("SELECT count(*) FROM items INDEXED BY items_qty WHERE qty = 3")
+              .getInt() == 2 * (n / 7 + (n % 7 > 3 ? 1 : 0)));
+    writer.build_indexes();  // nothing left to build
+    CHECK(index_schema(replica.db()) == before);
+  }
+
+  TEST_CASE("a first load's apply that fails keeps the indexes it dropped, and defers none") {
+    StagedItems scene;
+    auto& [dir, path, replica, writer] = scene;
+    replica.db().exec("CREATE UNIQUE INDEX items_name ON items (name)");
+    const std::vector<std::string> before = index_schema(replica.db());
+    write_items(writer, 0, kManyRows);
+    writer.upsert(make_record({{"id", ValueKind::String, "twin"},
+                               {"updatedAt", ValueKind::String, "2024-01-02T00:00:00Z"},
+                               {"name", ValueKind::String, "name0"}}));  // breaks items_name
+    CHECK_THROWS_AS(writer.commit(nullptr, {}), tsync::Error);
+    CHECK(index_schema(replica.db()) == before);
+    CHECK(replica.db().execAndGet("SELECT count(*) FROM _deferred_index").getInt() == 0);
+    CHECK(replica.db().execAndGet("SELECT count(*) FROM items").getInt() == 0);
+  }
+
+  TEST_CASE("the indexes a first load left unbuilt are built by the end of a failed run") {
+    tsync::test::TempDir dir;
+    const std::string path = dir.file("replica.db");
+    tsync::Replica replica(path);
+    std::string status;
+    bool built = false;
+    SUBCASE("a run that failed builds them") {
+      status = "error";
+      built = true;
+    }
+    SUBCASE("a run that was interrupted leaves them to the next sync") { status = "interrupted"; }
+    tsync::ReplicaWriter writer(replica, "items", items_spec(), std::nullopt);
+    writer.set_stage_after(1);
+    const std::vector<std::string> before = index_schema(replica.db());
+    write_items(writer, 0, kManyRows);
+    writer.commit(nullptr, {});
+    REQUIRE(index_schema(replica.db()).size() == 1);  // the key's
+    writer.finish(status, "the API failed", {});
+    CHECK(index_schema(replica.db()).size() == (built ? 2U : 1U));
+    if (built) CHECK(index_schema(replica.db()) == before);
+    CHECK(replica.db().execAndGet("SELECT count(*) FROM _deferred_index").getInt() ==
+          (built ? 0 : 1));
+  }
+
+  TEST_CASE("the indexes a killed first load left unbuilt are built by the next sync first") {
+    tsync::test::TempDir dir;
+    const std::string path = dir.file("replica.db");
+    std::vector<std::string> before;
+    {
+      tsync::Replica replica(path);
+      tsync::ReplicaWriter writer(replica, "items", items_spec(), std::nullopt);
+      writer.set_stage_after(1);
+      before = index_schema(replica.db());
+      write_items(writer, 0, kManyRows);
+      writer.commit(nullptr, {});
+      // The process ends here, as a kill would end it: no finish(), no build.
+    }
+    const tsync::SyncLock lock(path);
+    tsync::Replica replica(path);
+    REQUIRE(index_schema(replica.db()).size() == 1);
+    // An index the user made meanwhile under a deferred name is kept as it is.
+    replica.db().exec(
+        "INSERT INTO _deferred_index VALUES ('items', 'items_mine', 'CREATE INDEX items_mine "
+        "ON items (qty)')");
+    replica.db().exec("CREATE INDEX items_mine ON items (name)");
+    CHECK(replica.build_deferred_indexes(lock) ==
+          std::vector<std::string>{"items.items_updatedAt"});
+    CHECK(replica.db().execAndGet("SELECT count(*) FROM _deferred_index").getInt() == 0);
+    CHECK(replica.db()
+              .execAndGet("SELECT sql FROM sqlite_schema WHERE name = 'items_mine'")
+              .getString() == "CREATE INDEX items_mine ON items (name)");
+    replica.db().exec("DROP INDEX items_mine");
+    CHECK(index_schema(replica.db()) == before);
+    CHECK(replica.db().execAndGet("PRAGMA integrity_check").getString() == "ok");
+    CHECK(replica.build_deferred_indexes(lock).empty());
   }
 
   TEST_CASE(

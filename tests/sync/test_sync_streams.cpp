@@ -245,8 +245,8 @@ TEST_SUITE("sync_streams") {
     // Nothing else was touched.
     CHECK(count(config.database, "SELECT count(*) FROM _state") == 1);
     CHECK(count(config.database, "SELECT count(*) FROM things") == 4);
-    // _columns, _deleted, _partition, _rejected, _state, _sync_log and things.
-    CHECK(count(config.database, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") == 7);
+    // _columns, _deferred_index, _deleted, _partition, _rejected, _state, _sync_log and things.
+    CHECK(count(config.database, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") == 8);
   }
 
   TEST_CASE("a value of another type than the column's first one is stored as it is") {

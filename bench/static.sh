@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Benchmarks how a fresh full sync grows with its size: generated users in one
+# response, served by nginx as a static file and by tsync-mock-api, each size's
+# time over the 1M time and peak memory against the goals (3M within 3.3x and 10M
+# within 11x of 1M, peak under 100 MB), each PASS or MISS. With --against, the
+# tsync of another build syncs the same responses, its runs alternating with
+# this build's.
+#
+#   bench/static.sh                   1M and 3M users, one run each
+#   bench/static.sh --ten-million     and 10M users: minutes, about 12 GB of disk
+#   bench/static.sh --sizes "1000000 3000000" --runs 3
+#   bench/static.sh --against DIR     also the tsync in DIR (a build of another
+#                                     version), same cases, runs alternating
+#   bench/static.sh --build-dir DIR   the release build in DIR (build by default)
+#   bench/static.sh --smoke           10,000 and 30,000 users: checks the script works
+#
+# Each size: the mock generates the users, its one response is saved as a file,
+# and nginx (nginx-light) serves that file on 127.0.0.1: tsync's request with
+# ?since= gets the whole file, with a Content-Length, as from a static export. Each
+# sync makes a new replica; every replica of a size must hold the same rows. The
+# temporary files (SQLite's and the staged rows') go to the work folder, in
+# /var/tmp unless TMPDIR says otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+build=build
+against=""
+sizes="1000000 3000000"
+runs=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sizes) sizes=$2; shift 2 ;;
+    --ten-million) sizes="1000000 3000000 10000000"; shift ;;
+    --runs) runs=$2; shift 2 ;;
+    --against) against=$2; shift 2 ;;
+    --build-dir) build=$2; shift 2 ;;
+    --smoke) sizes="10000 30000"; shift ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
+    *) echo "bench: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+for tool in sqlite3 curl; do
+  command -v "$tool" >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }
+done
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx" ] || { echo "bench: needs nginx (apt-get install nginx-light)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench: needs GNU time (apt-get install time)" >&2; exit 1; }
+
+absolute() { case "$1" in /*) echo "$1" ;; *) echo "$root/$1" ;; esac; }
+build=$(absolute "$build")
+mock_bin="$build/tsync-mock-api"
+builds=("$build/tsync")
+[ -z "$against" ] || builds+=("$(absolute "$against")/tsync")
+for b in "${builds[@]}" "$mock_bin"; do
+  [ -x "$b" ] || { echo "bench: no $b; build it first (cmake --build DIR --target tsync tsync-mock-api)" >&2; exit 1; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/tsync-bench-static.XXXXXX")
+mock_pid=""
+nginx_pid=""
+stop() {
+  [ -z "$mock_pid" ] || { kill "$mock_pid" 2>/dev/null || true; wait "$mock_pid" 2>/dev/null || true; }
+  [ -z "$nginx_pid" ] || { kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; }
+  mock_pid=""
+  nginx_pid=""
+}
+trap 'stop; rm -rf "$work"' EXIT
+export SQLITE_TMPDIR="$work"
+
+# start_mock N: serves N users; sets $mock_url.
+start_mock() {
+  "$mock_bin" --users "$1" --port 0 >"$work/mock.log" 2>&1 &
+  mock_pid=$!
+  until grep -q serving "$work/mock.log"; do
+    kill -0 "$mock_pid" 2>/dev/null || { cat "$work/mock.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  mock_url="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/mock.log" | head -1)/incremental/timestamp"
+}
+
+# start_nginx: serves $work/www/users.json; sets $static_url.
+start_nginx() {
+  local port attempt
+  mkdir -p "$work/nginx"
+  for attempt in 1 2 3 4 5 6 7 8; do
+    port=$((20000 + RANDOM % 20000))
+    cat >"$work/nginx/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  sendfile on;
+  default_type application/json;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  server {
+    listen 127.0.0.1:$port;
+    root $work/www;
+  }
+}
+CONF
+    "$nginx" -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
+    nginx_pid=$!
+    static_url="http://127.0.0.1:$port/users.json"
+    for _ in $(seq 1 50); do
+      curl -fsS -o /dev/null -r 0-0 "$static_url" 2>/dev/null && return 0
+      kill -0 "$nginx_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$nginx_pid" 2>/dev/null || true
+    wait "$nginx_pid" 2>/dev/null || true
+    nginx_pid=""
+  done
+  echo "bench: nginx did not start:" >&2
+  cat "$work/nginx/error.log" >&2
+  exit 1
+}
+
+# sync_once TSYNC URL N NAME: a fresh full sync of URL into a new replica; appends
+# "NAME N SECONDS MIB" to results and checks the replica.
+sync_once() {
+  local bin=$1 url=$2 n=$3 name=$4 start end digest
+  printf '{"base_url": "%s"}\n' "$url" >"$work/config.json"
+  rm -f "$work"/replica.db*
+  start=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$work/rss" "$bin" sync --quiet --config "$work/config.json" \
+    --db "$work/replica.db" >"$work/out" 2>&1 || { cat "$work/out" >&2; exit 1; }
+  end=$(date +%s.%N)
+  digest=$(sqlite3 "$work/replica.db" \
+    "SELECT count(*) || ' ' || total(length(id) + length(email) + length(updatedAt)) || ' ' || max(updatedAt) FROM user")
+  [ "${digest%% *}" = "$n" ] || { echo "bench: $name: the replica holds ${digest%% *} users, not $n" >&2; exit 1; }
+  if [ -z "${expected:-}" ]; then expected=$digest; fi
+  [ "$digest" = "$expected" ] || { echo "bench: $name: the replica differs ($digest against $expected)" >&2; exit 1; }
+  awk -v name="$name" -v n="$n" -v s="$start" -v e="$end" -v kib="$(cat "$work/rss")" \
+    'BEGIN { printf "%s %d %.3f %.1f\n", name, n, e - s, kib / 1024 }' | tee -a "$work/results"
+}
+
+label() { # the name of build $1 (0: this one)
+  if [ "$1" -eq 0 ]; then echo "this"; else echo "against"; fi
+}
+
+: >"$work/results"
+mkdir -p "$work/www"
+for n in $sizes; do
+  start_mock "$n"
+  curl -fsS "$mock_url" -o "$work/www/users.json"
+  start_nginx
+  expected=""
+  for _ in $(seq 1 "$runs"); do
+    for i in "${!builds[@]}"; do
+      sync_once "${builds[$i]}" "$static_url" "$n" "$(label "$i")-nginx"
+      sync_once "${builds[$i]}" "$mock_url" "$n" "$(label "$i")-mock"
+    done
+  done
+  stop
+  rm -f "$work/www/users.json" "$work"/replica.db*
+done
+
+# The medians, each size over the smallest (1M unless --sizes says otherwise), and the goals.
+first=${sizes%% *}
+sort -k1,1 -k2,2n -k3,3n "$work/results" | awk -v first="$first" '
+  { key = $1 " " $2; t[key, ++c[key]] = $3; if ($4 > m[key]) m[key] = $4; names[$1] = 1; ns[$2] = 1 }
+  END {
+    for (key in c) { k = c[key]; med[key] = (k % 2) ? t[key, (k + 1) / 2] : (t[key, k / 2] + t[key, k / 2 + 1]) / 2 }
+    printf "\n%-14s %10s %9s %9s %10s  %s\n", "case", "users", "seconds", "x first", "peak MiB", "goal"
+    for (name in names) for (n in ns) {
+      key = name " " n
+      if (!(key in c)) continue
+      ratio = med[key] / med[name " " first]
+      goal = ""
+      if (n / first > 2.5 && n / first < 3.5) goal = (ratio <= 3.3 ? "PASS" : "MISS") " (3x the users within 3.3x the time)"
+      if (n / first > 9.5 && n / first < 10.5) goal = (ratio <= 11 ? "PASS" : "MISS") " (10x the users within 11x the time)"
+      mem = (m[key] < 95.4 ? "PASS" : "MISS") " (under 100 MB)"
+      printf "%-14s %10d %9.3f %8.2fx %10.1f  %s%s%s\n", name, n, med[key], ratio, m[key], goal, (goal == "" ? "" : "; "), mem
+    }
+  }' | { read -r; echo "$REPLY"; read -r; echo "$REPLY"; sort -k1,1 -k2,2n; }
