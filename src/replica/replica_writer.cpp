@@ -70,6 +70,18 @@ void ReplicaWriter::begin() {
 
 void ReplicaWriter::upsert(const Record& record) {
   try {
+    // A transaction after one that was staged stages from its first row: it
+    // begins when it first needs the database (its apply, mostly), not at its
+    // first row. By then the checkpointer has mostly copied the last commit
+    // into the replica, and a transaction that begins on a log copied whole
+    // writes it again from its start: the log stays the size of one
+    // transaction, not of the whole load (SQLite restarts the log only there).
+    if (!transaction_ && staging_next_ && !table_stale_ &&
+        !(record.tombstone && table_->spec().hard_delete) &&
+        table_->stages_without_writing(record) && table_->stage(record, deleted_at_)) {
+      ++uncommitted_;
+      return;
+    }
     begin();
     if (table_stale_) {
       table_->reload();
@@ -312,6 +324,7 @@ void ReplicaWriter::commit(const Cursor* cursor, const RunCounters& io) {
     }
     transaction_.reset();
     committed_ = pending_;
+    staging_next_ = stage_after_ > 0 && rows_at_begin_ + uncommitted_ >= stage_after_;
     uncommitted_ = 0;
   } catch (const SQLite::Exception& e) {
     save_cursor_->tryReset();

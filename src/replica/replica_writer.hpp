@@ -145,6 +145,7 @@ class ReplicaWriter {
   bool full_pass_ = false;
   std::int64_t stage_after_ = 0;
   std::int64_t rows_at_begin_ = 0;  // the table's rows when the open transaction began
+  bool staging_next_ = false;       // the last commit was staged: the next stages from its start
   std::optional<Instant> floor_;
   std::unique_ptr<SQLite::Statement> log_deleted_;
   void end_full_pass() noexcept;

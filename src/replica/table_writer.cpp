@@ -363,6 +363,14 @@ std::int64_t TableWriter::delete_unseen(const std::string& deleted_at, const std
   return pass_.delete_unseen(db_, schema_, spec_, deleted_at, stream, run_id);
 }
 
+bool TableWriter::stages_without_writing(const Record& record) const {
+  if (pass_.active()) return false;
+  if (record.tombstone && schema_.deleted_column() == kOverflow) return false;
+  for (std::size_t i = 0; i < record.size; ++i)
+    if (!schema_.find_column(record.fields[i].name)) return false;
+  return true;
+}
+
 bool TableWriter::stage(const Record& record, const std::string& deleted_at) {
   resolve(record);
   if (record.tombstone) ensure_deleted_column();

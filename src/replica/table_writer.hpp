@@ -57,6 +57,10 @@ class TableWriter {
   // put in SQLite's order without SQLite (a REAL, or a text in a numeric
   // column): the caller applies the staged rows and upserts it.
   bool stage(const Record& record, const std::string& deleted_at);
+  // Whether stage() can keep `record` without touching the database: every
+  // field has its column already, a tombstone has _tsync_deleted_at, and no
+  // full pass marks keys seen.
+  bool stages_without_writing(const Record& record) const;
   std::int64_t staged_rows() const { return staging_.rows(); }
   StageCounts apply_stage() { return staging_.apply(schema_, spec_.table); }
   void discard_stage() { staging_.discard(); }

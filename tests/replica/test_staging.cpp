@@ -345,6 +345,38 @@ TEST_SUITE("staging") {
               .getInt() == n / 7 + (n % 7 > 3 ? 1 : 0));
   }
 
+  TEST_CASE("a transaction after a staged one takes the write lock only when it needs the database") {
+    StagedItems scene;
+    auto& [dir, path, replica, writer] = scene;
+    write_items(writer, 0, 10);
+    writer.commit(nullptr, {});
+    // Staged from its first row, on known columns: the writer holds no lock, so
+    // that the checkpointer can finish and the next transaction write the log
+    // from its start again.
+    write_items(writer, 10, 10);
+    SQLite::Database other(path, SQLite::OPEN_READWRITE);
+    other.exec("BEGIN IMMEDIATE");
+    other.exec("ROLLBACK");
+    // A new field becomes a column, in the transaction, which begins there.
+    writer.upsert(make_record({{"id", ValueKind::String, "colourful"},
+                               {"updatedAt", ValueKind::String, "2024-01-02T00:00:00Z"},
+                               {"colour", ValueKind::String, "red"}}));
+    CHECK_THROWS_AS(other.exec("BEGIN IMMEDIATE"), SQLite::Exception);
+    writer.commit(nullptr, {});
+    CHECK(writer.committed().rows_new == 21);
+    CHECK(replica.db().execAndGet("SELECT count(*) FROM items").getInt() == 21);
+    CHECK(replica.db().execAndGet("SELECT colour FROM items WHERE id = 'colourful'").getString() ==
+          "red");
+
+    // Staged without the database, then rolled back: nothing of them is kept.
+    write_items(writer, 30, 5);
+    writer.rollback();
+    write_items(writer, 40, 5);
+    writer.commit(nullptr, {});
+    CHECK(replica.db().execAndGet("SELECT count(*) FROM items").getInt() == 26);
+    CHECK(replica.db().execAndGet("SELECT count(*) FROM items WHERE id = 'id33'").getInt() == 0);
+  }
+
   TEST_CASE("a first load leaves its plain indexes to the end of the run and builds them once") {
     StagedItems scene;
     auto& [dir, path, replica, writer] = scene;
