@@ -103,8 +103,14 @@ class ReplicaWriter {
   std::int64_t estimated_rows();
   // Once the table and the open transaction together hold `rows` rows,
   // further records of the transaction are staged and applied in key order
-  // when it commits (TableWriter::stage); 0: never.
-  void set_stage_after(std::int64_t rows) { stage_after_ = rows; }
+  // when it commits (TableWriter::stage); 0: never. An apply of ten times as
+  // many rows, and half the table, builds the plain indexes again rather than
+  // updating them (50,000 by default; tests that stage from a few rows reach
+  // that path with a few hundred).
+  void set_stage_after(std::int64_t rows) {
+    stage_after_ = rows;
+    if (rows > 0) table_->set_rebuild_indexes_rows(rows * 10);
+  }
   // The memory staged rows take before a sorted run of them is written out
   // (TableWriter::set_stage_memory); 0: a quarter of the page cache.
   void set_stage_memory(std::size_t bytes) { table_->set_stage_memory(bytes); }

@@ -30,10 +30,6 @@ struct StageScan {
 
 namespace {
 
-// Staged rows fewer than this are applied with the table's indexes in place:
-// updating them row by row costs less than building them again.
-constexpr std::int64_t kRebuildIndexesRows = 50000;
-
 // tsync_count(kind): counts one row of `kind` (0 to 3) and returns 1 (apply_stage.sql).
 void count_rows_of_kind(sqlite3_context* context, int, sqlite3_value** argv) {
   auto* counts = static_cast<std::int64_t*>(sqlite3_user_data(context));
@@ -226,7 +222,9 @@ StageCounts Staging::apply(const TableSchema& schema, const std::string& table) 
   // Many rows against the table: its plain indexes are built again after
   // rather than updated in an order that is random to them.
   std::vector<std::string> rebuild;
-  if (staged >= kRebuildIndexesRows && staged * 2 >= schema.estimated_rows()) {
+  // Fewer staged rows are applied with the indexes in place: updating them
+  // row by row costs less than building them again.
+  if (staged >= rebuild_indexes_rows_ && staged * 2 >= schema.estimated_rows()) {
     SQLite::Statement list(db_, std::string(sql::table_indexes));
     list.bind(1, table);
     std::vector<std::string> names;

@@ -66,6 +66,9 @@ class Staging {
   // every row: a load of N rows in such commits sorts about 2N index entries,
   // built once N.
   void set_defer_indexes(bool defer) { defer_indexes_ = defer; }
+  // Staged rows from which an apply that is half the table or more builds the
+  // plain indexes again rather than updating them (50,000 by default).
+  void set_rebuild_indexes_rows(std::int64_t rows) { rebuild_indexes_rows_ = rows; }
   // Builds the indexes of `table` that applies deferred, in the caller's open
   // transaction, after giving back the staged rows' memory; returns their names.
   std::vector<std::string> build_deferred(const std::string& table);
@@ -82,6 +85,7 @@ class Staging {
   std::int64_t apply_counts_[4] = {0, 0, 0, 0};  // tsync_count()'s, during apply()
   bool cache_shared_ = false;                    // the page cache gave the sorts part of its memory
   bool defer_indexes_ = false;                   // see set_defer_indexes
+  std::int64_t rebuild_indexes_rows_ = 50000;    // see set_rebuild_indexes_rows
   std::int64_t cache_before_ = 0;  // PRAGMA cache_size before that, restored at the end
 };
 

@@ -66,6 +66,7 @@ class TableWriter {
   void discard_stage() { staging_.discard(); }
   // A first load: see Staging::set_defer_indexes and Staging::build_deferred.
   void set_defer_indexes(bool defer) { staging_.set_defer_indexes(defer); }
+  void set_rebuild_indexes_rows(std::int64_t rows) { staging_.set_rebuild_indexes_rows(rows); }
   std::vector<std::string> build_deferred_indexes() { return staging_.build_deferred(spec_.table); }
   // The memory staged rows take before they are written out as a sorted run;
   // 0 (the default): a quarter of the page cache's size at the first stage().
