@@ -34,6 +34,7 @@ extern const std::string_view table_indexes;
 extern const std::string_view defer_index;
 extern const std::string_view deferred_indexes;
 extern const std::string_view forget_deferred_index;
+extern const std::string_view index_exists;
 extern const std::string_view index_seen;
 extern const std::string_view attach_seen;
 extern const std::string_view detach_seen;

@@ -196,6 +196,13 @@ std::vector<std::string> Replica::build_deferred_indexes(const SyncLock& /*lock*
     std::vector<std::string> built = tsync::build_deferred_indexes(*db_, "");
     transaction.commit();
     return built;
+  } catch (const IndexBuildError& e) {
+    throw Error("cannot build the index " + e.index() +
+                ", which a run that ended while it loaded the table for the first time had left "
+                "to build (" +
+                describe_replica_error(path_, e) +
+                "): nothing was synced and no row changed; the next sync tries again (to go on "
+                "without the index, delete its row from _deferred_index, see docs/replica.md)");
   } catch (const SQLite::Exception& e) {
     throw Error(describe_replica_error(path_, e));
   }

@@ -419,6 +419,12 @@ void ReplicaWriter::build_indexes() {
     SQLite::Transaction transaction(replica_.db(), SQLite::TransactionBehavior::IMMEDIATE);
     table_->build_deferred_indexes();
     transaction.commit();
+  } catch (const IndexBuildError& e) {
+    throw Error("cannot build the index " + e.index() + ", which this run's first load of " +
+                table_->spec().table + " left to build until its end (" +
+                describe_replica_error(replica_.path(), e) +
+                "): every row and the cursor are committed, and the next sync builds it before "
+                "anything else");
   } catch (const SQLite::Exception& e) {
     fail(e);
   }

@@ -354,7 +354,7 @@ std::vector<std::string> build_deferred_indexes(SQLite::Database& db, const std:
       }
     }
   } restore{db, threads_before};
-  SQLite::Statement exists(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?1");
+  SQLite::Statement exists(db, std::string(sql::index_exists));
   SQLite::Statement forget(db, std::string(sql::forget_deferred_index));
   for (const Deferred& d : deferred) {
     exists.bind(1, d.name);
@@ -362,7 +362,11 @@ std::vector<std::string> build_deferred_indexes(SQLite::Database& db, const std:
     const bool there = exists.getColumn(0).getInt() > 0;
     exists.reset();
     if (!there) {
-      db.exec(d.sql);
+      try {
+        db.exec(d.sql);
+      } catch (const SQLite::Exception& e) {
+        throw IndexBuildError(d.table + "." + d.name, e);
+      }
       built.push_back(d.table + "." + d.name);
     }
     forget.bind(1, d.table);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
 
 #include "replica/staged_rows.hpp"
 #include "replica/table_schema.hpp"
@@ -89,11 +90,25 @@ class Staging {
   std::int64_t cache_before_ = 0;  // PRAGMA cache_size before that, restored at the end
 };
 
+// A deferred index whose CREATE INDEX failed: the transaction that built it
+// is to be rolled back, and the index stays in _deferred_index.
+class IndexBuildError : public SQLite::Exception {
+ public:
+  IndexBuildError(std::string index, const SQLite::Exception& cause)
+      : SQLite::Exception(cause), index_(std::move(index)) {}
+  // "table.index"
+  const std::string& index() const { return index_; }
+
+ private:
+  std::string index_;
+};
+
 // Builds the indexes that first loads deferred (Staging::set_defer_indexes):
 // those of `table`, or of every table when `table` is empty (a sync's start,
 // after a run that was killed before it built them), in the caller's open
 // transaction, and forgets them. An index of the same name that exists
-// already is kept as it is. Returns "table.index" for each one built.
+// already is kept as it is. Returns "table.index" for each one built; throws
+// IndexBuildError when one cannot be built.
 std::vector<std::string> build_deferred_indexes(SQLite::Database& db, const std::string& table);
 
 }  // namespace tsync

@@ -497,6 +497,78 @@ TEST_SUITE("staging") {
     CHECK(replica.build_deferred_indexes(lock).empty());
   }
 
+  TEST_CASE("an index that cannot be built at an ok run's end fails the run and keeps its rows") {
+    StagedItems scene;
+    auto& [dir, path, replica, writer] = scene;
+    const std::vector<std::string> before = index_schema(replica.db());
+    write_items(writer, 0, kManyRows);
+    const Cursor at{"2024-01-02T00:00:00Z", tsync::test::instant_of("2024-01-02T00:00:00Z")};
+    writer.commit(&at, {});
+    // Something else now stands under the deferred index's name.
+    replica.db().exec("CREATE TABLE \"items_updatedAt\" (x)");
+    std::string message;
+    try {
+      writer.build_indexes();
+    } catch (const tsync::Error& e) {
+      message = e.what();
+    }
+    CHECK(message.find("cannot build the index items.items_updatedAt") != std::string::npos);
+    CHECK(message.find(path) != std::string::npos);
+    CHECK(message.find("already a table named items_updatedAt") != std::string::npos);
+    CHECK(message.find("the next sync builds it") != std::string::npos);
+    // The rows and the cursor stay committed; the index waits in _deferred_index.
+    SQLite::Database reader(path, SQLite::OPEN_READONLY);
+    CHECK(reader.execAndGet("SELECT count(*) FROM items").getInt() == kManyRows);
+    CHECK(reader.execAndGet("SELECT last_timestamp FROM _state").getString() ==
+          "2024-01-02T00:00:00Z");
+    CHECK(reader.execAndGet("SELECT count(*) FROM _deferred_index").getInt() == 1);
+    writer.finish("error", message, {});  // tries again, fails again, says nothing more
+    CHECK(reader.execAndGet("SELECT count(*) FROM _deferred_index").getInt() == 1);
+    CHECK(reader.execAndGet("SELECT status FROM _sync_log").getString() == "error");
+    replica.db().exec("DROP TABLE \"items_updatedAt\"");
+    const tsync::SyncLock lock(path);
+    CHECK(replica.build_deferred_indexes(lock) ==
+          std::vector<std::string>{"items.items_updatedAt"});
+    CHECK(index_schema(replica.db()) == before);
+  }
+
+  TEST_CASE("an index that cannot be built at a sync's start stops it and changes nothing") {
+    tsync::test::TempDir dir;
+    const std::string path = dir.file("replica.db");
+    {
+      tsync::Replica replica(path);
+      tsync::ReplicaWriter writer(replica, "items", items_spec(), std::nullopt);
+      writer.set_stage_after(1);
+      write_items(writer, 0, kManyRows);
+      writer.commit(nullptr, {});
+      // Killed here: the cursor's index waits in _deferred_index.
+    }
+    const tsync::SyncLock lock(path);
+    tsync::Replica replica(path);
+    replica.db().exec(
+        "INSERT INTO _deferred_index VALUES ('items', 'items_vanished', "
+        "'CREATE INDEX items_vanished ON items (no_such_column)')");
+    std::string message;
+    try {
+      replica.build_deferred_indexes(lock);
+    } catch (const tsync::Error& e) {
+      message = e.what();
+    }
+    CHECK(message.find("cannot build the index items.items_vanished") != std::string::npos);
+    CHECK(message.find("no such column: no_such_column") != std::string::npos);
+    CHECK(message.find("the next sync tries again") != std::string::npos);
+    CHECK(message.find("delete its row from _deferred_index") != std::string::npos);
+    // The cursor's index, built before it in the same transaction, was rolled back with it.
+    CHECK(index_schema(replica.db()).size() == 1);
+    CHECK(replica.db().execAndGet("SELECT count(*) FROM _deferred_index").getInt() == 2);
+    CHECK(replica.db().execAndGet("SELECT count(*) FROM items").getInt() == kManyRows);
+    // As the message says: without that row, the next sync's start builds the rest.
+    replica.db().exec("DELETE FROM _deferred_index WHERE name = 'items_vanished'");
+    CHECK(replica.build_deferred_indexes(lock) ==
+          std::vector<std::string>{"items.items_updatedAt"});
+    CHECK(replica.db().execAndGet("PRAGMA integrity_check").getString() == "ok");
+  }
+
   TEST_CASE(
       "a staged apply that breaks a unique index the user added fails and keeps the last commit") {
     StagedItems scene;
