@@ -40,6 +40,8 @@ class TempFile {
   // Throws Error.
   std::size_t read(std::uint64_t offset, void* data, std::size_t size) const;
   std::uint64_t size() const { return size_; }
+  // Where it is, once something was written.
+  const std::string& folder() const { return folder_; }
 
  private:
   [[noreturn]] void fail(const char* doing, int error) const;

@@ -31,8 +31,12 @@ class ChainKeys::RunReader {
     if (n == 0) return;
     const std::size_t bytes = n * sizeof(Seen);
     if (file_.read(run_.offset + read_ * sizeof(Seen), buffer_.data(), bytes) != bytes)
-      throw Error("reading the keys of a long chain of pages back from a temporary file: "
-                  "it ended early");
+      throw Error("reading the keys of a long chain of pages back from a temporary file in " +
+                  file_.folder() +
+                  ": it ended before the keys written to it (the disk or its filesystem failed "
+                  "under tsync: see the kernel's log); the replica keeps its last commit and the "
+                  "stream's cursor stays where the chain began, so the next sync reads the chain "
+                  "again");
     read_ += n;
   }
 
