@@ -116,34 +116,6 @@ void check_order(const std::vector<Item>& in, StagedRows& rows) {
   }
 }
 
-// Sets SQLITE_TMPDIR to a new folder for the lifetime of the object.
-class ScopedTmpdir {
- public:
-  ScopedTmpdir() {
-    char folder[] = "/tmp/tsync-staged-XXXXXX";
-    REQUIRE(::mkdtemp(folder) != nullptr);
-    path_ = folder;
-    const char* before = std::getenv("SQLITE_TMPDIR");
-    had_ = before != nullptr;
-    if (had_) saved_ = before;
-    ::setenv("SQLITE_TMPDIR", path_.c_str(), 1);
-  }
-  ~ScopedTmpdir() {
-    if (had_)
-      ::setenv("SQLITE_TMPDIR", saved_.c_str(), 1);
-    else
-      ::unsetenv("SQLITE_TMPDIR");
-    std::filesystem::remove_all(path_);
-  }
-  ScopedTmpdir(const ScopedTmpdir&) = delete;
-  ScopedTmpdir& operator=(const ScopedTmpdir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_, saved_;
-  bool had_ = false;
-};
-
 }  // namespace
 
 TEST_SUITE("staged rows") {
@@ -282,7 +254,7 @@ TEST_SUITE("staged rows") {
   }
 
   TEST_CASE("a run cut short under the merge fails with where and what to do") {
-    ScopedTmpdir tmp;
+    tsync::test::ScopedTmpdir tmp;
     StagedRows rows(4096, "replica.db");
     StagedRows::Builder b;
     for (const Item& item : items(6, 3000)) add(rows, b, item);

@@ -6,7 +6,9 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -169,6 +171,37 @@ inline UserRecord make_user(std::string_view id, std::string_view updated_at,
   record[UserRecord::kCreatedAt].set(utc_text(created_at));
   return record;
 }
+
+// Points SQLITE_TMPDIR, where tsync's temporary files go, at a new folder for
+// the lifetime of the object, then restores it and removes the folder.
+class ScopedTmpdir {
+ public:
+  ScopedTmpdir() {
+    char folder[] = "/tmp/tsync-tmpdir-XXXXXX";
+    if (::mkdtemp(folder) == nullptr)
+      throw std::runtime_error(std::string("mkdtemp failed: ") + std::strerror(errno));
+    path_ = folder;
+    const char* before = std::getenv("SQLITE_TMPDIR");
+    had_ = before != nullptr;
+    if (had_) saved_ = before;
+    ::setenv("SQLITE_TMPDIR", path_.c_str(), 1);
+  }
+  ~ScopedTmpdir() {
+    if (had_)
+      ::setenv("SQLITE_TMPDIR", saved_.c_str(), 1);
+    else
+      ::unsetenv("SQLITE_TMPDIR");
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScopedTmpdir(const ScopedTmpdir&) = delete;
+  ScopedTmpdir& operator=(const ScopedTmpdir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_, saved_;
+  bool had_ = false;
+};
 
 // Runs `body` in a child process whose files may not grow past `file_limit`
 // bytes (a write past it fails with EFBIG), and returns the message of the

@@ -5,10 +5,14 @@
 // and faults; a chain that never fills its memory writes no run.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <random>
 #include <string>
 #include <vector>
 
+#include "common/errors.hpp"
 #include "support/recording_writer.hpp"
 #include "support/support.hpp"
 #include "sync/chain_keys.hpp"
@@ -168,5 +172,36 @@ TEST_SUITE("chain keys") {
           std::string::npos);
     CHECK(outcome.message.find("File too large") != std::string::npos);
     CHECK(outcome.message.find("SQLITE_TMPDIR") != std::string::npos);
+  }
+  TEST_CASE("a run of keys cut short under the chain's end fails it, naming its folder") {
+    tsync::test::ScopedTmpdir tmp;
+    ChainKeys keys({"id"}, 64);
+    std::int64_t repeats = 0;
+    Tally tally;
+    // Each page fills the memory: its keys go to a run of their own.
+    for (int p = 0; p < 4; ++p) {
+      keys.begin_page();
+      for (int i = 0; i < 64; ++i) keys.note(record_at("k" + std::to_string(p * 64 + i), 1));
+      keys.end_page(repeats, tally);
+      keys.commit();
+    }
+    REQUIRE(keys.runs() == 4);
+    const auto files = tsync::test::open_files_in(tmp.path());
+    REQUIRE(files.size() == 1);
+    struct stat st {};
+    REQUIRE(::fstat(files[0], &st) == 0);
+    REQUIRE(::ftruncate(files[0], st.st_size / 2) == 0);
+    try {
+      keys.settle(repeats, tally);
+      FAIL("the chain's end read runs that were cut short");
+    } catch (const tsync::Error& e) {
+      const std::string message = e.what();
+      CAPTURE(message);
+      CHECK(message.find("reading the keys of a long chain of pages back from a temporary file in " +
+                         tmp.path() + ": it ended before the keys written to it") == 0);
+      CHECK(message.find("the stream's cursor stays where the chain began") != std::string::npos);
+    }
+    CHECK(repeats == 0);
+    CHECK(tally.duplicates == 0);
   }
 }
