@@ -259,11 +259,7 @@ TEST_SUITE("staged rows") {
     StagedRows::Builder b;
     for (const Item& item : items(6, 3000)) add(rows, b, item);
     REQUIRE(rows.runs() > 2);
-    const auto files = tsync::test::open_files_in(tmp.path());
-    REQUIRE(files.size() == 1);
-    struct stat st {};
-    REQUIRE(::fstat(files[0], &st) == 0);
-    REQUIRE(::ftruncate(files[0], st.st_size / 2) == 0);
+    REQUIRE(tsync::test::cut_short_the_file_in(tmp.path()));
     try {
       rows.merge([](const StagedRows::Row&) {});
       FAIL("the merge read a run that was cut short");

@@ -654,9 +654,7 @@ TEST_SUITE("staging") {
                                    {"name", ValueKind::String, std::string(100, 'x')}}));
       REQUIRE(writer.staged_runs() > 2);
       // Cut the runs' file short, as a failing disk would.
-      const auto files = tsync::test::open_files_in(tmp);
-      REQUIRE(files.size() == 1);
-      REQUIRE(::ftruncate(files[0], 1000) == 0);
+      REQUIRE(tsync::test::cut_short_the_file_in(tmp));
       try {
         writer.commit(&c2, {});
       } catch (const tsync::Error& e) {

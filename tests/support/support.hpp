@@ -23,6 +23,7 @@
 #include <vector>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -251,6 +252,16 @@ inline std::vector<int> open_files_in(const std::string& folder) {
       found.push_back(std::stoi(entry.path().filename().string()));
   }
   return found;
+}
+
+// Cuts the one file this process has open in `folder` to half its size, as a
+// disk or filesystem that fails under it would. False when there is not exactly
+// one such file, or it cannot be cut.
+inline bool cut_short_the_file_in(const std::string& folder) {
+  const std::vector<int> files = open_files_in(folder);
+  struct stat st {};
+  return files.size() == 1 && ::fstat(files[0], &st) == 0 &&
+         ::ftruncate(files[0], st.st_size / 2) == 0;
 }
 
 }  // namespace tsync::test

@@ -5,9 +5,6 @@
 // and faults; a chain that never fills its memory writes no run.
 #include <doctest/doctest.h>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <random>
 #include <string>
 #include <vector>
@@ -94,6 +91,16 @@ std::vector<Step> random_chain(std::mt19937& random, bool faults) {
   return steps;
 }
 
+// Reads `pages` pages of 64 new keys each, committing each.
+void read_pages_of_64(ChainKeys& keys, int pages, std::int64_t& repeats, Tally& tally) {
+  for (int p = 0; p < pages; ++p) {
+    keys.begin_page();
+    for (int i = 0; i < 64; ++i) keys.note(record_at("k" + std::to_string(p * 64 + i), 1));
+    keys.end_page(repeats, tally);
+    keys.commit();
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("chain keys") {
@@ -159,12 +166,7 @@ TEST_SUITE("chain keys") {
       ChainKeys keys({"id"}, 64);
       std::int64_t repeats = 0;
       Tally tally;
-      for (int p = 0; p < 4; ++p) {
-        keys.begin_page();
-        for (int i = 0; i < 64; ++i) keys.note(record_at("k" + std::to_string(p * 64 + i), 1));
-        keys.end_page(repeats, tally);
-        keys.commit();
-      }
+      read_pages_of_64(keys, 4, repeats, tally);
       keys.settle(repeats, tally);
     });
     CHECK(outcome.exited == 3);
@@ -173,24 +175,16 @@ TEST_SUITE("chain keys") {
     CHECK(outcome.message.find("File too large") != std::string::npos);
     CHECK(outcome.message.find("SQLITE_TMPDIR") != std::string::npos);
   }
+
   TEST_CASE("a run of keys cut short under the chain's end fails it, naming its folder") {
     tsync::test::ScopedTmpdir tmp;
     ChainKeys keys({"id"}, 64);
     std::int64_t repeats = 0;
     Tally tally;
     // Each page fills the memory: its keys go to a run of their own.
-    for (int p = 0; p < 4; ++p) {
-      keys.begin_page();
-      for (int i = 0; i < 64; ++i) keys.note(record_at("k" + std::to_string(p * 64 + i), 1));
-      keys.end_page(repeats, tally);
-      keys.commit();
-    }
+    read_pages_of_64(keys, 4, repeats, tally);
     REQUIRE(keys.runs() == 4);
-    const auto files = tsync::test::open_files_in(tmp.path());
-    REQUIRE(files.size() == 1);
-    struct stat st {};
-    REQUIRE(::fstat(files[0], &st) == 0);
-    REQUIRE(::ftruncate(files[0], st.st_size / 2) == 0);
+    REQUIRE(tsync::test::cut_short_the_file_in(tmp.path()));
     try {
       keys.settle(repeats, tally);
       FAIL("the chain's end read runs that were cut short");
