@@ -9,10 +9,17 @@
 #
 #   bench/static.sh                   1M and 3M users, one run each
 #   bench/static.sh --ten-million     and 10M users: minutes, about 12 GB of disk
+#                                     (14 GB with --physical)
 #   bench/static.sh --sizes "1000000 3000000" --runs 3
 #   bench/static.sh --against DIR     also the tsync in DIR (a build of another
 #                                     version), same cases, runs alternating
 #   bench/static.sh --build-dir DIR   the release build in DIR (build by default)
+#   bench/static.sh --physical        also the physical limit of each size, its runs
+#                                     alternating with tsync's: the sqlite3 shell
+#                                     appending the same users, parsed beforehand,
+#                                     to an unindexed table, then building the key's
+#                                     and the cursor's indexes (docs/performance.md,
+#                                     "The physical limit"), and tsync's time over it
 #   bench/static.sh --smoke           10,000 and 30,000 users: checks the script works
 #
 # Each size: the mock generates the users, its one response is saved as a file,
@@ -30,6 +37,7 @@ build=build
 against=""
 sizes="1000000 3000000"
 runs=1
+physical=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
@@ -37,6 +45,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --against) against=$2; shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
+    --physical) physical=1; shift ;;
     --smoke) sizes="10000 30000"; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
@@ -70,9 +79,9 @@ stop() {
 trap 'stop; rm -rf "$work"' EXIT
 export SQLITE_TMPDIR="$work"
 
-# start_mock N: serves N users; sets $mock_url.
+# start_mock N [OPTION...]: serves N users; sets $mock_url.
 start_mock() {
-  "$mock_bin" --users "$1" --port 0 >"$work/mock.log" 2>&1 &
+  "$mock_bin" --users "$1" --port 0 "${@:2}" >"$work/mock.log" 2>&1 &
   mock_pid=$!
   until grep -q serving "$work/mock.log"; do
     kill -0 "$mock_pid" 2>/dev/null || { cat "$work/mock.log" >&2; exit 1; }
@@ -145,6 +154,58 @@ sync_once() {
     'BEGIN { printf "%s %d %.3f %.1f\n", name, n, e - s, kib / 1024 }' | tee -a "$work/results"
 }
 
+# save_pages N: the mock's N users, in offset pages of at most 1M (the sqlite3
+# shell's readfile() reads at most 1 GB), as $work/pages/*.json.
+save_pages() {
+  local n=$1 page=1000000 offset=0
+  rm -rf "$work/pages"
+  mkdir -p "$work/pages"
+  start_mock "$n" --paging offset --max-page-size "$page"
+  while [ "$offset" -lt "$n" ]; do
+    curl -fsS "$mock_url?offset=$offset&limit=$page" -o "$work/pages/$(printf '%06d' $((offset / page))).json"
+    offset=$((offset + page))
+  done
+  stop
+}
+
+# physical_once N: the physical limit of N users: the sqlite3 shell, with tsync's
+# page size, WAL and cache, parses the pages into an attached :memory: table (not
+# timed), then appends them to an unindexed table and builds the key's unique
+# index and the cursor's index in one transaction (timed, statement by statement);
+# appends "physical N SECONDS MIB" to results.
+physical_once() {
+  local n=$1 f seconds
+  rm -f "$work"/physical.db*
+  {
+    echo "PRAGMA page_size = 8192;"
+    echo "PRAGMA journal_mode = WAL;"
+    echo "PRAGMA cache_size = -65536;"
+    echo "ATTACH ':memory:' AS src;"
+    echo "CREATE TABLE src.users (id, name, email, address, company, job, updatedAt, createdAt);"
+    for f in "$work"/pages/*.json; do
+      echo "INSERT INTO src.users SELECT j.value->>'id', j.value->>'name', j.value->>'email',"
+      echo "  j.value->>'address', j.value->>'company', j.value->>'job', j.value->>'updatedAt',"
+      echo "  j.value->>'createdAt' FROM json_each(readfile('$f'), '\$.data') AS j;"
+    done
+    echo "CREATE TABLE user (id TEXT NOT NULL, name TEXT, email TEXT, address TEXT, company TEXT,"
+    echo "  job TEXT, updatedAt TEXT NOT NULL, createdAt TEXT);"
+    echo ".timer on"
+    echo "BEGIN;"
+    echo "INSERT INTO user SELECT * FROM src.users;"
+    echo "CREATE UNIQUE INDEX user_key ON user (id);"
+    echo "CREATE INDEX user_cursor ON user (updatedAt);"
+    echo "COMMIT;"
+  } >"$work/physical.sql"
+  /usr/bin/time -f "%M" -o "$work/rss" sqlite3 "$work/physical.db" <"$work/physical.sql" \
+    >"$work/physical.out" 2>&1 || { cat "$work/physical.out" >&2; exit 1; }
+  [ "$(sqlite3 "$work/physical.db" "SELECT count(*) FROM user")" = "$n" ] ||
+    { echo "bench: physical: the table holds $(sqlite3 "$work/physical.db" "SELECT count(*) FROM user") users, not $n" >&2; exit 1; }
+  seconds=$(awk '/^Run Time/ { s += $4 } END { printf "%.3f", s }' "$work/physical.out")
+  awk -v n="$n" -v s="$seconds" -v kib="$(cat "$work/rss")" \
+    'BEGIN { printf "physical %d %.3f %.1f\n", n, s, kib / 1024 }' | tee -a "$work/results"
+  rm -f "$work"/physical.db*
+}
+
 label() { # the name of build $1 (0: this one)
   if [ "$1" -eq 0 ]; then echo "this"; else echo "against"; fi
 }
@@ -152,6 +213,7 @@ label() { # the name of build $1 (0: this one)
 : >"$work/results"
 mkdir -p "$work/www"
 for n in $sizes; do
+  [ "$physical" -eq 0 ] || save_pages "$n"
   start_mock "$n"
   curl -fsS "$mock_url" -o "$work/www/users.json"
   start_nginx
@@ -164,9 +226,10 @@ for n in $sizes; do
       sync_once "${builds[$i]}" "$static_config" "$n" "$(label "$i")-nginx"
       sync_once "${builds[$i]}" "{\"base_url\": \"$mock_url\"}" "$n" "$(label "$i")-mock"
     done
+    [ "$physical" -eq 0 ] || physical_once "$n"
   done
   stop
-  rm -f "$work/www/users.json" "$work"/replica.db*
+  rm -rf "$work/www/users.json" "$work"/replica.db* "$work/pages"
 done
 
 # The medians, each size over the smallest (1M unless --sizes says otherwise), and the goals.
@@ -184,6 +247,18 @@ sort -k1,1 -k2,2n -k3,3n "$work/results" | awk -v first="$first" '
       if (n / first > 2.5 && n / first < 3.5) goal = (ratio <= 3.3 ? "PASS" : "MISS") " (3x the users within 3.3x the time)"
       if (n / first > 9.5 && n / first < 10.5) goal = (ratio <= 11 ? "PASS" : "MISS") " (10x the users within 11x the time)"
       mem = (m[key] < 95.4 ? "PASS" : "MISS") " (under 100 MB)"
+      # The limit has no goal of its own; its shell holds the parsed users in memory.
+      if (name == "physical") { goal = ""; mem = "the physical limit" }
       printf "%-14s %10d %9.3f %8.2fx %10.1f  %s%s%s\n", name, n, med[key], ratio, m[key], goal, (goal == "" ? "" : "; "), mem
     }
-  }' | { read -r; echo "$REPLY"; read -r; echo "$REPLY"; sort -k1,1 -k2,2n; }
+    for (n in ns) {
+      if (!(("physical " n) in c)) continue
+      for (name in names) {
+        key = name " " n
+        if (name == "physical" || !(key in c)) continue
+        ratio = med[key] / med["physical " n]
+        goal = (n == 1000000) ? ((ratio <= 1.3 ? "  PASS" : "  MISS") " (1M within 1.3x of the physical limit)") : ""
+        printf "~%s %d: %.2fx the physical limit%s\n", name, n, ratio, goal
+      }
+    }
+  }' | { read -r; echo "$REPLY"; read -r; echo "$REPLY"; sort -k1,1 -k2,2n | sed 's/^~//'; }
